@@ -1,0 +1,82 @@
+namespace Keel.Net
+{
+    /// <summary>
+    /// Settings for a <see cref="NetStack"/>. Everything is sized from these numbers once, at construction.
+    /// Times are in milliseconds.
+    /// </summary>
+    public sealed class NetConfig
+    {
+        /// <summary>This host's address (e.g. 198.18.0.2).</summary>
+        public IPv4Address Address;
+
+        /// <summary>Network prefix length (24 for a /24).</summary>
+        public int PrefixLength = 24;
+
+        /// <summary>Default gateway; <see cref="IPv4Address.Any"/> for none (only the local subnet is reachable).</summary>
+        public IPv4Address Gateway;
+
+        /// <summary>Sockets (TCP and UDP, including accepted connections and those in TIME_WAIT) that can exist at once.</summary>
+        public int MaxSockets = 64;
+
+        /// <summary>Default TCP receive buffer (and largest advertised window) per connection, bytes.</summary>
+        public int TcpReceiveBufferSize = 512 * 1024;
+
+        /// <summary>Default TCP send buffer per connection, bytes (data waiting to be sent or acknowledged).</summary>
+        public int TcpSendBufferSize = 256 * 1024;
+
+        /// <summary>Default UDP receive buffer per socket, bytes charged by Packet.TrueSize.</summary>
+        public int UdpReceiveBufferSize = 256 * 1024;
+
+        /// <summary>
+        /// Pages (4 KiB) in the stack's transmit page pool, shared by all TCP send buffers, UDP/ICMP payloads and
+        /// IP reassembly. A socket's Send returns WouldBlock when the pool is empty.
+        /// </summary>
+        public int TransmitPages = 2048;
+
+        /// <summary>ARP cache entries.</summary>
+        public int ArpCacheSize = 32;
+
+        /// <summary>How long a resolved ARP entry stays valid.</summary>
+        public int ArpTimeoutMilliseconds = 60000;
+
+        /// <summary>Packets waiting for ARP resolution (all destinations together); more are dropped and counted.</summary>
+        public int ArpPendingPackets = 16;
+
+        /// <summary>Lower bound of the TCP retransmission timeout (RFC 6298 says 1 s; Linux uses 200 ms).</summary>
+        public int TcpMinRtoMilliseconds = 200;
+
+        /// <summary>Upper bound of the TCP retransmission timeout.</summary>
+        public int TcpMaxRtoMilliseconds = 60000;
+
+        /// <summary>Retransmission timeout before the first RTT sample (RFC 6298: 1 s).</summary>
+        public int TcpInitialRtoMilliseconds = 1000;
+
+        /// <summary>Longest an ACK is delayed.</summary>
+        public int TcpDelayedAckMilliseconds = 40;
+
+        /// <summary>Time spent in TIME_WAIT (2 MSL).</summary>
+        public int TcpTimeWaitMilliseconds = 30000;
+
+        /// <summary>Retransmissions of one segment (or SYN) before the connection is dropped with TimedOut.</summary>
+        public int TcpMaxRetries = 12;
+
+        /// <summary>Initial congestion window, segments (RFC 6928).</summary>
+        public int TcpInitialWindowSegments = 10;
+
+        /// <summary>Incomplete IPv4 datagrams reassembled at once; 0 drops every fragment (counted).</summary>
+        public int IpReassemblySlots = 4;
+
+        /// <summary>Time an incomplete datagram waits for its missing fragments.</summary>
+        public int IpReassemblyTimeoutMilliseconds = 30000;
+
+        /// <summary>Makes a configuration for <paramref name="address"/>/<paramref name="prefixLength"/> via <paramref name="gateway"/>.</summary>
+        public static NetConfig Create(IPv4Address address, int prefixLength, IPv4Address gateway)
+        {
+            NetConfig config = new NetConfig();
+            config.Address = address;
+            config.PrefixLength = prefixLength;
+            config.Gateway = gateway;
+            return config;
+        }
+    }
+}
