@@ -467,13 +467,10 @@ namespace Keel.Kernel.Memory
             cache->Frees++;
             if (slab->InUse == 0)
             {
-                if (cache->EmptySlabs >= MaxEmptySlabsPerClass)
+                cache->EmptySlabs++;
+                if (cache->EmptySlabs > MaxEmptySlabsPerClass)
                 {
                     ReleaseSlab(cache, slab);
-                }
-                else
-                {
-                    cache->EmptySlabs++;
                 }
             }
             return true;
