@@ -1,0 +1,5 @@
+namespace System
+{
+    /// <summary>Base of all enums.</summary>
+    public abstract class Enum : ValueType { }
+}

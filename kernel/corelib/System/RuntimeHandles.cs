@@ -1,0 +1,18 @@
+namespace System
+{
+    public struct RuntimeTypeHandle { private IntPtr _value; }
+    public struct RuntimeMethodHandle { private IntPtr _value; }
+    public struct RuntimeFieldHandle { private IntPtr _value; }
+
+    /// <summary>Present because the compiler requires the type; no reflection exists.</summary>
+    public abstract class Type
+    {
+        public static Type GetTypeFromHandle(RuntimeTypeHandle handle) => null;
+    }
+}
+
+namespace System
+{
+    /// <summary>Present because the compiler requires the type; no reflection exists.</summary>
+    internal sealed class RuntimeType : Type { }
+}

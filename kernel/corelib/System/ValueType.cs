@@ -1,0 +1,5 @@
+namespace System
+{
+    /// <summary>Base of all structs.</summary>
+    public abstract class ValueType { }
+}
