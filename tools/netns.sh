@@ -25,6 +25,8 @@
 #   NETNS_GUEST_IP=198.18.0.2       NETNS_PREFIXLEN=24  NETNS_MTU=1500
 #   NETNS_TAP_MQ=0   (1: create the tap with multi_queue; QEMU must then use queues>1 or
 #                     the tap is opened with IFF_MULTI_QUEUE by every user)
+#   NETNS_TXQLEN=    tap txqueuelen = size of the queue from the host to QEMU (kernel default
+#                    1000); frames sent by the host when it is full are dropped (tx_dropped)
 #   NETNS_QUIET=0    (1: no progress messages on stderr)
 #
 # Do not install your own EXIT/INT/TERM trap after netns_create; use netns_on_cleanup.
@@ -39,6 +41,7 @@ NETNS_PREFIXLEN="${NETNS_PREFIXLEN:-24}"
 NETNS_MTU="${NETNS_MTU:-1500}"
 NETNS_TAP_MQ="${NETNS_TAP_MQ:-0}"
 NETNS_QUIET="${NETNS_QUIET:-0}"
+NETNS_TXQLEN="${NETNS_TXQLEN:-}"
 NETNS_LAST_PID=""
 NETNS_QEMU_PID=""
 _NETNS_PIDS=()
@@ -87,7 +90,7 @@ netns_create() {
   [ "$NETNS_TAP_MQ" = 1 ] && mq="multi_queue"
   ip -n "$NETNS_NAME" link set lo up &&
   ip netns exec "$NETNS_NAME" ip tuntap add dev "$NETNS_TAP" mode tap $mq &&
-  ip -n "$NETNS_NAME" link set "$NETNS_TAP" mtu "$NETNS_MTU" &&
+  ip -n "$NETNS_NAME" link set "$NETNS_TAP" mtu "$NETNS_MTU" ${NETNS_TXQLEN:+txqueuelen "$NETNS_TXQLEN"} &&
   ip -n "$NETNS_NAME" addr add "$NETNS_HOST_IP/$NETNS_PREFIXLEN" dev "$NETNS_TAP" &&
   ip -n "$NETNS_NAME" link set "$NETNS_TAP" up || { echo "netns: setting up $NETNS_TAP failed" >&2; return 1; }
   _netns_log "created $NETNS_NAME: $NETNS_TAP $NETNS_HOST_IP/$NETNS_PREFIXLEN${mq:+ ($mq)}"

@@ -300,6 +300,20 @@ static long read_stat(const char *ifname, const char *stat) {
     return v;
 }
 
+/* A sysfs counter kept open and re-read with pread (cheap enough to do per batch). */
+static int open_stat(const char *ifname, const char *stat) {
+    char path[256];
+    snprintf(path, sizeof path, "/sys/class/net/%s/statistics/%s", ifname, stat);
+    return open(path, O_RDONLY);
+}
+static long pread_stat(int fd) {
+    char b[32];
+    ssize_t n = pread(fd, b, sizeof b - 1, 0);
+    if (n <= 0) return -1;
+    b[n] = 0;
+    return strtol(b, NULL, 10);
+}
+
 static void usage(void) {
     puts(
 "usage:\n"
@@ -320,6 +334,11 @@ static void usage(void) {
 "        --start-seq N      first sequence number (default 0)\n"
 "        --run-id N         16-bit run id in every payload (default random)\n"
 "        --batch N          frames per sendmmsg call when flooding (1..64, default 32)\n"
+"        --lossless         never overfill the tap's queue: keep at most --max-backlog frames\n"
+"                           that QEMU has not read yet (tap tx_packets), so the sender runs at\n"
+"                           the speed the guest takes frames, without tap drops\n"
+"        --max-backlog N    backlog limit for --lossless (default: the tap's txqueuelen / 2)\n"
+"        --stall SECS       with --lossless, give up when QEMU reads nothing for SECS (default 5)\n"
 "  framegen --recv-udp [PORT] [recv options]   bind UDP PORT (default 9), verify payloads\n"
 "  framegen --recv-tap TAP [recv options]      attach to TAP as QEMU would, verify frames\n"
 "        --tap-mq           open the tap with IFF_MULTI_QUEUE (tap created multi_queue)\n"
@@ -329,6 +348,8 @@ static void usage(void) {
 "                  first sequence number, so that frames lost before the first one that\n"
 "                  arrived count as missing; default: the lowest one seen)\n"
 "  output (one line): framegen: sent=N bytes=B secs=T pps=X mbps=Y tap_tx=+A tap_tx_dropped=+D\n"
+"    (tap_tx: frames QEMU has read from the tap by the end; tap_tx_dropped: frames the tap\n"
+"     dropped because its queue was full)\n"
 "                     framegen-recv|tap: final frames= good= bad= foreign= missing= reordered= ...");
 }
 
@@ -338,7 +359,9 @@ int main(int argc, char **argv) {
     uint64_t count = 1000;
     int count_given = 0;
     double rate = 0, duration = 0;
-    int size = 60, smin = 0, smax = 0, sstep = 1, batch = 32;
+    int size = 60, smin = 0, smax = 0, sstep = 1, batch = 32, lossless = 0;
+    long max_backlog = 0;
+    double stall = 5;
     uint64_t start_seq = 0;
     long run_id = -1;
     struct gen g;
@@ -374,6 +397,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--start-seq")) start_seq = (uint64_t)parse_num(ARG(), a);
         else if (!strcmp(a, "--run-id")) run_id = (long)parse_num(ARG(), a) & 0xffff;
         else if (!strcmp(a, "--batch")) batch = (int)parse_num(ARG(), a);
+        else if (!strcmp(a, "--lossless")) lossless = 1;
+        else if (!strcmp(a, "--max-backlog")) { max_backlog = (long)parse_num(ARG(), a); lossless = 1; }
+        else if (!strcmp(a, "--stall")) stall = parse_num(ARG(), a);
         else if (!strcmp(a, "--recv-udp")) {
             recv_udp = 1;
             if (i + 1 < argc && argv[i + 1][0] != '-') udp_port = (int)parse_num(argv[++i], a);
@@ -445,6 +471,22 @@ int main(int argc, char **argv) {
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 
     long tx0 = read_stat(ifname, "tx_packets"), drop0 = read_stat(ifname, "tx_dropped");
+    int txfd = -1, dropfd = -1;
+    if (lossless) {
+        txfd = open_stat(ifname, "tx_packets");
+        dropfd = open_stat(ifname, "tx_dropped");
+        if (txfd < 0 || dropfd < 0 || tx0 < 0) die("--lossless needs /sys/class/net/%s/statistics (run inside the tap's netns)", ifname);
+        if (max_backlog <= 0) {
+            char path[256];
+            snprintf(path, sizeof path, "/sys/class/net/%s/tx_queue_len", ifname);
+            FILE *f = fopen(path, "r");
+            long q = 0;
+            if (f) { if (fscanf(f, "%ld", &q) != 1) q = 0; fclose(f); }
+            max_backlog = q > 2 ? q / 2 : 500;
+        }
+        if (max_backlog < batch) batch = (int)max_backlog;
+    }
+    int stalled = 0;
 
     static uint8_t frames[BATCH][MAX_FRAME];
     struct mmsghdr msgs[BATCH];
@@ -487,6 +529,20 @@ int main(int argc, char **argv) {
                 }
             }
         }
+        if (lossless) {
+            /* wait until QEMU has read enough: backlog = sent - read - dropped */
+            double t_wait = now_s();
+            long last_tx = -1;
+            for (;;) {
+                long tx = pread_stat(txfd), dr = pread_stat(dropfd);
+                long backlog = (long)sent - (tx - tx0) - (dr - drop0);
+                if (backlog + n <= max_backlog || g_stop) break;
+                if (tx != last_tx) { last_tx = tx; t_wait = now_s(); }
+                else if (now_s() - t_wait > stall) { stalled = 1; break; }
+                usleep(20);
+            }
+            if (stalled) break;
+        }
         int done = 0;
         while (done < n && !g_stop) {
             int r = sendmmsg(fd, msgs + done, (unsigned)(n - done), 0);
@@ -510,6 +566,8 @@ int main(int argc, char **argv) {
            secs > 0 ? bytes * 8 / secs / 1e6 : 0.0, g.run_id, (unsigned long long)start_seq);
     if (tx0 >= 0 && tx1 >= 0) printf(" tap_tx=+%ld tap_tx_dropped=+%ld", tx1 - tx0, drop1 - drop0);
     if (enobufs) printf(" enobufs_retries=%llu", (unsigned long long)enobufs);
+    if (lossless) printf(" lossless_backlog=%ld", max_backlog);
+    if (stalled) printf(" stalled=1");
     printf("\n");
-    return 0;
+    return stalled ? 1 : 0;
 }
