@@ -62,7 +62,13 @@ namespace Keel.Drivers.Virtio
         {
             _io.Write8(DeviceStatus, 0);
             // Legacy reset is synchronous; the read flushes the write (Linux vp_legacy_reset).
-            return _io.Read8(DeviceStatus) == 0;
+            bool done = _io.Read8(DeviceStatus) == 0;
+            if (done && _interrupts.UsesMsix)
+            {
+                // A reset clears the configuration vector: route configuration interrupts again.
+                _io.Write16(ConfigVector, _interrupts.ConfigVector);
+            }
+            return done;
         }
 
         public byte ReadStatus() => _io.Read8(DeviceStatus);

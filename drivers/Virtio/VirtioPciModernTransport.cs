@@ -155,6 +155,11 @@ namespace Keel.Drivers.Virtio
             {
                 if (ReadStatus() == 0)
                 {
+                    // A reset clears msix_config: route configuration interrupts again.
+                    if (_interrupts.UsesMsix)
+                    {
+                        _common.Write16(_commonBase + MsixConfig, _interrupts.ConfigVector);
+                    }
                     return true;
                 }
             }

@@ -1,0 +1,66 @@
+namespace Keel.Drivers.VirtioNet
+{
+    /// <summary>
+    /// Construction-time choices for <see cref="VirtioNetDevice"/>: which features to ask for, ring and pool
+    /// sizes, and the ablation switches the benchmarks use. The defaults are the production configuration.
+    /// </summary>
+    public sealed class VirtioNetOptions
+    {
+        /// <summary>Ask for VIRTIO_NET_F_MRG_RXBUF (mergeable receive buffers).</summary>
+        public bool MergeableRxBuffers = true;
+
+        /// <summary>Ask for VIRTIO_F_EVENT_IDX (index-based notification and interrupt suppression).</summary>
+        public bool EventIndex = true;
+
+        /// <summary>
+        /// Ask for GUEST_TSO4/GUEST_TSO6 (the device may deliver up to 64 KiB TCP segments; needs GUEST_CSUM,
+        /// which is then asked for too). Off by default: the stack then only sees MTU-sized frames.
+        /// </summary>
+        public bool GuestTso;
+
+        /// <summary>
+        /// Ask for GUEST_CSUM. The device may then deliver frames with a partial checksum (NEEDS_CSUM); the
+        /// driver completes those in software so the stack always sees correct checksums.
+        /// </summary>
+        public bool GuestChecksum;
+
+        /// <summary>Receive ring size; 0 = the device's maximum. Modern devices only (legacy sizes are fixed).</summary>
+        public int RxQueueSize;
+
+        /// <summary>Transmit ring size; 0 = the device's maximum.</summary>
+        public int TxQueueSize;
+
+        /// <summary>Most pages the receive page pool may hold; 0 = 4 × ring size (big mode: enough for two full rings).</summary>
+        public int RxPoolPages;
+
+        /// <summary>Receive packet descriptors; 0 = 2 × ring size.</summary>
+        public int RxPackets;
+
+        /// <summary>Transmit packet descriptors offered to the stack (<c>TransmitPackets</c>); 0 = 2 × ring size.</summary>
+        public int TxPackets;
+
+        /// <summary>Packets one poll handles at most (NAPI weight).</summary>
+        public int Budget = 64;
+
+        /// <summary>Delay before retrying a refill that ran out of memory (Linux refill_work: HZ/2).</summary>
+        public long RefillRetryNanoseconds = 500000000;
+
+        /// <summary>How long the transmit queue may stay stopped without progress before a timeout is counted.</summary>
+        public long TxTimeoutNanoseconds = 5000000000;
+
+        /// <summary>
+        /// Ablation (pre-2009 design): take a <c>Packet</c> for every posted receive buffer instead of building
+        /// packets only when data arrives.
+        /// </summary>
+        public bool PreallocatePackets;
+
+        /// <summary>Ablation when false: pages whose last reference is dropped go back to the page allocator.</summary>
+        public bool PagePoolRecycling = true;
+
+        /// <summary>
+        /// Ablation: handle received packets in the interrupt handler instead of the scheduled poll
+        /// (the kernel must then run the stack with interrupts off, as pools are not interrupt-safe).
+        /// </summary>
+        public bool ProcessInInterrupt;
+    }
+}
