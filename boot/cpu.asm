@@ -200,3 +200,21 @@ section .data
 align 8
 __security_cookie:
             dq 0x2B992DDFA232
+
+section .text
+global keel_kernel_extent
+extern __keel_image_start, __keel_image_end
+; keel_kernel_extent(ulong* bounds): physical start and end of the loaded kernel image (incl. bss).
+keel_kernel_extent:
+            mov rax, __keel_image_start
+            mov [rdi], rax
+            mov rax, __keel_image_end
+            mov [rdi + 8], rax
+            ret
+
+extern keel_boot_stack_top
+global keel_stack_top
+; ulong keel_stack_top(): top of the boot stack the kernel runs on.
+keel_stack_top:
+            mov rax, keel_boot_stack_top
+            ret

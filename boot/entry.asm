@@ -88,7 +88,8 @@ pvh_start:
     inc ecx
     cmp ecx, 512
     jb .pt_loop
-    mov dword [boot_pt0], 0             ; page 0: not present (null dereference faults)
+    ; Page 0 stays mapped for now: QEMU puts the PVH start_info and memory map there. The kernel copies
+    ; them and then unmaps page 0 (AddressSpace.UnmapNullPage) so null dereferences fault.
     mov eax, keel_boot_stack_guard
     shr eax, 12
     mov dword [boot_pt0 + eax * 8], 0   ; stack guard page: not present

@@ -80,3 +80,12 @@ keel_interrupt_stub_table:
     dq stub_ %+ v
   %assign v v + 1
 %endrep
+
+section .text
+global keel_interrupt_stub_address
+; ulong keel_interrupt_stub_address(int vector)
+keel_interrupt_stub_address:
+    movsxd rdi, edi
+    lea rax, [rel keel_interrupt_stub_table]
+    mov rax, [rax + rdi * 8]
+    ret

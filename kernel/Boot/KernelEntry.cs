@@ -1,44 +1,32 @@
 using System.Runtime.InteropServices;
+using Keel.Kernel.Console;
+using Keel.Kernel.Memory;
 using Keel.Runtime;
 
 namespace Keel.Kernel.Boot
 {
-    /// <summary>First managed code: called by boot/entry.asm in long mode with the PVH start_info address.</summary>
+    /// <summary>
+    /// First managed code: boot/entry.asm calls <c>KeelMain</c> in long mode with the PVH start_info address.
+    /// Order matters: console, memory (so `new` works), runtime statics, then everything else in <see cref="Kernel"/>.
+    /// </summary>
     public static unsafe class KernelEntry
     {
-        private static byte* s_bump;
-        private static ulong s_bumpEnd;
-
         [UnmanagedCallersOnly(EntryPoint = "KeelMain")]
-        private static void KeelMain(ulong startInfo)
+        private static void KeelMain(ulong startInfoAddress)
         {
-            Panic.WriteText("Keel booting\r\n");
-            s_bump = (byte*)0x400000;
-            s_bumpEnd = 0x800000;
-            RuntimeServices.SetAllocator(&Allocate, &Free);
+            SerialPort.Initialize();
+            Keel.Kernel.Interrupts.InterruptDescriptorTable.Load();
+            PvhStartInfo* startInfo = (PvhStartInfo*)AddressSpace.ToVirtual(startInfoAddress);
+            if (startInfo->Magic != PvhStartInfo.ExpectedMagic)
+            {
+                Panic.Fail("not started through PVH, magic", startInfo->Magic);
+            }
+            Panic.StackTop = Native.StackTop();
+            BootInfo.Capture(startInfo);
+            AddressSpace.UnmapNullPage();
+            KernelMemory.Initialize();
             RuntimeServices.InitializeModules();
-            Test t = new Test();
-            t.Value = 42;
-            Panic.WriteText("allocated\r\n");
-            Panic.Exit(0);
+            Kernel.Run();
         }
-
-        private static void* Allocate(nuint size)
-        {
-            byte* p = s_bump;
-            s_bump += (size + 15) & ~(nuint)15;
-            for (nuint i = 0; i < size; i++) p[i] = 0;
-            return p;
-        }
-
-        private static void Free(void* p) { }
-
-        [UnmanagedCallersOnly(EntryPoint = "KeelInterruptDispatch")]
-        private static void KeelInterruptDispatch(void* frame)
-        {
-            Panic.Fail("interrupt");
-        }
-
-        private sealed class Test { public int Value; }
     }
 }

@@ -36,5 +36,7 @@ namespace Keel.Runtime
         [MethodImpl(MethodImplOptions.InternalCall)] [RuntimeImport("*", "keel_read_rsp")] public static extern ulong ReadStackPointer();
         [MethodImpl(MethodImplOptions.InternalCall)] [RuntimeImport("*", "keel_image_bounds")] public static extern void ImageBounds(ulong* bounds);
         [MethodImpl(MethodImplOptions.InternalCall)] [RuntimeImport("*", "keel_modules_bounds")] public static extern void ModulesBounds(ulong* bounds);
+        [MethodImpl(MethodImplOptions.InternalCall)] [RuntimeImport("*", "keel_kernel_extent")] public static extern void KernelExtent(ulong* bounds);
+        [MethodImpl(MethodImplOptions.InternalCall)] [RuntimeImport("*", "keel_stack_top")] public static extern ulong StackTop();
     }
 }

@@ -66,13 +66,13 @@ namespace System.Runtime.CompilerServices
 namespace System.Runtime
 {
     /// <summary>Exports a managed method under a symbol name (runtime helpers the compiler calls).</summary>
-    internal sealed class RuntimeExportAttribute : Attribute
+    public sealed class RuntimeExportAttribute : Attribute
     {
         public RuntimeExportAttribute(string entry) { }
     }
 
     /// <summary>Binds an extern method to a native symbol, called directly.</summary>
-    internal sealed class RuntimeImportAttribute : Attribute
+    public sealed class RuntimeImportAttribute : Attribute
     {
         public RuntimeImportAttribute(string lib) { }
         public RuntimeImportAttribute(string lib, string entry) { }
