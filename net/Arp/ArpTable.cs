@@ -1,0 +1,280 @@
+using Keel.Buffers;
+using Keel.Hal;
+using Keel.Net.Internal;
+
+namespace Keel.Net.Arp
+{
+    /// <summary>
+    /// ARP cache (RFC 826): fixed arrays sized at start-up, entries that expire, a small shared queue of packets
+    /// waiting for a resolution, and refreshes of entries in use shortly before they expire.
+    /// </summary>
+    internal sealed unsafe class ArpTable
+    {
+        internal const int StateFree = 0;
+        internal const int StateIncomplete = 1;
+        internal const int StateReachable = 2;
+
+        private const long RetryIntervalNs = 1000L * 1000 * 1000;
+        private const int MaxRequests = 3;
+
+        private readonly NetStack _stack;
+        private readonly uint[] _address;
+        private readonly ulong[] _mac;
+        private readonly int[] _state;
+        private readonly long[] _expires;
+        private readonly long[] _nextRequest;
+        private readonly int[] _requests;
+        private readonly long _timeoutNs;
+        private readonly int _pendingLimit;
+        private PacketQueue _pending;
+
+        public ArpTable(NetStack stack, int size, int timeoutMilliseconds, int pendingLimit)
+        {
+            _stack = stack;
+            _address = new uint[size];
+            _mac = new ulong[size];
+            _state = new int[size];
+            _expires = new long[size];
+            _nextRequest = new long[size];
+            _requests = new int[size];
+            _timeoutNs = timeoutMilliseconds * 1000000L;
+            _pendingLimit = pendingLimit;
+        }
+
+        public int Size => _address.Length;
+
+        public int State(int index) => _state[index];
+
+        public uint Address(int index) => _address[index];
+
+        public ulong Mac(int index) => _mac[index];
+
+        public long Expires(int index) => _expires[index];
+
+        public int PendingCount => _pending.Count;
+
+        private int Find(uint address)
+        {
+            for (int i = 0; i < _address.Length; i++)
+            {
+                if (_state[i] != StateFree && _address[i] == address)
+                {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        /// <summary>Hardware address for <paramref name="address"/>; false when not (yet) known.</summary>
+        public bool TryResolve(uint address, long now, out ulong mac)
+        {
+            int i = Find(address);
+            if (i >= 0 && _state[i] == StateReachable)
+            {
+                mac = _mac[i];
+                // Refresh an entry in use shortly before it expires, so a busy flow never waits for ARP.
+                if (now > _expires[i] - (_timeoutNs >> 2) && now >= _nextRequest[i])
+                {
+                    _nextRequest[i] = now + RetryIntervalNs;
+                    _stack.SendArp(NetStack.ArpOpRequest, mac, address);
+                }
+                return true;
+            }
+            mac = 0;
+            return false;
+        }
+
+        /// <summary>Queues a packet (Ethernet header not yet pushed) until <paramref name="address"/> resolves.</summary>
+        public void QueueAndResolve(Packet packet, uint address, long now)
+        {
+            int i = Find(address);
+            if (i < 0)
+            {
+                i = Allocate(now);
+                _address[i] = address;
+                _state[i] = StateIncomplete;
+                _mac[i] = 0;
+                _requests[i] = 0;
+                _nextRequest[i] = now;
+                _expires[i] = 0;
+            }
+            if (_pending.Count >= _pendingLimit)
+            {
+                _stack.Counters[NetStatistics.ArpPendingDropped]++;
+                packet.Free();
+            }
+            else
+            {
+                packet.Tag = address;
+                _pending.Enqueue(packet);
+            }
+            if (now >= _nextRequest[i])
+            {
+                SendRequest(i, now);
+            }
+        }
+
+        private void SendRequest(int i, long now)
+        {
+            _requests[i]++;
+            _nextRequest[i] = now + RetryIntervalNs;
+            _stack.SendArp(NetStack.ArpOpRequest, NetStack.BroadcastMac, _address[i]);
+        }
+
+        private int Allocate(long now)
+        {
+            int victim = 0;
+            long oldest = long.MaxValue;
+            for (int i = 0; i < _address.Length; i++)
+            {
+                if (_state[i] == StateFree)
+                {
+                    return i;
+                }
+                if (_state[i] == StateReachable && _expires[i] < oldest)
+                {
+                    oldest = _expires[i];
+                    victim = i;
+                }
+            }
+            Remove(victim);
+            return victim;
+        }
+
+        private void Remove(int i)
+        {
+            if (_state[i] == StateIncomplete)
+            {
+                DropPending(_address[i]);
+            }
+            _state[i] = StateFree;
+            _address[i] = 0;
+        }
+
+        /// <summary>
+        /// Learns a mapping from a received ARP packet. <paramref name="create"/> is true when the packet was
+        /// addressed to us (RFC 826 merge: otherwise only existing entries are updated).
+        /// </summary>
+        public void Update(uint address, ulong mac, bool create, long now)
+        {
+            if (address == 0)
+            {
+                return;
+            }
+            int i = Find(address);
+            if (i < 0)
+            {
+                if (!create)
+                {
+                    return;
+                }
+                i = Allocate(now);
+                _address[i] = address;
+            }
+            _mac[i] = mac;
+            _state[i] = StateReachable;
+            _expires[i] = now + _timeoutNs;
+            _requests[i] = 0;
+            _nextRequest[i] = now;
+            FlushPending(address, mac);
+        }
+
+        private void FlushPending(uint address, ulong mac)
+        {
+            int count = _pending.Count;
+            for (int k = 0; k < count; k++)
+            {
+                Packet packet = _pending.Dequeue();
+                if (packet.Tag == address)
+                {
+                    _stack.TransmitFrame(packet, mac);
+                }
+                else
+                {
+                    _pending.Enqueue(packet);
+                }
+            }
+        }
+
+        private void DropPending(uint address)
+        {
+            int count = _pending.Count;
+            for (int k = 0; k < count; k++)
+            {
+                Packet packet = _pending.Dequeue();
+                if (packet.Tag == address)
+                {
+                    _stack.Counters[NetStatistics.ArpResolveFailed]++;
+                    packet.Free();
+                }
+                else
+                {
+                    _pending.Enqueue(packet);
+                }
+            }
+        }
+
+        /// <summary>Retries requests, gives up on unanswered ones, forgets expired entries.</summary>
+        public void Poll(long now)
+        {
+            for (int i = 0; i < _address.Length; i++)
+            {
+                if (_state[i] == StateIncomplete)
+                {
+                    if (now >= _nextRequest[i])
+                    {
+                        if (_requests[i] >= MaxRequests)
+                        {
+                            _stack.NoteUnreachable(_address[i]);
+                            Remove(i);
+                        }
+                        else
+                        {
+                            SendRequest(i, now);
+                        }
+                    }
+                }
+                else if (_state[i] == StateReachable && now > _expires[i] + MaxRequests * RetryIntervalNs)
+                {
+                    Remove(i);
+                }
+            }
+        }
+
+        /// <summary>Frees every queued packet (stack shutdown).</summary>
+        public void Clear()
+        {
+            _pending.FreeAll();
+            for (int i = 0; i < _address.Length; i++)
+            {
+                _state[i] = StateFree;
+            }
+        }
+
+        public void Print(ITextOutput output, long now)
+        {
+            for (int i = 0; i < _address.Length; i++)
+            {
+                if (_state[i] == StateFree)
+                {
+                    continue;
+                }
+                output.Write("  ");
+                new IPv4Address(_address[i]).WriteTo(output);
+                output.Write("  ");
+                if (_state[i] == StateIncomplete)
+                {
+                    output.Write("(incomplete)");
+                }
+                else
+                {
+                    NetStack.WriteMac(output, _mac[i]);
+                    output.Write("  expires in ");
+                    output.Write((_expires[i] - now) / 1000000000L);
+                    output.Write(" s");
+                }
+                output.WriteLine();
+            }
+        }
+    }
+}

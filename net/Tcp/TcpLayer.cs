@@ -1,0 +1,539 @@
+using Keel.Buffers;
+using Keel.Net.Internal;
+using Keel.Net.Sockets;
+
+namespace Keel.Net.Tcp
+{
+    /// <summary>
+    /// TCP demultiplexing and segment output: a hash table of connections keyed by the full 4-tuple (sized at
+    /// start-up), the list of listeners, the list of connections with timers, and the per-batch ACK/output list.
+    /// </summary>
+    internal sealed unsafe class TcpLayer
+    {
+        internal const int FlagFin = 0x01;
+        internal const int FlagSyn = 0x02;
+        internal const int FlagRst = 0x04;
+        internal const int FlagPsh = 0x08;
+        internal const int FlagAck = 0x10;
+        internal const int FlagUrg = 0x20;
+        internal const int HeaderLength = 20;
+        internal const int OptionEnd = 0;
+        internal const int OptionNop = 1;
+        internal const int OptionMss = 2;
+        internal const int OptionWindowScale = 3;
+        internal const int OptionSackPermitted = 4;
+        internal const int OptionMssLength = 4;
+        internal const int OptionWindowScaleLength = 3;
+        internal const int OptionSackPermittedLength = 2;
+        internal const int MaxWindowScale = 14;
+        internal const int DefaultMss = 536;
+
+        internal readonly NetStack Stack;
+        internal readonly long[] Counters;
+        internal readonly NetConfig Config;
+        private readonly TcpConnection[] _buckets;
+        private readonly int _bucketMask;
+        private TcpConnection _listeners;
+        private TcpConnection _active;
+        private TcpConnection _batchHead;
+
+        public TcpLayer(NetStack stack, NetConfig config)
+        {
+            Stack = stack;
+            Counters = stack.Counters;
+            Config = config;
+            int buckets = 16;
+            while (buckets < config.MaxSockets * 2)
+            {
+                buckets <<= 1;
+            }
+            _buckets = new TcpConnection[buckets];
+            _bucketMask = buckets - 1;
+        }
+
+        internal long MinRtoUs => Config.TcpMinRtoMilliseconds * 1000L;
+
+        internal long MaxRtoUs => Config.TcpMaxRtoMilliseconds * 1000L;
+
+        // ------------------------------------------------------------ tables
+
+        private int Bucket(uint remoteAddress, int remotePort, int localPort)
+        {
+            uint h = remoteAddress ^ ((uint)remotePort << 16) ^ (uint)localPort;
+            h *= 0x9E3779B1;
+            return (int)(h >> 16) & _bucketMask;
+        }
+
+        internal void Hash(TcpConnection c)
+        {
+            if (c.Hashed)
+            {
+                return;
+            }
+            int b = Bucket(c.RemoteAddress, c.RemotePort, c.LocalPort);
+            c.HashNext = _buckets[b];
+            _buckets[b] = c;
+            c.Hashed = true;
+        }
+
+        internal void Unhash(TcpConnection c)
+        {
+            if (!c.Hashed)
+            {
+                return;
+            }
+            int b = Bucket(c.RemoteAddress, c.RemotePort, c.LocalPort);
+            TcpConnection previous = null;
+            for (TcpConnection x = _buckets[b]; x != null; x = x.HashNext)
+            {
+                if (x == c)
+                {
+                    if (previous == null)
+                    {
+                        _buckets[b] = x.HashNext;
+                    }
+                    else
+                    {
+                        previous.HashNext = x.HashNext;
+                    }
+                    break;
+                }
+                previous = x;
+            }
+            c.HashNext = null;
+            c.Hashed = false;
+        }
+
+        internal TcpConnection Lookup(uint localAddress, int localPort, uint remoteAddress, int remotePort)
+        {
+            for (TcpConnection x = _buckets[Bucket(remoteAddress, remotePort, localPort)]; x != null; x = x.HashNext)
+            {
+                if (x.RemoteAddress == remoteAddress && x.RemotePort == remotePort && x.LocalPort == localPort &&
+                    x.LocalAddress == localAddress)
+                {
+                    return x;
+                }
+            }
+            return null;
+        }
+
+        internal void AddListener(TcpConnection c)
+        {
+            c.ListenNext = _listeners;
+            _listeners = c;
+        }
+
+        internal void RemoveListener(TcpConnection c)
+        {
+            TcpConnection previous = null;
+            for (TcpConnection x = _listeners; x != null; x = x.ListenNext)
+            {
+                if (x == c)
+                {
+                    if (previous == null)
+                    {
+                        _listeners = x.ListenNext;
+                    }
+                    else
+                    {
+                        previous.ListenNext = x.ListenNext;
+                    }
+                    break;
+                }
+                previous = x;
+            }
+            c.ListenNext = null;
+        }
+
+        private TcpConnection FindListener(uint localAddress, int localPort)
+        {
+            for (TcpConnection x = _listeners; x != null; x = x.ListenNext)
+            {
+                if (x.LocalPort == localPort && (x.LocalAddress == 0 || x.LocalAddress == localAddress))
+                {
+                    return x;
+                }
+            }
+            return null;
+        }
+
+        internal void Activate(TcpConnection c)
+        {
+            if (c.Active)
+            {
+                return;
+            }
+            c.ActivePrev = null;
+            c.ActiveNext = _active;
+            if (_active != null)
+            {
+                _active.ActivePrev = c;
+            }
+            _active = c;
+            c.Active = true;
+        }
+
+        internal void Deactivate(TcpConnection c)
+        {
+            if (!c.Active)
+            {
+                return;
+            }
+            if (c.ActivePrev == null)
+            {
+                _active = c.ActiveNext;
+            }
+            else
+            {
+                c.ActivePrev.ActiveNext = c.ActiveNext;
+            }
+            if (c.ActiveNext != null)
+            {
+                c.ActiveNext.ActivePrev = c.ActivePrev;
+            }
+            c.ActiveNext = null;
+            c.ActivePrev = null;
+            c.Active = false;
+        }
+
+        /// <summary>Puts a connection on the list flushed at the end of the receive batch.</summary>
+        internal void Schedule(TcpConnection c)
+        {
+            if (!c.OnBatch)
+            {
+                c.OnBatch = true;
+                c.BatchNext = _batchHead;
+                _batchHead = c;
+            }
+        }
+
+        internal void Unschedule(TcpConnection c)
+        {
+            if (!c.OnBatch)
+            {
+                return;
+            }
+            TcpConnection previous = null;
+            for (TcpConnection x = _batchHead; x != null; x = x.BatchNext)
+            {
+                if (x == c)
+                {
+                    if (previous == null)
+                    {
+                        _batchHead = x.BatchNext;
+                    }
+                    else
+                    {
+                        previous.BatchNext = x.BatchNext;
+                    }
+                    break;
+                }
+                previous = x;
+            }
+            c.BatchNext = null;
+            c.OnBatch = false;
+        }
+
+        /// <summary>End of a receive batch: output data the ACKs allowed, then send or delay the ACKs.</summary>
+        internal void FlushBatch(long now)
+        {
+            while (_batchHead != null)
+            {
+                TcpConnection c = _batchHead;
+                _batchHead = c.BatchNext;
+                c.BatchNext = null;
+                c.OnBatch = false;
+                c.FlushBatch(now);
+            }
+        }
+
+        internal void Poll(long now)
+        {
+            TcpConnection c = _active;
+            while (c != null)
+            {
+                TcpConnection next = c.ActiveNext;
+                c.OnTimers(now);
+                c = next;
+            }
+        }
+
+        internal long NextDeadline()
+        {
+            long best = long.MaxValue;
+            for (TcpConnection c = _active; c != null; c = c.ActiveNext)
+            {
+                long d = c.NextDeadline();
+                if (d < best)
+                {
+                    best = d;
+                }
+            }
+            return best;
+        }
+
+        // ------------------------------------------------------------ input
+
+        internal void Input(Packet packet, int ipHeaderLength, uint source, uint destination, long now)
+        {
+            Counters[NetStatistics.TcpRxSegments]++;
+            int tcpLength = packet.Length - ipHeaderLength;
+            if (tcpLength < HeaderLength || !packet.EnsureLinear(ipHeaderLength + HeaderLength))
+            {
+                Counters[NetStatistics.TcpBadHeader]++;
+                packet.Free();
+                return;
+            }
+            byte* th = packet.Data + ipHeaderLength;
+            int dataOffset = (th[12] >> 4) * 4;
+            if (dataOffset < HeaderLength || dataOffset > tcpLength || !packet.EnsureLinear(ipHeaderLength + dataOffset))
+            {
+                Counters[NetStatistics.TcpBadHeader]++;
+                packet.Free();
+                return;
+            }
+            th = packet.Data + ipHeaderLength;
+            if ((packet.Flags & Packet.FlagChecksumValid) == 0)
+            {
+                ulong sum = Checksum.PseudoHeader(source, destination, NetStack.ProtocolTcp, tcpLength) +
+                            Checksum.SumPacket(packet, ipHeaderLength, tcpLength);
+                if (!Checksum.IsValid(sum))
+                {
+                    Counters[NetStatistics.TcpBadChecksum]++;
+                    packet.Free();
+                    return;
+                }
+            }
+            TcpSegment segment = default;
+            segment.Source = source;
+            segment.Destination = destination;
+            segment.SourcePort = NetBytes.Read16(th);
+            segment.DestinationPort = NetBytes.Read16(th + 2);
+            segment.Sequence = NetBytes.Read32(th + 4);
+            segment.Acknowledgment = NetBytes.Read32(th + 8);
+            segment.Flags = th[13];
+            segment.Window = NetBytes.Read16(th + 14);
+            segment.Mss = 0;
+            segment.WindowScale = -1;
+            segment.SackPermitted = false;
+            int flags = segment.Flags;
+            if (segment.SourcePort == 0 || segment.DestinationPort == 0 ||
+                ((flags & FlagSyn) != 0 && (flags & (FlagFin | FlagRst)) != 0) ||
+                (flags & (FlagSyn | FlagRst | FlagAck)) == 0)
+            {
+                // Port 0, SYN+FIN, SYN+RST, or none of SYN/RST/ACK (a "null" or Christmas-tree probe).
+                Counters[NetStatistics.TcpBadHeader]++;
+                packet.Free();
+                return;
+            }
+            if ((flags & FlagSyn) != 0 && dataOffset > HeaderLength)
+            {
+                ParseOptions(th + HeaderLength, dataOffset - HeaderLength, ref segment);
+            }
+            packet.Pull(ipHeaderLength + dataOffset);
+            segment.DataLength = packet.Length;
+
+            TcpConnection c = Lookup(destination, segment.DestinationPort, source, segment.SourcePort);
+            if (c == null)
+            {
+                TcpConnection listener = FindListener(destination, segment.DestinationPort);
+                if (listener != null)
+                {
+                    listener.ListenInput(packet, ref segment, now);
+                    return;
+                }
+                Counters[NetStatistics.TcpNoSocket]++;
+                packet.Free();
+                if ((flags & FlagRst) == 0)
+                {
+                    SendResetFor(ref segment);
+                }
+                return;
+            }
+            c.Input(packet, ref segment, now);
+        }
+
+        private void ParseOptions(byte* p, int length, ref TcpSegment segment)
+        {
+            int i = 0;
+            while (i < length)
+            {
+                int kind = p[i];
+                if (kind == OptionEnd)
+                {
+                    return;
+                }
+                if (kind == OptionNop)
+                {
+                    i++;
+                    continue;
+                }
+                if (i + 1 >= length)
+                {
+                    Counters[NetStatistics.TcpBadOptions]++;
+                    return;
+                }
+                int optionLength = p[i + 1];
+                if (optionLength < 2 || i + optionLength > length)
+                {
+                    Counters[NetStatistics.TcpBadOptions]++;
+                    return;
+                }
+                if (kind == OptionMss && optionLength == OptionMssLength)
+                {
+                    segment.Mss = NetBytes.Read16(p + i + 2);
+                }
+                else if (kind == OptionWindowScale && optionLength == OptionWindowScaleLength)
+                {
+                    int shift = p[i + 2];
+                    segment.WindowScale = shift > MaxWindowScale ? MaxWindowScale : shift;
+                }
+                else if (kind == OptionSackPermitted && optionLength == OptionSackPermittedLength)
+                {
+                    segment.SackPermitted = true;
+                }
+                i += optionLength;
+            }
+        }
+
+        // ------------------------------------------------------------ output
+
+        /// <summary>
+        /// Builds and sends one segment of connection <paramref name="c"/>: <paramref name="length"/> bytes of
+        /// its send buffer starting at <paramref name="bufferOffset"/>. False when no packet could be built.
+        /// </summary>
+        internal bool SendSegment(TcpConnection c, uint sequence, int flags, int bufferOffset, int length)
+        {
+            Packet packet = Stack.AllocateTransmit();
+            if (packet == null)
+            {
+                return false;
+            }
+            if (length > 0)
+            {
+                if (length <= packet.Tailroom)
+                {
+                    c.Send.CopyOut(bufferOffset, packet.Put(length), length);
+                }
+                else if (!c.Send.AttachTo(packet, bufferOffset, length))
+                {
+                    packet.Free();
+                    return false;
+                }
+            }
+            int optionsLength = 0;
+            if ((flags & FlagSyn) != 0)
+            {
+                optionsLength = OptionMssLength;
+                if (c.WindowScaleOk || c.State == TcpState.SynSent || c.State == TcpState.Closed)
+                {
+                    optionsLength += 4;
+                }
+            }
+            byte* th = packet.Push(HeaderLength + optionsLength);
+            NetBytes.Write16(th, c.LocalPort);
+            NetBytes.Write16(th + 2, c.RemotePort);
+            NetBytes.Write32(th + 4, sequence);
+            NetBytes.Write32(th + 8, (flags & FlagAck) != 0 ? c.RcvNxt : 0);
+            th[12] = (byte)(((HeaderLength + optionsLength) / 4) << 4);
+            th[13] = (byte)flags;
+            int window;
+            if ((flags & FlagSyn) != 0)
+            {
+                window = c.ReceiveBufferSize < 65535 ? c.ReceiveBufferSize : 65535;
+                c.RcvAdv = c.RcvNxt + (uint)window;
+            }
+            else
+            {
+                window = c.AdvertiseWindow();
+            }
+            NetBytes.Write16(th + 14, window);
+            *(uint*)(th + 16) = 0; // checksum and urgent pointer
+            if (optionsLength != 0)
+            {
+                byte* o = th + HeaderLength;
+                o[0] = OptionMss;
+                o[1] = OptionMssLength;
+                NetBytes.Write16(o + 2, c.ReceiveMss);
+                if (optionsLength > OptionMssLength)
+                {
+                    o[4] = OptionNop;
+                    o[5] = OptionWindowScale;
+                    o[6] = OptionWindowScaleLength;
+                    o[7] = (byte)c.RcvWindowScale;
+                }
+            }
+            int total = packet.Length;
+            *(ushort*)(th + 16) = Checksum.Finish(
+                Checksum.PseudoHeader(c.LocalAddress, c.RemoteAddress, NetStack.ProtocolTcp, total) + Checksum.SumPacket(packet, 0, total));
+            if ((flags & FlagAck) != 0)
+            {
+                c.AckSent();
+            }
+            if ((flags & FlagRst) != 0)
+            {
+                Counters[NetStatistics.TcpResetsSent]++;
+            }
+            Counters[NetStatistics.TcpTxSegments]++;
+            c.SegmentsOut++;
+            Stack.OutputIPv4(packet, c.RemoteAddress, NetStack.ProtocolTcp, true);
+            return true;
+        }
+
+        /// <summary>RST in answer to a segment that has no connection (RFC 9293 "reset generation").</summary>
+        internal void SendResetFor(ref TcpSegment segment)
+        {
+            uint sequence;
+            uint ack;
+            int flags;
+            if ((segment.Flags & FlagAck) != 0)
+            {
+                sequence = segment.Acknowledgment;
+                ack = 0;
+                flags = FlagRst;
+            }
+            else
+            {
+                sequence = 0;
+                ack = segment.Sequence + (uint)segment.DataLength;
+                if ((segment.Flags & FlagSyn) != 0)
+                {
+                    ack++;
+                }
+                if ((segment.Flags & FlagFin) != 0)
+                {
+                    ack++;
+                }
+                flags = FlagRst | FlagAck;
+            }
+            SendBare(segment.Destination, segment.DestinationPort, segment.Source, segment.SourcePort, sequence, ack, flags, 0);
+        }
+
+        /// <summary>A header-only segment not tied to a connection's state.</summary>
+        internal void SendBare(uint localAddress, int localPort, uint remoteAddress, int remotePort, uint sequence, uint ack, int flags, int window)
+        {
+            Packet packet = Stack.AllocateTransmit();
+            if (packet == null)
+            {
+                return;
+            }
+            byte* th = packet.Push(HeaderLength);
+            NetBytes.Write16(th, localPort);
+            NetBytes.Write16(th + 2, remotePort);
+            NetBytes.Write32(th + 4, sequence);
+            NetBytes.Write32(th + 8, ack);
+            th[12] = (HeaderLength / 4) << 4;
+            th[13] = (byte)flags;
+            NetBytes.Write16(th + 14, window);
+            *(uint*)(th + 16) = 0;
+            *(ushort*)(th + 16) = Checksum.Finish(
+                Checksum.PseudoHeader(localAddress, remoteAddress, NetStack.ProtocolTcp, HeaderLength) + Checksum.Sum(th, HeaderLength));
+            if ((flags & FlagRst) != 0)
+            {
+                Counters[NetStatistics.TcpResetsSent]++;
+            }
+            Counters[NetStatistics.TcpTxSegments]++;
+            Stack.OutputIPv4(packet, remoteAddress, NetStack.ProtocolTcp, true);
+        }
+    }
+}
