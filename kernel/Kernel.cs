@@ -1,9 +1,13 @@
 using Keel.Hal;
 using Keel.Kernel.Boot;
+using Keel.Kernel.Config;
 using Keel.Kernel.Console;
+using Keel.Kernel.Diagnostics;
 using Keel.Kernel.Interrupts;
 using Keel.Kernel.Memory;
+using Keel.Kernel.Pci;
 using Keel.Kernel.Scheduling;
+using Keel.Kernel.Shell;
 using Keel.Kernel.Time;
 using Keel.Runtime;
 
@@ -11,25 +15,48 @@ namespace Keel.Kernel
 {
     /// <summary>
     /// Brings the machine up after memory and the runtime exist, then runs the main loop forever:
-    /// deferred work (NAPI polls), expired timers, and halt when there is nothing to do.
+    /// deferred work (NAPI polls, shell input), expired timers, and halt when there is nothing to do.
     /// </summary>
     public static unsafe class Kernel
     {
         /// <summary>The console every layer prints to.</summary>
         public static SerialConsole Console;
 
+        /// <summary>Options from the kernel command line (QEMU -append).</summary>
+        public static KernelCommandLine CommandLine;
+
+        /// <summary>Deferred work run from the main loop.</summary>
         public static WorkScheduler Work;
+
+        /// <summary>One-shot timers.</summary>
         public static TimerService Timers;
+
+        /// <summary>Monotonic clock.</summary>
         public static KernelClock Clock;
+
+        /// <summary>MSI and legacy interrupt routing.</summary>
         public static InterruptController Interrupts;
+
+        /// <summary>Shell commands; any layer may add its own with <c>Commands.Register</c>.</summary>
+        public static ShellCommandRegistry Commands;
+
+        /// <summary>The serial shell.</summary>
+        public static CommandShell Shell;
+
+        /// <summary>Called by <c>exit</c> before QEMU stops (drivers return their buffers here).</summary>
+        public static IWorkItem ShutdownHook;
 
         public static void Run()
         {
             Console = new SerialConsole();
             Console.Write("Keel kernel (NativeAOT C#) starting\n");
+            CommandLine = KernelCommandLine.Parse(BootInfo.CommandLine, BootInfo.CommandLineLength);
+            CommandLine.ReportIssues(Console);
             Console.Write("memory: ");
             Console.Write((long)(KernelMemory.TotalRam / 1024));
-            Console.Write(" KiB RAM\n");
+            Console.Write(" KiB RAM, ");
+            Console.Write(KernelMemory.Pages->FreePages * 4);
+            Console.Write(" KiB free\n");
 
             InterruptDispatcher.Initialize();
             LegacyPic.Disable();
@@ -42,12 +69,39 @@ namespace Keel.Kernel
             Timers = new TimerService();
             Timers.Initialize();
             Native.EnableInterrupts();
-            Console.Write("clock: ");
+            Console.Write("clock: TSC ");
             Console.Write((long)Tsc.TicksPerMicrosecond);
-            Console.Write(" TSC ticks/us\n");
+            Console.Write(" MHz\n");
+
+            FaultTests.Run(CommandLine.Test);
+
+            Commands = new ShellCommandRegistry();
+            Commands.Register(new ExitCommand());
+            Commands.Register(new UptimeCommand());
+            Commands.Register(new MemCommand());
+            PciSubsystem.Initialize(Console);
+            Commands.Register(new PciCommand());
+
+            Shell = new CommandShell(Commands, Console);
+            SerialInput input = new SerialInput(Shell, Work);
+            Interrupts.AttachIsa(SerialPort.Irq, input);
+            SerialPort.EnableReceiveInterrupt();
+
             Console.Write("Keel ready\n");
-            Panic.Exit(0);
+            if (CommandLine.ShellEnabled)
+            {
+                Shell.Start();
+            }
             MainLoop();
+        }
+
+        /// <summary>Runs the shutdown hook (drivers give their buffers back).</summary>
+        public static void Shutdown()
+        {
+            if ((object)ShutdownHook != null)
+            {
+                ShutdownHook.Run();
+            }
         }
 
         /// <summary>Runs work and timers; halts (interrupts on) when idle.</summary>

@@ -73,7 +73,7 @@ namespace Keel.Kernel.Interrupts
             {
                 attached |= AttachGsi(line, handler, true);
             }
-            PciFunction kernelFunction = function as PciFunction;
+            PciDevice kernelFunction = function as PciDevice;
             if ((object)kernelFunction != null)
             {
                 int gsi = FirstPciGsi + ((kernelFunction.Device + pin - 1) % 4);

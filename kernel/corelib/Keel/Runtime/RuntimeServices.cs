@@ -34,6 +34,9 @@ namespace Keel.Runtime
         /// <summary>Bytes allocated through the runtime since boot.</summary>
         public static long BytesAllocated;
 
+        /// <summary>Interface calls that had to walk a dispatch map (cache misses).</summary>
+        public static long InterfaceDispatchMisses => InterfaceDispatch.Misses;
+
         /// <summary>Objects given back with <see cref="FreeObject"/>.</summary>
         public static long ObjectsFreed;
 

@@ -1,0 +1,31 @@
+using Keel.Hal;
+using Keel.Runtime;
+
+namespace Keel.Kernel.Shell
+{
+    /// <summary><c>exit N</c>: stops QEMU through isa-debug-exit; QEMU returns (N&lt;&lt;1)|1.</summary>
+    public sealed class ExitCommand : IShellCommand
+    {
+        public string Name => "exit";
+
+        public string Help => "exit N: leave QEMU with status (N<<1)|1 (isa-debug-exit)";
+
+        public void Execute(ShellArguments arguments, ITextOutput output)
+        {
+            long code = 0;
+            if (arguments.Count >= 1 && !arguments.TryGetInt64(0, out code))
+            {
+                output.Write("usage: exit N (0..255)\n");
+                return;
+            }
+            if (code < 0 || code > 255)
+            {
+                output.Write("usage: exit N (0..255)\n");
+                return;
+            }
+            Kernel.Shutdown();
+            output.Write("bye\n");
+            Panic.Exit((byte)code);
+        }
+    }
+}
