@@ -1,0 +1,38 @@
+using System.Runtime.InteropServices;
+using Keel.Hal;
+
+namespace Keel.Tests.Net
+{
+    /// <summary>IPageAllocator over native host memory (physical address = virtual address). Counts pages out.</summary>
+    public sealed unsafe class HostPageAllocator : IPageAllocator
+    {
+        private readonly int _limit;
+
+        public HostPageAllocator(int limit = 1 << 20)
+        {
+            _limit = limit;
+        }
+
+        public int Outstanding { get; private set; }
+
+        public bool TryAllocatePage(out DmaPage page)
+        {
+            if (Outstanding >= _limit)
+            {
+                page = default;
+                return false;
+            }
+            byte* p = (byte*)NativeMemory.AlignedAlloc(DmaPage.Size, DmaPage.Size);
+            NativeMemory.Clear(p, DmaPage.Size);
+            Outstanding++;
+            page = new DmaPage(p, (ulong)p);
+            return true;
+        }
+
+        public void FreePage(DmaPage page)
+        {
+            NativeMemory.AlignedFree(page.Virtual);
+            Outstanding--;
+        }
+    }
+}

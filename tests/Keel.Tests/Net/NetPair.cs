@@ -1,0 +1,103 @@
+using Keel.Net;
+using Keel.Net.Sockets;
+
+namespace Keel.Tests.Net
+{
+    /// <summary>Two stacks (198.18.0.1 and 198.18.0.2) joined by a <see cref="TestLink"/>, driven by a fake clock.</summary>
+    public sealed class NetPair
+    {
+        public static readonly IPv4Address AddressA = new IPv4Address(198, 18, 0, 1);
+        public static readonly IPv4Address AddressB = new IPv4Address(198, 18, 0, 2);
+
+        public readonly HostPageAllocator Allocator = new HostPageAllocator();
+        public readonly FakeClock Clock = new FakeClock();
+        public readonly TestNetDevice DeviceA;
+        public readonly TestNetDevice DeviceB;
+        public readonly TestLink Link;
+        public readonly NetStack A;
+        public readonly NetStack B;
+
+        /// <summary>Clock step per <see cref="Step"/>, microseconds.</summary>
+        public long StepMicroseconds = 100;
+
+        public NetPair(NetConfig configA = null, NetConfig configB = null, ulong seed = 1)
+        {
+            DeviceA = new TestNetDevice(Allocator, 1);
+            DeviceB = new TestNetDevice(Allocator, 2);
+            Link = new TestLink(Clock, DeviceA, DeviceB, 4096, seed * 7919 + 1);
+            configA ??= NetConfig.Create(AddressA, 24, IPv4Address.Any);
+            configB ??= NetConfig.Create(AddressB, 24, IPv4Address.Any);
+            configA.Address = AddressA;
+            configB.Address = AddressB;
+            A = new NetStack(DeviceA, Clock, Allocator, configA, seed * 31 + 5);
+            B = new NetStack(DeviceB, Clock, Allocator, configB, seed * 17 + 3);
+        }
+
+        /// <summary>A fast-timer configuration for tests (short TIME_WAIT, small minimum RTO).</summary>
+        public static NetConfig TestConfig(int timeWaitMilliseconds = 1000)
+        {
+            NetConfig config = NetConfig.Create(IPv4Address.Any, 24, IPv4Address.Any);
+            config.TcpTimeWaitMilliseconds = timeWaitMilliseconds;
+            config.TcpMinRtoMilliseconds = 20;
+            config.TcpInitialRtoMilliseconds = 200;
+            return config;
+        }
+
+        public void Step()
+        {
+            Clock.AdvanceMicroseconds(StepMicroseconds);
+            Link.Deliver();
+            A.Poll();
+            B.Poll();
+        }
+
+        public void Run(int milliseconds)
+        {
+            long end = Clock.NowNanoseconds + milliseconds * 1_000_000L;
+            while (Clock.NowNanoseconds < end)
+            {
+                Step();
+            }
+        }
+
+        /// <summary>Steps until <paramref name="condition"/> holds or the time limit passes.</summary>
+        public bool RunUntil(ICondition condition, int milliseconds)
+        {
+            long end = Clock.NowNanoseconds + milliseconds * 1_000_000L;
+            while (Clock.NowNanoseconds < end)
+            {
+                if (condition.Done())
+                {
+                    return true;
+                }
+                Step();
+            }
+            return condition.Done();
+        }
+
+        /// <summary>Closes everything and checks every packet and page went back to its pool.</summary>
+        public bool AllReturned(out string detail)
+        {
+            A.Shutdown();
+            B.Shutdown();
+            Link.DropAll();
+            detail = "A tx " + DeviceA.TransmitPackets.InUse + " rx " + DeviceA.ReceivePackets.InUse + " rxpages " + DeviceA.ReceivePages.InFlight +
+                     " stackpages " + A.TransmitPages.InFlight + "; B tx " + DeviceB.TransmitPackets.InUse + " rx " + DeviceB.ReceivePackets.InUse +
+                     " rxpages " + DeviceB.ReceivePages.InFlight + " stackpages " + B.TransmitPages.InFlight;
+            return DeviceA.PoolsIdle && DeviceB.PoolsIdle && A.TransmitPages.InFlight == 0 && B.TransmitPages.InFlight == 0;
+        }
+
+        public Socket Listen(NetStack stack, int port, int backlog = 8)
+        {
+            Socket s = stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
+            s.Bind(new IPEndPoint(IPv4Address.Any, port));
+            s.Listen(backlog);
+            return s;
+        }
+    }
+
+    public interface ICondition
+    {
+        bool Done();
+    }
+}

@@ -1,0 +1,166 @@
+using Keel.Buffers;
+
+namespace Keel.Tests.Net
+{
+    /// <summary>
+    /// An in-memory Ethernet cable between two <see cref="TestNetDevice"/>s with a fake clock: frames are copied
+    /// into preallocated slots (no allocation in steady state) and delivered after a delay; impairments (loss,
+    /// duplication, reordering by extra delay) come from a seeded PRNG.
+    /// </summary>
+    public sealed unsafe class TestLink : ITestFrameSink
+    {
+        private const int SlotSize = 2048;
+
+        private readonly FakeClock _clock;
+        private readonly TestNetDevice _a;
+        private readonly TestNetDevice _b;
+        private readonly byte[] _data;
+        private readonly int[] _length;
+        private readonly long[] _due;
+        private readonly bool[] _toB;
+        private readonly int[] _pending;
+        private readonly int[] _free;
+        private int _pendingCount;
+        private int _freeCount;
+        private ulong _random;
+
+        public TestLink(FakeClock clock, TestNetDevice a, TestNetDevice b, int slots = 4096, ulong seed = 12345)
+        {
+            _clock = clock;
+            _a = a;
+            _b = b;
+            _data = new byte[slots * SlotSize];
+            _length = new int[slots];
+            _due = new long[slots];
+            _toB = new bool[slots];
+            _pending = new int[slots];
+            _free = new int[slots];
+            for (int i = 0; i < slots; i++)
+            {
+                _free[_freeCount++] = i;
+            }
+            _random = seed | 1;
+            a.Sink = this;
+            b.Sink = this;
+        }
+
+        public long DelayNanoseconds = 500_000;
+        public double LossRate;
+        public double DuplicateRate;
+        public double ReorderRate;
+        public long ReorderExtraNanoseconds = 2_000_000;
+
+        /// <summary>Drops every frame while true (a cable pulled out).</summary>
+        public bool Cut;
+
+        public long Delivered;
+        public long Lost;
+        public long Duplicated;
+        public long Reordered;
+        public long Overflowed;
+
+        private double NextDouble()
+        {
+            _random ^= _random << 13;
+            _random ^= _random >> 7;
+            _random ^= _random << 17;
+            return (_random >> 11) * (1.0 / (1UL << 53));
+        }
+
+        public void Accept(TestNetDevice from, Packet frame)
+        {
+            if (Cut || (LossRate > 0 && NextDouble() < LossRate))
+            {
+                Lost++;
+                return;
+            }
+            int copies = DuplicateRate > 0 && NextDouble() < DuplicateRate ? 2 : 1;
+            if (copies == 2)
+            {
+                Duplicated++;
+            }
+            for (int c = 0; c < copies; c++)
+            {
+                if (_freeCount == 0 || frame.Length > SlotSize)
+                {
+                    Overflowed++;
+                    return;
+                }
+                int slot = _free[--_freeCount];
+                fixed (byte* d = &_data[slot * SlotSize])
+                {
+                    frame.CopyTo(0, d, frame.Length);
+                }
+                _length[slot] = frame.Length;
+                long delay = DelayNanoseconds;
+                if (ReorderRate > 0 && NextDouble() < ReorderRate)
+                {
+                    delay += (long)(ReorderExtraNanoseconds * NextDouble());
+                    Reordered++;
+                }
+                _due[slot] = _clock.NowNanoseconds + delay;
+                _toB[slot] = from == _a;
+                _pending[_pendingCount++] = slot;
+            }
+        }
+
+        public int InFlight => _pendingCount;
+
+        /// <summary>Delivers every frame that is due, in due-time order, one receive batch per device.</summary>
+        public void Deliver()
+        {
+            long now = _clock.NowNanoseconds;
+            bool toA = false;
+            bool toB = false;
+            while (true)
+            {
+                int best = -1;
+                for (int i = 0; i < _pendingCount; i++)
+                {
+                    int slot = _pending[i];
+                    if (_due[slot] <= now && (best < 0 || _due[slot] < _due[_pending[best]]))
+                    {
+                        best = i;
+                    }
+                }
+                if (best < 0)
+                {
+                    break;
+                }
+                int s = _pending[best];
+                _pending[best] = _pending[--_pendingCount];
+                TestNetDevice target = _toB[s] ? _b : _a;
+                if (_toB[s])
+                {
+                    toB = true;
+                }
+                else
+                {
+                    toA = true;
+                }
+                fixed (byte* d = &_data[s * SlotSize])
+                {
+                    target.Inject(d, _length[s]);
+                }
+                _free[_freeCount++] = s;
+                Delivered++;
+            }
+            if (toA)
+            {
+                _a.Receiver.ReceiveBatchDone();
+            }
+            if (toB)
+            {
+                _b.Receiver.ReceiveBatchDone();
+            }
+        }
+
+        public void DropAll()
+        {
+            while (_pendingCount > 0)
+            {
+                _free[_freeCount++] = _pending[--_pendingCount];
+            }
+        }
+    }
+}
