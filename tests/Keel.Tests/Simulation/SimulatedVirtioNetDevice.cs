@@ -1,0 +1,854 @@
+using System;
+using System.Threading;
+using Keel.Drivers.Virtio;
+using Keel.Drivers.VirtioNet;
+
+namespace Keel.Tests.Simulation
+{
+    /// <summary>Where the simulated device raises interrupts (the transport decides: MSI-X vector or INTx + ISR).</summary>
+    public interface ISimInterruptSink
+    {
+        void RaiseQueueInterrupt(int queue);
+        void RaiseConfigInterrupt();
+    }
+
+    /// <summary>One-shot receive misbehaviours (applied to the next injected frame).</summary>
+    public enum RxFault
+    {
+        None,
+        /// <summary>Used length shorter than header + Ethernet header.</summary>
+        ShortLength,
+        /// <summary>Used length larger than the buffer the driver posted (head buffer).</summary>
+        LengthOverCapacity,
+        /// <summary>Used length larger than the buffer, on the last buffer of a merged frame.</summary>
+        LengthOverCapacityLastBuffer,
+        /// <summary>Used id ≥ queue size.</summary>
+        BadIdOutOfRange,
+        /// <summary>Used id that is not the head of a chain the driver has in flight.</summary>
+        BadIdNotInFlight,
+        /// <summary>num_buffers = 0 in the header.</summary>
+        NumBuffersZero,
+        /// <summary>num_buffers larger than the buffers actually returned.</summary>
+        NumBuffersTooMany,
+        /// <summary>used->idx moved by more than the queue size.</summary>
+        UsedIndexJump,
+    }
+
+    /// <summary>One-shot transmit misbehaviours (applied at the next completion).</summary>
+    public enum TxFault
+    {
+        None,
+        BadId,
+        UsedIndexJump,
+    }
+
+    /// <summary>
+    /// The device side of a virtio-net function, at the level of the virtio spec: feature negotiation, status,
+    /// configuration space, split rings in simulated physical memory. It reads only descriptors reachable from
+    /// the available ring, checks each one against the memory the driver really holds, keeps its own snapshot
+    /// of every published chain (a driver that rewrites a published descriptor or a transmit buffer before
+    /// completion is caught), merges large frames over several buffers with num_buffers, honours EVENT_IDX and
+    /// the flags both ways, and counts notifications and interrupts. Misbehaves on command.
+    /// </summary>
+    public sealed unsafe class SimulatedVirtioNetDevice
+    {
+        public const int QueueCount = 2;
+        public const int MaxChain = 24;
+        private const int CaptureSlots = 64;
+        private const int CaptureBytes = 70000;
+
+        private readonly SimulatedMemory _memory;
+        private readonly SimQueue[] _queues = new SimQueue[QueueCount];
+        private readonly byte[] _stream = new byte[CaptureBytes];
+        private readonly byte[][] _capture = new byte[CaptureSlots][];
+        private readonly int[] _captureLength = new int[CaptureSlots];
+        private byte _isr;
+
+        public SimulatedVirtioNetDevice(SimulatedMemory memory)
+        {
+            _memory = memory;
+            for (int q = 0; q < QueueCount; q++)
+            {
+                _queues[q] = new SimQueue(q);
+            }
+            for (int i = 0; i < CaptureSlots; i++)
+            {
+                _capture[i] = new byte[CaptureBytes];
+            }
+            OfferedFeatures = VirtioFeatures.Version1 | VirtioFeatures.EventIndex | VirtioFeatures.IndirectDescriptors
+                | VirtioNetFeatures.Mac | VirtioNetFeatures.Status | VirtioNetFeatures.MergeableRxBuffers
+                | VirtioNetFeatures.Csum | VirtioNetFeatures.GuestCsum | VirtioNetFeatures.GuestTso4
+                | VirtioNetFeatures.GuestTso6 | VirtioNetFeatures.HostTso4 | VirtioNetFeatures.ControlQueue;
+        }
+
+        public SimulatedMemory Memory => _memory;
+
+        public ISimInterruptSink Interrupts;
+
+        // ---- identity and configuration ----
+
+        public ulong OfferedFeatures;
+        public readonly byte[] Mac = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+        public ushort ConfigStatus = VirtioNetConfig.StatusLinkUp;
+        public ushort ConfigMtu = 1500;
+        public int MaxQueueSize = 256;
+
+        /// <summary>Set by the transport: legacy interface (no FEATURES_OK, fixed queue size).</summary>
+        public bool LegacyInterface;
+
+        /// <summary>Clear FEATURES_OK when the driver sets it (the device does not accept the features).</summary>
+        public bool RefuseFeaturesOk;
+
+        public byte Status { get; private set; }
+        public ulong DriverFeatures { get; private set; }
+        public uint ConfigGeneration { get; private set; }
+
+        // ---- behaviour knobs ----
+
+        public RxFault NextRxFault;
+        public TxFault NextTxFault;
+
+        /// <summary>Header fields written into received frames.</summary>
+        public byte RxHeaderFlags;
+        public byte RxGsoType;
+        public ushort RxCsumStart;
+        public ushort RxCsumOffset;
+
+        /// <summary>Complete transmit chains as soon as they are fetched (at the notification). Else call <see cref="CompleteTx"/>.</summary>
+        public bool TxAutoComplete = true;
+
+        /// <summary>Without EVENT_IDX: set VRING_USED_F_NO_NOTIFY (the device asks for no kicks).</summary>
+        public bool SuppressNotifications;
+
+        // ---- counters ----
+
+        public long RxFrames;
+        public long RxDroppedNoBuffers;
+        public long RxDroppedTooBig;
+        public long TxFrames;
+        public long TxBytes;
+        public long TxBadHeaders;
+        public long ConfigInterrupts;
+        public long Resets;
+        public readonly long[] Notifications = new long[QueueCount];
+        public readonly long[] InterruptsRaised = new long[QueueCount];
+
+        private bool Negotiated(ulong feature) => (DriverFeatures & feature) != 0;
+        private bool EventIndex => Negotiated(VirtioFeatures.EventIndex);
+        public bool Mergeable => Negotiated(VirtioNetFeatures.MergeableRxBuffers);
+        public int HeaderLength => Negotiated(VirtioFeatures.Version1) || Mergeable ? 12 : 10;
+        public bool DriverOk => (Status & VirtioStatus.DriverOk) != 0;
+
+        /// <summary>Receive chains the driver has published and the device has not used yet.</summary>
+        public int RxBuffersAvailable
+        {
+            get
+            {
+                SimQueue q = _queues[0];
+                if (!q.Enabled)
+                {
+                    return 0;
+                }
+                SyncAvail(q);
+                return (ushort)(q.OrderTail - q.NextAvail);
+            }
+        }
+
+        /// <summary>Transmit chains fetched and not completed.</summary>
+        public int TxPending
+        {
+            get
+            {
+                SimQueue q = _queues[1];
+                return q.Enabled ? (ushort)(q.OrderTail - q.NextAvail) : 0;
+            }
+        }
+
+        public int QueueSize(int queue) => _queues[queue].Size;
+
+        // ---- register-level operations (called by the transports) ----
+
+        public byte ReadStatus() => Status;
+
+        public void WriteStatus(byte value)
+        {
+            if (value == 0)
+            {
+                Reset();
+                return;
+            }
+            if ((value & VirtioStatus.FeaturesOk) != 0 && (Status & VirtioStatus.FeaturesOk) == 0)
+            {
+                if (LegacyInterface)
+                {
+                    _memory.RecordViolation("FEATURES_OK written to a legacy device");
+                }
+                if (RefuseFeaturesOk || (DriverFeatures & ~OfferedFeatures) != 0)
+                {
+                    value = (byte)(value & ~VirtioStatus.FeaturesOk);
+                }
+            }
+            if ((value & VirtioStatus.DriverOk) != 0 && (Status & VirtioStatus.DriverOk) == 0 && !LegacyInterface
+                && (Status & VirtioStatus.FeaturesOk) == 0)
+            {
+                _memory.RecordViolation("DRIVER_OK without FEATURES_OK");
+            }
+            Status = (byte)(value | (Status & VirtioStatus.DeviceNeedsReset));
+        }
+
+        public ulong ReadDeviceFeatures() => LegacyInterface ? OfferedFeatures & 0xFFFFFFFFUL : OfferedFeatures;
+
+        public void WriteDriverFeatures(ulong features)
+        {
+            if ((Status & VirtioStatus.FeaturesOk) != 0)
+            {
+                _memory.RecordViolation("driver features written after FEATURES_OK");
+            }
+            DriverFeatures = features;
+        }
+
+        public byte ReadConfig8(int offset)
+        {
+            switch (offset)
+            {
+                case 0: case 1: case 2: case 3: case 4: case 5: return Mac[offset];
+                case 6: return (byte)ConfigStatus;
+                case 7: return (byte)(ConfigStatus >> 8);
+                case 8: return 1;
+                case 9: return 0;
+                case 10: return (byte)ConfigMtu;
+                case 11: return (byte)(ConfigMtu >> 8);
+                default: return 0;
+            }
+        }
+
+        public byte ReadIsr()
+        {
+            byte value = _isr;
+            _isr = 0;
+            return value;
+        }
+
+        public int QueueMaxSize(int queue) => queue >= 0 && queue < QueueCount ? MaxQueueSize : 0;
+
+        /// <summary>Programs and enables a queue; false when the device refuses.</summary>
+        public bool SetQueue(int queue, int size, ulong descriptors, ulong avail, ulong used)
+        {
+            if (queue < 0 || queue >= QueueCount || !SplitVirtqueue.IsValidSize(size) || size > MaxQueueSize
+                || (LegacyInterface && size != MaxQueueSize))
+            {
+                return false;
+            }
+            if ((descriptors & 15) != 0 || (avail & 1) != 0 || (used & 3) != 0)
+            {
+                _memory.RecordViolation("ring areas misaligned");
+                return false;
+            }
+            byte* d = _memory.DeviceAccess(descriptors, 16 * size, "descriptor table outside allocated memory");
+            byte* a = _memory.DeviceAccess(avail, 6 + 2 * size, "available ring outside allocated memory");
+            byte* u = _memory.DeviceAccess(used, 6 + 8 * size, "used ring outside allocated memory");
+            if (d == null || a == null || u == null)
+            {
+                return false;
+            }
+            _queues[queue].Configure(size, descriptors, avail, used, d, a, u);
+            return true;
+        }
+
+        public void Notify(int queue)
+        {
+            if (queue < 0 || queue >= QueueCount || !_queues[queue].Enabled)
+            {
+                _memory.RecordViolation("notification of a queue that is not set up");
+                return;
+            }
+            if (!DriverOk)
+            {
+                _memory.RecordViolation("notification before DRIVER_OK");
+            }
+            Notifications[queue]++;
+            SimQueue q = _queues[queue];
+            SyncAvail(q);
+            if (queue == 1 && TxAutoComplete)
+            {
+                CompleteTx(int.MaxValue);
+            }
+        }
+
+        public void Reset()
+        {
+            for (int i = 0; i < QueueCount; i++)
+            {
+                SimQueue q = _queues[i];
+                if (q.Enabled && i == 0)
+                {
+                    for (ushort n = q.NextAvail; n != q.OrderTail; n++)
+                    {
+                        ReleaseOwnership(q, q.Order[n & (q.Size - 1)]);
+                    }
+                }
+                q.Enabled = false;
+            }
+            Status = 0;
+            DriverFeatures = 0;
+            _isr = 0;
+            Resets++;
+        }
+
+        // ---- configuration events ----
+
+        public void SetLink(bool up)
+        {
+            ConfigStatus = up ? VirtioNetConfig.StatusLinkUp : (ushort)0;
+            ConfigGeneration++;
+            RaiseConfig();
+        }
+
+        /// <summary>The device asks the driver to reset it (DEVICE_NEEDS_RESET + configuration interrupt).</summary>
+        public void SignalNeedsReset()
+        {
+            Status |= VirtioStatus.DeviceNeedsReset;
+            RaiseConfig();
+        }
+
+        private void RaiseConfig()
+        {
+            ConfigInterrupts++;
+            _isr |= 2;
+            if (Interrupts != null)
+            {
+                Interrupts.RaiseConfigInterrupt();
+            }
+        }
+
+        // ---- ring processing ----
+
+        /// <summary>Reads newly published chains: validates, snapshots, takes ownership (rx) or fetches (tx).</summary>
+        private void SyncAvail(SimQueue q)
+        {
+            if (!q.Enabled)
+            {
+                return;
+            }
+            ushort availIndex = Volatile.Read(ref *(ushort*)(q.Avail + 2));
+            int fresh = (ushort)(availIndex - q.SyncedAvail);
+            if (fresh + q.OwnedHeads > q.Size)
+            {
+                _memory.RecordViolation("avail->idx moved past the buffers the driver could have published");
+                q.SyncedAvail = availIndex;
+                return;
+            }
+            int mask = q.Size - 1;
+            for (int k = 0; k < fresh; k++)
+            {
+                ushort head = ((ushort*)(q.Avail + 4))[q.SyncedAvail & mask];
+                q.SyncedAvail++;
+                if (head >= q.Size || q.HeadOwned[head])
+                {
+                    _memory.RecordViolation("available ring names a bad or already published head");
+                    continue;
+                }
+                if (!Snapshot(q, head))
+                {
+                    continue;
+                }
+                q.HeadOwned[head] = true;
+                q.OwnedHeads++;
+                q.Order[q.OrderTail & mask] = head;
+                q.OrderTail++;
+                if (q.Index == 0)
+                {
+                    TakeOwnership(q, head);
+                }
+                else
+                {
+                    FetchTx(q, head);
+                }
+            }
+            if (EventIndex)
+            {
+                // Ask for a kick when the driver publishes past what we have read (QEMU: avail_event = last_avail_idx).
+                Volatile.Write(ref *(ushort*)(q.Used + 4 + 8 * q.Size), q.SyncedAvail);
+            }
+            else
+            {
+                *(ushort*)q.Used = SuppressNotifications ? SplitVirtqueue.UsedNoNotify : (ushort)0;
+            }
+        }
+
+        private bool Snapshot(SimQueue q, int head)
+        {
+            int id = head;
+            int count = 0;
+            int capacity = 0;
+            bool sawWritable = false;
+            while (true)
+            {
+                if (count == MaxChain)
+                {
+                    _memory.RecordViolation("descriptor chain too long or looping");
+                    return false;
+                }
+                byte* d = q.Descriptors + 16 * id;
+                ulong address = *(ulong*)d;
+                int length = (int)*(uint*)(d + 8);
+                ushort flags = *(ushort*)(d + 12);
+                ushort next = *(ushort*)(d + 14);
+                if ((flags & SplitVirtqueue.DescriptorIndirect) != 0)
+                {
+                    _memory.RecordViolation("indirect descriptor without VIRTIO_F_INDIRECT_DESC");
+                    return false;
+                }
+                bool writable = (flags & SplitVirtqueue.DescriptorWrite) != 0;
+                if ((q.Index == 0) != writable)
+                {
+                    _memory.RecordViolation(q.Index == 0 ? "receive descriptor not device-writable" : "transmit descriptor device-writable");
+                    return false;
+                }
+                if (sawWritable && !writable)
+                {
+                    _memory.RecordViolation("readable descriptor after a writable one");
+                    return false;
+                }
+                sawWritable |= writable;
+                if (length <= 0 || _memory.DeviceAccess(address, length, "descriptor points outside allocated DMA memory") == null)
+                {
+                    if (length <= 0)
+                    {
+                        _memory.RecordViolation("zero-length descriptor");
+                    }
+                    return false;
+                }
+                int slot = head * MaxChain + count;
+                q.ChainAddress[slot] = address;
+                q.ChainLength[slot] = length;
+                q.ChainFlags[slot] = flags;
+                q.ChainId[slot] = (ushort)id;
+                capacity += length;
+                count++;
+                if ((flags & SplitVirtqueue.DescriptorNext) == 0)
+                {
+                    break;
+                }
+                if (next >= q.Size)
+                {
+                    _memory.RecordViolation("descriptor next out of range");
+                    return false;
+                }
+                id = next;
+            }
+            q.ChainCount[head] = count;
+            q.ChainCapacity[head] = capacity;
+            return true;
+        }
+
+        /// <summary>Checks the published chain's descriptors were not changed by the driver.</summary>
+        private void VerifyUnchanged(SimQueue q, int head)
+        {
+            for (int k = 0; k < q.ChainCount[head]; k++)
+            {
+                int slot = head * MaxChain + k;
+                byte* d = q.Descriptors + 16 * q.ChainId[slot];
+                if (*(ulong*)d != q.ChainAddress[slot] || (int)*(uint*)(d + 8) != q.ChainLength[slot]
+                    || *(ushort*)(d + 12) != q.ChainFlags[slot])
+                {
+                    _memory.RecordViolation("driver changed a descriptor the device owns");
+                    return;
+                }
+            }
+        }
+
+        private void TakeOwnership(SimQueue q, int head)
+        {
+            for (int k = 0; k < q.ChainCount[head]; k++)
+            {
+                int slot = head * MaxChain + k;
+                if (!_memory.MarkOwned(q.ChainAddress[slot], q.ChainLength[slot], 1))
+                {
+                    _memory.RecordViolation("receive buffer overlaps memory the device already owns");
+                }
+                byte* p = _memory.DeviceAccess(q.ChainAddress[slot], q.ChainLength[slot], "rx buffer");
+                if (p != null)
+                {
+                    // The buffer is the device's now: its old contents are gone (bounce-buffer semantics).
+                    new Span<byte>(p, q.ChainLength[slot]).Fill(0xA5);
+                }
+            }
+        }
+
+        private void ReleaseOwnership(SimQueue q, int head)
+        {
+            for (int k = 0; k < q.ChainCount[head]; k++)
+            {
+                int slot = head * MaxChain + k;
+                _memory.ClearOwned(q.ChainAddress[slot], q.ChainLength[slot]);
+            }
+        }
+
+        /// <summary>
+        /// Delivers one frame from the wire: picks buffers (several with MRG_RXBUF), writes header and data,
+        /// returns them in the used ring, maybe interrupts. False (frame dropped, nothing consumed) when the
+        /// driver has not published enough buffer space or the device is not running.
+        /// </summary>
+        public bool InjectFrame(ReadOnlySpan<byte> frame)
+        {
+            SimQueue q = _queues[0];
+            if (!DriverOk || !q.Enabled)
+            {
+                RxDroppedNoBuffers++;
+                return false;
+            }
+            SyncAvail(q);
+            int hdr = HeaderLength;
+            int total = hdr + frame.Length;
+            if (total > _stream.Length)
+            {
+                RxDroppedTooBig++;
+                return false;
+            }
+            int mask = q.Size - 1;
+            int pending = (ushort)(q.OrderTail - q.NextAvail);
+            int needed = 0;
+            int capacity = 0;
+            if (Mergeable)
+            {
+                while (capacity < total)
+                {
+                    if (needed == pending)
+                    {
+                        RxDroppedNoBuffers++;
+                        return false;
+                    }
+                    capacity += q.ChainCapacity[q.Order[(q.NextAvail + needed) & mask]];
+                    needed++;
+                }
+            }
+            else
+            {
+                if (pending == 0)
+                {
+                    RxDroppedNoBuffers++;
+                    return false;
+                }
+                if (q.ChainCapacity[q.Order[q.NextAvail & mask]] < total)
+                {
+                    RxDroppedTooBig++;
+                    return false;
+                }
+                needed = 1;
+            }
+            Span<byte> stream = new Span<byte>(_stream, 0, total);
+            stream.Slice(0, hdr).Clear();
+            _stream[VirtioNetHeader.Flags] = RxHeaderFlags;
+            _stream[VirtioNetHeader.GsoType] = RxGsoType;
+            _stream[VirtioNetHeader.CsumStart] = (byte)RxCsumStart;
+            _stream[VirtioNetHeader.CsumStart + 1] = (byte)(RxCsumStart >> 8);
+            _stream[VirtioNetHeader.CsumOffset] = (byte)RxCsumOffset;
+            _stream[VirtioNetHeader.CsumOffset + 1] = (byte)(RxCsumOffset >> 8);
+            if (hdr == 12)
+            {
+                int announced = needed;
+                if (NextRxFault == RxFault.NumBuffersZero)
+                {
+                    announced = 0;
+                }
+                else if (NextRxFault == RxFault.NumBuffersTooMany)
+                {
+                    announced = needed + 3;
+                }
+                _stream[VirtioNetHeader.NumBuffers] = (byte)announced;
+                _stream[VirtioNetHeader.NumBuffers + 1] = (byte)(announced >> 8);
+            }
+            frame.CopyTo(stream.Slice(hdr));
+
+            int position = 0;
+            for (int b = 0; b < needed; b++)
+            {
+                ushort head = q.Order[q.NextAvail & mask];
+                q.NextAvail++;
+                VerifyUnchanged(q, head);
+                int written = Scatter(q, head, stream.Slice(position));
+                position += written;
+                ReleaseOwnership(q, head);
+                q.HeadOwned[head] = false;
+                q.OwnedHeads--;
+                uint id = head;
+                uint length = (uint)written;
+                if (b == 0 && NextRxFault == RxFault.ShortLength)
+                {
+                    length = (uint)(hdr + 5);
+                }
+                else if (b == 0 && NextRxFault == RxFault.LengthOverCapacity)
+                {
+                    length = (uint)(q.ChainCapacity[head] + 64);
+                }
+                else if (b == needed - 1 && b > 0 && NextRxFault == RxFault.LengthOverCapacityLastBuffer)
+                {
+                    length = (uint)(q.ChainCapacity[head] + 1);
+                }
+                if (b == 0 && NextRxFault == RxFault.BadIdOutOfRange)
+                {
+                    id = (uint)(q.Size + 7);
+                }
+                else if (b == 0 && NextRxFault == RxFault.BadIdNotInFlight)
+                {
+                    id = FindIdNotInFlight(q, head);
+                }
+                VirtqUsedElement* element = (VirtqUsedElement*)(q.Used + 4) + ((q.UsedIdx + b) & mask);
+                element->Id = id;
+                element->Length = length;
+            }
+            PublishUsed(q, needed, NextRxFault == RxFault.UsedIndexJump);
+            NextRxFault = RxFault.None;
+            RxFrames++;
+            return true;
+        }
+
+        private uint FindIdNotInFlight(SimQueue q, int except)
+        {
+            for (int i = 0; i < q.Size; i++)
+            {
+                if (i != except && !q.HeadOwned[i])
+                {
+                    return (uint)i;
+                }
+            }
+            return (uint)q.Size;
+        }
+
+        private int Scatter(SimQueue q, int head, Span<byte> source)
+        {
+            int written = 0;
+            for (int k = 0; k < q.ChainCount[head] && written < source.Length; k++)
+            {
+                int slot = head * MaxChain + k;
+                ulong address = q.ChainAddress[slot];
+                int length = q.ChainLength[slot];
+                if (!_memory.IsOwned(address, length, 1))
+                {
+                    _memory.RecordViolation("device writing a receive buffer it does not own");
+                }
+                byte* p = _memory.DeviceAccess(address, length, "receive buffer freed while the device owns it");
+                int take = Math.Min(length, source.Length - written);
+                if (p != null)
+                {
+                    source.Slice(written, take).CopyTo(new Span<byte>(p, take));
+                }
+                written += take;
+            }
+            return written;
+        }
+
+        private void PublishUsed(SimQueue q, int count, bool jump)
+        {
+            q.UsedIdx = (ushort)(q.UsedIdx + count);
+            ushort published = jump ? (ushort)(q.UsedIdx + q.Size + 3) : q.UsedIdx;
+            Volatile.Write(ref *(ushort*)(q.Used + 2), published);
+            Interlocked.MemoryBarrier();
+            bool need;
+            if (EventIndex)
+            {
+                ushort usedEvent = Volatile.Read(ref *(ushort*)(q.Avail + 4 + 2 * q.Size));
+                bool valid = q.SignalledValid;
+                ushort old = q.SignalledUsed;
+                q.SignalledValid = true;
+                q.SignalledUsed = q.UsedIdx;
+                need = !valid || SplitVirtqueue.NeedEvent(usedEvent, q.UsedIdx, old);
+            }
+            else
+            {
+                need = (Volatile.Read(ref *(ushort*)q.Avail) & SplitVirtqueue.AvailNoInterrupt) == 0;
+            }
+            if (need)
+            {
+                InterruptsRaised[q.Index]++;
+                _isr |= 1;
+                if (Interrupts != null)
+                {
+                    Interrupts.RaiseQueueInterrupt(q.Index);
+                }
+            }
+        }
+
+        // ---- transmit ----
+
+        private void FetchTx(SimQueue q, int head)
+        {
+            int total = 0;
+            ulong hash = 14695981039346656037UL;
+            int slotIndex = (int)(TxFrames % CaptureSlots);
+            byte[] capture = _capture[slotIndex];
+            int hdr = HeaderLength;
+            bool badHeader = false;
+            for (int k = 0; k < q.ChainCount[head]; k++)
+            {
+                int slot = head * MaxChain + k;
+                byte* p = _memory.DeviceAccess(q.ChainAddress[slot], q.ChainLength[slot], "tx buffer");
+                if (p == null)
+                {
+                    continue;
+                }
+                for (int i = 0; i < q.ChainLength[slot]; i++)
+                {
+                    byte value = p[i];
+                    hash = (hash ^ value) * 1099511628211UL;
+                    if (total < hdr)
+                    {
+                        if ((total == VirtioNetHeader.Flags || total == VirtioNetHeader.GsoType) && value != 0)
+                        {
+                            badHeader = true;
+                        }
+                    }
+                    else if (total - hdr < CaptureBytes)
+                    {
+                        capture[total - hdr] = value;
+                    }
+                    total++;
+                }
+            }
+            if (badHeader || total < hdr)
+            {
+                TxBadHeaders++;
+            }
+            q.TxHash[head] = hash;
+            int frameLength = Math.Max(0, total - hdr);
+            _captureLength[slotIndex] = Math.Min(frameLength, CaptureBytes);
+            TxFrames++;
+            TxBytes += frameLength;
+        }
+
+        private ulong HashChain(SimQueue q, int head)
+        {
+            ulong hash = 14695981039346656037UL;
+            for (int k = 0; k < q.ChainCount[head]; k++)
+            {
+                int slot = head * MaxChain + k;
+                byte* p = _memory.DeviceAccess(q.ChainAddress[slot], q.ChainLength[slot], "tx buffer freed before completion");
+                if (p == null)
+                {
+                    continue;
+                }
+                for (int i = 0; i < q.ChainLength[slot]; i++)
+                {
+                    hash = (hash ^ p[i]) * 1099511628211UL;
+                }
+            }
+            return hash;
+        }
+
+        /// <summary>Completes up to <paramref name="max"/> fetched transmit chains (in order). Returns how many.</summary>
+        public int CompleteTx(int max)
+        {
+            SimQueue q = _queues[1];
+            if (!q.Enabled)
+            {
+                return 0;
+            }
+            SyncAvail(q);
+            int mask = q.Size - 1;
+            int done = 0;
+            while (done < max && q.NextAvail != q.OrderTail)
+            {
+                ushort head = q.Order[q.NextAvail & mask];
+                q.NextAvail++;
+                VerifyUnchanged(q, head);
+                if (HashChain(q, head) != q.TxHash[head])
+                {
+                    _memory.RecordViolation("driver changed a transmit buffer before the device completed it");
+                }
+                q.HeadOwned[head] = false;
+                q.OwnedHeads--;
+                VirtqUsedElement* element = (VirtqUsedElement*)(q.Used + 4) + ((q.UsedIdx + done) & mask);
+                element->Id = NextTxFault == TxFault.BadId && done == 0 ? (uint)(q.Size + 1) : head;
+                element->Length = 0;
+                done++;
+            }
+            if (done > 0)
+            {
+                PublishUsed(q, done, NextTxFault == TxFault.UsedIndexJump);
+                NextTxFault = TxFault.None;
+            }
+            return done;
+        }
+
+        /// <summary>Copies the <paramref name="back"/>-th most recent transmitted frame (0 = last) into <paramref name="destination"/>.</summary>
+        public int CapturedFrame(int back, Span<byte> destination)
+        {
+            if (back >= CaptureSlots || back >= TxFrames)
+            {
+                return -1;
+            }
+            int slot = (int)((TxFrames - 1 - back) % CaptureSlots);
+            int length = Math.Min(_captureLength[slot], destination.Length);
+            new ReadOnlySpan<byte>(_capture[slot], 0, length).CopyTo(destination);
+            return _captureLength[slot];
+        }
+
+        private sealed class SimQueue
+        {
+            public readonly int Index;
+            public int Size;
+            public bool Enabled;
+            public byte* Descriptors;
+            public byte* Avail;
+            public byte* Used;
+
+            /// <summary>Published entries read so far (free-running, like avail->idx).</summary>
+            public ushort SyncedAvail;
+
+            /// <summary>Valid heads appended to <see cref="Order"/> (bad entries are skipped).</summary>
+            public ushort OrderTail;
+
+            /// <summary>Read entries consumed (receive: used for a frame; transmit: completed).</summary>
+            public ushort NextAvail;
+
+            /// <summary>Device's used index.</summary>
+            public ushort UsedIdx;
+            public ushort SignalledUsed;
+            public bool SignalledValid;
+            public int OwnedHeads;
+
+            /// <summary>Heads in the order they were read: Order[n &amp; mask] for NextAvail ≤ n &lt; SyncedAvail.</summary>
+            public ushort[] Order;
+            public bool[] HeadOwned;
+            public int[] ChainCount;
+            public int[] ChainCapacity;
+            public ulong[] ChainAddress;
+            public int[] ChainLength;
+            public ushort[] ChainFlags;
+            public ushort[] ChainId;
+            public ulong[] TxHash;
+
+            public SimQueue(int index)
+            {
+                Index = index;
+            }
+
+            
+            public void Configure(int size, ulong d, ulong a, ulong u, byte* dp, byte* ap, byte* up)
+            {
+                Size = size;
+                Descriptors = dp;
+                Avail = ap;
+                Used = up;
+                SyncedAvail = 0;
+                OrderTail = 0;
+                NextAvail = 0;
+                UsedIdx = 0;
+                SignalledUsed = 0;
+                SignalledValid = false;
+                OwnedHeads = 0;
+                Order = new ushort[size];
+                HeadOwned = new bool[size];
+                ChainCount = new int[size];
+                ChainCapacity = new int[size];
+                ChainAddress = new ulong[size * MaxChain];
+                ChainLength = new int[size * MaxChain];
+                ChainFlags = new ushort[size * MaxChain];
+                ChainId = new ushort[size * MaxChain];
+                TxHash = new ulong[size];
+                Enabled = true;
+            }
+        }
+    }
+}
