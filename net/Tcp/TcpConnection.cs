@@ -669,6 +669,7 @@ namespace Keel.Net.Tcp
             }
             Irs = segment.Sequence;
             RcvNxt = segment.Sequence + 1;
+            RcvAdv = RcvNxt + (uint)(ReceiveBufferSize < 65535 ? ReceiveBufferSize : 65535);
             ApplySynOptions(ref segment);
             InitCongestion();
             SndWnd = segment.Window; // never scaled in a SYN
@@ -826,7 +827,7 @@ namespace Keel.Net.Tcp
             PersistDeadline = 0;
             DelayedAckDeadline = 0;
             TimeWaitDeadline = now + Layer.Config.TcpTimeWaitMilliseconds * 1000000L;
-            FreeReceiveQueues(false);
+            FreeReceiveQueues(!Orphan); // the application may still read what arrived before the FIN
             Send.Clear();
             SendBufferSequence = SndMax;
             Stack.Notify(Socket, SocketEvents.Closed);

@@ -18,6 +18,8 @@ namespace Keel.Tests.Net
         private readonly int[] _length;
         private readonly long[] _due;
         private readonly bool[] _toB;
+        private readonly long[] _order;
+        private long _sent;
         private readonly int[] _pending;
         private readonly int[] _free;
         private int _pendingCount;
@@ -33,6 +35,7 @@ namespace Keel.Tests.Net
             _length = new int[slots];
             _due = new long[slots];
             _toB = new bool[slots];
+            _order = new long[slots];
             _pending = new int[slots];
             _free = new int[slots];
             for (int i = 0; i < slots; i++)
@@ -67,8 +70,15 @@ namespace Keel.Tests.Net
             return (_random >> 11) * (1.0 / (1UL << 53));
         }
 
+        /// <summary>Prints a line per TCP frame (debugging).</summary>
+        public System.IO.TextWriter Trace;
+
         public void Accept(TestNetDevice from, Packet frame)
         {
+            if (Trace != null)
+            {
+                TraceFrame(from, frame);
+            }
             if (Cut || (LossRate > 0 && NextDouble() < LossRate))
             {
                 Lost++;
@@ -100,11 +110,32 @@ namespace Keel.Tests.Net
                 }
                 _due[slot] = _clock.NowNanoseconds + delay;
                 _toB[slot] = from == _a;
+                _order[slot] = _sent++;
                 _pending[_pendingCount++] = slot;
             }
         }
 
         public int InFlight => _pendingCount;
+
+        private void TraceFrame(TestNetDevice from, Packet frame)
+        {
+            byte[] f = new byte[frame.Length];
+            frame.CopyTo(0, f);
+            if (f.Length < 54 || f[12] != 8 || f[13] != 0 || f[23] != 6)
+            {
+                return;
+            }
+            int ihl = (f[14] & 15) * 4;
+            int t = 14 + ihl;
+            int total = (f[16] << 8) | f[17];
+            int doff = (f[t + 12] >> 4) * 4;
+            uint seq = (uint)((f[t + 4] << 24) | (f[t + 5] << 16) | (f[t + 6] << 8) | f[t + 7]);
+            uint ack = (uint)((f[t + 8] << 24) | (f[t + 9] << 16) | (f[t + 10] << 8) | f[t + 11]);
+            int flags = f[t + 13];
+            int win = (f[t + 14] << 8) | f[t + 15];
+            Trace.WriteLine((_clock.NowNanoseconds / 1000) + "us " + (from == _a ? "A>B" : "B>A") + " " + ((f[t] << 8) | f[t + 1]) + ">" + ((f[t + 2] << 8) | f[t + 3]) +
+                " flags " + flags.ToString("x2") + " seq " + seq + " ack " + ack + " len " + (total - ihl - doff) + " win " + win);
+        }
 
         /// <summary>Delivers every frame that is due, in due-time order, one receive batch per device.</summary>
         public void Deliver()
@@ -118,7 +149,8 @@ namespace Keel.Tests.Net
                 for (int i = 0; i < _pendingCount; i++)
                 {
                     int slot = _pending[i];
-                    if (_due[slot] <= now && (best < 0 || _due[slot] < _due[_pending[best]]))
+                    if (_due[slot] <= now && (best < 0 || _due[slot] < _due[_pending[best]] ||
+                        (_due[slot] == _due[_pending[best]] && _order[slot] < _order[_pending[best]])))
                     {
                         best = i;
                     }
