@@ -13,10 +13,15 @@
 #   netns_qemu [qemu-launch options]   # tools/qemu-launch --net tap:$NETNS_TAP ... in the background
 #                                      #   inside the ns; pid in NETNS_QEMU_PID
 #   netns_exec CMD...                  # CMD in the foreground inside the ns
+#   netns_run CMD...                   # like netns_exec, but INT/TERM sent to the script alone
+#                                      #   are handled at once (CMD runs in the background and
+#                                      #   is waited for); use it for long commands (iperf3):
+#                                      #   netns_run iperf3 -c "$NETNS_GUEST_IP" >"$out"
 #   netns_wait_ping [IP] [SECS]        # ping IP (default guest) until it answers; 1 if not in SECS
 #   netns_wait_file_line FILE REGEX SECS  # wait until FILE has a line matching REGEX (serial logs)
 #   netns_alive PID                    # true while PID runs
-#   netns_on_cleanup 'shell code'      # run this at cleanup, before the ns goes
+#   netns_on_cleanup 'shell code'      # run this at cleanup, before the ns goes (its stdout and
+#                                      #   stderr are the script's original stderr)
 #   netns_cleanup                      # idempotent; runs automatically on EXIT/INT/TERM/HUP
 #   netns_gc                           # remove keel-* namespaces left behind by dead shells
 #
@@ -50,7 +55,10 @@ _NETNS_CREATED=0
 _NETNS_CLEANED=0
 _NETNS_PREV_EXIT=""
 
-_netns_log() { [ "$NETNS_QUIET" = 1 ] || echo "netns: $*" >&2; }
+# The script's stderr as it was at netns_create: a signal can arrive while a command with its
+# own redirections runs (netns_run ... 2>file), and the cleanup messages must not go there.
+NETNS_ERR_FD=2
+_netns_log() { [ "$NETNS_QUIET" = 1 ] || echo "netns: $*" >&"$NETNS_ERR_FD"; }
 
 # 198.18.0.0/15 = 198.18.x.x and 198.19.x.x
 _netns_check_ip() {
@@ -75,6 +83,7 @@ netns_create() {
   command -v ip >/dev/null || { echo "netns: ip (iproute2) missing; run tools/setup" >&2; return 1; }
   netns_gc
 
+  exec {NETNS_ERR_FD}>&2
   # Chain (keep) a pre-existing EXIT trap, then install ours.
   local prev
   prev="$(trap -p EXIT)"
@@ -99,6 +108,30 @@ netns_create() {
 netns_exec() {
   [ "$_NETNS_CREATED" = 1 ] || { echo "netns: netns_create first" >&2; return 1; }
   ip netns exec "$NETNS_NAME" "$@"
+}
+
+netns_run() {
+  [ "$_NETNS_CREATED" = 1 ] || { echo "netns: netns_create first" >&2; return 1; }
+  ip netns exec "$NETNS_NAME" "$@" &
+  local pid=$! rc=0
+  _NETNS_PIDS+=("$pid")
+  wait "$pid" || rc=$?
+  _netns_forget "$pid"
+  return "$rc"
+}
+
+_netns_ppid() {
+  local st
+  st="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0
+  st="${st##*) }"          # after "pid (comm) ": state ppid ...
+  st="${st#* }"
+  echo "${st%% *}"
+}
+
+_netns_forget() {
+  local keep=() p
+  for p in ${_NETNS_PIDS[@]+"${_NETNS_PIDS[@]}"}; do [ "$p" = "$1" ] || keep+=("$p"); done
+  _NETNS_PIDS=(${keep[@]+"${keep[@]}"})
 }
 
 netns_spawn() {
@@ -164,8 +197,13 @@ netns_cleanup() {
   [ "$_NETNS_CLEANED" = 1 ] && return 0
   _NETNS_CLEANED=1
   local h
-  for h in ${_NETNS_HOOKS[@]+"${_NETNS_HOOKS[@]}"}; do eval "$h" || true; done
-  if [ "${#_NETNS_PIDS[@]}" -gt 0 ]; then _netns_kill_wait "${_NETNS_PIDS[@]}"; fi
+  for h in ${_NETNS_HOOKS[@]+"${_NETNS_HOOKS[@]}"}; do eval "$h" >&"$NETNS_ERR_FD" 2>&1 || true; done
+  # Only our own children (guards against a recycled pid).
+  local mine=() p
+  for p in ${_NETNS_PIDS[@]+"${_NETNS_PIDS[@]}"}; do
+    [ "$(_netns_ppid "$p")" = "$BASHPID" ] && mine+=("$p")
+  done
+  if [ "${#mine[@]}" -gt 0 ]; then _netns_kill_wait "${mine[@]}"; fi
   if [ "$_NETNS_CREATED" = 1 ]; then
     # Anything still running in our namespace was started by this script: end it.
     local rest
@@ -188,7 +226,8 @@ _netns_on_exit() {
 }
 
 _netns_on_signal() {
-  echo "netns: interrupted, cleaning up" >&2
+  echo "netns: interrupted, cleaning up" >&"$NETNS_ERR_FD"
+  exec 1>&"$NETNS_ERR_FD" 2>&"$NETNS_ERR_FD"
   exit "$1"   # runs the EXIT trap
 }
 
