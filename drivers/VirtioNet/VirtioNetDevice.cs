@@ -616,7 +616,7 @@ namespace Keel.Drivers.VirtioNet
 
         /// <summary>
         /// The NAPI poll (Linux virtnet_poll): at most <see cref="VirtioNetOptions.Budget"/> packets, transmit
-        /// reclaim, refill when more than half the ring is empty, then re-arm: enable callbacks, full barrier,
+        /// reclaim, refill (see <see cref="NeedsRefill"/>), then re-arm: enable callbacks, full barrier,
         /// re-check the used index, and poll again if buffers slipped in (no wakeup is lost).
         /// </summary>
         public void Poll()
@@ -635,7 +635,7 @@ namespace Keel.Drivers.VirtioNet
             BeginTransmitBatch();
             int received = ReceiveBatch(budget);
             ReclaimTx();
-            if (_rxQueue.FreeCount > _rxQueue.Size / 2)
+            if (NeedsRefill)
             {
                 RefillRx(true);
             }
@@ -667,6 +667,20 @@ namespace Keel.Drivers.VirtioNet
             }
         }
 
+        /// <summary>
+        /// Linux virtnet_poll's refill test: more than half of min(budget, ring size) descriptors free. It holds
+        /// whenever the ring is more than half empty, and refills in batches (one kick each) of at least
+        /// budget/2 buffers, so a burst right after a poll finds the ring nearly full.
+        /// </summary>
+        private bool NeedsRefill
+        {
+            get
+            {
+                int window = _options.Budget < _rxQueue.Size ? _options.Budget : _rxQueue.Size;
+                return _rxQueue.FreeCount > window / 2 && _rxQueue.FreeCount >= _rxDescriptorsPerBuffer;
+            }
+        }
+
         /// <summary>Ablation: the whole receive path inside the interrupt handler.</summary>
         private void PollInInterrupt()
         {
@@ -681,7 +695,7 @@ namespace Keel.Drivers.VirtioNet
                 _rxQueue.DisableCallbacks();
                 ReceiveBatch(_rxQueue.Size);
                 ReclaimTx();
-                if (_rxQueue.FreeCount > _rxQueue.Size / 2)
+                if (NeedsRefill)
                 {
                     RefillRx(true);
                 }

@@ -1,0 +1,746 @@
+using System;
+using Keel.Buffers;
+using Keel.Drivers.Virtio;
+using Keel.Drivers.VirtioNet;
+using Keel.Tests.Simulation;
+using NUnit.Framework;
+
+namespace Keel.Tests.Drivers
+{
+    public class VirtioNetReceiveTests
+    {
+        private Bench _bench;
+
+        private Bench Make(VirtioNetOptions options = null, bool legacy = false, bool msix = true, int queueSize = 256, ulong removeFeatures = 0)
+        {
+            _bench = new Bench(options, legacy, msix, queueSize, removeFeatures);
+            Assert.That(_bench.Start(), Is.True);
+            return _bench;
+        }
+
+        [TearDown]
+        public void TearDown()
+        {
+            if (_bench != null)
+            {
+                Assert.That(_bench.Memory.FirstViolation, Is.Null, "device-side violation");
+                _bench.Dispose();
+                _bench = null;
+            }
+        }
+
+        /// <summary>Stops the driver and checks every page and packet went home.</summary>
+        private static void AssertCleanShutdown(Bench bench)
+        {
+            bench.Receiver.FreeHeld();
+            Assert.That(bench.Driver.Stop(), Is.True, "all memory returned");
+            Assert.That(bench.Driver.RxPagePool.InFlight, Is.Zero);
+            Assert.That(bench.Driver.RxPagePool.PagesHeld, Is.Zero);
+            Assert.That(bench.Memory.AllocatedPages, Is.Zero);
+        }
+
+        [Test]
+        public void SeventyThousandPacketsWrapEveryIndex()
+        {
+            Make();
+            _bench.Receiver.ExpectedLength = 200;
+            _bench.Receiver.ExpectedSequence = 0;
+            const int count = 70_000 + 3_000;
+            int delivered = _bench.InjectMany(count, 200, pollEvery: 50);
+            Assert.That(delivered, Is.EqualTo(count));
+            Assert.That(_bench.Receiver.Packets, Is.EqualTo(count));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            Assert.That(_bench.Stat("rx_length_errors") + _bench.Stat("rx_frame_errors") + _bench.Stat("rx_queue_0_drops"), Is.Zero);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void SeventyThousandPacketsWrapWithoutEventIndex()
+        {
+            Make(new VirtioNetOptions { EventIndex = false });
+            Assert.That(_bench.Driver.NegotiatedFeatures & VirtioFeatures.EventIndex, Is.Zero);
+            _bench.Receiver.ExpectedLength = 100;
+            const int count = 70_100;
+            Assert.That(_bench.InjectMany(count, 100, pollEvery: 200), Is.EqualTo(count));
+            Assert.That(_bench.Receiver.Packets, Is.EqualTo(count));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            AssertCleanShutdown(_bench);
+        }
+
+        [TestCase(60)]
+        [TestCase(1514)]
+        [TestCase(1600)]
+        [TestCase(3000)]
+        [TestCase(9000)]
+        [TestCase(20000)]
+        public void MergesFramesOverSeveralBuffers(int length)
+        {
+            Make();
+            int bufferLength = _bench.Driver.MergeableBufferLength;
+            Assert.That(bufferLength, Is.EqualTo(1536), "12 + max(EWMA, 1518) rounded to 64");
+            // Buffers are carved 1536 bytes apart; the second of a page also gets the 1024-byte tail
+            // (truesize 2560), so buffers alternate 1536 / 2560 bytes.
+            int minimumBuffers = (12 + length + 2559) / 2560;
+            int maximumBuffers = (12 + length + 1535) / 1536;
+            int available = _bench.Device.RxBuffersAvailable;
+            _bench.Receiver.ExpectedLength = length;
+            _bench.Receiver.Hold = true;
+            Assert.That(_bench.Inject(length), Is.True);
+            int used = available - _bench.Device.RxBuffersAvailable;
+            Assert.That(used, Is.InRange(minimumBuffers, maximumBuffers));
+            _bench.Kernel.RunPending();
+            Assert.That(_bench.Receiver.Packets, Is.EqualTo(1));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            Packet packet = _bench.Receiver.TakeHeld();
+            Assert.That(packet.LinearLength, Is.EqualTo(Math.Min(length, VirtioNetDevice.GoodCopyLength)));
+            Assert.That(packet.FragmentCount, Is.EqualTo(length <= 128 ? 0 : used));
+            if (length > 128)
+            {
+                Assert.That(packet.TrueSize, Is.InRange(Packet.LinearCapacity + used * 1536, Packet.LinearCapacity + used * 2560));
+            }
+            packet.Free();
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void FramesNeedingMoreFragmentsThanAPacketHasAreDropped()
+        {
+            Make();
+            // 18 buffers hold at most 18 × 2560 bytes; a bigger frame needs a 19th fragment, a packet carries 18.
+            Assert.That(_bench.Inject(18 * 2560 + 100), Is.True);
+            _bench.Kernel.RunPending();
+            Assert.That(_bench.Receiver.Packets, Is.Zero);
+            Assert.That(_bench.Stat("rx_length_errors"), Is.EqualTo(1));
+            Assert.That(_bench.Stat("rx_queue_0_drops"), Is.EqualTo(1));
+            _bench.Receiver.ExpectedLength = 1000;
+            Assert.That(_bench.InjectMany(300, 1000), Is.EqualTo(300));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void EwmaGrowsBuffersForLargePacketsWithGuestTso()
+        {
+            Make(new VirtioNetOptions { GuestTso = true });
+            Assert.That(_bench.Driver.NegotiatedFeatures & VirtioNetFeatures.GuestTso4, Is.Not.Zero);
+            Assert.That(_bench.Driver.NegotiatedFeatures & VirtioNetFeatures.GuestCsum, Is.Not.Zero);
+            Assert.That(_bench.Driver.Mode, Is.EqualTo(ReceiveMode.Mergeable));
+            Assert.That(_bench.Driver.MergeableBufferLength, Is.EqualTo(1536));
+            _bench.Receiver.ExpectedLength = 20000;
+            for (int i = 0; i < 3000; i++)
+            {
+                _bench.Inject(20000);
+                _bench.Kernel.RunPending();
+            }
+            Assert.That(_bench.Driver.MergeableBufferLength, Is.EqualTo(4096), "EWMA of 20000 clamps at a page");
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            // With page-sized buffers a 64 KiB GSO frame fits in 17 buffers.
+            _bench.Receiver.ExpectedLength = 65000;
+            long before = _bench.Receiver.Packets;
+            for (int i = 0; i < 50; i++)
+            {
+                Assert.That(_bench.Inject(65000), Is.True);
+                _bench.Kernel.RunPending();
+            }
+            Assert.That(_bench.Receiver.Packets - before, Is.EqualTo(50));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void EwmaShrinksBackToTheMinimum()
+        {
+            Make(new VirtioNetOptions { GuestTso = true });
+            for (int i = 0; i < 1000; i++)
+            {
+                _bench.Inject(30000);
+                _bench.Kernel.RunPending();
+            }
+            Assert.That(_bench.Driver.MergeableBufferLength, Is.EqualTo(4096));
+            for (int i = 0; i < 3000; i++)
+            {
+                _bench.Inject(64);
+                _bench.Kernel.RunPending();
+            }
+            Assert.That(_bench.Driver.MergeableBufferLength, Is.EqualTo(1536));
+            AssertCleanShutdown(_bench);
+        }
+
+        // ---- every check of what the device returns ----
+
+        private void InjectFaulty(RxFault fault, int length)
+        {
+            _bench.Device.NextRxFault = fault;
+            Assert.That(_bench.Inject(length), Is.True);
+            _bench.Kernel.RunPending();
+        }
+
+        private void AssertStillWorks(int packetsBefore)
+        {
+            _bench.Receiver.ExpectedLength = 700;
+            _bench.Receiver.ExpectedSequence = -1;
+            long before = _bench.Receiver.Packets;
+            Assert.That(_bench.InjectMany(600, 700), Is.EqualTo(600));
+            Assert.That(_bench.Receiver.Packets - before, Is.EqualTo(600));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+        }
+
+        [Test]
+        public void ShortPacketIsCountedAndDropped()
+        {
+            Make();
+            InjectFaulty(RxFault.ShortLength, 500);
+            Assert.That(_bench.Stat("rx_length_errors"), Is.EqualTo(1));
+            Assert.That(_bench.Stat("rx_queue_0_drops"), Is.EqualTo(1));
+            Assert.That(_bench.Receiver.Packets, Is.Zero);
+            AssertStillWorks(0);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void LengthBeyondTrueSizeIsCountedAndDropped()
+        {
+            Make();
+            InjectFaulty(RxFault.LengthOverCapacity, 3000);
+            Assert.That(_bench.Stat("rx_length_errors"), Is.EqualTo(1));
+            Assert.That(_bench.Stat("rx_queue_0_drops"), Is.EqualTo(1));
+            Assert.That(_bench.Receiver.Packets, Is.Zero);
+            AssertStillWorks(0);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void LengthBeyondTrueSizeInALaterBufferIsCountedAndDropped()
+        {
+            Make();
+            InjectFaulty(RxFault.LengthOverCapacityLastBuffer, 5000);
+            Assert.That(_bench.Stat("rx_length_errors"), Is.EqualTo(1));
+            Assert.That(_bench.Stat("rx_queue_0_drops"), Is.EqualTo(1));
+            Assert.That(_bench.Receiver.Packets, Is.Zero);
+            AssertStillWorks(0);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void NumBuffersZeroIsAFrameError()
+        {
+            Make();
+            InjectFaulty(RxFault.NumBuffersZero, 800);
+            Assert.That(_bench.Stat("rx_frame_errors"), Is.EqualTo(1));
+            Assert.That(_bench.Stat("rx_queue_0_drops"), Is.EqualTo(1));
+            Assert.That(_bench.Receiver.Packets, Is.Zero);
+            AssertStillWorks(0);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void NumBuffersMoreThanArriveIsALengthError()
+        {
+            Make();
+            InjectFaulty(RxFault.NumBuffersTooMany, 3000);
+            Assert.That(_bench.Stat("rx_length_errors"), Is.EqualTo(1));
+            Assert.That(_bench.Stat("rx_queue_0_drops"), Is.EqualTo(1));
+            Assert.That(_bench.Receiver.Packets, Is.Zero);
+            AssertStillWorks(0);
+            AssertCleanShutdown(_bench);
+        }
+
+        [TestCase(RxFault.BadIdOutOfRange)]
+        [TestCase(RxFault.BadIdNotInFlight)]
+        public void UnknownDescriptorIdIsCountedAndSkipped(RxFault fault)
+        {
+            Make();
+            InjectFaulty(fault, 300);
+            Assert.That(_bench.Stat("rx_queue_0_bad_ids"), Is.EqualTo(1));
+            Assert.That(_bench.Stat("rx_frame_errors"), Is.EqualTo(1));
+            Assert.That(_bench.Receiver.Packets, Is.Zero);
+            // The buffer the device really used is lost to the ring until shutdown takes it back.
+            Assert.That(_bench.Driver.RxBuffersPosted, Is.EqualTo(256));
+            AssertStillWorks(0);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void UsedIndexJumpResetsAndRecovers()
+        {
+            Make();
+            _bench.Receiver.Hold = true;
+            _bench.InjectMany(10, 400);
+            InjectFaulty(RxFault.UsedIndexJump, 400);
+            Assert.That(_bench.Stat("used_idx_errors"), Is.EqualTo(1));
+            Assert.That(_bench.Stat("device_resets"), Is.EqualTo(1));
+            Assert.That(_bench.Driver.State, Is.EqualTo(VirtioNetState.Running));
+            Assert.That(_bench.Device.Status & VirtioStatus.DriverOk, Is.Not.Zero);
+            Assert.That(_bench.Device.Resets, Is.GreaterThanOrEqualTo(2));
+            _bench.Receiver.FreeHeld();
+            _bench.Receiver.Hold = false;
+            AssertStillWorks(0);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void DeviceNeedsResetRecovers()
+        {
+            Make();
+            _bench.InjectMany(100, 400);
+            _bench.Device.SignalNeedsReset();
+            _bench.Kernel.RunPending();
+            Assert.That(_bench.Stat("device_resets"), Is.EqualTo(1));
+            Assert.That(_bench.Stat("config_interrupts"), Is.EqualTo(1));
+            AssertStillWorks(0);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void LinkStatusFollowsConfigurationChanges()
+        {
+            Make(msix: false);
+            Assert.That(_bench.Driver.LinkUp, Is.True);
+            _bench.Device.SetLink(false);
+            _bench.Kernel.RunPending();
+            Assert.That(_bench.Driver.LinkUp, Is.False);
+            _bench.Device.SetLink(true);
+            _bench.Kernel.RunPending();
+            Assert.That(_bench.Driver.LinkUp, Is.True);
+            Assert.That(_bench.Stat("config_interrupts"), Is.EqualTo(2));
+            AssertCleanShutdown(_bench);
+        }
+
+        // ---- refill ----
+
+        [Test]
+        public void RunsOutOfPagesThenRefillsFromTheTimer()
+        {
+            Make();
+            _bench.Memory.FailAllocations = true;
+            _bench.Receiver.Hold = true;
+            _bench.Receiver.ExpectedLength = 1000;
+            // Held packets pin every page: the ring drains and cannot be refilled.
+            int delivered = 0;
+            for (int i = 0; i < 400; i++)
+            {
+                if (_bench.Inject(1000))
+                {
+                    delivered++;
+                }
+                _bench.Kernel.RunPending();
+            }
+            Assert.That(_bench.Driver.RxBuffersPosted, Is.Zero, "ring empty");
+            Assert.That(_bench.Device.RxDroppedNoBuffers, Is.GreaterThan(0));
+            Assert.That(_bench.Stat("rx_queue_0_refill_failures"), Is.GreaterThan(0));
+            Assert.That(_bench.Kernel.AnyTimerArmed, Is.True, "refill retry armed");
+            // Still no memory: the retry fails and re-arms; the ring stays empty but is not forgotten.
+            _bench.Kernel.Advance(600_000_000);
+            Assert.That(_bench.Kernel.AnyTimerArmed, Is.True);
+            // The stack frees its packets; pages return to the pool; the next retry fills the ring.
+            _bench.Receiver.FreeHeld();
+            _bench.Receiver.Hold = false;
+            _bench.Kernel.Advance(600_000_000);
+            Assert.That(_bench.Driver.RxBuffersPosted, Is.EqualTo(256));
+            Assert.That(_bench.Stat("rx_queue_0_refill_retries"), Is.GreaterThanOrEqualTo(2));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            _bench.Memory.FailAllocations = false;
+            AssertStillWorks(0);
+            Assert.That(_bench.Driver.RxPackets.InUse, Is.Zero);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void PageAllocatorRecoveryRefillsWithoutRecycledPages()
+        {
+            Make(new VirtioNetOptions { PagePoolRecycling = false });
+            _bench.Memory.FailAfter = 0;
+            _bench.Receiver.ExpectedLength = 1000;
+            for (int i = 0; i < 400; i++)
+            {
+                _bench.Inject(1000);
+                _bench.Kernel.RunPending();
+            }
+            Assert.That(_bench.Driver.RxBuffersPosted, Is.Zero);
+            Assert.That(_bench.Stat("page_pool_released"), Is.GreaterThan(0), "no recycling: freed pages went to the allocator");
+            _bench.Memory.FailAfter = -1;
+            _bench.Kernel.Advance(600_000_000);
+            Assert.That(_bench.Driver.RxBuffersPosted, Is.EqualTo(256));
+            AssertStillWorks(0);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void PacketPoolExhaustionDropsAndContinues()
+        {
+            Make(new VirtioNetOptions { RxPackets = 32 });
+            _bench.Receiver.Hold = true;
+            _bench.InjectMany(100, 300);
+            Assert.That(_bench.Receiver.Packets, Is.EqualTo(32));
+            Assert.That(_bench.Stat("rx_queue_0_packet_alloc_failures"), Is.EqualTo(68));
+            Assert.That(_bench.Stat("rx_queue_0_drops"), Is.EqualTo(68));
+            _bench.Receiver.FreeHeld();
+            _bench.Receiver.Hold = false;
+            AssertStillWorks(0);
+            AssertCleanShutdown(_bench);
+        }
+
+        // ---- NAPI ----
+
+        private sealed class RaceReceiver : IPacketReceiver
+        {
+            public Bench Bench;
+            public bool InjectAtBatchEnd;
+            public long Packets;
+            public long InterruptsSeenAtInject;
+
+            public void Receive(Packet frame)
+            {
+                Packets++;
+                frame.Free();
+            }
+
+            public void ReceiveBatchDone()
+            {
+                if (InjectAtBatchEnd)
+                {
+                    // The device uses a buffer after the driver drained the ring but before it re-enabled
+                    // callbacks: with callbacks off no interrupt is raised for it.
+                    InjectAtBatchEnd = false;
+                    InterruptsSeenAtInject = Bench.Device.InterruptsRaised[0];
+                    Bench.Inject(90);
+                }
+            }
+        }
+
+        [TestCase(true)]
+        [TestCase(false)]
+        public void ReArmRaceLosesNoWakeup(bool eventIndex)
+        {
+            Make(new VirtioNetOptions { EventIndex = eventIndex });
+            RaceReceiver receiver = new RaceReceiver { Bench = _bench };
+            _bench.Driver.Receiver = receiver;
+            Assert.That(_bench.Inject(90), Is.True);
+            receiver.InjectAtBatchEnd = true;
+            _bench.Kernel.RunPending();
+            Assert.That(_bench.Device.InterruptsRaised[0], Is.EqualTo(receiver.InterruptsSeenAtInject), "no interrupt for the racing buffer");
+            Assert.That(receiver.Packets, Is.EqualTo(2), "the re-check found it anyway");
+            Assert.That(_bench.Stat("rx_queue_0_rearm_races"), Is.EqualTo(1));
+            Assert.That(_bench.Driver.RxQueue.CallbacksDisabled, Is.False, "callbacks on when idle");
+            // And the next frame interrupts normally.
+            long interrupts = _bench.Device.InterruptsRaised[0];
+            Assert.That(_bench.Inject(90), Is.True);
+            Assert.That(_bench.Device.InterruptsRaised[0], Is.EqualTo(interrupts + 1));
+            _bench.Kernel.RunPending();
+            Assert.That(receiver.Packets, Is.EqualTo(3));
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void PollHonoursTheBudgetAndInterruptsAreSuppressedWhilePolling()
+        {
+            Make();
+            // 200 frames arrive while the main loop is busy: one interrupt, then callbacks are off.
+            for (int i = 0; i < 200; i++)
+            {
+                Assert.That(_bench.Inject(64), Is.True);
+            }
+            Assert.That(_bench.Device.InterruptsRaised[0], Is.EqualTo(1));
+            Assert.That(_bench.Kernel.RunOnce(), Is.EqualTo(1));
+            Assert.That(_bench.Receiver.Packets, Is.EqualTo(64), "budget");
+            _bench.Kernel.RunPending();
+            Assert.That(_bench.Receiver.Packets, Is.EqualTo(200));
+            Assert.That(_bench.Stat("rx_queue_0_polls"), Is.GreaterThanOrEqualTo(4));
+            Assert.That(_bench.Driver.RxQueue.CallbacksDisabled, Is.False);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void IntxInterruptsWork()
+        {
+            Make(msix: false);
+            Assert.That(_bench.Transport.UsesMsix, Is.False);
+            _bench.Receiver.ExpectedLength = 500;
+            Assert.That(_bench.InjectMany(5000, 500), Is.EqualTo(5000));
+            Assert.That(_bench.Receiver.Packets, Is.EqualTo(5000));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void QueueSize1024()
+        {
+            Make(queueSize: 1024);
+            Assert.That(_bench.Driver.RxQueue.Size, Is.EqualTo(1024));
+            Assert.That(_bench.Driver.TxQueue.Size, Is.EqualTo(1024));
+            Assert.That(_bench.Device.RxBuffersAvailable, Is.EqualTo(1024));
+            _bench.Receiver.ExpectedLength = 1514;
+            _bench.Receiver.ExpectedSequence = 0;
+            Assert.That(_bench.InjectMany(70_000, 1514, pollEvery: 300), Is.EqualTo(70_000));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void SmallerQueueSizeCanBeRequestedOnModernDevices()
+        {
+            Make(new VirtioNetOptions { RxQueueSize = 64, TxQueueSize = 128 }, queueSize: 1024);
+            Assert.That(_bench.Driver.RxQueue.Size, Is.EqualTo(64));
+            Assert.That(_bench.Driver.TxQueue.Size, Is.EqualTo(128));
+            Assert.That(_bench.InjectMany(1000, 1514), Is.EqualTo(1000));
+            AssertCleanShutdown(_bench);
+        }
+
+        // ---- fallbacks ----
+
+        [Test]
+        public void SmallBuffersWithoutMergeableModern()
+        {
+            Make(removeFeatures: VirtioNetFeatures.MergeableRxBuffers);
+            Assert.That(_bench.Driver.Mode, Is.EqualTo(ReceiveMode.Small));
+            Assert.That(_bench.Driver.HeaderLength, Is.EqualTo(12), "VERSION_1 header keeps num_buffers");
+            _bench.Receiver.ExpectedLength = 1514;
+            _bench.Receiver.ExpectedSequence = 0;
+            Assert.That(_bench.InjectMany(71_000, 1514, pollEvery: 64), Is.EqualTo(71_000));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            // A frame bigger than a small buffer does not fit: the device drops it (QEMU would too).
+            Assert.That(_bench.Inject(1600), Is.False);
+            InjectFaulty(RxFault.LengthOverCapacity, 800);
+            Assert.That(_bench.Stat("rx_length_errors"), Is.EqualTo(1));
+            InjectFaulty(RxFault.ShortLength, 800);
+            Assert.That(_bench.Stat("rx_length_errors"), Is.EqualTo(2));
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void LegacyWithoutMergeableUsesTenByteHeaders()
+        {
+            Make(legacy: true, msix: false, removeFeatures: VirtioNetFeatures.MergeableRxBuffers);
+            Assert.That(_bench.Driver.Mode, Is.EqualTo(ReceiveMode.Small));
+            Assert.That(_bench.Driver.HeaderLength, Is.EqualTo(10));
+            Assert.That(_bench.Driver.NegotiatedFeatures >> 32, Is.Zero);
+            _bench.Receiver.ExpectedLength = 1000;
+            Assert.That(_bench.InjectMany(3000, 1000), Is.EqualTo(3000));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void LegacyWithMergeable()
+        {
+            Make(legacy: true);
+            Assert.That(_bench.Driver.Mode, Is.EqualTo(ReceiveMode.Mergeable));
+            Assert.That(_bench.Driver.HeaderLength, Is.EqualTo(12));
+            _bench.Receiver.ExpectedLength = 4000;
+            Assert.That(_bench.InjectMany(3000, 4000), Is.EqualTo(3000));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void BigPacketChainsWithGuestTsoWithoutMergeable()
+        {
+            Make(new VirtioNetOptions { GuestTso = true }, removeFeatures: VirtioNetFeatures.MergeableRxBuffers);
+            Assert.That(_bench.Driver.Mode, Is.EqualTo(ReceiveMode.Big));
+            Assert.That(_bench.Driver.RxBuffersPosted, Is.EqualTo(256 / 18), "18 descriptors per chain");
+            _bench.Receiver.ExpectedLength = 65000;
+            _bench.Receiver.ExpectedSequence = 0;
+            for (int i = 0; i < 500; i++)
+            {
+                Assert.That(_bench.Inject(65000), Is.True);
+                _bench.Kernel.RunPending();
+            }
+            Assert.That(_bench.Receiver.Packets, Is.EqualTo(500));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            _bench.Receiver.ExpectedLength = 60;
+            _bench.Receiver.ExpectedSequence = -1;
+            Assert.That(_bench.InjectMany(300, 60, pollEvery: 4), Is.EqualTo(300));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            InjectFaulty(RxFault.LengthOverCapacity, 1000);
+            InjectFaulty(RxFault.ShortLength, 1000);
+            Assert.That(_bench.Stat("rx_length_errors"), Is.EqualTo(2));
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void BigPacketsWithLargeQueue()
+        {
+            Make(new VirtioNetOptions { GuestTso = true }, queueSize: 1024, removeFeatures: VirtioNetFeatures.MergeableRxBuffers);
+            Assert.That(_bench.Driver.Mode, Is.EqualTo(ReceiveMode.Big));
+            _bench.Receiver.ExpectedLength = 30000;
+            Assert.That(_bench.InjectMany(2000, 30000, pollEvery: 8), Is.EqualTo(2000));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            AssertCleanShutdown(_bench);
+        }
+
+        // ---- hook, ablations, checksum ----
+
+        private sealed unsafe class DropAll : IRawReceiveHook
+        {
+            public long Seen;
+            public long Bytes;
+
+            public RawReceiveVerdict Inspect(byte* frame, int length, int bufferCount)
+            {
+                Seen++;
+                Bytes += length;
+                return frame[12] == 0x88 ? RawReceiveVerdict.Drop : RawReceiveVerdict.Pass;
+            }
+        }
+
+        [Test]
+        public void RawHookDropsBeforeAnyPacketIsBuilt()
+        {
+            Make();
+            DropAll hook = new DropAll();
+            _bench.Driver.RawReceiveHook = hook;
+            Assert.That(_bench.InjectMany(10_000, 1514), Is.EqualTo(10_000));
+            Assert.That(hook.Seen, Is.EqualTo(10_000));
+            Assert.That(hook.Bytes, Is.EqualTo(10_000L * 1514));
+            Assert.That(_bench.Receiver.Packets, Is.Zero);
+            Assert.That(_bench.Driver.RxPackets.Allocations, Is.Zero, "no packet taken");
+            Assert.That(_bench.Stat("rx_queue_0_xdp_drops"), Is.EqualTo(10_000));
+            Assert.That(_bench.InjectMany(100, 5000), Is.EqualTo(100));
+            Assert.That(_bench.Stat("rx_queue_0_xdp_drops"), Is.EqualTo(10_100));
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void PreallocatedPacketAblationStillDeliversCorrectly()
+        {
+            Make(new VirtioNetOptions { PreallocatePackets = true });
+            Assert.That(_bench.Driver.RxPackets.InUse, Is.EqualTo(256), "one packet per posted buffer");
+            _bench.Receiver.ExpectedLength = 3000;
+            Assert.That(_bench.InjectMany(5000, 3000), Is.EqualTo(5000));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            // Every buffer ever posted took a packet (≥ 5000 consumed + ~256 still posted); the packets of
+            // merged buffers were thrown away unused. The EWMA soon makes one 3072-byte buffer per frame.
+            Assert.That(_bench.Driver.RxPackets.Allocations, Is.GreaterThan(5000 + 200));
+            Assert.That(_bench.Driver.MergeableBufferLength, Is.EqualTo(3072));
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void RecyclingOffReleasesPagesToTheAllocator()
+        {
+            Make(new VirtioNetOptions { PagePoolRecycling = false });
+            _bench.Receiver.ExpectedLength = 1514;
+            Assert.That(_bench.InjectMany(5000, 1514), Is.EqualTo(5000));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            Assert.That(_bench.Stat("page_pool_recycled"), Is.Zero);
+            Assert.That(_bench.Stat("page_pool_released"), Is.GreaterThan(2000));
+            Assert.That(_bench.Stat("page_pool_alloc_slow"), Is.GreaterThan(2000));
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void ProcessInInterruptAblation()
+        {
+            Make(new VirtioNetOptions { ProcessInInterrupt = true });
+            _bench.Receiver.ExpectedLength = 700;
+            _bench.Receiver.ExpectedSequence = 0;
+            for (int i = 0; i < 3000; i++)
+            {
+                Assert.That(_bench.Inject(700), Is.True);
+            }
+            Assert.That(_bench.Receiver.Packets, Is.EqualTo(3000), "delivered inside the interrupt, no main loop needed");
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            _bench.Kernel.RunPending();
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public unsafe void PartialChecksumsAreCompleted()
+        {
+            Make(new VirtioNetOptions { GuestChecksum = true });
+            _bench.Receiver.Hold = true;
+            _bench.Device.RxHeaderFlags = VirtioNetHeader.FlagNeedsCsum;
+            _bench.Device.RxCsumStart = 14;
+            _bench.Device.RxCsumOffset = 6;
+            Assert.That(_bench.Inject(3001), Is.True);
+            _bench.Kernel.RunPending();
+            Packet packet = _bench.Receiver.TakeHeld();
+            Assert.That(packet, Is.Not.Null);
+            Assert.That(packet.Flags & Packet.FlagChecksumValid, Is.Not.Zero);
+            byte[] bytes = new byte[packet.Length];
+            packet.CopyTo(0, bytes);
+            // Expected: the field starts as the partial (pseudo-header) sum the device left; the driver sums
+            // from csum_start to the end and stores the complement.
+            ulong sum = 0;
+            for (int i = 14; i < 3001; i++)
+            {
+                sum += ((i - 14) & 1) == 0 ? (ulong)_bench.Frame[i] << 8 : _bench.Frame[i];
+            }
+            while ((sum >> 16) != 0)
+            {
+                sum = (sum & 0xFFFF) + (sum >> 16);
+            }
+            ushort expected = (ushort)~sum;
+            Assert.That((bytes[20] << 8) | bytes[21], Is.EqualTo(expected == 0 ? 0xFFFF : expected));
+            for (int i = 0; i < bytes.Length; i++)
+            {
+                if (i != 20 && i != 21 && bytes[i] != _bench.Frame[i])
+                {
+                    Assert.Fail("byte " + i + " changed");
+                }
+            }
+            packet.Free();
+            // A checksum offset outside the packet is a frame error.
+            _bench.Device.RxCsumOffset = 5000;
+            Assert.That(_bench.Inject(300), Is.True);
+            _bench.Kernel.RunPending();
+            Assert.That(_bench.Stat("rx_frame_errors"), Is.EqualTo(1));
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void UnexpectedGsoTypeIsAFrameError()
+        {
+            Make();
+            _bench.Device.RxGsoType = VirtioNetHeader.GsoTcpV4;
+            Assert.That(_bench.Inject(300), Is.True);
+            _bench.Kernel.RunPending();
+            Assert.That(_bench.Stat("rx_frame_errors"), Is.EqualTo(1));
+            Assert.That(_bench.Receiver.Packets, Is.Zero);
+            _bench.Device.RxGsoType = 0;
+            AssertStillWorks(0);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void HeldPacketsKeepPagesUntilFreed()
+        {
+            Make();
+            _bench.Receiver.Hold = true;
+            _bench.Receiver.ExpectedLength = 2000;
+            _bench.InjectMany(100, 2000);
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            // Pages pinned by packets survive buffer recycling: the device poisons every buffer it is given,
+            // so a page handed out while a packet still pointed into it would corrupt that packet.
+            _bench.Receiver.Hold = false;
+            _bench.InjectMany(3000, 2000);
+            long bad = 0;
+            Packet packet;
+            while ((packet = _bench.Receiver.TakeHeld()) != null)
+            {
+                if (TestFrames.Verify(packet, 2000) < 0)
+                {
+                    bad++;
+                }
+                packet.Free();
+            }
+            Assert.That(bad, Is.Zero);
+            Assert.That(_bench.Driver.Stop(), Is.True);
+            Assert.That(_bench.Memory.AllocatedPages, Is.Zero);
+        }
+
+        [Test]
+        public void StopWithPacketsStillHeldByTheStack()
+        {
+            Make();
+            _bench.Receiver.Hold = true;
+            _bench.InjectMany(50, 3000);
+            Assert.That(_bench.Driver.Stop(), Is.False, "the stack still holds packets");
+            Assert.That(_bench.Driver.RxPagePool.InFlight, Is.GreaterThan(0));
+            _bench.Receiver.FreeHeld();
+            Assert.That(_bench.Driver.ReleaseMemory(), Is.True);
+            Assert.That(_bench.Driver.RxPagePool.InFlight, Is.Zero);
+            Assert.That(_bench.Memory.AllocatedPages, Is.Zero);
+        }
+    }
+}
