@@ -32,6 +32,8 @@
 #                     the tap is opened with IFF_MULTI_QUEUE by every user)
 #   NETNS_TXQLEN=    tap txqueuelen = size of the queue from the host to QEMU (kernel default
 #                    1000); frames sent by the host when it is full are dropped (tx_dropped)
+#   NETNS_IPV6=0     (1: keep IPv6 on; by default it is off in the ns, so the host side sends
+#                     the guest no IPv6 router solicitations / MLD reports: a quiet link)
 #   NETNS_QUIET=0    (1: no progress messages on stderr)
 #
 # Do not install your own EXIT/INT/TERM trap after netns_create; use netns_on_cleanup.
@@ -47,6 +49,7 @@ NETNS_MTU="${NETNS_MTU:-1500}"
 NETNS_TAP_MQ="${NETNS_TAP_MQ:-0}"
 NETNS_QUIET="${NETNS_QUIET:-0}"
 NETNS_TXQLEN="${NETNS_TXQLEN:-}"
+NETNS_IPV6="${NETNS_IPV6:-0}"
 NETNS_LAST_PID=""
 NETNS_QEMU_PID=""
 _NETNS_PIDS=()
@@ -97,6 +100,9 @@ netns_create() {
   _NETNS_CREATED=1
   local mq=""
   [ "$NETNS_TAP_MQ" = 1 ] && mq="multi_queue"
+  if [ "$NETNS_IPV6" != 1 ]; then
+    ip netns exec "$NETNS_NAME" sh -c 'echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6; echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6' 2>/dev/null || true
+  fi
   ip -n "$NETNS_NAME" link set lo up &&
   ip netns exec "$NETNS_NAME" ip tuntap add dev "$NETNS_TAP" mode tap $mq &&
   ip -n "$NETNS_NAME" link set "$NETNS_TAP" mtu "$NETNS_MTU" ${NETNS_TXQLEN:+txqueuelen "$NETNS_TXQLEN"} &&
