@@ -1,0 +1,339 @@
+using System;
+using Keel.Buffers;
+using Keel.Drivers.VirtioNet;
+using Keel.Tests.Simulation;
+using NUnit.Framework;
+
+namespace Keel.Tests.Drivers
+{
+    public unsafe class VirtioNetTransmitTests
+    {
+        private Bench _bench;
+
+        private Bench Make(VirtioNetOptions options = null, int queueSize = 256, bool msix = true)
+        {
+            _bench = new Bench(options, queueSize: queueSize, msix: msix);
+            Assert.That(_bench.Start(), Is.True);
+            return _bench;
+        }
+
+        [TearDown]
+        public void TearDown()
+        {
+            if (_bench != null)
+            {
+                Assert.That(_bench.Memory.FirstViolation, Is.Null, "device-side violation");
+                _bench.Dispose();
+                _bench = null;
+            }
+        }
+
+        /// <summary>A transmit packet: <paramref name="linear"/> bytes in the linear area, the rest in page fragments of a private pool.</summary>
+        private static unsafe Packet MakePacket(PacketPool pool, PagePool pages, uint sequence, int length, int linear)
+        {
+            byte[] frame = new byte[length];
+            TestFrames.Fill(frame, sequence);
+            Packet packet = pool.TryAllocate();
+            int first = Math.Min(linear, length);
+            byte* p = packet.Put(first);
+            for (int i = 0; i < first; i++)
+            {
+                p[i] = frame[i];
+            }
+            int offset = first;
+            while (offset < length)
+            {
+                int page;
+                Assert.That(pages.TryAllocate(out page), Is.True);
+                int take = Math.Min(1000, length - offset);
+                byte* q = pages.Address(page) + 100;
+                for (int i = 0; i < take; i++)
+                {
+                    q[i] = frame[offset + i];
+                }
+                Assert.That(packet.AppendFragment(pages, page, 100, take, 4096), Is.True);
+                offset += take;
+            }
+            return packet;
+        }
+
+        private long VerifyCaptured(int back, int length)
+        {
+            byte[] buffer = new byte[length + 16];
+            int got = _bench.Device.CapturedFrame(back, buffer);
+            if (got != length)
+            {
+                return -1;
+            }
+            for (int i = 14; i < 18; i++)
+            {
+                // sequence bytes
+            }
+            uint sequence = (uint)(buffer[14] << 24 | buffer[15] << 16 | buffer[16] << 8 | buffer[17]);
+            for (int i = TestFrames.MinimumLength; i < length; i++)
+            {
+                if (buffer[i] != TestFrames.PayloadByte(sequence, i))
+                {
+                    return -1;
+                }
+            }
+            return sequence;
+        }
+
+        [Test]
+        public void TransmitsScatterGatherFramesAndFreesOnCompletion()
+        {
+            Make();
+            PagePool pages = new PagePool(_bench.Memory, 64);
+            PacketPool pool = _bench.Driver.TransmitPackets;
+            int[] lengths = { 60, 128, 1514, 3000, 9000 };
+            for (int i = 0; i < lengths.Length; i++)
+            {
+                Packet packet = MakePacket(pool, pages, (uint)i, lengths[i], 54);
+                Assert.That(_bench.Driver.Transmit(packet), Is.True);
+            }
+            Assert.That(_bench.Device.TxFrames, Is.EqualTo(5));
+            Assert.That(_bench.Device.TxBadHeaders, Is.Zero);
+            for (int i = 0; i < lengths.Length; i++)
+            {
+                Assert.That(VerifyCaptured(lengths.Length - 1 - i, lengths[i]), Is.EqualTo(i));
+            }
+            _bench.Kernel.RunPending();
+            Assert.That(_bench.Stat("tx_queue_0_packets"), Is.EqualTo(5));
+            Assert.That(_bench.Stat("tx_queue_0_bytes"), Is.EqualTo(60 + 128 + 1514 + 3000 + 9000));
+            Assert.That(pool.InUse, Is.Zero, "completed packets freed");
+            Assert.That(pages.InFlight, Is.Zero, "their fragments released");
+            pages.ReleaseFreePages();
+            Assert.That(_bench.Driver.Stop(), Is.True);
+            Assert.That(_bench.Memory.AllocatedPages, Is.Zero);
+        }
+
+        [Test]
+        public void RingFullStopsTheQueueAndCompletionWakesIt()
+        {
+            Make();
+            _bench.Device.TxAutoComplete = false;
+            PacketPool pool = _bench.Driver.TransmitPackets;
+            int sent = 0;
+            while (_bench.Driver.CanTransmit)
+            {
+                Packet packet = pool.TryAllocate();
+                TestFrames.Fill(new Span<byte>(packet.Put(100), 100), (uint)sent);
+                Assert.That(_bench.Driver.Transmit(packet), Is.True);
+                sent++;
+                Assert.That(sent, Is.LessThan(1000));
+            }
+            // Two descriptors per frame (header + linear): stop when fewer than 2 + MAX_FRAGS are free.
+            Assert.That(sent, Is.EqualTo((256 - VirtioNetDevice.TxStopThreshold) / 2 + 1));
+            Assert.That(_bench.Stat("tx_queue_0_stop"), Is.EqualTo(1));
+            Packet refused = pool.TryAllocate();
+            refused.Put(60);
+            Assert.That(_bench.Driver.Transmit(refused), Is.False, "stopped queue refuses; caller keeps the packet");
+            Assert.That(_bench.Stat("tx_queue_0_busy"), Is.EqualTo(1));
+            // The device completes a few: not enough to wake yet; then the rest.
+            _bench.Device.CompleteTx(5);
+            _bench.Kernel.RunPending();
+            long interruptsBefore = _bench.Device.InterruptsRaised[1];
+            _bench.Device.CompleteTx(int.MaxValue);
+            Assert.That(_bench.Device.InterruptsRaised[1], Is.GreaterThanOrEqualTo(interruptsBefore));
+            _bench.Kernel.RunPending();
+            Assert.That(_bench.Driver.CanTransmit, Is.True);
+            Assert.That(_bench.Stat("tx_queue_0_wake"), Is.EqualTo(1));
+            Assert.That(_bench.Stat("tx_queue_0_packets"), Is.EqualTo(sent));
+            Assert.That(_bench.Driver.Transmit(refused), Is.True);
+            _bench.Device.CompleteTx(int.MaxValue);
+            _bench.Kernel.RunPending();
+            Assert.That(pool.InUse, Is.Zero);
+            Assert.That(_bench.Driver.Stop(), Is.True);
+            Assert.That(_bench.Memory.AllocatedPages, Is.Zero);
+        }
+
+        [Test]
+        public void TransmitTimeoutIsCounted()
+        {
+            Make();
+            _bench.Device.TxAutoComplete = false;
+            PacketPool pool = _bench.Driver.TransmitPackets;
+            while (_bench.Driver.CanTransmit)
+            {
+                Packet packet = pool.TryAllocate();
+                packet.Put(60);
+                Assert.That(_bench.Driver.Transmit(packet), Is.True);
+            }
+            long kicks = _bench.Device.Notifications[1];
+            _bench.Kernel.Advance(4_000_000_000);
+            Assert.That(_bench.Stat("tx_queue_0_tx_timeouts"), Is.Zero);
+            _bench.Kernel.Advance(2_000_000_000);
+            Assert.That(_bench.Stat("tx_queue_0_tx_timeouts"), Is.EqualTo(1));
+            Assert.That(_bench.Device.Notifications[1], Is.EqualTo(kicks + 1), "the device is notified again");
+            _bench.Device.CompleteTx(int.MaxValue);
+            _bench.Kernel.RunPending();
+            Assert.That(_bench.Driver.CanTransmit, Is.True);
+            _bench.Kernel.Advance(10_000_000_000);
+            Assert.That(_bench.Stat("tx_queue_0_tx_timeouts"), Is.EqualTo(1));
+            Assert.That(_bench.Driver.Stop(), Is.True);
+        }
+
+        [Test]
+        public void StopTakesBackPacketsTheDeviceStillHolds()
+        {
+            Make();
+            _bench.Device.TxAutoComplete = false;
+            PacketPool pool = _bench.Driver.TransmitPackets;
+            for (int i = 0; i < 50; i++)
+            {
+                Packet packet = pool.TryAllocate();
+                packet.Put(120);
+                Assert.That(_bench.Driver.Transmit(packet), Is.True);
+            }
+            Assert.That(_bench.Device.TxPending, Is.EqualTo(50));
+            Assert.That(_bench.Driver.Stop(), Is.True);
+            Assert.That(_bench.Stat("tx_queue_0_dropped_at_reset"), Is.EqualTo(50));
+            Assert.That(_bench.Memory.AllocatedPages, Is.Zero);
+        }
+
+        [Test]
+        public void CompletionsAreReclaimedWithoutFurtherTraffic()
+        {
+            Make();
+            _bench.Device.TxAutoComplete = false;
+            PacketPool pool = _bench.Driver.TransmitPackets;
+            for (int i = 0; i < 40; i++)
+            {
+                Packet packet = pool.TryAllocate();
+                packet.Put(100);
+                Assert.That(_bench.Driver.Transmit(packet), Is.True);
+            }
+            _bench.Kernel.RunPending();
+            Assert.That(pool.InUse, Is.EqualTo(40));
+            // The device finishes later; the delayed completion interrupt frees the packets with no rx/tx traffic.
+            _bench.Device.CompleteTx(int.MaxValue);
+            _bench.Kernel.RunPending();
+            Assert.That(pool.InUse, Is.Zero);
+            Assert.That(_bench.Stat("tx_queue_0_interrupts"), Is.GreaterThanOrEqualTo(1));
+            Assert.That(_bench.Driver.Stop(), Is.True);
+        }
+
+        [Test]
+        public void BadTransmitCompletionsAreCountedAndUsedIndexJumpRecovers()
+        {
+            Make();
+            _bench.Device.TxAutoComplete = false;
+            PacketPool pool = _bench.Driver.TransmitPackets;
+            for (int i = 0; i < 4; i++)
+            {
+                Packet packet = pool.TryAllocate();
+                packet.Put(100);
+                Assert.That(_bench.Driver.Transmit(packet), Is.True);
+            }
+            _bench.Device.NextTxFault = TxFault.BadId;
+            _bench.Device.CompleteTx(int.MaxValue);
+            _bench.Kernel.RunPending();
+            Assert.That(_bench.Stat("tx_queue_0_bad_ids"), Is.EqualTo(1));
+            Assert.That(_bench.Stat("tx_queue_0_packets"), Is.EqualTo(3));
+            Packet more = pool.TryAllocate();
+            more.Put(100);
+            Assert.That(_bench.Driver.Transmit(more), Is.True);
+            _bench.Device.NextTxFault = TxFault.UsedIndexJump;
+            _bench.Device.CompleteTx(int.MaxValue);
+            _bench.Kernel.RunPending();
+            Assert.That(_bench.Stat("device_resets"), Is.EqualTo(1));
+            Assert.That(_bench.Driver.State, Is.EqualTo(VirtioNetState.Running));
+            Assert.That(pool.InUse, Is.Zero, "the packet lost to the bad id came back at the reset");
+            _bench.Device.TxAutoComplete = true;
+            _bench.Receiver.ExpectedLength = 300;
+            Assert.That(_bench.InjectMany(500, 300), Is.EqualTo(500));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            Assert.That(_bench.Driver.Stop(), Is.True);
+            Assert.That(_bench.Memory.AllocatedPages, Is.Zero);
+        }
+
+        [Test]
+        public void EchoRepliesSentDuringThePollShareOneKick()
+        {
+            Make();
+            _bench.Receiver.EchoTo = _bench.Driver;
+            _bench.Receiver.ExpectedLength = 600;
+            for (int i = 0; i < 64; i++)
+            {
+                Assert.That(_bench.Inject(600), Is.True);
+            }
+            long kicks = _bench.Stat("tx_queue_0_kicks");
+            _bench.Kernel.RunOnce();
+            Assert.That(_bench.Receiver.Packets, Is.EqualTo(64));
+            Assert.That(_bench.Device.TxFrames, Is.EqualTo(64), "received frames sent back zero-copy");
+            Assert.That(_bench.Stat("tx_queue_0_kicks") - kicks, Is.EqualTo(1), "one kick for the batch");
+            Assert.That(VerifyCaptured(0, 600), Is.EqualTo(63));
+            _bench.Kernel.RunPending();
+            Assert.That(_bench.Driver.TransmitPackets.InUse + _bench.Driver.RxPackets.InUse, Is.Zero);
+            Assert.That(_bench.Driver.Stop(), Is.True);
+            Assert.That(_bench.Memory.AllocatedPages, Is.Zero);
+        }
+
+        [Test]
+        public void EchoSeventyThousandFramesWithIntx()
+        {
+            Make(msix: false);
+            _bench.Receiver.EchoTo = _bench.Driver;
+            _bench.Receiver.ExpectedLength = 1000;
+            _bench.Receiver.ExpectedSequence = 0;
+            Assert.That(_bench.InjectMany(71_000, 1000, pollEvery: 32), Is.EqualTo(71_000));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            Assert.That(_bench.Receiver.EchoFailures, Is.Zero);
+            Assert.That(_bench.Device.TxFrames, Is.EqualTo(71_000));
+            Assert.That(VerifyCaptured(0, 1000), Is.EqualTo(70_999));
+            Assert.That(_bench.Stat("tx_queue_0_packets"), Is.GreaterThanOrEqualTo(70_900));
+            Assert.That(_bench.Driver.Stop(), Is.True);
+            Assert.That(_bench.Memory.AllocatedPages, Is.Zero);
+        }
+
+        [Test]
+        public void SteadyStateAllocatesNothing()
+        {
+            Make();
+            _bench.Receiver.EchoTo = _bench.Driver;
+            _bench.Receiver.ExpectedLength = 1400;
+            // Warm up: JIT, first pages, pools at their working size.
+            _bench.InjectMany(3000, 1400, pollEvery: 16);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20_000; i++)
+            {
+                _bench.Inject(1400);
+                if ((i & 15) == 15)
+                {
+                    _bench.Kernel.RunPending();
+                }
+            }
+            _bench.Kernel.RunPending();
+            long after = GC.GetAllocatedBytesForCurrentThread();
+            Assert.That(after - before, Is.Zero, "bytes allocated on the hot path");
+            Assert.That(_bench.Receiver.Packets, Is.EqualTo(23_000));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            Assert.That(_bench.Device.TxFrames, Is.EqualTo(23_000));
+            Assert.That(_bench.Driver.Stop(), Is.True);
+        }
+
+        [Test]
+        public void SteadyStateAllocatesNothingInSmallAndBigModes()
+        {
+            foreach (bool big in new[] { false, true })
+            {
+                VirtioNetOptions options = new VirtioNetOptions { MergeableRxBuffers = false, GuestTso = big };
+                _bench = new Bench(options);
+                Assert.That(_bench.Start(), Is.True);
+                Assert.That(_bench.Driver.Mode, Is.EqualTo(big ? ReceiveMode.Big : ReceiveMode.Small));
+                int length = big ? 20000 : 1500;
+                _bench.InjectMany(500, length, pollEvery: 4);
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                _bench.InjectMany(3000, length, pollEvery: 4);
+                long after = GC.GetAllocatedBytesForCurrentThread();
+                Assert.That(after - before, Is.Zero);
+                Assert.That(_bench.Receiver.Packets, Is.EqualTo(3500));
+                Assert.That(_bench.Driver.Stop(), Is.True);
+                Assert.That(_bench.Memory.FirstViolation, Is.Null);
+                _bench.Dispose();
+                _bench = null;
+            }
+        }
+    }
+}
