@@ -442,6 +442,13 @@ namespace Keel.Net.Tcp
             int flags = segment.Flags;
             uint sequence = segment.Sequence;
             int dataLength = segment.DataLength;
+            if (State == TcpState.SynReceived && (flags & TcpLayer.FlagSyn) != 0 && sequence == Irs &&
+                (flags & TcpLayer.FlagAck) != 0)
+            {
+                // Simultaneous open: the peer's SYN-ACK repeats its SYN; keep only the ACK part.
+                flags &= ~TcpLayer.FlagSyn;
+                sequence++;
+            }
             int segmentLength = dataLength + ((flags & TcpLayer.FlagSyn) != 0 ? 1 : 0) + ((flags & TcpLayer.FlagFin) != 0 ? 1 : 0);
 
             // 1. Sequence acceptability (RFC 9293 3.10.7.4, in Linux's more forgiving form).
