@@ -190,7 +190,7 @@ _netns_kill_wait() {
   # _netns_kill_wait PID...: TERM, wait up to 3 s, then KILL.
   local p n
   for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
-  for n in $(seq 30); do
+  for _ in $(seq 30); do
     local any=0
     for p in "$@"; do netns_alive "$p" && any=1; done
     [ "$any" = 0 ] && return 0

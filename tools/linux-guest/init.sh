@@ -13,14 +13,14 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t tmpfs tmpfs /tmp
 exec 0</dev/console 1>/dev/console 2>&1
 
-IP=198.18.0.2/24 IPERF=1 UDPSINK= STATS= SHELL=0
+IP=198.18.0.2/24 IPERF=1 UDPSINK='' STATS='' WANT_SHELL=0
 for w in $(cat /proc/cmdline); do
   case "$w" in
     keel.ip=*) IP="${w#keel.ip=}" ;;
     keel.iperf=*) IPERF="${w#keel.iperf=}" ;;
     keel.udpsink=*) UDPSINK="${w#keel.udpsink=}" ;;
     keel.stats=*) STATS="${w#keel.stats=}" ;;
-    keel.shell=*) SHELL="${w#keel.shell=}" ;;
+    keel.shell=*) WANT_SHELL="${w#keel.shell=}" ;;
   esac
 done
 
@@ -43,7 +43,7 @@ else
   echo "KEEL-LINUX-GUEST-READY ip=$IP mac=$(cat /sys/class/net/eth0/address) kernel=$(uname -r)"
 fi
 
-if [ "$SHELL" = 1 ]; then
+if [ "$WANT_SHELL" = 1 ]; then
   while :; do setsid cttyhack sh; sleep 1; done
 fi
 while :; do sleep 3600; done
