@@ -11,7 +11,7 @@ CSFLAGS    := -noconfig -nostdlib -unsafe -langversion:latest -runtimemetadatave
               -nologo -optimize+ -deterministic -debug- -warnaserror+ -nowarn:CS0169,CS0649,CS8500,CS0436,CS1685,CS0414
 
 CORELIB_SRC := $(shell find kernel/corelib -name '*.cs')
-KERNEL_DIRS ?= kernel
+KERNEL_DIRS ?= kernel drivers net apps
 KERNEL_SRC  := $(shell find $(KERNEL_DIRS) -name '*.cs' -not -path 'kernel/corelib/*' -not -path '*/bin/*' -not -path '*/obj/*')
 ASM_SRC     := $(wildcard boot/*.asm)
 ASM_OBJ     := $(patsubst boot/%.asm,$(BUILD)/boot/%.o,$(ASM_SRC))
@@ -21,17 +21,35 @@ ILCFLAGS := --targetos:linux --targetarch:x64 -O --systemmodule:System.Private.C
             --feature:System.Diagnostics.Debugger.IsSupported=false \
             --directpinvoke:keel
 
+FORCE:
+
 .PHONY: all setup run test unit-test qemu-test bench clean iso
 
 all: $(BUILD)/keel.elf
 
 setup:
-	@tools/setup
+	@tools/setup --quiet
 
-$(BUILD)/System.Private.CoreLib.dll: $(CORELIB_SRC) | $(BUILD)
+# Builds and boots the kernel on a tap inside its own network namespace, serial console on this terminal.
+run: setup all
+	@tools/run-keel
+
+# Unit tests on the host, then QEMU boot/network tests; last line: "N passed, N failed".
+test: setup
+	@$(MAKE) --no-print-directory all || true
+	@tools/run-tests
+
+bench: setup all
+	@tools/bench
+
+$(BUILD)/System.Private.CoreLib.dll: $(CORELIB_SRC) | $(BUILD) $(ILC)
 	$(CSC) $(CSFLAGS) -target:library -out:$@ $(CORELIB_SRC)
 
-$(BUILD)/keel.dll: $(KERNEL_SRC) $(BUILD)/System.Private.CoreLib.dll
+# The source list itself is a dependency: adding or removing a file rebuilds.
+$(BUILD)/kernel-sources.txt: FORCE | $(BUILD)
+	@echo "$(KERNEL_SRC)" | tr ' ' '\n' > $@.new; cmp -s $@.new $@ || mv $@.new $@; rm -f $@.new
+
+$(BUILD)/keel.dll: $(KERNEL_SRC) $(BUILD)/kernel-sources.txt $(BUILD)/System.Private.CoreLib.dll
 	$(CSC) $(CSFLAGS) -target:library -r:$(BUILD)/System.Private.CoreLib.dll -out:$@ $(KERNEL_SRC)
 
 $(BUILD)/keel.o: $(BUILD)/keel.dll $(BUILD)/System.Private.CoreLib.dll
@@ -46,6 +64,9 @@ $(BUILD)/keel.elf: $(BUILD)/keel.o $(ASM_OBJ) boot/linker.ld
 
 $(BUILD):
 	@mkdir -p $(BUILD)
+
+$(ILC):
+	@tools/setup --quiet
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,93 @@
+using System.Text.RegularExpressions;
+using NUnit.Framework;
+
+namespace Keel.BootTests
+{
+    /// <summary>Boots the kernel without a network and checks start-up, the shell and failure reporting.</summary>
+    [TestFixture]
+    [Parallelizable(ParallelScope.None)]
+    public class BootTests
+    {
+        [Test]
+        public void BootsToShellAndExitZeroGivesStatusOne()
+        {
+            using QemuGuest guest = new QemuGuest(new[] { "-m", "128M" });
+            guest.WaitFor("Keel kernel \\(NativeAOT C#\\) starting");
+            guest.WaitFor("^keel> ", 20);
+            guest.Send("exit 0");
+            Assert.That(guest.WaitForExit(), Is.EqualTo(QemuGuest.ExitZeroStatus), guest.Output);
+        }
+
+        [Test]
+        public void ExitStatusCarriesTheNumber()
+        {
+            using QemuGuest guest = new QemuGuest(new[] { "-m", "128M" });
+            guest.WaitFor("^keel> ", 20);
+            guest.Send("exit 5");
+            Assert.That(guest.WaitForExit(), Is.EqualTo((5 << 1) | 1), guest.Output);
+        }
+
+        [TestCase(128)]
+        [TestCase(512)]
+        public void MemoryMapTotalMatchesQemuMemorySize(int megabytes)
+        {
+            using QemuGuest guest = new QemuGuest(new[] { "-m", megabytes + "M" });
+            Match match = guest.WaitFor("memory: (\\d+) KiB RAM");
+            long kib = long.Parse(match.Groups[1].Value);
+            // QEMU reports all of -m except the legacy VGA/BIOS hole (640 KiB - 1 MiB) and a few firmware pages.
+            Assert.That(kib, Is.InRange(megabytes * 1024L - 2048, megabytes * 1024L), guest.Output);
+            guest.WaitFor("^keel> ", 20);
+            guest.Send("exit 0");
+            Assert.That(guest.WaitForExit(), Is.EqualTo(QemuGuest.ExitZeroStatus));
+        }
+
+        [TestCase("transitional", "1af4:1000")]
+        [TestCase("modern", "1af4:1041")]
+        [TestCase("legacy", "1af4:1000")]
+        public void VirtioNetDeviceAppearsInPciList(string mode, string ids)
+        {
+            using QemuGuest guest = new QemuGuest(new[] { "-m", "128M", "--", "-device", VirtioDevice(mode) });
+            guest.WaitFor("^keel> ", 20);
+            string listing = guest.Command("pci");
+            Assert.That(listing, Does.Contain(ids + " class 02.00.00"), guest.Output);
+            guest.Send("exit 0");
+            Assert.That(guest.WaitForExit(), Is.EqualTo(QemuGuest.ExitZeroStatus));
+        }
+
+        [Test]
+        public void ShellCommandsAnswer()
+        {
+            using QemuGuest guest = new QemuGuest(new[] { "-m", "128M" });
+            guest.WaitFor("^keel> ", 20);
+            Assert.That(guest.Command("help"), Does.Contain("uptime").And.Contain("mem").And.Contain("pci").And.Contain("exit"));
+            Assert.That(guest.Command("mem"), Does.Contain("pages: total").And.Contain("heap:"));
+            Assert.That(guest.Command("uptime"), Does.Match("up \\d+\\.\\d{3} s"));
+            Assert.That(guest.Command("nosuchcommand"), Does.Contain("unknown"));
+            guest.Send("exit 0");
+            Assert.That(guest.WaitForExit(), Is.EqualTo(QemuGuest.ExitZeroStatus));
+        }
+
+        [TestCase("pagefault", "CPU EXCEPTION #PF page fault", "CR2=0x00007ff000000000")]
+        [TestCase("nullref", "null reference", "RIP=")]
+        [TestCase("bounds", "PANIC: index out of range", "stack (return addresses)")]
+        [TestCase("throw", "deliberate test exception", "PANIC: exception thrown")]
+        public void DeliberateFaultIsReportedAndFailsQemu(string test, string reason, string detail)
+        {
+            using QemuGuest guest = new QemuGuest(new[] { "-m", "128M", "--append", "test=" + test });
+            int status = guest.WaitForExit();
+            // The exact panic status: a triple fault (QEMU status 0 under -no-reboot) must never pass.
+            Assert.That(status, Is.EqualTo(QemuGuest.PanicStatus), guest.Output);
+            Assert.That(guest.Output, Does.Contain(reason).And.Contain(detail));
+        }
+
+        internal static string VirtioDevice(string mode)
+        {
+            switch (mode)
+            {
+                case "modern": return "virtio-net-pci,disable-legacy=on,disable-modern=off";
+                case "legacy": return "virtio-net-pci,disable-legacy=off,disable-modern=on";
+                default: return "virtio-net-pci";
+            }
+        }
+    }
+}
