@@ -1,0 +1,722 @@
+using System;
+using Keel.Drivers.Virtio;
+using Keel.Hal;
+
+namespace Keel.Tests.Simulation
+{
+    /// <summary>
+    /// The kernel's interrupt routing for host tests: MSI messages are (0xFEE00000, vector) pairs; a device
+    /// "writing" a message calls the bound handler. INTx lines call their attached handlers until one claims.
+    /// </summary>
+    public sealed class FakeInterruptController : IInterruptController
+    {
+        private readonly IInterruptHandler[] _vectors = new IInterruptHandler[256];
+        private readonly IInterruptHandler[] _line = new IInterruptHandler[4];
+        private int _nextVector = 0x30;
+
+        /// <summary>How many more messages may be allocated (-1 = unlimited).</summary>
+        public int MessagesAvailable = -1;
+
+        public int MessagesInUse { get; private set; }
+        public int LineHandlers { get; private set; }
+        public long Delivered { get; private set; }
+        public long Unclaimed { get; private set; }
+        public string Error;
+
+        public bool TryAllocateMessage(IInterruptHandler handler, out MsiMessage message)
+        {
+            message = default;
+            if (MessagesAvailable == 0)
+            {
+                return false;
+            }
+            if (MessagesAvailable > 0)
+            {
+                MessagesAvailable--;
+            }
+            int vector = _nextVector++;
+            _vectors[vector] = handler;
+            message.Address = 0xFEE00000;
+            message.Data = (uint)vector;
+            message.Handle = vector;
+            MessagesInUse++;
+            return true;
+        }
+
+        public void FreeMessage(MsiMessage message)
+        {
+            if (_vectors[message.Handle] == null)
+            {
+                Error = Error ?? "message freed twice";
+                return;
+            }
+            _vectors[message.Handle] = null;
+            MessagesInUse--;
+        }
+
+        public bool TryAttachLegacy(IPciFunction function, IInterruptHandler handler)
+        {
+            for (int i = 0; i < _line.Length; i++)
+            {
+                if (_line[i] == null)
+                {
+                    _line[i] = handler;
+                    LineHandlers++;
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        public void DetachLegacy(IPciFunction function, IInterruptHandler handler)
+        {
+            for (int i = 0; i < _line.Length; i++)
+            {
+                if (_line[i] == handler)
+                {
+                    _line[i] = null;
+                    LineHandlers--;
+                }
+            }
+        }
+
+        /// <summary>A device wrote <paramref name="data"/> to <paramref name="address"/>.</summary>
+        public void DeliverMessage(ulong address, uint data)
+        {
+            if ((address & 0xFFF00000) != 0xFEE00000 || data >= 256 || _vectors[data] == null)
+            {
+                Error = Error ?? "MSI write to an unallocated vector";
+                return;
+            }
+            Delivered++;
+            _vectors[data].HandleInterrupt();
+        }
+
+        /// <summary>The INTx line is asserted: handlers run until one claims it.</summary>
+        public void AssertLine()
+        {
+            for (int i = 0; i < _line.Length; i++)
+            {
+                if (_line[i] != null && _line[i].HandleInterrupt())
+                {
+                    Delivered++;
+                    return;
+                }
+            }
+            Unclaimed++;
+        }
+    }
+
+    /// <summary>
+    /// A virtio-net PCI function at register level, as QEMU presents it: configuration space with the virtio
+    /// vendor capabilities (modern), an I/O BAR 0 with the legacy registers (transitional or legacy-only), an
+    /// MSI-X capability with its table in BAR 1, and BAR 4 holding the modern common/ISR/device/notify windows.
+    /// Register accesses are translated into <see cref="SimulatedVirtioNetDevice"/> operations.
+    /// </summary>
+    public sealed class SimulatedPciFunction : IPciFunction, ISimInterruptSink
+    {
+        public const int ModernBar = 4;
+        public const int MsixBar = 1;
+        public const int LegacyBar = 0;
+        private const int MsixEntries = 3;
+
+        private readonly SimulatedVirtioNetDevice _device;
+        private readonly FakeInterruptController _controller;
+        private readonly byte[] _config = new byte[256];
+        private readonly bool _modern;
+        private readonly bool _legacy;
+        private readonly bool _msix;
+        private readonly int _msixCapability;
+        private readonly IRegisterRegion[] _bars = new IRegisterRegion[6];
+        internal readonly uint[] MsixTable = new uint[MsixEntries * 4];
+
+        // Common configuration state (modern) and shared queue registers.
+        internal uint DeviceFeatureSelect;
+        internal uint DriverFeatureSelect;
+        internal ulong DriverFeaturesStaged;
+        internal ushort QueueSelect;
+        internal ushort MsixConfigVector = VirtioPciIds.NoVector;
+        internal readonly ushort[] QueueVector = { VirtioPciIds.NoVector, VirtioPciIds.NoVector };
+        internal readonly ushort[] QueueSizes = new ushort[2];
+        internal readonly ulong[] QueueDesc = new ulong[2];
+        internal readonly ulong[] QueueDriver = new ulong[2];
+        internal readonly ulong[] QueueDevice = new ulong[2];
+        internal readonly bool[] QueueEnabled = new bool[2];
+
+        /// <summary>Queue vectors the device accepts (others read back as NO_VECTOR).</summary>
+        public int AcceptVectorsBelow = MsixEntries;
+
+        public bool BusMaster { get; private set; }
+        public long WidthErrors;
+
+        public SimulatedPciFunction(SimulatedVirtioNetDevice device, FakeInterruptController controller, bool modern, bool legacy, bool msix)
+        {
+            _device = device;
+            _controller = controller;
+            _modern = modern;
+            _legacy = legacy;
+            _msix = msix;
+            device.Interrupts = this;
+            device.LegacyInterface = !modern;
+            Put16(0x00, VirtioPciIds.Vendor);
+            Put16(0x02, legacy ? VirtioPciIds.NetTransitional : VirtioPciIds.NetModern);
+            Put16(0x06, 0x10);
+            Put16(0x2C, VirtioPciIds.Vendor);
+            Put16(0x2E, 1);
+            _config[0x3C] = 11;
+            _config[0x3D] = 1;
+            int next = 0x40;
+            int previous = 0x34;
+            if (modern)
+            {
+                AddVirtioCap(ref previous, ref next, VirtioPciIds.CfgPci, 0, 0, 0, 20);
+                AddVirtioCap(ref previous, ref next, VirtioPciIds.CfgCommon, ModernBar, 0x0000, 0x38, 16);
+                AddVirtioCap(ref previous, ref next, VirtioPciIds.CfgIsr, ModernBar, 0x1000, 0x4, 16);
+                AddVirtioCap(ref previous, ref next, VirtioPciIds.CfgDevice, ModernBar, 0x2000, 0xC, 16);
+                int notify = next;
+                AddVirtioCap(ref previous, ref next, VirtioPciIds.CfgNotify, ModernBar, 0x3000, 0x1000, 20);
+                Put32(notify + 16, 4);
+                _bars[ModernBar] = new ModernRegisters(this, device);
+            }
+            if (msix)
+            {
+                _msixCapability = next;
+                _config[previous] = (byte)next;
+                _config[next] = VirtioPciIds.CapabilityMsix;
+                Put16(next + 2, MsixEntries - 1);
+                Put32(next + 4, MsixBar);
+                Put32(next + 8, MsixBar | 0x800);
+                previous = next + 1;
+                next += 12;
+                _bars[MsixBar] = new MsixRegisters(this);
+            }
+            if (legacy)
+            {
+                _bars[LegacyBar] = new LegacyRegisters(this, device);
+            }
+        }
+
+        private void AddVirtioCap(ref int previous, ref int next, byte type, int bar, int offset, int length, int capLength)
+        {
+            _config[previous] = (byte)next;
+            _config[next] = VirtioPciIds.CapabilityVendor;
+            _config[next + 2] = (byte)capLength;
+            _config[next + 3] = type;
+            _config[next + 4] = (byte)bar;
+            Put32(next + 8, (uint)offset);
+            Put32(next + 12, (uint)length);
+            previous = next + 1;
+            next += capLength;
+        }
+
+        private void Put16(int offset, ushort value)
+        {
+            _config[offset] = (byte)value;
+            _config[offset + 1] = (byte)(value >> 8);
+        }
+
+        private void Put32(int offset, uint value)
+        {
+            Put16(offset, (ushort)value);
+            Put16(offset + 2, (ushort)(value >> 16));
+        }
+
+        public bool MsixEnabled => _msix && (ConfigRead16(_msixCapability + 2) & 0x8000) != 0;
+
+        public ushort VendorId => ConfigRead16(0);
+        public ushort DeviceId => ConfigRead16(2);
+        public byte ConfigRead8(int offset) => _config[offset];
+        public ushort ConfigRead16(int offset) => (ushort)(_config[offset] | (_config[offset + 1] << 8));
+        public uint ConfigRead32(int offset) => (uint)(ConfigRead16(offset) | (ConfigRead16(offset + 2) << 16));
+
+        public void ConfigWrite8(int offset, byte value)
+        {
+            if (offset >= 0x40 && offset != _msixCapability + 2 && offset != _msixCapability + 3)
+            {
+                return;
+            }
+            _config[offset] = value;
+        }
+
+        public void ConfigWrite16(int offset, ushort value)
+        {
+            if (offset == _msixCapability + 2 && _msix)
+            {
+                // Only enable and function mask are writable.
+                ushort control = (ushort)((ConfigRead16(offset) & 0x07FF) | (value & 0xC000));
+                Put16(offset, control);
+                return;
+            }
+            if (offset == 4)
+            {
+                Put16(4, value);
+                return;
+            }
+        }
+
+        public void ConfigWrite32(int offset, uint value)
+        {
+        }
+
+        public bool TryGetBar(int index, out PciBar bar)
+        {
+            bar = default;
+            if (_bars[index] == null)
+            {
+                return false;
+            }
+            bar.IsPortIo = _bars[index].IsPortIo;
+            bar.Address = bar.IsPortIo ? 0xC000UL : 0xFE000000UL + (ulong)index * 0x10000;
+            bar.Size = (ulong)_bars[index].Length;
+            bar.Is64Bit = index == ModernBar;
+            return true;
+        }
+
+        public IRegisterRegion MapBar(int index) => index >= 0 && index < 6 ? _bars[index] : null;
+
+        public void EnableBusMastering()
+        {
+            BusMaster = true;
+            Put16(4, (ushort)(ConfigRead16(4) | 4));
+        }
+
+        public int FindCapability(byte capabilityId, int after)
+        {
+            int pointer = after == 0 ? _config[0x34] : _config[after + 1];
+            int guard = 0;
+            while (pointer != 0 && guard++ < 48)
+            {
+                if (_config[pointer] == capabilityId)
+                {
+                    return pointer;
+                }
+                pointer = _config[pointer + 1];
+            }
+            return 0;
+        }
+
+        // ---- interrupts from the device ----
+
+        public void RaiseQueueInterrupt(int queue)
+        {
+            if (MsixEnabled)
+            {
+                SendVector(QueueVector[queue]);
+            }
+            else
+            {
+                _controller.AssertLine();
+            }
+        }
+
+        public void RaiseConfigInterrupt()
+        {
+            if (MsixEnabled)
+            {
+                SendVector(MsixConfigVector);
+            }
+            else
+            {
+                _controller.AssertLine();
+            }
+        }
+
+        private void SendVector(ushort vector)
+        {
+            if (vector == VirtioPciIds.NoVector || vector >= MsixEntries)
+            {
+                return;
+            }
+            if ((ConfigRead16(_msixCapability + 2) & 0x4000) != 0 || (MsixTable[vector * 4 + 3] & 1) != 0)
+            {
+                return;
+            }
+            ulong address = MsixTable[vector * 4] | ((ulong)MsixTable[vector * 4 + 1] << 32);
+            _controller.DeliverMessage(address, MsixTable[vector * 4 + 2]);
+        }
+
+        internal void ResetTransportState()
+        {
+            MsixConfigVector = VirtioPciIds.NoVector;
+            for (int q = 0; q < 2; q++)
+            {
+                QueueVector[q] = VirtioPciIds.NoVector;
+                QueueEnabled[q] = false;
+                QueueSizes[q] = (ushort)_device.MaxQueueSize;
+                QueueDesc[q] = QueueDriver[q] = QueueDevice[q] = 0;
+            }
+        }
+
+        internal ushort AcceptVector(ushort vector)
+        {
+            return vector == VirtioPciIds.NoVector || vector < AcceptVectorsBelow ? vector : VirtioPciIds.NoVector;
+        }
+
+        /// <summary>BAR 4: common configuration, ISR, device configuration and notification windows.</summary>
+        private sealed class ModernRegisters : IRegisterRegion
+        {
+            private readonly SimulatedPciFunction _pci;
+            private readonly SimulatedVirtioNetDevice _device;
+
+            public ModernRegisters(SimulatedPciFunction pci, SimulatedVirtioNetDevice device)
+            {
+                _pci = pci;
+                _device = device;
+                pci.ResetTransportState();
+            }
+
+            public int Length => 0x4000;
+            public bool IsPortIo => false;
+
+            private int Q => _pci.QueueSelect < 2 ? _pci.QueueSelect : -1;
+
+            private void Width(int expected, int actual)
+            {
+                if (expected != actual)
+                {
+                    _pci.WidthErrors++;
+                }
+            }
+
+            public byte Read8(int offset)
+            {
+                if (offset == 0x14)
+                {
+                    return _device.ReadStatus();
+                }
+                if (offset == 0x15)
+                {
+                    return (byte)_device.ConfigGeneration;
+                }
+                if (offset == 0x1000)
+                {
+                    return _device.ReadIsr();
+                }
+                if (offset >= 0x2000 && offset < 0x200C)
+                {
+                    return _device.ReadConfig8(offset - 0x2000);
+                }
+                _pci.WidthErrors++;
+                return 0;
+            }
+
+            public ushort Read16(int offset)
+            {
+                if (offset >= 0x2000 && offset < 0x200C)
+                {
+                    return (ushort)(_device.ReadConfig8(offset - 0x2000) | (_device.ReadConfig8(offset - 0x2000 + 1) << 8));
+                }
+                int q = Q;
+                switch (offset)
+                {
+                    case 0x10: return _pci.MsixConfigVector;
+                    case 0x12: return 2;
+                    case 0x16: return _pci.QueueSelect;
+                    case 0x18: return q < 0 ? (ushort)0 : _pci.QueueSizes[q];
+                    case 0x1A: return q < 0 ? VirtioPciIds.NoVector : _pci.QueueVector[q];
+                    case 0x1C: return q < 0 ? (ushort)0 : (ushort)(_pci.QueueEnabled[q] ? 1 : 0);
+                    case 0x1E: return (ushort)(q < 0 ? 0 : q);
+                }
+                _pci.WidthErrors++;
+                return 0;
+            }
+
+            public uint Read32(int offset)
+            {
+                if (offset == 0x04)
+                {
+                    ulong features = _device.ReadDeviceFeatures();
+                    return _pci.DeviceFeatureSelect == 0 ? (uint)features : _pci.DeviceFeatureSelect == 1 ? (uint)(features >> 32) : 0;
+                }
+                if (offset >= 0x2000 && offset < 0x200C)
+                {
+                    return (uint)(Read16(offset) | (Read16(offset + 2) << 16));
+                }
+                _pci.WidthErrors++;
+                return 0;
+            }
+
+            public void Write8(int offset, byte value)
+            {
+                if (offset == 0x14)
+                {
+                    _device.WriteStatus(value);
+                    if (value == 0)
+                    {
+                        _pci.ResetTransportState();
+                    }
+                    return;
+                }
+                _pci.WidthErrors++;
+            }
+
+            public void Write16(int offset, ushort value)
+            {
+                if (offset >= 0x3000 && offset < 0x4000)
+                {
+                    int queue = (offset - 0x3000) / 4;
+                    if (value != queue || (offset & 3) != 0)
+                    {
+                        _device.Memory.RecordViolation("notify write to the wrong address or with the wrong value");
+                    }
+                    _device.Notify(queue);
+                    return;
+                }
+                int q = Q;
+                switch (offset)
+                {
+                    case 0x10:
+                        _pci.MsixConfigVector = _pci.AcceptVector(value);
+                        return;
+                    case 0x16:
+                        _pci.QueueSelect = value;
+                        return;
+                    case 0x18:
+                        if (q >= 0)
+                        {
+                            _pci.QueueSizes[q] = value;
+                        }
+                        return;
+                    case 0x1A:
+                        if (q >= 0)
+                        {
+                            _pci.QueueVector[q] = _pci.AcceptVector(value);
+                        }
+                        return;
+                    case 0x1C:
+                        if (q >= 0 && value == 1)
+                        {
+                            if ((_device.ReadStatus() & VirtioStatus.FeaturesOk) == 0)
+                            {
+                                _device.Memory.RecordViolation("queue enabled before FEATURES_OK");
+                            }
+                            _pci.QueueEnabled[q] = _device.SetQueue(q, _pci.QueueSizes[q], _pci.QueueDesc[q], _pci.QueueDriver[q], _pci.QueueDevice[q]);
+                        }
+                        return;
+                }
+                _pci.WidthErrors++;
+            }
+
+            public void Write32(int offset, uint value)
+            {
+                int q = Q;
+                switch (offset)
+                {
+                    case 0x00:
+                        _pci.DeviceFeatureSelect = value;
+                        return;
+                    case 0x08:
+                        _pci.DriverFeatureSelect = value;
+                        return;
+                    case 0x0C:
+                        if (_pci.DriverFeatureSelect == 0)
+                        {
+                            _pci.DriverFeaturesStaged = (_pci.DriverFeaturesStaged & 0xFFFFFFFF00000000UL) | value;
+                        }
+                        else if (_pci.DriverFeatureSelect == 1)
+                        {
+                            _pci.DriverFeaturesStaged = (_pci.DriverFeaturesStaged & 0xFFFFFFFFUL) | ((ulong)value << 32);
+                        }
+                        _device.WriteDriverFeatures(_pci.DriverFeaturesStaged);
+                        return;
+                    case 0x20: SetLow(_pci.QueueDesc, q, value); return;
+                    case 0x24: SetHigh(_pci.QueueDesc, q, value); return;
+                    case 0x28: SetLow(_pci.QueueDriver, q, value); return;
+                    case 0x2C: SetHigh(_pci.QueueDriver, q, value); return;
+                    case 0x30: SetLow(_pci.QueueDevice, q, value); return;
+                    case 0x34: SetHigh(_pci.QueueDevice, q, value); return;
+                }
+                _pci.WidthErrors++;
+            }
+
+            private static void SetLow(ulong[] array, int q, uint value)
+            {
+                if (q >= 0)
+                {
+                    array[q] = (array[q] & 0xFFFFFFFF00000000UL) | value;
+                }
+            }
+
+            private static void SetHigh(ulong[] array, int q, uint value)
+            {
+                if (q >= 0)
+                {
+                    array[q] = (array[q] & 0xFFFFFFFFUL) | ((ulong)value << 32);
+                }
+            }
+        }
+
+        /// <summary>BAR 0 (I/O): the legacy virtio-pci register block.</summary>
+        private sealed class LegacyRegisters : IRegisterRegion
+        {
+            private readonly SimulatedPciFunction _pci;
+            private readonly SimulatedVirtioNetDevice _device;
+
+            public LegacyRegisters(SimulatedPciFunction pci, SimulatedVirtioNetDevice device)
+            {
+                _pci = pci;
+                _device = device;
+                pci.ResetTransportState();
+            }
+
+            public int Length => 0x40;
+            public bool IsPortIo => true;
+
+            private int ConfigBase => _pci.MsixEnabled ? 24 : 20;
+            private int Q => _pci.QueueSelect < 2 ? _pci.QueueSelect : -1;
+
+            public byte Read8(int offset)
+            {
+                if (offset == 18)
+                {
+                    return _device.ReadStatus();
+                }
+                if (offset == 19)
+                {
+                    return _device.ReadIsr();
+                }
+                if (offset >= ConfigBase)
+                {
+                    return _device.ReadConfig8(offset - ConfigBase);
+                }
+                _pci.WidthErrors++;
+                return 0;
+            }
+
+            public ushort Read16(int offset)
+            {
+                int q = Q;
+                if (offset >= ConfigBase)
+                {
+                    return (ushort)(Read8(offset) | (Read8(offset + 1) << 8));
+                }
+                switch (offset)
+                {
+                    case 12: return (ushort)(q < 0 ? 0 : _device.MaxQueueSize);
+                    case 14: return _pci.QueueSelect;
+                    case 20: return _pci.MsixConfigVector;
+                    case 22: return q < 0 ? VirtioPciIds.NoVector : _pci.QueueVector[q];
+                }
+                _pci.WidthErrors++;
+                return 0;
+            }
+
+            public uint Read32(int offset)
+            {
+                if (offset == 0)
+                {
+                    return (uint)_device.ReadDeviceFeatures();
+                }
+                if (offset == 8)
+                {
+                    int q = Q;
+                    return q < 0 || !_pci.QueueEnabled[q] ? 0u : (uint)(_pci.QueueDesc[q] >> 12);
+                }
+                if (offset >= ConfigBase)
+                {
+                    return (uint)(Read16(offset) | (Read16(offset + 2) << 16));
+                }
+                _pci.WidthErrors++;
+                return 0;
+            }
+
+            public void Write8(int offset, byte value)
+            {
+                if (offset == 18)
+                {
+                    _device.WriteStatus(value);
+                    if (value == 0)
+                    {
+                        _pci.ResetTransportState();
+                    }
+                    return;
+                }
+                _pci.WidthErrors++;
+            }
+
+            public void Write16(int offset, ushort value)
+            {
+                int q = Q;
+                switch (offset)
+                {
+                    case 14:
+                        _pci.QueueSelect = value;
+                        return;
+                    case 16:
+                        _device.Notify(value);
+                        return;
+                    case 20:
+                        _pci.MsixConfigVector = _pci.AcceptVector(value);
+                        return;
+                    case 22:
+                        if (q >= 0)
+                        {
+                            _pci.QueueVector[q] = _pci.AcceptVector(value);
+                        }
+                        return;
+                }
+                _pci.WidthErrors++;
+            }
+
+            public void Write32(int offset, uint value)
+            {
+                int q = Q;
+                if (offset == 4)
+                {
+                    _device.WriteDriverFeatures(value);
+                    return;
+                }
+                if (offset == 8 && q >= 0)
+                {
+                    if (value == 0)
+                    {
+                        _pci.QueueEnabled[q] = false;
+                        return;
+                    }
+                    int size = _device.MaxQueueSize;
+                    ulong desc = (ulong)value << 12;
+                    ulong avail = desc + (ulong)(16 * size);
+                    ulong used = (avail + (ulong)(6 + 2 * size) + 4095) & ~4095UL;
+                    _pci.QueueDesc[q] = desc;
+                    _pci.QueueEnabled[q] = _device.SetQueue(q, size, desc, avail, used);
+                    return;
+                }
+                _pci.WidthErrors++;
+            }
+        }
+
+        /// <summary>BAR 1: the MSI-X table (3 entries) and pending-bit array.</summary>
+        private sealed class MsixRegisters : IRegisterRegion
+        {
+            private readonly SimulatedPciFunction _pci;
+
+            public MsixRegisters(SimulatedPciFunction pci)
+            {
+                _pci = pci;
+                for (int v = 0; v < MsixEntries; v++)
+                {
+                    pci.MsixTable[v * 4 + 3] = 1;
+                }
+            }
+
+            public int Length => 0x1000;
+            public bool IsPortIo => false;
+            public byte Read8(int offset) => 0;
+            public ushort Read16(int offset) => 0;
+
+            public uint Read32(int offset) => offset < MsixEntries * 16 ? _pci.MsixTable[offset / 4] : 0u;
+
+            public void Write8(int offset, byte value) => _pci.WidthErrors++;
+
+            public void Write16(int offset, ushort value) => _pci.WidthErrors++;
+
+            public void Write32(int offset, uint value)
+            {
+                if (offset < MsixEntries * 16 && (offset & 3) == 0)
+                {
+                    _pci.MsixTable[offset / 4] = value;
+                }
+            }
+        }
+    }
+}
