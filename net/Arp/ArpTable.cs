@@ -31,6 +31,10 @@ namespace Keel.Net.Arp
         public ArpTable(NetStack stack, int size, int timeoutMilliseconds, int pendingLimit)
         {
             _stack = stack;
+            if (size < 1)
+            {
+                size = 1;
+            }
             _address = new uint[size];
             _mac = new ulong[size];
             _state = new int[size];
@@ -53,12 +57,20 @@ namespace Keel.Net.Arp
 
         public int PendingCount => _pending.Count;
 
+        private int _lastHit;
+
         private int Find(uint address)
         {
+            int last = _lastHit;
+            if (_state[last] != StateFree && _address[last] == address)
+            {
+                return last; // the common case: one peer (gateway or test host) carries all traffic
+            }
             for (int i = 0; i < _address.Length; i++)
             {
                 if (_state[i] != StateFree && _address[i] == address)
                 {
+                    _lastHit = i;
                     return i;
                 }
             }
