@@ -46,6 +46,19 @@ namespace Keel.Kernel
         /// <summary>Called by <c>exit</c> before QEMU stops (drivers return their buffers here).</summary>
         public static IWorkItem ShutdownHook;
 
+        private const int MaxPollers = 8;
+        private static IWorkItem[] s_pollers;
+        private static int s_pollerCount;
+
+        /// <summary>Adds an item run after every main-loop pass that had work (network stack, applications).</summary>
+        public static void AddPoller(IWorkItem poller)
+        {
+            if (s_pollerCount < MaxPollers)
+            {
+                s_pollers[s_pollerCount++] = poller;
+            }
+        }
+
         public static void Run()
         {
             Console = new SerialConsole();
@@ -75,12 +88,15 @@ namespace Keel.Kernel
 
             FaultTests.Run(CommandLine.Test);
 
+            s_pollers = new IWorkItem[MaxPollers];
             Commands = new ShellCommandRegistry();
             Commands.Register(new ExitCommand());
             Commands.Register(new UptimeCommand());
             Commands.Register(new MemCommand());
             PciSubsystem.Initialize(Console);
             Commands.Register(new PciCommand());
+
+            Keel.Kernel.Net.NetworkSubsystem.Initialize(CommandLine, Console);
 
             Shell = new CommandShell(Commands, Console);
             SerialInput input = new SerialInput(Shell, Work);
@@ -114,6 +130,10 @@ namespace Keel.Kernel
                     Work.RunPending();
                 }
                 Timers.RunExpired();
+                for (int i = 0; i < s_pollerCount; i++)
+                {
+                    s_pollers[i].Run();
+                }
                 Native.DisableInterrupts();
                 if (!Work.HasPending && !Timers.AnyExpired())
                 {

@@ -1,0 +1,37 @@
+using Keel.Hal;
+
+namespace Keel.Kernel.Net
+{
+    /// <summary>
+    /// Runs after every pass of the main loop that did something: lets the stack run its timers and the
+    /// applications make progress, then arms a timer for the stack's next deadline so an idle kernel still
+    /// retransmits and acknowledges on time.
+    /// </summary>
+    public sealed class NetworkPoller : IWorkItem
+    {
+        private const long MaxSleepNanoseconds = 50_000_000;
+        private readonly int _timer;
+
+        public NetworkPoller()
+        {
+            _timer = Kernel.Timers.CreateTimer(this);
+        }
+
+        public void Run()
+        {
+            NetworkSubsystem.Stack.Poll();
+            if ((object)NetworkSubsystem.Echo != null)
+            {
+                NetworkSubsystem.Echo.Poll();
+            }
+            long now = Kernel.Clock.NowNanoseconds;
+            long next = NetworkSubsystem.Stack.NextTimerNanoseconds;
+            long delay = next <= 0 || next == long.MaxValue ? MaxSleepNanoseconds : next - now;
+            if (delay > MaxSleepNanoseconds)
+            {
+                delay = MaxSleepNanoseconds;
+            }
+            Kernel.Timers.Start(_timer, delay);
+        }
+    }
+}

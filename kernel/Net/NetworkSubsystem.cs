@@ -1,0 +1,129 @@
+using Keel.Apps.Echo;
+using Keel.Buffers;
+using Keel.Drivers.Virtio;
+using Keel.Drivers.VirtioNet;
+using Keel.Hal;
+using Keel.Kernel.Config;
+using Keel.Kernel.Memory;
+using Keel.Kernel.Pci;
+using Keel.Net;
+using Keel.Runtime;
+
+namespace Keel.Kernel.Net
+{
+    /// <summary>
+    /// Finds the virtio-net NIC, starts the driver with the command line's options, and (unless a raw
+    /// receive hook takes every frame) puts the IPv4 stack and the applications on top of it.
+    /// </summary>
+    public static unsafe class NetworkSubsystem
+    {
+        private const ushort VirtioVendor = 0x1af4;
+        private const ushort VirtioNetTransitional = 0x1000;
+        private const ushort VirtioNetModern = 0x1041;
+
+        /// <summary>The NIC driver, or null when none was found or it failed to start.</summary>
+        public static VirtioNetDevice Device;
+
+        /// <summary>The IPv4 stack (null in hook-only modes).</summary>
+        public static NetStack Stack;
+
+        /// <summary>TCP echo on port 7.</summary>
+        public static EchoServer Echo;
+
+        /// <summary>Frame counter/echo hook (hook=drop or hook=echo-count).</summary>
+        public static FrameHook Hook;
+
+        public static void Initialize(KernelCommandLine commandLine, ITextOutput output)
+        {
+            PciDevice pci = PciSubsystem.Devices.Find(VirtioVendor, VirtioNetTransitional, 0);
+            if ((object)pci == null)
+            {
+                pci = PciSubsystem.Devices.Find(VirtioVendor, VirtioNetModern, 0);
+            }
+            if ((object)pci == null)
+            {
+                output.Write("net: no virtio-net device\n");
+                return;
+            }
+            IVirtioTransport transport = VirtioPci.TryCreateTransport(pci, Kernel.Interrupts);
+            if ((object)transport == null)
+            {
+                output.Write("net: virtio transport set-up failed\n");
+                return;
+            }
+            PhysicalPageSource pages = new PhysicalPageSource(KernelMemory.Pages);
+            VirtioNetPlatform platform = new VirtioNetPlatform();
+            platform.Pages = pages;
+            platform.Dma = pages;
+            platform.Work = Kernel.Work;
+            platform.Timers = Kernel.Timers;
+            platform.Clock = Kernel.Clock;
+            platform.Log = output;
+            VirtioNetOptions options = new VirtioNetOptions();
+            options.PreallocatePackets = commandLine.Prealloc;
+            options.PagePoolRecycling = commandLine.RecycleEnabled;
+            options.ProcessInInterrupt = !commandLine.NapiEnabled;
+            long budget;
+            if (commandLine.TryGetInt64("budget", out budget) && budget > 0 && budget <= 1024)
+            {
+                options.Budget = (int)budget;
+            }
+            Device = new VirtioNetDevice(transport, platform, options);
+            if (!Device.Start())
+            {
+                output.Write("net: virtio-net failed to start\n");
+                Device = null;
+                return;
+            }
+            Kernel.Commands.Register(new StatsCommand(Device));
+            Kernel.ShutdownHook = new NetworkShutdown();
+
+            if (commandLine.Hook != PacketHookMode.None)
+            {
+                Hook = new FrameHook(Device, commandLine.Hook == PacketHookMode.EchoCount);
+                Device.RawReceiveHook = Hook;
+                Kernel.Commands.Register(new HookCommand(Hook));
+                output.Write("net: raw receive hook active, no IP stack\n");
+                return;
+            }
+
+            NetConfig config = new NetConfig();
+            config.Address = new IPv4Address(commandLine.IpAddress);
+            config.PrefixLength = commandLine.PrefixLength;
+            if (commandLine.HasGateway)
+            {
+                config.Gateway = new IPv4Address(commandLine.Gateway);
+            }
+            Stack = new NetStack(Device, Kernel.Clock, pages, config, Native.ReadTimestampCounter());
+            Kernel.Commands.Register(new NetCommand());
+            Echo = new EchoServer(Stack, 8);
+            Echo.Start();
+            NetworkPoller poller = new NetworkPoller();
+            Kernel.AddPoller(poller);
+            Stack.SendGratuitousArp();
+            output.Write("net: ");
+            KernelCommandLine.WriteIpv4(output, commandLine.IpAddress);
+            output.Write('/');
+            output.Write(commandLine.PrefixLength);
+            output.Write(" up\n");
+        }
+
+        /// <summary>Stops the device and gives every buffer back; prints the pool balance.</summary>
+        public static void Shutdown(ITextOutput output)
+        {
+            if ((object)Device == null)
+            {
+                return;
+            }
+            if ((object)Stack != null)
+            {
+                Stack.Shutdown();
+            }
+            Device.Stop();
+            Device.ReleaseMemory();
+            output.Write("net: stopped, page_pool_in_flight ");
+            output.Write(Device.Statistic("page_pool_in_flight"));
+            output.WriteLine();
+        }
+    }
+}
