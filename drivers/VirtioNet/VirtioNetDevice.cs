@@ -241,11 +241,8 @@ namespace Keel.Drivers.VirtioNet
             }
             // Transmit completions are only wanted while packets are outstanding (see ArmTxCompletion).
             _txQueue.DisableCallbacks();
+            // Out of memory here is not fatal (Linux virtnet_open): the refill timer keeps retrying.
             RefillRx(false);
-            if (_rxQueue.InFlight == 0)
-            {
-                return Fail("virtio-net: no receive buffers");
-            }
             _status |= VirtioStatus.DriverOk;
             _transport.WriteStatus(_status);
             _running = true;

@@ -568,6 +568,35 @@ namespace Keel.Tests.Drivers
             AssertCleanShutdown(_bench);
         }
 
+        [Test]
+        public void MtuFromConfigurationSelectsTheBufferShape()
+        {
+            _bench = new Bench(new VirtioNetOptions(), removeFeatures: VirtioNetFeatures.MergeableRxBuffers);
+            _bench.Device.OfferedFeatures |= VirtioNetFeatures.Mtu;
+            _bench.Device.ConfigMtu = 9000;
+            Assert.That(_bench.Start(), Is.True);
+            Assert.That(_bench.Driver.Mtu, Is.EqualTo(9000));
+            Assert.That(_bench.Driver.Mode, Is.EqualTo(ReceiveMode.Big), "MTU above 1500 without mergeable buffers");
+            _bench.Receiver.ExpectedLength = 9014;
+            Assert.That(_bench.InjectMany(500, 9014, pollEvery: 4), Is.EqualTo(500));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void StartsWithoutMemoryAndFillsTheRingLater()
+        {
+            _bench = new Bench();
+            _bench.Memory.FailAfter = 64 + 5; // both packet pools (32 pages each), then 5 receive pages
+            Assert.That(_bench.Start(), Is.True, "a short fill is not fatal");
+            Assert.That(_bench.Driver.RxBuffersPosted, Is.EqualTo(10));
+            _bench.Memory.FailAfter = -1;
+            _bench.Kernel.Advance(600_000_000);
+            Assert.That(_bench.Driver.RxBuffersPosted, Is.EqualTo(256));
+            AssertStillWorks(0);
+            AssertCleanShutdown(_bench);
+        }
+
         // ---- hook, ablations, checksum ----
 
         private sealed unsafe class DropAll : IRawReceiveHook
