@@ -273,10 +273,28 @@ namespace Keel.Apps.Iperf3.Json
             return exponent;
         }
 
-        /// <summary>round(value · 10^(14 − exponent)): the 15 leading digits as an integer.</summary>
+        /// <summary>
+        /// round(value · 10^(14 − exponent)): the 15 leading digits as an integer. For scale factors up to 10^±22
+        /// (every value iperf3 sends) the rounding error of the scaling is recovered exactly (Dekker's product), so
+        /// the digits are those of the exact decimal expansion, rounded half to even, as printf gives.
+        /// </summary>
         private static long ScaledMantissa(double value, int exponent)
         {
             int shift = DoubleDigits - 1 - exponent;
+            if (shift >= 0 && shift <= 22)
+            {
+                double p = PowersOfTen[shift];
+                double high = value * p;
+                return RoundHalfEven(high, ProductError(value, p, high));
+            }
+            if (shift < 0 && shift >= -22)
+            {
+                double p = PowersOfTen[-shift];
+                double quotient = value / p;
+                double product = quotient * p;
+                double remainder = (value - product) - ProductError(quotient, p, product);
+                return RoundHalfEven(quotient, remainder / p);
+            }
             double scaled = value;
             while (shift > 22)
             {
@@ -297,6 +315,40 @@ namespace Keel.Apps.Iperf3.Json
                 scaled /= PowersOfTen[-shift];
             }
             return (long)(scaled + 0.5);
+        }
+
+        /// <summary>a·b − product exactly (Dekker/Veltkamp, plain double arithmetic, no FMA needed).</summary>
+        private static double ProductError(double a, double b, double product)
+        {
+            double ca = 134217729.0 * a;
+            double aHigh = ca - (ca - a);
+            double aLow = a - aHigh;
+            double cb = 134217729.0 * b;
+            double bHigh = cb - (cb - b);
+            double bLow = b - bHigh;
+            return ((aHigh * bHigh - product) + aHigh * bLow + aLow * bHigh) + aLow * bLow;
+        }
+
+        /// <summary>Rounds high + low (|low| tiny, high &lt; 2^53) to an integer, ties to even.</summary>
+        private static long RoundHalfEven(double high, double low)
+        {
+            long whole = (long)high;
+            double fraction = (high - whole) + low;
+            if (fraction < 0)
+            {
+                whole--;
+                fraction += 1.0;
+            }
+            else if (fraction >= 1.0)
+            {
+                whole++;
+                fraction -= 1.0;
+            }
+            if (fraction > 0.5 || (fraction == 0.5 && (whole & 1) != 0))
+            {
+                whole++;
+            }
+            return whole;
         }
 
         // ---------------------------------------------------------------- parsing
