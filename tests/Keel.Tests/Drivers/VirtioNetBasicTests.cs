@@ -71,6 +71,31 @@ namespace Keel.Tests.Drivers
         }
 
         [Test]
+        public void ConfigurationIsReadConsistentlyUnderConfigGeneration()
+        {
+            _bench = new Bench();
+            byte[] newMac = { 0x52, 0x54, 0x00, 0xAA, 0xBB, 0xCC };
+            _bench.Device.ChangeMacDuringRead = newMac;
+            Assert.That(_bench.Start(), Is.True);
+            byte[] mac = new byte[6];
+            _bench.Driver.GetMacAddress(mac);
+            Assert.That(mac, Is.EqualTo(newMac), "a torn read (old first half, new second half) was retried");
+        }
+
+        [Test]
+        public void OneReceiveKickPerRefillBatch()
+        {
+            _bench = new Bench();
+            Assert.That(_bench.Start(), Is.True);
+            _bench.InjectMany(20_000, 100, pollEvery: 64);
+            long polls = _bench.Stat("rx_queue_0_polls");
+            long kicks = _bench.Stat("rx_queue_0_kicks");
+            Assert.That(kicks, Is.LessThanOrEqualTo(polls + 1));
+            Assert.That(kicks, Is.LessThanOrEqualTo(20_000 / 32 + 2), "refills come in batches of at least 32 buffers");
+            Assert.That(_bench.Device.Notifications[0], Is.EqualTo(kicks));
+        }
+
+        [Test]
         public void ReceivesSmallFramesAndRecyclesPages()
         {
             _bench = new Bench();

@@ -207,8 +207,20 @@ namespace Keel.Tests.Simulation
             DriverFeatures = features;
         }
 
+        /// <summary>When set, the device changes its MAC (and config_generation) while the driver reads byte 3 of it.</summary>
+        public byte[] ChangeMacDuringRead;
+
         public byte ReadConfig8(int offset)
         {
+            if (offset == 3 && ChangeMacDuringRead != null)
+            {
+                for (int i = 0; i < 6; i++)
+                {
+                    Mac[i] = ChangeMacDuringRead[i];
+                }
+                ChangeMacDuringRead = null;
+                ConfigGeneration++;
+            }
             switch (offset)
             {
                 case 0: case 1: case 2: case 3: case 4: case 5: return Mac[offset];

@@ -13,7 +13,7 @@ using System.Reflection;
 [assembly: System.Reflection.AssemblyCompanyAttribute("Keel.Tests")]
 [assembly: System.Reflection.AssemblyConfigurationAttribute("Debug")]
 [assembly: System.Reflection.AssemblyFileVersionAttribute("1.0.0.0")]
-[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0")]
+[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0+eae2998e450cad3222941bcff77dda75f39e041e")]
 [assembly: System.Reflection.AssemblyProductAttribute("Keel.Tests")]
 [assembly: System.Reflection.AssemblyTitleAttribute("Keel.Tests")]
 [assembly: System.Reflection.AssemblyVersionAttribute("1.0.0.0")]
