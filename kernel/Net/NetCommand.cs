@@ -17,6 +17,10 @@ namespace Keel.Kernel.Net
             {
                 NetworkSubsystem.Echo.PrintStatus(output);
             }
+            if ((object)NetworkSubsystem.Iperf3 != null)
+            {
+                NetworkSubsystem.Iperf3.PrintStatistics(output);
+            }
         }
     }
 }

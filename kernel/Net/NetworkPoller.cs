@@ -24,6 +24,10 @@ namespace Keel.Kernel.Net
             {
                 NetworkSubsystem.Echo.Poll();
             }
+            if ((object)NetworkSubsystem.Iperf3 != null)
+            {
+                NetworkSubsystem.Iperf3.Poll();
+            }
             long now = Kernel.Clock.NowNanoseconds;
             long next = NetworkSubsystem.Stack.NextTimerNanoseconds;
             long delay = next <= 0 || next == long.MaxValue ? MaxSleepNanoseconds : next - now;

@@ -1,4 +1,5 @@
 using Keel.Apps.Echo;
+using Keel.Apps.Iperf3;
 using Keel.Buffers;
 using Keel.Drivers.Virtio;
 using Keel.Drivers.VirtioNet;
@@ -29,6 +30,9 @@ namespace Keel.Kernel.Net
 
         /// <summary>TCP echo on port 7.</summary>
         public static EchoServer Echo;
+
+        /// <summary>iperf3 server on port 5201.</summary>
+        public static Iperf3Server Iperf3;
 
         /// <summary>Frame counter/echo hook (hook=drop or hook=echo-count).</summary>
         public static FrameHook Hook;
@@ -98,6 +102,11 @@ namespace Keel.Kernel.Net
             Kernel.Commands.Register(new NetCommand());
             Echo = new EchoServer(Stack, 8);
             Echo.Start();
+            Iperf3 = new Iperf3Server(Stack, Kernel.Clock, output, new Iperf3ServerConfig());
+            if (!Iperf3.Start())
+            {
+                output.Write("net: iperf3 server failed to start\n");
+            }
             NetworkPoller poller = new NetworkPoller();
             Kernel.AddPoller(poller);
             Stack.SendGratuitousArp();
