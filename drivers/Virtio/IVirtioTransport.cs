@@ -50,11 +50,12 @@ namespace Keel.Drivers.Virtio
         void NotifyQueue(int queue);
 
         /// <summary>
-        /// Routes interrupts before the queues are set up: MSI-X when possible (vector 0 = configuration change,
-        /// vector 1 + q = queue q), otherwise the INTx line, demultiplexed through the ISR register.
-        /// The handlers run in interrupt context. False when no interrupt could be routed at all.
+        /// Routes interrupts before the queues are set up: MSI-X when possible and <paramref name="allowMsix"/>
+        /// (vector 0 = configuration change, vector 1 + q = queue q), otherwise the INTx line, demultiplexed
+        /// through the ISR register. The handlers run in interrupt context. False when no interrupt could be
+        /// routed at all.
         /// </summary>
-        bool AttachInterrupts(IInterruptHandler configChanged, IInterruptHandler[] queues);
+        bool AttachInterrupts(IInterruptHandler configChanged, IInterruptHandler[] queues, bool allowMsix);
 
         /// <summary>True when <see cref="AttachInterrupts"/> chose MSI-X.</summary>
         bool UsesMsix { get; }

@@ -128,9 +128,9 @@ namespace Keel.Drivers.Virtio
             _io.Write16(QueueNotify, (ushort)queue);
         }
 
-        public bool AttachInterrupts(IInterruptHandler configChanged, IInterruptHandler[] queues)
+        public bool AttachInterrupts(IInterruptHandler configChanged, IInterruptHandler[] queues, bool allowMsix)
         {
-            if (_interrupts.TryMsix(configChanged, queues))
+            if (allowMsix && _interrupts.TryMsix(configChanged, queues))
             {
                 _io.Write16(ConfigVector, _interrupts.ConfigVector);
                 if (_io.Read16(ConfigVector) == _interrupts.ConfigVector)

@@ -245,9 +245,9 @@ namespace Keel.Drivers.Virtio
             _notify.Write16(_notifyBase + _queueNotify[queue], (ushort)queue);
         }
 
-        public bool AttachInterrupts(IInterruptHandler configChanged, IInterruptHandler[] queues)
+        public bool AttachInterrupts(IInterruptHandler configChanged, IInterruptHandler[] queues, bool allowMsix)
         {
-            if (_interrupts.TryMsix(configChanged, queues))
+            if (allowMsix && _interrupts.TryMsix(configChanged, queues))
             {
                 _common.Write16(_commonBase + MsixConfig, _interrupts.ConfigVector);
                 if (_common.Read16(_commonBase + MsixConfig) == _interrupts.ConfigVector)

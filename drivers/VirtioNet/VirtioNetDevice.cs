@@ -71,6 +71,9 @@ namespace Keel.Drivers.VirtioNet
 
         private bool _interruptsAttached;
 
+        /// <summary>Set when the device refused a queue's MSI-X vector: interrupts are routed over INTx from then on.</summary>
+        private bool _msixRefused;
+
         public VirtioNetDevice(IVirtioTransport transport, VirtioNetPlatform platform, VirtioNetOptions options)
         {
             _transport = transport;
@@ -224,7 +227,7 @@ namespace Keel.Drivers.VirtioNet
                 IInterruptHandler[] queueHandlers = new IInterruptHandler[2];
                 queueHandlers[RxQueueIndex] = _rxInterrupt;
                 queueHandlers[TxQueueIndex] = _txInterrupt;
-                if (!_transport.AttachInterrupts(_configInterrupt, queueHandlers))
+                if (!_transport.AttachInterrupts(_configInterrupt, queueHandlers, !_msixRefused))
                 {
                     return Fail("virtio-net: no interrupt");
                 }
@@ -237,6 +240,15 @@ namespace Keel.Drivers.VirtioNet
             if (!_transport.SetupQueue(RxQueueIndex, _rxQueue.Size, _rxQueue.DescriptorPhysical, _rxQueue.AvailPhysical, _rxQueue.UsedPhysical)
                 || !_transport.SetupQueue(TxQueueIndex, _txQueue.Size, _txQueue.DescriptorPhysical, _txQueue.AvailPhysical, _txQueue.UsedPhysical))
             {
+                if (_transport.UsesMsix && !_msixRefused)
+                {
+                    // The device refused a queue vector (Linux vp_find_vqs): start again from reset with INTx.
+                    _msixRefused = true;
+                    _transport.Reset();
+                    _transport.DetachInterrupts();
+                    _interruptsAttached = false;
+                    return Initialize(recovering);
+                }
                 return Fail("virtio-net: queue setup refused");
             }
             // Transmit completions are only wanted while packets are outstanding (see ArmTxCompletion).

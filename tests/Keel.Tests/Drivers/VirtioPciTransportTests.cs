@@ -148,6 +148,21 @@ namespace Keel.Tests.Drivers
             StopAndCheck();
         }
 
+        [TestCase(true)]
+        [TestCase(false)]
+        public void FallsBackToIntxWhenTheDeviceRefusesAQueueVector(bool modern)
+        {
+            IVirtioTransport transport = Make(modern: modern, legacy: !modern, msix: true);
+            _pci.AcceptVectorsBelow = 2; // config (0) and receive (1) accepted, transmit (2) refused
+            Assert.That(_driver.Start(), Is.True);
+            _kernel.RunPending();
+            Assert.That(transport.UsesMsix, Is.False);
+            Assert.That(_interrupts.MessagesInUse, Is.Zero);
+            Assert.That(_interrupts.LineHandlers, Is.EqualTo(1));
+            Traffic(1000, 700);
+            StopAndCheck();
+        }
+
         [Test]
         public void TransitionalDevicePrefersModern()
         {

@@ -78,11 +78,11 @@ namespace Keel.Tests.Simulation
 
         public void NotifyQueue(int queue) => _device.Notify(queue);
 
-        public bool AttachInterrupts(IInterruptHandler configChanged, IInterruptHandler[] queues)
+        public bool AttachInterrupts(IInterruptHandler configChanged, IInterruptHandler[] queues, bool allowMsix)
         {
             _config = configChanged;
             _queues = queues;
-            UsesMsix = _wantMsix;
+            UsesMsix = _wantMsix && allowMsix;
             return true;
         }
 
