@@ -50,7 +50,10 @@ namespace Keel.Kernel.Net
         /// <summary>Frames sent back.</summary>
         public long Echoed;
 
-        /// <summary>Frames that could not be sent back (no packet, ring full).</summary>
+        /// <summary>Frames not sent back because the transmit queue or packet pool was full (back-pressure).</summary>
+        public long EchoSkipped;
+
+        /// <summary>Frames whose echo failed for another reason (no page for a long frame, device refused).</summary>
         public long EchoFailures;
 
         /// <summary>Smallest and largest frame seen.</summary>
@@ -118,8 +121,18 @@ namespace Keel.Kernel.Net
 
         private void EchoBack(byte* frame, int length)
         {
+            if (!_device.CanTransmit)
+            {
+                EchoSkipped++;
+                return;
+            }
             Packet packet = _device.TransmitPackets.TryAllocate(0);
-            if ((object)packet == null || length > Packet.LinearCapacity && !AttachCopy(packet, frame, length))
+            if ((object)packet == null)
+            {
+                EchoSkipped++;
+                return;
+            }
+            if (length > Packet.LinearCapacity && !AttachCopy(packet, frame, length))
             {
                 if ((object)packet != null)
                 {
@@ -200,6 +213,8 @@ namespace Keel.Kernel.Net
             output.Write(MultiBuffer);
             output.Write(" echoed ");
             output.Write(Echoed);
+            output.Write(" echo_skipped ");
+            output.Write(EchoSkipped);
             output.Write(" echo_failures ");
             output.Write(EchoFailures);
             output.Write(" min ");

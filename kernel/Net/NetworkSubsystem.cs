@@ -84,6 +84,10 @@ namespace Keel.Kernel.Net
 
             if (commandLine.Hook != PacketHookMode.None)
             {
+                if (commandLine.Hook == PacketHookMode.EchoCount)
+                {
+                    EchoPages.Instance = new EchoPages(pages, 1024);
+                }
                 Hook = new FrameHook(Device, commandLine.Hook == PacketHookMode.EchoCount);
                 Device.RawReceiveHook = Hook;
                 Kernel.Commands.Register(new HookCommand(Hook));
