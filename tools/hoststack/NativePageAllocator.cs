@@ -1,0 +1,38 @@
+using System.Runtime.InteropServices;
+using Keel.Hal;
+
+namespace Keel.HostStack
+{
+    /// <summary>IPageAllocator over native host memory: 4 KiB aligned, zeroed; "physical" = virtual address.</summary>
+    public sealed unsafe class NativePageAllocator : IPageAllocator
+    {
+        private readonly int _limit;
+
+        public NativePageAllocator(int limit)
+        {
+            _limit = limit;
+        }
+
+        public int Outstanding { get; private set; }
+
+        public bool TryAllocatePage(out DmaPage page)
+        {
+            if (Outstanding >= _limit)
+            {
+                page = default;
+                return false;
+            }
+            byte* p = (byte*)NativeMemory.AlignedAlloc(DmaPage.Size, DmaPage.Size);
+            NativeMemory.Clear(p, DmaPage.Size);
+            Outstanding++;
+            page = new DmaPage(p, (ulong)p);
+            return true;
+        }
+
+        public void FreePage(DmaPage page)
+        {
+            NativeMemory.AlignedFree(page.Virtual);
+            Outstanding--;
+        }
+    }
+}
