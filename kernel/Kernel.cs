@@ -93,6 +93,7 @@ namespace Keel.Kernel
             Commands.Register(new ExitCommand());
             Commands.Register(new UptimeCommand());
             Commands.Register(new MemCommand());
+            Commands.Register(new RuntimeSelfTest());
             PciSubsystem.Initialize(Console);
             Commands.Register(new PciCommand());
 

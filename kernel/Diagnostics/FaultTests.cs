@@ -39,7 +39,21 @@ namespace Keel.Kernel.Diagnostics
                     Kernel.Console.Write("test: throw\n");
                     ThrowSomething();
                     break;
+                case KernelTest.Other:
+                    if (Keel.Kernel.Text.AsciiText.Matches(Kernel.CommandLine.TestName, "stackoverflow"))
+                    {
+                        Kernel.Console.Write("test: unbounded recursion into the stack guard page\n");
+                        Recurse(1);
+                    }
+                    break;
             }
+        }
+
+        private static long Recurse(long depth)
+        {
+            byte* scratch = stackalloc byte[256];
+            scratch[0] = (byte)depth;
+            return Recurse(depth + 1) + scratch[0];
         }
 
         private static void ThrowSomething()

@@ -63,6 +63,8 @@ namespace Keel.BootTests
             Assert.That(guest.Command("mem"), Does.Contain("pages: total").And.Contain("heap:"));
             Assert.That(guest.Command("uptime"), Does.Match("up \\d+\\.\\d{3} s"));
             Assert.That(guest.Command("nosuchcommand"), Does.Contain("unknown"));
+            string selftest = guest.Command("selftest");
+            Assert.That(selftest, Does.Contain("selftest: 7 passed, 0 failed"), selftest);
             guest.Send("exit 0");
             Assert.That(guest.WaitForExit(), Is.EqualTo(QemuGuest.ExitZeroStatus));
         }
@@ -71,6 +73,7 @@ namespace Keel.BootTests
         [TestCase("nullref", "null reference", "RIP=")]
         [TestCase("bounds", "PANIC: index out of range", "stack (return addresses)")]
         [TestCase("throw", "deliberate test exception", "PANIC: exception thrown")]
+        [TestCase("stackoverflow", "CPU EXCEPTION #DF double fault", "RIP=")]
         public void DeliberateFaultIsReportedAndFailsQemu(string test, string reason, string detail)
         {
             using QemuGuest guest = new QemuGuest(new[] { "-m", "128M", "--append", "test=" + test });
