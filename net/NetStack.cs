@@ -356,7 +356,27 @@ namespace Keel.Net
         }
 
         /// <summary>Earliest time (IClock nanoseconds) at which <see cref="Poll"/> has timer work; long.MaxValue for none.</summary>
-        public long NextTimerNanoseconds => Tcp.NextDeadline();
+        public long NextTimerNanoseconds
+        {
+            get
+            {
+                long next = Tcp.NextDeadline();
+                if (!_backlog.IsEmpty || Tcp.HasScheduled)
+                {
+                    // Output waits for the device (ring full, packet pool empty): retry soon even if no
+                    // completion interrupt wakes the driver.
+                    long soon = _clock.NowNanoseconds + RetryNanoseconds;
+                    if (soon < next)
+                    {
+                        next = soon;
+                    }
+                }
+                return next;
+            }
+        }
+
+        /// <summary>Longest wait before output stopped by the device is retried (see <see cref="NextTimerNanoseconds"/>).</summary>
+        internal const long RetryNanoseconds = 1000000;
 
         /// <summary>Sends a gratuitous ARP request announcing our address (also done by the first Poll).</summary>
         public void SendGratuitousArp()
@@ -406,6 +426,7 @@ namespace Keel.Net
         public void ReceiveBatchDone()
         {
             Now = _clock.NowNanoseconds;
+            FlushBacklog();
             Tcp.FlushBatch(Now);
             FlushBacklog();
             DispatchEvents();
@@ -1069,6 +1090,9 @@ namespace Keel.Net
 
         /// <summary>True when frames the device refused are waiting (senders should hold back).</summary>
         internal bool TransmitCongested => !_backlog.IsEmpty;
+
+        /// <summary>True when a new frame would be taken by the device now (nothing backlogged, ring not stopped).</summary>
+        internal bool CanTransmit => _backlog.IsEmpty && Device.CanTransmit;
 
         internal Packet AllocateTransmit()
         {

@@ -1019,8 +1019,11 @@ namespace Keel.Net.Tcp
             bool sentAny = false;
             while (true)
             {
-                if (Stack.TransmitCongested)
+                if (!Stack.CanTransmit)
                 {
+                    // The device's ring is full (or frames it refused are waiting): building more segments now
+                    // would only fill the backlog. Only the driver's next poll can free the ring, so go back to
+                    // the main loop; the batch flush at the next poll or receive batch resumes here.
                     OutputPending = true;
                     Layer.Schedule(this);
                     break;
@@ -1035,8 +1038,15 @@ namespace Keel.Net.Tcp
                 {
                     if (finNext)
                     {
-                        SendData(SndNxt, 0, true, now);
-                        sentAny = true;
+                        if (SendData(SndNxt, 0, true, now))
+                        {
+                            sentAny = true;
+                        }
+                        else
+                        {
+                            OutputPending = true; // no packet for the FIN: retry at the next flush
+                            Layer.Schedule(this);
+                        }
                     }
                     break;
                 }

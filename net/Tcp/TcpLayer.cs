@@ -36,6 +36,9 @@ namespace Keel.Net.Tcp
         private TcpConnection _listeners;
         private TcpConnection _active;
         private TcpConnection _batchHead;
+        private TcpConnection _batchTail;
+        private TcpConnection _flushHead; // the list FlushBatch is working through
+        private TcpConnection _flushTail;
 
         public TcpLayer(NetStack stack, NetConfig config)
         {
@@ -196,14 +199,25 @@ namespace Keel.Net.Tcp
             c.Active = false;
         }
 
-        /// <summary>Puts a connection on the list flushed at the end of the receive batch.</summary>
+        /// <summary>
+        /// Puts a connection on the list flushed at the end of the receive batch (first in, first out, so
+        /// connections that share a full transmit ring take turns).
+        /// </summary>
         internal void Schedule(TcpConnection c)
         {
             if (!c.OnBatch)
             {
                 c.OnBatch = true;
-                c.BatchNext = _batchHead;
-                _batchHead = c;
+                c.BatchNext = null;
+                if (_batchTail == null)
+                {
+                    _batchHead = c;
+                }
+                else
+                {
+                    _batchTail.BatchNext = c;
+                }
+                _batchTail = c;
             }
         }
 
@@ -213,34 +227,67 @@ namespace Keel.Net.Tcp
             {
                 return;
             }
-            TcpConnection previous = null;
-            for (TcpConnection x = _batchHead; x != null; x = x.BatchNext)
+            if (!Unlink(ref _batchHead, ref _batchTail, c))
             {
-                if (x == c)
-                {
-                    if (previous == null)
-                    {
-                        _batchHead = x.BatchNext;
-                    }
-                    else
-                    {
-                        previous.BatchNext = x.BatchNext;
-                    }
-                    break;
-                }
-                previous = x;
+                Unlink(ref _flushHead, ref _flushTail, c);
             }
             c.BatchNext = null;
             c.OnBatch = false;
         }
 
-        /// <summary>End of a receive batch: output data the ACKs allowed, then send or delay the ACKs.</summary>
+        private static bool Unlink(ref TcpConnection head, ref TcpConnection tail, TcpConnection c)
+        {
+            TcpConnection previous = null;
+            for (TcpConnection x = head; x != null; x = x.BatchNext)
+            {
+                if (x == c)
+                {
+                    if (previous == null)
+                    {
+                        head = x.BatchNext;
+                    }
+                    else
+                    {
+                        previous.BatchNext = x.BatchNext;
+                    }
+                    if (tail == x)
+                    {
+                        tail = previous;
+                    }
+                    return true;
+                }
+                previous = x;
+            }
+            return false;
+        }
+
+        /// <summary>True while a connection waits for its batched output or ACK (e.g. the device refused frames).</summary>
+        internal bool HasScheduled => _batchHead != null;
+
+        /// <summary>
+        /// End of a receive batch: output data the ACKs allowed, then send or delay the ACKs. Works on the list as
+        /// it was on entry: a connection that schedules itself again (its output was stopped by a full transmit
+        /// ring or an empty packet pool, which only the driver's next poll can change) waits for the next call
+        /// instead of being retried here for ever.
+        /// </summary>
         internal void FlushBatch(long now)
         {
-            while (_batchHead != null)
+            if (_batchHead == null)
             {
-                TcpConnection c = _batchHead;
-                _batchHead = c.BatchNext;
+                return;
+            }
+            _flushHead = _batchHead;
+            _flushTail = _batchTail;
+            _batchHead = null;
+            _batchTail = null;
+            while (_flushHead != null)
+            {
+                TcpConnection c = _flushHead;
+                _flushHead = c.BatchNext;
+                if (_flushHead == null)
+                {
+                    _flushTail = null;
+                }
                 c.BatchNext = null;
                 c.OnBatch = false;
                 c.FlushBatch(now);

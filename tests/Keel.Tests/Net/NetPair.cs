@@ -46,6 +46,8 @@ namespace Keel.Tests.Net
         public void Step()
         {
             Clock.AdvanceMicroseconds(StepMicroseconds);
+            DeviceA.CompleteTransmits();
+            DeviceB.CompleteTransmits();
             Link.Deliver();
             A.Poll();
             B.Poll();
@@ -80,6 +82,8 @@ namespace Keel.Tests.Net
         {
             A.Shutdown();
             B.Shutdown();
+            DeviceA.CompleteTransmits();
+            DeviceB.CompleteTransmits();
             Link.DropAll();
             detail = "A tx " + DeviceA.TransmitPackets.InUse + " rx " + DeviceA.ReceivePackets.InUse + " rxpages " + DeviceA.ReceivePages.InFlight +
                      " stackpages " + A.TransmitPages.InFlight + "; B tx " + DeviceB.TransmitPackets.InUse + " rx " + DeviceB.ReceivePackets.InUse +

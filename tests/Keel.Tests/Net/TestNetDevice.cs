@@ -42,6 +42,26 @@ namespace Keel.Tests.Net
         /// <summary>When true, Transmit refuses frames (ring full).</summary>
         public bool Busy;
 
+        /// <summary>
+        /// 0: frames leave at once. Otherwise a transmit ring of this many frames, like virtio-net's: an accepted
+        /// frame stays queued (its packet held) until <see cref="CompleteTransmits"/> (the device sending it), and
+        /// Transmit refuses while the ring is full. <see cref="NetPair.Step"/> completes them between polls.
+        /// </summary>
+        public int RingSize;
+
+        private Packet[] _ring;
+        private int _ringHead;
+        private int _ringCount;
+
+        /// <summary>Transmit calls refused (busy or ring full).</summary>
+        public long TransmitRefusals;
+
+        /// <summary>Times an accepted frame filled the ring.</summary>
+        public long RingFull;
+
+        /// <summary>Frames waiting in the ring.</summary>
+        public int RingCount => _ringCount;
+
         /// <summary>Set FlagChecksumValid on received frames (device vouched for the checksum).</summary>
         public bool ChecksumOffload;
 
@@ -49,7 +69,7 @@ namespace Keel.Tests.Net
 
         public long ReceiveDrops;
 
-        public bool CanTransmit => !Busy;
+        public bool CanTransmit => !Busy && (RingSize == 0 || _ringCount < RingSize);
 
         public void GetMacAddress(byte[] destination)
         {
@@ -63,15 +83,58 @@ namespace Keel.Tests.Net
         {
             if (Busy)
             {
+                TransmitRefusals++;
                 return false;
             }
+            if (RingSize > 0)
+            {
+                if (_ring == null || _ring.Length != RingSize)
+                {
+                    CompleteTransmits();
+                    _ring = new Packet[RingSize];
+                    _ringHead = 0;
+                }
+                if (_ringCount == RingSize)
+                {
+                    TransmitRefusals++;
+                    return false;
+                }
+                _ring[(_ringHead + _ringCount) % RingSize] = frame;
+                _ringCount++;
+                if (_ringCount == RingSize)
+                {
+                    RingFull++;
+                }
+                return true;
+            }
+            Send(frame);
+            return true;
+        }
+
+        private void Send(Packet frame)
+        {
             FramesSent++;
             if (Sink != null)
             {
                 Sink.Accept(this, frame);
             }
             frame.Free();
-            return true;
+        }
+
+        /// <summary>The device sends every frame in the ring and frees its packet. Returns how many.</summary>
+        public int CompleteTransmits()
+        {
+            int done = 0;
+            while (_ringCount > 0)
+            {
+                Packet frame = _ring[_ringHead];
+                _ring[_ringHead] = null;
+                _ringHead = (_ringHead + 1) % _ring.Length;
+                _ringCount--;
+                Send(frame);
+                done++;
+            }
+            return done;
         }
 
         /// <summary>Builds a received packet from <paramref name="length"/> bytes and hands it to the receiver.</summary>
