@@ -46,6 +46,14 @@ namespace Keel.BootTests
             Assert.That(output, Does.Contain("3 received"));
         }
 
+        [Test, Order(2)]
+        public void FragmentedPing4000IsReassembledAndAnswered()
+        {
+            (int status, string output) = _netns.Exec(30, "ping", "-c", "3", "-s", "4000", NetworkNamespace.GuestAddress);
+            Assert.That(status, Is.EqualTo(0), output);
+            Assert.That(output, Does.Contain("3 received"));
+        }
+
         [Test, Order(3)]
         public void Iperf3Tcp() => RunIperf("-t", "5");
 
