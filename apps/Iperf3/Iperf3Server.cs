@@ -321,6 +321,7 @@ namespace Keel.Apps.Iperf3
             SocketError error;
             socket.Send(new ReadOnlySpan<byte>(_smallMessage, 0, 1), out error);
             socket.Discard(int.MaxValue, out error);
+            socket.Shutdown(SocketShutdown.Receive); // the cookie may still be on its way
             socket.Close();
         }
 
@@ -594,6 +595,7 @@ namespace Keel.Apps.Iperf3
             }
             SocketError error;
             _control.Discard(int.MaxValue, out error);
+            _control.Shutdown(SocketShutdown.Receive);
             _control.Close();
             _control = null;
             _rxLength = 0;
@@ -1174,6 +1176,9 @@ namespace Keel.Apps.Iperf3
                 {
                     s.BytesIgnored += late;
                 }
+                // The client may still have data in flight: have the stack drop it instead of queueing it on
+                // the closed (orphaned) connection, where it would pin receive pages until FIN_WAIT2 times out.
+                socket.Shutdown(SocketShutdown.Receive);
             }
             socket.Close();
         }

@@ -2,6 +2,7 @@ using System;
 using System.Text.Json;
 using Keel.Apps.Iperf3;
 using Keel.Net.Sockets;
+using Keel.Tests.Net;
 using NUnit.Framework;
 
 namespace Keel.Tests.Iperf3
@@ -641,6 +642,41 @@ namespace Keel.Tests.Iperf3
             JsonElement s = results.RootElement.GetProperty("streams")[0];
             Assert.That(s.GetProperty("bytes").GetInt64(), Is.EqualTo(counted));
             Assert.That(s.GetProperty("end_time").GetDouble(), Is.InRange(0.1, 0.2), "end_time counts from the end of omit");
+            client.CloseStreams();
+        }
+
+        [Test]
+        public void DataInFlightAtTestEndIsNotLeftQueuedOnClosedSockets()
+        {
+            Iperf3TestBed bed = new Iperf3TestBed();
+            FakeIperf3Client client = new FakeIperf3Client(bed);
+            client.Handshake(TcpParams(2));
+            client.ConnectTcpStreams(2);
+            client.ExpectStart();
+            byte[] block = new byte[65536];
+            long sent = 0;
+            for (int i = 0; i < 300; i++)
+            {
+                foreach (Socket s in client.Streams)
+                {
+                    SocketError e;
+                    sent += Math.Max(0, s.Send(block, out e));
+                }
+                bed.Step();
+            }
+            // TEST_END while the client's send buffers are full: that data reaches the server after it closed.
+            JsonDocument results = client.Finish(new long[] { sent / 2, sent / 2 });
+            Assert.That(results.RootElement.GetProperty("streams").GetArrayLength(), Is.EqualTo(2));
+            bed.Run(50);
+            TextCapture status = new TextCapture();
+            bed.Pair.B.PrintStatus(status);
+            foreach (string line in status.ToString().Split('\n'))
+            {
+                if (line.Contains("closed by app"))
+                {
+                    Assert.That(line, Does.Contain(" rxq 0 "), "a closed data connection holds received data: " + line);
+                }
+            }
             client.CloseStreams();
         }
 
