@@ -303,18 +303,21 @@ namespace Keel.Apps.Iperf3
                 else
                 {
                     Counters[Iperf3Statistics.AccessDenied]++;
-                    Deny(accepted);
                     if (_log != null)
                     {
                         _log.Write("iperf3: busy, access denied to ");
                         accepted.RemoteEndPoint.WriteTo(_log);
                         _log.WriteLine();
                     }
+                    Deny(accepted);
                 }
             }
         }
 
-        /// <summary>ACCESS_DENIED: one 0xFF byte, then close (what is unread makes it a reset, as with the stock server).</summary>
+        /// <summary>
+        /// ACCESS_DENIED: one 0xFF byte, then close. The stock server closes with the cookie unread (a reset); here
+        /// the cookie is dropped and the close is a FIN, which the client handles the same way ("busy").
+        /// </summary>
         private void Deny(Socket socket)
         {
             _smallMessage[0] = Iperf3Message.AccessDenied;
