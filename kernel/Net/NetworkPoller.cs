@@ -30,7 +30,12 @@ namespace Keel.Kernel.Net
             }
             long now = Kernel.Clock.NowNanoseconds;
             long next = NetworkSubsystem.Stack.NextTimerNanoseconds;
-            long delay = next <= 0 || next == long.MaxValue ? MaxSleepNanoseconds : next - now;
+            if ((object)NetworkSubsystem.Iperf3 != null && NetworkSubsystem.Iperf3.NextWakeNanoseconds < next)
+            {
+                // The iperf3 server paces its sending (-b) or wants to send again at once (0).
+                next = NetworkSubsystem.Iperf3.NextWakeNanoseconds;
+            }
+            long delay = next == long.MaxValue ? MaxSleepNanoseconds : next - now;
             if (delay > MaxSleepNanoseconds)
             {
                 delay = MaxSleepNanoseconds;
