@@ -19,6 +19,20 @@ namespace Keel.Kernel.Net
 
         public void Run()
         {
+            if (!Kernel.CommandLine.NapiEnabled)
+            {
+                // napi=off ablation: the driver hands packets to the stack inside the interrupt handler,
+                // so the stack and the applications may only run with interrupts off.
+                ulong flags = Keel.Runtime.Native.SaveFlagsAndDisableInterrupts();
+                PollAll();
+                Keel.Runtime.Native.RestoreFlags(flags);
+                return;
+            }
+            PollAll();
+        }
+
+        private void PollAll()
+        {
             NetworkSubsystem.Stack.Poll();
             if ((object)NetworkSubsystem.Echo != null)
             {
