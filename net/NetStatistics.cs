@@ -78,9 +78,10 @@ namespace Keel.Net
         public const int TcpUnacceptable = 69;
         public const int TcpTimewaitRecycled = 70;
         public const int TcpSocketExhausted = 71;
+        public const int TcpRcvMemoryPressure = 72;
 
         /// <summary>Number of counters.</summary>
-        public const int Count = 72;
+        public const int Count = 73;
 
         /// <summary>Name of counter <paramref name="index"/>.</summary>
         public static string Name(int index)
@@ -159,6 +160,7 @@ namespace Keel.Net
                 case TcpUnacceptable: return "tcp_unacceptable";
                 case TcpTimewaitRecycled: return "tcp_timewait_recycled";
                 case TcpSocketExhausted: return "tcp_socket_exhausted";
+                case TcpRcvMemoryPressure: return "tcp_rcv_memory_pressure";
                 default: return "";
             }
         }

@@ -15,6 +15,7 @@ namespace Keel.Net.Tcp
         private const long MaxCongestionWindow = 16L * 1024 * 1024;
         private const long ClockGranularityUs = 1000;
         private const int DuplicateAckThreshold = 3;
+        private const int MinQueuedUnderPressure = 4;
 
         internal readonly Socket Socket;
         internal readonly TcpLayer Layer;
@@ -71,6 +72,7 @@ namespace Keel.Net.Tcp
         internal PacketQueue ReceiveQueue;
         internal Packet OooHead;
         internal int OooBytes;
+        internal int OooCount;
         internal int OooTrueSize;
         internal bool FinReceived;
         internal bool ReceiveShutdown;
@@ -726,6 +728,17 @@ namespace Keel.Net.Tcp
                 AckNow = true;
                 return false;
             }
+            if ((sequence == RcvNxt ? ReceiveQueue.Count : ReceiveQueue.Count + OooCount) >= MinQueuedUnderPressure &&
+                DriverMemoryLow(packet))
+            {
+                // The driver's receive buffers are nearly all queued on sockets: take no more from a
+                // connection that already holds some (the peer retransmits), so ACKs, ARP and the other
+                // connections still find buffers. Without this, applications that stop reading make the
+                // whole host deaf. The segment at RcvNxt is taken unless the application is behind, since it
+                // may release the out-of-order queue.
+                Counters[NetStatistics.TcpRcvMemoryPressure]++;
+                return false;
+            }
             if (sequence == RcvNxt)
             {
                 ReceiveQueue.Enqueue(packet);
@@ -770,8 +783,31 @@ namespace Keel.Net.Tcp
                 previous.Next = packet;
             }
             OooBytes += length;
+            OooCount++;
             OooTrueSize += packet.TrueSize;
             return true;
+        }
+
+        /// <summary>
+        /// True when the pools <paramref name="packet"/> came from (the driver's receive packets and pages) are
+        /// running out: less than a quarter of the packets, or an eighth of the pages, left.
+        /// </summary>
+        private static bool DriverMemoryLow(Packet packet)
+        {
+            PacketPool pool = packet.Pool;
+            if (pool != null && pool.Available < pool.Capacity / 4)
+            {
+                return true;
+            }
+            if (packet.FragmentCount > 0)
+            {
+                PagePool pages = packet.Fragment(0).Pool;
+                if (pages != null && pages.InFlight > pages.Capacity - pages.Capacity / 8)
+                {
+                    return true;
+                }
+            }
+            return false;
         }
 
         private void DrainOutOfOrder()
@@ -782,6 +818,7 @@ namespace Keel.Net.Tcp
                 OooHead = p.Next;
                 p.Next = null;
                 OooBytes -= p.Length;
+                OooCount--;
                 OooTrueSize -= p.TrueSize;
                 uint end = p.Tag + (uint)p.Length;
                 if (Leq(end, RcvNxt))
@@ -1394,6 +1431,7 @@ namespace Keel.Net.Tcp
             }
             OooHead = null;
             OooBytes = 0;
+            OooCount = 0;
             OooTrueSize = 0;
         }
 
@@ -1473,6 +1511,9 @@ namespace Keel.Net.Tcp
                 Abort();
                 return;
             }
+            // Nobody will read any more: data still in flight is acknowledged and dropped rather than queued on
+            // the orphan, where it would hold the driver's receive buffers until the connection ends.
+            ReceiveShutdown = true;
             if (State == TcpState.Established || State == TcpState.CloseWait || State == TcpState.SynReceived)
             {
                 QueueFin(now);

@@ -20,10 +20,11 @@ namespace Keel.Tests.Net
         /// <summary>Clock step per <see cref="Step"/>, microseconds.</summary>
         public long StepMicroseconds = 100;
 
-        public NetPair(NetConfig configA = null, NetConfig configB = null, ulong seed = 1)
+        /// <param name="packetsB">size of B's device packet pools (receive and transmit), like a driver's</param>
+        public NetPair(NetConfig configA = null, NetConfig configB = null, ulong seed = 1, int packetsB = 2048)
         {
             DeviceA = new TestNetDevice(Allocator, 1);
-            DeviceB = new TestNetDevice(Allocator, 2);
+            DeviceB = new TestNetDevice(Allocator, 2, packetsB);
             Link = new TestLink(Clock, DeviceA, DeviceB, 4096, seed * 7919 + 1);
             configA ??= NetConfig.Create(AddressA, 24, IPv4Address.Any);
             configB ??= NetConfig.Create(AddressB, 24, IPv4Address.Any);

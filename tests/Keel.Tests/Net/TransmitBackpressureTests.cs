@@ -291,5 +291,109 @@ namespace Keel.Tests.Net
                 Assert.That(pair.AllReturned(out detail), Is.True, detail);
             });
         }
+
+        /// <summary>
+        /// The driver's receive packets are few (as virtio-net's 2 × ring size): a connection whose application
+        /// stops reading must not take them all, or the host goes deaf (no ACKs, no ARP, no other connection).
+        /// </summary>
+        [Test]
+        public void ReceiverThatStopsReadingDoesNotStarveTheDriver()
+        {
+            WithDeadline(() =>
+            {
+                NetPair pair = new NetPair(NetPair.TestConfig(), NetPair.TestConfig(), 1, 96);
+                Socket listener = pair.Listen(pair.B, 5201);
+                Socket[] clients = new Socket[2];
+                Socket[] servers = new Socket[2];
+                for (int k = 0; k < 2; k++)
+                {
+                    clients[k] = pair.A.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
+                    clients[k].Connect(new IPEndPoint(NetPair.AddressB, 5201));
+                    for (int i = 0; i < 20000 && servers[k] == null; i++)
+                    {
+                        pair.Step();
+                        Socket s;
+                        if (listener.Accept(out s) == SocketError.Success)
+                        {
+                            servers[k] = s;
+                        }
+                    }
+                    Assert.That(servers[k], Is.Not.Null);
+                }
+                BulkTransfer stuck = new BulkTransfer(clients[0], servers[0], 2 * 1024 * 1024);
+                stuck.ReceiverReads = false;
+                for (int i = 0; i < 5000; i++)
+                {
+                    stuck.Pump();
+                    pair.Step();
+                }
+                Assert.That(pair.B.Counter(NetStatistics.TcpRcvMemoryPressure), Is.GreaterThan(0), "pressure seen");
+                Assert.That(pair.DeviceB.ReceivePackets.Available, Is.GreaterThan(0), "the driver keeps buffers");
+                // Another connection still works while the first one's application sleeps.
+                BulkTransfer other = new BulkTransfer(clients[1], servers[1], 512 * 1024);
+                for (int i = 0; i < 200000 && !other.Done(); i++)
+                {
+                    stuck.Pump();
+                    pair.Step();
+                }
+                Assert.That(other.Received, Is.EqualTo(512 * 1024), "the second connection finished");
+                Assert.That(other.Mismatches, Is.EqualTo(0));
+                stuck.ReceiverReads = true;
+                Assert.That(pair.RunUntil(stuck, 120_000), Is.True, "received " + stuck.Received);
+                Assert.That(stuck.Mismatches, Is.EqualTo(0));
+                for (int k = 0; k < 2; k++)
+                {
+                    clients[k].Close();
+                    servers[k].Close();
+                }
+                listener.Close();
+                pair.Run(1500);
+                string detail;
+                Assert.That(pair.AllReturned(out detail), Is.True, detail);
+            });
+        }
+
+        /// <summary>
+        /// The application read everything and closed while the peer still sends: the late data is acknowledged
+        /// and dropped, never queued on the orphan (it would hold the driver's buffers until the close finishes).
+        /// </summary>
+        [Test]
+        public void DataAfterCloseIsDroppedNotQueued()
+        {
+            WithDeadline(() =>
+            {
+                NetPair pair = new NetPair(NetPair.TestConfig(), NetPair.TestConfig());
+                Socket client;
+                Socket server;
+                Socket listener;
+                Connected(pair, out client, out server, out listener);
+                BulkTransfer transfer = new BulkTransfer(client, server, 64 * 1024 * 1024);
+                transfer.CloseWhenSent = false;
+                for (int i = 0; i < 2000; i++)
+                {
+                    transfer.Pump();
+                    pair.Step();
+                }
+                Assert.That(transfer.Received, Is.GreaterThan(0));
+                SocketError error;
+                server.Discard(int.MaxValue, out error);
+                server.Close(); // nothing unread: FIN, not RST
+                long sentAtClose = transfer.Sent;
+                transfer.ReceiverReads = false;
+                for (int i = 0; i < 2000; i++)
+                {
+                    transfer.Pump();
+                    pair.Step();
+                }
+                Assert.That(transfer.Sent, Is.GreaterThan(sentAtClose), "the peer kept sending");
+                Assert.That(pair.DeviceB.ReceivePackets.InUse, Is.EqualTo(0), "nothing queued on the closed connection");
+                Assert.That(client.PendingError, Is.EqualTo(SocketError.Success), "no reset");
+                client.Close();
+                listener.Close();
+                pair.Run(2000);
+                string detail;
+                Assert.That(pair.AllReturned(out detail), Is.True, detail);
+            });
+        }
     }
 }
