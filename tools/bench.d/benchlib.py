@@ -292,7 +292,7 @@ def report(results_path, meta_path, out_md):
         kt, km = R.cell("keel", "base", metric, d, scale)
         lt, lm = R.cell("linux", "base", metric, d, scale)
         ratio = "—"
-        if km is not None and lm:
+        if km is not None and lm and metric != "flood_offered":
             ratio = "%.2f" % (km / lm)
             if lower:
                 ratio += " (lower is better)"
