@@ -728,14 +728,13 @@ namespace Keel.Net.Tcp
                 AckNow = true;
                 return false;
             }
-            if ((sequence == RcvNxt ? ReceiveQueue.Count : ReceiveQueue.Count + OooCount) >= MinQueuedUnderPressure &&
-                DriverMemoryLow(packet))
+            if (DriverMemoryLow(packet, sequence == RcvNxt ? ReceiveQueue.Count : ReceiveQueue.Count + OooCount))
             {
-                // The driver's receive buffers are nearly all queued on sockets: take no more from a
-                // connection that already holds some (the peer retransmits), so ACKs, ARP and the other
-                // connections still find buffers. Without this, applications that stop reading make the
-                // whole host deaf. The segment at RcvNxt is taken unless the application is behind, since it
-                // may release the out-of-order queue.
+                // The driver's receive buffers are nearly all queued on sockets and this connection holds a
+                // large share: take no more from it (the peer retransmits), so ACKs, ARP and the other
+                // connections still find buffers. Without this, an application that stops reading makes the
+                // whole host deaf. The segment at RcvNxt is judged by the in-order queue alone, since it may
+                // release the out-of-order queue.
                 Counters[NetStatistics.TcpRcvMemoryPressure]++;
                 return false;
             }
@@ -789,13 +788,27 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>
-        /// True when the pools <paramref name="packet"/> came from (the driver's receive packets and pages) are
-        /// running out: less than a quarter of the packets, or an eighth of the pages, left.
+        /// Receive memory pressure, judged on the pools <paramref name="packet"/> came from (the driver's): true when
+        /// the connection, holding <paramref name="held"/> packets, is a large consumer (a quarter of the driver's
+        /// packets) and less than a quarter are left, or holds a few (<see cref="MinQueuedUnderPressure"/>) and
+        /// less than a sixteenth are left (or an eighth of the pages). Connections whose applications keep
+        /// reading stay below both, so a busy host loses nothing; every drop here costs the peer a
+        /// retransmission and half its congestion window.
         /// </summary>
-        private static bool DriverMemoryLow(Packet packet)
+        private static bool DriverMemoryLow(Packet packet, int held)
         {
+            if (held < MinQueuedUnderPressure)
+            {
+                return false;
+            }
             PacketPool pool = packet.Pool;
-            if (pool != null && pool.Available < pool.Capacity / 4)
+            if (pool == null)
+            {
+                return false;
+            }
+            int available = pool.Available;
+            int capacity = pool.Capacity;
+            if (available < capacity / 16 || (held >= capacity / 4 && available < capacity / 4))
             {
                 return true;
             }
