@@ -138,7 +138,7 @@ namespace Keel.Apps.Iperf3
 
         /// <summary>
         /// Earliest IClock time at which <see cref="Poll"/> has sending to do: 0 (at once) while a stream sends
-        /// without a rate limit, the next pacing slot with one, long.MaxValue when the server only reacts to
+        /// without a rate limit and its socket has room, the next pacing slot with one, long.MaxValue when the server only reacts to
         /// received data. A main loop may sleep until then or until the device has input.
         /// </summary>
         public long NextWakeNanoseconds
@@ -159,7 +159,13 @@ namespace Keel.Apps.Iperf3
                     }
                     if (_parameters.Bandwidth <= 0)
                     {
-                        return 0;
+                        // Unpaced: at once if the socket can take data; otherwise the ACK that frees send
+                        // buffer space arrives as an interrupt, so the main loop may halt until then.
+                        if (s.Socket.Poll(SelectMode.SelectWrite))
+                        {
+                            return 0;
+                        }
+                        continue;
                     }
                     double due = (double)s.BytesSentTotal * 8.0 / _parameters.Bandwidth;
                     long at = s.PacingStartNanoseconds + (long)(due * 1e9);
