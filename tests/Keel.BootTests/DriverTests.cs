@@ -9,7 +9,8 @@ namespace Keel.BootTests
     /// the tap; the guest's raw receive hook (hook=echo-count) checks each payload and sends it back;
     /// framegen's UDP receiver on the host checks the echoes. Counts, content and error counters are asserted,
     /// and `exit` must leave no page of the pool in flight. Run for mergeable buffers, small buffers
-    /// (mrg_rxbuf=off), the modern-only device and the legacy-only device with a 1024-entry ring.
+    /// (mrg_rxbuf=off), the modern-only device, the legacy-only device with a 1024-entry ring, and legacy
+    /// INTx interrupts (no MSI-X vectors).
     /// </summary>
     [TestFixture]
     [Parallelizable(ParallelScope.None)]
@@ -21,6 +22,7 @@ namespace Keel.BootTests
         [TestCase("--mrg-rxbuf", "off", "--virtio", "modern")]
         [TestCase("--mrg-rxbuf", "on", "--virtio", "transitional")]
         [TestCase("--mrg-rxbuf", "on", "--virtio", "legacy", "--rx-queue-size", "1024")]
+        [TestCase("--mrg-rxbuf", "off", "--virtio", "legacy", "--net-opt", "vectors=0")]
         public void FramesOfEverySizeArriveIntactAndEchoBack(params string[] device)
         {
             using NetworkNamespace netns = new NetworkNamespace();
