@@ -17,10 +17,7 @@ namespace Keel.Kernel.Net
             {
                 NetworkSubsystem.Echo.PrintStatus(output);
             }
-            if ((object)NetworkSubsystem.Iperf3 != null)
-            {
-                NetworkSubsystem.Iperf3.PrintStatistics(output);
-            }
+
         }
     }
 }

@@ -111,6 +111,7 @@ namespace Keel.Kernel.Net
             {
                 output.Write("net: iperf3 server failed to start\n");
             }
+            Kernel.Commands.Register(new Iperf3Command());
             NetworkPoller poller = new NetworkPoller();
             Kernel.AddPoller(poller);
             Stack.SendGratuitousArp();
