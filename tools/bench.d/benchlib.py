@@ -314,16 +314,24 @@ def report(results_path, meta_path, out_md):
         for metric, _, d, scale in ABL_METRICS:
             t, m = R.cell("keel", cfg, metric, d, scale)
             if cfg != "base" and m is not None:
-                _, b = R.cell("keel", "base", metric, d, scale)
-                if b:
-                    t += " (%+.0f %%)" % ((m / b - 1) * 100)
+                # paired: the ablation against the baseline of the same run (drift of the host
+                # load between runs cancels), then the median over runs
+                ratios = []
+                for run in sorted(set(r[3] for r in R.rows if r[1] == cfg and r[2] == metric)):
+                    a = [num(r[4]) for r in R.rows if r[0] == "keel" and r[1] == cfg and r[2] == metric and r[3] == run]
+                    b = [num(r[4]) for r in R.rows if r[0] == "keel" and r[1] == "base" and r[2] == metric and r[3] == run]
+                    if a and b and a[0] is not None and b[0]:
+                        ratios.append(a[0] / b[0] - 1)
+                if ratios:
+                    t += " [%+.0f %%]" % (statistics.median(ratios) * 100)
             row.append(t)
         rows.append(row)
     hdr = ["Keel configuration (one seed undone)"] + [l for _, l, _, _ in ABL_METRICS]
     md += ["", "### Ablations: each seed undone on its own (same binary, command-line switches)", ""]
     md += md_table(hdr, rows)
-    md += ["", "The percentage is the change against the baseline medians of the same run: a negative "
-           "figure is what the seed gains."]
+    md += ["", "[±x %]: the ablation against the baseline measured in the same run (a minute apart), "
+           "median over the runs; a negative figure is what the seed gains. Only effects larger than "
+           "the min–max spread of both rows are meaningful on this shared 2-CPU host."]
     txt += ["", "Ablations (Keel)"] + text_table(hdr, rows)
 
     # 3. Receive path counters
