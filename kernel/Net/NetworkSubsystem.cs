@@ -34,6 +34,9 @@ namespace Keel.Kernel.Net
         /// <summary>iperf3 server on port 5201.</summary>
         public static Iperf3Server Iperf3;
 
+        /// <summary>Periodic safety poll of the NIC (see <see cref="ReceiveWatchdog"/>).</summary>
+        public static ReceiveWatchdog Watchdog;
+
         /// <summary>Frame counter/echo hook (hook=drop or hook=echo-count).</summary>
         public static FrameHook Hook;
 
@@ -80,6 +83,7 @@ namespace Keel.Kernel.Net
                 return;
             }
             Kernel.Commands.Register(new StatsCommand(Device));
+            Watchdog = new ReceiveWatchdog(Device, options.ProcessInInterrupt);
             Kernel.ShutdownHook = new NetworkShutdown();
 
             if (commandLine.Hook != PacketHookMode.None)
