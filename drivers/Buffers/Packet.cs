@@ -23,6 +23,30 @@ namespace Keel.Buffers
         /// <summary>Set by a driver when the device vouched for the transport checksum (virtio DATA_VALID).</summary>
         public const int FlagChecksumValid = 1;
 
+        /// <summary>
+        /// Transmit: the transport checksum is left for the device to complete (virtio NEEDS_CSUM, Linux
+        /// CHECKSUM_PARTIAL): the field at <see cref="ChecksumStart"/> + <see cref="ChecksumOffset"/> holds the
+        /// pseudo-header sum; the device sums from ChecksumStart to the end and stores the complement there.
+        /// Only set when the device says <see cref="INetDevice.SupportsChecksumOffload"/>.
+        /// </summary>
+        public const int FlagNeedsChecksum = 2;
+
+        /// <summary>
+        /// Transmit: an IPv4 TCP segment larger than the MTU for the device to cut into <see cref="GsoSize"/>-byte
+        /// segments (virtio GSO_TCPV4, Linux SKB_GSO_TCPV4). Implies <see cref="FlagNeedsChecksum"/>. Only set
+        /// when the device's <see cref="INetDevice.MaxTsoBytes"/> allows it.
+        /// </summary>
+        public const int FlagTcpSegmentation = 4;
+
+        /// <summary>Transmit with <see cref="FlagTcpSegmentation"/>: payload bytes per segment (the MSS).</summary>
+        public int GsoSize;
+
+        /// <summary>Transmit with <see cref="FlagNeedsChecksum"/>: checksum field offset from <see cref="ChecksumStart"/>.</summary>
+        public int ChecksumOffset;
+
+        /// <summary>Where the checksummed range starts, as an offset into the linear buffer (survives Push/Pull).</summary>
+        private int _checksumStart;
+
         private readonly byte* _buffer;
         private readonly ulong _bufferPhysical;
         private readonly PageFragment[] _fragments;
@@ -92,6 +116,24 @@ namespace Keel.Buffers
         /// <summary>Fragment <paramref name="index"/> (0 ≤ index &lt; <see cref="FragmentCount"/>).</summary>
         public ref PageFragment Fragment(int index) => ref _fragments[index];
 
+        /// <summary>
+        /// Transmit with <see cref="FlagNeedsChecksum"/>: offset of the first checksummed byte from the current
+        /// data start (it moves with <see cref="Push"/>, like Linux csum_start relative to skb->data).
+        /// </summary>
+        public int ChecksumStart => _checksumStart - _dataOffset;
+
+        /// <summary>
+        /// Asks the device to complete the transport checksum: sum from <paramref name="start"/> (offset from the
+        /// current data start, inside the linear area) to the end, store at start + <paramref name="offset"/>.
+        /// The caller has stored the pseudo-header sum in the field.
+        /// </summary>
+        public void SetChecksumPartial(int start, int offset)
+        {
+            _checksumStart = _dataOffset + start;
+            ChecksumOffset = offset;
+            Flags |= FlagNeedsChecksum;
+        }
+
         /// <summary>Linear data as a span.</summary>
         public Span<byte> Linear => new Span<byte>(_buffer + _dataOffset, _linearLength);
 
@@ -104,6 +146,9 @@ namespace Keel.Buffers
             Length = 0;
             TrueSize = LinearCapacity;
             Flags = 0;
+            GsoSize = 0;
+            ChecksumOffset = 0;
+            _checksumStart = 0;
             Tag = 0;
             Timestamp = 0;
             Next = null;

@@ -26,6 +26,18 @@ namespace Keel.Buffers
         /// <summary>False while the transmit queue is stopped (ring full).</summary>
         bool CanTransmit { get; }
 
+        /// <summary>
+        /// True when the device completes TCP/UDP checksums of frames marked <see cref="Packet.FlagNeedsChecksum"/>
+        /// (virtio VIRTIO_NET_F_CSUM). False: the stack computes every checksum itself.
+        /// </summary>
+        bool SupportsChecksumOffload { get; }
+
+        /// <summary>
+        /// Largest IPv4 TCP packet (IP header included) the device segments itself for frames marked
+        /// <see cref="Packet.FlagTcpSegmentation"/> (virtio HOST_TSO4); 0 when it does not.
+        /// </summary>
+        int MaxTsoBytes { get; }
+
         /// <summary>Where received frames go. The receiver owns each packet it is given and must free it.</summary>
         IPacketReceiver Receiver { get; set; }
     }

@@ -104,6 +104,12 @@ namespace Keel.Drivers.Virtio
         /// <summary>Our copy of avail->flags; its NoInterrupt bit also means "callbacks disabled" with EVENT_IDX.</summary>
         private ushort _availFlagsShadow;
 
+        /// <summary>Indirect descriptor tables, one per descriptor id (see <see cref="SetIndirectTables"/>).</summary>
+        private DmaRegion _indirectTables;
+
+        /// <summary>Entries per indirect table; 0 = no indirect descriptors.</summary>
+        private int _indirectEntries;
+
         /// <summary>Cursor of <see cref="DetachUnused"/>.</summary>
         private int _detachCursor;
 
@@ -279,6 +285,68 @@ namespace Keel.Drivers.Virtio
             _freeCount -= count;
             _chainLength[first] = (ushort)count;
             head = (ushort)first;
+            Publish(head);
+            return true;
+        }
+
+        /// <summary>
+        /// Gives the queue one indirect descriptor table per descriptor id (VIRTIO_F_INDIRECT_DESC): the table of id
+        /// <c>i</c> is <paramref name="entriesPerTable"/> × 16 bytes at <c>i × entriesPerTable × 16</c> in
+        /// <paramref name="tables"/> (DMA memory, at least Size × entriesPerTable × 16 bytes, owned by the caller).
+        /// A chain added with <see cref="TryAddIndirect"/> uses its head id's table, so no table is ever shared.
+        /// </summary>
+        public void SetIndirectTables(DmaRegion tables, int entriesPerTable)
+        {
+            _indirectTables = tables;
+            _indirectEntries = entriesPerTable;
+        }
+
+        /// <summary>Entries per indirect table; 0 when indirect descriptors are not in use.</summary>
+        public int IndirectEntries => _indirectEntries;
+
+        /// <summary>
+        /// Adds <paramref name="list"/> as one ring descriptor pointing at an indirect table (Linux
+        /// alloc_indirect_split, with the table preallocated per head id): the chain takes one ring slot however
+        /// many elements it has. False, with nothing changed, when no descriptor is free, the list is empty or
+        /// longer than a table, or no tables were given.
+        /// </summary>
+        public bool TryAddIndirect(ScatterList list, out ushort head)
+        {
+            int count = list.Count;
+            if (_freeCount == 0 || count == 0 || count > _indirectEntries)
+            {
+                head = 0;
+                return false;
+            }
+            int id = _freeHead;
+            int tableOffset = id * _indirectEntries * 16;
+            VirtqDescriptor* table = (VirtqDescriptor*)(_indirectTables.Virtual + tableOffset);
+            for (int k = 0; k < count; k++)
+            {
+                VirtqDescriptor* entry = table + k;
+                entry->Address = list.Address[k];
+                entry->Length = (uint)list.Length[k];
+                ushort flags = list.DeviceWritable[k] ? DescriptorWrite : (ushort)0;
+                if (k + 1 < count)
+                {
+                    flags |= DescriptorNext;
+                    entry->Next = (ushort)(k + 1);
+                }
+                else
+                {
+                    entry->Next = 0;
+                }
+                entry->Flags = flags;
+            }
+            VirtqDescriptor* descriptor = _descriptors + id;
+            descriptor->Address = _indirectTables.Physical + (ulong)tableOffset;
+            descriptor->Length = (uint)(count * 16);
+            descriptor->Flags = DescriptorIndirect;
+            descriptor->Next = 0;
+            _freeHead = _next[id];
+            _freeCount--;
+            _chainLength[id] = 1;
+            head = (ushort)id;
             Publish(head);
             return true;
         }

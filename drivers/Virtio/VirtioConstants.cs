@@ -14,6 +14,8 @@ namespace Keel.Drivers.Virtio
     /// <summary>Transport-independent feature bits ("Reserved Feature Bits").</summary>
     public static class VirtioFeatures
     {
+        /// <summary>VIRTIO_F_ANY_LAYOUT (legacy): message framing does not depend on descriptor boundaries.</summary>
+        public const ulong AnyLayout = 1UL << 27;
         public const ulong IndirectDescriptors = 1UL << 28;
         public const ulong EventIndex = 1UL << 29;
         public const ulong Version1 = 1UL << 32;

@@ -32,6 +32,17 @@ namespace Keel.Drivers.VirtioNet
         private long _txDroppedAtReset;
         private long _configInterrupts;
         private long _deviceResets;
+        private long _txOffloadErrors;
+        private long _txDropped;
+        private long _txIndirectFrames;
+        private long _txPushedHeaders;
+        private long _txChecksumPartial;
+        private long _txGsoFrames;
+        private long _rxGsoFrames;
+        private long _rxChecksumValid;
+        private long _rxChecksumPartial;
+        private long _rxCoalescedFragments;
+        private long _rxTooManyFragments;
 
         /// <summary>Counter names, in index order. String literals only.</summary>
         private static readonly string[] StatisticNames =
@@ -73,6 +84,17 @@ namespace Keel.Drivers.VirtioNet
             "page_pool_released",
             "page_pool_in_flight",
             "page_pool_pages_held",
+            "tx_queue_0_offload_errors",
+            "tx_queue_0_dropped",
+            "tx_queue_0_indirect",
+            "tx_queue_0_header_pushed",
+            "tx_queue_0_csum_partial",
+            "tx_queue_0_gso_packets",
+            "rx_queue_0_gso_packets",
+            "rx_queue_0_csum_valid",
+            "rx_queue_0_csum_partial",
+            "rx_queue_0_coalesced_frags",
+            "rx_queue_0_too_many_frags",
         };
 
         public int StatisticsCount => StatisticNames.Length;
@@ -120,6 +142,17 @@ namespace Keel.Drivers.VirtioNet
                 case 34: return RxPagePool != null ? RxPagePool.Released : 0;
                 case 35: return RxPagePool != null ? RxPagePool.InFlight : 0;
                 case 36: return RxPagePool != null ? RxPagePool.PagesHeld : 0;
+                case 37: return _txOffloadErrors;
+                case 38: return _txDropped;
+                case 39: return _txIndirectFrames;
+                case 40: return _txPushedHeaders;
+                case 41: return _txChecksumPartial;
+                case 42: return _txGsoFrames;
+                case 43: return _rxGsoFrames;
+                case 44: return _rxChecksumValid;
+                case 45: return _rxChecksumPartial;
+                case 46: return _rxCoalescedFragments;
+                case 47: return _rxTooManyFragments;
                 default: return 0;
             }
         }

@@ -292,6 +292,14 @@ namespace Keel.Drivers.VirtioNet
             {
                 wanted |= VirtioFeatures.EventIndex;
             }
+            if (_options.IndirectDescriptors)
+            {
+                wanted |= VirtioFeatures.IndirectDescriptors;
+            }
+            if (_options.TxHeaderPush && _transport.IsLegacy)
+            {
+                wanted |= VirtioFeatures.AnyLayout;
+            }
             if (_options.GuestChecksum || _options.GuestTso)
             {
                 wanted |= VirtioNetFeatures.GuestCsum;
@@ -447,6 +455,11 @@ namespace Keel.Drivers.VirtioNet
             {
                 _platform.Dma.FreeContiguous(_txHeaders);
                 _txHeaders = default;
+            }
+            if (_txIndirect.IsValid)
+            {
+                _platform.Dma.FreeContiguous(_txIndirect);
+                _txIndirect = default;
             }
         }
 

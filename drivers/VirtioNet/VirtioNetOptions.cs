@@ -24,6 +24,18 @@ namespace Keel.Drivers.VirtioNet
         /// </summary>
         public bool GuestChecksum;
 
+        /// <summary>
+        /// Ask for VIRTIO_F_INDIRECT_DESC: a multi-segment transmit frame takes one ring slot, its segments listed
+        /// in an indirect table (one preallocated per descriptor id).
+        /// </summary>
+        public bool IndirectDescriptors = true;
+
+        /// <summary>
+        /// Put the virtio-net header in the packet's headroom, in front of the frame, so header and linear part
+        /// are one descriptor (Linux can_push; needs VERSION_1 or ANY_LAYOUT, which is then asked for on legacy).
+        /// </summary>
+        public bool TxHeaderPush = true;
+
         /// <summary>Receive ring size; 0 = the device's maximum. Modern devices only (legacy sizes are fixed).</summary>
         public int RxQueueSize;
 

@@ -115,6 +115,11 @@ namespace Keel.HostStack
 
         public bool CanTransmit => true;
 
+        /// <summary>No offloads: the tap is opened without a vnet header.</summary>
+        public bool SupportsChecksumOffload => false;
+
+        public int MaxTsoBytes => 0;
+
         public long FramesReceived;
         public long FramesSent;
         public long BytesReceived;

@@ -80,10 +80,13 @@ namespace Keel.Tests.Drivers
             return sequence;
         }
 
-        [Test]
-        public void TransmitsScatterGatherFramesAndFreesOnCompletion()
+        [TestCase(true, true)]
+        [TestCase(false, true)]
+        [TestCase(true, false)]
+        [TestCase(false, false)]
+        public void TransmitsScatterGatherFramesAndFreesOnCompletion(bool push, bool indirect)
         {
-            Make();
+            Make(new VirtioNetOptions { TxHeaderPush = push, IndirectDescriptors = indirect });
             PagePool pages = new PagePool(_bench.Memory, 64);
             PacketPool pool = _bench.Driver.TransmitPackets;
             int[] lengths = { 60, 128, 1514, 3000, 9000 };
@@ -94,6 +97,11 @@ namespace Keel.Tests.Drivers
             }
             Assert.That(_bench.Device.TxFrames, Is.EqualTo(5));
             Assert.That(_bench.Device.TxBadHeaders, Is.Zero);
+            // Every frame has page fragments (54 linear bytes): a chain, one ring slot with indirect tables.
+            int chains = 5;
+            Assert.That(_bench.Device.IndirectChains, Is.EqualTo(indirect ? chains : 0));
+            Assert.That(_bench.Stat("tx_queue_0_indirect"), Is.EqualTo(indirect ? chains : 0));
+            Assert.That(_bench.Stat("tx_queue_0_header_pushed"), Is.EqualTo(push ? 5 : 0));
             for (int i = 0; i < lengths.Length; i++)
             {
                 Assert.That(VerifyCaptured(lengths.Length - 1 - i, lengths[i]), Is.EqualTo(i));
@@ -108,10 +116,16 @@ namespace Keel.Tests.Drivers
             Assert.That(_bench.Memory.AllocatedPages, Is.Zero);
         }
 
-        [Test]
-        public void RingFullStopsTheQueueAndCompletionWakesIt()
+        [TestCase(true, true, 256)]
+        [TestCase(false, true, 256)]
+        [TestCase(true, false, 256 - VirtioNetDevice.TxStopThreshold + 1)]
+        [TestCase(false, false, (256 - VirtioNetDevice.TxStopThreshold) / 2 + 1)]
+        public void RingFullStopsTheQueueAndCompletionWakesIt(bool push, bool indirect, int expected)
         {
-            Make();
+            // Pushed header: one descriptor per frame. Header slot + linear: two, or one ring slot with an
+            // indirect table (the queue then stops only when the ring is full). Without either: stop when fewer
+            // than 2 + MAX_FRAGS are free.
+            Make(new VirtioNetOptions { TxHeaderPush = push, IndirectDescriptors = indirect });
             _bench.Device.TxAutoComplete = false;
             PacketPool pool = _bench.Driver.TransmitPackets;
             int sent = 0;
@@ -123,8 +137,9 @@ namespace Keel.Tests.Drivers
                 sent++;
                 Assert.That(sent, Is.LessThan(1000));
             }
-            // Two descriptors per frame (header + linear): stop when fewer than 2 + MAX_FRAGS are free.
-            Assert.That(sent, Is.EqualTo((256 - VirtioNetDevice.TxStopThreshold) / 2 + 1));
+            Assert.That(sent, Is.EqualTo(expected));
+            Assert.That(_bench.Stat("tx_queue_0_header_pushed"), Is.EqualTo(push ? sent : 0));
+            Assert.That(_bench.Stat("tx_queue_0_indirect"), Is.EqualTo(!push && indirect ? sent : 0));
             Assert.That(_bench.Stat("tx_queue_0_stop"), Is.EqualTo(1));
             Packet refused = pool.TryAllocate();
             refused.Put(60);

@@ -65,6 +65,16 @@ namespace Keel.Tests.Net
         /// <summary>Set FlagChecksumValid on received frames (device vouched for the checksum).</summary>
         public bool ChecksumOffload;
 
+        /// <summary>Offer transmit checksum offload: the device completes NEEDS_CSUM frames before they leave.</summary>
+        public bool TransmitChecksumOffload;
+
+        /// <summary>Offer TSO: the device cuts TCP frames up to this IP length into MSS segments (0 = no TSO).</summary>
+        public int TsoBytes;
+
+        public bool SupportsChecksumOffload => TransmitChecksumOffload;
+
+        public int MaxTsoBytes => TsoBytes;
+
         public long FramesSent;
 
         public long ReceiveDrops;

@@ -394,6 +394,9 @@ namespace Keel.Tests.Simulation
             int count = 0;
             int capacity = 0;
             bool sawWritable = false;
+            byte* table = q.Descriptors;
+            int tableSize = q.Size;
+            q.ChainIndirect[head] = 0;
             while (true)
             {
                 if (count == MaxChain)
@@ -401,15 +404,41 @@ namespace Keel.Tests.Simulation
                     _memory.RecordViolation("descriptor chain too long or looping");
                     return false;
                 }
-                byte* d = q.Descriptors + 16 * id;
+                byte* d = table + 16 * id;
                 ulong address = *(ulong*)d;
                 int length = (int)*(uint*)(d + 8);
                 ushort flags = *(ushort*)(d + 12);
                 ushort next = *(ushort*)(d + 14);
                 if ((flags & SplitVirtqueue.DescriptorIndirect) != 0)
                 {
-                    _memory.RecordViolation("indirect descriptor without VIRTIO_F_INDIRECT_DESC");
-                    return false;
+                    if (!Negotiated(VirtioFeatures.IndirectDescriptors))
+                    {
+                        _memory.RecordViolation("indirect descriptor without VIRTIO_F_INDIRECT_DESC");
+                        return false;
+                    }
+                    if (table != q.Descriptors || count != 0 || (flags & SplitVirtqueue.DescriptorNext) != 0)
+                    {
+                        _memory.RecordViolation("indirect descriptor inside a chain, nested, or with NEXT");
+                        return false;
+                    }
+                    if (length <= 0 || (length & 15) != 0)
+                    {
+                        _memory.RecordViolation("indirect table length not a multiple of 16");
+                        return false;
+                    }
+                    byte* t = _memory.DeviceAccess(address, length, "indirect table outside allocated DMA memory");
+                    if (t == null)
+                    {
+                        return false;
+                    }
+                    q.RingDescriptor[head * 2] = address;
+                    q.RingDescriptor[head * 2 + 1] = (ulong)length | ((ulong)flags << 32);
+                    q.ChainIndirect[head] = address;
+                    IndirectChains++;
+                    table = t;
+                    tableSize = length / 16;
+                    id = 0;
+                    continue;
                 }
                 bool writable = (flags & SplitVirtqueue.DescriptorWrite) != 0;
                 if ((q.Index == 0) != writable)
@@ -442,7 +471,7 @@ namespace Keel.Tests.Simulation
                 {
                     break;
                 }
-                if (next >= q.Size)
+                if (next >= tableSize)
                 {
                     _memory.RecordViolation("descriptor next out of range");
                     return false;
@@ -454,13 +483,32 @@ namespace Keel.Tests.Simulation
             return true;
         }
 
-        /// <summary>Checks the published chain's descriptors were not changed by the driver.</summary>
+        /// <summary>Chains published through an indirect table.</summary>
+        public long IndirectChains;
+
+        /// <summary>Checks the published chain's descriptors (ring, and indirect table) were not changed by the driver.</summary>
         private void VerifyUnchanged(SimQueue q, int head)
         {
+            byte* table = q.Descriptors;
+            if (q.ChainIndirect[head] != 0)
+            {
+                byte* r = q.Descriptors + 16 * head;
+                if (*(ulong*)r != q.RingDescriptor[head * 2]
+                    || ((ulong)*(uint*)(r + 8) | ((ulong)*(ushort*)(r + 12) << 32)) != q.RingDescriptor[head * 2 + 1])
+                {
+                    _memory.RecordViolation("driver changed a descriptor the device owns");
+                    return;
+                }
+                table = _memory.DeviceAccess(q.ChainIndirect[head], 16, "indirect table freed while the device owns it");
+                if (table == null)
+                {
+                    return;
+                }
+            }
             for (int k = 0; k < q.ChainCount[head]; k++)
             {
                 int slot = head * MaxChain + k;
-                byte* d = q.Descriptors + 16 * q.ChainId[slot];
+                byte* d = table + 16 * q.ChainId[slot];
                 if (*(ulong*)d != q.ChainAddress[slot] || (int)*(uint*)(d + 8) != q.ChainLength[slot]
                     || *(ushort*)(d + 12) != q.ChainFlags[slot])
                 {
@@ -830,6 +878,8 @@ namespace Keel.Tests.Simulation
             public ushort[] ChainFlags;
             public ushort[] ChainId;
             public ulong[] TxHash;
+            public ulong[] ChainIndirect;
+            public ulong[] RingDescriptor;
 
             public SimQueue(int index)
             {
@@ -859,6 +909,8 @@ namespace Keel.Tests.Simulation
                 ChainFlags = new ushort[size * MaxChain];
                 ChainId = new ushort[size * MaxChain];
                 TxHash = new ulong[size];
+                ChainIndirect = new ulong[size];
+                RingDescriptor = new ulong[size * 2];
                 Enabled = true;
             }
         }
