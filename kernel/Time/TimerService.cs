@@ -22,7 +22,7 @@ namespace Keel.Kernel.Time
         /// <summary>Local APIC timer ticks (divider 16) per millisecond, measured at start-up.</summary>
         private ulong _apicTicksPerMillisecond;
 
-        /// <summary>Earliest deadline the APIC timer is armed for (long.MaxValue = none).</summary>
+        /// <summary>When the armed APIC timer fires (long.MaxValue = not armed).</summary>
         private long _armedDeadline = long.MaxValue;
 
         /// <summary>Timer interrupts taken.</summary>
@@ -121,7 +121,9 @@ namespace Keel.Kernel.Time
                     next = _deadlines[i];
                 }
             }
-            if (next != long.MaxValue)
+            // Reprogramming the APIC timer is an MMIO exit (expensive under TCG): only when the earliest
+            // deadline moved earlier than what is armed, or nothing is armed any more.
+            if (next != long.MaxValue && (next < _armedDeadline || _armedDeadline == long.MaxValue))
             {
                 Arm(next);
             }
@@ -143,7 +145,8 @@ namespace Keel.Kernel.Time
 
         private void Arm(long deadline)
         {
-            long delay = deadline - Tsc.NowNanoseconds;
+            long now = Tsc.NowNanoseconds;
+            long delay = deadline - now;
             if (delay < 1000)
             {
                 delay = 1000;
@@ -154,7 +157,8 @@ namespace Keel.Kernel.Time
             }
             ulong ticks = (ulong)delay * _apicTicksPerMillisecond / 1_000_000UL;
             LocalApic.StartOneShot(ticks > 0xFFFFFFF0UL ? 0xFFFFFFF0U : (uint)ticks + 1);
-            _armedDeadline = deadline;
+            // When the interrupt will really come (a long sleep is cut to MaxSleepNanoseconds).
+            _armedDeadline = now + delay;
         }
     }
 }
