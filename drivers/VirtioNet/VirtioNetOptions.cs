@@ -19,10 +19,11 @@ namespace Keel.Drivers.VirtioNet
         public bool GuestTso;
 
         /// <summary>
-        /// Ask for GUEST_CSUM. The device may then deliver frames with a partial checksum (NEEDS_CSUM); the
-        /// driver completes those in software so the stack always sees correct checksums.
+        /// Ask for GUEST_CSUM (receive checksum offload). Frames the device vouches for (DATA_VALID) and frames
+        /// with a partial checksum from the host's stack (NEEDS_CSUM) reach the stack with
+        /// <c>Packet.FlagChecksumValid</c>, so it does not verify TCP/UDP checksums.
         /// </summary>
-        public bool GuestChecksum;
+        public bool GuestChecksum = true;
 
         /// <summary>
         /// Ask for VIRTIO_F_INDIRECT_DESC: a multi-segment transmit frame takes one ring slot, its segments listed
