@@ -66,6 +66,18 @@ namespace Keel.Net
         /// <summary>Incomplete IPv4 datagrams reassembled at once; 0 drops every fragment (counted).</summary>
         public int IpReassemblySlots = 4;
 
+        /// <summary>
+        /// Leave TCP/UDP transmit checksums to the device when it offers that (<c>INetDevice.SupportsChecksumOffload</c>):
+        /// the stack stores the pseudo-header sum and marks the packet <c>FlagNeedsChecksum</c>.
+        /// </summary>
+        public bool TransmitChecksumOffload = true;
+
+        /// <summary>
+        /// Let TCP send segments of up to 64 KiB for the device to cut into MSS-sized ones when it offers TSO
+        /// (<c>INetDevice.MaxTsoBytes</c>); needs <see cref="TransmitChecksumOffload"/>.
+        /// </summary>
+        public bool TcpSegmentationOffload = true;
+
         /// <summary>Time an incomplete datagram waits for its missing fragments.</summary>
         public int IpReassemblyTimeoutMilliseconds = 30000;
 

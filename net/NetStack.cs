@@ -26,6 +26,9 @@ namespace Keel.Net
         internal const int ArpPacketLength = 28;
         internal const int ArpHardwareEthernet = 1;
         internal const int IPv4HeaderLength = 20;
+
+        /// <summary>Largest IPv4 packet (total length field).</summary>
+        internal const int MaxIPv4Length = 65535;
         internal const int IPv4Version = 4;
         internal const int IPv4DefaultTtl = 64;
         internal const int IPv4FlagDontFragment = 0x4000;
@@ -71,6 +74,12 @@ namespace Keel.Net
         internal readonly int Mtu;
         internal long Now;
 
+        /// <summary>The device completes TCP/UDP checksums (and the configuration allows it).</summary>
+        internal readonly bool ChecksumOffload;
+
+        /// <summary>Largest TCP payload one segment handed to the device may carry (TSO); 0 = MSS-sized segments only.</summary>
+        internal readonly int TsoMaxPayload;
+
         public NetStack(INetDevice device, IClock clock, IPageAllocator pageAllocator, NetConfig config, ulong randomSeed)
         {
             Device = device;
@@ -83,6 +92,17 @@ namespace Keel.Net
                 Mac = NetBytes.ReadMac(mac);
             }
             Mtu = device.Mtu;
+            ChecksumOffload = config.TransmitChecksumOffload && device.SupportsChecksumOffload;
+            int tso = ChecksumOffload && config.TcpSegmentationOffload ? device.MaxTsoBytes : 0;
+            if (tso > MaxIPv4Length)
+            {
+                tso = MaxIPv4Length;
+            }
+            // Payload of one TSO segment: the IP length limit less IPv4 + TCP headers, and at most
+            // Packet.MaxFragments - 2 pages (the send buffer's pages need not start where the segment does).
+            int payload = tso - IPv4HeaderLength - 60;
+            int pageLimit = (Packet.MaxFragments - 2) * DmaPage.Size;
+            TsoMaxPayload = tso <= 0 ? 0 : payload < pageLimit ? payload : pageLimit;
             _address = config.Address.Value;
             _netmask = config.PrefixLength <= 0 ? 0 : config.PrefixLength >= 32 ? 0xFFFFFFFF : ~(0xFFFFFFFFu >> config.PrefixLength);
             _gateway = config.Gateway.Value;
@@ -848,8 +868,17 @@ namespace Keel.Net
             NetBytes.Write16(udp + 4, total);
             *(ushort*)(udp + 6) = 0;
             uint source = socket.LocalAddress != 0 ? socket.LocalAddress : _address;
-            ushort checksum = Checksum.Finish(Checksum.PseudoHeader(source, destination, ProtocolUdp, total) + Checksum.SumPacket(packet, 0, total));
-            *(ushort*)(udp + 6) = checksum == 0 ? (ushort)0xFFFF : checksum;
+            if (ChecksumOffload)
+            {
+                // The device sums the datagram; the field holds the (uncomplemented) pseudo-header sum.
+                *(ushort*)(udp + 6) = (ushort)Checksum.Fold(Checksum.PseudoHeader(source, destination, ProtocolUdp, total));
+                packet.SetChecksumPartial(0, 6);
+            }
+            else
+            {
+                ushort checksum = Checksum.Finish(Checksum.PseudoHeader(source, destination, ProtocolUdp, total) + Checksum.SumPacket(packet, 0, total));
+                *(ushort*)(udp + 6) = checksum == 0 ? (ushort)0xFFFF : checksum;
+            }
             Counters[NetStatistics.UdpTx]++;
             socket.LastDestination = destination;
             OutputIPv4(packet, destination, ProtocolUdp, false);
@@ -880,7 +909,7 @@ namespace Keel.Net
                 nextHop = _gateway;
             }
             int length = packet.Length;
-            if (length + IPv4HeaderLength > Mtu)
+            if (length + IPv4HeaderLength > Mtu && (packet.Flags & Packet.FlagTcpSegmentation) == 0)
             {
                 if (dontFragment)
                 {

@@ -81,7 +81,9 @@ namespace Keel.Net
         public const int TcpRcvMemoryPressure = 72;
 
         /// <summary>Number of counters.</summary>
-        public const int Count = 73;
+        public const int TcpTsoSegments = 73;
+        public const int TcpLargeSegmentsRx = 74;
+        public const int Count = 75;
 
         /// <summary>Name of counter <paramref name="index"/>.</summary>
         public static string Name(int index)
@@ -161,6 +163,8 @@ namespace Keel.Net
                 case TcpTimewaitRecycled: return "tcp_timewait_recycled";
                 case TcpSocketExhausted: return "tcp_socket_exhausted";
                 case TcpRcvMemoryPressure: return "tcp_rcv_memory_pressure";
+                case TcpTsoSegments: return "tcp_tso_segments";
+                case TcpLargeSegmentsRx: return "tcp_large_segments_rx";
                 default: return "";
             }
         }

@@ -304,7 +304,16 @@ namespace Keel.Drivers.VirtioNet
             {
                 wanted |= VirtioNetFeatures.GuestCsum;
             }
+            if (_options.TxChecksum || _options.HostTso)
+            {
+                wanted |= VirtioNetFeatures.Csum;
+            }
             ulong result = wanted & offered;
+            // HOST_TSO4 depends on CSUM.
+            if (_options.HostTso && (result & VirtioNetFeatures.Csum) != 0)
+            {
+                result |= offered & VirtioNetFeatures.HostTso4;
+            }
             // GUEST_TSO4/6 depend on GUEST_CSUM ("Feature bit requirements").
             if (_options.GuestTso && (result & VirtioNetFeatures.GuestCsum) != 0)
             {

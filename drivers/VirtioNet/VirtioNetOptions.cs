@@ -37,6 +37,18 @@ namespace Keel.Drivers.VirtioNet
         /// </summary>
         public bool TxHeaderPush = true;
 
+        /// <summary>
+        /// Ask for VIRTIO_NET_F_CSUM (transmit checksum offload): frames marked <c>Packet.FlagNeedsChecksum</c> go out
+        /// with NEEDS_CSUM and the device completes the checksum (<c>SupportsChecksumOffload</c>).
+        /// </summary>
+        public bool TxChecksum = true;
+
+        /// <summary>
+        /// Ask for VIRTIO_NET_F_HOST_TSO4 (needs CSUM): the stack may hand up to 64 KiB TCP/IPv4 segments that the
+        /// device cuts into MSS-sized frames (<c>MaxTsoBytes</c>).
+        /// </summary>
+        public bool HostTso = false;
+
         /// <summary>Receive ring size; 0 = the device's maximum. Modern devices only (legacy sizes are fixed).</summary>
         public int RxQueueSize;
 

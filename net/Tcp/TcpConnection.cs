@@ -743,7 +743,17 @@ namespace Keel.Net.Tcp
                 ReceiveQueue.Enqueue(packet);
                 RcvNxt += (uint)length;
                 BytesReceived += length;
-                AckPendingSegments++;
+                // A segment coalesced by the device (GRO/LRO, up to 64 KiB) counts as the full-sized segments
+                // it carries, so ACKs still go out at least every two segments' worth (RFC 5681 4.2).
+                if (length > ReceiveMss)
+                {
+                    AckPendingSegments += (length + ReceiveMss - 1) / ReceiveMss;
+                    Counters[NetStatistics.TcpLargeSegmentsRx]++;
+                }
+                else
+                {
+                    AckPendingSegments++;
+                }
                 if (OooHead != null)
                 {
                     DrainOutOfOrder();
@@ -1108,15 +1118,25 @@ namespace Keel.Net.Tcp
                     }
                     break;
                 }
-                int length = unsent < Mss ? unsent : Mss;
+                // With TSO one segment carries up to TsoMaxPayload (whole MSS multiples) for the device to cut.
+                int maxSegment = Stack.TsoMaxPayload > Mss ? Stack.TsoMaxPayload / Mss * Mss : Mss;
+                int length = unsent < maxSegment ? unsent : maxSegment;
                 if (length > usable)
                 {
-                    // Window-limited: send a partial segment only when nothing is in flight (avoids SWS).
-                    if (inFlight > 0)
+                    if (usable >= Mss)
                     {
-                        break;
+                        // TSO: as many full segments as the window allows.
+                        length = (int)(usable / Mss) * Mss;
                     }
-                    length = (int)usable;
+                    else
+                    {
+                        // Window-limited: send a partial segment only when nothing is in flight (avoids SWS).
+                        if (inFlight > 0)
+                        {
+                            break;
+                        }
+                        length = (int)usable;
+                    }
                 }
                 if (length < Mss && !NoDelay && inFlight > 0 && !FinQueued)
                 {

@@ -511,8 +511,25 @@ namespace Keel.Net.Tcp
                 }
             }
             int total = packet.Length;
-            *(ushort*)(th + 16) = Checksum.Finish(
-                Checksum.PseudoHeader(c.LocalAddress, c.RemoteAddress, NetStack.ProtocolTcp, total) + Checksum.SumPacket(packet, 0, total));
+            if (Stack.ChecksumOffload)
+            {
+                // The device sums header and payload; the field holds the (uncomplemented) pseudo-header sum.
+                *(ushort*)(th + 16) = (ushort)Checksum.Fold(Checksum.PseudoHeader(c.LocalAddress, c.RemoteAddress, NetStack.ProtocolTcp, total));
+                packet.SetChecksumPartial(0, 16);
+                if (length > c.Mss)
+                {
+                    // TSO: the device cuts the payload into MSS segments (each with its own checksum, sequence
+                    // number and IP id; FIN/PSH only on the last).
+                    packet.Flags |= Packet.FlagTcpSegmentation;
+                    packet.GsoSize = c.Mss;
+                    Counters[NetStatistics.TcpTsoSegments]++;
+                }
+            }
+            else
+            {
+                *(ushort*)(th + 16) = Checksum.Finish(
+                    Checksum.PseudoHeader(c.LocalAddress, c.RemoteAddress, NetStack.ProtocolTcp, total) + Checksum.SumPacket(packet, 0, total));
+            }
             if ((flags & FlagAck) != 0)
             {
                 c.AckSent();

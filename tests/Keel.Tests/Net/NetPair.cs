@@ -21,10 +21,16 @@ namespace Keel.Tests.Net
         public long StepMicroseconds = 100;
 
         /// <param name="packetsB">size of B's device packet pools (receive and transmit), like a driver's</param>
-        public NetPair(NetConfig configA = null, NetConfig configB = null, ulong seed = 1, int packetsB = 2048)
+        /// <param name="offloads">both devices offer transmit checksum offload and TSO (cut into MSS frames on the link)</param>
+        public NetPair(NetConfig configA = null, NetConfig configB = null, ulong seed = 1, int packetsB = 2048, bool offloads = false)
         {
             DeviceA = new TestNetDevice(Allocator, 1);
             DeviceB = new TestNetDevice(Allocator, 2, packetsB);
+            if (offloads)
+            {
+                DeviceA.TransmitChecksumOffload = DeviceB.TransmitChecksumOffload = true;
+                DeviceA.TsoBytes = DeviceB.TsoBytes = 65535;
+            }
             Link = new TestLink(Clock, DeviceA, DeviceB, 4096, seed * 7919 + 1);
             configA ??= NetConfig.Create(AddressA, 24, IPv4Address.Any);
             configB ??= NetConfig.Create(AddressB, 24, IPv4Address.Any);

@@ -241,10 +241,11 @@ namespace Keel.Tests.Net
             return pair.A.Counter(NetStatistics.TcpTxSegments) - before;
         }
 
-        [Test]
-        public void SteadyStateTransferDoesNotAllocate()
+        [TestCase(false)]
+        [TestCase(true)]
+        public void SteadyStateTransferDoesNotAllocate(bool offloads)
         {
-            NetPair pair = new NetPair(NetPair.TestConfig(), NetPair.TestConfig());
+            NetPair pair = new NetPair(NetPair.TestConfig(), NetPair.TestConfig(), offloads: offloads);
             Socket client;
             Socket server;
             Socket listener;
@@ -270,6 +271,8 @@ namespace Keel.Tests.Net
             Assert.That(backward.Received, Is.EqualTo(backward.Total));
             Assert.That(forward.Mismatches + backward.Mismatches, Is.EqualTo(0));
             Assert.That(after - before, Is.EqualTo(0), "bytes allocated in steady state");
+            Assert.That(pair.DeviceA.OffloadViolations + pair.DeviceB.OffloadViolations, Is.Zero);
+            Assert.That(pair.DeviceA.TsoRequests > 0, Is.EqualTo(offloads));
             client.Abort();
             server.Abort();
             listener.Close();

@@ -66,10 +66,11 @@ namespace Keel.Tests.Net
             Assert.That(pair.AllReturned(out detail), Is.True, detail);
         }
 
-        [Test]
-        public void TenMegabytesUnderLossReorderingAndDuplication()
+        [TestCase(false)]
+        [TestCase(true)]
+        public void TenMegabytesUnderLossReorderingAndDuplication(bool offloads)
         {
-            NetPair pair = new NetPair(NetPair.TestConfig(), NetPair.TestConfig(), 42);
+            NetPair pair = new NetPair(NetPair.TestConfig(), NetPair.TestConfig(), 42, offloads: offloads);
             Socket listener = pair.Listen(pair.B, 5001);
             Socket server;
             Socket client = Connect(pair, pair.A, NetPair.AddressB, 5001, out server, listener);
@@ -86,6 +87,18 @@ namespace Keel.Tests.Net
             Assert.That(transfer.Mismatches, Is.EqualTo(0));
             Assert.That(transfer.Received, Is.EqualTo(10 * 1024 * 1024));
             Assert.That(info.TotalRetransmits, Is.GreaterThan(0));
+            Assert.That(pair.DeviceA.OffloadViolations + pair.DeviceB.OffloadViolations, Is.Zero);
+            Assert.That(pair.B.Counter(NetStatistics.TcpBadChecksum), Is.Zero, "the link completed every checksum");
+            if (offloads)
+            {
+                Assert.That(pair.DeviceA.ChecksumRequests, Is.GreaterThan(0));
+                Assert.That(pair.DeviceA.TsoRequests, Is.GreaterThan(0), "large segments handed to the device");
+                Assert.That(pair.A.Counter(NetStatistics.TcpTsoSegments), Is.EqualTo(pair.DeviceA.TsoRequests));
+            }
+            else
+            {
+                Assert.That(pair.DeviceA.ChecksumRequests + pair.DeviceA.TsoRequests, Is.Zero);
+            }
             pair.Link.LossRate = 0;
             pair.Link.ReorderRate = 0;
             pair.Link.DuplicateRate = 0;

@@ -20,6 +20,7 @@ namespace Keel.Tests.Net
             ReceivePackets = PacketPool.Create(allocator, packets);
             ReceivePages = new PagePool(allocator, rxPages);
             _headerCopy = headerCopy;
+            _segmentPackets = PacketPool.Create(allocator, 8);
             Mtu = 1500;
             LinkUp = true;
         }
@@ -121,14 +122,194 @@ namespace Keel.Tests.Net
             return true;
         }
 
+        private readonly PacketPool _segmentPackets;
+
+        /// <summary>Frames that asked for checksum completion / segmentation (what a NIC would do for them).</summary>
+        public long ChecksumRequests;
+        public long TsoRequests;
+
+        /// <summary>Requests the device did not offer (a stack bug): counted, the frame is dropped.</summary>
+        public long OffloadViolations;
+
         private void Send(Packet frame)
         {
             FramesSent++;
+            int flags = frame.Flags;
+            if ((flags & Packet.FlagTcpSegmentation) != 0)
+            {
+                TsoRequests++;
+                if (TsoBytes == 0 || frame.Length - 14 > TsoBytes || (flags & Packet.FlagNeedsChecksum) == 0)
+                {
+                    OffloadViolations++;
+                }
+                else
+                {
+                    SegmentAndSend(frame);
+                }
+                frame.Free();
+                return;
+            }
+            if ((flags & Packet.FlagNeedsChecksum) != 0)
+            {
+                ChecksumRequests++;
+                if (!TransmitChecksumOffload)
+                {
+                    OffloadViolations++;
+                    frame.Free();
+                    return;
+                }
+                CompleteChecksum(frame, frame.ChecksumStart, frame.ChecksumOffset);
+            }
             if (Sink != null)
             {
                 Sink.Accept(this, frame);
             }
             frame.Free();
+        }
+
+        /// <summary>What a NIC does for NEEDS_CSUM: sums from start to the end, stores the complement at start + offset.</summary>
+        private static void CompleteChecksum(Packet frame, int start, int offset)
+        {
+            ulong sum = 0;
+            int position = 0;
+            for (int s = 0; s < frame.SegmentCount; s++)
+            {
+                int length;
+                byte* p = frame.Segment(s, out length);
+                for (int i = 0; i < length; i++, position++)
+                {
+                    if (position >= start)
+                    {
+                        sum += ((position - start) & 1) == 0 ? (ulong)p[i] << 8 : p[i];
+                    }
+                }
+            }
+            while ((sum >> 16) != 0)
+            {
+                sum = (sum & 0xFFFF) + (sum >> 16);
+            }
+            ushort result = (ushort)~sum;
+            byte* field = frame.Data + start + offset; // transport headers are linear
+            field[0] = (byte)(result >> 8);
+            field[1] = (byte)result;
+        }
+
+        /// <summary>
+        /// What a NIC does for TSO: cuts the payload into GsoSize pieces, each with the headers copied and fixed up
+        /// (IP length, id, header checksum; TCP sequence, FIN/PSH on the last only, checksum). Payload fragments
+        /// are shared, not copied.
+        /// </summary>
+        private void SegmentAndSend(Packet frame)
+        {
+            int tcpStart = frame.ChecksumStart;
+            byte* data = frame.Data;
+            int headers = tcpStart + (data[tcpStart + 12] >> 4) * 4;
+            int payload = frame.Length - headers;
+            int ipHeader = (data[14] & 15) * 4;
+            int id = (data[18] << 8) | data[19];
+            uint sequence = (uint)(data[tcpStart + 4] << 24 | data[tcpStart + 5] << 16 | data[tcpStart + 6] << 8 | data[tcpStart + 7]);
+            byte tcpFlags = data[tcpStart + 13];
+            int done = 0;
+            int index = 0;
+            while (done < payload)
+            {
+                int take = System.Math.Min(frame.GsoSize, payload - done);
+                bool last = done + take == payload;
+                Packet piece = _segmentPackets.TryAllocate(0);
+                if (piece == null)
+                {
+                    OffloadViolations++;
+                    return;
+                }
+                byte* h = piece.Put(headers);
+                frame.CopyTo(0, h, headers);
+                if (!AppendRange(piece, frame, headers + done, take))
+                {
+                    OffloadViolations++;
+                    piece.Free();
+                    return;
+                }
+                int ipLength = headers + take - 14;
+                h[16] = (byte)(ipLength >> 8);
+                h[17] = (byte)ipLength;
+                int segmentId = (id + index) & 0xFFFF;
+                h[18] = (byte)(segmentId >> 8);
+                h[19] = (byte)segmentId;
+                h[24] = 0;
+                h[25] = 0;
+                ulong ipSum = 0;
+                for (int i = 0; i < ipHeader; i += 2)
+                {
+                    ipSum += (ulong)((h[14 + i] << 8) | h[15 + i]);
+                }
+                while ((ipSum >> 16) != 0)
+                {
+                    ipSum = (ipSum & 0xFFFF) + (ipSum >> 16);
+                }
+                h[24] = (byte)(~ipSum >> 8);
+                h[25] = (byte)~ipSum;
+                uint s = sequence + (uint)done;
+                h[tcpStart + 4] = (byte)(s >> 24);
+                h[tcpStart + 5] = (byte)(s >> 16);
+                h[tcpStart + 6] = (byte)(s >> 8);
+                h[tcpStart + 7] = (byte)s;
+                h[tcpStart + 13] = last ? tcpFlags : (byte)(tcpFlags & ~0x09);
+                int tcpLength = headers + take - tcpStart;
+                ulong pseudo = (ulong)((h[26] << 8) | h[27]) + (ulong)((h[28] << 8) | h[29]) + (ulong)((h[30] << 8) | h[31])
+                    + (ulong)((h[32] << 8) | h[33]) + 6 + (ulong)tcpLength;
+                while ((pseudo >> 16) != 0)
+                {
+                    pseudo = (pseudo & 0xFFFF) + (pseudo >> 16);
+                }
+                h[tcpStart + 16] = (byte)(pseudo >> 8);
+                h[tcpStart + 17] = (byte)pseudo;
+                CompleteChecksum(piece, tcpStart, 16);
+                if (Sink != null)
+                {
+                    Sink.Accept(this, piece);
+                }
+                piece.Free();
+                done += take;
+                index++;
+            }
+        }
+
+        /// <summary>Appends bytes [offset, offset+count) of <paramref name="source"/>: fragments shared (one more reference).</summary>
+        private static bool AppendRange(Packet target, Packet source, int offset, int count)
+        {
+            for (int i = 0; i < source.SegmentCount && count > 0; i++)
+            {
+                int length;
+                byte* p = source.Segment(i, out length);
+                if (offset >= length)
+                {
+                    offset -= length;
+                    continue;
+                }
+                int take = System.Math.Min(length - offset, count);
+                if (i == 0)
+                {
+                    byte* d = target.Put(take);
+                    if (d == null)
+                    {
+                        return false;
+                    }
+                    new System.ReadOnlySpan<byte>(p + offset, take).CopyTo(new System.Span<byte>(d, take));
+                }
+                else
+                {
+                    ref PageFragment fragment = ref source.Fragment(i - 1);
+                    fragment.Pool.AddRef(fragment.Page, 1);
+                    if (!target.AppendFragment(fragment.Pool, fragment.Page, fragment.Offset + offset, take, 0))
+                    {
+                        fragment.Pool.Release(fragment.Page);
+                        return false;
+                    }
+                }
+                count -= take;
+                offset = 0;
+            }
+            return count == 0;
         }
 
         /// <summary>The device sends every frame in the ring and frees its packet. Returns how many.</summary>

@@ -12,6 +12,12 @@ namespace Keel.Tests.Simulation
         void RaiseConfigInterrupt();
     }
 
+    /// <summary>Receives every frame the simulated device puts on the wire.</summary>
+    public interface ISimTxSink
+    {
+        void FrameSent(byte[] data, int offset, int length);
+    }
+
     /// <summary>One-shot receive misbehaviours (applied to the next injected frame).</summary>
     public enum RxFault
     {
@@ -732,14 +738,26 @@ namespace Keel.Tests.Simulation
 
         // ---- transmit ----
 
+        private readonly byte[] _txScratch = new byte[CaptureBytes + 64];
+
+        /// <summary>Transmit chains fetched (one per Transmit call; <see cref="TxFrames"/> counts wire frames).</summary>
+        public long TxChains;
+
+        /// <summary>Chains that asked for checksum completion (NEEDS_CSUM) / segmentation (GSO_TCPV4).</summary>
+        public long TxChecksumRequests;
+        public long TxGsoRequests;
+
+        /// <summary>
+        /// Reads one transmit chain: header + frame. NEEDS_CSUM (with CSUM negotiated) is completed like a NIC
+        /// would; GSO_TCPV4 (with HOST_TSO4) is cut into gso_size segments with their own IP length/id/checksum,
+        /// sequence numbers, flags (FIN/PSH only on the last) and TCP checksums. Each wire frame is captured.
+        /// </summary>
         private void FetchTx(SimQueue q, int head)
         {
             int total = 0;
             ulong hash = 14695981039346656037UL;
-            int slotIndex = (int)(TxFrames % CaptureSlots);
-            byte[] capture = _capture[slotIndex];
             int hdr = HeaderLength;
-            bool badHeader = false;
+            byte[] scratch = _txScratch;
             for (int k = 0; k < q.ChainCount[head]; k++)
             {
                 int slot = head * MaxChain + k;
@@ -752,30 +770,152 @@ namespace Keel.Tests.Simulation
                 {
                     byte value = p[i];
                     hash = (hash ^ value) * 1099511628211UL;
-                    if (total < hdr)
+                    if (total < scratch.Length)
                     {
-                        if ((total == VirtioNetHeader.Flags || total == VirtioNetHeader.GsoType) && value != 0)
-                        {
-                            badHeader = true;
-                        }
-                    }
-                    else if (total - hdr < CaptureBytes)
-                    {
-                        capture[total - hdr] = value;
+                        scratch[total] = value;
                     }
                     total++;
                 }
             }
-            if (badHeader || total < hdr)
+            q.TxHash[head] = hash;
+            TxChains++;
+            if (total < hdr)
             {
                 TxBadHeaders++;
+                Capture(scratch, 0, 0);
+                return;
             }
-            q.TxHash[head] = hash;
-            int frameLength = Math.Max(0, total - hdr);
-            _captureLength[slotIndex] = Math.Min(frameLength, CaptureBytes);
-            TxFrames++;
-            TxBytes += frameLength;
+            byte flags = scratch[VirtioNetHeader.Flags];
+            byte gso = scratch[VirtioNetHeader.GsoType];
+            int hdrLen = scratch[VirtioNetHeader.HeaderLength] | (scratch[VirtioNetHeader.HeaderLength + 1] << 8);
+            int gsoSize = scratch[VirtioNetHeader.GsoSize] | (scratch[VirtioNetHeader.GsoSize + 1] << 8);
+            int csumStart = scratch[VirtioNetHeader.CsumStart] | (scratch[VirtioNetHeader.CsumStart + 1] << 8);
+            int csumOffset = scratch[VirtioNetHeader.CsumOffset] | (scratch[VirtioNetHeader.CsumOffset + 1] << 8);
+            int frameLength = Math.Min(total, scratch.Length) - hdr;
+            bool needsCsum = (flags & VirtioNetHeader.FlagNeedsCsum) != 0;
+            bool badHeader = (flags & ~VirtioNetHeader.FlagNeedsCsum) != 0
+                || (needsCsum && !Negotiated(VirtioNetFeatures.Csum))
+                || (gso != VirtioNetHeader.GsoNone && (gso != VirtioNetHeader.GsoTcpV4 || !Negotiated(VirtioNetFeatures.HostTso4) || !needsCsum))
+                || (needsCsum && csumStart + csumOffset + 2 > frameLength);
+            if (badHeader)
+            {
+                TxBadHeaders++;
+                Capture(scratch, hdr, frameLength);
+                return;
+            }
+            if (gso == VirtioNetHeader.GsoTcpV4)
+            {
+                TxGsoRequests++;
+                TxChecksumRequests++;
+                Segment(scratch, hdr, frameLength, csumStart, hdrLen, gsoSize);
+                return;
+            }
+            if (needsCsum)
+            {
+                TxChecksumRequests++;
+                CompleteChecksum(scratch, hdr + csumStart, hdr + frameLength, hdr + csumStart + csumOffset);
+            }
+            Capture(scratch, hdr, frameLength);
         }
+
+        /// <summary>Sums [start, end) of <paramref name="data"/> and stores the complement at <paramref name="field"/> (big-endian).</summary>
+        private static void CompleteChecksum(byte[] data, int start, int end, int field)
+        {
+            ulong sum = 0;
+            for (int i = start; i < end; i++)
+            {
+                sum += ((i - start) & 1) == 0 ? (ulong)data[i] << 8 : data[i];
+            }
+            while ((sum >> 16) != 0)
+            {
+                sum = (sum & 0xFFFF) + (sum >> 16);
+            }
+            ushort result = (ushort)~sum;
+            data[field] = (byte)(result >> 8);
+            data[field + 1] = (byte)result;
+        }
+
+        private readonly byte[] _segment = new byte[CaptureBytes];
+
+        /// <summary>TSO: cuts the TCP/IPv4 frame at <paramref name="offset"/> into gso_size segments and captures each.</summary>
+        private void Segment(byte[] frame, int offset, int length, int csumStart, int hdrLen, int gsoSize)
+        {
+            int ipStart = 14;
+            int tcpStart = csumStart;
+            int tcpHeader = (frame[offset + tcpStart + 12] >> 4) * 4;
+            int headers = tcpStart + tcpHeader;
+            if (hdrLen != headers || gsoSize <= 0 || headers > length)
+            {
+                TxBadHeaders++;
+                Capture(frame, offset, length);
+                return;
+            }
+            int payload = length - headers;
+            int ipHeader = (frame[offset + ipStart] & 15) * 4;
+            int id = (frame[offset + ipStart + 4] << 8) | frame[offset + ipStart + 5];
+            uint sequence = (uint)(frame[offset + tcpStart + 4] << 24 | frame[offset + tcpStart + 5] << 16
+                | frame[offset + tcpStart + 6] << 8 | frame[offset + tcpStart + 7]);
+            byte tcpFlags = frame[offset + tcpStart + 13];
+            byte[] seg = _segment;
+            int done = 0;
+            int index = 0;
+            while (done < payload)
+            {
+                int take = Math.Min(gsoSize, payload - done);
+                bool last = done + take == payload;
+                Array.Copy(frame, offset, seg, 0, headers);
+                Array.Copy(frame, offset + headers + done, seg, headers, take);
+                int segmentLength = headers + take;
+                int ipLength = segmentLength - ipStart;
+                seg[ipStart + 2] = (byte)(ipLength >> 8);
+                seg[ipStart + 3] = (byte)ipLength;
+                int segmentId = (id + index) & 0xFFFF;
+                seg[ipStart + 4] = (byte)(segmentId >> 8);
+                seg[ipStart + 5] = (byte)segmentId;
+                seg[ipStart + 10] = 0;
+                seg[ipStart + 11] = 0;
+                CompleteChecksum(seg, ipStart, ipStart + ipHeader, ipStart + 10);
+                uint s = sequence + (uint)done;
+                seg[tcpStart + 4] = (byte)(s >> 24);
+                seg[tcpStart + 5] = (byte)(s >> 16);
+                seg[tcpStart + 6] = (byte)(s >> 8);
+                seg[tcpStart + 7] = (byte)s;
+                seg[tcpStart + 13] = last ? tcpFlags : (byte)(tcpFlags & ~0x09); // FIN and PSH on the last only
+                // Pseudo-header sum for this segment's TCP length, then the full checksum.
+                int tcpLength = segmentLength - tcpStart;
+                ulong pseudo = (ulong)((seg[ipStart + 12] << 8) | seg[ipStart + 13]) + (ulong)((seg[ipStart + 14] << 8) | seg[ipStart + 15])
+                    + (ulong)((seg[ipStart + 16] << 8) | seg[ipStart + 17]) + (ulong)((seg[ipStart + 18] << 8) | seg[ipStart + 19])
+                    + 6 + (ulong)tcpLength;
+                while ((pseudo >> 16) != 0)
+                {
+                    pseudo = (pseudo & 0xFFFF) + (pseudo >> 16);
+                }
+                seg[tcpStart + 16] = (byte)(pseudo >> 8);
+                seg[tcpStart + 17] = (byte)pseudo;
+                CompleteChecksum(seg, tcpStart, segmentLength, tcpStart + 16);
+                Capture(seg, 0, segmentLength);
+                done += take;
+                index++;
+            }
+        }
+
+        /// <summary>Records one wire frame in the capture ring.</summary>
+        private void Capture(byte[] data, int offset, int length)
+        {
+            int slotIndex = (int)(TxFrames % CaptureSlots);
+            int keep = Math.Min(length, CaptureBytes);
+            Array.Copy(data, offset, _capture[slotIndex], 0, keep);
+            _captureLength[slotIndex] = keep;
+            TxFrames++;
+            TxBytes += length;
+            if (TxSink != null)
+            {
+                TxSink.FrameSent(data, offset, length);
+            }
+        }
+
+        /// <summary>Optional receiver of every transmitted wire frame (after checksum completion and segmentation).</summary>
+        public ISimTxSink TxSink;
 
         private ulong HashChain(SimQueue q, int head)
         {
