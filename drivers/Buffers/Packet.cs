@@ -205,6 +205,28 @@ namespace Keel.Buffers
             return true;
         }
 
+        /// <summary>
+        /// Extends the last fragment by <paramref name="length"/> bytes when they directly follow it in the same
+        /// page (Linux skb_coalesce_rx_frag): true when merged — the caller then drops its own reference on the
+        /// page, as the packet already holds one. <paramref name="trueSize"/> is added to <see cref="TrueSize"/>.
+        /// </summary>
+        public bool TryCoalesceFragment(PagePool pool, int page, int offset, int length, int trueSize)
+        {
+            if (_fragmentCount == 0 || length < 0)
+            {
+                return false;
+            }
+            ref PageFragment last = ref _fragments[_fragmentCount - 1];
+            if (last.Pool != pool || last.Page != page || last.Offset + last.Length != offset)
+            {
+                return false;
+            }
+            last.Length += length;
+            Length += length;
+            TrueSize += trueSize;
+            return true;
+        }
+
         /// <summary>Removes <paramref name="count"/> bytes from the front (a header that has been parsed).</summary>
         public bool Pull(int count)
         {

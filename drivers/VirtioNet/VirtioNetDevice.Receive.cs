@@ -97,8 +97,18 @@ namespace Keel.Drivers.VirtioNet
         /// <summary>Receive buffers posted to the device right now.</summary>
         public int RxBuffersPosted => _rxPosted;
 
+        /// <summary>Big mode with indirect descriptors: most chains posted at once.</summary>
+        private const int BigIndirectChains = 64;
+
+        /// <summary>Most receive buffers posted at once (the ring size, except big mode with indirect tables).</summary>
+        private int _rxMaxPosted;
+
+        /// <summary>Indirect tables of the receive queue (big mode only).</summary>
+        private DmaRegion _rxIndirect;
+
         private bool AllocateReceiveResources(int ringSize)
         {
+            _rxMaxPosted = ringSize;
             _rxPage = new int[ringSize];
             _rxOffset = new int[ringSize];
             _rxTrueSize = new int[ringSize];
@@ -119,9 +129,24 @@ namespace Keel.Drivers.VirtioNet
                 _rxDescriptorsPerBuffer = 1 + pages;
                 _bigPages = new int[ringSize * pages];
                 _rxScatter = new ScatterList(1 + pages);
+                if (Has(VirtioFeatures.IndirectDescriptors))
+                {
+                    // One ring slot per chain through an indirect table (Linux add_recvbuf_big with indirect
+                    // descriptors); the number of chains posted is capped instead, or a ring of 64 KiB chains
+                    // would pin 17 pages per slot.
+                    int tablePages = (ringSize * (1 + pages) * 16 + PageSize - 1) / PageSize;
+                    if (!_platform.Dma.TryAllocateContiguous(tablePages, out _rxIndirect))
+                    {
+                        return false;
+                    }
+                    _rxQueue.SetIndirectTables(_rxIndirect, 1 + pages);
+                    _rxDescriptorsPerBuffer = 1;
+                    _rxMaxPosted = BigIndirectChains < ringSize ? BigIndirectChains : ringSize;
+                }
+                int chains = _rxMaxPosted < ringSize / _rxDescriptorsPerBuffer ? _rxMaxPosted : ringSize / _rxDescriptorsPerBuffer;
                 if (_options.RxPoolPages <= 0)
                 {
-                    poolPages = 2 * (ringSize / _rxDescriptorsPerBuffer + 1) * pages + 64;
+                    poolPages = 2 * (chains + 1) * pages + 64;
                 }
             }
             else if (Mode == ReceiveMode.Mergeable)
@@ -188,7 +213,7 @@ namespace Keel.Drivers.VirtioNet
         {
             bool outOfMemory = false;
             int added = 0;
-            while (_rxQueue.FreeCount >= _rxDescriptorsPerBuffer)
+            while (_rxQueue.FreeCount >= _rxDescriptorsPerBuffer && _rxPosted < _rxMaxPosted)
             {
                 bool ok;
                 if (Mode == ReceiveMode.Big)
@@ -373,7 +398,8 @@ namespace Keel.Drivers.VirtioNet
                 list.Add(RxPagePool.Physical(_bigPages[baseIndex + k]), PageSize, true);
             }
             ushort added;
-            if (!_rxQueue.TryAdd(list, out added) || added != head)
+            bool ok = _rxQueue.IndirectEntries > 0 ? _rxQueue.TryAddIndirect(list, out added) : _rxQueue.TryAdd(list, out added);
+            if (!ok || added != head)
             {
                 for (int j = 0; j < pages; j++)
                 {
@@ -611,9 +637,9 @@ namespace Keel.Drivers.VirtioNet
                     _rxPacket[next] = null;
                     extra.Free();
                 }
-                if (nextLength > _rxCapacity[next] || packet.FragmentCount == Packet.MaxFragments)
+                if (nextLength > _rxCapacity[next])
                 {
-                    // "len exceeds truesize", or more fragments than a packet carries.
+                    // "len exceeds truesize".
                     _rxLengthErrors++;
                     _rxDrops++;
                     RxPagePool.Release(_rxPage[next]);
@@ -625,6 +651,28 @@ namespace Keel.Drivers.VirtioNet
                 {
                     RxPagePool.Release(_rxPage[next]);
                     continue;
+                }
+                if (packet.TryCoalesceFragment(RxPagePool, _rxPage[next], _rxOffset[next], nextLength, _rxTrueSize[next]))
+                {
+                    // Carved right behind the previous buffer in the same page: one fragment (the packet keeps
+                    // the reference it already holds on the page).
+                    RxPagePool.Release(_rxPage[next]);
+                    _rxCoalescedFragments++;
+                    continue;
+                }
+                if (packet.FragmentCount == Packet.MaxFragments)
+                {
+                    // More fragments than a packet carries (a 64 KiB GSO frame in small buffers before the EWMA
+                    // has grown them; Linux chains a second skb instead). Dropped, but the length still counts
+                    // towards the EWMA so the buffers grow.
+                    _rxLengthErrors++;
+                    _rxTooManyFragments++;
+                    _rxDrops++;
+                    AddPacketLengthSample(packet.Length + nextLength * (buffers - b));
+                    RxPagePool.Release(_rxPage[next]);
+                    packet.Free();
+                    DiscardBuffers(buffers - b - 1);
+                    return;
                 }
                 packet.AppendFragment(RxPagePool, _rxPage[next], _rxOffset[next], nextLength, _rxTrueSize[next]);
             }

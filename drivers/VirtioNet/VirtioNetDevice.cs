@@ -465,6 +465,11 @@ namespace Keel.Drivers.VirtioNet
                 _platform.Dma.FreeContiguous(_txHeaders);
                 _txHeaders = default;
             }
+            if (_rxIndirect.IsValid)
+            {
+                _platform.Dma.FreeContiguous(_rxIndirect);
+                _rxIndirect = default;
+            }
             if (_txIndirect.IsValid)
             {
                 _platform.Dma.FreeContiguous(_txIndirect);
@@ -708,7 +713,14 @@ namespace Keel.Drivers.VirtioNet
             get
             {
                 int window = _options.Budget < _rxQueue.Size ? _options.Budget : _rxQueue.Size;
-                return _rxQueue.FreeCount > window / 2 && _rxQueue.FreeCount >= _rxDescriptorsPerBuffer;
+                int room = _rxQueue.FreeCount;
+                int capped = (_rxMaxPosted - _rxPosted) * _rxDescriptorsPerBuffer;
+                if (capped < room)
+                {
+                    room = capped;
+                    window = _rxMaxPosted < window ? _rxMaxPosted : window;
+                }
+                return room > window / 2 && room >= _rxDescriptorsPerBuffer;
             }
         }
 

@@ -13,10 +13,11 @@ namespace Keel.Drivers.VirtioNet
         public bool EventIndex = true;
 
         /// <summary>
-        /// Ask for GUEST_TSO4/GUEST_TSO6 (the device may deliver up to 64 KiB TCP segments; needs GUEST_CSUM,
-        /// which is then asked for too). Off by default: the stack then only sees MTU-sized frames.
+        /// Ask for GUEST_TSO4/GUEST_TSO6 (the device may deliver up to 64 KiB TCP segments, like GRO/LRO; needs
+        /// GUEST_CSUM, which is then asked for too). With mergeable buffers a large frame spans several buffers
+        /// (adjacent ones in a page are merged into one fragment); without, big page chains are posted.
         /// </summary>
-        public bool GuestTso;
+        public bool GuestTso = true;
 
         /// <summary>
         /// Ask for GUEST_CSUM (receive checksum offload). Frames the device vouches for (DATA_VALID) and frames
@@ -47,7 +48,7 @@ namespace Keel.Drivers.VirtioNet
         /// Ask for VIRTIO_NET_F_HOST_TSO4 (needs CSUM): the stack may hand up to 64 KiB TCP/IPv4 segments that the
         /// device cuts into MSS-sized frames (<c>MaxTsoBytes</c>).
         /// </summary>
-        public bool HostTso = false;
+        public bool HostTso = true;
 
         /// <summary>Receive ring size; 0 = the device's maximum. Modern devices only (legacy sizes are fixed).</summary>
         public int RxQueueSize;

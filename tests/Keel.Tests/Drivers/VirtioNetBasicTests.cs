@@ -31,7 +31,12 @@ namespace Keel.Tests.Drivers
             Assert.That(driver.NegotiatedFeatures & VirtioNetFeatures.MergeableRxBuffers, Is.Not.Zero);
             Assert.That(driver.NegotiatedFeatures & VirtioFeatures.EventIndex, Is.Not.Zero);
             Assert.That(driver.NegotiatedFeatures & VirtioNetFeatures.ControlQueue, Is.Zero, "no control queue is driven");
-            Assert.That(driver.NegotiatedFeatures & VirtioNetFeatures.GuestTso4, Is.Zero, "no GSO unless asked for");
+            Assert.That(driver.NegotiatedFeatures & VirtioNetFeatures.GuestTso4, Is.Not.Zero, "GSO receive by default");
+            Assert.That(driver.NegotiatedFeatures & VirtioNetFeatures.GuestCsum, Is.Not.Zero);
+            Assert.That(driver.NegotiatedFeatures & VirtioNetFeatures.Csum, Is.Not.Zero, "transmit checksum offload");
+            Assert.That(driver.NegotiatedFeatures & VirtioNetFeatures.HostTso4, Is.Not.Zero, "TSO");
+            Assert.That(driver.SupportsChecksumOffload, Is.True);
+            Assert.That(driver.MaxTsoBytes, Is.EqualTo(65535));
             Assert.That(driver.NegotiatedFeatures & VirtioFeatures.IndirectDescriptors, Is.Not.Zero, "indirect transmit tables");
             Assert.That(driver.Mode, Is.EqualTo(ReceiveMode.Mergeable));
             Assert.That(driver.HeaderLength, Is.EqualTo(12));

@@ -93,7 +93,9 @@ namespace Keel.Tests.Drivers
             Assert.That(_bench.Receiver.BadPackets, Is.Zero);
             Packet packet = _bench.Receiver.TakeHeld();
             Assert.That(packet.LinearLength, Is.EqualTo(Math.Min(length, VirtioNetDevice.GoodCopyLength)));
-            Assert.That(packet.FragmentCount, Is.EqualTo(length <= 128 ? 0 : used));
+            // Buffers carved next to each other in one page are merged into one fragment (Linux skb_coalesce_rx_frag).
+            Assert.That(packet.FragmentCount, Is.EqualTo(length <= 128 ? 0 : used - _bench.Stat("rx_queue_0_coalesced_frags")));
+            Assert.That(packet.FragmentCount, Is.LessThanOrEqualTo((used + 1) / 2 + 1));
             if (length > 128)
             {
                 Assert.That(packet.TrueSize, Is.InRange(Packet.LinearCapacity + used * 1536, Packet.LinearCapacity + used * 2560));
@@ -106,15 +108,47 @@ namespace Keel.Tests.Drivers
         public void FramesNeedingMoreFragmentsThanAPacketHasAreDropped()
         {
             Make();
-            // 18 buffers hold at most 18 × 2560 bytes; a bigger frame needs a 19th fragment, a packet carries 18.
-            Assert.That(_bench.Inject(18 * 2560 + 100), Is.True);
+            // Page-sized buffers (grown by the EWMA) are never adjacent: one fragment each. 18 of them hold
+            // 4084 + 17 × 4096 bytes; a bigger frame needs a 19th fragment, a packet carries 18.
+            _bench.Receiver.ExpectedLength = 20000;
+            for (int i = 0; i < 3000; i++)
+            {
+                _bench.Inject(20000);
+                _bench.Kernel.RunPending();
+            }
+            Assert.That(_bench.Driver.MergeableBufferLength, Is.EqualTo(4096));
+            long packets = _bench.Receiver.Packets;
+            long lengthErrors = _bench.Stat("rx_length_errors");
+            Assert.That(_bench.Inject(4084 + 17 * 4096 + 100), Is.True);
             _bench.Kernel.RunPending();
-            Assert.That(_bench.Receiver.Packets, Is.Zero);
-            Assert.That(_bench.Stat("rx_length_errors"), Is.EqualTo(1));
-            Assert.That(_bench.Stat("rx_queue_0_drops"), Is.EqualTo(1));
+            Assert.That(_bench.Receiver.Packets, Is.EqualTo(packets));
+            Assert.That(_bench.Stat("rx_length_errors"), Is.EqualTo(lengthErrors + 1));
+            Assert.That(_bench.Stat("rx_queue_0_too_many_frags"), Is.EqualTo(1));
             _bench.Receiver.ExpectedLength = 1000;
+            _bench.Receiver.ExpectedSequence = -1;
             Assert.That(_bench.InjectMany(300, 1000), Is.EqualTo(300));
             Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            AssertCleanShutdown(_bench);
+        }
+
+        [Test]
+        public void SixtyFourKilobyteFramesFitBeforeTheEwmaGrows()
+        {
+            // Before the EWMA adapts, buffers are 1536 bytes (two per page, the second with the page's tail):
+            // adjacent buffers merge, so a 64 KiB GSO frame still fits in a packet's 18 fragments.
+            Make();
+            Assert.That(_bench.Driver.MergeableBufferLength, Is.EqualTo(1536));
+            _bench.Receiver.ExpectedLength = 65000;
+            _bench.Device.RxGsoType = VirtioNetHeader.GsoTcpV4;
+            _bench.Device.RxHeaderFlags = VirtioNetHeader.FlagDataValid;
+            Assert.That(_bench.Inject(65000), Is.True);
+            _bench.Kernel.RunPending();
+            Assert.That(_bench.Receiver.Packets, Is.EqualTo(1));
+            Assert.That(_bench.Receiver.BadPackets, Is.Zero);
+            Assert.That(_bench.Stat("rx_queue_0_gso_packets"), Is.EqualTo(1));
+            Assert.That(_bench.Stat("rx_queue_0_coalesced_frags"), Is.GreaterThan(10));
+            Assert.That(_bench.Stat("rx_queue_0_drops"), Is.Zero);
+            _bench.Device.RxGsoType = 0;
             AssertCleanShutdown(_bench);
         }
 
@@ -491,7 +525,7 @@ namespace Keel.Tests.Drivers
         [Test]
         public void SmallBuffersWithoutMergeableModern()
         {
-            Make(removeFeatures: VirtioNetFeatures.MergeableRxBuffers);
+            Make(new VirtioNetOptions { GuestTso = false }, removeFeatures: VirtioNetFeatures.MergeableRxBuffers);
             Assert.That(_bench.Driver.Mode, Is.EqualTo(ReceiveMode.Small));
             Assert.That(_bench.Driver.HeaderLength, Is.EqualTo(12), "VERSION_1 header keeps num_buffers");
             _bench.Receiver.ExpectedLength = 1514;
@@ -510,7 +544,7 @@ namespace Keel.Tests.Drivers
         [Test]
         public void LegacyWithoutMergeableUsesTenByteHeaders()
         {
-            Make(legacy: true, msix: false, removeFeatures: VirtioNetFeatures.MergeableRxBuffers);
+            Make(new VirtioNetOptions { GuestTso = false }, legacy: true, msix: false, removeFeatures: VirtioNetFeatures.MergeableRxBuffers);
             Assert.That(_bench.Driver.Mode, Is.EqualTo(ReceiveMode.Small));
             Assert.That(_bench.Driver.HeaderLength, Is.EqualTo(10));
             Assert.That(_bench.Driver.NegotiatedFeatures >> 32, Is.Zero);
@@ -532,12 +566,14 @@ namespace Keel.Tests.Drivers
             AssertCleanShutdown(_bench);
         }
 
-        [Test]
-        public void BigPacketChainsWithGuestTsoWithoutMergeable()
+        [TestCase(true)]
+        [TestCase(false)]
+        public void BigPacketChainsWithGuestTsoWithoutMergeable(bool indirect)
         {
-            Make(new VirtioNetOptions { GuestTso = true }, removeFeatures: VirtioNetFeatures.MergeableRxBuffers);
+            Make(new VirtioNetOptions { GuestTso = true, IndirectDescriptors = indirect }, removeFeatures: VirtioNetFeatures.MergeableRxBuffers);
             Assert.That(_bench.Driver.Mode, Is.EqualTo(ReceiveMode.Big));
-            Assert.That(_bench.Driver.RxBuffersPosted, Is.EqualTo(256 / 18), "18 descriptors per chain");
+            // Indirect: one ring slot per 18-entry chain, 64 chains at most; else 18 descriptors per chain.
+            Assert.That(_bench.Driver.RxBuffersPosted, Is.EqualTo(indirect ? 64 : 256 / 18));
             _bench.Receiver.ExpectedLength = 65000;
             _bench.Receiver.ExpectedSequence = 0;
             for (int i = 0; i < 500; i++)
@@ -705,7 +741,7 @@ namespace Keel.Tests.Drivers
         [TestCase(false)]
         public void DataValidSetsChecksumValidOnlyWithGuestCsum(bool guestChecksum)
         {
-            Make(new VirtioNetOptions { GuestChecksum = guestChecksum });
+            Make(new VirtioNetOptions { GuestChecksum = guestChecksum, GuestTso = guestChecksum });
             _bench.Receiver.Hold = true;
             _bench.Device.RxHeaderFlags = VirtioNetHeader.FlagDataValid;
             Assert.That(_bench.Inject(1514), Is.True);
@@ -729,7 +765,7 @@ namespace Keel.Tests.Drivers
         [Test]
         public void UnexpectedGsoTypeIsAFrameError()
         {
-            Make();
+            Make(new VirtioNetOptions { GuestTso = false });
             _bench.Device.RxGsoType = VirtioNetHeader.GsoTcpV4;
             Assert.That(_bench.Inject(300), Is.True);
             _bench.Kernel.RunPending();

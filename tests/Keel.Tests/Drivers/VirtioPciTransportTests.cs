@@ -193,7 +193,8 @@ namespace Keel.Tests.Drivers
         [Test]
         public void LegacyOnlyWithIntxAndNoMergeable()
         {
-            IVirtioTransport transport = Make(modern: false, legacy: true, msix: false, removeFeatures: VirtioNetFeatures.MergeableRxBuffers);
+            IVirtioTransport transport = Make(modern: false, legacy: true, msix: false,
+                removeFeatures: VirtioNetFeatures.MergeableRxBuffers | VirtioNetFeatures.GuestTso4 | VirtioNetFeatures.GuestTso6);
             Assert.That(_driver.Start(), Is.True);
             _kernel.RunPending();
             Assert.That(transport.UsesMsix, Is.False);

@@ -14,7 +14,7 @@ namespace Keel.Tests.Simulation
         public readonly SimulatedTransport Transport;
         public readonly VirtioNetDevice Driver;
         public readonly TestReceiver Receiver;
-        public readonly byte[] Frame = new byte[70000];
+        public readonly byte[] Frame = new byte[80000];
         private uint _sequence;
 
         public Bench(VirtioNetOptions options = null, bool legacy = false, bool msix = true, int queueSize = 256,

@@ -65,7 +65,10 @@ namespace Keel.Tests.Simulation
 
         private readonly SimulatedMemory _memory;
         private readonly SimQueue[] _queues = new SimQueue[QueueCount];
-        private readonly byte[] _stream = new byte[CaptureBytes];
+        private readonly byte[] _stream = new byte[StreamBytes];
+
+        /// <summary>Largest header + frame the device can deliver (more than 18 page-sized buffers hold).</summary>
+        private const int StreamBytes = 80000;
         private readonly byte[][] _capture = new byte[CaptureSlots][];
         private readonly int[] _captureLength = new int[CaptureSlots];
         private byte _isr;
