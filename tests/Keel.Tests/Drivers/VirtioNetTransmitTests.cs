@@ -1,5 +1,6 @@
 using System;
 using Keel.Buffers;
+using Keel.Drivers.Virtio;
 using Keel.Drivers.VirtioNet;
 using Keel.Tests.Simulation;
 using NUnit.Framework;
@@ -10,9 +11,9 @@ namespace Keel.Tests.Drivers
     {
         private Bench _bench;
 
-        private Bench Make(VirtioNetOptions options = null, int queueSize = 256, bool msix = true)
+        private Bench Make(VirtioNetOptions options = null, int queueSize = 256, bool msix = true, ulong removeFeatures = 0)
         {
-            _bench = new Bench(options, queueSize: queueSize, msix: msix);
+            _bench = new Bench(options, queueSize: queueSize, msix: msix, removeFeatures: removeFeatures);
             Assert.That(_bench.Start(), Is.True);
             return _bench;
         }
@@ -78,6 +79,151 @@ namespace Keel.Tests.Drivers
                 }
             }
             return sequence;
+        }
+
+        /// <summary>
+        /// An IPv4/TCP frame: 54 header bytes in the linear area, <paramref name="payload"/> bytes in page fragments,
+        /// the TCP checksum field holding the pseudo-header sum (what the stack leaves for the device).
+        /// </summary>
+        private static Packet MakeTcpFrame(PacketPool pool, PagePool pages, int payload, byte flags)
+        {
+            Packet packet = pool.TryAllocate();
+            byte* h = packet.Put(54);
+            for (int i = 0; i < 54; i++)
+            {
+                h[i] = 0;
+            }
+            h[12] = 0x08;
+            h[14] = 0x45;
+            int ipLength = 40 + payload;
+            h[16] = (byte)(ipLength >> 8);
+            h[17] = (byte)ipLength;
+            h[18] = 0x12;
+            h[19] = 0x34;
+            h[22] = 64;
+            h[23] = 6;
+            h[26] = 198; h[27] = 18; h[28] = 0; h[29] = 2;
+            h[30] = 198; h[31] = 18; h[32] = 0; h[33] = 1;
+            h[34] = 0x14; h[35] = 0x51; h[36] = 0xC0; h[37] = 0x00;
+            h[38] = 0x01; h[39] = 0x00; h[40] = 0x00; h[41] = 0x00; // sequence 0x01000000
+            h[46] = 0x50;
+            h[47] = flags;
+            h[48] = 0xFF;
+            ulong pseudo = 0xC612 + 0x0002 + 0xC612 + 0x0001 + 6 + (ulong)(20 + payload);
+            while ((pseudo >> 16) != 0)
+            {
+                pseudo = (pseudo & 0xFFFF) + (pseudo >> 16);
+            }
+            h[50] = (byte)(pseudo >> 8);
+            h[51] = (byte)pseudo;
+            int offset = 0;
+            while (offset < payload)
+            {
+                int page;
+                Assert.That(pages.TryAllocate(out page), Is.True);
+                int take = Math.Min(4096, payload - offset);
+                byte* q = pages.Address(page);
+                for (int i = 0; i < take; i++)
+                {
+                    q[i] = (byte)((offset + i) * 7 + 3);
+                }
+                Assert.That(packet.AppendFragment(pages, page, 0, take, 4096), Is.True);
+                offset += take;
+            }
+            packet.SetChecksumPartial(34, 16);
+            return packet;
+        }
+
+        private static bool ChecksumOk(byte[] frame, int start, int end, ulong pseudo)
+        {
+            ulong sum = pseudo;
+            for (int i = start; i < end; i++)
+            {
+                sum += ((i - start) & 1) == 0 ? (ulong)frame[i] << 8 : frame[i];
+            }
+            while ((sum >> 16) != 0)
+            {
+                sum = (sum & 0xFFFF) + (sum >> 16);
+            }
+            return sum == 0xFFFF;
+        }
+
+        [TestCase(true)]
+        [TestCase(false)]
+        public void ChecksumOffloadAndTsoAreHandedToTheDevice(bool push)
+        {
+            Make(new VirtioNetOptions { TxHeaderPush = push });
+            Assert.That(_bench.Driver.SupportsChecksumOffload, Is.True);
+            Assert.That(_bench.Driver.MaxTsoBytes, Is.EqualTo(65535));
+            PagePool pages = new PagePool(_bench.Memory, 64);
+            PacketPool pool = _bench.Driver.TransmitPackets;
+            // Checksum offload only.
+            Assert.That(_bench.Driver.Transmit(MakeTcpFrame(pool, pages, 1000, 0x18)), Is.True);
+            Assert.That(_bench.Device.TxBadHeaders, Is.Zero);
+            Assert.That(_bench.Device.TxChecksumRequests, Is.EqualTo(1));
+            byte[] buffer = new byte[2000];
+            Assert.That(_bench.Device.CapturedFrame(0, buffer), Is.EqualTo(1054));
+            Assert.That(ChecksumOk(buffer, 34, 1054, 0xC612 + 2 + 0xC612 + 1 + 6 + 1020), Is.True, "device completed the checksum");
+            // TSO: 45 × 1448 bytes with FIN|PSH|ACK, cut by the device into MSS frames.
+            int payload = 45 * 1448 - 100;
+            Packet big = MakeTcpFrame(pool, pages, payload, 0x19);
+            big.Flags |= Packet.FlagTcpSegmentation;
+            big.GsoSize = 1448;
+            long framesBefore = _bench.Device.TxFrames;
+            Assert.That(_bench.Driver.Transmit(big), Is.True);
+            Assert.That(_bench.Device.TxBadHeaders, Is.Zero);
+            Assert.That(_bench.Device.TxGsoRequests, Is.EqualTo(1));
+            Assert.That(_bench.Device.TxFrames - framesBefore, Is.EqualTo(45));
+            Assert.That(_bench.Stat("tx_queue_0_gso_packets"), Is.EqualTo(1));
+            Assert.That(_bench.Stat("tx_queue_0_indirect"), Is.EqualTo(push ? 2 : 2));
+            for (int back = 0; back < 45; back++)
+            {
+                int index = 44 - back;
+                int length = _bench.Device.CapturedFrame(back, buffer);
+                int take = index == 44 ? payload - 44 * 1448 : 1448;
+                Assert.That(length, Is.EqualTo(54 + take));
+                Assert.That((buffer[16] << 8) | buffer[17], Is.EqualTo(40 + take), "IP length");
+                Assert.That(ChecksumOk(buffer, 14, 34, 0), Is.True, "IP header checksum");
+                uint sequence = (uint)(buffer[38] << 24 | buffer[39] << 16 | buffer[40] << 8 | buffer[41]);
+                Assert.That(sequence, Is.EqualTo(0x01000000u + (uint)(index * 1448)));
+                Assert.That(buffer[47], Is.EqualTo(index == 44 ? 0x19 : 0x10), "FIN/PSH only on the last");
+                Assert.That(ChecksumOk(buffer, 34, 54 + take, 0xC612 + 2 + 0xC612 + 1 + 6 + (ulong)(20 + take)), Is.True, "TCP checksum");
+                Assert.That(buffer[54 + 5], Is.EqualTo((byte)((index * 1448 + 5) * 7 + 3)), "payload");
+            }
+            _bench.Kernel.RunPending();
+            Assert.That(pool.InUse, Is.Zero);
+            Assert.That(pages.InFlight, Is.Zero);
+            pages.ReleaseFreePages();
+            Assert.That(_bench.Driver.Stop(), Is.True);
+            Assert.That(_bench.Memory.AllocatedPages, Is.Zero);
+        }
+
+        [Test]
+        public void OffloadsNotOfferedFallBack()
+        {
+            Make(removeFeatures: VirtioNetFeatures.Csum | VirtioNetFeatures.HostTso4);
+            Assert.That(_bench.Driver.SupportsChecksumOffload, Is.False);
+            Assert.That(_bench.Driver.MaxTsoBytes, Is.Zero);
+            PagePool pages = new PagePool(_bench.Memory, 64);
+            PacketPool pool = _bench.Driver.TransmitPackets;
+            // A checksum request is completed by the driver in software; a TSO request is refused (dropped, counted).
+            Assert.That(_bench.Driver.Transmit(MakeTcpFrame(pool, pages, 1000, 0x18)), Is.True);
+            Assert.That(_bench.Device.TxBadHeaders, Is.Zero);
+            Assert.That(_bench.Device.TxChecksumRequests, Is.Zero);
+            byte[] buffer = new byte[2000];
+            Assert.That(_bench.Device.CapturedFrame(0, buffer), Is.EqualTo(1054));
+            Assert.That(ChecksumOk(buffer, 34, 1054, 0xC612 + 2 + 0xC612 + 1 + 6 + 1020), Is.True);
+            Packet big = MakeTcpFrame(pool, pages, 10000, 0x10);
+            big.Flags |= Packet.FlagTcpSegmentation;
+            big.GsoSize = 1448;
+            Assert.That(_bench.Driver.Transmit(big), Is.True);
+            Assert.That(_bench.Stat("tx_queue_0_offload_errors"), Is.EqualTo(1));
+            Assert.That(_bench.Device.TxChains, Is.EqualTo(1));
+            _bench.Kernel.RunPending();
+            Assert.That(pool.InUse, Is.Zero);
+            Assert.That(pages.InFlight, Is.Zero);
+            pages.ReleaseFreePages();
+            Assert.That(_bench.Driver.Stop(), Is.True);
         }
 
         [TestCase(true, true)]
