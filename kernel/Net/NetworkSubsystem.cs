@@ -70,10 +70,17 @@ namespace Keel.Kernel.Net
             options.PreallocatePackets = commandLine.Prealloc;
             options.PagePoolRecycling = commandLine.RecycleEnabled;
             options.ProcessInInterrupt = !commandLine.NapiEnabled;
-            long budget;
-            if (commandLine.TryGetInt64("budget", out budget) && budget > 0 && budget <= 1024)
+            // offload=on (default) | csum (checksum offload only, no TSO) | off (no checksum offload, no TSO):
+            // the benchmark ablation for the offloads on top of the receive design.
+            bool checksums = commandLine.Offload != OffloadMode.Off;
+            bool segmentation = commandLine.Offload == OffloadMode.On;
+            options.GuestChecksum = checksums;
+            options.TxChecksum = checksums;
+            options.GuestTso = segmentation;
+            options.HostTso = segmentation;
+            if (commandLine.Budget > 0)
             {
-                options.Budget = (int)budget;
+                options.Budget = commandLine.Budget;
             }
             Device = new VirtioNetDevice(transport, platform, options);
             if (!Device.Start())
@@ -102,6 +109,8 @@ namespace Keel.Kernel.Net
             NetConfig config = new NetConfig();
             config.Address = new IPv4Address(commandLine.IpAddress);
             config.PrefixLength = commandLine.PrefixLength;
+            config.TransmitChecksumOffload = checksums;
+            config.TcpSegmentationOffload = segmentation;
             if (commandLine.HasGateway)
             {
                 config.Gateway = new IPv4Address(commandLine.Gateway);

@@ -137,6 +137,15 @@ namespace Keel.Kernel.Config
         /// <summary>Benchmark receive hook (<c>hook=</c>).</summary>
         public PacketHookMode Hook { get; private set; }
 
+        /// <summary>virtio-net offloads (<c>offload=on|csum|off</c>, default on).</summary>
+        public OffloadMode Offload { get; private set; }
+
+        /// <summary>Largest accepted NAPI budget (<c>budget=</c>).</summary>
+        public const int MaxBudget = 1024;
+
+        /// <summary>NAPI poll budget (<c>budget=</c>, 1..1024); 0 = the driver's default.</summary>
+        public int Budget { get; private set; }
+
         /// <summary>The command line as kept (quotes removed, at most <see cref="MaxLength"/> bytes).</summary>
         public ReadOnlySpan<byte> Text => new ReadOnlySpan<byte>(_text, 0, _textLength);
 
@@ -490,6 +499,36 @@ namespace Keel.Kernel.Config
                     if (ok)
                     {
                         RecycleEnabled = flag;
+                    }
+                }
+                else if (AsciiText.Matches(key, "offload"))
+                {
+                    ok = true;
+                    if (AsciiText.Matches(value, "on"))
+                    {
+                        Offload = OffloadMode.On;
+                    }
+                    else if (AsciiText.Matches(value, "csum"))
+                    {
+                        Offload = OffloadMode.ChecksumOnly;
+                    }
+                    else if (AsciiText.Matches(value, "off"))
+                    {
+                        Offload = OffloadMode.Off;
+                    }
+                    else
+                    {
+                        ok = false;
+                    }
+                }
+                else if (AsciiText.Matches(key, "budget"))
+                {
+                    long budget = 0;
+                    ok = EntryHasValue(entry) && NumberParser.TryParseInt64(EntryValue(entry), out budget)
+                        && budget > 0 && budget <= MaxBudget;
+                    if (ok)
+                    {
+                        Budget = (int)budget;
                     }
                 }
                 else if (AsciiText.Matches(key, "hook"))

@@ -40,6 +40,31 @@ namespace Keel.Tests.Kernel
             Assert.That(output.Text, Is.EqualTo("ip=198.18.0.2/24 gw=none shell=on napi=on prealloc=off recycle=on hook=none\n"));
         }
 
+        [TestCase("", OffloadMode.On)]
+        [TestCase("offload=on", OffloadMode.On)]
+        [TestCase("offload=csum", OffloadMode.ChecksumOnly)]
+        [TestCase("offload=off", OffloadMode.Off)]
+        [TestCase("bench-offload=off", OffloadMode.Off)]
+        public void OffloadModeIsParsed(string text, OffloadMode expected)
+        {
+            KernelCommandLine c = Parse(text);
+            Assert.That(c.Offload, Is.EqualTo(expected));
+            Assert.That(c.IssueCount, Is.EqualTo(0), Report(c));
+        }
+
+        [TestCase("budget=16", 16, 0)]
+        [TestCase("budget=1024", 1024, 0)]
+        [TestCase("budget=0", 0, 1)]
+        [TestCase("budget=5000", 0, 1)]
+        [TestCase("budget=x", 0, 1)]
+        [TestCase("offload=maybe", 0, 1)]
+        public void BudgetIsRangeChecked(string text, int expected, int issues)
+        {
+            KernelCommandLine c = Parse(text);
+            Assert.That(c.Budget, Is.EqualTo(expected));
+            Assert.That(c.IssueCount, Is.EqualTo(issues), Report(c));
+        }
+
         [Test]
         public void KnownKeysAreApplied()
         {
