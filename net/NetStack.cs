@@ -60,7 +60,7 @@ namespace Keel.Net
         private Socket _udpSockets;
         private Socket _eventHead;
         private Socket _eventTail;
-        private PacketList _backlog;
+        private PacketQueue _backlog;
         private bool _announced;
         private ushort _ipId;
         private int _nextEphemeral;

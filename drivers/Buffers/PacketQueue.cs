@@ -40,6 +40,20 @@ namespace Keel.Buffers
             TrueSize += packet.TrueSize;
         }
 
+        /// <summary>Puts a packet back at the front (e.g. a frame the device refused, to be retried first).</summary>
+        public void PushFront(Packet packet)
+        {
+            packet.Next = _head;
+            _head = packet;
+            if (_tail == null)
+            {
+                _tail = packet;
+            }
+            Count++;
+            Bytes += packet.Length;
+            TrueSize += packet.TrueSize;
+        }
+
         /// <summary>Removes and returns the first packet; null when empty.</summary>
         public Packet Dequeue()
         {
