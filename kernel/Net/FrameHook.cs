@@ -22,10 +22,15 @@ namespace Keel.Kernel.Net
         private readonly INetDevice _device;
         private readonly bool _echo;
 
-        public FrameHook(INetDevice device, bool echo)
+        /// <summary>Pages for echoed frames longer than a packet's linear area (echo mode only).</summary>
+        private readonly PagePool _echoPages;
+
+        /// <param name="echoPages">null: drop mode (count only); otherwise echo mode, with pages for long frames.</param>
+        public FrameHook(INetDevice device, PagePool echoPages)
         {
             _device = device;
-            _echo = echo;
+            _echoPages = echoPages;
+            _echo = (object)echoPages != null;
             MinimumSize = int.MaxValue;
         }
 
@@ -165,17 +170,16 @@ namespace Keel.Kernel.Net
         /// <summary>Puts a copy of a frame longer than the linear area into the packet (linear head + pool page).</summary>
         private bool AttachCopy(Packet packet, byte* frame, int length)
         {
-            EchoPages pages = EchoPages.Instance;
             int page;
-            if ((object)pages == null || !pages.Pool.TryAllocate(out page))
+            if (!_echoPages.TryAllocate(out page))
             {
                 return false;
             }
             byte* head = packet.Put(Packet.LinearCapacity);
             Copy(frame, head, Packet.LinearCapacity);
             int rest = length - Packet.LinearCapacity;
-            Copy(frame + Packet.LinearCapacity, pages.Pool.Address(page), rest);
-            return packet.AppendFragment(pages.Pool, page, 0, rest, DmaPage.Size);
+            Copy(frame + Packet.LinearCapacity, _echoPages.Address(page), rest);
+            return packet.AppendFragment(_echoPages, page, 0, rest, DmaPage.Size);
         }
 
         private static void SwapBytes(byte* a, byte* b, int count)

@@ -22,6 +22,9 @@ namespace Keel.Kernel.Net
         private const ushort VirtioNetTransitional = 0x1000;
         private const ushort VirtioNetModern = 0x1041;
 
+        /// <summary>Pages the echo hook may hold for long frames in flight on the transmit ring.</summary>
+        private const int EchoPoolPages = 1024;
+
         /// <summary>The NIC driver, or null when none was found or it failed to start.</summary>
         public static VirtioNetDevice Device;
 
@@ -95,11 +98,8 @@ namespace Keel.Kernel.Net
 
             if (commandLine.Hook != PacketHookMode.None)
             {
-                if (commandLine.Hook == PacketHookMode.EchoCount)
-                {
-                    EchoPages.Instance = new EchoPages(pages, 1024);
-                }
-                Hook = new FrameHook(Device, commandLine.Hook == PacketHookMode.EchoCount);
+                PagePool echoPages = commandLine.Hook == PacketHookMode.EchoCount ? new PagePool(pages, EchoPoolPages) : null;
+                Hook = new FrameHook(Device, echoPages);
                 Device.RawReceiveHook = Hook;
                 Kernel.Commands.Register(new HookCommand(Hook));
                 output.Write("net: raw receive hook active, no IP stack\n");
