@@ -23,7 +23,9 @@ ILCFLAGS := --targetos:linux --targetarch:x64 -O --systemmodule:System.Private.C
 
 FORCE:
 
-.PHONY: all setup run test unit-test qemu-test bench clean iso
+.PHONY: all setup run test unit-test qemu-test bench clean
+# A recipe that fails leaves no half-written target behind.
+.DELETE_ON_ERROR:
 
 all: $(BUILD)/keel.elf
 
@@ -31,13 +33,22 @@ setup:
 	@tools/setup --quiet
 
 # Builds and boots the kernel on a tap inside its own network namespace, serial console on this terminal.
+# Fails with the guest's status when it stops with `exit N` (N != 0); see tools/run-keel.
 run: setup all
 	@tools/run-keel
 
-# Unit tests on the host, then QEMU boot/network tests; last line: "N passed, N failed".
+# Build (a failed kernel build fails the run and no QEMU test runs), unit tests on the host, then the
+# QEMU boot/network tests; last line: "N passed, N failed". See tools/run-tests.
 test: setup
-	@$(MAKE) --no-print-directory all || true
 	@tools/run-tests
+
+# Only the host unit tests (NUnit, tests/Keel.Tests).
+unit-test: setup
+	@tools/run-tests unit
+
+# Only the build and the QEMU tests (tests/Keel.BootTests).
+qemu-test: setup
+	@tools/run-tests qemu
 
 bench: setup all
 	@tools/bench
@@ -59,8 +70,10 @@ $(BUILD)/boot/%.o: boot/%.asm | $(BUILD)
 	@mkdir -p $(BUILD)/boot
 	nasm -f elf64 -o $@ $<
 
-$(BUILD)/keel.elf: $(BUILD)/keel.o $(ASM_OBJ) boot/linker.ld
-	ld.lld -static -nostdlib -z max-page-size=4096 --no-pie -T boot/linker.ld -o $@ $(ASM_OBJ) $(BUILD)/keel.o
+# The build id (tools/build-id: a hash of everything linked) is printed at boot and checked by the boot tests.
+$(BUILD)/keel.elf: $(BUILD)/keel.o $(ASM_OBJ) boot/linker.ld tools/build-id
+	tools/build-id $(BUILD)/buildid.o $(BUILD)/keel.o $(ASM_OBJ) boot/linker.ld
+	ld.lld -static -nostdlib -z max-page-size=4096 --no-pie -T boot/linker.ld -o $@ $(ASM_OBJ) $(BUILD)/buildid.o $(BUILD)/keel.o
 
 $(BUILD):
 	@mkdir -p $(BUILD)
