@@ -74,8 +74,9 @@ namespace Keel.Kernel
 
             InterruptDispatcher.Initialize();
             LegacyPic.Disable();
-            LocalApic.Initialize();
-            IoApic.Initialize();
+            Keel.Kernel.Acpi.AcpiSubsystem.Initialize(Console);
+            LocalApic.Initialize(Keel.Kernel.Acpi.AcpiSubsystem.LocalApicAddress);
+            IoApic.Initialize(Keel.Kernel.Acpi.AcpiSubsystem.IoApicAddress);
             Tsc.Calibrate();
             Clock = new KernelClock();
             Interrupts = new InterruptController();

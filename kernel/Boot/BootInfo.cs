@@ -22,9 +22,13 @@ namespace Keel.Kernel.Boot
         /// <summary>Length of the command line in bytes.</summary>
         public static int CommandLineLength;
 
+        /// <summary>Physical address of the ACPI RSDP the loader gave (0 = none: search the BIOS area).</summary>
+        public static ulong RsdpAddress;
+
         /// <summary>Copies start info, memory map and command line out of loader memory.</summary>
         public static void Capture(PvhStartInfo* startInfo)
         {
+            RsdpAddress = startInfo->RsdpAddress;
             PvhMemoryMapEntry* source = (PvhMemoryMapEntry*)AddressSpace.ToVirtual(startInfo->MemoryMapAddress);
             fixed (ulong* words = s_storage.MemoryMap)
             {
