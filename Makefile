@@ -23,7 +23,7 @@ ILCFLAGS := --targetos:linux --targetarch:x64 -O --systemmodule:System.Private.C
 
 FORCE:
 
-.PHONY: all setup run test unit-test qemu-test bench clean
+.PHONY: all setup run test unit-test qemu-test bench clean iso
 # A recipe that fails leaves no half-written target behind.
 .DELETE_ON_ERROR:
 
@@ -50,6 +50,15 @@ unit-test: setup
 qemu-test: setup
 	@tools/run-tests qemu
 
+# A GRUB image (BIOS and UEFI) that boots build/keel.elf through multiboot2: build/keel.iso.
+iso: setup $(BUILD)/keel.iso
+
+$(BUILD)/keel.iso: $(BUILD)/keel.elf boot/grub.cfg
+	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+	cp $(BUILD)/keel.elf $(BUILD)/iso/boot/keel.elf
+	cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso >$(BUILD)/grub-mkrescue.log 2>&1 || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
 bench: setup all
 	@tools/bench
 
@@ -71,9 +80,11 @@ $(BUILD)/boot/%.o: boot/%.asm | $(BUILD)
 	nasm -f elf64 -o $@ $<
 
 # The build id (tools/build-id: a hash of everything linked) is printed at boot and checked by the boot tests.
+# -z norelro: one RW segment with .bss at its end (GRUB's EFI loader fails on a segment with no file bytes).
+KERNEL_LDFLAGS := -static -nostdlib -z max-page-size=4096 -z norelro --no-pie
 $(BUILD)/keel.elf: $(BUILD)/keel.o $(ASM_OBJ) boot/linker.ld tools/build-id
-	tools/build-id $(BUILD)/buildid.o $(BUILD)/keel.o $(ASM_OBJ) boot/linker.ld
-	ld.lld -static -nostdlib -z max-page-size=4096 --no-pie -T boot/linker.ld -o $@ $(ASM_OBJ) $(BUILD)/buildid.o $(BUILD)/keel.o
+	tools/build-id $(BUILD)/buildid.o "$(KERNEL_LDFLAGS)" $(BUILD)/keel.o $(ASM_OBJ) boot/linker.ld
+	ld.lld $(KERNEL_LDFLAGS) -T boot/linker.ld -o $@ $(ASM_OBJ) $(BUILD)/buildid.o $(BUILD)/keel.o
 
 $(BUILD):
 	@mkdir -p $(BUILD)

@@ -64,6 +64,7 @@ namespace Keel.Kernel
             Console = new SerialConsole();
             Console.Write("Keel kernel (NativeAOT C#) starting\n");
             BuildId.Print(Console);
+            BootInfo.Print(Console);
             CommandLine = KernelCommandLine.Parse(BootInfo.CommandLine, BootInfo.CommandLineLength);
             CommandLine.ReportIssues(Console);
             Console.Write("memory: ");
