@@ -34,7 +34,7 @@ ILCFLAGS := --targetos:linux --targetarch:x64 -O --systemmodule:System.Private.C
 
 FORCE:
 
-.PHONY: all setup run test unit-test qemu-test bench clean iso
+.PHONY: all setup run test unit-test qemu-test bench clean iso pack
 # A recipe that fails leaves no half-written target behind.
 .DELETE_ON_ERROR:
 
@@ -69,6 +69,12 @@ $(BUILD)/keel.iso: $(BUILD)/keel.elf boot/grub.cfg
 	cp $(BUILD)/keel.elf $(BUILD)/iso/boot/keel.elf
 	cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso >$(BUILD)/grub-mkrescue.log 2>&1 || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+# NuGet packages in build/nuget/: Keel.Net (HAL, buffers, virtio, virtio-net, the IPv4 stack) and Keel.Apps.
+pack:
+	@mkdir -p $(BUILD)/nuget
+	$(DOTNET) pack projects/Keel.Net/Keel.Net.csproj -c Release -o $(BUILD)/nuget -nologo -v q
+	$(DOTNET) pack projects/Keel.Apps/Keel.Apps.csproj -c Release -o $(BUILD)/nuget -nologo -v q
 
 bench: setup all
 	@tools/bench
