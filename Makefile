@@ -76,8 +76,8 @@ $(BUILD)/layers/net.dll: $(NET_SRC) $(BUILD)/layers/net-sources.txt $(BUILD)/lay
 	$(call layer_dll,net,hal)
 $(BUILD)/layers/apps.dll: $(APPS_SRC) $(BUILD)/layers/apps-sources.txt $(BUILD)/layers/net.dll
 	$(call layer_dll,apps,hal net)
-$(BUILD)/layers/portable.dll: $(PORTABLE_SRC) $(BUILD)/layers/portable-sources.txt $(BUILD)/layers/hal.dll
-	$(call layer_dll,portable,hal)
+$(BUILD)/layers/portable.dll: $(PORTABLE_SRC) $(BUILD)/layers/portable-sources.txt $(BUILD)/layers/apps.dll
+	$(call layer_dll,portable,hal net apps)
 # The kernel proper sits on every layer.
 $(BUILD)/keel.dll: $(KERNEL_SRC) $(BUILD)/layers/kernel-sources.txt $(LAYER_DLLS)
 	$(CSC) $(CSFLAGS) -target:library $(CORELIB_REF) $(patsubst %,-r:%,$(LAYER_DLLS)) -out:$@ $(KERNEL_SRC)

@@ -13,7 +13,7 @@ namespace Keel.Tests.Kernel
 
         private static string Report(KernelCommandLine c)
         {
-            var output = new StringTextOutput();
+            var output = new TextCapture();
             c.ReportIssues(output);
             return output.Text;
         }
@@ -35,7 +35,7 @@ namespace Keel.Tests.Kernel
             Assert.That(c.RxMode.IsEmpty, Is.True);
             Assert.That(c.EntryCount, Is.EqualTo(0));
             Assert.That(c.IssueCount, Is.EqualTo(0));
-            var output = new StringTextOutput();
+            var output = new TextCapture();
             c.PrintSettings(output);
             Assert.That(output.Text, Is.EqualTo("ip=198.18.0.2/24 gw=none shell=on napi=on prealloc=off recycle=on hook=none\n"));
         }
@@ -83,7 +83,7 @@ namespace Keel.Tests.Kernel
             Assert.That(c.RecycleEnabled, Is.False);
             Assert.That(c.Hook, Is.EqualTo(PacketHookMode.EchoCount));
             Assert.That(c.IssueCount, Is.EqualTo(0), Report(c));
-            var output = new StringTextOutput();
+            var output = new TextCapture();
             c.PrintSettings(output);
             Assert.That(output.Text, Is.EqualTo("ip=10.1.2.3/16 gw=10.1.0.1 shell=off test=nullref rxmode=mergeable napi=off prealloc=on recycle=off hook=echo-count\n"));
         }

@@ -256,7 +256,7 @@ namespace Keel.Tests.Kernel
             PciDevice d = _pci.FindAt(0, 5, 0);
             Assert.That(d.FindCapability(PciCapabilityId.Msix), Is.EqualTo(0));
             Assert.That(d.FindCapability(PciCapabilityId.PowerManagement), Is.EqualTo(b));
-            var output = new StringTextOutput();
+            var output = new TextCapture();
             _pci.Print(output);
             Assert.That(output.Text, Does.Contain("caps 09 01 09 01"));
         }
@@ -362,7 +362,7 @@ namespace Keel.Tests.Kernel
         public void ListingShowsFunctionsBarsAndCapabilities()
         {
             _pci.Enumerate(PciScanMode.Recursive);
-            var output = new StringTextOutput();
+            var output = new TextCapture();
             _pci.Print(output);
             string text = output.Text;
             Assert.That(text, Does.StartWith("00:00.0 8086:29c0 class 06.00.00 bridge rev 01\n"));
