@@ -1183,6 +1183,7 @@ namespace Keel.Net
                     _sockets[i].PrintLine(output);
                 }
             }
+            Tcp.PrintSynQueue(output, now);
             output.Write("buffers: tx packets in use ");
             output.Write((long)Device.TransmitPackets.InUse);
             output.Write(", tx pages in flight ");
