@@ -6,13 +6,21 @@ namespace Keel.Apps.Echo
 {
     /// <summary>
     /// TCP echo server (RFC 862) on port 7. Non-blocking: the kernel main loop calls <see cref="Poll"/>.
-    /// Each connection has a buffer made at start-up; bytes that the send buffer could not take yet are kept
-    /// and retried on the next poll, and no more is read until they are gone (back-pressure).
+    /// Each connection slot gets a buffer the first time it is used (kept for reuse); bytes that the send
+    /// buffer could not take yet are kept and retried on the next poll, and no more is read until they are
+    /// gone (back-pressure). Limits (issue 12): it accepts as many connections as it has slots (the kernel
+    /// gives it one per socket); a connection beyond that is accepted and reset at once (counted in
+    /// <see cref="Refused"/>), never left waiting in the accept queue; a connection with no traffic for
+    /// <see cref="IdleTimeoutNanoseconds"/> is reset (<see cref="IdleClosed"/>), so vanished peers do not
+    /// keep slots and sockets.
     /// </summary>
     public sealed class EchoServer
     {
         public const int Port = 7;
-        private const int BufferSize = 16384;
+        private const int BufferSize = 4096;
+
+        /// <summary>Default idle timeout: 60 s without a byte either way.</summary>
+        public const long DefaultIdleTimeoutNanoseconds = 60_000_000_000L;
 
         private readonly NetStack _stack;
         private readonly Socket[] _connections;
@@ -20,21 +28,36 @@ namespace Keel.Apps.Echo
         private readonly int[] _pendingStart;
         private readonly int[] _pendingEnd;
         private readonly bool[] _peerDone;
+        private readonly long[] _lastActive;
+        private readonly IClock _clock;
         private Socket _listener;
 
-        public EchoServer(NetStack stack, int maxConnections)
+        /// <summary>An echo server without idle timeout.</summary>
+        public EchoServer(NetStack stack, int maxConnections) : this(stack, maxConnections, null)
+        {
+        }
+
+        /// <param name="clock">Time for the idle timeout; null: no idle timeout.</param>
+        public EchoServer(NetStack stack, int maxConnections, IClock clock)
         {
             _stack = stack;
+            _clock = clock;
             _connections = new Socket[maxConnections];
             _buffers = new byte[maxConnections][];
             _pendingStart = new int[maxConnections];
             _pendingEnd = new int[maxConnections];
             _peerDone = new bool[maxConnections];
-            for (int i = 0; i < maxConnections; i++)
-            {
-                _buffers[i] = new byte[BufferSize];
-            }
+            _lastActive = new long[maxConnections];
         }
+
+        /// <summary>Connections with no traffic for this long are reset (0: never).</summary>
+        public long IdleTimeoutNanoseconds { get; set; } = DefaultIdleTimeoutNanoseconds;
+
+        /// <summary>Connections reset because every slot was taken.</summary>
+        public long Refused { get; private set; }
+
+        /// <summary>Connections reset after the idle timeout.</summary>
+        public long IdleClosed { get; private set; }
 
         /// <summary>Connections accepted so far.</summary>
         public long Accepted { get; private set; }
@@ -59,7 +82,9 @@ namespace Keel.Apps.Echo
             }
         }
 
-        /// <summary>Creates the listening socket. False when no socket or the port is taken.</summary>
+        /// <summary>Creates the listening socket (backlog: twice the slots, so that the accept queue, which Linux-like
+        /// drops a completing handshake when full, is never what turns a client away). False when no socket or the
+        /// port is taken.</summary>
         public bool Start()
         {
             _listener = _stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
@@ -68,7 +93,7 @@ namespace Keel.Apps.Echo
                 return false;
             }
             if (_listener.Bind(new IPEndPoint(IPv4Address.Any, Port)) != SocketError.Success ||
-                _listener.Listen(_connections.Length) != SocketError.Success)
+                _listener.Listen(_connections.Length * 2) != SocketError.Success)
             {
                 _listener.Close();
                 _listener = null;
@@ -103,11 +128,22 @@ namespace Keel.Apps.Echo
                 return;
             }
             AcceptAll();
+            long now = (object)_clock == null ? 0 : _clock.NowNanoseconds;
             for (int i = 0; i < _connections.Length; i++)
             {
-                if (_connections[i] != null)
+                if (_connections[i] == null)
                 {
-                    Service(i);
+                    continue;
+                }
+                if (Service(i) && (object)_clock != null)
+                {
+                    _lastActive[i] = now;
+                }
+                else if (_connections[i] != null && (object)_clock != null && IdleTimeoutNanoseconds > 0 &&
+                         now - _lastActive[i] > IdleTimeoutNanoseconds)
+                {
+                    IdleClosed++;
+                    Drop(i);
                 }
             }
         }
@@ -125,16 +161,24 @@ namespace Keel.Apps.Echo
                         break;
                     }
                 }
-                if (slot < 0)
-                {
-                    return; // full: connections wait in the listener's backlog
-                }
                 Socket accepted;
                 if (_listener.Accept(out accepted) != SocketError.Success)
                 {
                     return;
                 }
+                if (slot < 0)
+                {
+                    // Every slot taken: a reset now rather than a connection nobody will serve.
+                    accepted.Abort();
+                    Refused++;
+                    continue;
+                }
+                if (_buffers[slot] == null)
+                {
+                    _buffers[slot] = new byte[BufferSize];
+                }
                 accepted.NoDelay = true;
+                _lastActive[slot] = (object)_clock == null ? 0 : _clock.NowNanoseconds;
                 _connections[slot] = accepted;
                 _pendingStart[slot] = 0;
                 _pendingEnd[slot] = 0;
@@ -143,11 +187,13 @@ namespace Keel.Apps.Echo
             }
         }
 
-        private void Service(int i)
+        /// <summary>Echoes what it can; true when bytes moved or the connection changed (activity).</summary>
+        private bool Service(int i)
         {
             Socket socket = _connections[i];
             byte[] buffer = _buffers[i];
             SocketError error;
+            bool active = false;
             while (true)
             {
                 if (_pendingStart[i] < _pendingEnd[i])
@@ -157,38 +203,43 @@ namespace Keel.Apps.Echo
                     {
                         _pendingStart[i] += sent;
                         BytesEchoed += sent;
+                        active = true;
                         continue;
                     }
                     if (error != SocketError.WouldBlock)
                     {
                         Drop(i);
+                        return true;
                     }
-                    return; // send buffer full: try again next poll
+                    return active; // send buffer full: try again next poll
                 }
                 if (_peerDone[i])
                 {
                     // Everything echoed and the peer finished: close (FIN follows the buffered data).
                     socket.Close();
                     _connections[i] = null;
-                    return;
+                    return true;
                 }
                 int received = socket.Receive(buffer, out error);
                 if (received > 0)
                 {
                     _pendingStart[i] = 0;
                     _pendingEnd[i] = received;
+                    active = true;
                     continue;
                 }
                 if (error == SocketError.Success)
                 {
                     _peerDone[i] = true; // end of stream
+                    active = true;
                     continue;
                 }
                 if (error != SocketError.WouldBlock)
                 {
                     Drop(i);
+                    return true;
                 }
-                return;
+                return active;
             }
         }
 
@@ -207,7 +258,11 @@ namespace Keel.Apps.Echo
             output.Write(Accepted);
             output.Write(" accepted, ");
             output.Write(BytesEchoed);
-            output.Write(" bytes echoed");
+            output.Write(" bytes echoed, ");
+            output.Write(Refused);
+            output.Write(" refused (all slots taken), ");
+            output.Write(IdleClosed);
+            output.Write(" reset idle");
             output.WriteLine();
         }
     }

@@ -120,7 +120,8 @@ namespace Keel.Kernel.Net
             }
             Stack = new NetStack(Device, Kernel.Clock, pages, config, Native.ReadTimestampCounter());
             Kernel.Commands.Register(new NetCommand());
-            Echo = new EchoServer(Stack, 8);
+            // One echo slot per socket: the socket pool is the limit; beyond it a client gets a RST.
+            Echo = new EchoServer(Stack, config.MaxSockets, Kernel.Clock);
             Echo.Start();
             Iperf3 = new Iperf3Server(Stack, Kernel.Clock, output, new Iperf3ServerConfig());
             if (!Iperf3.Start())
