@@ -6,9 +6,10 @@ namespace Keel.Apps.Echo
 {
     /// <summary>
     /// TCP echo server (RFC 862) on port 7. Non-blocking: the kernel main loop calls <see cref="Poll"/>.
-    /// Each connection slot gets a buffer the first time it is used (kept for reuse); bytes that the send
-    /// buffer could not take yet are kept and retried on the next poll, and no more is read until they are
-    /// gone (back-pressure). Limits (issue 12): it accepts as many connections as it has slots (the kernel
+    /// A connection holds one of a few buffers made at start-up only while it has bytes to echo (idle
+    /// connections hold none, and nothing is allocated after start-up); bytes that the send buffer could not
+    /// take yet are kept and retried on the next poll, and no more is read until they are gone
+    /// (back-pressure). With every buffer busy, reading waits for the next poll. Limits (issue 12): it accepts as many connections as it has slots (the kernel
     /// gives it one per socket); a connection beyond that is accepted and reset at once (counted in
     /// <see cref="Refused"/>), never left waiting in the accept queue; a connection with no traffic for
     /// <see cref="IdleTimeoutNanoseconds"/> is reset (<see cref="IdleClosed"/>), so vanished peers do not
@@ -18,6 +19,9 @@ namespace Keel.Apps.Echo
     {
         public const int Port = 7;
         private const int BufferSize = 4096;
+
+        /// <summary>Buffers shared by the connections (made at start-up).</summary>
+        private const int SharedBuffers = 8;
 
         /// <summary>Default idle timeout: 60 s without a byte either way.</summary>
         public const long DefaultIdleTimeoutNanoseconds = 60_000_000_000L;
@@ -30,6 +34,8 @@ namespace Keel.Apps.Echo
         private readonly bool[] _peerDone;
         private readonly long[] _lastActive;
         private readonly IClock _clock;
+        private readonly byte[][] _free = new byte[SharedBuffers][];
+        private int _freeCount;
         private Socket _listener;
 
         /// <summary>An echo server without idle timeout.</summary>
@@ -48,6 +54,10 @@ namespace Keel.Apps.Echo
             _pendingEnd = new int[maxConnections];
             _peerDone = new bool[maxConnections];
             _lastActive = new long[maxConnections];
+            for (int i = 0; i < SharedBuffers; i++)
+            {
+                _free[_freeCount++] = new byte[BufferSize];
+            }
         }
 
         /// <summary>Connections with no traffic for this long are reset (0: never).</summary>
@@ -109,6 +119,7 @@ namespace Keel.Apps.Echo
             {
                 if (_connections[i] != null)
                 {
+                    ReleaseBuffer(i);
                     _connections[i].Close();
                     _connections[i] = null;
                 }
@@ -173,10 +184,6 @@ namespace Keel.Apps.Echo
                     Refused++;
                     continue;
                 }
-                if (_buffers[slot] == null)
-                {
-                    _buffers[slot] = new byte[BufferSize];
-                }
                 accepted.NoDelay = true;
                 _lastActive[slot] = (object)_clock == null ? 0 : _clock.NowNanoseconds;
                 _connections[slot] = accepted;
@@ -191,14 +198,13 @@ namespace Keel.Apps.Echo
         private bool Service(int i)
         {
             Socket socket = _connections[i];
-            byte[] buffer = _buffers[i];
             SocketError error;
             bool active = false;
             while (true)
             {
                 if (_pendingStart[i] < _pendingEnd[i])
                 {
-                    int sent = socket.Send(new System.ReadOnlySpan<byte>(buffer, _pendingStart[i], _pendingEnd[i] - _pendingStart[i]), out error);
+                    int sent = socket.Send(new System.ReadOnlySpan<byte>(_buffers[i], _pendingStart[i], _pendingEnd[i] - _pendingStart[i]), out error);
                     if (sent > 0)
                     {
                         _pendingStart[i] += sent;
@@ -216,11 +222,21 @@ namespace Keel.Apps.Echo
                 if (_peerDone[i])
                 {
                     // Everything echoed and the peer finished: close (FIN follows the buffered data).
+                    ReleaseBuffer(i);
                     socket.Close();
                     _connections[i] = null;
                     return true;
                 }
-                int received = socket.Receive(buffer, out error);
+                if (_buffers[i] == null)
+                {
+                    if (_freeCount == 0)
+                    {
+                        return active; // every buffer busy: read on a later poll
+                    }
+                    _buffers[i] = _free[--_freeCount];
+                    _free[_freeCount] = null;
+                }
+                int received = socket.Receive(_buffers[i], out error);
                 if (received > 0)
                 {
                     _pendingStart[i] = 0;
@@ -228,6 +244,7 @@ namespace Keel.Apps.Echo
                     active = true;
                     continue;
                 }
+                ReleaseBuffer(i);
                 if (error == SocketError.Success)
                 {
                     _peerDone[i] = true; // end of stream
@@ -243,8 +260,21 @@ namespace Keel.Apps.Echo
             }
         }
 
+        /// <summary>Gives the slot's buffer back to the shared ones (nothing to echo any more).</summary>
+        private void ReleaseBuffer(int i)
+        {
+            if (_buffers[i] != null)
+            {
+                _free[_freeCount++] = _buffers[i];
+                _buffers[i] = null;
+                _pendingStart[i] = 0;
+                _pendingEnd[i] = 0;
+            }
+        }
+
         private void Drop(int i)
         {
+            ReleaseBuffer(i);
             _connections[i].Abort();
             _connections[i] = null;
         }

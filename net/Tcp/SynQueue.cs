@@ -21,6 +21,9 @@ namespace Keel.Net.Tcp
         internal int Retransmits;
         internal long Deadline;
 
+        /// <summary>When the first SYN-ACK was sent (for the connection's first RTT sample).</summary>
+        internal long FirstSent;
+
         /// <summary>The final ACK came while the accept queue was full (Linux: inet_rsk(req)->acked).</summary>
         internal bool Acked;
     }

@@ -9,9 +9,11 @@ namespace Keel.Net.Tcp
         /// TcpLayer.Listen.cs): the connection as it was in SYN-RECEIVED right after our SYN-ACK with ISN
         /// <paramref name="iss"/>, so that the completing ACK fed to <see cref="Input"/> establishes it.
         /// <paramref name="synOptions"/> holds the SYN's MSS, window scale and SACK-permitted.
+        /// <paramref name="synAckSent"/>: when the one SYN-ACK was sent, for the first RTT sample (0: unknown,
+        /// a cookie or a retransmitted SYN-ACK, Karn's rule).
         /// </summary>
         internal void OpenFromRequest(TcpConnection listener, uint localAddress, int localPort, uint remoteAddress, int remotePort,
-            uint iss, uint irs, ref TcpSegment synOptions, int window, long now)
+            uint iss, uint irs, ref TcpSegment synOptions, int window, long synAckSent, long now)
         {
             NoDelay = listener.NoDelay;
             SendBufferSize = listener.SendBufferSize;
@@ -37,6 +39,12 @@ namespace Keel.Net.Tcp
             SndWl1 = irs;
             SndWl2 = 0;
             RcvAdv = RcvNxt + (uint)(ReceiveBufferSize < 65535 ? ReceiveBufferSize : 65535);
+            if (synAckSent > 0)
+            {
+                RttTiming = true;
+                RttSequence = iss;
+                RttStart = synAckSent;
+            }
             State = TcpState.SynReceived;
         }
     }

@@ -72,7 +72,8 @@ namespace Keel.Net.Tcp
                 options.Mss = request.PeerMss;
                 options.WindowScale = request.PeerWindowScale;
                 options.SackPermitted = request.PeerSackPermitted;
-                if (CompleteHandshake(listener, packet, ref segment, ref options, request.Iss, request.Irs, now))
+                long sent = request.Retransmits == 0 ? request.FirstSent : 0;
+                if (CompleteHandshake(listener, packet, ref segment, ref options, request.Iss, request.Irs, sent, now))
                 {
                     _synQueue.Remove(request);
                 }
@@ -96,7 +97,7 @@ namespace Keel.Net.Tcp
             cookieOptions.Mss = SynCookies.MssTable(mssIndex);
             cookieOptions.WindowScale = -1;
             cookieOptions.SackPermitted = false;
-            CompleteHandshake(listener, packet, ref segment, ref cookieOptions, segment.Acknowledgment - 1, segment.Sequence - 1, now);
+            CompleteHandshake(listener, packet, ref segment, ref cookieOptions, segment.Acknowledgment - 1, segment.Sequence - 1, 0, now);
         }
 
         private void ListenSyn(TcpConnection listener, SynRequest request, ref TcpSegment segment, long now)
@@ -106,7 +107,10 @@ namespace Keel.Net.Tcp
                 // The client repeats its SYN (our SYN-ACK was lost): answer again, as Linux does.
                 if (segment.Sequence == request.Irs)
                 {
-                    SendSynAck(request, request.Iss, now);
+                    // Same deadline (repeated SYNs must not keep the entry alive); no RTT sample (Karn).
+                    request.FirstSent = 0;
+                    SendSynAckFor(request.Listener, request.LocalAddress, request.LocalPort, request.RemoteAddress,
+                        request.RemotePort, request.Iss, request.Irs + 1, request.PeerWindowScale);
                 }
                 return;
             }
@@ -141,6 +145,7 @@ namespace Keel.Net.Tcp
             entry.PeerWindowScale = segment.WindowScale;
             entry.PeerSackPermitted = segment.SackPermitted;
             entry.PeerWindow = segment.Window;
+            entry.FirstSent = now;
             SendSynAck(entry, entry.Iss, now);
         }
 
@@ -150,7 +155,7 @@ namespace Keel.Net.Tcp
         /// queue full: dropped; no socket: RST sent and the attempt is over).
         /// </summary>
         private bool CompleteHandshake(TcpConnection listener, Packet packet, ref TcpSegment segment, ref TcpSegment options,
-            uint iss, uint irs, long now)
+            uint iss, uint irs, long synAckSent, long now)
         {
             if (listener.ChildCount >= listener.Backlog)
             {
@@ -174,7 +179,7 @@ namespace Keel.Net.Tcp
             childSocket.OpenChild(listener.Socket);
             TcpConnection child = childSocket.Tcp;
             child.OpenFromRequest(listener, segment.Destination, segment.DestinationPort, segment.Source, segment.SourcePort,
-                iss, irs, ref options, segment.Window, now);
+                iss, irs, ref options, segment.Window, synAckSent, now);
             child.ChildNext = null;
             if (listener.ChildHead == null)
             {
