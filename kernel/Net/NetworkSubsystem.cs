@@ -90,7 +90,10 @@ namespace Keel.Kernel.Net
                 return;
             }
             Kernel.Commands.Register(new StatsCommand(Device));
-            Watchdog = new ReceiveWatchdog(Device, options.ProcessInInterrupt);
+            if (commandLine.GetFlag("bench-rxwatchdog", true))
+            {
+                Watchdog = new ReceiveWatchdog(Device, options.ProcessInInterrupt);
+            }
             Kernel.ShutdownHook = new NetworkShutdown();
 
             if (commandLine.Hook != PacketHookMode.None)
