@@ -5,6 +5,7 @@ using Keel.Drivers.Virtio;
 using Keel.Drivers.VirtioNet;
 using Keel.Hal;
 using Keel.Kernel.Config;
+using Keel.Kernel.Entropy;
 using Keel.Kernel.Memory;
 using Keel.Kernel.Pci;
 using Keel.Net;
@@ -18,10 +19,6 @@ namespace Keel.Kernel.Net
     /// </summary>
     public static unsafe class NetworkSubsystem
     {
-        private const ushort VirtioVendor = 0x1af4;
-        private const ushort VirtioNetTransitional = 0x1000;
-        private const ushort VirtioNetModern = 0x1041;
-
         /// <summary>Pages the echo hook may hold for long frames in flight on the transmit ring.</summary>
         private const int EchoPoolPages = 1024;
 
@@ -45,11 +42,7 @@ namespace Keel.Kernel.Net
 
         public static void Initialize(KernelCommandLine commandLine, ITextOutput output)
         {
-            PciDevice pci = PciSubsystem.Devices.Find(VirtioVendor, VirtioNetTransitional, 0);
-            if ((object)pci == null)
-            {
-                pci = PciSubsystem.Devices.Find(VirtioVendor, VirtioNetModern, 0);
-            }
+            PciDevice pci = EntropySubsystem.FindVirtio(VirtioNetDevice.DeviceType);
             if ((object)pci == null)
             {
                 output.Write("net: no virtio-net device\n");
@@ -93,6 +86,7 @@ namespace Keel.Kernel.Net
                 return;
             }
             Kernel.Commands.Register(new StatsCommand(Device));
+            Kernel.Commands.Register(new LinkCommand(Device));
             Watchdog = new ReceiveWatchdog(Device, options.ProcessInInterrupt);
             Kernel.ShutdownHook = new NetworkShutdown();
 
@@ -111,6 +105,7 @@ namespace Keel.Kernel.Net
             config.PrefixLength = commandLine.PrefixLength;
             config.TransmitChecksumOffload = checksums;
             config.TcpSegmentationOffload = segmentation;
+            config.Entropy = EntropySubsystem.Pool;
             if (commandLine.HasGateway)
             {
                 config.Gateway = new IPv4Address(commandLine.Gateway);
@@ -119,7 +114,10 @@ namespace Keel.Kernel.Net
             Kernel.Commands.Register(new NetCommand());
             Echo = new EchoServer(Stack, 8);
             Echo.Start();
-            Iperf3 = new Iperf3Server(Stack, Kernel.Clock, output, new Iperf3ServerConfig());
+            Device.Announcer = new StackAnnouncer(Stack);
+            Iperf3ServerConfig iperf3Config = new Iperf3ServerConfig();
+            iperf3Config.PayloadSeed = EntropySubsystem.Pool.NextUInt64();
+            Iperf3 = new Iperf3Server(Stack, Kernel.Clock, output, iperf3Config);
             if (!Iperf3.Start())
             {
                 output.Write("net: iperf3 server failed to start\n");
