@@ -284,6 +284,12 @@ namespace Keel.Tests.Simulation
                 *(uint*)(d + 8) = (uint)written;
                 ushort flags = _usedWrap ? (ushort)(VirtioSpec.VIRTQ_DESC_F_AVAIL | VirtioSpec.VIRTQ_DESC_F_USED) : (ushort)0;
                 Volatile.Write(ref *(ushort*)(d + 14), flags);
+                _nextUsed++;
+                if (_nextUsed == _size)
+                {
+                    _nextUsed = 0;
+                    _usedWrap = !_usedWrap;
+                }
                 return;
             }
             PushSplit(id, written);
