@@ -11,8 +11,20 @@ CSFLAGS    := -noconfig -nostdlib -unsafe -langversion:latest -runtimemetadatave
               -nologo -optimize+ -deterministic -debug- -warnaserror+ -nowarn:CS0169,CS0649,CS8500,CS0436,CS1685,CS0414
 
 CORELIB_SRC := $(shell find kernel/corelib -name '*.cs')
-KERNEL_DIRS ?= kernel drivers net apps
-KERNEL_SRC  := $(shell find $(KERNEL_DIRS) -name '*.cs' -not -path 'kernel/corelib/*' -not -path '*/bin/*' -not -path '*/obj/*')
+# The layers (docs/ARCHITECTURE.md), lowest first; each compiles to its own assembly against the corelib and
+# the layers it may use, so a wrong dependency fails to compile here as in the host projects (projects/).
+# ILC then compiles every assembly into one object.
+layer_src = $(shell find $(1) -name '*.cs' -not -path '*/bin/*' -not -path '*/obj/*' | sort)
+HAL_SRC      := $(call layer_src,drivers/Hal drivers/Buffers drivers/Net)
+VIRTIO_SRC   := $(call layer_src,drivers/Virtio)
+VIRTIONET_SRC:= $(call layer_src,drivers/VirtioNet)
+VIRTIORNG_SRC:= $(call layer_src,drivers/VirtioRng)
+NET_SRC      := $(call layer_src,net)
+APPS_SRC     := $(call layer_src,apps)
+PORTABLE_SRC := $(call layer_src,kernel/portable)
+KERNEL_SRC   := $(shell find kernel -name '*.cs' -not -path 'kernel/corelib/*' -not -path 'kernel/portable/*' -not -path '*/bin/*' -not -path '*/obj/*' | sort)
+LAYERS       := hal virtio virtionet virtiorng net apps portable
+LAYER_DLLS   := $(patsubst %,$(BUILD)/layers/%.dll,$(LAYERS))
 ASM_SRC     := $(wildcard boot/*.asm)
 ASM_OBJ     := $(patsubst boot/%.asm,$(BUILD)/boot/%.o,$(ASM_SRC))
 
@@ -45,15 +57,36 @@ bench: setup all
 $(BUILD)/System.Private.CoreLib.dll: $(CORELIB_SRC) | $(BUILD) $(ILC)
 	$(CSC) $(CSFLAGS) -target:library -out:$@ $(CORELIB_SRC)
 
-# The source list itself is a dependency: adding or removing a file rebuilds.
-$(BUILD)/kernel-sources.txt: FORCE | $(BUILD)
-	@echo "$(KERNEL_SRC)" | tr ' ' '\n' > $@.new; cmp -s $@.new $@ || mv $@.new $@; rm -f $@.new
+# Each source list is a dependency: adding or removing a file rebuilds its layer.
+$(BUILD)/layers/%-sources.txt: FORCE | $(BUILD)
+	@mkdir -p $(BUILD)/layers
+	@echo "$($(shell echo $* | tr a-z A-Z)_SRC)" | tr ' ' '\n' > $@.new; cmp -s $@.new $@ || mv $@.new $@; rm -f $@.new
 
-$(BUILD)/keel.dll: $(KERNEL_SRC) $(BUILD)/kernel-sources.txt $(BUILD)/System.Private.CoreLib.dll
-	$(CSC) $(CSFLAGS) -target:library -r:$(BUILD)/System.Private.CoreLib.dll -out:$@ $(KERNEL_SRC)
+CORELIB_REF := -r:$(BUILD)/System.Private.CoreLib.dll
+# $(call layer_dll,NAME,REFERENCED LAYERS): the rule's command line for one layer.
+layer_dll = $(CSC) $(CSFLAGS) -target:library $(CORELIB_REF) $(patsubst %,-r:$(BUILD)/layers/%.dll,$(2)) \
+            -out:$(BUILD)/layers/$(1).dll $($(shell echo $(1) | tr a-z A-Z)_SRC)
 
-$(BUILD)/keel.o: $(BUILD)/keel.dll $(BUILD)/System.Private.CoreLib.dll
-	$(ILC) $(BUILD)/keel.dll $(BUILD)/System.Private.CoreLib.dll -o $@ $(ILCFLAGS) --map:$(BUILD)/keel.map.xml
+$(BUILD)/layers/hal.dll: $(HAL_SRC) $(BUILD)/layers/hal-sources.txt $(BUILD)/System.Private.CoreLib.dll
+	$(call layer_dll,hal,)
+$(BUILD)/layers/virtio.dll: $(VIRTIO_SRC) $(BUILD)/layers/virtio-sources.txt $(BUILD)/layers/hal.dll
+	$(call layer_dll,virtio,hal)
+$(BUILD)/layers/virtionet.dll: $(VIRTIONET_SRC) $(BUILD)/layers/virtionet-sources.txt $(BUILD)/layers/virtio.dll
+	$(call layer_dll,virtionet,hal virtio)
+$(BUILD)/layers/virtiorng.dll: $(VIRTIORNG_SRC) $(BUILD)/layers/virtiorng-sources.txt $(BUILD)/layers/virtio.dll
+	$(call layer_dll,virtiorng,hal virtio)
+$(BUILD)/layers/net.dll: $(NET_SRC) $(BUILD)/layers/net-sources.txt $(BUILD)/layers/hal.dll
+	$(call layer_dll,net,hal)
+$(BUILD)/layers/apps.dll: $(APPS_SRC) $(BUILD)/layers/apps-sources.txt $(BUILD)/layers/net.dll
+	$(call layer_dll,apps,hal net)
+$(BUILD)/layers/portable.dll: $(PORTABLE_SRC) $(BUILD)/layers/portable-sources.txt $(BUILD)/layers/hal.dll
+	$(call layer_dll,portable,hal)
+# The kernel proper sits on every layer.
+$(BUILD)/keel.dll: $(KERNEL_SRC) $(BUILD)/layers/kernel-sources.txt $(LAYER_DLLS)
+	$(CSC) $(CSFLAGS) -target:library $(CORELIB_REF) $(patsubst %,-r:%,$(LAYER_DLLS)) -out:$@ $(KERNEL_SRC)
+
+$(BUILD)/keel.o: $(BUILD)/keel.dll $(LAYER_DLLS) $(BUILD)/System.Private.CoreLib.dll
+	$(ILC) $(BUILD)/keel.dll $(LAYER_DLLS) $(BUILD)/System.Private.CoreLib.dll -o $@ $(ILCFLAGS) --map:$(BUILD)/keel.map.xml
 
 $(BUILD)/boot/%.o: boot/%.asm | $(BUILD)
 	@mkdir -p $(BUILD)/boot

@@ -92,6 +92,7 @@ namespace Keel.Kernel
             Commands = new ShellCommandRegistry();
             Commands.Register(new ExitCommand());
             Commands.Register(new UptimeCommand());
+            Commands.Register(new TimersCommand());
             Commands.Register(new MemCommand());
             Commands.Register(new RuntimeSelfTest());
             PciSubsystem.Initialize(Console);
@@ -137,7 +138,9 @@ namespace Keel.Kernel
                     s_pollers[i].Run();
                 }
                 Native.DisableInterrupts();
-                if (!Work.HasPending && !Timers.AnyExpired())
+                // PrepareIdle re-arms the APIC if a timer interrupt since the last arming left an active
+                // timer without one; interrupts stay off until the halt, so none can be missed.
+                if (!Work.HasPending && Timers.PrepareIdle())
                 {
                     Native.EnableInterruptsAndHalt();
                 }

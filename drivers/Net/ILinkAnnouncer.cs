@@ -1,4 +1,4 @@
-namespace Keel.Buffers
+namespace Keel.Drivers.Net
 {
     /// <summary>
     /// The stack's side of a link announcement (virtio VIRTIO_NET_F_GUEST_ANNOUNCE: the device, e.g. after a

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Keel.Buffers;
+using Keel.Drivers.Net;
 using Keel.Drivers.Virtio;
 using Keel.Hal;
 

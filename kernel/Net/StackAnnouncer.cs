@@ -1,4 +1,5 @@
 using Keel.Buffers;
+using Keel.Drivers.Net;
 using Keel.Net;
 
 namespace Keel.Kernel.Net
