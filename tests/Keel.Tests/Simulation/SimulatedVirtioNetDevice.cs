@@ -87,7 +87,8 @@ namespace Keel.Tests.Simulation
             OfferedFeatures = VirtioFeatures.Version1 | VirtioFeatures.EventIndex | VirtioFeatures.IndirectDescriptors
                 | VirtioNetFeatures.Mac | VirtioNetFeatures.Status | VirtioNetFeatures.MergeableRxBuffers
                 | VirtioNetFeatures.Csum | VirtioNetFeatures.GuestCsum | VirtioNetFeatures.GuestTso4
-                | VirtioNetFeatures.GuestTso6 | VirtioNetFeatures.HostTso4 | VirtioNetFeatures.ControlQueue;
+                | VirtioNetFeatures.GuestTso6 | VirtioNetFeatures.HostTso4 | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_CTRL_VQ)
+                | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_CTRL_RX) | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_GUEST_ANNOUNCE);
         }
 
         public SimulatedMemory Memory => _memory;
