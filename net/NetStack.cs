@@ -53,9 +53,9 @@ namespace Keel.Net
         private readonly Prng _random;
         private readonly Socket[] _sockets;
         private readonly byte[] _macBytes = new byte[6];
-        private readonly uint _address;
-        private readonly uint _netmask;
-        private readonly uint _gateway;
+        private uint _address;
+        private uint _netmask;
+        private uint _gateway;
         private Socket _freeSockets;
         private Socket _udpSockets;
         private Socket _eventHead;
@@ -71,7 +71,7 @@ namespace Keel.Net
         internal readonly TcpLayer Tcp;
         internal readonly PagePool TransmitPages;
         internal readonly ulong Mac;
-        internal readonly int Mtu;
+        internal int Mtu;
         internal long Now;
 
         /// <summary>The device completes TCP/UDP checksums (and the configuration allows it).</summary>
@@ -361,7 +361,7 @@ namespace Keel.Net
         public void Poll()
         {
             Now = _clock.NowNanoseconds;
-            if (!_announced && Device.LinkUp)
+            if (!_announced && _address != 0 && Device.LinkUp)
             {
                 _announced = true;
                 SendGratuitousArp();
@@ -507,7 +507,11 @@ namespace Keel.Net
             {
                 return; // our own frame looped back
             }
-            if (senderIp == _address)
+            if (ProbeTarget != 0 && (senderIp == ProbeTarget || (senderIp == 0 && targetIp == ProbeTarget)))
+            {
+                ProbeConflict = true; // RFC 5227 2.1.1: the address being probed is in use (DHCP client)
+            }
+            if (senderIp == _address && _address != 0)
             {
                 Counters[NetStatistics.ArpConflicts]++;
                 return;
@@ -604,8 +608,9 @@ namespace Keel.Net
             uint source = NetBytes.Read32(ip + 12);
             uint destination = NetBytes.Read32(ip + 16);
             bool broadcast = IsBroadcast(destination);
-            if (destination != _address && !broadcast)
+            if (destination != _address && !broadcast && !(_address == 0 && ip[9] == ProtocolUdp))
             {
+                // (Unconfigured, UDP is taken whatever its address: a DHCP server may unicast to the offered address.)
                 Counters[NetStatistics.IpNotForUs]++;
                 packet.Free();
                 return;
@@ -1132,6 +1137,33 @@ namespace Keel.Net
             }
             return packet;
         }
+
+        // ---------------------------------------------------------------- runtime configuration (DHCP)
+
+        /// <summary>Address an ARP probe is out for (RFC 5227); 0 for none. Set by the DHCP client.</summary>
+        internal uint ProbeTarget;
+
+        /// <summary>Set when an ARP packet showed <see cref="ProbeTarget"/> in use by another host.</summary>
+        internal bool ProbeConflict;
+
+        /// <summary>
+        /// Changes this host's address, prefix and gateway at run time (the DHCP client does);
+        /// <see cref="IPv4Address.Any"/> leaves the stack unconfigured: it sends from 0.0.0.0 and takes broadcasts
+        /// and UDP to any address. A new address is announced with a gratuitous ARP on the next <see cref="Poll"/>.
+        /// </summary>
+        public void ConfigureAddress(IPv4Address address, int prefixLength, IPv4Address gateway)
+        {
+            Config.Address = address;
+            Config.PrefixLength = prefixLength;
+            Config.Gateway = gateway;
+            _address = address.Value;
+            _netmask = prefixLength <= 0 ? 0 : prefixLength >= 32 ? 0xFFFFFFFF : ~(0xFFFFFFFFu >> prefixLength);
+            _gateway = gateway.Value;
+            _announced = false;
+        }
+
+        /// <summary>Sets the IP MTU (DHCP option 26), never above the device's; 576 at least.</summary>
+        public void SetMtu(int mtu) => Mtu = mtu < 576 ? 576 : mtu > Device.Mtu ? Device.Mtu : mtu;
 
         // ---------------------------------------------------------------- status
 

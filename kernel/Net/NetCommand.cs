@@ -13,6 +13,10 @@ namespace Keel.Kernel.Net
         public void Execute(ShellArguments arguments, ITextOutput output)
         {
             NetworkSubsystem.Stack.PrintStatus(output);
+            if ((object)NetworkSubsystem.Dhcp != null)
+            {
+                NetworkSubsystem.Dhcp.PrintStatus(output);
+            }
             if ((object)NetworkSubsystem.Echo != null)
             {
                 NetworkSubsystem.Echo.PrintStatus(output);

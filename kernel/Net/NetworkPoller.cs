@@ -34,6 +34,10 @@ namespace Keel.Kernel.Net
         private void PollAll()
         {
             NetworkSubsystem.Stack.Poll();
+            if ((object)NetworkSubsystem.Dhcp != null)
+            {
+                NetworkSubsystem.Dhcp.Poll();
+            }
             if ((object)NetworkSubsystem.Echo != null)
             {
                 NetworkSubsystem.Echo.Poll();
@@ -48,6 +52,10 @@ namespace Keel.Kernel.Net
             {
                 // The iperf3 server paces its sending (-b) or wants to send again at once (0).
                 next = NetworkSubsystem.Iperf3.NextWakeNanoseconds;
+            }
+            if ((object)NetworkSubsystem.Dhcp != null && NetworkSubsystem.Dhcp.NextWakeNanoseconds < next)
+            {
+                next = NetworkSubsystem.Dhcp.NextWakeNanoseconds;
             }
             long delay = next == long.MaxValue ? MaxSleepNanoseconds : next - now;
             if (delay > MaxSleepNanoseconds)

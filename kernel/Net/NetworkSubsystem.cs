@@ -8,6 +8,7 @@ using Keel.Kernel.Config;
 using Keel.Kernel.Memory;
 using Keel.Kernel.Pci;
 using Keel.Net;
+using Keel.Net.Dhcp;
 using Keel.Runtime;
 
 namespace Keel.Kernel.Net
@@ -30,6 +31,9 @@ namespace Keel.Kernel.Net
 
         /// <summary>The IPv4 stack (null in hook-only modes).</summary>
         public static NetStack Stack;
+
+        /// <summary>DHCP client (null with a static <c>ip=</c>).</summary>
+        public static DhcpClient Dhcp;
 
         /// <summary>TCP echo on port 7.</summary>
         public static EchoServer Echo;
@@ -107,11 +111,12 @@ namespace Keel.Kernel.Net
             }
 
             NetConfig config = new NetConfig();
-            config.Address = new IPv4Address(commandLine.IpAddress);
-            config.PrefixLength = commandLine.PrefixLength;
+            // ip=dhcp or no ip= at all: start unconfigured (0.0.0.0) and let the DHCP client set the address.
+            config.Address = new IPv4Address(commandLine.UseDhcp ? 0 : commandLine.IpAddress);
+            config.PrefixLength = commandLine.UseDhcp ? 0 : commandLine.PrefixLength;
             config.TransmitChecksumOffload = checksums;
             config.TcpSegmentationOffload = segmentation;
-            if (commandLine.HasGateway)
+            if (commandLine.HasGateway && !commandLine.UseDhcp)
             {
                 config.Gateway = new IPv4Address(commandLine.Gateway);
             }
@@ -127,6 +132,17 @@ namespace Keel.Kernel.Net
             Kernel.Commands.Register(new Iperf3Command());
             NetworkPoller poller = new NetworkPoller();
             Kernel.AddPoller(poller);
+            if (commandLine.UseDhcp)
+            {
+                Dhcp = new DhcpClient(Stack);
+                Dhcp.Log = output;
+                if (!Dhcp.Start())
+                {
+                    output.Write("net: DHCP client failed to start\n");
+                }
+                output.Write("net: up, address by DHCP\n");
+                return;
+            }
             Stack.SendGratuitousArp();
             output.Write("net: ");
             KernelCommandLine.WriteIpv4(output, commandLine.IpAddress);
