@@ -17,6 +17,10 @@ namespace Keel.Kernel.Net
             {
                 NetworkSubsystem.Dhcp.PrintStatus(output);
             }
+            if ((object)NetworkSubsystem.Resolver != null)
+            {
+                NetworkSubsystem.Resolver.PrintStatus(output);
+            }
             if ((object)NetworkSubsystem.Echo != null)
             {
                 NetworkSubsystem.Echo.PrintStatus(output);

@@ -11,6 +11,7 @@ namespace Keel.Kernel.Net
     {
         private const long MaxSleepNanoseconds = 50_000_000;
         private readonly int _timer;
+        private int _leaseVersion;
 
         public NetworkPoller()
         {
@@ -37,7 +38,21 @@ namespace Keel.Kernel.Net
             if ((object)NetworkSubsystem.Dhcp != null)
             {
                 NetworkSubsystem.Dhcp.Poll();
+                if (NetworkSubsystem.Dhcp.LeaseVersion != _leaseVersion)
+                {
+                    // The lease's DNS servers (option 6) are the resolver's, unless dns= named one.
+                    _leaseVersion = NetworkSubsystem.Dhcp.LeaseVersion;
+                    if (Kernel.CommandLine.DnsServer == 0)
+                    {
+                        NetworkSubsystem.Resolver.ClearServers();
+                        for (int i = 0; i < NetworkSubsystem.Dhcp.DnsServerCount; i++)
+                        {
+                            NetworkSubsystem.Resolver.AddServer(NetworkSubsystem.Dhcp.DnsServer(i));
+                        }
+                    }
+                }
             }
+            NetworkSubsystem.Resolver.Poll();
             if ((object)NetworkSubsystem.Echo != null)
             {
                 NetworkSubsystem.Echo.Poll();
@@ -56,6 +71,10 @@ namespace Keel.Kernel.Net
             if ((object)NetworkSubsystem.Dhcp != null && NetworkSubsystem.Dhcp.NextWakeNanoseconds < next)
             {
                 next = NetworkSubsystem.Dhcp.NextWakeNanoseconds;
+            }
+            if (NetworkSubsystem.Resolver.NextWakeNanoseconds < next)
+            {
+                next = NetworkSubsystem.Resolver.NextWakeNanoseconds;
             }
             long delay = next == long.MaxValue ? MaxSleepNanoseconds : next - now;
             if (delay > MaxSleepNanoseconds)

@@ -9,6 +9,7 @@ using Keel.Kernel.Memory;
 using Keel.Kernel.Pci;
 using Keel.Net;
 using Keel.Net.Dhcp;
+using Keel.Net.Dns;
 using Keel.Runtime;
 
 namespace Keel.Kernel.Net
@@ -34,6 +35,9 @@ namespace Keel.Kernel.Net
 
         /// <summary>DHCP client (null with a static <c>ip=</c>).</summary>
         public static DhcpClient Dhcp;
+
+        /// <summary>DNS stub resolver (servers from the DHCP lease or <c>dns=</c>).</summary>
+        public static DnsResolver Resolver;
 
         /// <summary>TCP echo on port 7.</summary>
         public static EchoServer Echo;
@@ -122,6 +126,12 @@ namespace Keel.Kernel.Net
             }
             Stack = new NetStack(Device, Kernel.Clock, pages, config, Native.ReadTimestampCounter());
             Kernel.Commands.Register(new NetCommand());
+            Resolver = new DnsResolver(Stack);
+            if (commandLine.DnsServer != 0)
+            {
+                Resolver.AddServer(new IPv4Address(commandLine.DnsServer));
+            }
+            Kernel.Commands.Register(new ResolveCommand(Resolver, output));
             Echo = new EchoServer(Stack, 8);
             Echo.Start();
             Iperf3 = new Iperf3Server(Stack, Kernel.Clock, output, new Iperf3ServerConfig());
