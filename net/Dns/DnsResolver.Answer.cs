@@ -174,6 +174,19 @@ namespace Keel.Net.Dns
             fixed (byte* scratch = _scratch)
             fixed (byte* name = q.Name)
             {
+                // The whole answer section must be well formed before any of it is used.
+                int sectionEnd = answers;
+                for (int r = 0; r < count; r++)
+                {
+                    int ownerLength, type, cls, dataOffset, dataLength;
+                    uint ttl;
+                    if (!DnsMessage.ReadRecord(m, length, sectionEnd, owner, out ownerLength, out type, out cls, out ttl, out dataOffset, out dataLength))
+                    {
+                        Counters[DnsStatistics.Malformed]++;
+                        return; // dropped: wait for a good answer (or the timeout)
+                    }
+                    sectionEnd = dataOffset + dataLength;
+                }
                 for (int hop = 0; hop <= MaxCnameChain; hop++)
                 {
                     int offset = answers;
