@@ -30,9 +30,10 @@ all: $(BUILD)/keel.elf
 setup:
 	@tools/setup --quiet
 
-# Builds and boots the kernel on a tap inside its own network namespace, serial console on this terminal.
+# Builds and boots the kernel on a tap inside its own network namespace (root), serial console on this
+# terminal. NET=user: QEMU's user-mode network instead, no root; prints the forwarded ports.
 run: setup all
-	@tools/run-keel
+	@NET="$(NET)" NET_RESTRICT="$(NET_RESTRICT)" tools/run-keel
 
 # Unit tests on the host, then QEMU boot/network tests; last line: "N passed, N failed".
 test: setup
