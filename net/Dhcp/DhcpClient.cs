@@ -138,7 +138,7 @@ namespace Keel.Net.Dhcp
         public void Stop()
         {
             _state = DhcpState.Stopped;
-            _stack.ProbeTarget = 0;
+            _stack.Arp.ProbeTarget = 0;
             if (_socket != null)
             {
                 _socket.Close();
@@ -157,7 +157,7 @@ namespace Keel.Net.Dhcp
             }
             long now = Now;
             Receive(now);
-            if (_state == DhcpState.Probing && _stack.ProbeConflict)
+            if (_state == DhcpState.Probing && _stack.Arp.ProbeConflict)
             {
                 Counters[DhcpStatistics.ProbeConflicts]++;
                 SendDecline(now);
@@ -306,7 +306,7 @@ namespace Keel.Net.Dhcp
                     {
                         _probesSent++;
                         Counters[DhcpStatistics.ProbesSent]++;
-                        _stack.SendArp(NetStack.ArpOpRequest, NetStack.BroadcastMac, _offered);
+                        _stack.Arp.Send(NetStack.ArpOpRequest, NetStack.BroadcastMac, _offered);
                         _deadline = now + (_probesSent < ProbeCount
                             ? RandomMilliseconds(ProbeMinMilliseconds, ProbeMaxMilliseconds)
                             : AnnounceWaitMilliseconds * 1_000_000L);
@@ -367,8 +367,8 @@ namespace Keel.Net.Dhcp
         private void Restart(long now, long wait)
         {
             _state = DhcpState.Init;
-            _stack.ProbeTarget = 0;
-            _stack.ProbeConflict = false;
+            _stack.Arp.ProbeTarget = 0;
+            _stack.Arp.ProbeConflict = false;
             _server = 0;
             _offered = 0;
             _deadline = now + wait;
@@ -387,15 +387,15 @@ namespace Keel.Net.Dhcp
         {
             _state = DhcpState.Probing;
             _probesSent = 0;
-            _stack.ProbeTarget = _offered;
-            _stack.ProbeConflict = false;
+            _stack.Arp.ProbeTarget = _offered;
+            _stack.Arp.ProbeConflict = false;
             _deadline = now + RandomMilliseconds(0, ProbeWaitMilliseconds);
         }
 
         /// <summary>Takes the lease in <see cref="_lease"/> into use; <paramref name="fresh"/> after a probe, false after a renewal.</summary>
         private void Bind(long now, bool fresh)
         {
-            _stack.ProbeTarget = 0;
+            _stack.Arp.ProbeTarget = 0;
             uint mask = _lease.SubnetMask;
             if (mask == 0)
             {
