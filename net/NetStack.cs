@@ -289,12 +289,15 @@ namespace Keel.Net
         /// </summary>
         public void ConfigureAddress(IPv4Address address, int prefixLength, IPv4Address gateway)
         {
+            if (address != Config.Address)
+            {
+                _announced = false;
+            }
             Config.Address = address;
             Config.PrefixLength = prefixLength;
             Config.Gateway = gateway;
             Ipv4.Configure(address.Value, prefixLength, gateway.Value);
             Arp.Configure(address.Value);
-            _announced = false;
         }
 
         /// <summary>Sets the IP MTU (DHCP option 26), never above the device's; 576 at least.</summary>

@@ -288,6 +288,11 @@ namespace Keel.Net.Dns
         private void SendUdp(DnsQuery q, long now)
         {
             CloseSockets(q);
+            if (_serverCount == 0)
+            {
+                Finish(q, DnsStatus.NoServers); // the lease that named them is gone
+                return;
+            }
             q.Attempts++;
             q.Deadline = now + q.Timeout;
             q.Timeout *= 2;
@@ -314,7 +319,8 @@ namespace Keel.Net.Dns
             }
         }
 
-        private IPv4Address CurrentServer(DnsQuery q) => new IPv4Address(_servers[q.Server % _serverCount]);
+        /// <summary>The server this attempt asks (0.0.0.0 when the servers were cleared meanwhile).</summary>
+        private IPv4Address CurrentServer(DnsQuery q) => new IPv4Address(_serverCount == 0 ? 0 : _servers[q.Server % _serverCount]);
 
         private void ReceiveUdp(DnsQuery q, long now)
         {

@@ -255,5 +255,24 @@ namespace Keel.Tests.Net
             }
             Assert.That(b.Resolver.Resolve("x.keel.test"), Is.Null, "all queries in use");
         }
+
+        [Test]
+        public void ServersClearedDuringAQueryEndItWithoutACrash()
+        {
+            Bed b = new Bed();
+            b.Server.DropReplies = 100;
+            DnsQuery q = b.Resolver.Resolve("www.keel.test");
+            b.Pair.Run(100);
+            b.Resolver.ClearServers();   // the DHCP lease that named the server ran out
+            for (int i = 0; i < 20000 && q.Status == DnsStatus.InProgress; i++)
+            {
+                b.Pair.Step();
+                b.Resolver.Poll();
+                b.Server.Poll();
+            }
+            Assert.That(q.Status, Is.EqualTo(DnsStatus.NoServers));
+            q.Release();
+            Assert.That(b.Pair.AllReturned(out string detail), Is.True, detail);
+        }
     }
 }
