@@ -25,7 +25,7 @@ namespace Keel.BootTests
             List<string> arguments = new List<string> { "-m", "256M" };
             if (netns != null)
             {
-                arguments.AddRange(new[] { "--tap", NetworkNamespace.Tap, "--net-opt", "id=nic0" });
+                arguments.AddRange(new[] { "--tap", NetworkNamespace.Tap, "--net-opt", "id=nic0", "--append", "ip=198.18.0.2/24" });
             }
             arguments.AddRange(device);
             arguments.Add("--");
