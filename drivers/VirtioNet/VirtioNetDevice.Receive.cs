@@ -1,5 +1,6 @@
 using System;
 using Keel.Buffers;
+using Keel.Drivers.Net;
 using Keel.Drivers.Virtio;
 using Keel.Hal;
 

@@ -1,5 +1,5 @@
 using Keel.Buffers;
-using Keel.Tests.Net;
+using Keel.Tests.Simulation;
 using NUnit.Framework;
 
 namespace Keel.Tests.Buffers
@@ -15,7 +15,7 @@ namespace Keel.Tests.Buffers
         [Test]
         public void BurstPagesGoBackAfterOneQuietPeriod()
         {
-            HostPageAllocator allocator = new HostPageAllocator();
+            using SimulatedMemory allocator = new SimulatedMemory(8);
             PagePool pool = new PagePool(allocator, 1024);
             int[] pages = new int[600];
             for (int i = 0; i < pages.Length; i++)
@@ -34,7 +34,7 @@ namespace Keel.Tests.Buffers
             // A quiet period: the need is 100 in flight plus the slack.
             Assert.That(pool.ReleaseExcess(16), Is.EqualTo(484));
             Assert.That(pool.PagesHeld, Is.EqualTo(116));
-            Assert.That(allocator.Outstanding, Is.EqualTo(116));
+            Assert.That(allocator.AllocatedPages, Is.EqualTo(116));
             Assert.That(pool.FreeCount, Is.EqualTo(16));
             Assert.That(pool.Shrunk, Is.EqualTo(484));
             Assert.That(pool.Released, Is.EqualTo(484));
@@ -52,13 +52,13 @@ namespace Keel.Tests.Buffers
             }
             Assert.That(pool.InFlight, Is.Zero);
             Assert.That(pool.ReleaseFreePages(), Is.Zero);
-            Assert.That(allocator.Outstanding, Is.Zero, "every page back");
+            Assert.That(allocator.AllocatedPages, Is.Zero, "every page back");
         }
 
         [Test]
         public void PagesInFlightAreNeverGivenBack()
         {
-            HostPageAllocator allocator = new HostPageAllocator();
+            using SimulatedMemory allocator = new SimulatedMemory(8);
             PagePool pool = new PagePool(allocator, 64);
             int[] pages = new int[40];
             for (int i = 0; i < pages.Length; i++)

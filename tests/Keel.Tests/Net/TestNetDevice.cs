@@ -1,4 +1,5 @@
 using Keel.Buffers;
+using Keel.Drivers.Net;
 using Keel.Hal;
 
 namespace Keel.Tests.Net
