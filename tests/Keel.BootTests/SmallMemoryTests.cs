@@ -42,6 +42,30 @@ namespace Keel.BootTests
         }
 
         [Test]
+        public void BelowTheSmallestMemoryReverseNeverEndsAsAnEmptySuccess()
+        {
+            // -m 3M: receiving works, but little is left to send with. The server must then say so
+            // (SERVER_ERROR 205, "unable to write to stream socket"), not report a successful 0-byte test.
+            using NetworkNamespace netns = new NetworkNamespace();
+            using QemuGuest guest = new QemuGuest(new[] { "-m", "3M", "--tap", NetworkNamespace.Tap, "--append", "ip=198.18.0.2/24" }, netns.Name, 300);
+            guest.WaitFor("^keel> ", 30);
+            Assert.That(netns.WaitForPing(20), Is.True, "guest never answered ping; output:\n" + guest.Output);
+            (int status, string output) = netns.Exec(60, "iperf3", "-c", NetworkNamespace.GuestAddress, "-t", "3", "-R", "--json");
+            TestContext.Out.WriteLine(output);
+            if (status == 0)
+            {
+                using JsonDocument json = JsonDocument.Parse(output);
+                double bytes = json.RootElement.GetProperty("end").GetProperty("sum_received").GetProperty("bytes").GetDouble();
+                Assert.That(bytes, Is.GreaterThan(0), "a successful test must have moved data");
+            }
+            else
+            {
+                Assert.That(output, Does.Contain("unable to write to stream socket"), output);
+            }
+            Assert.That(guest.Output, Does.Not.Contain("PANIC"));
+        }
+
+        [Test]
         public void BelowTheMinimumTheKernelRunsWithoutNetwork()
         {
             using QemuGuest guest = new QemuGuest(new[] { "-m", "2M", "--", "-device", "virtio-net-pci" });
