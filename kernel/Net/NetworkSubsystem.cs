@@ -4,9 +4,12 @@ using Keel.Drivers.Virtio;
 using Keel.Drivers.VirtioNet;
 using Keel.Hal;
 using Keel.Kernel.Config;
+using Keel.Kernel.Entropy;
 using Keel.Kernel.Memory;
 using Keel.Kernel.Pci;
 using Keel.Net;
+using Keel.Net.Dhcp;
+using Keel.Net.Dns;
 using Keel.Runtime;
 
 namespace Keel.Kernel.Net
@@ -18,10 +21,6 @@ namespace Keel.Kernel.Net
     /// </summary>
     public static unsafe class NetworkSubsystem
     {
-        private const ushort VirtioVendor = 0x1af4;
-        private const ushort VirtioNetTransitional = 0x1000;
-        private const ushort VirtioNetModern = 0x1041;
-
         /// <summary>Pages the echo hook may hold for long frames in flight on the transmit ring.</summary>
         private const int EchoPoolPages = 1024;
 
@@ -33,6 +32,12 @@ namespace Keel.Kernel.Net
 
         /// <summary>The applications on the stack (apps/Applications.cs lists them).</summary>
         public static ApplicationHost Applications;
+
+        /// <summary>DHCP client (null with a static <c>ip=</c>).</summary>
+        public static DhcpClient Dhcp;
+
+        /// <summary>DNS stub resolver (servers from the DHCP lease or <c>dns=</c>).</summary>
+        public static DnsResolver Resolver;
 
         /// <summary>Periodic safety poll of the NIC (see <see cref="ReceiveWatchdog"/>).</summary>
         public static ReceiveWatchdog Watchdog;
@@ -58,11 +63,7 @@ namespace Keel.Kernel.Net
 
         public static void Initialize(KernelCommandLine commandLine, ITextOutput output)
         {
-            PciDevice pci = PciSubsystem.Devices.Find(VirtioVendor, VirtioNetTransitional, 0);
-            if ((object)pci == null)
-            {
-                pci = PciSubsystem.Devices.Find(VirtioVendor, VirtioNetModern, 0);
-            }
+            PciDevice pci = EntropySubsystem.FindVirtio(VirtioNetDevice.DeviceType);
             if ((object)pci == null)
             {
                 output.Write("net: no virtio-net device\n");
@@ -126,6 +127,7 @@ namespace Keel.Kernel.Net
                 return;
             }
             Kernel.Commands.Register(new StatsCommand(Device));
+            Kernel.Commands.Register(new LinkCommand(Device));
             if (commandLine.GetFlag("bench-rxwatchdog", true))
             {
                 Watchdog = new ReceiveWatchdog(Device, options.ProcessInInterrupt);
@@ -150,11 +152,13 @@ namespace Keel.Kernel.Net
                 config.TcpReceiveBufferSize = 128 * 1024;
                 config.TcpSendBufferSize = 64 * 1024;
             }
-            config.Address = new IPv4Address(commandLine.IpAddress);
-            config.PrefixLength = commandLine.PrefixLength;
+            // ip=dhcp or no ip= at all: start unconfigured (0.0.0.0) and let the DHCP client set the address.
+            config.Address = new IPv4Address(commandLine.UseDhcp ? 0 : commandLine.IpAddress);
+            config.PrefixLength = commandLine.UseDhcp ? 0 : commandLine.PrefixLength;
             config.TransmitChecksumOffload = checksums;
             config.TcpSegmentationOffload = segmentation;
-            if (commandLine.HasGateway)
+            config.Entropy = EntropySubsystem.Pool;
+            if (commandLine.HasGateway && !commandLine.UseDhcp)
             {
                 config.Gateway = new IPv4Address(commandLine.Gateway);
             }
@@ -163,9 +167,27 @@ namespace Keel.Kernel.Net
             Stack = new NetStack(Device, Kernel.Clock, StackPages, config, Native.ReadTimestampCounter());
             Pressure = new MemoryPressure(2 * reserve, options.ProcessInInterrupt);
             Kernel.Commands.Register(new NetCommand());
+            Resolver = new DnsResolver(Stack);
+            if (commandLine.DnsServer != 0)
+            {
+                Resolver.AddServer(new IPv4Address(commandLine.DnsServer));
+            }
+            Kernel.Commands.Register(new ResolveCommand(Resolver, output));
             Applications = new ApplicationHost(Stack, Kernel.Clock, output, Kernel.Commands);
             Applications.AddAll(Keel.Apps.Applications.CreateAll());
             Kernel.AddPoller(new NetworkPoller(Applications));
+            Device.Announcer = new StackAnnouncer(Stack);
+            if (commandLine.UseDhcp)
+            {
+                Dhcp = new DhcpClient(Stack);
+                Dhcp.Log = output;
+                if (!Dhcp.Start())
+                {
+                    output.Write("net: DHCP client failed to start\n");
+                }
+                output.Write("net: up, address by DHCP\n");
+                return;
+            }
             Stack.SendGratuitousArp();
             output.Write("net: ");
             KernelCommandLine.WriteIpv4(output, commandLine.IpAddress);
