@@ -34,7 +34,9 @@ ILCFLAGS := --targetos:linux --targetarch:x64 -O --systemmodule:System.Private.C
 
 FORCE:
 
-.PHONY: all setup run test unit-test qemu-test bench clean iso check-layers
+.PHONY: all setup run test unit-test qemu-test bench clean iso pack check-layers
+# A recipe that fails leaves no half-written target behind.
+.DELETE_ON_ERROR:
 
 all: $(BUILD)/keel.elf
 
@@ -42,13 +44,37 @@ setup:
 	@tools/setup --quiet
 
 # Builds and boots the kernel on a tap inside its own network namespace, serial console on this terminal.
+# Fails with the guest's status when it stops with `exit N` (N != 0); see tools/run-keel.
 run: setup all
 	@tools/run-keel
 
-# Unit tests on the host, then QEMU boot/network tests; last line: "N passed, N failed".
+# Build (a failed kernel build fails the run and no QEMU test runs), unit tests on the host, then the
+# QEMU boot/network tests; last line: "N passed, N failed". See tools/run-tests.
 test: setup
-	@$(MAKE) --no-print-directory all || true
 	@tools/run-tests
+
+# Only the host unit tests (NUnit, tests/Keel.Tests).
+unit-test: setup
+	@tools/run-tests unit
+
+# Only the build and the QEMU tests (tests/Keel.BootTests).
+qemu-test: setup
+	@tools/run-tests qemu
+
+# A GRUB image (BIOS and UEFI) that boots build/keel.elf through multiboot2: build/keel.iso.
+iso: setup $(BUILD)/keel.iso
+
+$(BUILD)/keel.iso: $(BUILD)/keel.elf boot/grub.cfg
+	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+	cp $(BUILD)/keel.elf $(BUILD)/iso/boot/keel.elf
+	cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso >$(BUILD)/grub-mkrescue.log 2>&1 || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+# NuGet packages in build/nuget/: Keel.Net (HAL, buffers, virtio, virtio-net, the IPv4 stack) and Keel.Apps.
+pack:
+	@mkdir -p $(BUILD)/nuget
+	$(DOTNET) pack projects/Keel.Net/Keel.Net.csproj -c Release -o $(BUILD)/nuget -nologo -v q
+	$(DOTNET) pack projects/Keel.Apps/Keel.Apps.csproj -c Release -o $(BUILD)/nuget -nologo -v q
 
 bench: setup all
 	@tools/bench
@@ -97,8 +123,12 @@ $(BUILD)/boot/%.o: boot/%.asm | $(BUILD)
 	@mkdir -p $(BUILD)/boot
 	nasm -f elf64 -o $@ $<
 
-$(BUILD)/keel.elf: $(BUILD)/keel.o $(ASM_OBJ) boot/linker.ld
-	ld.lld -static -nostdlib -z max-page-size=4096 --no-pie -T boot/linker.ld -o $@ $(ASM_OBJ) $(BUILD)/keel.o
+# The build id (tools/build-id: a hash of everything linked) is printed at boot and checked by the boot tests.
+# -z norelro: one RW segment with .bss at its end (GRUB's EFI loader fails on a segment with no file bytes).
+KERNEL_LDFLAGS := -static -nostdlib -z max-page-size=4096 -z norelro --no-pie
+$(BUILD)/keel.elf: $(BUILD)/keel.o $(ASM_OBJ) boot/linker.ld tools/build-id
+	tools/build-id $(BUILD)/buildid.o "$(KERNEL_LDFLAGS)" $(BUILD)/keel.o $(ASM_OBJ) boot/linker.ld
+	ld.lld $(KERNEL_LDFLAGS) -T boot/linker.ld -o $@ $(ASM_OBJ) $(BUILD)/buildid.o $(BUILD)/keel.o
 
 $(BUILD):
 	@mkdir -p $(BUILD)

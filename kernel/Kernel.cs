@@ -68,6 +68,8 @@ namespace Keel.Kernel
         {
             Console = new SerialConsole();
             Console.Write("Keel kernel (NativeAOT C#) starting\n");
+            BuildId.Print(Console);
+            BootInfo.Print(Console);
             CommandLine = KernelCommandLine.Parse(BootInfo.CommandLine, BootInfo.CommandLineLength);
             CommandLine.ReportIssues(Console);
             Console.Write("memory: ");
@@ -78,8 +80,9 @@ namespace Keel.Kernel
 
             InterruptDispatcher.Initialize();
             LegacyPic.Disable();
-            LocalApic.Initialize();
-            IoApic.Initialize();
+            Keel.Kernel.Acpi.AcpiSubsystem.Initialize(Console);
+            LocalApic.Initialize(Keel.Kernel.Acpi.AcpiSubsystem.LocalApicAddress);
+            IoApic.Initialize(Keel.Kernel.Acpi.AcpiSubsystem.IoApicAddress);
             Tsc.Calibrate();
             Clock = new KernelClock();
             Interrupts = new InterruptController();
@@ -97,6 +100,7 @@ namespace Keel.Kernel
             Commands = new ShellCommandRegistry();
             Commands.Register(new ExitCommand());
             Commands.Register(new UptimeCommand());
+            Commands.Register(new TimersCommand());
             Commands.Register(new MemCommand());
             Commands.Register(new RuntimeSelfTest());
             PciSubsystem.Initialize(Console);
@@ -145,7 +149,9 @@ namespace Keel.Kernel
                     s_pollers[i].Run();
                 }
                 Native.DisableInterrupts();
-                if (!Work.HasPending && !Timers.AnyExpired())
+                // PrepareIdle re-arms the APIC if a timer interrupt since the last arming left an active
+                // timer without one; interrupts stay off until the halt, so none can be missed.
+                if (!Work.HasPending && Timers.PrepareIdle())
                 {
                     Native.EnableInterruptsAndHalt();
                 }
