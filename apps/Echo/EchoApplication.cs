@@ -7,11 +7,13 @@ namespace Keel.Apps.Echo
     /// <summary>The TCP echo server (port 7, <see cref="EchoServer"/>) as a hosted application with an <c>echo</c> command.</summary>
     public sealed class EchoApplication : INetworkApplication, IApplicationCommand
     {
-        /// <summary>Connections served at once by default.</summary>
-        public const int DefaultConnections = 8;
+        /// <summary>Connections served at once by default: 0, one slot per socket of the stack (the socket pool
+        /// is the limit; beyond it a client gets a RST).</summary>
+        public const int DefaultConnections = 0;
 
         private readonly int _maxConnections;
 
+        /// <param name="maxConnections">Slots; 0: one per socket of the stack.</param>
         public EchoApplication(int maxConnections)
         {
             _maxConnections = maxConnections;
@@ -28,7 +30,8 @@ namespace Keel.Apps.Echo
 
         public bool Start(IApplicationHost host)
         {
-            Server = new EchoServer(host.Stack, _maxConnections);
+            int slots = _maxConnections > 0 ? _maxConnections : host.Stack.Config.MaxSockets;
+            Server = new EchoServer(host.Stack, slots, host.Clock);
             if (!Server.Start())
             {
                 return false;

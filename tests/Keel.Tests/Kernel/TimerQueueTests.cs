@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using Keel.Hal;
 using Keel.Kernel.Time;
+using Keel.Tests.Fakes;
 using NUnit.Framework;
 
 namespace Keel.Tests.Kernel
