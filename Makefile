@@ -44,10 +44,11 @@ all: $(BUILD)/keel.elf
 setup:
 	@tools/setup --quiet
 
-# Builds and boots the kernel on a tap inside its own network namespace, serial console on this terminal.
+# Builds and boots the kernel on a tap inside its own network namespace (root), serial console on this
+# terminal. NET=user: QEMU's user-mode network instead, no root; prints the forwarded ports.
 # Fails with the guest's status when it stops with `exit N` (N != 0); see tools/run-keel.
 run: setup all
-	@tools/run-keel
+	@NET="$(NET)" NET_RESTRICT="$(NET_RESTRICT)" tools/run-keel
 
 # Build (a failed kernel build fails the run and no QEMU test runs), unit tests on the host, then the
 # QEMU boot/network tests; last line: "N passed, N failed". See tools/run-tests.

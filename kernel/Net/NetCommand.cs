@@ -13,6 +13,14 @@ namespace Keel.Kernel.Net
         public void Execute(ShellArguments arguments, ITextOutput output)
         {
             NetworkSubsystem.Stack.PrintStatus(output);
+            if ((object)NetworkSubsystem.Dhcp != null)
+            {
+                NetworkSubsystem.Dhcp.PrintStatus(output);
+            }
+            if ((object)NetworkSubsystem.Resolver != null)
+            {
+                NetworkSubsystem.Resolver.PrintStatus(output);
+            }
         }
     }
 }

@@ -8,6 +8,8 @@ using Keel.Kernel.Entropy;
 using Keel.Kernel.Memory;
 using Keel.Kernel.Pci;
 using Keel.Net;
+using Keel.Net.Dhcp;
+using Keel.Net.Dns;
 using Keel.Runtime;
 
 namespace Keel.Kernel.Net
@@ -30,6 +32,12 @@ namespace Keel.Kernel.Net
 
         /// <summary>The applications on the stack (apps/Applications.cs lists them).</summary>
         public static ApplicationHost Applications;
+
+        /// <summary>DHCP client (null with a static <c>ip=</c>).</summary>
+        public static DhcpClient Dhcp;
+
+        /// <summary>DNS stub resolver (servers from the DHCP lease or <c>dns=</c>).</summary>
+        public static DnsResolver Resolver;
 
         /// <summary>Periodic safety poll of the NIC (see <see cref="ReceiveWatchdog"/>).</summary>
         public static ReceiveWatchdog Watchdog;
@@ -101,21 +109,39 @@ namespace Keel.Kernel.Net
             }
 
             NetConfig config = new NetConfig();
-            config.Address = new IPv4Address(commandLine.IpAddress);
-            config.PrefixLength = commandLine.PrefixLength;
+            // ip=dhcp or no ip= at all: start unconfigured (0.0.0.0) and let the DHCP client set the address.
+            config.Address = new IPv4Address(commandLine.UseDhcp ? 0 : commandLine.IpAddress);
+            config.PrefixLength = commandLine.UseDhcp ? 0 : commandLine.PrefixLength;
             config.TransmitChecksumOffload = checksums;
             config.TcpSegmentationOffload = segmentation;
             config.Entropy = EntropySubsystem.Pool;
-            if (commandLine.HasGateway)
+            if (commandLine.HasGateway && !commandLine.UseDhcp)
             {
                 config.Gateway = new IPv4Address(commandLine.Gateway);
             }
             Stack = new NetStack(Device, Kernel.Clock, pages, config, Native.ReadTimestampCounter());
             Kernel.Commands.Register(new NetCommand());
+            Resolver = new DnsResolver(Stack);
+            if (commandLine.DnsServer != 0)
+            {
+                Resolver.AddServer(new IPv4Address(commandLine.DnsServer));
+            }
+            Kernel.Commands.Register(new ResolveCommand(Resolver, output));
             Applications = new ApplicationHost(Stack, Kernel.Clock, output, Kernel.Commands);
             Applications.AddAll(Keel.Apps.Applications.CreateAll());
             Kernel.AddPoller(new NetworkPoller(Applications));
             Device.Announcer = new StackAnnouncer(Stack);
+            if (commandLine.UseDhcp)
+            {
+                Dhcp = new DhcpClient(Stack);
+                Dhcp.Log = output;
+                if (!Dhcp.Start())
+                {
+                    output.Write("net: DHCP client failed to start\n");
+                }
+                output.Write("net: up, address by DHCP\n");
+                return;
+            }
             Stack.SendGratuitousArp();
             output.Write("net: ");
             KernelCommandLine.WriteIpv4(output, commandLine.IpAddress);
