@@ -1,7 +1,5 @@
 using System;
 using System.Threading;
-using Keel.Drivers.Virtio;
-using Keel.Drivers.VirtioNet;
 
 namespace Keel.Tests.Simulation
 {
@@ -84,10 +82,10 @@ namespace Keel.Tests.Simulation
             {
                 _capture[i] = new byte[CaptureBytes];
             }
-            OfferedFeatures = VirtioFeatures.Version1 | VirtioFeatures.EventIndex | VirtioFeatures.IndirectDescriptors
-                | VirtioNetFeatures.Mac | VirtioNetFeatures.Status | VirtioNetFeatures.MergeableRxBuffers
-                | VirtioNetFeatures.Csum | VirtioNetFeatures.GuestCsum | VirtioNetFeatures.GuestTso4
-                | VirtioNetFeatures.GuestTso6 | VirtioNetFeatures.HostTso4 | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_CTRL_VQ)
+            OfferedFeatures = VirtioSpec.Bit(VirtioSpec.VIRTIO_F_VERSION_1) | VirtioSpec.Bit(VirtioSpec.VIRTIO_F_EVENT_IDX) | VirtioSpec.Bit(VirtioSpec.VIRTIO_F_INDIRECT_DESC)
+                | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_MAC) | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_STATUS) | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_MRG_RXBUF)
+                | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_CSUM) | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_GUEST_CSUM) | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_GUEST_TSO4)
+                | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_GUEST_TSO6) | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_HOST_TSO4) | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_CTRL_VQ)
                 | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_CTRL_RX) | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_GUEST_ANNOUNCE);
         }
 
@@ -99,7 +97,7 @@ namespace Keel.Tests.Simulation
 
         public ulong OfferedFeatures;
         public readonly byte[] Mac = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
-        public ushort ConfigStatus = VirtioNetConfig.StatusLinkUp;
+        public ushort ConfigStatus = VirtioSpec.VIRTIO_NET_S_LINK_UP;
         public ushort ConfigMtu = 1500;
         public int MaxQueueSize = 256;
 
@@ -144,10 +142,10 @@ namespace Keel.Tests.Simulation
         public readonly long[] InterruptsRaised = new long[QueueCount];
 
         private bool Negotiated(ulong feature) => (DriverFeatures & feature) != 0;
-        private bool EventIndex => Negotiated(VirtioFeatures.EventIndex);
-        public bool Mergeable => Negotiated(VirtioNetFeatures.MergeableRxBuffers);
-        public int HeaderLength => Negotiated(VirtioFeatures.Version1) || Mergeable ? 12 : 10;
-        public bool DriverOk => (Status & VirtioStatus.DriverOk) != 0;
+        private bool EventIndex => Negotiated(VirtioSpec.Bit(VirtioSpec.VIRTIO_F_EVENT_IDX));
+        public bool Mergeable => Negotiated(VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_MRG_RXBUF));
+        public int HeaderLength => Negotiated(VirtioSpec.Bit(VirtioSpec.VIRTIO_F_VERSION_1)) || Mergeable ? 12 : 10;
+        public bool DriverOk => (Status & VirtioSpec.DRIVER_OK) != 0;
 
         /// <summary>Receive chains the driver has published and the device has not used yet.</summary>
         public int RxBuffersAvailable
@@ -187,7 +185,7 @@ namespace Keel.Tests.Simulation
                 Reset();
                 return;
             }
-            if ((value & VirtioStatus.FeaturesOk) != 0 && (Status & VirtioStatus.FeaturesOk) == 0)
+            if ((value & VirtioSpec.FEATURES_OK) != 0 && (Status & VirtioSpec.FEATURES_OK) == 0)
             {
                 if (LegacyInterface)
                 {
@@ -195,22 +193,22 @@ namespace Keel.Tests.Simulation
                 }
                 if (RefuseFeaturesOk || (DriverFeatures & ~OfferedFeatures) != 0)
                 {
-                    value = (byte)(value & ~VirtioStatus.FeaturesOk);
+                    value = (byte)(value & ~VirtioSpec.FEATURES_OK);
                 }
             }
-            if ((value & VirtioStatus.DriverOk) != 0 && (Status & VirtioStatus.DriverOk) == 0 && !LegacyInterface
-                && (Status & VirtioStatus.FeaturesOk) == 0)
+            if ((value & VirtioSpec.DRIVER_OK) != 0 && (Status & VirtioSpec.DRIVER_OK) == 0 && !LegacyInterface
+                && (Status & VirtioSpec.FEATURES_OK) == 0)
             {
                 _memory.RecordViolation("DRIVER_OK without FEATURES_OK");
             }
-            Status = (byte)(value | (Status & VirtioStatus.DeviceNeedsReset));
+            Status = (byte)(value | (Status & VirtioSpec.DEVICE_NEEDS_RESET));
         }
 
         public ulong ReadDeviceFeatures() => LegacyInterface ? OfferedFeatures & 0xFFFFFFFFUL : OfferedFeatures;
 
         public void WriteDriverFeatures(ulong features)
         {
-            if ((Status & VirtioStatus.FeaturesOk) != 0)
+            if ((Status & VirtioSpec.FEATURES_OK) != 0)
             {
                 _memory.RecordViolation("driver features written after FEATURES_OK");
             }
@@ -260,7 +258,7 @@ namespace Keel.Tests.Simulation
             {
                 return SetControlQueue(size, descriptors, avail, used);
             }
-            if (queue < 0 || queue >= QueueCount || !SplitVirtqueue.IsValidSize(size) || size > MaxQueueSize
+            if (queue < 0 || queue >= QueueCount || size <= 0 || size > 32768 || (size & (size - 1)) != 0 || size > MaxQueueSize
                 || (LegacyInterface && size != MaxQueueSize))
             {
                 return false;
@@ -331,7 +329,7 @@ namespace Keel.Tests.Simulation
 
         public void SetLink(bool up)
         {
-            ConfigStatus = up ? VirtioNetConfig.StatusLinkUp : (ushort)0;
+            ConfigStatus = up ? VirtioSpec.VIRTIO_NET_S_LINK_UP : (ushort)0;
             ConfigGeneration++;
             RaiseConfig();
         }
@@ -339,7 +337,7 @@ namespace Keel.Tests.Simulation
         /// <summary>The device asks the driver to reset it (DEVICE_NEEDS_RESET + configuration interrupt).</summary>
         public void SignalNeedsReset()
         {
-            Status |= VirtioStatus.DeviceNeedsReset;
+            Status |= VirtioSpec.DEVICE_NEEDS_RESET;
             RaiseConfig();
         }
 
@@ -404,7 +402,7 @@ namespace Keel.Tests.Simulation
             }
             else
             {
-                *(ushort*)q.Used = SuppressNotifications ? SplitVirtqueue.UsedNoNotify : (ushort)0;
+                *(ushort*)q.Used = SuppressNotifications ? VirtioSpec.VIRTQ_USED_F_NO_NOTIFY : (ushort)0;
             }
         }
 
@@ -429,14 +427,14 @@ namespace Keel.Tests.Simulation
                 int length = (int)*(uint*)(d + 8);
                 ushort flags = *(ushort*)(d + 12);
                 ushort next = *(ushort*)(d + 14);
-                if ((flags & SplitVirtqueue.DescriptorIndirect) != 0)
+                if ((flags & VirtioSpec.VIRTQ_DESC_F_INDIRECT) != 0)
                 {
-                    if (!Negotiated(VirtioFeatures.IndirectDescriptors))
+                    if (!Negotiated(VirtioSpec.Bit(VirtioSpec.VIRTIO_F_INDIRECT_DESC)))
                     {
                         _memory.RecordViolation("indirect descriptor without VIRTIO_F_INDIRECT_DESC");
                         return false;
                     }
-                    if (table != q.Descriptors || count != 0 || (flags & SplitVirtqueue.DescriptorNext) != 0)
+                    if (table != q.Descriptors || count != 0 || (flags & VirtioSpec.VIRTQ_DESC_F_NEXT) != 0)
                     {
                         _memory.RecordViolation("indirect descriptor inside a chain, nested, or with NEXT");
                         return false;
@@ -460,7 +458,7 @@ namespace Keel.Tests.Simulation
                     id = 0;
                     continue;
                 }
-                bool writable = (flags & SplitVirtqueue.DescriptorWrite) != 0;
+                bool writable = (flags & VirtioSpec.VIRTQ_DESC_F_WRITE) != 0;
                 if ((q.Index == 0) != writable)
                 {
                     _memory.RecordViolation(q.Index == 0 ? "receive descriptor not device-writable" : "transmit descriptor device-writable");
@@ -487,7 +485,7 @@ namespace Keel.Tests.Simulation
                 q.ChainId[slot] = (ushort)id;
                 capacity += length;
                 count++;
-                if ((flags & SplitVirtqueue.DescriptorNext) == 0)
+                if ((flags & VirtioSpec.VIRTQ_DESC_F_NEXT) == 0)
                 {
                     break;
                 }
@@ -619,12 +617,12 @@ namespace Keel.Tests.Simulation
             }
             Span<byte> stream = new Span<byte>(_stream, 0, total);
             stream.Slice(0, hdr).Clear();
-            _stream[VirtioNetHeader.Flags] = RxHeaderFlags;
-            _stream[VirtioNetHeader.GsoType] = RxGsoType;
-            _stream[VirtioNetHeader.CsumStart] = (byte)RxCsumStart;
-            _stream[VirtioNetHeader.CsumStart + 1] = (byte)(RxCsumStart >> 8);
-            _stream[VirtioNetHeader.CsumOffset] = (byte)RxCsumOffset;
-            _stream[VirtioNetHeader.CsumOffset + 1] = (byte)(RxCsumOffset >> 8);
+            _stream[VirtioSpec.HDR_FLAGS] = RxHeaderFlags;
+            _stream[VirtioSpec.HDR_GSO_TYPE] = RxGsoType;
+            _stream[VirtioSpec.HDR_CSUM_START] = (byte)RxCsumStart;
+            _stream[VirtioSpec.HDR_CSUM_START + 1] = (byte)(RxCsumStart >> 8);
+            _stream[VirtioSpec.HDR_CSUM_OFFSET] = (byte)RxCsumOffset;
+            _stream[VirtioSpec.HDR_CSUM_OFFSET + 1] = (byte)(RxCsumOffset >> 8);
             if (hdr == 12)
             {
                 int announced = needed;
@@ -636,8 +634,8 @@ namespace Keel.Tests.Simulation
                 {
                     announced = needed + 3;
                 }
-                _stream[VirtioNetHeader.NumBuffers] = (byte)announced;
-                _stream[VirtioNetHeader.NumBuffers + 1] = (byte)(announced >> 8);
+                _stream[VirtioSpec.HDR_NUM_BUFFERS] = (byte)announced;
+                _stream[VirtioSpec.HDR_NUM_BUFFERS + 1] = (byte)(announced >> 8);
             }
             frame.CopyTo(stream.Slice(hdr));
 
@@ -733,11 +731,11 @@ namespace Keel.Tests.Simulation
                 ushort old = q.SignalledUsed;
                 q.SignalledValid = true;
                 q.SignalledUsed = q.UsedIdx;
-                need = !valid || SplitVirtqueue.NeedEvent(usedEvent, q.UsedIdx, old);
+                need = !valid || VirtioSpec.vring_need_event(usedEvent, q.UsedIdx, old);
             }
             else
             {
-                need = (Volatile.Read(ref *(ushort*)q.Avail) & SplitVirtqueue.AvailNoInterrupt) == 0;
+                need = (Volatile.Read(ref *(ushort*)q.Avail) & VirtioSpec.VIRTQ_AVAIL_F_NO_INTERRUPT) == 0;
             }
             if (need)
             {
@@ -799,17 +797,17 @@ namespace Keel.Tests.Simulation
                 Capture(scratch, 0, 0);
                 return;
             }
-            byte flags = scratch[VirtioNetHeader.Flags];
-            byte gso = scratch[VirtioNetHeader.GsoType];
-            int hdrLen = scratch[VirtioNetHeader.HeaderLength] | (scratch[VirtioNetHeader.HeaderLength + 1] << 8);
-            int gsoSize = scratch[VirtioNetHeader.GsoSize] | (scratch[VirtioNetHeader.GsoSize + 1] << 8);
-            int csumStart = scratch[VirtioNetHeader.CsumStart] | (scratch[VirtioNetHeader.CsumStart + 1] << 8);
-            int csumOffset = scratch[VirtioNetHeader.CsumOffset] | (scratch[VirtioNetHeader.CsumOffset + 1] << 8);
+            byte flags = scratch[VirtioSpec.HDR_FLAGS];
+            byte gso = scratch[VirtioSpec.HDR_GSO_TYPE];
+            int hdrLen = scratch[VirtioSpec.HDR_HDR_LEN] | (scratch[VirtioSpec.HDR_HDR_LEN + 1] << 8);
+            int gsoSize = scratch[VirtioSpec.HDR_GSO_SIZE] | (scratch[VirtioSpec.HDR_GSO_SIZE + 1] << 8);
+            int csumStart = scratch[VirtioSpec.HDR_CSUM_START] | (scratch[VirtioSpec.HDR_CSUM_START + 1] << 8);
+            int csumOffset = scratch[VirtioSpec.HDR_CSUM_OFFSET] | (scratch[VirtioSpec.HDR_CSUM_OFFSET + 1] << 8);
             int frameLength = Math.Min(total, scratch.Length) - hdr;
-            bool needsCsum = (flags & VirtioNetHeader.FlagNeedsCsum) != 0;
-            bool badHeader = (flags & ~VirtioNetHeader.FlagNeedsCsum) != 0
-                || (needsCsum && !Negotiated(VirtioNetFeatures.Csum))
-                || (gso != VirtioNetHeader.GsoNone && (gso != VirtioNetHeader.GsoTcpV4 || !Negotiated(VirtioNetFeatures.HostTso4) || !needsCsum))
+            bool needsCsum = (flags & VirtioSpec.VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0;
+            bool badHeader = (flags & ~VirtioSpec.VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0
+                || (needsCsum && !Negotiated(VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_CSUM)))
+                || (gso != VirtioSpec.VIRTIO_NET_HDR_GSO_NONE && (gso != VirtioSpec.VIRTIO_NET_HDR_GSO_TCPV4 || !Negotiated(VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_HOST_TSO4)) || !needsCsum))
                 || (needsCsum && csumStart + csumOffset + 2 > frameLength);
             if (badHeader)
             {
@@ -817,7 +815,7 @@ namespace Keel.Tests.Simulation
                 Capture(scratch, hdr, frameLength);
                 return;
             }
-            if (gso == VirtioNetHeader.GsoTcpV4)
+            if (gso == VirtioSpec.VIRTIO_NET_HDR_GSO_TCPV4)
             {
                 TxGsoRequests++;
                 TxChecksumRequests++;
