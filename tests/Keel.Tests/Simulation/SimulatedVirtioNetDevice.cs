@@ -672,9 +672,10 @@ namespace Keel.Tests.Simulation
                 {
                     id = FindIdNotInFlight(q, head);
                 }
-                VirtqUsedElement* element = (VirtqUsedElement*)(q.Used + 4) + ((q.UsedIdx + b) & mask);
-                element->Id = id;
-                element->Length = length;
+                // struct virtq_used_elem { le32 id; le32 len; } after used->flags and used->idx.
+                uint* element = (uint*)(q.Used + VirtioSpec.SplitUsedHeader + VirtioSpec.SplitUsedElementSize * ((q.UsedIdx + b) & mask));
+                element[0] = id;
+                element[1] = length;
             }
             PublishUsed(q, needed, NextRxFault == RxFault.UsedIndexJump);
             NextRxFault = RxFault.None;
@@ -970,9 +971,9 @@ namespace Keel.Tests.Simulation
                 }
                 q.HeadOwned[head] = false;
                 q.OwnedHeads--;
-                VirtqUsedElement* element = (VirtqUsedElement*)(q.Used + 4) + ((q.UsedIdx + done) & mask);
-                element->Id = NextTxFault == TxFault.BadId && done == 0 ? (uint)(q.Size + 1) : head;
-                element->Length = 0;
+                uint* element = (uint*)(q.Used + VirtioSpec.SplitUsedHeader + VirtioSpec.SplitUsedElementSize * ((q.UsedIdx + done) & mask));
+                element[0] = NextTxFault == TxFault.BadId && done == 0 ? (uint)(q.Size + 1) : head;
+                element[1] = 0;
                 done++;
             }
             if (done > 0)
