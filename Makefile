@@ -35,7 +35,9 @@ ILCFLAGS := --targetos:linux --targetarch:x64 -O --systemmodule:System.Private.C
 
 FORCE:
 
-.PHONY: all setup run test unit-test qemu-test bench clean iso
+.PHONY: all setup run test unit-test qemu-test bench clean iso pack check-layers
+# A recipe that fails leaves no half-written target behind.
+.DELETE_ON_ERROR:
 
 all: $(BUILD)/keel.elf
 
@@ -43,13 +45,37 @@ setup:
 	@tools/setup --quiet
 
 # Builds and boots the kernel on a tap inside its own network namespace, serial console on this terminal.
+# Fails with the guest's status when it stops with `exit N` (N != 0); see tools/run-keel.
 run: setup all
 	@tools/run-keel
 
-# Unit tests on the host, then QEMU boot/network tests; last line: "N passed, N failed".
+# Build (a failed kernel build fails the run and no QEMU test runs), unit tests on the host, then the
+# QEMU boot/network tests; last line: "N passed, N failed". See tools/run-tests.
 test: setup
-	@$(MAKE) --no-print-directory all || true
 	@tools/run-tests
+
+# Only the host unit tests (NUnit, tests/Keel.Tests).
+unit-test: setup
+	@tools/run-tests unit
+
+# Only the build and the QEMU tests (tests/Keel.BootTests).
+qemu-test: setup
+	@tools/run-tests qemu
+
+# A GRUB image (BIOS and UEFI) that boots build/keel.elf through multiboot2: build/keel.iso.
+iso: setup $(BUILD)/keel.iso
+
+$(BUILD)/keel.iso: $(BUILD)/keel.elf boot/grub.cfg
+	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+	cp $(BUILD)/keel.elf $(BUILD)/iso/boot/keel.elf
+	cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso >$(BUILD)/grub-mkrescue.log 2>&1 || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+# NuGet packages in build/nuget/: Keel.Net (HAL, buffers, virtio, virtio-net, the IPv4 stack) and Keel.Apps.
+pack:
+	@mkdir -p $(BUILD)/nuget
+	$(DOTNET) pack projects/Keel.Net/Keel.Net.csproj -c Release -o $(BUILD)/nuget -nologo -v q
+	$(DOTNET) pack projects/Keel.Apps/Keel.Apps.csproj -c Release -o $(BUILD)/nuget -nologo -v q
 
 bench: setup all
 	@tools/bench
@@ -58,29 +84,36 @@ $(BUILD)/System.Private.CoreLib.dll: $(CORELIB_SRC) | $(BUILD) $(ILC)
 	$(CSC) $(CSFLAGS) -target:library -out:$@ $(CORELIB_SRC)
 
 # Each source list is a dependency: adding or removing a file rebuilds its layer.
+.PRECIOUS: $(BUILD)/layers/%-sources.txt
 $(BUILD)/layers/%-sources.txt: FORCE | $(BUILD)
 	@mkdir -p $(BUILD)/layers
 	@echo "$($(shell echo $* | tr a-z A-Z)_SRC)" | tr ' ' '\n' > $@.new; cmp -s $@.new $@ || mv $@.new $@; rm -f $@.new
 
 CORELIB_REF := -r:$(BUILD)/System.Private.CoreLib.dll
-# $(call layer_dll,NAME,REFERENCED LAYERS): the rule's command line for one layer.
-layer_dll = $(CSC) $(CSFLAGS) -target:library $(CORELIB_REF) $(patsubst %,-r:$(BUILD)/layers/%.dll,$(2)) \
-            -out:$(BUILD)/layers/$(1).dll $($(shell echo $(1) | tr a-z A-Z)_SRC)
+# What each layer may use (the host projects in projects/ reference the same).
+HAL_REFS       :=
+VIRTIO_REFS    := hal
+VIRTIONET_REFS := hal virtio
+VIRTIORNG_REFS := hal virtio
+NET_REFS       := hal
+APPS_REFS      := hal net
+PORTABLE_REFS  := hal net apps
+upper = $(shell echo $(1) | tr a-z A-Z)
+# $(call layer_dll,NAME): the command line that compiles one layer against the corelib and its REFS.
+layer_dll = $(CSC) $(CSFLAGS) -target:library $(CORELIB_REF) $(patsubst %,-r:$(BUILD)/layers/%.dll,$($(call upper,$(1))_REFS)) \
+            -out:$(BUILD)/layers/$(1).dll $($(call upper,$(1))_SRC)
 
-$(BUILD)/layers/hal.dll: $(HAL_SRC) $(BUILD)/layers/hal-sources.txt $(BUILD)/System.Private.CoreLib.dll
-	$(call layer_dll,hal,)
-$(BUILD)/layers/virtio.dll: $(VIRTIO_SRC) $(BUILD)/layers/virtio-sources.txt $(BUILD)/layers/hal.dll
-	$(call layer_dll,virtio,hal)
-$(BUILD)/layers/virtionet.dll: $(VIRTIONET_SRC) $(BUILD)/layers/virtionet-sources.txt $(BUILD)/layers/virtio.dll
-	$(call layer_dll,virtionet,hal virtio)
-$(BUILD)/layers/virtiorng.dll: $(VIRTIORNG_SRC) $(BUILD)/layers/virtiorng-sources.txt $(BUILD)/layers/virtio.dll
-	$(call layer_dll,virtiorng,hal virtio)
-$(BUILD)/layers/net.dll: $(NET_SRC) $(BUILD)/layers/net-sources.txt $(BUILD)/layers/hal.dll
-	$(call layer_dll,net,hal)
-$(BUILD)/layers/apps.dll: $(APPS_SRC) $(BUILD)/layers/apps-sources.txt $(BUILD)/layers/net.dll
-	$(call layer_dll,apps,hal net)
-$(BUILD)/layers/portable.dll: $(PORTABLE_SRC) $(BUILD)/layers/portable-sources.txt $(BUILD)/layers/hal.dll
-	$(call layer_dll,portable,hal)
+.SECONDEXPANSION:
+$(BUILD)/layers/%.dll: $$($$(call upper,$$*)_SRC) $(BUILD)/layers/%-sources.txt \
+                      $$(addprefix $(BUILD)/layers/,$$(addsuffix .dll,$$($$(call upper,$$*)_REFS))) $(BUILD)/System.Private.CoreLib.dll
+	$(call layer_dll,$*)
+
+# Each layer compiled with a use of a type from a layer it must not see must fail (tools/check-layers).
+check-layers: $(LAYER_DLLS)
+	@tools/check-layers $(BUILD) "$(CSC) $(CSFLAGS) -target:library $(CORELIB_REF)" \
+	  hal="$(HAL_REFS)" virtio="$(VIRTIO_REFS)" virtionet="$(VIRTIONET_REFS)" virtiorng="$(VIRTIORNG_REFS)" net="$(NET_REFS)" \
+	  apps="$(APPS_REFS)" portable="$(PORTABLE_REFS)"
+
 # The kernel proper sits on every layer.
 $(BUILD)/keel.dll: $(KERNEL_SRC) $(BUILD)/layers/kernel-sources.txt $(LAYER_DLLS)
 	$(CSC) $(CSFLAGS) -target:library $(CORELIB_REF) $(patsubst %,-r:%,$(LAYER_DLLS)) -out:$@ $(KERNEL_SRC)
@@ -92,8 +125,12 @@ $(BUILD)/boot/%.o: boot/%.asm | $(BUILD)
 	@mkdir -p $(BUILD)/boot
 	nasm -f elf64 -o $@ $<
 
-$(BUILD)/keel.elf: $(BUILD)/keel.o $(ASM_OBJ) boot/linker.ld
-	ld.lld -static -nostdlib -z max-page-size=4096 --no-pie -T boot/linker.ld -o $@ $(ASM_OBJ) $(BUILD)/keel.o
+# The build id (tools/build-id: a hash of everything linked) is printed at boot and checked by the boot tests.
+# -z norelro: one RW segment with .bss at its end (GRUB's EFI loader fails on a segment with no file bytes).
+KERNEL_LDFLAGS := -static -nostdlib -z max-page-size=4096 -z norelro --no-pie
+$(BUILD)/keel.elf: $(BUILD)/keel.o $(ASM_OBJ) boot/linker.ld tools/build-id
+	tools/build-id $(BUILD)/buildid.o "$(KERNEL_LDFLAGS)" $(BUILD)/keel.o $(ASM_OBJ) boot/linker.ld
+	ld.lld $(KERNEL_LDFLAGS) -T boot/linker.ld -o $@ $(ASM_OBJ) $(BUILD)/buildid.o $(BUILD)/keel.o
 
 $(BUILD):
 	@mkdir -p $(BUILD)

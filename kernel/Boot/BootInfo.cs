@@ -14,6 +14,9 @@ namespace Keel.Kernel.Boot
         /// <summary>Longest command line kept (bytes).</summary>
         public const int MaxCommandLine = 1024;
 
+        /// <summary>Bytes of a multiboot2 RSDP copy kept (an ACPI 2.0+ RSDP is 36).</summary>
+        public const int MaxRsdp = 64;
+
         private static BootInfoStorage s_storage;
 
         /// <summary>Number of memory map entries copied.</summary>
@@ -22,9 +25,13 @@ namespace Keel.Kernel.Boot
         /// <summary>Length of the command line in bytes.</summary>
         public static int CommandLineLength;
 
+        /// <summary>Physical address of the ACPI RSDP the loader gave (0 = none: search the BIOS area).</summary>
+        public static ulong RsdpAddress;
+
         /// <summary>Copies start info, memory map and command line out of loader memory.</summary>
         public static void Capture(PvhStartInfo* startInfo)
         {
+            RsdpAddress = startInfo->RsdpAddress;
             PvhMemoryMapEntry* source = (PvhMemoryMapEntry*)AddressSpace.ToVirtual(startInfo->MemoryMapAddress);
             fixed (ulong* words = s_storage.MemoryMap)
             {
@@ -57,6 +64,116 @@ namespace Keel.Kernel.Boot
             }
         }
 
+        /// <summary>True when GRUB (multiboot2) started the kernel, false for PVH.</summary>
+        public static bool StartedByMultiboot2;
+
+        /// <summary>
+        /// Copies the memory map (tag 6), command line (tag 1) and ACPI RSDP (tag 15, else 14; the tag holds a copy
+        /// of the RSDP, kept here) out of a multiboot2 information structure (Multiboot2 spec 3.6).
+        /// </summary>
+        public static void CaptureMultiboot2(byte* info)
+        {
+            StartedByMultiboot2 = true;
+            uint totalSize = *(uint*)info;
+            if (totalSize < 16 || totalSize > Multiboot2.MaxInfoSize)
+            {
+                totalSize = 16;
+            }
+            bool haveNewRsdp = false;
+            MemoryMapCount = 0;
+            CommandLineLength = 0;
+            uint offset = 8;
+            while (offset + 8 <= totalSize)
+            {
+                byte* tag = info + offset;
+                uint type = *(uint*)tag;
+                uint size = *(uint*)(tag + 4);
+                if (type == Multiboot2.TagEnd || size < 8 || offset + size > totalSize)
+                {
+                    break;
+                }
+                if (type == Multiboot2.TagCommandLine)
+                {
+                    CopyCommandLine(tag + 8, (int)(size - 8));
+                }
+                else if (type == Multiboot2.TagMemoryMap && size >= 16)
+                {
+                    CopyMultiboot2MemoryMap(tag, size);
+                }
+                else if ((type == Multiboot2.TagAcpiNew || (type == Multiboot2.TagAcpiOld && !haveNewRsdp)) && size > 8)
+                {
+                    haveNewRsdp = type == Multiboot2.TagAcpiNew;
+                    fixed (byte* rsdp = s_storage.Rsdp)
+                    {
+                        int length = (int)(size - 8);
+                        if (length > MaxRsdp)
+                        {
+                            length = MaxRsdp;
+                        }
+                        for (int i = 0; i < length; i++)
+                        {
+                            rsdp[i] = tag[8 + i];
+                        }
+                        RsdpAddress = AddressSpace.ToPhysical(rsdp);
+                    }
+                }
+                offset = (offset + size + 7) & ~7u;
+            }
+        }
+
+        private static void CopyCommandLine(byte* text, int available)
+        {
+            fixed (byte* line = s_storage.CommandLine)
+            {
+                int length = 0;
+                while (length < MaxCommandLine - 1 && length < available && text[length] != 0)
+                {
+                    line[length] = text[length];
+                    length++;
+                }
+                line[length] = 0;
+                CommandLineLength = length;
+            }
+        }
+
+        private static void CopyMultiboot2MemoryMap(byte* tag, uint size)
+        {
+            uint entrySize = *(uint*)(tag + 8);
+            if (entrySize < 24)
+            {
+                return;
+            }
+            fixed (ulong* words = s_storage.MemoryMap)
+            {
+                PvhMemoryMapEntry* destination = (PvhMemoryMapEntry*)words;
+                int count = 0;
+                for (uint at = 16; at + entrySize <= size && count < MaxMemoryMapEntries; at += entrySize)
+                {
+                    // base_addr, length, type (1 available, 3 ACPI reclaimable, 4 NVS, 5 bad): the E820 layout.
+                    destination[count].Address = *(ulong*)(tag + at);
+                    destination[count].Size = *(ulong*)(tag + at + 8);
+                    destination[count].Type = *(uint*)(tag + at + 16);
+                    destination[count].Reserved = 0;
+                    count++;
+                }
+                MemoryMapCount = count;
+            }
+        }
+
+        /// <summary>Prints "boot: pvh|multiboot2, N memory map entries, command line: …".</summary>
+        public static void Print(Keel.Kernel.Console.SerialConsole console)
+        {
+            console.Write(StartedByMultiboot2 ? "boot: multiboot2, " : "boot: pvh, ");
+            console.Write((long)MemoryMapCount);
+            console.Write(" memory map entries, command line: ");
+            byte* line = CommandLine;
+            for (int i = 0; i < CommandLineLength; i++)
+            {
+                console.Write((char)line[i]);
+            }
+            console.Write('\n');
+        }
+
         /// <summary>The copied memory map (valid for the kernel's lifetime: static storage).</summary>
         public static PvhMemoryMapEntry* MemoryMap
         {
@@ -87,5 +204,6 @@ namespace Keel.Kernel.Boot
     {
         internal fixed ulong MemoryMap[BootInfo.MaxMemoryMapEntries * 3];
         internal fixed byte CommandLine[BootInfo.MaxCommandLine];
+        internal fixed byte Rsdp[BootInfo.MaxRsdp];
     }
 }

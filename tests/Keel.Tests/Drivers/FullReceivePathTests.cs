@@ -4,6 +4,7 @@ using Keel.Drivers.VirtioNet;
 using Keel.Net;
 using Keel.Net.Sockets;
 using Keel.Tests.Net;
+using Keel.HostStack;
 using Keel.Tests.Simulation;
 using NUnit.Framework;
 
@@ -58,8 +59,8 @@ namespace Keel.Tests.Drivers
             _bench = new Bench();
             Assert.That(_bench.Start(), Is.True);
             _guest = new NetStack(_bench.Driver, _bench.Kernel, _bench.Memory, NetConfig.Create(Guest, 24, IPv4Address.Any), 3);
-            _peer = new TestNetDevice(new HostPageAllocator(), 1);
-            _host = new NetStack(_peer, _bench.Kernel, new HostPageAllocator(), NetConfig.Create(Host, 24, IPv4Address.Any), 5);
+            _peer = new TestNetDevice(new NativePageAllocator(), 1);
+            _host = new NetStack(_peer, _bench.Kernel, new NativePageAllocator(), NetConfig.Create(Host, 24, IPv4Address.Any), 5);
             _wire = new Wire { Device = _bench.Device, Peer = _peer };
             _peer.Sink = _wire;
             _bench.Device.TxSink = _wire;
