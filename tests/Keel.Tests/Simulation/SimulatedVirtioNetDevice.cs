@@ -1,5 +1,6 @@
 using System;
 using System.Threading;
+using Keel.Tests.Fakes;
 
 namespace Keel.Tests.Simulation
 {
@@ -831,32 +832,27 @@ namespace Keel.Tests.Simulation
             Capture(scratch, hdr, frameLength);
         }
 
-        /// <summary>Sums [start, end) of <paramref name="data"/> and stores the complement at <paramref name="field"/> (big-endian).</summary>
+        /// <summary>Sums [start, end) of <paramref name="data"/> and stores the complement at <paramref name="field"/> (the shared emulator).</summary>
         private static void CompleteChecksum(byte[] data, int start, int end, int field)
         {
-            ulong sum = 0;
-            for (int i = start; i < end; i++)
+            fixed (byte* p = data)
             {
-                sum += ((i - start) & 1) == 0 ? (ulong)data[i] << 8 : data[i];
+                OffloadEmulator.CompleteChecksum(p, start, end, field);
             }
-            while ((sum >> 16) != 0)
-            {
-                sum = (sum & 0xFFFF) + (sum >> 16);
-            }
-            ushort result = (ushort)~sum;
-            data[field] = (byte)(result >> 8);
-            data[field + 1] = (byte)result;
         }
 
         private readonly byte[] _segment = new byte[CaptureBytes];
 
-        /// <summary>TSO: cuts the TCP/IPv4 frame at <paramref name="offset"/> into gso_size segments and captures each.</summary>
+        /// <summary>TSO: cuts the TCP/IPv4 frame at <paramref name="offset"/> into gso_size segments (the shared emulator) and captures each.</summary>
         private void Segment(byte[] frame, int offset, int length, int csumStart, int hdrLen, int gsoSize)
         {
-            int ipStart = 14;
             int tcpStart = csumStart;
-            int tcpHeader = (frame[offset + tcpStart + 12] >> 4) * 4;
-            int headers = tcpStart + tcpHeader;
+            OffloadEmulator.TsoFrame t;
+            fixed (byte* f = &frame[offset])
+            {
+                t = OffloadEmulator.Parse(f, tcpStart);
+            }
+            int headers = t.Headers;
             if (hdrLen != headers || gsoSize <= 0 || headers > length)
             {
                 TxBadHeaders++;
@@ -864,11 +860,6 @@ namespace Keel.Tests.Simulation
                 return;
             }
             int payload = length - headers;
-            int ipHeader = (frame[offset + ipStart] & 15) * 4;
-            int id = (frame[offset + ipStart + 4] << 8) | frame[offset + ipStart + 5];
-            uint sequence = (uint)(frame[offset + tcpStart + 4] << 24 | frame[offset + tcpStart + 5] << 16
-                | frame[offset + tcpStart + 6] << 8 | frame[offset + tcpStart + 7]);
-            byte tcpFlags = frame[offset + tcpStart + 13];
             byte[] seg = _segment;
             int done = 0;
             int index = 0;
@@ -879,33 +870,11 @@ namespace Keel.Tests.Simulation
                 Array.Copy(frame, offset, seg, 0, headers);
                 Array.Copy(frame, offset + headers + done, seg, headers, take);
                 int segmentLength = headers + take;
-                int ipLength = segmentLength - ipStart;
-                seg[ipStart + 2] = (byte)(ipLength >> 8);
-                seg[ipStart + 3] = (byte)ipLength;
-                int segmentId = (id + index) & 0xFFFF;
-                seg[ipStart + 4] = (byte)(segmentId >> 8);
-                seg[ipStart + 5] = (byte)segmentId;
-                seg[ipStart + 10] = 0;
-                seg[ipStart + 11] = 0;
-                CompleteChecksum(seg, ipStart, ipStart + ipHeader, ipStart + 10);
-                uint s = sequence + (uint)done;
-                seg[tcpStart + 4] = (byte)(s >> 24);
-                seg[tcpStart + 5] = (byte)(s >> 16);
-                seg[tcpStart + 6] = (byte)(s >> 8);
-                seg[tcpStart + 7] = (byte)s;
-                seg[tcpStart + 13] = last ? tcpFlags : (byte)(tcpFlags & ~0x09); // FIN and PSH on the last only
-                // Pseudo-header sum for this segment's TCP length, then the full checksum.
-                int tcpLength = segmentLength - tcpStart;
-                ulong pseudo = (ulong)((seg[ipStart + 12] << 8) | seg[ipStart + 13]) + (ulong)((seg[ipStart + 14] << 8) | seg[ipStart + 15])
-                    + (ulong)((seg[ipStart + 16] << 8) | seg[ipStart + 17]) + (ulong)((seg[ipStart + 18] << 8) | seg[ipStart + 19])
-                    + 6 + (ulong)tcpLength;
-                while ((pseudo >> 16) != 0)
+                fixed (byte* h = seg)
                 {
-                    pseudo = (pseudo & 0xFFFF) + (pseudo >> 16);
+                    OffloadEmulator.FixSegmentHeaders(h, t, tcpStart, index, done, take, last);
+                    OffloadEmulator.CompleteChecksum(h, tcpStart, segmentLength, tcpStart + 16);
                 }
-                seg[tcpStart + 16] = (byte)(pseudo >> 8);
-                seg[tcpStart + 17] = (byte)pseudo;
-                CompleteChecksum(seg, tcpStart, segmentLength, tcpStart + 16);
                 Capture(seg, 0, segmentLength);
                 done += take;
                 index++;
