@@ -74,7 +74,7 @@ namespace Keel.Net
             Device = device;
             Config = config;
             _clock = clock;
-            _random = new Prng(randomSeed);
+            _random = new Prng(randomSeed, config.Entropy);
             device.GetMacAddress(_macBytes);
             fixed (byte* mac = _macBytes)
             {
@@ -247,6 +247,10 @@ namespace Keel.Net
         public void SendGratuitousArp()
         {
             _announced = true;
+            if (Ipv4.Address == 0)
+            {
+                return; // unconfigured (DHCP under way): nothing to announce
+            }
             Arp.Send(ArpLayer.OpRequest, EthernetLayer.BroadcastMac, Ipv4.Address);
         }
 
@@ -329,6 +333,7 @@ namespace Keel.Net
             output.WriteLine();
             Arp.Print(output, now);
             Sockets.Print(output);
+            Tcp.PrintSynQueue(output, now);
             output.Write("buffers: tx packets in use ");
             output.Write((long)Device.TransmitPackets.InUse);
             output.Write(", tx pages in flight ");

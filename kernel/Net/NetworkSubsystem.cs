@@ -1,10 +1,10 @@
-using Keel.Apps.Echo;
-using Keel.Apps.Iperf3;
+using Keel.Apps;
 using Keel.Buffers;
 using Keel.Drivers.Virtio;
 using Keel.Drivers.VirtioNet;
 using Keel.Hal;
 using Keel.Kernel.Config;
+using Keel.Kernel.Entropy;
 using Keel.Kernel.Memory;
 using Keel.Kernel.Pci;
 using Keel.Net;
@@ -16,14 +16,11 @@ namespace Keel.Kernel.Net
 {
     /// <summary>
     /// Finds the virtio-net NIC, starts the driver with the command line's options, and (unless a raw
-    /// receive hook takes every frame) puts the IPv4 stack and the applications on top of it.
+    /// receive hook takes every frame) puts the IPv4 stack on top of it and starts the applications
+    /// (apps/Applications.cs) in an <see cref="ApplicationHost"/>.
     /// </summary>
     public static unsafe class NetworkSubsystem
     {
-        private const ushort VirtioVendor = 0x1af4;
-        private const ushort VirtioNetTransitional = 0x1000;
-        private const ushort VirtioNetModern = 0x1041;
-
         /// <summary>Pages the echo hook may hold for long frames in flight on the transmit ring.</summary>
         private const int EchoPoolPages = 1024;
 
@@ -33,17 +30,14 @@ namespace Keel.Kernel.Net
         /// <summary>The IPv4 stack (null in hook-only modes).</summary>
         public static NetStack Stack;
 
+        /// <summary>The applications on the stack (apps/Applications.cs lists them).</summary>
+        public static ApplicationHost Applications;
+
         /// <summary>DHCP client (null with a static <c>ip=</c>).</summary>
         public static DhcpClient Dhcp;
 
         /// <summary>DNS stub resolver (servers from the DHCP lease or <c>dns=</c>).</summary>
         public static DnsResolver Resolver;
-
-        /// <summary>TCP echo on port 7.</summary>
-        public static EchoServer Echo;
-
-        /// <summary>iperf3 server on port 5201.</summary>
-        public static Iperf3Server Iperf3;
 
         /// <summary>Periodic safety poll of the NIC (see <see cref="ReceiveWatchdog"/>).</summary>
         public static ReceiveWatchdog Watchdog;
@@ -53,11 +47,7 @@ namespace Keel.Kernel.Net
 
         public static void Initialize(KernelCommandLine commandLine, ITextOutput output)
         {
-            PciDevice pci = PciSubsystem.Devices.Find(VirtioVendor, VirtioNetTransitional, 0);
-            if ((object)pci == null)
-            {
-                pci = PciSubsystem.Devices.Find(VirtioVendor, VirtioNetModern, 0);
-            }
+            PciDevice pci = EntropySubsystem.FindVirtio(VirtioNetDevice.DeviceType);
             if ((object)pci == null)
             {
                 output.Write("net: no virtio-net device\n");
@@ -101,7 +91,11 @@ namespace Keel.Kernel.Net
                 return;
             }
             Kernel.Commands.Register(new StatsCommand(Device));
-            Watchdog = new ReceiveWatchdog(Device, options.ProcessInInterrupt);
+            Kernel.Commands.Register(new LinkCommand(Device));
+            if (commandLine.GetFlag("bench-rxwatchdog", true))
+            {
+                Watchdog = new ReceiveWatchdog(Device, options.ProcessInInterrupt);
+            }
             Kernel.ShutdownHook = new NetworkShutdown();
 
             if (commandLine.Hook != PacketHookMode.None)
@@ -120,36 +114,32 @@ namespace Keel.Kernel.Net
             config.PrefixLength = commandLine.UseDhcp ? 0 : commandLine.PrefixLength;
             config.TransmitChecksumOffload = checksums;
             config.TcpSegmentationOffload = segmentation;
+            config.Entropy = EntropySubsystem.Pool;
             if (commandLine.HasGateway && !commandLine.UseDhcp)
             {
                 config.Gateway = new IPv4Address(commandLine.Gateway);
             }
             Stack = new NetStack(Device, Kernel.Clock, pages, config, Native.ReadTimestampCounter());
             Kernel.Commands.Register(new NetCommand());
+            Applications = new ApplicationHost(Stack, Kernel.Clock, output, Kernel.Commands);
             Resolver = new DnsResolver(Stack);
             if (commandLine.DnsServer != 0)
             {
                 Resolver.AddServer(new IPv4Address(commandLine.DnsServer));
             }
             Kernel.Commands.Register(new ResolveCommand(Resolver, output));
-            Echo = new EchoServer(Stack, 8);
-            Echo.Start();
-            Iperf3 = new Iperf3Server(Stack, Kernel.Clock, output, new Iperf3ServerConfig());
-            if (!Iperf3.Start())
-            {
-                output.Write("net: iperf3 server failed to start\n");
-            }
-            Kernel.Commands.Register(new Iperf3Command());
-            NetworkPoller poller = new NetworkPoller();
-            Kernel.AddPoller(poller);
             if (commandLine.UseDhcp)
             {
                 Dhcp = new DhcpClient(Stack);
                 Dhcp.Log = output;
-                if (!Dhcp.Start())
-                {
-                    output.Write("net: DHCP client failed to start\n");
-                }
+            }
+            // First, so that the address and DNS servers are current when the applications run.
+            Applications.Add(new AddressServices(Dhcp, Resolver, commandLine.DnsServer != 0));
+            Applications.AddAll(Keel.Apps.Applications.CreateAll());
+            Kernel.AddPoller(new NetworkPoller(Applications));
+            Device.Announcer = new StackAnnouncer(Stack);
+            if (commandLine.UseDhcp)
+            {
                 output.Write("net: up, address by DHCP\n");
                 return;
             }

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using Keel.Net;
 using Keel.Net.Dhcp;
-using Keel.Tests.Kernel;
+using Keel.Tests.Fakes;
 using NUnit.Framework;
 
 namespace Keel.Tests.Net
@@ -145,7 +145,7 @@ namespace Keel.Tests.Net
             b.Run(100);
             Assert.That(echo.Available, Is.EqualTo(3));
 
-            StringTextOutput text = new StringTextOutput();
+            TextCapture text = new TextCapture();
             b.Client.PrintStatus(text);
             Assert.That(text.Text, Does.Contain("dhcp: bound, lease 198.18.0.50 from 198.18.0.1, expires in 11"));
             Assert.That(b.Pair.AllReturned(out string detail), Is.True, detail);
