@@ -34,7 +34,7 @@ ILCFLAGS := --targetos:linux --targetarch:x64 -O --systemmodule:System.Private.C
 
 FORCE:
 
-.PHONY: all setup run test unit-test qemu-test bench clean iso pack
+.PHONY: all setup run test unit-test qemu-test bench clean iso pack check-layers
 # A recipe that fails leaves no half-written target behind.
 .DELETE_ON_ERROR:
 
@@ -83,27 +83,35 @@ $(BUILD)/System.Private.CoreLib.dll: $(CORELIB_SRC) | $(BUILD) $(ILC)
 	$(CSC) $(CSFLAGS) -target:library -out:$@ $(CORELIB_SRC)
 
 # Each source list is a dependency: adding or removing a file rebuilds its layer.
+.PRECIOUS: $(BUILD)/layers/%-sources.txt
 $(BUILD)/layers/%-sources.txt: FORCE | $(BUILD)
 	@mkdir -p $(BUILD)/layers
 	@echo "$($(shell echo $* | tr a-z A-Z)_SRC)" | tr ' ' '\n' > $@.new; cmp -s $@.new $@ || mv $@.new $@; rm -f $@.new
 
 CORELIB_REF := -r:$(BUILD)/System.Private.CoreLib.dll
-# $(call layer_dll,NAME,REFERENCED LAYERS): the rule's command line for one layer.
-layer_dll = $(CSC) $(CSFLAGS) -target:library $(CORELIB_REF) $(patsubst %,-r:$(BUILD)/layers/%.dll,$(2)) \
-            -out:$(BUILD)/layers/$(1).dll $($(shell echo $(1) | tr a-z A-Z)_SRC)
+# What each layer may use (the host projects in projects/ reference the same).
+HAL_REFS       :=
+VIRTIO_REFS    := hal
+VIRTIONET_REFS := hal virtio
+NET_REFS       := hal
+APPS_REFS      := hal net
+PORTABLE_REFS  := hal net apps
+upper = $(shell echo $(1) | tr a-z A-Z)
+# $(call layer_dll,NAME): the command line that compiles one layer against the corelib and its REFS.
+layer_dll = $(CSC) $(CSFLAGS) -target:library $(CORELIB_REF) $(patsubst %,-r:$(BUILD)/layers/%.dll,$($(call upper,$(1))_REFS)) \
+            -out:$(BUILD)/layers/$(1).dll $($(call upper,$(1))_SRC)
 
-$(BUILD)/layers/hal.dll: $(HAL_SRC) $(BUILD)/layers/hal-sources.txt $(BUILD)/System.Private.CoreLib.dll
-	$(call layer_dll,hal,)
-$(BUILD)/layers/virtio.dll: $(VIRTIO_SRC) $(BUILD)/layers/virtio-sources.txt $(BUILD)/layers/hal.dll
-	$(call layer_dll,virtio,hal)
-$(BUILD)/layers/virtionet.dll: $(VIRTIONET_SRC) $(BUILD)/layers/virtionet-sources.txt $(BUILD)/layers/virtio.dll
-	$(call layer_dll,virtionet,hal virtio)
-$(BUILD)/layers/net.dll: $(NET_SRC) $(BUILD)/layers/net-sources.txt $(BUILD)/layers/hal.dll
-	$(call layer_dll,net,hal)
-$(BUILD)/layers/apps.dll: $(APPS_SRC) $(BUILD)/layers/apps-sources.txt $(BUILD)/layers/net.dll
-	$(call layer_dll,apps,hal net)
-$(BUILD)/layers/portable.dll: $(PORTABLE_SRC) $(BUILD)/layers/portable-sources.txt $(BUILD)/layers/hal.dll
-	$(call layer_dll,portable,hal)
+.SECONDEXPANSION:
+$(BUILD)/layers/%.dll: $$($$(call upper,$$*)_SRC) $(BUILD)/layers/%-sources.txt \
+                      $$(addprefix $(BUILD)/layers/,$$(addsuffix .dll,$$($$(call upper,$$*)_REFS))) $(BUILD)/System.Private.CoreLib.dll
+	$(call layer_dll,$*)
+
+# Each layer compiled with a use of a type from a layer it must not see must fail (tools/check-layers).
+check-layers: $(LAYER_DLLS)
+	@tools/check-layers $(BUILD) "$(CSC) $(CSFLAGS) -target:library $(CORELIB_REF)" \
+	  hal="$(HAL_REFS)" virtio="$(VIRTIO_REFS)" virtionet="$(VIRTIONET_REFS)" net="$(NET_REFS)" \
+	  apps="$(APPS_REFS)" portable="$(PORTABLE_REFS)"
+
 # The kernel proper sits on every layer.
 $(BUILD)/keel.dll: $(KERNEL_SRC) $(BUILD)/layers/kernel-sources.txt $(LAYER_DLLS)
 	$(CSC) $(CSFLAGS) -target:library $(CORELIB_REF) $(patsubst %,-r:%,$(LAYER_DLLS)) -out:$@ $(KERNEL_SRC)

@@ -15,7 +15,8 @@ namespace Keel.Kernel
 {
     /// <summary>
     /// Brings the machine up after memory and the runtime exist, then runs the main loop forever:
-    /// deferred work (NAPI polls, shell input), expired timers, and halt when there is nothing to do.
+    /// deferred work (NAPI polls, shell input), expired timers, the pollers (every pass), and halt when there is
+    /// nothing to do.
     /// </summary>
     public static unsafe class Kernel
     {
@@ -50,13 +51,17 @@ namespace Keel.Kernel
         private static IWorkItem[] s_pollers;
         private static int s_pollerCount;
 
-        /// <summary>Adds an item run after every main-loop pass that had work (network stack, applications).</summary>
+        /// <summary>
+        /// Adds an item run after every main-loop pass, whether or not the pass had work (the network stack and
+        /// its applications). Start-up only; more than <see cref="MaxPollers"/> stops the kernel with a panic.
+        /// </summary>
         public static void AddPoller(IWorkItem poller)
         {
-            if (s_pollerCount < MaxPollers)
+            if (s_pollerCount == MaxPollers)
             {
-                s_pollers[s_pollerCount++] = poller;
+                Panic.Fail("too many pollers");
             }
+            s_pollers[s_pollerCount++] = poller;
         }
 
         public static void Run()
@@ -108,6 +113,10 @@ namespace Keel.Kernel
             Interrupts.AttachIsa(SerialPort.Irq, input);
             SerialPort.EnableReceiveInterrupt();
 
+            if (Work.Rejected != 0)
+            {
+                Panic.Fail("too many work items");
+            }
             Console.Write("Keel ready\n");
             if (CommandLine.ShellEnabled)
             {

@@ -302,6 +302,7 @@ namespace Keel.Net
             output.WriteLine();
             Arp.Print(output, now);
             Sockets.Print(output);
+            Tcp.PrintSynQueue(output, now);
             output.Write("buffers: tx packets in use ");
             output.Write((long)Device.TransmitPackets.InUse);
             output.Write(", tx pages in flight ");

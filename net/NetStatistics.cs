@@ -83,7 +83,11 @@ namespace Keel.Net
         /// <summary>Number of counters.</summary>
         public const int TcpTsoSegments = 73;
         public const int TcpLargeSegmentsRx = 74;
-        public const int Count = 75;
+        public const int TcpSynCookiesSent = 75;
+        public const int TcpSynCookiesReceived = 76;
+        public const int TcpSynCookiesFailed = 77;
+        public const int TcpSynAckTimeouts = 78;
+        public const int Count = 79;
 
         /// <summary>Name of counter <paramref name="index"/>.</summary>
         public static string Name(int index)
@@ -165,6 +169,10 @@ namespace Keel.Net
                 case TcpRcvMemoryPressure: return "tcp_rcv_memory_pressure";
                 case TcpTsoSegments: return "tcp_tso_segments";
                 case TcpLargeSegmentsRx: return "tcp_large_segments_rx";
+                case TcpSynCookiesSent: return "tcp_syncookies_sent";
+                case TcpSynCookiesReceived: return "tcp_syncookies_recv";
+                case TcpSynCookiesFailed: return "tcp_syncookies_failed";
+                case TcpSynAckTimeouts: return "tcp_synack_timeouts";
                 default: return "";
             }
         }

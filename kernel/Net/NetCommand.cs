@@ -13,11 +13,6 @@ namespace Keel.Kernel.Net
         public void Execute(ShellArguments arguments, ITextOutput output)
         {
             NetworkSubsystem.Stack.PrintStatus(output);
-            if ((object)NetworkSubsystem.Echo != null)
-            {
-                NetworkSubsystem.Echo.PrintStatus(output);
-            }
-
         }
     }
 }

@@ -1,5 +1,4 @@
-using Keel.Apps.Echo;
-using Keel.Apps.Iperf3;
+using Keel.Apps;
 using Keel.Buffers;
 using Keel.Drivers.Virtio;
 using Keel.Drivers.VirtioNet;
@@ -14,7 +13,8 @@ namespace Keel.Kernel.Net
 {
     /// <summary>
     /// Finds the virtio-net NIC, starts the driver with the command line's options, and (unless a raw
-    /// receive hook takes every frame) puts the IPv4 stack and the applications on top of it.
+    /// receive hook takes every frame) puts the IPv4 stack on top of it and starts the applications
+    /// (apps/Applications.cs) in an <see cref="ApplicationHost"/>.
     /// </summary>
     public static unsafe class NetworkSubsystem
     {
@@ -31,11 +31,8 @@ namespace Keel.Kernel.Net
         /// <summary>The IPv4 stack (null in hook-only modes).</summary>
         public static NetStack Stack;
 
-        /// <summary>TCP echo on port 7.</summary>
-        public static EchoServer Echo;
-
-        /// <summary>iperf3 server on port 5201.</summary>
-        public static Iperf3Server Iperf3;
+        /// <summary>The applications on the stack (apps/Applications.cs lists them).</summary>
+        public static ApplicationHost Applications;
 
         /// <summary>Periodic safety poll of the NIC (see <see cref="ReceiveWatchdog"/>).</summary>
         public static ReceiveWatchdog Watchdog;
@@ -93,7 +90,10 @@ namespace Keel.Kernel.Net
                 return;
             }
             Kernel.Commands.Register(new StatsCommand(Device));
-            Watchdog = new ReceiveWatchdog(Device, options.ProcessInInterrupt);
+            if (commandLine.GetFlag("bench-rxwatchdog", true))
+            {
+                Watchdog = new ReceiveWatchdog(Device, options.ProcessInInterrupt);
+            }
             Kernel.ShutdownHook = new NetworkShutdown();
 
             if (commandLine.Hook != PacketHookMode.None)
@@ -117,16 +117,9 @@ namespace Keel.Kernel.Net
             }
             Stack = new NetStack(Device, Kernel.Clock, pages, config, Native.ReadTimestampCounter());
             Kernel.Commands.Register(new NetCommand());
-            Echo = new EchoServer(Stack, 8);
-            Echo.Start();
-            Iperf3 = new Iperf3Server(Stack, Kernel.Clock, output, new Iperf3ServerConfig());
-            if (!Iperf3.Start())
-            {
-                output.Write("net: iperf3 server failed to start\n");
-            }
-            Kernel.Commands.Register(new Iperf3Command());
-            NetworkPoller poller = new NetworkPoller();
-            Kernel.AddPoller(poller);
+            Applications = new ApplicationHost(Stack, Kernel.Clock, output, Kernel.Commands);
+            Applications.AddAll(Keel.Apps.Applications.CreateAll());
+            Kernel.AddPoller(new NetworkPoller(Applications));
             Stack.SendGratuitousArp();
             output.Write("net: ");
             KernelCommandLine.WriteIpv4(output, commandLine.IpAddress);

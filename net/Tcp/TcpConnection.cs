@@ -9,7 +9,7 @@ namespace Keel.Net.Tcp
     /// an out-of-order queue, zero-window probing, window scaling and the MSS option. Each pooled
     /// <see cref="Socket"/> owns one, made at start-up.
     /// </summary>
-    internal sealed unsafe class TcpConnection
+    internal sealed unsafe partial class TcpConnection
     {
         private const int InlineAckSegments = 16;
         private const long MaxCongestionWindow = 16L * 1024 * 1024;

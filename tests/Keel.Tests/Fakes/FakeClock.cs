@@ -1,8 +1,8 @@
 using Keel.Hal;
 
-namespace Keel.Tests.Net
+namespace Keel.Tests.Fakes
 {
-    /// <summary>A clock the test moves by hand.</summary>
+    /// <summary>The one clock of the tests: moved by hand (the simulated kernel moves it in <c>FakeKernel.Advance</c>).</summary>
     public sealed class FakeClock : IClock
     {
         public long NowNanoseconds { get; set; } = 1_000_000_000L;

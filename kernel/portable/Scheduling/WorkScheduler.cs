@@ -1,5 +1,4 @@
 using Keel.Hal;
-using Keel.Runtime;
 
 namespace Keel.Kernel.Scheduling
 {
@@ -10,23 +9,41 @@ namespace Keel.Kernel.Scheduling
     /// </summary>
     public sealed class WorkScheduler : IWorkScheduler
     {
-        private const int MaxItems = 64;
+        /// <summary>Items a scheduler holds unless told otherwise.</summary>
+        public const int DefaultCapacity = 64;
 
-        private readonly IWorkItem[] _items = new IWorkItem[MaxItems];
-        private readonly int[] _pending = new int[MaxItems];
+        private readonly IWorkItem[] _items;
+        private readonly int[] _pending;
         private int _count;
 
         /// <summary>Non-zero when some item may be pending (set by <see cref="Schedule"/>).</summary>
         private int _anyPending;
 
+        public WorkScheduler(int capacity = DefaultCapacity)
+        {
+            _items = new IWorkItem[capacity];
+            _pending = new int[capacity];
+        }
+
         /// <summary>Work items run since boot.</summary>
         public long Runs { get; private set; }
 
+        /// <summary>Items registered.</summary>
+        public int Count => _count;
+
+        /// <summary>
+        /// Registrations refused because the scheduler was full. Their handle is -1, which
+        /// <see cref="Schedule"/> ignores, so the kernel checks this after start-up and stops if it is not 0.
+        /// </summary>
+        public int Rejected { get; private set; }
+
+        /// <summary>Registers an item; returns its handle, or -1 when the scheduler is full (counted in <see cref="Rejected"/>).</summary>
         public int Register(IWorkItem item)
         {
-            if (_count == MaxItems)
+            if (_count == _items.Length)
             {
-                Panic.Fail("too many work items");
+                Rejected++;
+                return -1;
             }
             _items[_count] = item;
             return _count++;
