@@ -18,11 +18,12 @@ layer_src = $(shell find $(1) -name '*.cs' -not -path '*/bin/*' -not -path '*/ob
 HAL_SRC      := $(call layer_src,drivers/Hal drivers/Buffers drivers/Net)
 VIRTIO_SRC   := $(call layer_src,drivers/Virtio)
 VIRTIONET_SRC:= $(call layer_src,drivers/VirtioNet)
+VIRTIORNG_SRC:= $(call layer_src,drivers/VirtioRng)
 NET_SRC      := $(call layer_src,net)
 APPS_SRC     := $(call layer_src,apps)
 PORTABLE_SRC := $(call layer_src,kernel/portable)
 KERNEL_SRC   := $(shell find kernel -name '*.cs' -not -path 'kernel/corelib/*' -not -path 'kernel/portable/*' -not -path '*/bin/*' -not -path '*/obj/*' | sort)
-LAYERS       := hal virtio virtionet net apps portable
+LAYERS       := hal virtio virtionet virtiorng net apps portable
 LAYER_DLLS   := $(patsubst %,$(BUILD)/layers/%.dll,$(LAYERS))
 ASM_SRC     := $(wildcard boot/*.asm)
 ASM_OBJ     := $(patsubst boot/%.asm,$(BUILD)/boot/%.o,$(ASM_SRC))
@@ -93,6 +94,7 @@ CORELIB_REF := -r:$(BUILD)/System.Private.CoreLib.dll
 HAL_REFS       :=
 VIRTIO_REFS    := hal
 VIRTIONET_REFS := hal virtio
+VIRTIORNG_REFS := hal virtio
 NET_REFS       := hal
 APPS_REFS      := hal net
 PORTABLE_REFS  := hal net apps
@@ -109,7 +111,7 @@ $(BUILD)/layers/%.dll: $$($$(call upper,$$*)_SRC) $(BUILD)/layers/%-sources.txt 
 # Each layer compiled with a use of a type from a layer it must not see must fail (tools/check-layers).
 check-layers: $(LAYER_DLLS)
 	@tools/check-layers $(BUILD) "$(CSC) $(CSFLAGS) -target:library $(CORELIB_REF)" \
-	  hal="$(HAL_REFS)" virtio="$(VIRTIO_REFS)" virtionet="$(VIRTIONET_REFS)" net="$(NET_REFS)" \
+	  hal="$(HAL_REFS)" virtio="$(VIRTIO_REFS)" virtionet="$(VIRTIONET_REFS)" virtiorng="$(VIRTIORNG_REFS)" net="$(NET_REFS)" \
 	  apps="$(APPS_REFS)" portable="$(PORTABLE_REFS)"
 
 # The kernel proper sits on every layer.

@@ -106,6 +106,7 @@ namespace Keel.Kernel
             PciSubsystem.Initialize(Console);
             Commands.Register(new PciCommand());
 
+            Keel.Kernel.Entropy.EntropySubsystem.Initialize(Console);
             Keel.Kernel.Net.NetworkSubsystem.Initialize(CommandLine, Console);
 
             Shell = new CommandShell(Commands, Console);

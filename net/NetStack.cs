@@ -74,7 +74,7 @@ namespace Keel.Net
             Device = device;
             Config = config;
             _clock = clock;
-            _random = new Prng(randomSeed);
+            _random = new Prng(randomSeed, config.Entropy);
             device.GetMacAddress(_macBytes);
             fixed (byte* mac = _macBytes)
             {

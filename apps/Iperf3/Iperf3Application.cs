@@ -25,6 +25,11 @@ namespace Keel.Apps.Iperf3
 
         public bool Start(IApplicationHost host)
         {
+            if (host.Stack.Config.Entropy != null)
+            {
+                // The payload seed from the kernel's entropy pool (virtio-rng, RDRAND or the TSC PRNG).
+                _config.PayloadSeed = host.Stack.Config.Entropy.NextUInt64();
+            }
             Server = new Iperf3Server(host.Stack, host.Clock, host.Log, _config);
             if (!Server.Start())
             {

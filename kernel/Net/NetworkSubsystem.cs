@@ -4,6 +4,7 @@ using Keel.Drivers.Virtio;
 using Keel.Drivers.VirtioNet;
 using Keel.Hal;
 using Keel.Kernel.Config;
+using Keel.Kernel.Entropy;
 using Keel.Kernel.Memory;
 using Keel.Kernel.Pci;
 using Keel.Net;
@@ -18,10 +19,6 @@ namespace Keel.Kernel.Net
     /// </summary>
     public static unsafe class NetworkSubsystem
     {
-        private const ushort VirtioVendor = 0x1af4;
-        private const ushort VirtioNetTransitional = 0x1000;
-        private const ushort VirtioNetModern = 0x1041;
-
         /// <summary>Pages the echo hook may hold for long frames in flight on the transmit ring.</summary>
         private const int EchoPoolPages = 1024;
 
@@ -42,11 +39,7 @@ namespace Keel.Kernel.Net
 
         public static void Initialize(KernelCommandLine commandLine, ITextOutput output)
         {
-            PciDevice pci = PciSubsystem.Devices.Find(VirtioVendor, VirtioNetTransitional, 0);
-            if ((object)pci == null)
-            {
-                pci = PciSubsystem.Devices.Find(VirtioVendor, VirtioNetModern, 0);
-            }
+            PciDevice pci = EntropySubsystem.FindVirtio(VirtioNetDevice.DeviceType);
             if ((object)pci == null)
             {
                 output.Write("net: no virtio-net device\n");
@@ -90,6 +83,7 @@ namespace Keel.Kernel.Net
                 return;
             }
             Kernel.Commands.Register(new StatsCommand(Device));
+            Kernel.Commands.Register(new LinkCommand(Device));
             if (commandLine.GetFlag("bench-rxwatchdog", true))
             {
                 Watchdog = new ReceiveWatchdog(Device, options.ProcessInInterrupt);
@@ -111,6 +105,7 @@ namespace Keel.Kernel.Net
             config.PrefixLength = commandLine.PrefixLength;
             config.TransmitChecksumOffload = checksums;
             config.TcpSegmentationOffload = segmentation;
+            config.Entropy = EntropySubsystem.Pool;
             if (commandLine.HasGateway)
             {
                 config.Gateway = new IPv4Address(commandLine.Gateway);
@@ -120,6 +115,7 @@ namespace Keel.Kernel.Net
             Applications = new ApplicationHost(Stack, Kernel.Clock, output, Kernel.Commands);
             Applications.AddAll(Keel.Apps.Applications.CreateAll());
             Kernel.AddPoller(new NetworkPoller(Applications));
+            Device.Announcer = new StackAnnouncer(Stack);
             Stack.SendGratuitousArp();
             output.Write("net: ");
             KernelCommandLine.WriteIpv4(output, commandLine.IpAddress);

@@ -49,7 +49,16 @@ namespace Keel.Kernel.Net
         /// <summary>The receive ring as the device sees it (for the bug report a rescue is).</summary>
         private unsafe void PrintQueueState()
         {
-            Keel.Drivers.Virtio.SplitVirtqueue q = _device.RxQueue;
+            Keel.Drivers.Virtio.Virtqueue q = _device.RxQueue;
+            if (q.IsPacked)
+            {
+                Kernel.Console.Write("  packed ring: in flight ");
+                Kernel.Console.Write((long)q.InFlight);
+                Kernel.Console.Write(" callbacks ");
+                Kernel.Console.Write(q.CallbacksDisabled ? "disabled" : "enabled");
+                Kernel.Console.WriteLine();
+                return;
+            }
             byte* ring = q.Memory.Virtual;
             int size = q.Size;
             int avail = Keel.Drivers.Virtio.SplitVirtqueue.AvailOffset(size);

@@ -254,10 +254,12 @@ ABL = [("base", "all seeds (baseline)"),
        ("prealloc", "packet prealloc at post time (`prealloc=on`)"),
        ("recycle_off", "page pool recycling off (`recycle=off`)"),
        ("napi_off", "no NAPI: packets handled in the IRQ handler (`napi=off`)"),
-       ("offload_off", "no checksum offload, no TSO/large receive (`offload=off`)")]
+       ("offload_off", "no checksum offload, no TSO/large receive (`offload=off`)"),
+       ("packed", "packed virtqueues instead of split (`packed=on` on virtio-net-pci)")]
 ABL_METRICS = [("raw_rx", "raw hook rx (kpps)", 0, 1e-3),
                ("udp1400_rx", "UDP 1400 B rx (kpps)", 1, 1e-3),
-               ("tcp_h2g_1", "TCP host→guest (Mbit/s)", 0, 1)]
+               ("tcp_h2g_1", "TCP host→guest (Mbit/s)", 0, 1),
+               ("tcp_g2h_1", "TCP guest→host (Mbit/s)", 0, 1)]
 
 
 def md_table(header, rows):

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using Keel.Hal;
 using Keel.Kernel.Time;
+using Keel.Tests.Fakes;
 using NUnit.Framework;
 
 namespace Keel.Tests.Kernel
@@ -225,7 +226,7 @@ namespace Keel.Tests.Kernel
             Assert.That(q.LateCount(3), Is.EqualTo(1), "5 ms is in the 1..10 ms bucket");
             Assert.That(q.MaxLateNanoseconds, Is.EqualTo(5_000_000));
             Assert.That(q.Expirations, Is.EqualTo(1));
-            StringTextOutput text = new StringTextOutput();
+            TextCapture text = new TextCapture();
             q.Print(text);
             Assert.That(text.Text, Does.Contain("timers: 2 created, 1 active; armed deadline "));
             Assert.That(text.Text, Does.Contain("expirations 1"));

@@ -118,7 +118,7 @@ namespace Keel.Tests.Simulation
         public const int ModernBar = 4;
         public const int MsixBar = 1;
         public const int LegacyBar = 0;
-        private const int MsixEntries = 3;
+        private const int MsixEntries = 4;
 
         private readonly SimulatedVirtioNetDevice _device;
         private readonly FakeInterruptController _controller;
@@ -136,12 +136,14 @@ namespace Keel.Tests.Simulation
         internal ulong DriverFeaturesStaged;
         internal ushort QueueSelect;
         internal ushort MsixConfigVector = VirtioPciIds.NoVector;
-        internal readonly ushort[] QueueVector = { VirtioPciIds.NoVector, VirtioPciIds.NoVector };
-        internal readonly ushort[] QueueSizes = new ushort[2];
-        internal readonly ulong[] QueueDesc = new ulong[2];
-        internal readonly ulong[] QueueDriver = new ulong[2];
-        internal readonly ulong[] QueueDevice = new ulong[2];
-        internal readonly bool[] QueueEnabled = new bool[2];
+        internal readonly ushort[] QueueVector = { VirtioPciIds.NoVector, VirtioPciIds.NoVector, VirtioPciIds.NoVector };
+        /// <summary>Receive, transmit and control queue.</summary>
+        internal const int Queues = 3;
+        internal readonly ushort[] QueueSizes = new ushort[Queues];
+        internal readonly ulong[] QueueDesc = new ulong[Queues];
+        internal readonly ulong[] QueueDriver = new ulong[Queues];
+        internal readonly ulong[] QueueDevice = new ulong[Queues];
+        internal readonly bool[] QueueEnabled = new bool[Queues];
 
         /// <summary>Queue vectors the device accepts (others read back as NO_VECTOR).</summary>
         public int AcceptVectorsBelow = MsixEntries;
@@ -159,7 +161,7 @@ namespace Keel.Tests.Simulation
             device.Interrupts = this;
             device.LegacyInterface = !modern;
             Put16(0x00, VirtioPciIds.Vendor);
-            Put16(0x02, legacy ? VirtioPciIds.NetTransitional : VirtioPciIds.NetModern);
+            Put16(0x02, legacy ? (ushort)0x1000 : (ushort)0x1041);
             Put16(0x06, 0x10);
             Put16(0x2C, VirtioPciIds.Vendor);
             Put16(0x2E, 1);
@@ -182,7 +184,7 @@ namespace Keel.Tests.Simulation
             {
                 _msixCapability = next;
                 _config[previous] = (byte)next;
-                _config[next] = VirtioPciIds.CapabilityMsix;
+                _config[next] = (byte)0x11;
                 Put16(next + 2, MsixEntries - 1);
                 Put32(next + 4, MsixBar);
                 Put32(next + 8, MsixBar | 0x800);
@@ -338,11 +340,11 @@ namespace Keel.Tests.Simulation
         internal void ResetTransportState()
         {
             MsixConfigVector = VirtioPciIds.NoVector;
-            for (int q = 0; q < 2; q++)
+            for (int q = 0; q < Queues; q++)
             {
                 QueueVector[q] = VirtioPciIds.NoVector;
                 QueueEnabled[q] = false;
-                QueueSizes[q] = (ushort)_device.MaxQueueSize;
+                QueueSizes[q] = (ushort)_device.QueueMaxSize(q);
                 QueueDesc[q] = QueueDriver[q] = QueueDevice[q] = 0;
             }
         }
@@ -368,7 +370,7 @@ namespace Keel.Tests.Simulation
             public int Length => 0x4000;
             public bool IsPortIo => false;
 
-            private int Q => _pci.QueueSelect < 2 ? _pci.QueueSelect : -1;
+            private int Q => _pci.QueueSelect < Queues && _device.QueueMaxSize(_pci.QueueSelect) > 0 ? _pci.QueueSelect : -1;
 
             private void Width(int expected, int actual)
             {
@@ -410,7 +412,7 @@ namespace Keel.Tests.Simulation
                 switch (offset)
                 {
                     case 0x10: return _pci.MsixConfigVector;
-                    case 0x12: return 2;
+                    case 0x12: return (ushort)(_device.QueueMaxSize(2) > 0 ? 3 : 2);
                     case 0x16: return _pci.QueueSelect;
                     case 0x18: return q < 0 ? (ushort)0 : _pci.QueueSizes[q];
                     case 0x1A: return q < 0 ? VirtioPciIds.NoVector : _pci.QueueVector[q];
@@ -563,7 +565,7 @@ namespace Keel.Tests.Simulation
             public bool IsPortIo => true;
 
             private int ConfigBase => _pci.MsixEnabled ? 24 : 20;
-            private int Q => _pci.QueueSelect < 2 ? _pci.QueueSelect : -1;
+            private int Q => _pci.QueueSelect < Queues && _device.QueueMaxSize(_pci.QueueSelect) > 0 ? _pci.QueueSelect : -1;
 
             public byte Read8(int offset)
             {
@@ -592,7 +594,7 @@ namespace Keel.Tests.Simulation
                 }
                 switch (offset)
                 {
-                    case 12: return (ushort)(q < 0 ? 0 : _device.MaxQueueSize);
+                    case 12: return (ushort)(q < 0 ? 0 : _device.QueueMaxSize(q));
                     case 14: return _pci.QueueSelect;
                     case 20: return _pci.MsixConfigVector;
                     case 22: return q < 0 ? VirtioPciIds.NoVector : _pci.QueueVector[q];

@@ -56,7 +56,7 @@ namespace Keel.Tests.Simulation
     /// completion is caught), merges large frames over several buffers with num_buffers, honours EVENT_IDX and
     /// the flags both ways, and counts notifications and interrupts. Misbehaves on command.
     /// </summary>
-    public sealed unsafe class SimulatedVirtioNetDevice
+    public sealed unsafe partial class SimulatedVirtioNetDevice
     {
         public const int QueueCount = 2;
         public const int MaxChain = 24;
@@ -87,7 +87,8 @@ namespace Keel.Tests.Simulation
             OfferedFeatures = VirtioFeatures.Version1 | VirtioFeatures.EventIndex | VirtioFeatures.IndirectDescriptors
                 | VirtioNetFeatures.Mac | VirtioNetFeatures.Status | VirtioNetFeatures.MergeableRxBuffers
                 | VirtioNetFeatures.Csum | VirtioNetFeatures.GuestCsum | VirtioNetFeatures.GuestTso4
-                | VirtioNetFeatures.GuestTso6 | VirtioNetFeatures.HostTso4 | VirtioNetFeatures.ControlQueue;
+                | VirtioNetFeatures.GuestTso6 | VirtioNetFeatures.HostTso4 | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_CTRL_VQ)
+                | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_CTRL_RX) | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_GUEST_ANNOUNCE);
         }
 
         public SimulatedMemory Memory => _memory;
@@ -250,11 +251,15 @@ namespace Keel.Tests.Simulation
             return value;
         }
 
-        public int QueueMaxSize(int queue) => queue >= 0 && queue < QueueCount ? MaxQueueSize : 0;
+        public int QueueMaxSize(int queue) => queue >= 0 && queue < QueueCount ? MaxQueueSize : queue == ControlQueueIndex ? ControlQueueMaxSize() : 0;
 
         /// <summary>Programs and enables a queue; false when the device refuses.</summary>
         public bool SetQueue(int queue, int size, ulong descriptors, ulong avail, ulong used)
         {
+            if (queue == ControlQueueIndex)
+            {
+                return SetControlQueue(size, descriptors, avail, used);
+            }
             if (queue < 0 || queue >= QueueCount || !SplitVirtqueue.IsValidSize(size) || size > MaxQueueSize
                 || (LegacyInterface && size != MaxQueueSize))
             {
@@ -278,6 +283,11 @@ namespace Keel.Tests.Simulation
 
         public void Notify(int queue)
         {
+            if (queue == ControlQueueIndex)
+            {
+                NotifyControl();
+                return;
+            }
             if (queue < 0 || queue >= QueueCount || !_queues[queue].Enabled)
             {
                 _memory.RecordViolation("notification of a queue that is not set up");
@@ -313,6 +323,7 @@ namespace Keel.Tests.Simulation
             Status = 0;
             DriverFeatures = 0;
             _isr = 0;
+            ResetControl();
             Resets++;
         }
 

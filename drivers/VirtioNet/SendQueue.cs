@@ -4,8 +4,110 @@ using Keel.Hal;
 
 namespace Keel.Drivers.VirtioNet
 {
-    public sealed unsafe partial class VirtioNetDevice
+    /// <summary>
+    /// One send queue of a virtio-net device (Linux struct send_queue): its virtqueue, transmit header slots,
+    /// indirect tables, the packets the device holds, stop/wake with the watchdog, transmit batching and its
+    /// counters. <see cref="VirtioNetDevice.Transmit"/> forwards here.
+    /// </summary>
+    public sealed unsafe partial class SendQueue
     {
+        private const int EthernetHeaderLength = 14;
+
+        private readonly VirtioNetDevice _device;
+        private readonly VirtioNetOptions _options;
+        private readonly VirtioNetPlatform _platform;
+        private readonly IVirtioTransport _transport;
+        private readonly WatchdogWork _watchdogWork;
+        private readonly int _watchdogTimer;
+        private readonly Interrupt _interrupt;
+        private Virtqueue _ring;
+        private int _headerLength;
+        private ulong _features;
+
+        /// <summary>Counters of this queue (Linux virtnet_sq_stats).</summary>
+        internal SendQueueStats Stats;
+
+        public SendQueue(VirtioNetDevice device, IVirtioTransport transport, VirtioNetOptions options, VirtioNetPlatform platform)
+        {
+            _device = device;
+            _transport = transport;
+            _options = options;
+            _platform = platform;
+            _watchdogWork = new WatchdogWork(this);
+            _watchdogTimer = platform.Timers.CreateTimer(_watchdogWork);
+            _interrupt = new Interrupt(this);
+        }
+
+        /// <summary>The virtqueue (null before the first start).</summary>
+        public Virtqueue Ring => _ring;
+
+        /// <summary>Packet descriptors offered to the stack for transmit frames.</summary>
+        public PacketPool Packets { get; private set; }
+
+        internal IInterruptHandler InterruptHandler => _interrupt;
+
+        private bool Has(ulong feature) => (_features & feature) != 0;
+
+        /// <summary>Cancels the watchdog (stop, reset).</summary>
+        internal void CancelTimers()
+        {
+            _platform.Timers.Cancel(_watchdogTimer);
+        }
+
+        /// <summary>After a device reset: packets still in the ring are freed and counted.</summary>
+        internal void TakeBackAll()
+        {
+            ushort head;
+            while (_ring.DetachUnused(out head))
+            {
+                Packet packet = _packet[head];
+                _packet[head] = null;
+                if (packet != null)
+                {
+                    Stats.DroppedAtReset++;
+                    packet.Free();
+                }
+            }
+            _stopped = false;
+        }
+
+        /// <summary>Gives header slots and indirect tables back (ring memory is the device core's).</summary>
+        internal void ReleaseDma()
+        {
+            if (_headers.IsValid)
+            {
+                _platform.Dma.FreeContiguous(_headers);
+                _headers = default;
+            }
+            if (_indirect.IsValid)
+            {
+                _platform.Dma.FreeContiguous(_indirect);
+                _indirect = default;
+            }
+        }
+
+        private bool OnInterrupt()
+        {
+            Stats.Interrupts++;
+            _ring.DisableCallbacks();
+            _device.SchedulePoll();
+            return true;
+        }
+
+        private sealed class Interrupt : IInterruptHandler
+        {
+            private readonly SendQueue _queue;
+            public Interrupt(SendQueue queue) { _queue = queue; }
+            public bool HandleInterrupt() => _queue.OnInterrupt();
+        }
+
+        private sealed class WatchdogWork : IWorkItem
+        {
+            private readonly SendQueue _queue;
+            public WatchdogWork(SendQueue queue) { _queue = queue; }
+            public void Run() => _queue.OnWatchdog();
+        }
+
         /// <summary>Bytes reserved per descriptor id in the transmit header area (a 12-byte header, 16-aligned).</summary>
         private const int TxHeaderSlot = 16;
 
@@ -23,68 +125,81 @@ namespace Keel.Drivers.VirtioNet
         /// virtio_net_hdr slot for every transmit descriptor id, in DMA memory, used when the header cannot be
         /// pushed in front of the frame. The device reads the slot of the chain's head id.
         /// </summary>
-        private DmaRegion _txHeaders;
+        private DmaRegion _headers;
 
         /// <summary>Indirect descriptor tables of the transmit queue (one per descriptor id), when negotiated.</summary>
-        private DmaRegion _txIndirect;
+        private DmaRegion _indirect;
 
         /// <summary>Packet whose chain starts at the index, owned by the driver until the device returns it; else null.</summary>
-        private Packet[] _txPacket;
+        private Packet[] _packet;
 
         /// <summary>Frame length (without virtio header) of the packet at the index, counted at completion.</summary>
-        private int[] _txFrameLength;
+        private int[] _frameLength;
 
         /// <summary>Scatter list for one frame: header + linear area + every fragment.</summary>
-        private ScatterList _txScatter;
+        private ScatterList _scatter;
 
         /// <summary>True while the queue is stopped (ring nearly full); <see cref="CanTransmit"/> is false.</summary>
-        private bool _txStopped;
+        private bool _stopped;
 
         /// <summary>Clock reading when the queue last stopped (transmit watchdog).</summary>
-        private long _txStoppedAt;
+        private long _stoppedAt;
 
         /// <summary>Completed packets counted when the queue stopped; unchanged at the watchdog means no progress.</summary>
-        private long _txCompletedAtStop;
+        private long _completedAtStop;
 
         /// <summary>Nesting depth of transmit batches: kicks are held back until the outermost batch ends.</summary>
-        private int _txBatchDepth;
+        private int _batchDepth;
 
         /// <summary>Chains added while a batch was open and not yet announced to the device.</summary>
-        private bool _txKickPending;
+        private bool _kickPending;
 
         /// <summary>Header may be pushed into the frame's headroom (VERSION_1 or ANY_LAYOUT, and the option).</summary>
-        private bool _txCanPush;
+        private bool _canPush;
 
         /// <summary>Free descriptors below which the queue stops (1 with indirect descriptors).</summary>
-        private int _txStopThreshold = TxStopThreshold;
+        private int _stopThreshold = TxStopThreshold;
 
-        private bool AllocateTransmitResources(int ringSize)
+        /// <summary>Takes <paramref name="ring"/> and makes the header slots, packet pool and per-id arrays (first start only).</summary>
+        public bool Allocate(Virtqueue ring)
         {
-            _txPacket = new Packet[ringSize];
-            _txFrameLength = new int[ringSize];
-            _txScatter = new ScatterList(TxIndirectEntries);
+            _ring = ring;
+            int ringSize = ring.Size;
+            _headerLength = _device.HeaderLength;
+            _features = _device.NegotiatedFeatures;
+            int headerPages = (ringSize * TxHeaderSlot + DmaPage.Size - 1) / DmaPage.Size;
+            if (!_platform.Dma.TryAllocateContiguous(headerPages, out _headers))
+            {
+                return false;
+            }
+            _packet = new Packet[ringSize];
+            _frameLength = new int[ringSize];
+            _scatter = new ScatterList(TxIndirectEntries);
             int packets = _options.TxPackets > 0 ? _options.TxPackets : 2 * ringSize;
-            TransmitPackets = PacketPool.Create(_platform.Pages, packets);
-            if (TransmitPackets == null)
+            Packets = PacketPool.Create(_platform.Pages, packets);
+            if (Packets == null)
             {
                 return false;
             }
             if (Has(VirtioFeatures.IndirectDescriptors))
             {
                 int pages = (ringSize * TxIndirectEntries * 16 + DmaPage.Size - 1) / DmaPage.Size;
-                if (!_platform.Dma.TryAllocateContiguous(pages, out _txIndirect))
+                if (!_platform.Dma.TryAllocateContiguous(pages, out _indirect))
                 {
                     return false;
                 }
-                _txQueue.SetIndirectTables(_txIndirect, TxIndirectEntries);
-                _txStopThreshold = 1;
+                _ring.SetIndirectTables(_indirect, TxIndirectEntries);
+                _stopThreshold = 1;
             }
-            _txCanPush = _options.TxHeaderPush
+            _canPush = _options.TxHeaderPush
                 && (Has(VirtioFeatures.Version1) || Has(VirtioFeatures.AnyLayout));
             return true;
         }
 
-        public bool CanTransmit => _running && !_txStopped;
+        public bool CanTransmit => _device.IsRunning && !_stopped;
+
+        /// <summary>True while the queue is stopped (ring nearly full).</summary>
+        public bool Stopped => _stopped;
 
         /// <summary>VIRTIO_NET_F_CSUM negotiated: the device completes checksums of NEEDS_CSUM frames.</summary>
         public bool SupportsChecksumOffload => Has(VirtioNetFeatures.Csum);
@@ -104,26 +219,26 @@ namespace Keel.Drivers.VirtioNet
         /// </summary>
         public bool Transmit(Packet frame)
         {
-            if (!_running || _txStopped || frame == null || frame.Length == 0)
+            if (!_device.IsRunning || _stopped || frame == null || frame.Length == 0)
             {
-                _txBusy++;
+                Stats.Busy++;
                 return false;
             }
             // Linux start_xmit: reclaim finished buffers first, so the ring rarely fills.
-            ReclaimTx();
+            Reclaim();
             if (!PrepareOffloads(frame))
             {
                 // A segmentation request the device cannot honour: dropped (the stack only asks when offered).
-                _txOffloadErrors++;
-                _txDropped++;
+                Stats.OffloadErrors++;
+                Stats.Dropped++;
                 frame.Free();
                 return true;
             }
             int segments = frame.SegmentCount;
-            int hdr = HeaderLength;
+            int hdr = _headerLength;
             int frameLength = frame.Length;
             int linear = frame.LinearLength;
-            bool push = _txCanPush && frame.Headroom >= hdr && ((frame.DataPhysical - (ulong)hdr) & 1) == 0;
+            bool push = _canPush && frame.Headroom >= hdr && ((frame.DataPhysical - (ulong)hdr) & 1) == 0;
             // Descriptors: header (own, or pushed in front of the linear part) + separate linear part + fragments.
             int count = 1 + (!push && linear > 0 ? 1 : 0);
             for (int s = 1; s < segments; s++)
@@ -135,18 +250,18 @@ namespace Keel.Drivers.VirtioNet
                     count++;
                 }
             }
-            int slots = count > 1 && _txQueue.IndirectEntries >= count ? 1 : count;
-            if (count > _txScatter.Capacity || slots > _txQueue.FreeCount)
+            int slots = count > 1 && _ring.IndirectEntries >= count ? 1 : count;
+            if (count > _scatter.Capacity || slots > _ring.FreeCount)
             {
-                _txBusy++;
-                if (slots > _txQueue.FreeCount)
+                Stats.Busy++;
+                if (slots > _ring.FreeCount)
                 {
-                    StopTxQueue();
+                    StopQueue();
                 }
                 return false;
             }
-            int head = _txQueue.NextHead;
-            ScatterList list = _txScatter;
+            int head = _ring.NextHead;
+            ScatterList list = _scatter;
             list.Clear();
             if (push)
             {
@@ -159,9 +274,9 @@ namespace Keel.Drivers.VirtioNet
             }
             else
             {
-                byte* h = _txHeaders.Virtual + head * TxHeaderSlot;
+                byte* h = _headers.Virtual + head * TxHeaderSlot;
                 WriteTxHeader(h, frame, frame.ChecksumStart, TsoHeaderLength(frame, frame.ChecksumStart));
-                list.Add(_txHeaders.Physical + (ulong)(head * TxHeaderSlot), hdr, false);
+                list.Add(_headers.Physical + (ulong)(head * TxHeaderSlot), hdr, false);
                 if (linear > 0)
                 {
                     list.Add(frame.DataPhysical, linear, false);
@@ -178,123 +293,49 @@ namespace Keel.Drivers.VirtioNet
             }
             ushort added;
             bool ok = slots == 1 && list.Count > 1
-                ? _txQueue.TryAddIndirect(list, out added)
-                : _txQueue.TryAdd(list, out added);
+                ? _ring.TryAddIndirect(list, out added)
+                : _ring.TryAdd(list, out added);
             if (!ok)
             {
                 if (push)
                 {
                     frame.Pull(hdr);
                 }
-                _txBusy++;
+                Stats.Busy++;
                 return false;
             }
-            _txPacket[added] = frame;
-            _txFrameLength[added] = frameLength;
+            _packet[added] = frame;
+            _frameLength[added] = frameLength;
             if (push)
             {
-                _txPushedHeaders++;
+                Stats.PushedHeaders++;
             }
             if (slots == 1 && list.Count > 1)
             {
-                _txIndirectFrames++;
+                Stats.IndirectFrames++;
             }
             if ((frame.Flags & Packet.FlagNeedsChecksum) != 0)
             {
-                _txChecksumPartial++;
+                Stats.ChecksumPartial++;
                 if ((frame.Flags & Packet.FlagTcpSegmentation) != 0)
                 {
-                    _txGsoFrames++;
+                    Stats.GsoFrames++;
                 }
             }
-            if (_txBatchDepth > 0)
+            if (_batchDepth > 0)
             {
-                _txKickPending = true;
+                _kickPending = true;
             }
             else
             {
-                KickTx();
-                ArmTxCompletion();
+                Kick();
+                ArmCompletion();
             }
-            if (_txQueue.FreeCount < _txStopThreshold)
+            if (_ring.FreeCount < _stopThreshold)
             {
-                StopTxQueue();
+                StopQueue();
             }
             return true;
-        }
-
-        /// <summary>
-        /// Checks the frame's offload requests against what was negotiated. A checksum request the device cannot
-        /// take is completed here in software (Linux skb_checksum_help); a segmentation request it cannot take
-        /// fails (false).
-        /// </summary>
-        private bool PrepareOffloads(Packet frame)
-        {
-            int flags = frame.Flags;
-            if ((flags & Packet.FlagTcpSegmentation) != 0)
-            {
-                if (!Has(VirtioNetFeatures.HostTso4) || frame.GsoSize <= 0 || (flags & Packet.FlagNeedsChecksum) == 0
-                    || frame.Length - EthernetHeaderLength > MaxTsoPacket)
-                {
-                    return false;
-                }
-            }
-            if ((flags & Packet.FlagNeedsChecksum) != 0 && !Has(VirtioNetFeatures.Csum))
-            {
-                if (!CompleteChecksum(frame, frame.ChecksumStart, frame.ChecksumOffset))
-                {
-                    return false;
-                }
-                frame.Flags &= ~Packet.FlagNeedsChecksum;
-            }
-            return true;
-        }
-
-        /// <summary>
-        /// hdr_len of a segmentation request: Ethernet + IP + TCP header bytes (the TCP header starts at the
-        /// checksum start; its data offset is read from the linear area). 0 when not segmenting.
-        /// </summary>
-        private static int TsoHeaderLength(Packet frame, int csumStart)
-        {
-            if ((frame.Flags & Packet.FlagTcpSegmentation) == 0)
-            {
-                return 0;
-            }
-            int at = csumStart + 12;
-            if (csumStart < 0 || at >= frame.LinearLength)
-            {
-                return csumStart + 20;
-            }
-            return csumStart + (frame.Data[at] >> 4) * 4;
-        }
-
-        /// <summary>Fills a virtio_net_hdr for <paramref name="frame"/> (offsets relative to the frame start).</summary>
-        private void WriteTxHeader(byte* h, Packet frame, int csumStart, int gsoHeaderLength)
-        {
-            int hdr = HeaderLength;
-            for (int i = 0; i < hdr; i++)
-            {
-                h[i] = 0;
-            }
-            int flags = frame.Flags;
-            if ((flags & Packet.FlagNeedsChecksum) != 0)
-            {
-                h[VirtioNetHeader.Flags] = VirtioNetHeader.FlagNeedsCsum;
-                WriteLe16(h + VirtioNetHeader.CsumStart, csumStart);
-                WriteLe16(h + VirtioNetHeader.CsumOffset, frame.ChecksumOffset);
-                if ((flags & Packet.FlagTcpSegmentation) != 0)
-                {
-                    h[VirtioNetHeader.GsoType] = VirtioNetHeader.GsoTcpV4;
-                    WriteLe16(h + VirtioNetHeader.HeaderLength, gsoHeaderLength);
-                    WriteLe16(h + VirtioNetHeader.GsoSize, frame.GsoSize);
-                }
-            }
-        }
-
-        private static void WriteLe16(byte* p, int value)
-        {
-            p[0] = (byte)value;
-            p[1] = (byte)(value >> 8);
         }
 
         /// <summary>
@@ -304,30 +345,30 @@ namespace Keel.Drivers.VirtioNet
         /// </summary>
         public void BeginTransmitBatch()
         {
-            _txBatchDepth++;
+            _batchDepth++;
         }
 
         /// <summary>Closes a batch; the outermost close notifies the device once if anything was queued.</summary>
         public void EndTransmitBatch()
         {
-            if (_txBatchDepth > 0)
+            if (_batchDepth > 0)
             {
-                _txBatchDepth--;
+                _batchDepth--;
             }
-            if (_txBatchDepth == 0 && _txKickPending)
+            if (_batchDepth == 0 && _kickPending)
             {
-                _txKickPending = false;
-                KickTx();
-                ArmTxCompletion();
+                _kickPending = false;
+                Kick();
+                ArmCompletion();
             }
         }
 
-        private void KickTx()
+        internal void Kick()
         {
-            if (_running && _txQueue.KickPrepare())
+            if (_device.IsRunning && _ring.KickPrepare())
             {
-                _transport.NotifyQueue(TxQueueIndex);
-                _txKicks++;
+                _transport.NotifyQueue(_ring.QueueIndex);
+                Stats.Kicks++;
             }
         }
 
@@ -335,50 +376,50 @@ namespace Keel.Drivers.VirtioNet
         /// While packets are outstanding, ask for a completion interrupt after about three quarters of them
         /// (Linux virtqueue_enable_cb_delayed), so their packets are freed even when nothing else runs the poll.
         /// </summary>
-        private void ArmTxCompletion()
+        internal void ArmCompletion()
         {
-            if (!_running || _txQueue.InFlight == 0 || !_txQueue.CallbacksDisabled)
+            if (!_device.IsRunning || _ring.InFlight == 0 || !_ring.CallbacksDisabled)
             {
                 return;
             }
-            if (!_txQueue.EnableCallbacksDelayed())
+            if (!_ring.EnableCallbacksDelayed())
             {
-                _txQueue.DisableCallbacks();
-                SchedulePoll();
+                _ring.DisableCallbacks();
+                _device.SchedulePoll();
             }
         }
 
         /// <summary>Stops the queue (Linux check_sq_full_and_disable) and starts the watchdog.</summary>
-        private void StopTxQueue()
+        internal void StopQueue()
         {
-            if (_txStopped)
+            if (_stopped)
             {
                 return;
             }
-            _txStopped = true;
-            _txStops++;
-            _txStoppedAt = _platform.Clock.NowNanoseconds;
-            _txCompletedAtStop = _txPackets;
-            _platform.Timers.Start(_txWatchdogTimer, _options.TxTimeoutNanoseconds);
-            if (!_txQueue.EnableCallbacksDelayed())
+            _stopped = true;
+            Stats.Stops++;
+            _stoppedAt = _platform.Clock.NowNanoseconds;
+            _completedAtStop = Stats.Packets;
+            _platform.Timers.Start(_watchdogTimer, _options.TxTimeoutNanoseconds);
+            if (!_ring.EnableCallbacksDelayed())
             {
                 // Completions already arrived: reclaim now, maybe restart at once.
-                _txQueue.DisableCallbacks();
-                ReclaimTx();
+                _ring.DisableCallbacks();
+                Reclaim();
             }
         }
 
-        private void WakeTxQueue()
+        private void WakeQueue()
         {
-            _txStopped = false;
-            _txWakes++;
-            _platform.Timers.Cancel(_txWatchdogTimer);
+            _stopped = false;
+            Stats.Wakes++;
+            _platform.Timers.Cancel(_watchdogTimer);
         }
 
         /// <summary>Frees every packet the device has finished sending (Linux free_old_xmit); wakes a stopped queue.</summary>
-        private void ReclaimTx()
+        internal void Reclaim()
         {
-            if (_txQueue == null)
+            if (_ring == null)
             {
                 return;
             }
@@ -386,33 +427,33 @@ namespace Keel.Drivers.VirtioNet
             {
                 ushort head;
                 int length;
-                UsedResult result = _txQueue.TryGetUsed(out head, out length);
+                UsedResult result = _ring.TryGetUsed(out head, out length);
                 if (result == UsedResult.Empty)
                 {
                     break;
                 }
                 if (result == UsedResult.Broken)
                 {
-                    RequestReset();
+                    _device.RequestReset();
                     break;
                 }
                 if (result == UsedResult.BadId)
                 {
-                    _txBadIds++;
+                    Stats.BadIds++;
                     continue;
                 }
-                Packet packet = _txPacket[head];
-                _txPacket[head] = null;
+                Packet packet = _packet[head];
+                _packet[head] = null;
                 if (packet != null)
                 {
-                    _txPackets++;
-                    _txBytes += _txFrameLength[head];
+                    Stats.Packets++;
+                    Stats.Bytes += _frameLength[head];
                     packet.Free();
                 }
             }
-            if (_txStopped && _txQueue.FreeCount >= _txStopThreshold)
+            if (_stopped && _ring.FreeCount >= _stopThreshold)
             {
-                WakeTxQueue();
+                WakeQueue();
             }
         }
 
@@ -420,27 +461,27 @@ namespace Keel.Drivers.VirtioNet
         /// Watchdog (Linux dev_watchdog → ndo_tx_timeout): the queue stayed stopped for the timeout without a
         /// completion. Counted; the device is notified again and the watchdog re-armed.
         /// </summary>
-        private void OnTxWatchdog()
+        internal void OnWatchdog()
         {
-            if (!_running || !_txStopped)
+            if (!_device.IsRunning || !_stopped)
             {
                 return;
             }
-            ReclaimTx();
-            if (!_txStopped)
+            Reclaim();
+            if (!_stopped)
             {
                 return;
             }
             long now = _platform.Clock.NowNanoseconds;
-            if (_txPackets == _txCompletedAtStop && now - _txStoppedAt >= _options.TxTimeoutNanoseconds)
+            if (Stats.Packets == _completedAtStop && now - _stoppedAt >= _options.TxTimeoutNanoseconds)
             {
-                _txTimeouts++;
-                _transport.NotifyQueue(TxQueueIndex);
-                _txKicks++;
+                Stats.Timeouts++;
+                _transport.NotifyQueue(_ring.QueueIndex);
+                Stats.Kicks++;
             }
-            _txStoppedAt = now;
-            _txCompletedAtStop = _txPackets;
-            _platform.Timers.Start(_txWatchdogTimer, _options.TxTimeoutNanoseconds);
+            _stoppedAt = now;
+            _completedAtStop = Stats.Packets;
+            _platform.Timers.Start(_watchdogTimer, _options.TxTimeoutNanoseconds);
         }
     }
 }
