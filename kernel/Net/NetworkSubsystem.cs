@@ -51,6 +51,9 @@ namespace Keel.Kernel.Net
         /// <summary>Free pages below which the network starts with its small-memory sizes.</summary>
         public const long SmallMemoryFreePages = 8192;
 
+        /// <summary>Free pages below which the small-memory sizes are halved again (a `-m 3M` guest).</summary>
+        public const long TinyMemoryFreePages = 512;
+
         /// <summary>Free pages the stack's transmit pool leaves for the NIC's receive refill (issue 12); a quarter
         /// of it with small memory.</summary>
         public const int ReceiveReservePages = 64;
@@ -118,6 +121,14 @@ namespace Keel.Kernel.Net
                 options.RxPoolPages = 128;
                 options.RxPackets = 256;
                 options.TxPackets = 256;
+                if (freePages < TinyMemoryFreePages)
+                {
+                    // Under about 4 MiB of RAM: half of that again, so the applications still fit.
+                    options.RxQueueSize = 64;
+                    options.RxPoolPages = 64;
+                    options.RxPackets = 128;
+                    options.TxPackets = 128;
+                }
             }
             Device = new VirtioNetDevice(transport, platform, options);
             if (!Device.Start())
@@ -168,7 +179,8 @@ namespace Keel.Kernel.Net
             Pressure = new MemoryPressure(2 * reserve, options.ProcessInInterrupt);
             Kernel.Commands.Register(new NetCommand());
             Applications = new ApplicationHost(Stack, Kernel.Clock, output, Kernel.Commands);
-            Resolver = new DnsResolver(Stack);
+            // Small memory: one query at a time and a small cache (each query holds a 4 KiB TCP buffer).
+            Resolver = smallMemory ? new DnsResolver(Stack, 1, 4) : new DnsResolver(Stack);
             if (commandLine.DnsServer != 0)
             {
                 Resolver.AddServer(new IPv4Address(commandLine.DnsServer));
