@@ -250,6 +250,10 @@ namespace Keel.Net
         public void SendGratuitousArp()
         {
             _announced = true;
+            if (Ipv4.Address == 0)
+            {
+                return; // unconfigured (DHCP under way): nothing to announce
+            }
             Arp.Send(ArpLayer.OpRequest, EthernetLayer.BroadcastMac, Ipv4.Address);
         }
 

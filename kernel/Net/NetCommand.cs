@@ -8,7 +8,7 @@ namespace Keel.Kernel.Net
     {
         public string Name => "net";
 
-        public string Help => "IPv4 address, ARP cache, sockets, TCP/UDP/IP counters";
+        public string Help => "IPv4 address, ARP cache, sockets, TCP/UDP/IP counters, DHCP lease, DNS servers";
 
         public void Execute(ShellArguments arguments, ITextOutput output)
         {

@@ -12,7 +12,6 @@ namespace Keel.Kernel.Net
         private const long MaxSleepNanoseconds = 50_000_000;
         private readonly ApplicationHost _host;
         private readonly int _timer;
-        private int _leaseVersion;
 
         public NetworkPoller(ApplicationHost host)
         {
@@ -37,34 +36,8 @@ namespace Keel.Kernel.Net
         private void PollAll()
         {
             _host.Poll();
-            if ((object)NetworkSubsystem.Dhcp != null)
-            {
-                NetworkSubsystem.Dhcp.Poll();
-                if (NetworkSubsystem.Dhcp.LeaseVersion != _leaseVersion)
-                {
-                    // The lease's DNS servers (option 6) are the resolver's, unless dns= named one.
-                    _leaseVersion = NetworkSubsystem.Dhcp.LeaseVersion;
-                    if (Kernel.CommandLine.DnsServer == 0)
-                    {
-                        NetworkSubsystem.Resolver.ClearServers();
-                        for (int i = 0; i < NetworkSubsystem.Dhcp.DnsServerCount; i++)
-                        {
-                            NetworkSubsystem.Resolver.AddServer(NetworkSubsystem.Dhcp.DnsServer(i));
-                        }
-                    }
-                }
-            }
-            NetworkSubsystem.Resolver.Poll();
             long now = Kernel.Clock.NowNanoseconds;
             long next = _host.NextWakeNanoseconds;
-            if ((object)NetworkSubsystem.Dhcp != null && NetworkSubsystem.Dhcp.NextWakeNanoseconds < next)
-            {
-                next = NetworkSubsystem.Dhcp.NextWakeNanoseconds;
-            }
-            if (NetworkSubsystem.Resolver.NextWakeNanoseconds < next)
-            {
-                next = NetworkSubsystem.Resolver.NextWakeNanoseconds;
-            }
             long delay = next == long.MaxValue ? MaxSleepNanoseconds : next - now;
             if (delay > MaxSleepNanoseconds)
             {

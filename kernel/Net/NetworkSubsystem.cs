@@ -167,24 +167,25 @@ namespace Keel.Kernel.Net
             Stack = new NetStack(Device, Kernel.Clock, StackPages, config, Native.ReadTimestampCounter());
             Pressure = new MemoryPressure(2 * reserve, options.ProcessInInterrupt);
             Kernel.Commands.Register(new NetCommand());
+            Applications = new ApplicationHost(Stack, Kernel.Clock, output, Kernel.Commands);
             Resolver = new DnsResolver(Stack);
             if (commandLine.DnsServer != 0)
             {
                 Resolver.AddServer(new IPv4Address(commandLine.DnsServer));
             }
             Kernel.Commands.Register(new ResolveCommand(Resolver, output));
-            Applications = new ApplicationHost(Stack, Kernel.Clock, output, Kernel.Commands);
+            if (commandLine.UseDhcp)
+            {
+                Dhcp = new DhcpClient(Stack);
+                Dhcp.Log = output;
+            }
+            // First, so that the address and DNS servers are current when the applications run.
+            Applications.Add(new AddressServices(Dhcp, Resolver, commandLine.DnsServer != 0));
             Applications.AddAll(Keel.Apps.Applications.CreateAll());
             Kernel.AddPoller(new NetworkPoller(Applications));
             Device.Announcer = new StackAnnouncer(Stack);
             if (commandLine.UseDhcp)
             {
-                Dhcp = new DhcpClient(Stack);
-                Dhcp.Log = output;
-                if (!Dhcp.Start())
-                {
-                    output.Write("net: DHCP client failed to start\n");
-                }
                 output.Write("net: up, address by DHCP\n");
                 return;
             }

@@ -73,7 +73,6 @@ namespace Keel.BootTests
             TestContext.Out.WriteLine("iperf3 " + string.Join(" ", options) + " via 127.0.0.1:" + _port + ": " + bytes + " bytes");
             Assert.That(bytes, Is.GreaterThan(0), output);
         }
-    
     }
 
     /// <summary>

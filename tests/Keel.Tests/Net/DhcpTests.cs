@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using Keel.Net;
 using Keel.Net.Dhcp;
-using Keel.Tests.Kernel;
 using Keel.Tests.Fakes;
 using NUnit.Framework;
 
