@@ -46,13 +46,10 @@ namespace Keel.Kernel.Net
         public static FrameHook Hook;
 
         /// <summary>Free pages (4 KiB) below which networking is not started: a clean message instead of a panic.</summary>
-        public const long MinimumFreePages = 300;
+        public const long MinimumFreePages = 450;
 
         /// <summary>Free pages below which the network starts with its small-memory sizes.</summary>
         public const long SmallMemoryFreePages = 8192;
-
-        /// <summary>Free pages below which the small-memory sizes are halved again (a `-m 3M` guest).</summary>
-        public const long TinyMemoryFreePages = 512;
 
         /// <summary>Free pages the stack's transmit pool leaves for the NIC's receive refill (issue 12); a quarter
         /// of it with small memory.</summary>
@@ -121,14 +118,6 @@ namespace Keel.Kernel.Net
                 options.RxPoolPages = 128;
                 options.RxPackets = 256;
                 options.TxPackets = 256;
-                if (freePages < TinyMemoryFreePages)
-                {
-                    // Under about 4 MiB of RAM: half of that again, so the applications still fit.
-                    options.RxQueueSize = 64;
-                    options.RxPoolPages = 64;
-                    options.RxPackets = 128;
-                    options.TxPackets = 128;
-                }
             }
             Device = new VirtioNetDevice(transport, platform, options);
             if (!Device.Start())
