@@ -1,6 +1,7 @@
 using System;
 using Keel.Drivers.Virtio;
 using Keel.Hal;
+using Keel.Tests.Kernel;
 
 namespace Keel.Tests.Simulation
 {
@@ -19,7 +20,12 @@ namespace Keel.Tests.Simulation
 
         private readonly SimulatedVirtioNetDevice _device;
         private readonly FakeInterruptController _controller;
-        private readonly byte[] _config = new byte[256];
+        /// <summary>
+        /// The configuration space, as a function of the one PCI configuration fake (<see cref="FakePciConfigSpace"/>):
+        /// attach it there and the kernel's enumeration finds this same function (see <see cref="AttachTo"/>).
+        /// </summary>
+        public readonly FakePciConfigSpace.Function Config = new FakePciConfigSpace.Function();
+        private readonly byte[] _config;
         private readonly bool _modern;
         private readonly bool _legacy;
         private readonly bool _msix;
@@ -50,6 +56,7 @@ namespace Keel.Tests.Simulation
 
         public SimulatedPciFunction(SimulatedVirtioNetDevice device, FakeInterruptController controller, bool modern, bool legacy, bool msix)
         {
+            _config = Config.Config;
             _device = device;
             _controller = controller;
             _modern = modern;
@@ -93,6 +100,41 @@ namespace Keel.Tests.Simulation
             {
                 _bars[LegacyBar] = new LegacyRegisters(this, device);
             }
+            // Class: network controller, Ethernet; header type 0; BARs sized as TryGetBar reports them.
+            _config[0x08] = 1;
+            _config[0x0A] = 0x00;
+            _config[0x0B] = 0x02;
+            for (int index = 0; index < 6; index++)
+            {
+                PciBar bar;
+                if (!TryGetBar(index, out bar))
+                {
+                    continue;
+                }
+                uint size = 1;
+                while (size < bar.Size)
+                {
+                    size <<= 1;
+                }
+                if (bar.IsPortIo)
+                {
+                    Config.IoBar(index, (ushort)bar.Address, size);
+                }
+                else if (bar.Is64Bit)
+                {
+                    Config.MemoryBar64(index, bar.Address, size, false);
+                }
+                else
+                {
+                    Config.MemoryBar32(index, (uint)bar.Address, size);
+                }
+            }
+        }
+
+        /// <summary>Puts this function into <paramref name="space"/> at bus/device/function for the kernel's enumeration.</summary>
+        public void AttachTo(FakePciConfigSpace space, int bus, int device, int function)
+        {
+            space.Attach(bus, device, function, Config);
         }
 
         private void AddVirtioCap(ref int previous, ref int next, byte type, int bar, int offset, int length, int capLength)
