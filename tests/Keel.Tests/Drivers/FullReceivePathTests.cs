@@ -1,10 +1,10 @@
 using System;
 using Keel.Buffers;
 using Keel.Drivers.VirtioNet;
+using Keel.HostStack;
 using Keel.Net;
 using Keel.Net.Sockets;
 using Keel.Tests.Net;
-using Keel.HostStack;
 using Keel.Tests.Simulation;
 using NUnit.Framework;
 

@@ -1040,7 +1040,7 @@ namespace Keel.Tests.Simulation
                 Index = index;
             }
 
-            
+
             public void Configure(int size, ulong d, ulong a, ulong u, byte* dp, byte* ap, byte* up)
             {
                 Size = size;
