@@ -73,10 +73,12 @@ $(BUILD)/keel.iso: $(BUILD)/keel.elf boot/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso >$(BUILD)/grub-mkrescue.log 2>&1 || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
 # NuGet packages in build/nuget/: Keel.Net (HAL, buffers, virtio, virtio-net, the IPv4 stack) and Keel.Apps.
+# Same version each time: the copies tools/hoststack restored from the last pack are dropped so it takes these.
 pack:
 	@mkdir -p $(BUILD)/nuget
 	$(DOTNET) pack projects/Keel.Net/Keel.Net.csproj -c Release -o $(BUILD)/nuget -nologo -v q
 	$(DOTNET) pack projects/Keel.Apps/Keel.Apps.csproj -c Release -o $(BUILD)/nuget -nologo -v q
+	@rm -rf $(BUILD)/hoststack-packages/keel.net $(BUILD)/hoststack-packages/keel.apps
 
 bench: setup all
 	@tools/bench

@@ -45,6 +45,22 @@ namespace Keel.Kernel.Net
         /// <summary>Frame counter/echo hook (hook=drop or hook=echo-count).</summary>
         public static FrameHook Hook;
 
+        /// <summary>Free pages (4 KiB) below which networking is not started: a clean message instead of a panic.</summary>
+        public const long MinimumFreePages = 300;
+
+        /// <summary>Free pages below which the network starts with its small-memory sizes.</summary>
+        public const long SmallMemoryFreePages = 8192;
+
+        /// <summary>Free pages the stack's transmit pool leaves for the NIC's receive refill (issue 12); a quarter
+        /// of it with small memory.</summary>
+        public const int ReceiveReservePages = 64;
+
+        /// <summary>Pool shrinking and the low-memory warning.</summary>
+        public static MemoryPressure Pressure;
+
+        /// <summary>The page source of the stack's transmit pool (refuses the receive reserve).</summary>
+        public static ReservePageSource StackPages;
+
         public static void Initialize(KernelCommandLine commandLine, ITextOutput output)
         {
             PciDevice pci = EntropySubsystem.FindVirtio(VirtioNetDevice.DeviceType);
@@ -59,6 +75,18 @@ namespace Keel.Kernel.Net
                 output.Write("net: virtio transport set-up failed\n");
                 return;
             }
+            long freePages = KernelMemory.Pages->FreePages;
+            if (freePages < MinimumFreePages)
+            {
+                // A `new` that fails stops the kernel: check before building anything (issue 12).
+                output.Write("net: not enough memory for networking (");
+                output.Write(freePages * 4);
+                output.Write(" KiB free, ");
+                output.Write(MinimumFreePages * 4);
+                output.Write(" KiB needed); no network\n");
+                return;
+            }
+            bool smallMemory = freePages < SmallMemoryFreePages;
             PhysicalPageSource pages = new PhysicalPageSource(KernelMemory.Pages);
             VirtioNetPlatform platform = new VirtioNetPlatform();
             platform.Pages = pages;
@@ -82,6 +110,14 @@ namespace Keel.Kernel.Net
             if (commandLine.Budget > 0)
             {
                 options.Budget = commandLine.Budget;
+            }
+            if (smallMemory)
+            {
+                // Little RAM: a smaller receive ring, pool and packet tables (docs/network-stack.md, "Memory").
+                options.RxQueueSize = 128;
+                options.RxPoolPages = 128;
+                options.RxPackets = 256;
+                options.TxPackets = 256;
             }
             Device = new VirtioNetDevice(transport, platform, options);
             if (!Device.Start())
@@ -109,6 +145,13 @@ namespace Keel.Kernel.Net
             }
 
             NetConfig config = new NetConfig();
+            if (smallMemory)
+            {
+                config.TransmitPages = 256;
+                config.MaxSockets = 24;
+                config.TcpReceiveBufferSize = 128 * 1024;
+                config.TcpSendBufferSize = 64 * 1024;
+            }
             // ip=dhcp or no ip= at all: start unconfigured (0.0.0.0) and let the DHCP client set the address.
             config.Address = new IPv4Address(commandLine.UseDhcp ? 0 : commandLine.IpAddress);
             config.PrefixLength = commandLine.UseDhcp ? 0 : commandLine.PrefixLength;
@@ -119,7 +162,10 @@ namespace Keel.Kernel.Net
             {
                 config.Gateway = new IPv4Address(commandLine.Gateway);
             }
-            Stack = new NetStack(Device, Kernel.Clock, pages, config, Native.ReadTimestampCounter());
+            int reserve = smallMemory ? ReceiveReservePages / 4 : ReceiveReservePages;
+            StackPages = new ReservePageSource(pages, reserve);
+            Stack = new NetStack(Device, Kernel.Clock, StackPages, config, Native.ReadTimestampCounter());
+            Pressure = new MemoryPressure(2 * reserve, options.ProcessInInterrupt);
             Kernel.Commands.Register(new NetCommand());
             Applications = new ApplicationHost(Stack, Kernel.Clock, output, Kernel.Commands);
             Resolver = new DnsResolver(Stack);

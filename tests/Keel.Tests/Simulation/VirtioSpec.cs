@@ -60,6 +60,40 @@ namespace Keel.Tests.Simulation
         public const int VirtioEntropyDeviceId = 4;
         public const int VirtioNetDeviceId = 1;
 
+        // 5.1.3 more network feature bits
+        public const int VIRTIO_NET_F_CSUM = 0;
+        public const int VIRTIO_NET_F_GUEST_CSUM = 1;
+        public const int VIRTIO_NET_F_MAC = 5;
+        public const int VIRTIO_NET_F_GUEST_TSO4 = 7;
+        public const int VIRTIO_NET_F_GUEST_TSO6 = 8;
+        public const int VIRTIO_NET_F_HOST_TSO4 = 11;
+        public const int VIRTIO_NET_F_MRG_RXBUF = 15;
+        public const int VIRTIO_NET_F_STATUS = 16;
+
+        // 5.1.6 struct virtio_net_hdr: offsets and values
+        public const int HDR_FLAGS = 0;
+        public const int HDR_GSO_TYPE = 1;
+        public const int HDR_HDR_LEN = 2;
+        public const int HDR_GSO_SIZE = 4;
+        public const int HDR_CSUM_START = 6;
+        public const int HDR_CSUM_OFFSET = 8;
+        public const int HDR_NUM_BUFFERS = 10;
+        public const byte VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
+        public const byte VIRTIO_NET_HDR_F_DATA_VALID = 2;
+        public const byte VIRTIO_NET_HDR_GSO_NONE = 0;
+        public const byte VIRTIO_NET_HDR_GSO_TCPV4 = 1;
+        public const byte VIRTIO_NET_HDR_GSO_TCPV6 = 4;
+
+        // 4.1.4 virtio PCI capabilities
+        public const ushort PCI_VENDOR_ID_REDHAT_QUMRANET = 0x1AF4;
+        public const byte PCI_CAP_ID_VNDR = 0x09;
+        public const byte VIRTIO_PCI_CAP_COMMON_CFG = 1;
+        public const byte VIRTIO_PCI_CAP_NOTIFY_CFG = 2;
+        public const byte VIRTIO_PCI_CAP_ISR_CFG = 3;
+        public const byte VIRTIO_PCI_CAP_DEVICE_CFG = 4;
+        public const byte VIRTIO_PCI_CAP_PCI_CFG = 5;
+        public const ushort VIRTIO_MSI_NO_VECTOR = 0xFFFF;
+
         public static ulong Bit(int n) => 1UL << n;
 
         /// <summary>2.7.10 vring_need_event, written out from the specification.</summary>
