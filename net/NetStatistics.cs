@@ -83,7 +83,16 @@ namespace Keel.Net
         /// <summary>Number of counters.</summary>
         public const int TcpTsoSegments = 73;
         public const int TcpLargeSegmentsRx = 74;
-        public const int Count = 75;
+        public const int TcpPawsRejected = 75;
+        public const int TcpDsacksRx = 76;
+        public const int TcpRackLosses = 77;
+        public const int TcpSpuriousRtos = 78;
+        public const int TcpLossProbes = 79;
+        public const int TcpFinWait2Timeouts = 80;
+        public const int TcpOrphanTimeouts = 81;
+        public const int TcpKeepAliveProbes = 82;
+        public const int TcpKeepAliveTimeouts = 83;
+        public const int Count = 84;
 
         /// <summary>Name of counter <paramref name="index"/>.</summary>
         public static string Name(int index)
@@ -165,6 +174,15 @@ namespace Keel.Net
                 case TcpRcvMemoryPressure: return "tcp_rcv_memory_pressure";
                 case TcpTsoSegments: return "tcp_tso_segments";
                 case TcpLargeSegmentsRx: return "tcp_large_segments_rx";
+                case TcpPawsRejected: return "tcp_paws_rejected";
+                case TcpDsacksRx: return "tcp_dsacks_rx";
+                case TcpRackLosses: return "tcp_rack_losses";
+                case TcpSpuriousRtos: return "tcp_spurious_rtos";
+                case TcpLossProbes: return "tcp_loss_probes";
+                case TcpFinWait2Timeouts: return "tcp_finwait2_timeouts";
+                case TcpOrphanTimeouts: return "tcp_orphan_timeouts";
+                case TcpKeepAliveProbes: return "tcp_keepalive_probes";
+                case TcpKeepAliveTimeouts: return "tcp_keepalive_timeouts";
                 default: return "";
             }
         }

@@ -668,6 +668,35 @@ namespace Keel.Net.Sockets
             }
         }
 
+        /// <summary>
+        /// SO_KEEPALIVE (TCP): probe an idle peer and reset the connection when it stops answering (RFC 9293
+        /// section 3.8.4). Timing from <see cref="SetKeepAlive"/> or the stack's defaults (Linux's: 7200 s idle,
+        /// 75 s interval, 9 probes). Accepted connections inherit the listener's setting.
+        /// </summary>
+        public bool KeepAlive
+        {
+            get => Tcp.KeepAlive;
+            set
+            {
+                Tcp.KeepAlive = value;
+                Tcp.ArmKeepAlive(_stack.Now);
+            }
+        }
+
+        /// <summary>
+        /// TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT together, and turns keepalive on: the first probe after
+        /// <paramref name="idleMilliseconds"/> without a segment from the peer, then one every
+        /// <paramref name="intervalMilliseconds"/>; after <paramref name="probes"/> unanswered ones the connection is
+        /// reset and its error is TimedOut.
+        /// </summary>
+        public void SetKeepAlive(int idleMilliseconds, int intervalMilliseconds, int probes)
+        {
+            Tcp.KeepAliveIdleMs = idleMilliseconds > 0 ? idleMilliseconds : 1;
+            Tcp.KeepAliveIntervalMs = intervalMilliseconds > 0 ? intervalMilliseconds : 1;
+            Tcp.KeepAliveCount = probes > 0 ? probes : 1;
+            KeepAlive = true;
+        }
+
         /// <summary>SO_SNDBUF, bytes. Set before Connect/Listen for best effect.</summary>
         public int SendBufferSize
         {
@@ -750,6 +779,12 @@ namespace Keel.Net.Sockets
                 {
                     output.Write(" error ");
                     output.Write((long)Tcp.Error);
+                }
+                if (Tcp.State != TcpState.Listen && Tcp.State != TcpState.Closed)
+                {
+                    output.WriteLine();
+                    Tcp.PrintDetails(output);
+                    return;
                 }
             }
             else
