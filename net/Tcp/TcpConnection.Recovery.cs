@@ -86,6 +86,7 @@ namespace Keel.Net.Tcp
 
         private void EnterRecovery(long now)
         {
+            TlpOutstanding = false;
             PriorCwnd = Cwnd;
             PriorSsthresh = Ssthresh;
             Ssthresh = Cc.SsthreshOnLoss(this, now);
@@ -216,10 +217,14 @@ namespace Keel.Net.Tcp
             return false;
         }
 
-        /// <summary>Arms the tail loss probe (RFC 8985 section 7.2) while in Open state with data in flight.</summary>
+        /// <summary>
+        /// Arms the tail loss probe (RFC 8985 section 7.2) while data is in flight and no timeout recovery runs. Unlike
+        /// the RFC it is also armed in fast recovery: when the last retransmissions are lost and nothing sent after
+        /// them can be SACKed, the probe (sent later than all of them) lets RACK mark them lost instead of a timeout.
+        /// </summary>
         private void ScheduleLossProbe(long now)
         {
-            if (!SackOk || CaState != TcpCaState.Open || TlpOutstanding || Board.IsEmpty || !RttValid)
+            if (!SackOk || CaState == TcpCaState.Loss || TlpOutstanding || Board.IsEmpty || !RttValid)
             {
                 TlpDeadline = 0;
                 return;
@@ -240,7 +245,7 @@ namespace Keel.Net.Tcp
         /// <summary>The probe timer fired: send one new segment, or the last one again (RFC 8985 section 7.3).</summary>
         private void OnLossProbe(long now)
         {
-            if (Board.IsEmpty || CaState != TcpCaState.Open)
+            if (Board.IsEmpty || CaState == TcpCaState.Loss)
             {
                 return;
             }

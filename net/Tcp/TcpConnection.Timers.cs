@@ -153,6 +153,7 @@ namespace Keel.Net.Tcp
             {
                 return;
             }
+            RtoByState[(int)CaState]++;
             // RFC 5681 / 6298 section 5: ssthresh from the flight, cwnd one segment, everything not SACKed is lost.
             bool firstTimeout = CaState != TcpCaState.Loss;
             if (CaState == TcpCaState.Open)

@@ -174,6 +174,7 @@ namespace Keel.Net.Tcp
         internal long DsacksSent;
         internal long PawsRejected;
         internal long Recoveries;
+        internal readonly long[] RtoByState = new long[3];
 
         public TcpConnection(Socket socket, TcpLayer layer, SendBuffer send)
         {

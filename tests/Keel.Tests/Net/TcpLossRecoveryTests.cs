@@ -82,6 +82,7 @@ namespace Keel.Tests.Net
             TestContext.Out.WriteLine("loss " + loss + " sim ms " + simMs + " received " + transfer.Received + " lost " + pair.Link.Lost +
                 " retrans " + info.TotalRetransmits + " recoveries " + info.Recoveries + " rack " + info.RackLosses +
                 " tlp " + info.TlpProbes + " rto " + info.Timeouts + " frto " + info.SpuriousTimeouts + " dsack " + info.DsacksReceived +
+                " rtoOpen/Rec/Loss " + client.Tcp.RtoByState[0] + "/" + client.Tcp.RtoByState[1] + "/" + client.Tcp.RtoByState[2] + " paws " + server.Tcp.PawsRejected +
                 " sack " + info.SackPermitted + " ts " + info.Timestamps + " cwnd " + info.CongestionWindow + " srtt " + info.RttMicroseconds);
             return info;
         }
