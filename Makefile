@@ -11,8 +11,20 @@ CSFLAGS    := -noconfig -nostdlib -unsafe -langversion:latest -runtimemetadatave
               -nologo -optimize+ -deterministic -debug- -warnaserror+ -nowarn:CS0169,CS0649,CS8500,CS0436,CS1685,CS0414
 
 CORELIB_SRC := $(shell find kernel/corelib -name '*.cs')
-KERNEL_DIRS ?= kernel drivers net apps
-KERNEL_SRC  := $(shell find $(KERNEL_DIRS) -name '*.cs' -not -path 'kernel/corelib/*' -not -path '*/bin/*' -not -path '*/obj/*')
+# The layers (docs/ARCHITECTURE.md), lowest first; each compiles to its own assembly against the corelib and
+# the layers it may use, so a wrong dependency fails to compile here as in the host projects (projects/).
+# ILC then compiles every assembly into one object.
+layer_src = $(shell find $(1) -name '*.cs' -not -path '*/bin/*' -not -path '*/obj/*' | sort)
+HAL_SRC      := $(call layer_src,drivers/Hal drivers/Buffers drivers/Net)
+VIRTIO_SRC   := $(call layer_src,drivers/Virtio)
+VIRTIONET_SRC:= $(call layer_src,drivers/VirtioNet)
+VIRTIORNG_SRC:= $(call layer_src,drivers/VirtioRng)
+NET_SRC      := $(call layer_src,net)
+APPS_SRC     := $(call layer_src,apps)
+PORTABLE_SRC := $(call layer_src,kernel/portable)
+KERNEL_SRC   := $(shell find kernel -name '*.cs' -not -path 'kernel/corelib/*' -not -path 'kernel/portable/*' -not -path '*/bin/*' -not -path '*/obj/*' | sort)
+LAYERS       := hal virtio virtionet virtiorng net apps portable
+LAYER_DLLS   := $(patsubst %,$(BUILD)/layers/%.dll,$(LAYERS))
 ASM_SRC     := $(wildcard boot/*.asm)
 ASM_OBJ     := $(patsubst boot/%.asm,$(BUILD)/boot/%.o,$(ASM_SRC))
 
@@ -23,21 +35,50 @@ ILCFLAGS := --targetos:linux --targetarch:x64 -O --systemmodule:System.Private.C
 
 FORCE:
 
-.PHONY: all setup run test unit-test qemu-test bench clean iso
+.PHONY: all setup run test unit-test qemu-test bench clean iso pack check-layers
+# A recipe that fails leaves no half-written target behind.
+.DELETE_ON_ERROR:
 
 all: $(BUILD)/keel.elf
 
 setup:
 	@tools/setup --quiet
 
-# Builds and boots the kernel on a tap inside its own network namespace, serial console on this terminal.
+# Builds and boots the kernel on a tap inside its own network namespace (root), serial console on this
+# terminal. NET=user: QEMU's user-mode network instead, no root; prints the forwarded ports.
+# Fails with the guest's status when it stops with `exit N` (N != 0); see tools/run-keel.
 run: setup all
-	@tools/run-keel
+	@NET="$(NET)" NET_RESTRICT="$(NET_RESTRICT)" tools/run-keel
 
-# Unit tests on the host, then QEMU boot/network tests; last line: "N passed, N failed".
+# Build (a failed kernel build fails the run and no QEMU test runs), unit tests on the host, then the
+# QEMU boot/network tests; last line: "N passed, N failed". See tools/run-tests.
 test: setup
-	@$(MAKE) --no-print-directory all || true
 	@tools/run-tests
+
+# Only the host unit tests (NUnit, tests/Keel.Tests).
+unit-test: setup
+	@tools/run-tests unit
+
+# Only the build and the QEMU tests (tests/Keel.BootTests).
+qemu-test: setup
+	@tools/run-tests qemu
+
+# A GRUB image (BIOS and UEFI) that boots build/keel.elf through multiboot2: build/keel.iso.
+iso: setup $(BUILD)/keel.iso
+
+$(BUILD)/keel.iso: $(BUILD)/keel.elf boot/grub.cfg
+	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+	cp $(BUILD)/keel.elf $(BUILD)/iso/boot/keel.elf
+	cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso >$(BUILD)/grub-mkrescue.log 2>&1 || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+# NuGet packages in build/nuget/: Keel.Net (HAL, buffers, virtio, virtio-net, the IPv4 stack) and Keel.Apps.
+# Same version each time: the copies tools/hoststack restored from the last pack are dropped so it takes these.
+pack:
+	@mkdir -p $(BUILD)/nuget
+	$(DOTNET) pack projects/Keel.Net/Keel.Net.csproj -c Release -o $(BUILD)/nuget -nologo -v q
+	$(DOTNET) pack projects/Keel.Apps/Keel.Apps.csproj -c Release -o $(BUILD)/nuget -nologo -v q
+	@rm -rf $(BUILD)/hoststack-packages/keel.net $(BUILD)/hoststack-packages/keel.apps
 
 bench: setup all
 	@tools/bench
@@ -45,22 +86,54 @@ bench: setup all
 $(BUILD)/System.Private.CoreLib.dll: $(CORELIB_SRC) | $(BUILD) $(ILC)
 	$(CSC) $(CSFLAGS) -target:library -out:$@ $(CORELIB_SRC)
 
-# The source list itself is a dependency: adding or removing a file rebuilds.
-$(BUILD)/kernel-sources.txt: FORCE | $(BUILD)
-	@echo "$(KERNEL_SRC)" | tr ' ' '\n' > $@.new; cmp -s $@.new $@ || mv $@.new $@; rm -f $@.new
+# Each source list is a dependency: adding or removing a file rebuilds its layer.
+.PRECIOUS: $(BUILD)/layers/%-sources.txt
+$(BUILD)/layers/%-sources.txt: FORCE | $(BUILD)
+	@mkdir -p $(BUILD)/layers
+	@echo "$($(shell echo $* | tr a-z A-Z)_SRC)" | tr ' ' '\n' > $@.new; cmp -s $@.new $@ || mv $@.new $@; rm -f $@.new
 
-$(BUILD)/keel.dll: $(KERNEL_SRC) $(BUILD)/kernel-sources.txt $(BUILD)/System.Private.CoreLib.dll
-	$(CSC) $(CSFLAGS) -target:library -r:$(BUILD)/System.Private.CoreLib.dll -out:$@ $(KERNEL_SRC)
+CORELIB_REF := -r:$(BUILD)/System.Private.CoreLib.dll
+# What each layer may use (the host projects in projects/ reference the same).
+HAL_REFS       :=
+VIRTIO_REFS    := hal
+VIRTIONET_REFS := hal virtio
+VIRTIORNG_REFS := hal virtio
+NET_REFS       := hal
+APPS_REFS      := hal net
+PORTABLE_REFS  := hal net apps
+upper = $(shell echo $(1) | tr a-z A-Z)
+# $(call layer_dll,NAME): the command line that compiles one layer against the corelib and its REFS.
+layer_dll = $(CSC) $(CSFLAGS) -target:library $(CORELIB_REF) $(patsubst %,-r:$(BUILD)/layers/%.dll,$($(call upper,$(1))_REFS)) \
+            -out:$(BUILD)/layers/$(1).dll $($(call upper,$(1))_SRC)
 
-$(BUILD)/keel.o: $(BUILD)/keel.dll $(BUILD)/System.Private.CoreLib.dll
-	$(ILC) $(BUILD)/keel.dll $(BUILD)/System.Private.CoreLib.dll -o $@ $(ILCFLAGS) --map:$(BUILD)/keel.map.xml
+.SECONDEXPANSION:
+$(BUILD)/layers/%.dll: $$($$(call upper,$$*)_SRC) $(BUILD)/layers/%-sources.txt \
+                      $$(addprefix $(BUILD)/layers/,$$(addsuffix .dll,$$($$(call upper,$$*)_REFS))) $(BUILD)/System.Private.CoreLib.dll
+	$(call layer_dll,$*)
+
+# Each layer compiled with a use of a type from a layer it must not see must fail (tools/check-layers).
+check-layers: $(LAYER_DLLS)
+	@tools/check-layers $(BUILD) "$(CSC) $(CSFLAGS) -target:library $(CORELIB_REF)" \
+	  hal="$(HAL_REFS)" virtio="$(VIRTIO_REFS)" virtionet="$(VIRTIONET_REFS)" virtiorng="$(VIRTIORNG_REFS)" net="$(NET_REFS)" \
+	  apps="$(APPS_REFS)" portable="$(PORTABLE_REFS)"
+
+# The kernel proper sits on every layer.
+$(BUILD)/keel.dll: $(KERNEL_SRC) $(BUILD)/layers/kernel-sources.txt $(LAYER_DLLS)
+	$(CSC) $(CSFLAGS) -target:library $(CORELIB_REF) $(patsubst %,-r:%,$(LAYER_DLLS)) -out:$@ $(KERNEL_SRC)
+
+$(BUILD)/keel.o: $(BUILD)/keel.dll $(LAYER_DLLS) $(BUILD)/System.Private.CoreLib.dll
+	$(ILC) $(BUILD)/keel.dll $(LAYER_DLLS) $(BUILD)/System.Private.CoreLib.dll -o $@ $(ILCFLAGS) --map:$(BUILD)/keel.map.xml
 
 $(BUILD)/boot/%.o: boot/%.asm | $(BUILD)
 	@mkdir -p $(BUILD)/boot
 	nasm -f elf64 -o $@ $<
 
-$(BUILD)/keel.elf: $(BUILD)/keel.o $(ASM_OBJ) boot/linker.ld
-	ld.lld -static -nostdlib -z max-page-size=4096 --no-pie -T boot/linker.ld -o $@ $(ASM_OBJ) $(BUILD)/keel.o
+# The build id (tools/build-id: a hash of everything linked) is printed at boot and checked by the boot tests.
+# -z norelro: one RW segment with .bss at its end (GRUB's EFI loader fails on a segment with no file bytes).
+KERNEL_LDFLAGS := -static -nostdlib -z max-page-size=4096 -z norelro --no-pie
+$(BUILD)/keel.elf: $(BUILD)/keel.o $(ASM_OBJ) boot/linker.ld tools/build-id
+	tools/build-id $(BUILD)/buildid.o "$(KERNEL_LDFLAGS)" $(BUILD)/keel.o $(ASM_OBJ) boot/linker.ld
+	ld.lld $(KERNEL_LDFLAGS) -T boot/linker.ld -o $@ $(ASM_OBJ) $(BUILD)/buildid.o $(BUILD)/keel.o
 
 $(BUILD):
 	@mkdir -p $(BUILD)

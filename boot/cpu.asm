@@ -5,7 +5,7 @@ default rel
 section .text
 
 global keel_outb, keel_outw, keel_outl, keel_inb, keel_inw, keel_inl
-global keel_rdtsc, keel_rdmsr, keel_wrmsr, keel_cpuid
+global keel_rdtsc, keel_rdmsr, keel_wrmsr, keel_cpuid, keel_rdrand
 global keel_read_cr2, keel_read_cr3, keel_write_cr3, keel_invlpg
 global keel_lgdt, keel_lidt, keel_ltr
 global keel_sti, keel_cli, keel_save_flags_cli, keel_restore_flags, keel_sti_hlt, keel_pause, keel_halt_forever
@@ -43,6 +43,18 @@ keel_inl:   mov edx, edi
 keel_rdtsc: rdtsc
             shl rdx, 32
             or rax, rdx
+            ret
+; keel_rdrand(ulong* value): 1 and *value on success, 0 when RDRAND failed ten times (Intel's retry advice).
+keel_rdrand:
+            mov ecx, 10
+.retry:     rdrand rax
+            jc .ok
+            dec ecx
+            jnz .retry
+            xor eax, eax
+            ret
+.ok:        mov [rdi], rax
+            mov eax, 1
             ret
 keel_rdmsr: mov ecx, edi
             rdmsr

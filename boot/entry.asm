@@ -1,5 +1,8 @@
-; Keel boot entry: PVH (QEMU -kernel on an ELF with a Xen PHYS32 entry note).
-; Entered in 32-bit protected mode, paging off, EBX = physical address of hvm_start_info.
+; Keel boot entry, two ways into one kernel:
+;  - PVH (QEMU -kernel on an ELF with a Xen PHYS32 entry note): pvh_start, 32-bit protected mode, paging off,
+;    EBX = physical address of hvm_start_info.
+;  - Multiboot2 (GRUB, BIOS or UEFI; the header below, entry address tag): mb2_start, 32-bit protected mode,
+;    paging off, EAX = 0x36d76289, EBX = physical address of the multiboot2 information structure.
 ; Builds identity page tables for the first 4 GiB (page 0 left unmapped to catch null pointers,
 ; a guard page below the boot stack), enables PAE + long mode + SSE, loads a GDT with a TSS,
 ; and calls the managed entry point KeelMain(startInfo).
@@ -19,11 +22,14 @@
 %define EFER_LME            (1 << 8)
 %define EFER_NXE            (1 << 11)
 %define XEN_ELFNOTE_PHYS32_ENTRY 18
+%define MB2_HEADER_MAGIC    0xE85250D6
+%define MB2_ARCH_I386       0
 %define BOOT_STACK_SIZE     (64 * 1024)
 %define FAULT_STACK_SIZE    (16 * 1024)
 
 extern KeelMain
 global pvh_start
+global mb2_start
 
 global keel_boot_stack_top
 global keel_boot_stack_guard
@@ -39,12 +45,37 @@ section .note.Xen note alloc align=4
     db "Xen", 0
     dq pvh_start
 
+; Multiboot2 header (Multiboot2 spec 3.1.1): must lie 8-byte aligned in the image's first 32 KiB.
+section .multiboot2 progbits alloc align=8
+mb2_header:
+    dd MB2_HEADER_MAGIC
+    dd MB2_ARCH_I386
+    dd mb2_header_end - mb2_header
+    dd -(MB2_HEADER_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
+    align 8
+    dw 3, 0                             ; entry address tag: start in mb2_start (not the ELF entry)
+    dd 12
+    dd mb2_start
+    align 8
+    dw 0, 0                             ; end tag
+    dd 8
+mb2_header_end:
+
 section .boot.text progbits alloc exec align=16
 bits 32
+mb2_start:
+    cli
+    cld
+    mov esi, ebx                        ; multiboot2 information structure
+    mov ebp, eax                        ; boot loader magic (0x36d76289) tells KeelMain which it is
+    jmp boot_common
+
 pvh_start:
     cli
     cld
     mov esi, ebx                        ; keep start_info
+    xor ebp, ebp                        ; no multiboot2 magic: PVH
+boot_common:
 
     ; PML4[0] -> PDPT
     mov eax, boot_pdpt
@@ -146,7 +177,8 @@ long_mode:
     ltr ax
 
     fninit
-    mov edi, esi                        ; start_info (zero-extended)
+    mov edi, esi                        ; start_info / multiboot2 information (zero-extended)
+    mov esi, ebp                        ; boot loader magic (0 for PVH)
     xor ebp, ebp
     call KeelMain
 .halt:

@@ -15,7 +15,8 @@ namespace Keel.Kernel
 {
     /// <summary>
     /// Brings the machine up after memory and the runtime exist, then runs the main loop forever:
-    /// deferred work (NAPI polls, shell input), expired timers, and halt when there is nothing to do.
+    /// deferred work (NAPI polls, shell input), expired timers, the pollers (every pass), and halt when there is
+    /// nothing to do.
     /// </summary>
     public static unsafe class Kernel
     {
@@ -46,16 +47,17 @@ namespace Keel.Kernel
         /// <summary>Called by <c>exit</c> before QEMU stops (drivers return their buffers here).</summary>
         public static IWorkItem ShutdownHook;
 
-        private const int MaxPollers = 8;
-        private static IWorkItem[] s_pollers;
-        private static int s_pollerCount;
+        private static PollerList s_pollers;
 
-        /// <summary>Adds an item run after every main-loop pass that had work (network stack, applications).</summary>
+        /// <summary>
+        /// Adds an item run after every main-loop pass, whether or not the pass had work (the network stack and
+        /// its applications). Start-up only; more than <see cref="PollerList.DefaultCapacity"/> stops the kernel with a panic.
+        /// </summary>
         public static void AddPoller(IWorkItem poller)
         {
-            if (s_pollerCount < MaxPollers)
+            if (!s_pollers.Add(poller))
             {
-                s_pollers[s_pollerCount++] = poller;
+                Panic.Fail("too many pollers");
             }
         }
 
@@ -63,6 +65,8 @@ namespace Keel.Kernel
         {
             Console = new SerialConsole();
             Console.Write("Keel kernel (NativeAOT C#) starting\n");
+            BuildId.Print(Console);
+            BootInfo.Print(Console);
             CommandLine = KernelCommandLine.Parse(BootInfo.CommandLine, BootInfo.CommandLineLength);
             CommandLine.ReportIssues(Console);
             Console.Write("memory: ");
@@ -73,8 +77,9 @@ namespace Keel.Kernel
 
             InterruptDispatcher.Initialize();
             LegacyPic.Disable();
-            LocalApic.Initialize();
-            IoApic.Initialize();
+            Keel.Kernel.Acpi.AcpiSubsystem.Initialize(Console);
+            LocalApic.Initialize(Keel.Kernel.Acpi.AcpiSubsystem.LocalApicAddress);
+            IoApic.Initialize(Keel.Kernel.Acpi.AcpiSubsystem.IoApicAddress);
             Tsc.Calibrate();
             Clock = new KernelClock();
             Interrupts = new InterruptController();
@@ -88,15 +93,17 @@ namespace Keel.Kernel
 
             FaultTests.Run(CommandLine.Test);
 
-            s_pollers = new IWorkItem[MaxPollers];
+            s_pollers = new PollerList();
             Commands = new ShellCommandRegistry();
             Commands.Register(new ExitCommand());
             Commands.Register(new UptimeCommand());
+            Commands.Register(new TimersCommand());
             Commands.Register(new MemCommand());
             Commands.Register(new RuntimeSelfTest());
             PciSubsystem.Initialize(Console);
             Commands.Register(new PciCommand());
 
+            Keel.Kernel.Entropy.EntropySubsystem.Initialize(Console);
             Keel.Kernel.Net.NetworkSubsystem.Initialize(CommandLine, Console);
 
             Shell = new CommandShell(Commands, Console);
@@ -104,6 +111,10 @@ namespace Keel.Kernel
             Interrupts.AttachIsa(SerialPort.Irq, input);
             SerialPort.EnableReceiveInterrupt();
 
+            if (Work.Rejected != 0)
+            {
+                Panic.Fail("too many work items");
+            }
             Console.Write("Keel ready\n");
             if (CommandLine.ShellEnabled)
             {
@@ -131,12 +142,11 @@ namespace Keel.Kernel
                     Work.RunPending();
                 }
                 Timers.RunExpired();
-                for (int i = 0; i < s_pollerCount; i++)
-                {
-                    s_pollers[i].Run();
-                }
+                s_pollers.RunAll();
                 Native.DisableInterrupts();
-                if (!Work.HasPending && !Timers.AnyExpired())
+                // PrepareIdle re-arms the APIC if a timer interrupt since the last arming left an active
+                // timer without one; interrupts stay off until the halt, so none can be missed.
+                if (!Work.HasPending && Timers.PrepareIdle())
                 {
                     Native.EnableInterruptsAndHalt();
                 }

@@ -9,6 +9,12 @@ namespace Keel.Net
         /// <summary>This host's address (e.g. 198.18.0.2).</summary>
         public IPv4Address Address;
 
+        /// <summary>
+        /// Where TCP initial sequence numbers and ephemeral ports come from (the kernel's entropy pool); null =
+        /// the stack's own generator seeded with the constructor's seed.
+        /// </summary>
+        public Keel.Hal.IEntropySource Entropy;
+
         /// <summary>Network prefix length (24 for a /24).</summary>
         public int PrefixLength = 24;
 

@@ -83,16 +83,20 @@ namespace Keel.Net
         /// <summary>Number of counters.</summary>
         public const int TcpTsoSegments = 73;
         public const int TcpLargeSegmentsRx = 74;
-        public const int TcpPawsRejected = 75;
-        public const int TcpDsacksRx = 76;
-        public const int TcpRackLosses = 77;
-        public const int TcpSpuriousRtos = 78;
-        public const int TcpLossProbes = 79;
-        public const int TcpFinWait2Timeouts = 80;
-        public const int TcpOrphanTimeouts = 81;
-        public const int TcpKeepAliveProbes = 82;
-        public const int TcpKeepAliveTimeouts = 83;
-        public const int Count = 84;
+        public const int TcpSynCookiesSent = 75;
+        public const int TcpSynCookiesReceived = 76;
+        public const int TcpSynCookiesFailed = 77;
+        public const int TcpSynAckTimeouts = 78;
+        public const int TcpPawsRejected = 79;
+        public const int TcpDsacksRx = 80;
+        public const int TcpRackLosses = 81;
+        public const int TcpSpuriousRtos = 82;
+        public const int TcpLossProbes = 83;
+        public const int TcpFinWait2Timeouts = 84;
+        public const int TcpOrphanTimeouts = 85;
+        public const int TcpKeepAliveProbes = 86;
+        public const int TcpKeepAliveTimeouts = 87;
+        public const int Count = 88;
 
         /// <summary>Name of counter <paramref name="index"/>.</summary>
         public static string Name(int index)
@@ -183,6 +187,10 @@ namespace Keel.Net
                 case TcpOrphanTimeouts: return "tcp_orphan_timeouts";
                 case TcpKeepAliveProbes: return "tcp_keepalive_probes";
                 case TcpKeepAliveTimeouts: return "tcp_keepalive_timeouts";
+                case TcpSynCookiesSent: return "tcp_syncookies_sent";
+                case TcpSynCookiesReceived: return "tcp_syncookies_recv";
+                case TcpSynCookiesFailed: return "tcp_syncookies_failed";
+                case TcpSynAckTimeouts: return "tcp_synack_timeouts";
                 default: return "";
             }
         }

@@ -6,13 +6,25 @@ namespace Keel.Apps.Echo
 {
     /// <summary>
     /// TCP echo server (RFC 862) on port 7. Non-blocking: the kernel main loop calls <see cref="Poll"/>.
-    /// Each connection has a buffer made at start-up; bytes that the send buffer could not take yet are kept
-    /// and retried on the next poll, and no more is read until they are gone (back-pressure).
+    /// A connection holds one of a few buffers made at start-up only while it has bytes to echo (idle
+    /// connections hold none, and nothing is allocated after start-up); bytes that the send buffer could not
+    /// take yet are kept and retried on the next poll, and no more is read until they are gone
+    /// (back-pressure). With every buffer busy, reading waits for the next poll. Limits (issue 12): it accepts as many connections as it has slots (the kernel
+    /// gives it one per socket); a connection beyond that is accepted and reset at once (counted in
+    /// <see cref="Refused"/>), never left waiting in the accept queue; a connection with no traffic for
+    /// <see cref="IdleTimeoutNanoseconds"/> is reset (<see cref="IdleClosed"/>), so vanished peers do not
+    /// keep slots and sockets.
     /// </summary>
     public sealed class EchoServer
     {
         public const int Port = 7;
-        private const int BufferSize = 16384;
+        private const int BufferSize = 4096;
+
+        /// <summary>Buffers shared by the connections (made at start-up).</summary>
+        private const int SharedBuffers = 8;
+
+        /// <summary>Default idle timeout: 60 s without a byte either way.</summary>
+        public const long DefaultIdleTimeoutNanoseconds = 60_000_000_000L;
 
         private readonly NetStack _stack;
         private readonly Socket[] _connections;
@@ -20,21 +32,42 @@ namespace Keel.Apps.Echo
         private readonly int[] _pendingStart;
         private readonly int[] _pendingEnd;
         private readonly bool[] _peerDone;
+        private readonly long[] _lastActive;
+        private readonly IClock _clock;
+        private readonly byte[][] _free = new byte[SharedBuffers][];
+        private int _freeCount;
         private Socket _listener;
 
-        public EchoServer(NetStack stack, int maxConnections)
+        /// <summary>An echo server without idle timeout.</summary>
+        public EchoServer(NetStack stack, int maxConnections) : this(stack, maxConnections, null)
+        {
+        }
+
+        /// <param name="clock">Time for the idle timeout; null: no idle timeout.</param>
+        public EchoServer(NetStack stack, int maxConnections, IClock clock)
         {
             _stack = stack;
+            _clock = clock;
             _connections = new Socket[maxConnections];
             _buffers = new byte[maxConnections][];
             _pendingStart = new int[maxConnections];
             _pendingEnd = new int[maxConnections];
             _peerDone = new bool[maxConnections];
-            for (int i = 0; i < maxConnections; i++)
+            _lastActive = new long[maxConnections];
+            for (int i = 0; i < SharedBuffers; i++)
             {
-                _buffers[i] = new byte[BufferSize];
+                _free[_freeCount++] = new byte[BufferSize];
             }
         }
+
+        /// <summary>Connections with no traffic for this long are reset (0: never).</summary>
+        public long IdleTimeoutNanoseconds { get; set; } = DefaultIdleTimeoutNanoseconds;
+
+        /// <summary>Connections reset because every slot was taken.</summary>
+        public long Refused { get; private set; }
+
+        /// <summary>Connections reset after the idle timeout.</summary>
+        public long IdleClosed { get; private set; }
 
         /// <summary>Connections accepted so far.</summary>
         public long Accepted { get; private set; }
@@ -59,7 +92,9 @@ namespace Keel.Apps.Echo
             }
         }
 
-        /// <summary>Creates the listening socket. False when no socket or the port is taken.</summary>
+        /// <summary>Creates the listening socket (backlog: twice the slots, so that the accept queue, which Linux-like
+        /// drops a completing handshake when full, is never what turns a client away). False when no socket or the
+        /// port is taken.</summary>
         public bool Start()
         {
             _listener = _stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
@@ -68,7 +103,7 @@ namespace Keel.Apps.Echo
                 return false;
             }
             if (_listener.Bind(new IPEndPoint(IPv4Address.Any, Port)) != SocketError.Success ||
-                _listener.Listen(_connections.Length) != SocketError.Success)
+                _listener.Listen(_connections.Length * 2) != SocketError.Success)
             {
                 _listener.Close();
                 _listener = null;
@@ -84,6 +119,7 @@ namespace Keel.Apps.Echo
             {
                 if (_connections[i] != null)
                 {
+                    ReleaseBuffer(i);
                     _connections[i].Close();
                     _connections[i] = null;
                 }
@@ -103,11 +139,22 @@ namespace Keel.Apps.Echo
                 return;
             }
             AcceptAll();
+            long now = (object)_clock == null ? 0 : _clock.NowNanoseconds;
             for (int i = 0; i < _connections.Length; i++)
             {
-                if (_connections[i] != null)
+                if (_connections[i] == null)
                 {
-                    Service(i);
+                    continue;
+                }
+                if (Service(i) && (object)_clock != null)
+                {
+                    _lastActive[i] = now;
+                }
+                else if (_connections[i] != null && (object)_clock != null && IdleTimeoutNanoseconds > 0 &&
+                         now - _lastActive[i] > IdleTimeoutNanoseconds)
+                {
+                    IdleClosed++;
+                    Drop(i);
                 }
             }
         }
@@ -125,16 +172,20 @@ namespace Keel.Apps.Echo
                         break;
                     }
                 }
-                if (slot < 0)
-                {
-                    return; // full: connections wait in the listener's backlog
-                }
                 Socket accepted;
                 if (_listener.Accept(out accepted) != SocketError.Success)
                 {
                     return;
                 }
+                if (slot < 0)
+                {
+                    // Every slot taken: a reset now rather than a connection nobody will serve.
+                    accepted.Abort();
+                    Refused++;
+                    continue;
+                }
                 accepted.NoDelay = true;
+                _lastActive[slot] = (object)_clock == null ? 0 : _clock.NowNanoseconds;
                 _connections[slot] = accepted;
                 _pendingStart[slot] = 0;
                 _pendingEnd[slot] = 0;
@@ -143,57 +194,87 @@ namespace Keel.Apps.Echo
             }
         }
 
-        private void Service(int i)
+        /// <summary>Echoes what it can; true when bytes moved or the connection changed (activity).</summary>
+        private bool Service(int i)
         {
             Socket socket = _connections[i];
-            byte[] buffer = _buffers[i];
             SocketError error;
+            bool active = false;
             while (true)
             {
                 if (_pendingStart[i] < _pendingEnd[i])
                 {
-                    int sent = socket.Send(new System.ReadOnlySpan<byte>(buffer, _pendingStart[i], _pendingEnd[i] - _pendingStart[i]), out error);
+                    int sent = socket.Send(new System.ReadOnlySpan<byte>(_buffers[i], _pendingStart[i], _pendingEnd[i] - _pendingStart[i]), out error);
                     if (sent > 0)
                     {
                         _pendingStart[i] += sent;
                         BytesEchoed += sent;
+                        active = true;
                         continue;
                     }
                     if (error != SocketError.WouldBlock)
                     {
                         Drop(i);
+                        return true;
                     }
-                    return; // send buffer full: try again next poll
+                    return active; // send buffer full: try again next poll
                 }
                 if (_peerDone[i])
                 {
                     // Everything echoed and the peer finished: close (FIN follows the buffered data).
+                    ReleaseBuffer(i);
                     socket.Close();
                     _connections[i] = null;
-                    return;
+                    return true;
                 }
-                int received = socket.Receive(buffer, out error);
+                if (_buffers[i] == null)
+                {
+                    if (_freeCount == 0)
+                    {
+                        return active; // every buffer busy: read on a later poll
+                    }
+                    _buffers[i] = _free[--_freeCount];
+                    _free[_freeCount] = null;
+                }
+                int received = socket.Receive(_buffers[i], out error);
                 if (received > 0)
                 {
                     _pendingStart[i] = 0;
                     _pendingEnd[i] = received;
+                    active = true;
                     continue;
                 }
+                ReleaseBuffer(i);
                 if (error == SocketError.Success)
                 {
                     _peerDone[i] = true; // end of stream
+                    active = true;
                     continue;
                 }
                 if (error != SocketError.WouldBlock)
                 {
                     Drop(i);
+                    return true;
                 }
-                return;
+                return active;
+            }
+        }
+
+        /// <summary>Gives the slot's buffer back to the shared ones (nothing to echo any more).</summary>
+        private void ReleaseBuffer(int i)
+        {
+            if (_buffers[i] != null)
+            {
+                _free[_freeCount++] = _buffers[i];
+                _buffers[i] = null;
+                _pendingStart[i] = 0;
+                _pendingEnd[i] = 0;
             }
         }
 
         private void Drop(int i)
         {
+            ReleaseBuffer(i);
             _connections[i].Abort();
             _connections[i] = null;
         }
@@ -207,7 +288,11 @@ namespace Keel.Apps.Echo
             output.Write(Accepted);
             output.Write(" accepted, ");
             output.Write(BytesEchoed);
-            output.Write(" bytes echoed");
+            output.Write(" bytes echoed, ");
+            output.Write(Refused);
+            output.Write(" refused (all slots taken), ");
+            output.Write(IdleClosed);
+            output.Write(" reset idle");
             output.WriteLine();
         }
     }

@@ -27,14 +27,14 @@ namespace Keel.Buffers
         /// Transmit: the transport checksum is left for the device to complete (virtio NEEDS_CSUM, Linux
         /// CHECKSUM_PARTIAL): the field at <see cref="ChecksumStart"/> + <see cref="ChecksumOffset"/> holds the
         /// pseudo-header sum; the device sums from ChecksumStart to the end and stores the complement there.
-        /// Only set when the device says <see cref="INetDevice.SupportsChecksumOffload"/>.
+        /// Only set when the device says <c>Keel.Drivers.Net.INetDevice.SupportsChecksumOffload</c>.
         /// </summary>
         public const int FlagNeedsChecksum = 2;
 
         /// <summary>
         /// Transmit: an IPv4 TCP segment larger than the MTU for the device to cut into <see cref="GsoSize"/>-byte
         /// segments (virtio GSO_TCPV4, Linux SKB_GSO_TCPV4). Implies <see cref="FlagNeedsChecksum"/>. Only set
-        /// when the device's <see cref="INetDevice.MaxTsoBytes"/> allows it.
+        /// when the device's <c>Keel.Drivers.Net.INetDevice.MaxTsoBytes</c> allows it.
         /// </summary>
         public const int FlagTcpSegmentation = 4;
 

@@ -1,4 +1,6 @@
-namespace Keel.Buffers
+using Keel.Buffers;
+
+namespace Keel.Drivers.Net
 {
     /// <summary>
     /// What a network stack sees of a network card driver. Frames are whole Ethernet frames without FCS.

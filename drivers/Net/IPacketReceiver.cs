@@ -1,4 +1,6 @@
-namespace Keel.Buffers
+using Keel.Buffers;
+
+namespace Keel.Drivers.Net
 {
     /// <summary>Takes received frames from a driver (Linux: netif_receive_skb). Owns each packet it gets.</summary>
     public interface IPacketReceiver

@@ -1,4 +1,6 @@
-namespace Keel.Buffers
+using Keel.Buffers;
+
+namespace Keel.Drivers.Net
 {
     /// <summary>What a <see cref="IRawReceiveHook"/> decides about a received frame.</summary>
     public enum RawReceiveVerdict

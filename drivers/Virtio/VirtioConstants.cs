@@ -20,16 +20,16 @@ namespace Keel.Drivers.Virtio
         public const ulong EventIndex = 1UL << 29;
         public const ulong Version1 = 1UL << 32;
         public const ulong AccessPlatform = 1UL << 33;
+
+        /// <summary>VIRTIO_F_RING_PACKED (virtio 1.1 "Packed Virtqueues").</summary>
+        public const ulong RingPacked = 1UL << 34;
     }
 
     /// <summary>PCI identifiers and capability numbers ("Virtio Over PCI Bus").</summary>
     public static class VirtioPciIds
     {
         public const ushort Vendor = 0x1AF4;
-        public const ushort NetTransitional = 0x1000;
-        public const ushort NetModern = 0x1041;
         public const byte CapabilityVendor = 0x09;
-        public const byte CapabilityMsix = 0x11;
         public const byte CfgCommon = 1;
         public const byte CfgNotify = 2;
         public const byte CfgIsr = 3;

@@ -2,15 +2,43 @@ using Keel.Hal;
 
 namespace Keel.Drivers.Virtio
 {
-    /// <summary>Chooses the transport for a virtio PCI function.</summary>
+    /// <summary>
+    /// Identifies virtio PCI functions and chooses their transport ("PCI Device Discovery"). Knows no device
+    /// type: each driver names its own virtio device id (virtio-net 1, entropy 4).
+    /// </summary>
     public static class VirtioPci
     {
-        /// <summary>True for the virtio-net PCI ids (transitional 0x1000, modern 0x1041).</summary>
-        public static bool IsVirtioNet(IPciFunction pci)
+        /// <summary>First modern PCI device id: 0x1040 + virtio device id.</summary>
+        public const ushort ModernBase = 0x1040;
+
+        /// <summary>Transitional devices use ids 0x1000..0x103F; their subsystem device id is the virtio device id.</summary>
+        public const ushort TransitionalFirst = 0x1000;
+        public const ushort TransitionalLast = 0x103F;
+
+        /// <summary>Config-space offset of the subsystem device id.</summary>
+        private const int SubsystemId = 0x2E;
+
+        /// <summary>The virtio device id of <paramref name="pci"/> (1 = network, 4 = entropy, …); -1 when it is not virtio.</summary>
+        public static int DeviceType(IPciFunction pci)
         {
-            return pci.VendorId == VirtioPciIds.Vendor
-                && (pci.DeviceId == VirtioPciIds.NetTransitional || pci.DeviceId == VirtioPciIds.NetModern);
+            if (pci.VendorId != VirtioPciIds.Vendor)
+            {
+                return -1;
+            }
+            ushort id = pci.DeviceId;
+            if (id >= ModernBase && id <= ModernBase + 0x3F)
+            {
+                return id - ModernBase;
+            }
+            if (id >= TransitionalFirst && id <= TransitionalLast)
+            {
+                return pci.ConfigRead16(SubsystemId);
+            }
+            return -1;
         }
+
+        /// <summary>True when <paramref name="pci"/> is a virtio device of type <paramref name="deviceType"/>.</summary>
+        public static bool IsDevice(IPciFunction pci, int deviceType) => DeviceType(pci) == deviceType;
 
         /// <summary>
         /// The modern interface when the function has the virtio capabilities, otherwise the legacy I/O BAR
@@ -23,7 +51,7 @@ namespace Keel.Drivers.Virtio
             {
                 return modern;
             }
-            if (pci.DeviceId < 0x1040)
+            if (pci.DeviceId < ModernBase)
             {
                 return VirtioPciLegacyTransport.TryCreate(pci, interrupts);
             }

@@ -64,7 +64,7 @@ namespace Keel.Drivers.Virtio
                 msix.SetEntry(v, message);
             }
             _msix = msix;
-            msix.Enable();
+            msix.EnableTable();
             UsesMsix = true;
             return true;
         }
@@ -78,7 +78,7 @@ namespace Keel.Drivers.Virtio
                 {
                     _msix.MaskEntry(v);
                 }
-                _msix.Disable();
+                _msix.DisableTable();
                 _msix = null;
             }
             FreeMessages();

@@ -15,6 +15,8 @@ namespace Keel.Drivers.VirtioNet
         public const ulong MergeableRxBuffers = 1UL << 15;
         public const ulong Status = 1UL << 16;
         public const ulong ControlQueue = 1UL << 17;
+        public const ulong ControlRx = 1UL << 18;
+        public const ulong GuestAnnounce = 1UL << 21;
         public const ulong MultiQueue = 1UL << 22;
     }
 
@@ -54,6 +56,20 @@ namespace Keel.Drivers.VirtioNet
         public const int Mtu = 10;
         public const ushort StatusLinkUp = 1;
         public const ushort StatusAnnounce = 2;
+    }
+
+    /// <summary>Control virtqueue commands ("Control Virtqueue": struct virtio_net_ctrl classes and commands).</summary>
+    public static class VirtioNetControl
+    {
+        public const byte ClassRx = 0;
+        public const byte RxPromiscuous = 0;
+        public const byte RxAllMulticast = 1;
+        public const byte ClassMac = 1;
+        public const byte MacTableSet = 0;
+        public const byte ClassAnnounce = 3;
+        public const byte AnnounceAck = 0;
+        public const byte Ok = 0;
+        public const byte Error = 1;
     }
 
     /// <summary>How receive buffers are shaped (Linux: mergeable_rx_bufs / big_packets / small).</summary>

@@ -4,46 +4,6 @@ namespace Keel.Drivers.VirtioNet
 {
     public sealed partial class VirtioNetDevice : IStatisticsSource
     {
-        // Counters. Names follow Linux ethtool -S for virtio_net where one exists (see StatisticNames).
-        private long _rxPackets;
-        private long _rxBytes;
-        private long _rxDrops;
-        private long _rxHookPackets;
-        private long _rxHookDrops;
-        private long _rxKicks;
-        private long _rxInterrupts;
-        private long _polls;
-        private long _rearmRaces;
-        private long _refillFailures;
-        private long _refillTimerRuns;
-        private long _rxLengthErrors;
-        private long _rxFrameErrors;
-        private long _rxBadIds;
-        private long _rxPacketAllocFailures;
-        private long _txPackets;
-        private long _txBytes;
-        private long _txKicks;
-        private long _txStops;
-        private long _txWakes;
-        private long _txTimeouts;
-        private long _txBusy;
-        private long _txInterrupts;
-        private long _txBadIds;
-        private long _txDroppedAtReset;
-        private long _configInterrupts;
-        private long _deviceResets;
-        private long _txOffloadErrors;
-        private long _txDropped;
-        private long _txIndirectFrames;
-        private long _txPushedHeaders;
-        private long _txChecksumPartial;
-        private long _txGsoFrames;
-        private long _rxGsoFrames;
-        private long _rxChecksumValid;
-        private long _rxChecksumPartial;
-        private long _rxCoalescedFragments;
-        private long _rxTooManyFragments;
-
         /// <summary>Counter names, in index order. String literals only.</summary>
         private static readonly string[] StatisticNames =
         {
@@ -95,6 +55,10 @@ namespace Keel.Drivers.VirtioNet
             "rx_queue_0_csum_partial",
             "rx_queue_0_coalesced_frags",
             "rx_queue_0_too_many_frags",
+            "ctrl_commands",
+            "ctrl_errors",
+            "link_announces",
+            "config_generation_retries",
         };
 
         public int StatisticsCount => StatisticNames.Length;
@@ -105,36 +69,36 @@ namespace Keel.Drivers.VirtioNet
         {
             switch (index)
             {
-                case 0: return _rxPackets;
-                case 1: return _rxBytes;
-                case 2: return _rxDrops;
-                case 3: return _rxHookPackets;
-                case 4: return _rxHookDrops;
-                case 5: return _rxKicks;
-                case 6: return _rxInterrupts;
-                case 7: return _polls;
-                case 8: return _rearmRaces;
-                case 9: return _refillFailures;
-                case 10: return _refillTimerRuns;
-                case 11: return _rxLengthErrors;
-                case 12: return _rxFrameErrors;
-                case 13: return _rxBadIds;
-                case 14: return _rxPacketAllocFailures;
-                case 15: return _rxPosted;
+                case 0: return _rq.Stats.Packets;
+                case 1: return _rq.Stats.Bytes;
+                case 2: return _rq.Stats.Drops;
+                case 3: return _rq.Stats.HookPackets;
+                case 4: return _rq.Stats.HookDrops;
+                case 5: return _rq.Stats.Kicks;
+                case 6: return _rq.Stats.Interrupts;
+                case 7: return _rq.Stats.Polls;
+                case 8: return _rq.Stats.RearmRaces;
+                case 9: return _rq.Stats.RefillFailures;
+                case 10: return _rq.Stats.RefillRetries;
+                case 11: return _rq.Stats.LengthErrors;
+                case 12: return _rq.Stats.FrameErrors;
+                case 13: return _rq.Stats.BadIds;
+                case 14: return _rq.Stats.PacketAllocFailures;
+                case 15: return _rq.BuffersPosted;
                 case 16: return MergeableBufferLength;
-                case 17: return _txPackets;
-                case 18: return _txBytes;
-                case 19: return _txKicks;
-                case 20: return _txStops;
-                case 21: return _txWakes;
-                case 22: return _txTimeouts;
-                case 23: return _txBusy;
-                case 24: return _txInterrupts;
-                case 25: return _txBadIds;
-                case 26: return _txDroppedAtReset;
+                case 17: return _sq.Stats.Packets;
+                case 18: return _sq.Stats.Bytes;
+                case 19: return _sq.Stats.Kicks;
+                case 20: return _sq.Stats.Stops;
+                case 21: return _sq.Stats.Wakes;
+                case 22: return _sq.Stats.Timeouts;
+                case 23: return _sq.Stats.Busy;
+                case 24: return _sq.Stats.Interrupts;
+                case 25: return _sq.Stats.BadIds;
+                case 26: return _sq.Stats.DroppedAtReset;
                 case 27: return _configInterrupts;
                 case 28: return _deviceResets;
-                case 29: return (_rxQueue != null ? _rxQueue.UsedIndexErrors : 0) + (_txQueue != null ? _txQueue.UsedIndexErrors : 0);
+                case 29: return (_rq.Ring != null ? _rq.Ring.UsedIndexErrors : 0) + (_sq.Ring != null ? _sq.Ring.UsedIndexErrors : 0);
                 case 30: return RxPagePool != null ? RxPagePool.AllocFast : 0;
                 case 31: return RxPagePool != null ? RxPagePool.AllocSlow : 0;
                 case 32: return RxPagePool != null ? RxPagePool.AllocFailed : 0;
@@ -142,17 +106,21 @@ namespace Keel.Drivers.VirtioNet
                 case 34: return RxPagePool != null ? RxPagePool.Released : 0;
                 case 35: return RxPagePool != null ? RxPagePool.InFlight : 0;
                 case 36: return RxPagePool != null ? RxPagePool.PagesHeld : 0;
-                case 37: return _txOffloadErrors;
-                case 38: return _txDropped;
-                case 39: return _txIndirectFrames;
-                case 40: return _txPushedHeaders;
-                case 41: return _txChecksumPartial;
-                case 42: return _txGsoFrames;
-                case 43: return _rxGsoFrames;
-                case 44: return _rxChecksumValid;
-                case 45: return _rxChecksumPartial;
-                case 46: return _rxCoalescedFragments;
-                case 47: return _rxTooManyFragments;
+                case 37: return _sq.Stats.OffloadErrors;
+                case 38: return _sq.Stats.Dropped;
+                case 39: return _sq.Stats.IndirectFrames;
+                case 40: return _sq.Stats.PushedHeaders;
+                case 41: return _sq.Stats.ChecksumPartial;
+                case 42: return _sq.Stats.GsoFrames;
+                case 43: return _rq.Stats.GsoPackets;
+                case 44: return _rq.Stats.ChecksumValid;
+                case 45: return _rq.Stats.ChecksumPartial;
+                case 46: return _rq.Stats.CoalescedFragments;
+                case 47: return _rq.Stats.TooManyFragments;
+                case 48: return _controlCommands;
+                case 49: return _controlErrors;
+                case 50: return _announces;
+                case 51: return _core.ConfigRetries;
                 default: return 0;
             }
         }

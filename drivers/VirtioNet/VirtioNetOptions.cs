@@ -50,6 +50,24 @@ namespace Keel.Drivers.VirtioNet
         /// </summary>
         public bool HostTso = true;
 
+        /// <summary>
+        /// Accept VIRTIO_F_RING_PACKED when the device offers it (QEMU: <c>packed=on</c>): packed virtqueues
+        /// instead of split ones. Split rings are used whenever the device does not offer packed ones.
+        /// </summary>
+        public bool PackedRing = true;
+
+        /// <summary>
+        /// Ask for VIRTIO_NET_F_CTRL_VQ (and CTRL_RX, GUEST_ANNOUNCE with it): receive mode and MAC filter commands,
+        /// link announcements.
+        /// </summary>
+        public bool ControlQueue = true;
+
+        /// <summary>Receive mode set through the control queue at start-up (Linux sets it at open).</summary>
+        public bool Promiscuous;
+
+        /// <summary>All-multicast mode set at start-up (no multicast list is kept, so on by default).</summary>
+        public bool AllMulticast = true;
+
         /// <summary>Receive ring size; 0 = the device's maximum. Modern devices only (legacy sizes are fixed).</summary>
         public int RxQueueSize;
 

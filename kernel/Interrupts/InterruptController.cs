@@ -91,10 +91,21 @@ namespace Keel.Kernel.Interrupts
             }
         }
 
-        /// <summary>Attaches a handler to an ISA IRQ (edge triggered, active high), e.g. the serial port.</summary>
+        /// <summary>
+        /// Attaches a handler to an ISA IRQ, e.g. the serial port: edge triggered, active high, on the I/O APIC input
+        /// of the same number unless the MADT has an interrupt source override for it (e.g. IRQ 0 on GSI 2).
+        /// </summary>
         public bool AttachIsa(int irq, IInterruptHandler handler)
         {
-            return AttachGsi(irq, handler, false);
+            bool activeLow;
+            bool level;
+            int input = Keel.Kernel.Acpi.AcpiSubsystem.IsaIrqToIoApicInput(irq, out activeLow, out level);
+            if (input < 0 || input >= IoApic.InputCount || !InterruptDispatcher.Register(LegacyVectorBase + input, handler))
+            {
+                return false;
+            }
+            IoApic.Route(input, LegacyVectorBase + input, level, activeLow);
+            return true;
         }
 
         private static bool AttachGsi(int gsi, IInterruptHandler handler, bool level)

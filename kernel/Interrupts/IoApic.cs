@@ -2,7 +2,7 @@ using Keel.Kernel.Memory;
 
 namespace Keel.Kernel.Interrupts
 {
-    /// <summary>The I/O APIC at its standard address: routes global system interrupts (GSIs) to vectors.</summary>
+    /// <summary>The I/O APIC (address from the MADT, else the standard one): routes its inputs (GSIs) to vectors.</summary>
     public static unsafe class IoApic
     {
         /// <summary>Standard physical address of the first I/O APIC on PC-compatible machines.</summary>
@@ -21,9 +21,9 @@ namespace Keel.Kernel.Interrupts
         /// <summary>Number of inputs (GSIs) this I/O APIC has.</summary>
         public static int InputCount;
 
-        public static void Initialize()
+        public static void Initialize(ulong physicalBase)
         {
-            s_registers = AddressSpace.MapDevice(DefaultPhysicalBase, 4096, &KernelMemory.AllocatePageTablePage);
+            s_registers = AddressSpace.MapDevice(physicalBase, 4096, &KernelMemory.AllocatePageTablePage);
             InputCount = (int)((Read(RegisterVersion) >> 16) & 0xFF) + 1;
             for (int i = 0; i < InputCount; i++)
             {

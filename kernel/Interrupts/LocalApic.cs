@@ -38,9 +38,14 @@ namespace Keel.Kernel.Interrupts
         /// <summary>APIC id of this CPU.</summary>
         public static uint Id;
 
-        public static void Initialize()
+        /// <summary>Enables the local APIC at <paramref name="madtAddress"/> (the MADT's; 0 = keep the MSR's base).</summary>
+        public static void Initialize(ulong madtAddress)
         {
             ulong msr = Native.ReadMsr(ApicBaseMsr);
+            if (madtAddress != 0 && (madtAddress & ~ApicBaseAddressMask) == 0)
+            {
+                msr = (msr & ~ApicBaseAddressMask) | madtAddress;
+            }
             PhysicalBase = msr & ApicBaseAddressMask;
             Native.WriteMsr(ApicBaseMsr, msr | ApicBaseEnable);
             s_registers = AddressSpace.MapDevice(PhysicalBase, 4096, &KernelMemory.AllocatePageTablePage);

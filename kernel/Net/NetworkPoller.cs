@@ -3,17 +3,19 @@ using Keel.Hal;
 namespace Keel.Kernel.Net
 {
     /// <summary>
-    /// Runs after every pass of the main loop that did something: lets the stack run its timers and the
-    /// applications make progress, then arms a timer for the stack's next deadline so an idle kernel still
-    /// retransmits and acknowledges on time.
+    /// Runs after every pass of the main loop (whether or not the pass had work): lets the stack run its
+    /// timers and the applications make progress (<see cref="ApplicationHost.Poll"/>), then arms a timer for
+    /// the earliest deadline of either, so an idle kernel still retransmits, acknowledges and paces on time.
     /// </summary>
     public sealed class NetworkPoller : IWorkItem
     {
         private const long MaxSleepNanoseconds = 50_000_000;
+        private readonly ApplicationHost _host;
         private readonly int _timer;
 
-        public NetworkPoller()
+        public NetworkPoller(ApplicationHost host)
         {
+            _host = host;
             _timer = Kernel.Timers.CreateTimer(this);
         }
 
@@ -33,22 +35,9 @@ namespace Keel.Kernel.Net
 
         private void PollAll()
         {
-            NetworkSubsystem.Stack.Poll();
-            if ((object)NetworkSubsystem.Echo != null)
-            {
-                NetworkSubsystem.Echo.Poll();
-            }
-            if ((object)NetworkSubsystem.Iperf3 != null)
-            {
-                NetworkSubsystem.Iperf3.Poll();
-            }
+            _host.Poll();
             long now = Kernel.Clock.NowNanoseconds;
-            long next = NetworkSubsystem.Stack.NextTimerNanoseconds;
-            if ((object)NetworkSubsystem.Iperf3 != null && NetworkSubsystem.Iperf3.NextWakeNanoseconds < next)
-            {
-                // The iperf3 server paces its sending (-b) or wants to send again at once (0).
-                next = NetworkSubsystem.Iperf3.NextWakeNanoseconds;
-            }
+            long next = _host.NextWakeNanoseconds;
             long delay = next == long.MaxValue ? MaxSleepNanoseconds : next - now;
             if (delay > MaxSleepNanoseconds)
             {

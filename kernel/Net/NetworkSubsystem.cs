@@ -1,27 +1,26 @@
-using Keel.Apps.Echo;
-using Keel.Apps.Iperf3;
+using Keel.Apps;
 using Keel.Buffers;
 using Keel.Drivers.Virtio;
 using Keel.Drivers.VirtioNet;
 using Keel.Hal;
 using Keel.Kernel.Config;
+using Keel.Kernel.Entropy;
 using Keel.Kernel.Memory;
 using Keel.Kernel.Pci;
 using Keel.Net;
+using Keel.Net.Dhcp;
+using Keel.Net.Dns;
 using Keel.Runtime;
 
 namespace Keel.Kernel.Net
 {
     /// <summary>
     /// Finds the virtio-net NIC, starts the driver with the command line's options, and (unless a raw
-    /// receive hook takes every frame) puts the IPv4 stack and the applications on top of it.
+    /// receive hook takes every frame) puts the IPv4 stack on top of it and starts the applications
+    /// (apps/Applications.cs) in an <see cref="ApplicationHost"/>.
     /// </summary>
     public static unsafe class NetworkSubsystem
     {
-        private const ushort VirtioVendor = 0x1af4;
-        private const ushort VirtioNetTransitional = 0x1000;
-        private const ushort VirtioNetModern = 0x1041;
-
         /// <summary>Pages the echo hook may hold for long frames in flight on the transmit ring.</summary>
         private const int EchoPoolPages = 1024;
 
@@ -31,11 +30,14 @@ namespace Keel.Kernel.Net
         /// <summary>The IPv4 stack (null in hook-only modes).</summary>
         public static NetStack Stack;
 
-        /// <summary>TCP echo on port 7.</summary>
-        public static EchoServer Echo;
+        /// <summary>The applications on the stack (apps/Applications.cs lists them).</summary>
+        public static ApplicationHost Applications;
 
-        /// <summary>iperf3 server on port 5201.</summary>
-        public static Iperf3Server Iperf3;
+        /// <summary>DHCP client (null with a static <c>ip=</c>).</summary>
+        public static DhcpClient Dhcp;
+
+        /// <summary>DNS stub resolver (servers from the DHCP lease or <c>dns=</c>).</summary>
+        public static DnsResolver Resolver;
 
         /// <summary>Periodic safety poll of the NIC (see <see cref="ReceiveWatchdog"/>).</summary>
         public static ReceiveWatchdog Watchdog;
@@ -43,13 +45,25 @@ namespace Keel.Kernel.Net
         /// <summary>Frame counter/echo hook (hook=drop or hook=echo-count).</summary>
         public static FrameHook Hook;
 
+        /// <summary>Free pages (4 KiB) below which networking is not started: a clean message instead of a panic.</summary>
+        public const long MinimumFreePages = 300;
+
+        /// <summary>Free pages below which the network starts with its small-memory sizes.</summary>
+        public const long SmallMemoryFreePages = 8192;
+
+        /// <summary>Free pages the stack's transmit pool leaves for the NIC's receive refill (issue 12); a quarter
+        /// of it with small memory.</summary>
+        public const int ReceiveReservePages = 64;
+
+        /// <summary>Pool shrinking and the low-memory warning.</summary>
+        public static MemoryPressure Pressure;
+
+        /// <summary>The page source of the stack's transmit pool (refuses the receive reserve).</summary>
+        public static ReservePageSource StackPages;
+
         public static void Initialize(KernelCommandLine commandLine, ITextOutput output)
         {
-            PciDevice pci = PciSubsystem.Devices.Find(VirtioVendor, VirtioNetTransitional, 0);
-            if ((object)pci == null)
-            {
-                pci = PciSubsystem.Devices.Find(VirtioVendor, VirtioNetModern, 0);
-            }
+            PciDevice pci = EntropySubsystem.FindVirtio(VirtioNetDevice.DeviceType);
             if ((object)pci == null)
             {
                 output.Write("net: no virtio-net device\n");
@@ -61,6 +75,18 @@ namespace Keel.Kernel.Net
                 output.Write("net: virtio transport set-up failed\n");
                 return;
             }
+            long freePages = KernelMemory.Pages->FreePages;
+            if (freePages < MinimumFreePages)
+            {
+                // A `new` that fails stops the kernel: check before building anything (issue 12).
+                output.Write("net: not enough memory for networking (");
+                output.Write(freePages * 4);
+                output.Write(" KiB free, ");
+                output.Write(MinimumFreePages * 4);
+                output.Write(" KiB needed); no network\n");
+                return;
+            }
+            bool smallMemory = freePages < SmallMemoryFreePages;
             PhysicalPageSource pages = new PhysicalPageSource(KernelMemory.Pages);
             VirtioNetPlatform platform = new VirtioNetPlatform();
             platform.Pages = pages;
@@ -85,6 +111,14 @@ namespace Keel.Kernel.Net
             {
                 options.Budget = commandLine.Budget;
             }
+            if (smallMemory)
+            {
+                // Little RAM: a smaller receive ring, pool and packet tables (docs/network-stack.md, "Memory").
+                options.RxQueueSize = 128;
+                options.RxPoolPages = 128;
+                options.RxPackets = 256;
+                options.TxPackets = 256;
+            }
             Device = new VirtioNetDevice(transport, platform, options);
             if (!Device.Start())
             {
@@ -93,7 +127,11 @@ namespace Keel.Kernel.Net
                 return;
             }
             Kernel.Commands.Register(new StatsCommand(Device));
-            Watchdog = new ReceiveWatchdog(Device, options.ProcessInInterrupt);
+            Kernel.Commands.Register(new LinkCommand(Device));
+            if (commandLine.GetFlag("bench-rxwatchdog", true))
+            {
+                Watchdog = new ReceiveWatchdog(Device, options.ProcessInInterrupt);
+            }
             Kernel.ShutdownHook = new NetworkShutdown();
 
             if (commandLine.Hook != PacketHookMode.None)
@@ -107,26 +145,50 @@ namespace Keel.Kernel.Net
             }
 
             NetConfig config = new NetConfig();
-            config.Address = new IPv4Address(commandLine.IpAddress);
-            config.PrefixLength = commandLine.PrefixLength;
+            if (smallMemory)
+            {
+                config.TransmitPages = 256;
+                config.MaxSockets = 24;
+                config.TcpReceiveBufferSize = 128 * 1024;
+                config.TcpSendBufferSize = 64 * 1024;
+            }
+            // ip=dhcp or no ip= at all: start unconfigured (0.0.0.0) and let the DHCP client set the address.
+            config.Address = new IPv4Address(commandLine.UseDhcp ? 0 : commandLine.IpAddress);
+            config.PrefixLength = commandLine.UseDhcp ? 0 : commandLine.PrefixLength;
             config.TransmitChecksumOffload = checksums;
             config.TcpSegmentationOffload = segmentation;
-            if (commandLine.HasGateway)
+            config.Entropy = EntropySubsystem.Pool;
+            if (commandLine.HasGateway && !commandLine.UseDhcp)
             {
                 config.Gateway = new IPv4Address(commandLine.Gateway);
             }
-            Stack = new NetStack(Device, Kernel.Clock, pages, config, Native.ReadTimestampCounter());
+            int reserve = smallMemory ? ReceiveReservePages / 4 : ReceiveReservePages;
+            StackPages = new ReservePageSource(pages, reserve);
+            Stack = new NetStack(Device, Kernel.Clock, StackPages, config, Native.ReadTimestampCounter());
+            Pressure = new MemoryPressure(2 * reserve, options.ProcessInInterrupt);
             Kernel.Commands.Register(new NetCommand());
-            Echo = new EchoServer(Stack, 8);
-            Echo.Start();
-            Iperf3 = new Iperf3Server(Stack, Kernel.Clock, output, new Iperf3ServerConfig());
-            if (!Iperf3.Start())
+            Applications = new ApplicationHost(Stack, Kernel.Clock, output, Kernel.Commands);
+            Resolver = new DnsResolver(Stack);
+            if (commandLine.DnsServer != 0)
             {
-                output.Write("net: iperf3 server failed to start\n");
+                Resolver.AddServer(new IPv4Address(commandLine.DnsServer));
             }
-            Kernel.Commands.Register(new Iperf3Command());
-            NetworkPoller poller = new NetworkPoller();
-            Kernel.AddPoller(poller);
+            Kernel.Commands.Register(new ResolveCommand(Resolver, output));
+            if (commandLine.UseDhcp)
+            {
+                Dhcp = new DhcpClient(Stack);
+                Dhcp.Log = output;
+            }
+            // First, so that the address and DNS servers are current when the applications run.
+            Applications.Add(new AddressServices(Dhcp, Resolver, commandLine.DnsServer != 0));
+            Applications.AddAll(Keel.Apps.Applications.CreateAll());
+            Kernel.AddPoller(new NetworkPoller(Applications));
+            Device.Announcer = new StackAnnouncer(Stack);
+            if (commandLine.UseDhcp)
+            {
+                output.Write("net: up, address by DHCP\n");
+                return;
+            }
             Stack.SendGratuitousArp();
             output.Write("net: ");
             KernelCommandLine.WriteIpv4(output, commandLine.IpAddress);

@@ -33,6 +33,13 @@ namespace Keel.Kernel.Net
                 output.Write(_source.StatisticValue(i));
                 output.WriteLine();
             }
+            // The receive watchdog's rescues (kernel/Net/ReceiveWatchdog.cs): must read 0.
+            if (filter.IsEmpty || Contains("rx_watchdog_rescues", filter))
+            {
+                output.Write("     rx_watchdog_rescues: ");
+                output.Write((object)NetworkSubsystem.Watchdog == null ? 0 : NetworkSubsystem.Watchdog.Rescues);
+                output.WriteLine();
+            }
         }
 
         private static bool Contains(string text, System.ReadOnlySpan<char> word)

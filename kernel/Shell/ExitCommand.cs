@@ -3,12 +3,15 @@ using Keel.Runtime;
 
 namespace Keel.Kernel.Shell
 {
-    /// <summary><c>exit N</c>: stops QEMU through isa-debug-exit; QEMU returns (N&lt;&lt;1)|1.</summary>
+    /// <summary>
+    /// <c>exit N</c>: stops QEMU through isa-debug-exit (QEMU returns (N&lt;&lt;1)|1); without that device,
+    /// powers off through ACPI S5 (QEMU returns 0).
+    /// </summary>
     public sealed class ExitCommand : IShellCommand
     {
         public string Name => "exit";
 
-        public string Help => "exit N: leave QEMU with status (N<<1)|1 (isa-debug-exit)";
+        public string Help => "exit N: leave QEMU with status (N<<1)|1 (isa-debug-exit), else ACPI power-off";
 
         public void Execute(ShellArguments arguments, ITextOutput output)
         {
@@ -25,7 +28,7 @@ namespace Keel.Kernel.Shell
             }
             Kernel.Shutdown();
             output.Write("bye\n");
-            Panic.Exit((byte)code);
+            Keel.Kernel.Acpi.AcpiSubsystem.Exit((byte)code);
         }
     }
 }

@@ -1,12 +1,17 @@
 namespace Keel.Net.Internal
 {
-    /// <summary>xorshift64* pseudo-random numbers (ISNs, IP ids, ephemeral ports). Not cryptographic.</summary>
+    /// <summary>
+    /// Random numbers for ISNs, IP ids and ephemeral ports: from the injected entropy source when there is one
+    /// (the kernel's pool), else xorshift64* over the seed. Not cryptographic.
+    /// </summary>
     internal sealed class Prng
     {
+        private readonly Keel.Hal.IEntropySource _entropy;
         private ulong _state;
 
-        public Prng(ulong seed)
+        public Prng(ulong seed, Keel.Hal.IEntropySource entropy = null)
         {
+            _entropy = entropy;
             _state = seed ^ 0x9E3779B97F4A7C15UL;
             if (_state == 0)
             {
@@ -18,6 +23,10 @@ namespace Keel.Net.Internal
 
         public ulong Next()
         {
+            if (_entropy != null)
+            {
+                return _entropy.NextUInt64();
+            }
             ulong x = _state;
             x ^= x >> 12;
             x ^= x << 25;

@@ -14,7 +14,7 @@ namespace Keel.Net.Tcp
             SndMax = Iss;
             SendBufferSequence = Iss + 1;
             Recover = Iss;
-            TsOffset = Stack.Random.NextUInt();
+            TsOffset = Layer.TsOffset;
             ReceiveMss = Stack.Mtu - NetStack.IPv4HeaderLength - TcpLayer.HeaderLength;
             Mss = TcpLayer.DefaultMss;
             int shift = 0;
@@ -95,81 +95,6 @@ namespace Keel.Net.Tcp
             SndNxt = Iss + 1;
             SndMax = Iss + 1;
             RtoDeadline = now + (RtoUs << Backoff) * 1000;
-        }
-
-        /// <summary>A segment for a listening socket (no connection matched the 4-tuple).</summary>
-        internal void ListenInput(Packet packet, ref TcpSegment segment, long now)
-        {
-            packet.Free();
-            int flags = segment.Flags;
-            if ((flags & TcpLayer.FlagRst) != 0)
-            {
-                return;
-            }
-            if ((flags & TcpLayer.FlagAck) != 0)
-            {
-                Layer.SendResetFor(ref segment);
-                return;
-            }
-            if ((flags & TcpLayer.FlagSyn) == 0)
-            {
-                return;
-            }
-            if (ChildCount >= Backlog)
-            {
-                Counters[NetStatistics.TcpListenOverflows]++;
-                return;
-            }
-            Socket childSocket = Stack.AllocateSocket();
-            if (childSocket == null)
-            {
-                Counters[NetStatistics.TcpListenOverflows]++;
-                return;
-            }
-            childSocket.OpenChild(Socket);
-            TcpConnection child = childSocket.Tcp;
-            child.NoDelay = NoDelay;
-            child.KeepAlive = KeepAlive;
-            child.KeepAliveIdleMs = KeepAliveIdleMs;
-            child.KeepAliveIntervalMs = KeepAliveIntervalMs;
-            child.KeepAliveCount = KeepAliveCount;
-            child.SendBufferSize = SendBufferSize;
-            child.ReceiveBufferSize = ReceiveBufferSize;
-            child.LocalAddress = segment.Destination;
-            child.LocalPort = segment.DestinationPort;
-            child.RemoteAddress = segment.Source;
-            child.RemotePort = segment.SourcePort;
-            child.Orphan = true;
-            child.Parent = this;
-            child.InitSendSide(now);
-            child.Irs = segment.Sequence;
-            child.RcvNxt = segment.Sequence + 1;
-            child.ApplySynOptions(ref segment);
-            child.InitCongestion();
-            child.SndWnd = segment.Window;
-            child.SndWl1 = segment.Sequence;
-            child.SndWl2 = 0;
-            child.State = TcpState.SynReceived;
-            child.ChildNext = null;
-            // Append to the children list (Accept takes the oldest established one).
-            if (ChildHead == null)
-            {
-                ChildHead = child;
-            }
-            else
-            {
-                TcpConnection last = ChildHead;
-                while (last.ChildNext != null)
-                {
-                    last = last.ChildNext;
-                }
-                last.ChildNext = child;
-            }
-            ChildCount++;
-            Layer.Hash(child);
-            Layer.Activate(child);
-            Counters[NetStatistics.TcpPassiveOpens]++;
-            child.SendSyn(now);
         }
 
         internal void RemoveChild(TcpConnection child)

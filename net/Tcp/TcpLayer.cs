@@ -8,7 +8,7 @@ namespace Keel.Net.Tcp
     /// TCP demultiplexing and segment output: a hash table of connections keyed by the full 4-tuple (sized at
     /// start-up), the list of listeners, the list of connections with timers, and the per-batch ACK/output list.
     /// </summary>
-    internal sealed unsafe class TcpLayer
+    internal sealed unsafe partial class TcpLayer
     {
         internal const int FlagFin = 0x01;
         internal const int FlagSyn = 0x02;
@@ -44,7 +44,18 @@ namespace Keel.Net.Tcp
             }
             _buckets = new TcpConnection[buckets];
             _bucketMask = buckets - 1;
+            InitListenQueues();
+            TsOffset = stack.Random.NextUInt();
         }
+
+        /// <summary>
+        /// Offset of the timestamps clock (RFC 7323 section 5.4 asks for a random one; here one per stack, so a SYN-ACK
+        /// sent from the SYN queue and the connection made later agree).
+        /// </summary>
+        internal uint TsOffset;
+
+        /// <summary>Timestamp clock value (milliseconds) at <paramref name="now"/>.</summary>
+        internal uint TsNow(long now) => (uint)(now / 1000000) + TsOffset;
 
         internal long MinRtoUs => Config.TcpMinRtoMilliseconds * 1000L;
 
@@ -138,6 +149,7 @@ namespace Keel.Net.Tcp
                 previous = x;
             }
             c.ListenNext = null;
+            _synQueue.RemoveAllFor(c);
         }
 
         private TcpConnection FindListener(uint localAddress, int localPort)
@@ -295,11 +307,12 @@ namespace Keel.Net.Tcp
                 c.OnTimers(now);
                 c = next;
             }
+            PollSynQueue(now);
         }
 
         internal long NextDeadline()
         {
-            long best = long.MaxValue;
+            long best = _synQueue.NextDeadline();
             for (TcpConnection c = _active; c != null; c = c.ActiveNext)
             {
                 long d = c.NextDeadline();
@@ -376,7 +389,7 @@ namespace Keel.Net.Tcp
                 TcpConnection listener = FindListener(destination, segment.DestinationPort);
                 if (listener != null)
                 {
-                    listener.ListenInput(packet, ref segment, now);
+                    ListenInput(listener, packet, ref segment, now);
                     return;
                 }
                 Counters[NetStatistics.TcpNoSocket]++;

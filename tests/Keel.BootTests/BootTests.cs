@@ -62,6 +62,8 @@ namespace Keel.BootTests
             Assert.That(guest.Command("help"), Does.Contain("uptime").And.Contain("mem").And.Contain("pci").And.Contain("exit"));
             Assert.That(guest.Command("mem"), Does.Contain("pages: total").And.Contain("heap:"));
             Assert.That(guest.Command("uptime"), Does.Match("up \\d+\\.\\d{3} s"));
+            string timers = guest.Command("timers");
+            Assert.That(timers, Does.Match("timers: \\d+ created, \\d+ active; armed deadline").And.Contain("late by: <10us "), timers);
             Assert.That(guest.Command("nosuchcommand"), Does.Contain("unknown"));
             string selftest = guest.Command("selftest");
             Assert.That(selftest, Does.Contain("selftest: 7 passed, 0 failed"), selftest);

@@ -152,6 +152,25 @@ namespace Keel.BootTests
             }
         }
 
+        /// <summary>
+        /// Waits for the "build id:" line and checks it is the id inside build/keel.elf (and the one tools/run-tests
+        /// saw built, KEEL_BUILD_ID, when set): the kernel that booted is the one just built.
+        /// </summary>
+        public void AssertBuildId(int timeoutSeconds = 60)
+        {
+            string booted = WaitFor("^build id: ([0-9a-f]{16})$", timeoutSeconds).Groups[1].Value;
+            string built = Repository.BuildIdOf(Repository.Kernel);
+            if (booted != built)
+            {
+                throw new InvalidOperationException("booted build id " + booted + " is not build/keel.elf's " + built + "; output:\n" + Output);
+            }
+            string expected = Environment.GetEnvironmentVariable("KEEL_BUILD_ID");
+            if (!string.IsNullOrEmpty(expected) && booted != expected)
+            {
+                throw new InvalidOperationException("booted build id " + booted + " is not the one just built, " + expected);
+            }
+        }
+
         /// <summary>Types a line on the serial console (CR terminated, as a terminal sends it).</summary>
         public void Send(string line)
         {

@@ -30,5 +30,18 @@ namespace Keel.BootTests
         public static string Kernel => Path.Combine(Root, "build", "keel.elf");
 
         public static string QemuLaunch => Path.Combine(Root, "tools", "qemu-launch");
+
+        /// <summary>The build id tools/build-id embedded in an image ("KEEL-BUILD-ID:" + 16 hex digits), or null.</summary>
+        public static string BuildIdOf(string imagePath)
+        {
+            byte[] image = File.ReadAllBytes(imagePath);
+            byte[] marker = System.Text.Encoding.ASCII.GetBytes("KEEL-BUILD-ID:");
+            int at = image.AsSpan().IndexOf(marker);
+            if (at < 0 || at + marker.Length + 16 > image.Length)
+            {
+                return null;
+            }
+            return System.Text.Encoding.ASCII.GetString(image, at + marker.Length, 16);
+        }
     }
 }

@@ -254,10 +254,12 @@ ABL = [("base", "all seeds (baseline)"),
        ("prealloc", "packet prealloc at post time (`prealloc=on`)"),
        ("recycle_off", "page pool recycling off (`recycle=off`)"),
        ("napi_off", "no NAPI: packets handled in the IRQ handler (`napi=off`)"),
-       ("offload_off", "no checksum offload, no TSO/large receive (`offload=off`)")]
+       ("offload_off", "no checksum offload, no TSO/large receive (`offload=off`)"),
+       ("packed", "packed virtqueues instead of split (`packed=on` on virtio-net-pci)")]
 ABL_METRICS = [("raw_rx", "raw hook rx (kpps)", 0, 1e-3),
                ("udp1400_rx", "UDP 1400 B rx (kpps)", 1, 1e-3),
-               ("tcp_h2g_1", "TCP host→guest (Mbit/s)", 0, 1)]
+               ("tcp_h2g_1", "TCP host→guest (Mbit/s)", 0, 1),
+               ("tcp_g2h_1", "TCP guest→host (Mbit/s)", 0, 1)]
 
 
 def md_table(header, rows):
@@ -377,6 +379,18 @@ def report(results_path, meta_path, out_md):
         md += ["", "Smallest passing: **%s**" % (passing[-1] if passing else "none")]
         txt += ["", "Memory search (smallest passing: %s)" % (passing[-1] if passing else "none")]
         txt += text_table(["-m", "result", "detail"], rows)
+
+    # 5. Receive watchdog rescues (issue 12): each one is a lost interrupt the safety net recovered.
+    resc = [r for r in R.rows if r[0] == "keel" and r[2] == "rx_watchdog_rescues"]
+    if resc:
+        total = sum(int(r[4]) for r in resc if r[4].isdigit())
+        unknown = sum(1 for r in resc if not r[4].isdigit())
+        line = "rx_watchdog_rescues: %d over %d Keel guests%s (must be 0: a rescue is a bug report)" % (
+            total, len(resc), ", %d not read" % unknown if unknown else "")
+        md += ["", "### Receive watchdog", "", line]
+        txt += ["", line]
+        if total:
+            R.rows.append(["keel", "all", "rx_watchdog_rescues", "0", "fail", "%d rescues" % total])
 
     # failures
     fails = [r for r in R.rows if len(r) > 5 and r[4] == "fail"]

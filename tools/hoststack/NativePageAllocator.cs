@@ -3,12 +3,15 @@ using Keel.Hal;
 
 namespace Keel.HostStack
 {
-    /// <summary>IPageAllocator over native host memory: 4 KiB aligned, zeroed; "physical" = virtual address.</summary>
+    /// <summary>
+    /// IPageAllocator over native host memory: 4 KiB aligned, zeroed; "physical" = virtual address. Counts pages
+    /// out. The one host page allocator: tests/Keel.Tests compiles this file too.
+    /// </summary>
     public sealed unsafe class NativePageAllocator : IPageAllocator
     {
         private readonly int _limit;
 
-        public NativePageAllocator(int limit)
+        public NativePageAllocator(int limit = 1 << 20)
         {
             _limit = limit;
         }

@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.InteropServices;
 using Keel.Buffers;
+using Keel.Drivers.Net;
 using Keel.Hal;
 
 namespace Keel.HostStack

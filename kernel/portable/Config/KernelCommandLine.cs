@@ -12,9 +12,10 @@ namespace Keel.Kernel.Config
     /// When a key appears twice the last one wins.
     /// </para>
     /// <para>
-    /// Known keys: <c>ip=A.B.C.D[/N]</c> (default 198.18.0.2/24), <c>gw=A.B.C.D</c> (default none),
+    /// Known keys: <c>ip=A.B.C.D[/N]</c> or <c>ip=dhcp</c> (no <c>ip=</c> at all also means DHCP; the static
+    /// default below is then unused), <c>gw=A.B.C.D</c> (default none), <c>dns=A.B.C.D</c> (DNS server with a static address),
     /// <c>shell=on|off</c>, <c>test=pagefault|nullref|bounds|throw|NAME</c>, and the benchmark switches
-    /// <c>rxmode=NAME</c>, <c>napi=on|off</c>, <c>prealloc=on|off</c>, <c>recycle=on|off</c>,
+    /// <c>napi=on|off</c>, <c>prealloc=on|off</c>, <c>recycle=on|off</c>,
     /// <c>hook=drop|echo-count|none</c>, each also accepted with a <c>bench-</c> prefix. Other <c>bench-*</c>
     /// keys are free-form benchmark parameters: kept for <see cref="TryGetValue"/>, not reported. Any other key
     /// is kept and reported as unknown; a known key with a bad value is reported and its default kept.
@@ -85,9 +86,6 @@ namespace Keel.Kernel.Config
         /// <summary>Entry holding the <c>test=</c> name, or -1.</summary>
         private int _testEntry = -1;
 
-        /// <summary>Entry holding the <c>rxmode=</c> value, or -1.</summary>
-        private int _rxModeEntry = -1;
-
         /// <summary>Makes a command line with every setting at its default and no entries.</summary>
         public KernelCommandLine()
         {
@@ -107,6 +105,14 @@ namespace Keel.Kernel.Config
         /// <summary>Netmask derived from <see cref="PrefixLength"/>.</summary>
         public uint Netmask => Ipv4Text.Netmask(PrefixLength);
 
+        /// <summary>
+        /// True when the address comes from DHCP: <c>ip=dhcp</c>, or no <c>ip=</c> at all. A static <c>ip=A.B.C.D/N</c> sets it false.
+        /// </summary>
+        public bool UseDhcp { get; private set; } = true;
+
+        /// <summary>DNS server given with <c>dns=</c> (0 = none; with DHCP the lease's servers are used).</summary>
+        public uint DnsServer { get; private set; }
+
         /// <summary>Default gateway, valid when <see cref="HasGateway"/>.</summary>
         public uint Gateway { get; private set; }
 
@@ -121,9 +127,6 @@ namespace Keel.Kernel.Config
 
         /// <summary>Name given with <c>test=</c> (empty when none).</summary>
         public ReadOnlySpan<byte> TestName => _testEntry < 0 ? ReadOnlySpan<byte>.Empty : EntryValue(_testEntry);
-
-        /// <summary>Receive mode given with <c>rxmode=</c> (empty = driver default). Compare with <see cref="RxModeIs"/>.</summary>
-        public ReadOnlySpan<byte> RxMode => _rxModeEntry < 0 ? ReadOnlySpan<byte>.Empty : EntryValue(_rxModeEntry);
 
         /// <summary>False with <c>napi=off</c>: the driver handles packets in the interrupt path instead of polling.</summary>
         public bool NapiEnabled { get; private set; }
@@ -175,9 +178,6 @@ namespace Keel.Kernel.Config
 
         /// <summary>True when entry <paramref name="index"/> has a known key (or a free-form <c>bench-</c> key).</summary>
         public bool EntryIsKnown(int index) => _known[index];
-
-        /// <summary>True when <c>rxmode=</c> named <paramref name="mode"/>.</summary>
-        public bool RxModeIs(string mode) => AsciiText.Matches(RxMode, mode);
 
         /// <summary>Parses a command line given as a byte span (stops at a NUL). Allocates the buffers once.</summary>
         public static KernelCommandLine Parse(ReadOnlySpan<byte> text)
@@ -291,9 +291,16 @@ namespace Keel.Kernel.Config
         public void PrintSettings(ITextOutput output)
         {
             output.Write("ip=");
-            WriteIpv4(output, IpAddress);
-            output.Write('/');
-            output.Write(PrefixLength);
+            if (UseDhcp)
+            {
+                output.Write("dhcp");
+            }
+            else
+            {
+                WriteIpv4(output, IpAddress);
+                output.Write('/');
+                output.Write(PrefixLength);
+            }
             output.Write(" gw=");
             if (HasGateway)
             {
@@ -308,11 +315,6 @@ namespace Keel.Kernel.Config
             {
                 output.Write(" test=");
                 TextWriting.WriteAscii(output, TestName);
-            }
-            if (_rxModeEntry >= 0)
-            {
-                output.Write(" rxmode=");
-                TextWriting.WriteAscii(output, RxMode);
             }
             output.Write(NapiEnabled ? " napi=on" : " napi=off");
             output.Write(Prealloc ? " prealloc=on" : " prealloc=off");
@@ -425,11 +427,28 @@ namespace Keel.Kernel.Config
             {
                 uint address;
                 int prefix;
-                ok = Ipv4Text.TryParseCidr(value, DefaultPrefixLength, out address, out prefix);
+                if (AsciiText.Matches(value, "dhcp"))
+                {
+                    UseDhcp = true;
+                }
+                else
+                {
+                    ok = Ipv4Text.TryParseCidr(value, DefaultPrefixLength, out address, out prefix);
+                    if (ok)
+                    {
+                        IpAddress = address;
+                        PrefixLength = prefix;
+                        UseDhcp = false;
+                    }
+                }
+            }
+            else if (AsciiText.Matches(key, "dns"))
+            {
+                uint address;
+                ok = Ipv4Text.TryParseAddress(value, out address);
                 if (ok)
                 {
-                    IpAddress = address;
-                    PrefixLength = prefix;
+                    DnsServer = address;
                 }
             }
             else if (AsciiText.Matches(key, "gw"))
@@ -469,15 +488,7 @@ namespace Keel.Kernel.Config
                 {
                     key = key.Slice(BenchPrefix.Length);
                 }
-                if (AsciiText.Matches(key, "rxmode"))
-                {
-                    ok = value.Length > 0;
-                    if (ok)
-                    {
-                        _rxModeEntry = entry;
-                    }
-                }
-                else if (AsciiText.Matches(key, "napi"))
+                if (AsciiText.Matches(key, "napi"))
                 {
                     ok = TryParseBool(entry, out flag);
                     if (ok)

@@ -383,18 +383,6 @@ namespace Keel.Kernel.Pci
             return true;
         }
 
-        /// <summary>Sets or clears the MSI-X enable bit; false when the function has no MSI-X capability.</summary>
-        public bool SetMsixEnabled(bool enable)
-        {
-            return SetMsixControlBits(PciMsix.Enable, enable);
-        }
-
-        /// <summary>Sets or clears the MSI-X function mask (all vectors masked); false without MSI-X.</summary>
-        public bool SetMsixFunctionMask(bool masked)
-        {
-            return SetMsixControlBits(PciMsix.FunctionMask, masked);
-        }
-
         /// <summary>Writes "bb:dd.f vvvv:dddd class cc.ss.pp" (no line end).</summary>
         public void WriteAddressAndId(ITextOutput output)
         {
@@ -413,20 +401,6 @@ namespace Keel.Kernel.Pci
             TextWriting.WriteHex(output, Subclass, 2);
             output.Write('.');
             TextWriting.WriteHex(output, ProgIf, 2);
-        }
-
-        /// <summary>Sets or clears bits of the MSI-X message control register.</summary>
-        private bool SetMsixControlBits(ushort bits, bool set)
-        {
-            int cap = FindCapability(PciCapabilityId.Msix, 0);
-            if (cap == 0)
-            {
-                return false;
-            }
-            ushort control = ConfigRead16(cap + PciMsix.MessageControl);
-            control = set ? (ushort)(control | bits) : (ushort)(control & ~bits);
-            ConfigWrite16(cap + PciMsix.MessageControl, control);
-            return true;
         }
 
         /// <summary>Writes all ones to a BAR, reads the mask back and restores <paramref name="original"/>.</summary>

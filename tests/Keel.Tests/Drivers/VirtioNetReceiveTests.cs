@@ -1,5 +1,6 @@
 using System;
 using Keel.Buffers;
+using Keel.Drivers.Net;
 using Keel.Drivers.Virtio;
 using Keel.Drivers.VirtioNet;
 using Keel.Tests.Simulation;
@@ -92,7 +93,7 @@ namespace Keel.Tests.Drivers
             Assert.That(_bench.Receiver.Packets, Is.EqualTo(1));
             Assert.That(_bench.Receiver.BadPackets, Is.Zero);
             Packet packet = _bench.Receiver.TakeHeld();
-            Assert.That(packet.LinearLength, Is.EqualTo(Math.Min(length, VirtioNetDevice.GoodCopyLength)));
+            Assert.That(packet.LinearLength, Is.EqualTo(Math.Min(length, ReceiveQueue.GoodCopyLength)));
             // Buffers carved next to each other in one page are merged into one fragment (Linux skb_coalesce_rx_frag).
             Assert.That(packet.FragmentCount, Is.EqualTo(length <= 128 ? 0 : used - _bench.Stat("rx_queue_0_coalesced_frags")));
             Assert.That(packet.FragmentCount, Is.LessThanOrEqualTo((used + 1) / 2 + 1));

@@ -30,7 +30,7 @@ namespace Keel.Tests.Drivers
             }
             _interrupts = new FakeInterruptController();
             _pci = new SimulatedPciFunction(_device, _interrupts, modern, legacy, msix);
-            Assert.That(VirtioPci.IsVirtioNet(_pci), Is.True);
+            Assert.That(VirtioPci.DeviceType(_pci), Is.EqualTo(VirtioSpec.VirtioNetDeviceId), "modern 0x1041, or transitional 0x1000 with subsystem id 1");
             IVirtioTransport transport = VirtioPci.TryCreateTransport(_pci, _interrupts);
             Assert.That(transport, Is.Not.Null);
             VirtioNetPlatform platform = new VirtioNetPlatform { Pages = _memory, Dma = _memory, Work = _kernel, Timers = _kernel, Clock = _kernel };
@@ -95,7 +95,7 @@ namespace Keel.Tests.Drivers
             Assert.That(_pci.MsixConfigVector, Is.EqualTo(0));
             Assert.That(_pci.QueueVector[0], Is.EqualTo(1));
             Assert.That(_pci.QueueVector[1], Is.EqualTo(2));
-            Assert.That(_interrupts.MessagesInUse, Is.EqualTo(3));
+            Assert.That(_interrupts.MessagesInUse, Is.EqualTo(4), "configuration + receive + transmit + control queue vectors");
             Assert.That(_driver.NegotiatedFeatures & VirtioFeatures.Version1, Is.Not.Zero);
             byte[] mac = new byte[6];
             _driver.GetMacAddress(mac);

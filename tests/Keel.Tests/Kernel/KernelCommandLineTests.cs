@@ -13,7 +13,7 @@ namespace Keel.Tests.Kernel
 
         private static string Report(KernelCommandLine c)
         {
-            var output = new StringTextOutput();
+            var output = new TextCapture();
             c.ReportIssues(output);
             return output.Text;
         }
@@ -32,12 +32,32 @@ namespace Keel.Tests.Kernel
             Assert.That(c.Prealloc, Is.False);
             Assert.That(c.RecycleEnabled, Is.True);
             Assert.That(c.Hook, Is.EqualTo(PacketHookMode.None));
-            Assert.That(c.RxMode.IsEmpty, Is.True);
             Assert.That(c.EntryCount, Is.EqualTo(0));
             Assert.That(c.IssueCount, Is.EqualTo(0));
-            var output = new StringTextOutput();
+            var output = new TextCapture();
             c.PrintSettings(output);
-            Assert.That(output.Text, Is.EqualTo("ip=198.18.0.2/24 gw=none shell=on napi=on prealloc=off recycle=on hook=none\n"));
+            Assert.That(output.Text, Is.EqualTo("ip=dhcp gw=none shell=on napi=on prealloc=off recycle=on hook=none\n"));
+            Assert.That(c.UseDhcp, Is.True, "no ip= means DHCP");
+        }
+
+        [TestCase("ip=dhcp", true)]
+        [TestCase("ip=198.18.0.2/24", false)]
+        [TestCase("ip=198.18.0.2/24 ip=dhcp", true)]
+        [TestCase("ip=dhcp ip=10.0.0.5/8", false)]
+        [TestCase("ip=1.2.3.4/33", true)]
+        public void DhcpIsTheDefaultAndAStaticAddressTurnsItOff(string line, bool dhcp)
+        {
+            KernelCommandLine c = Parse(line);
+            Assert.That(c.UseDhcp, Is.EqualTo(dhcp));
+        }
+
+        [Test]
+        public void DnsServerIsParsed()
+        {
+            Assert.That(Parse("dns=198.18.0.1").DnsServer, Is.EqualTo(0xC6120001u));
+            KernelCommandLine bad = Parse("dns=nope");
+            Assert.That(bad.DnsServer, Is.EqualTo(0u));
+            Assert.That(bad.IssueCount, Is.EqualTo(1));
         }
 
         [TestCase("", OffloadMode.On)]
@@ -68,7 +88,7 @@ namespace Keel.Tests.Kernel
         [Test]
         public void KnownKeysAreApplied()
         {
-            KernelCommandLine c = Parse("ip=10.1.2.3/16 gw=10.1.0.1 shell=off test=nullref rxmode=mergeable napi=off prealloc=on recycle=off hook=echo-count");
+            KernelCommandLine c = Parse("ip=10.1.2.3/16 gw=10.1.0.1 shell=off test=nullref napi=off prealloc=on recycle=off hook=echo-count");
             Assert.That(c.IpAddress, Is.EqualTo(0x0A010203u));
             Assert.That(c.PrefixLength, Is.EqualTo(16));
             Assert.That(c.Netmask, Is.EqualTo(0xFFFF0000u));
@@ -77,15 +97,14 @@ namespace Keel.Tests.Kernel
             Assert.That(c.ShellEnabled, Is.False);
             Assert.That(c.Test, Is.EqualTo(KernelTest.NullReference));
             Assert.That(Str(c.TestName), Is.EqualTo("nullref"));
-            Assert.That(c.RxModeIs("mergeable"), Is.True);
             Assert.That(c.NapiEnabled, Is.False);
             Assert.That(c.Prealloc, Is.True);
             Assert.That(c.RecycleEnabled, Is.False);
             Assert.That(c.Hook, Is.EqualTo(PacketHookMode.EchoCount));
             Assert.That(c.IssueCount, Is.EqualTo(0), Report(c));
-            var output = new StringTextOutput();
+            var output = new TextCapture();
             c.PrintSettings(output);
-            Assert.That(output.Text, Is.EqualTo("ip=10.1.2.3/16 gw=10.1.0.1 shell=off test=nullref rxmode=mergeable napi=off prealloc=on recycle=off hook=echo-count\n"));
+            Assert.That(output.Text, Is.EqualTo("ip=10.1.2.3/16 gw=10.1.0.1 shell=off test=nullref napi=off prealloc=on recycle=off hook=echo-count\n"));
         }
 
         [TestCase("pagefault", KernelTest.PageFault)]
@@ -120,7 +139,7 @@ namespace Keel.Tests.Kernel
         [Test]
         public void MalformedValuesAreReportedAndDefaultsKept()
         {
-            KernelCommandLine c = Parse("ip=300.1.1.1 gw=1.2.3 shell=maybe napi=2 hook=bounce test rxmode= ip=1.2.3.4/33 =5 colour=blue");
+            KernelCommandLine c = Parse("ip=300.1.1.1 gw=1.2.3 shell=maybe napi=2 hook=bounce test rxmode=mergeable ip=1.2.3.4/33 =5 colour=blue");
             Assert.That(c.IpAddress, Is.EqualTo(KernelCommandLine.DefaultIpAddress));
             Assert.That(c.PrefixLength, Is.EqualTo(24));
             Assert.That(c.HasGateway, Is.False);
@@ -137,6 +156,7 @@ namespace Keel.Tests.Kernel
             Assert.That(report, Does.Contain("cmdline: bad value for ip: '1.2.3.4/33'"));
             Assert.That(report, Does.Contain("cmdline: entry without a key: '=5'"));
             Assert.That(report, Does.Contain("cmdline: unknown key 'colour'"));
+            Assert.That(report, Does.Contain("cmdline: unknown key 'rxmode'"), "rxmode= was never read by the driver and is gone");
             Assert.That(c.TryGetValue("colour", out ReadOnlySpan<byte> colour), Is.True);
             Assert.That(Str(colour), Is.EqualTo("blue"));
         }

@@ -237,7 +237,7 @@ namespace Keel.Tests.Kernel
         {
             PhysicalPageAllocator* a = CreateStandard();
             a->AllocatePage();
-            var output = new StringTextOutput();
+            var output = new TextCapture();
             a->Print(output);
             Assert.That(output.Text, Does.Contain("used 1 "));
             Assert.That(output.Text, Does.Contain("allocations 1 frees 0 failures 0 bad-frees 0"));

@@ -62,7 +62,7 @@ namespace Keel.Tests.Kernel
             }
         }
 
-        private StringTextOutput _output;
+        private TextCapture _output;
         private ShellCommandRegistry _registry;
         private CommandShell _shell;
         private RecordingCommand _echo;
@@ -70,7 +70,7 @@ namespace Keel.Tests.Kernel
         [SetUp]
         public void SetUp()
         {
-            _output = new StringTextOutput();
+            _output = new TextCapture();
             _registry = new ShellCommandRegistry();
             _echo = new RecordingCommand("echo", "echo words: print nothing useful");
             Assert.That(_registry.Register(_echo), Is.True);

@@ -8,7 +8,7 @@ namespace Keel.Tests.Kernel
     /// CPU address = physical address + <see cref="DirectMapOffset"/>, as in the kernel's direct map.
     /// The block is filled with a junk pattern so tests see whether allocators zero memory.
     /// </summary>
-    public sealed unsafe class SimulatedPhysicalMemory : IDisposable
+    public sealed unsafe class SimulatedPhysicalMemory : IDisposable, Keel.Kernel.Acpi.IPhysicalMemoryReader
     {
         /// <summary>Start of the native block.</summary>
         private byte* _block;
@@ -34,6 +34,16 @@ namespace Keel.Tests.Kernel
 
         /// <summary>CPU address of a simulated physical address.</summary>
         public byte* At(ulong physical) => (byte*)(physical + DirectMapOffset);
+
+        /// <summary>Firmware-table reads (ACPI parser): only inside the simulated range.</summary>
+        public bool CanRead(ulong address, uint length) =>
+            address >= PhysicalBase && address + length >= address && address + length <= PhysicalBase + Size;
+
+        /// <inheritdoc />
+        public byte Read8(ulong address) => *At(address);
+
+        /// <summary>Copies <paramref name="bytes"/> to physical <paramref name="address"/>.</summary>
+        public void Write(ulong address, byte[] bytes) => bytes.CopyTo(new Span<byte>(At(address), bytes.Length));
 
         /// <inheritdoc />
         public void Dispose()

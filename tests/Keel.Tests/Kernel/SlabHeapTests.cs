@@ -253,7 +253,7 @@ namespace Keel.Tests.Kernel
         {
             _heap->Allocate(100);
             _heap->Allocate(10000);
-            var output = new StringTextOutput();
+            var output = new TextCapture();
             _heap->Print(output);
             string text = output.Text;
             Assert.That(text, Does.Contain("heap:    128        1        1        4        1        0"));

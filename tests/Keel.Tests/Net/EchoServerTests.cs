@@ -100,5 +100,70 @@ namespace Keel.Tests.Net
             string detail;
             Assert.That(pair.AllReturned(out detail), Is.True, detail);
         }
+
+        /// <summary>Connects <paramref name="count"/> clients to the echo port and steps until they are connected.</summary>
+        private static Socket[] ConnectClients(NetPair pair, EchoServer echo, int count)
+        {
+            Socket[] clients = new Socket[count];
+            for (int c = 0; c < count; c++)
+            {
+                clients[c] = pair.A.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
+                clients[c].Connect(new IPEndPoint(NetPair.AddressB, EchoServer.Port));
+            }
+            for (int step = 0; step < 2000; step++)
+            {
+                pair.Step();
+                echo.Poll();
+            }
+            return clients;
+        }
+
+        [Test]
+        public void ClientBeyondTheSlotsIsResetAtOnceNotLeftHanging()
+        {
+            NetPair pair = new NetPair(NetPair.TestConfig(), NetPair.TestConfig());
+            EchoServer echo = new EchoServer(pair.B, 2, pair.Clock);
+            Assert.That(echo.Start(), Is.True);
+            Socket[] clients = ConnectClients(pair, echo, 3);
+            Assert.That(echo.Open, Is.EqualTo(2));
+            Assert.That(echo.Refused, Is.EqualTo(1));
+            int reset = 0;
+            for (int c = 0; c < clients.Length; c++)
+            {
+                if (clients[c].State == TcpState.Closed && clients[c].PendingError == SocketError.ConnectionReset)
+                {
+                    reset++;
+                }
+            }
+            Assert.That(reset, Is.EqualTo(1), "the third client learns at once");
+        }
+
+        [Test]
+        public void IdleConnectionsAreResetAfterTheIdleTimeout()
+        {
+            NetPair pair = new NetPair(NetPair.TestConfig(), NetPair.TestConfig());
+            EchoServer echo = new EchoServer(pair.B, 4, pair.Clock);
+            echo.IdleTimeoutNanoseconds = 2_000_000_000;
+            Assert.That(echo.Start(), Is.True);
+            Socket[] clients = ConnectClients(pair, echo, 2);
+            Assert.That(echo.Open, Is.EqualTo(2));
+            // Client 0 keeps talking every 500 ms; client 1 says nothing.
+            byte[] buffer = new byte[16];
+            for (int ms = 0; ms < 3000; ms += 500)
+            {
+                SocketError error;
+                clients[0].Send(new byte[] { 1 }, out error);
+                for (int step = 0; step < 5000; step++)
+                {
+                    pair.Step();
+                    echo.Poll();
+                }
+                clients[0].Receive(buffer, out error);
+            }
+            Assert.That(echo.IdleClosed, Is.EqualTo(1));
+            Assert.That(echo.Open, Is.EqualTo(1));
+            Assert.That(clients[1].PendingError, Is.EqualTo(SocketError.ConnectionReset));
+            Assert.That(clients[0].State, Is.EqualTo(TcpState.Established));
+        }
     }
 }

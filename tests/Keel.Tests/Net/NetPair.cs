@@ -9,7 +9,7 @@ namespace Keel.Tests.Net
         public static readonly IPv4Address AddressA = new IPv4Address(198, 18, 0, 1);
         public static readonly IPv4Address AddressB = new IPv4Address(198, 18, 0, 2);
 
-        public readonly HostPageAllocator Allocator = new HostPageAllocator();
+        public readonly NativePageAllocator Allocator = new NativePageAllocator();
         public readonly FakeClock Clock = new FakeClock();
         public readonly TestNetDevice DeviceA;
         public readonly TestNetDevice DeviceB;

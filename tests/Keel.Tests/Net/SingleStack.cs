@@ -5,7 +5,7 @@ namespace Keel.Tests.Net
     /// <summary>One stack (198.18.0.2) on a test NIC whose transmitted frames are captured.</summary>
     public sealed class SingleStack
     {
-        public readonly HostPageAllocator Allocator = new HostPageAllocator();
+        public readonly NativePageAllocator Allocator = new NativePageAllocator();
         public readonly FakeClock Clock = new FakeClock();
         public readonly TestNetDevice Device;
         public readonly FrameCapture Capture = new FrameCapture();

@@ -1,5 +1,7 @@
 using Keel.Buffers;
+using Keel.Drivers.Net;
 using Keel.Hal;
+using Keel.Tests.Fakes;
 
 namespace Keel.Tests.Net
 {
@@ -167,31 +169,10 @@ namespace Keel.Tests.Net
             frame.Free();
         }
 
-        /// <summary>What a NIC does for NEEDS_CSUM: sums from start to the end, stores the complement at start + offset.</summary>
+        /// <summary>What a NIC does for NEEDS_CSUM (the shared emulator).</summary>
         private static void CompleteChecksum(Packet frame, int start, int offset)
         {
-            ulong sum = 0;
-            int position = 0;
-            for (int s = 0; s < frame.SegmentCount; s++)
-            {
-                int length;
-                byte* p = frame.Segment(s, out length);
-                for (int i = 0; i < length; i++, position++)
-                {
-                    if (position >= start)
-                    {
-                        sum += ((position - start) & 1) == 0 ? (ulong)p[i] << 8 : p[i];
-                    }
-                }
-            }
-            while ((sum >> 16) != 0)
-            {
-                sum = (sum & 0xFFFF) + (sum >> 16);
-            }
-            ushort result = (ushort)~sum;
-            byte* field = frame.Data + start + offset; // transport headers are linear
-            field[0] = (byte)(result >> 8);
-            field[1] = (byte)result;
+            OffloadEmulator.CompleteChecksum(frame, start, offset);
         }
 
         /// <summary>
@@ -202,13 +183,9 @@ namespace Keel.Tests.Net
         private void SegmentAndSend(Packet frame)
         {
             int tcpStart = frame.ChecksumStart;
-            byte* data = frame.Data;
-            int headers = tcpStart + (data[tcpStart + 12] >> 4) * 4;
+            OffloadEmulator.TsoFrame t = OffloadEmulator.Parse(frame.Data, tcpStart);
+            int headers = t.Headers;
             int payload = frame.Length - headers;
-            int ipHeader = (data[14] & 15) * 4;
-            int id = (data[18] << 8) | data[19];
-            uint sequence = (uint)(data[tcpStart + 4] << 24 | data[tcpStart + 5] << 16 | data[tcpStart + 6] << 8 | data[tcpStart + 7]);
-            byte tcpFlags = data[tcpStart + 13];
             int done = 0;
             int index = 0;
             while (done < payload)
@@ -229,40 +206,7 @@ namespace Keel.Tests.Net
                     piece.Free();
                     return;
                 }
-                int ipLength = headers + take - 14;
-                h[16] = (byte)(ipLength >> 8);
-                h[17] = (byte)ipLength;
-                int segmentId = (id + index) & 0xFFFF;
-                h[18] = (byte)(segmentId >> 8);
-                h[19] = (byte)segmentId;
-                h[24] = 0;
-                h[25] = 0;
-                ulong ipSum = 0;
-                for (int i = 0; i < ipHeader; i += 2)
-                {
-                    ipSum += (ulong)((h[14 + i] << 8) | h[15 + i]);
-                }
-                while ((ipSum >> 16) != 0)
-                {
-                    ipSum = (ipSum & 0xFFFF) + (ipSum >> 16);
-                }
-                h[24] = (byte)(~ipSum >> 8);
-                h[25] = (byte)~ipSum;
-                uint s = sequence + (uint)done;
-                h[tcpStart + 4] = (byte)(s >> 24);
-                h[tcpStart + 5] = (byte)(s >> 16);
-                h[tcpStart + 6] = (byte)(s >> 8);
-                h[tcpStart + 7] = (byte)s;
-                h[tcpStart + 13] = last ? tcpFlags : (byte)(tcpFlags & ~0x09);
-                int tcpLength = headers + take - tcpStart;
-                ulong pseudo = (ulong)((h[26] << 8) | h[27]) + (ulong)((h[28] << 8) | h[29]) + (ulong)((h[30] << 8) | h[31])
-                    + (ulong)((h[32] << 8) | h[33]) + 6 + (ulong)tcpLength;
-                while ((pseudo >> 16) != 0)
-                {
-                    pseudo = (pseudo & 0xFFFF) + (pseudo >> 16);
-                }
-                h[tcpStart + 16] = (byte)(pseudo >> 8);
-                h[tcpStart + 17] = (byte)pseudo;
+                OffloadEmulator.FixSegmentHeaders(h, t, tcpStart, index, done, take, last);
                 CompleteChecksum(piece, tcpStart, 16);
                 if (Sink != null)
                 {

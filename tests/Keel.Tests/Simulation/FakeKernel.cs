@@ -16,7 +16,10 @@ namespace Keel.Tests.Simulation
         private readonly long[] _deadline = new long[32];
         private int _timerCount;
 
-        public long NowNanoseconds { get; private set; } = 1_000_000_000;
+        /// <summary>The clock (the tests' one <see cref="FakeClock"/>); moved by <see cref="Advance"/>.</summary>
+        public readonly FakeClock Clock = new FakeClock();
+
+        public long NowNanoseconds => Clock.NowNanoseconds;
 
         /// <summary>Calls of <see cref="Schedule"/>.</summary>
         public long Schedules { get; private set; }
@@ -124,7 +127,7 @@ namespace Keel.Tests.Simulation
         /// <summary>Moves the clock forward, runs the timers that expired, then the pending work.</summary>
         public void Advance(long nanoseconds)
         {
-            NowNanoseconds += nanoseconds;
+            Clock.NowNanoseconds += nanoseconds;
             for (int t = 0; t < _timerCount; t++)
             {
                 if (_deadline[t] >= 0 && _deadline[t] <= NowNanoseconds)

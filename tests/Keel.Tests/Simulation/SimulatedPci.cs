@@ -118,7 +118,7 @@ namespace Keel.Tests.Simulation
         public const int ModernBar = 4;
         public const int MsixBar = 1;
         public const int LegacyBar = 0;
-        private const int MsixEntries = 3;
+        private const int MsixEntries = 4;
 
         private readonly SimulatedVirtioNetDevice _device;
         private readonly FakeInterruptController _controller;
@@ -135,13 +135,15 @@ namespace Keel.Tests.Simulation
         internal uint DriverFeatureSelect;
         internal ulong DriverFeaturesStaged;
         internal ushort QueueSelect;
-        internal ushort MsixConfigVector = VirtioPciIds.NoVector;
-        internal readonly ushort[] QueueVector = { VirtioPciIds.NoVector, VirtioPciIds.NoVector };
-        internal readonly ushort[] QueueSizes = new ushort[2];
-        internal readonly ulong[] QueueDesc = new ulong[2];
-        internal readonly ulong[] QueueDriver = new ulong[2];
-        internal readonly ulong[] QueueDevice = new ulong[2];
-        internal readonly bool[] QueueEnabled = new bool[2];
+        internal ushort MsixConfigVector = VirtioSpec.VIRTIO_MSI_NO_VECTOR;
+        internal readonly ushort[] QueueVector = { VirtioSpec.VIRTIO_MSI_NO_VECTOR, VirtioSpec.VIRTIO_MSI_NO_VECTOR, VirtioSpec.VIRTIO_MSI_NO_VECTOR };
+        /// <summary>Receive, transmit and control queue.</summary>
+        internal const int Queues = 3;
+        internal readonly ushort[] QueueSizes = new ushort[Queues];
+        internal readonly ulong[] QueueDesc = new ulong[Queues];
+        internal readonly ulong[] QueueDriver = new ulong[Queues];
+        internal readonly ulong[] QueueDevice = new ulong[Queues];
+        internal readonly bool[] QueueEnabled = new bool[Queues];
 
         /// <summary>Queue vectors the device accepts (others read back as NO_VECTOR).</summary>
         public int AcceptVectorsBelow = MsixEntries;
@@ -158,10 +160,10 @@ namespace Keel.Tests.Simulation
             _msix = msix;
             device.Interrupts = this;
             device.LegacyInterface = !modern;
-            Put16(0x00, VirtioPciIds.Vendor);
-            Put16(0x02, legacy ? VirtioPciIds.NetTransitional : VirtioPciIds.NetModern);
+            Put16(0x00, VirtioSpec.PCI_VENDOR_ID_REDHAT_QUMRANET);
+            Put16(0x02, legacy ? (ushort)0x1000 : (ushort)0x1041);
             Put16(0x06, 0x10);
-            Put16(0x2C, VirtioPciIds.Vendor);
+            Put16(0x2C, VirtioSpec.PCI_VENDOR_ID_REDHAT_QUMRANET);
             Put16(0x2E, 1);
             _config[0x3C] = 11;
             _config[0x3D] = 1;
@@ -169,12 +171,12 @@ namespace Keel.Tests.Simulation
             int previous = 0x34;
             if (modern)
             {
-                AddVirtioCap(ref previous, ref next, VirtioPciIds.CfgPci, 0, 0, 0, 20);
-                AddVirtioCap(ref previous, ref next, VirtioPciIds.CfgCommon, ModernBar, 0x0000, 0x38, 16);
-                AddVirtioCap(ref previous, ref next, VirtioPciIds.CfgIsr, ModernBar, 0x1000, 0x4, 16);
-                AddVirtioCap(ref previous, ref next, VirtioPciIds.CfgDevice, ModernBar, 0x2000, 0xC, 16);
+                AddVirtioCap(ref previous, ref next, VirtioSpec.VIRTIO_PCI_CAP_PCI_CFG, 0, 0, 0, 20);
+                AddVirtioCap(ref previous, ref next, VirtioSpec.VIRTIO_PCI_CAP_COMMON_CFG, ModernBar, 0x0000, 0x38, 16);
+                AddVirtioCap(ref previous, ref next, VirtioSpec.VIRTIO_PCI_CAP_ISR_CFG, ModernBar, 0x1000, 0x4, 16);
+                AddVirtioCap(ref previous, ref next, VirtioSpec.VIRTIO_PCI_CAP_DEVICE_CFG, ModernBar, 0x2000, 0xC, 16);
                 int notify = next;
-                AddVirtioCap(ref previous, ref next, VirtioPciIds.CfgNotify, ModernBar, 0x3000, 0x1000, 20);
+                AddVirtioCap(ref previous, ref next, VirtioSpec.VIRTIO_PCI_CAP_NOTIFY_CFG, ModernBar, 0x3000, 0x1000, 20);
                 Put32(notify + 16, 4);
                 _bars[ModernBar] = new ModernRegisters(this, device);
             }
@@ -182,7 +184,7 @@ namespace Keel.Tests.Simulation
             {
                 _msixCapability = next;
                 _config[previous] = (byte)next;
-                _config[next] = VirtioPciIds.CapabilityMsix;
+                _config[next] = (byte)0x11;
                 Put16(next + 2, MsixEntries - 1);
                 Put32(next + 4, MsixBar);
                 Put32(next + 8, MsixBar | 0x800);
@@ -199,7 +201,7 @@ namespace Keel.Tests.Simulation
         private void AddVirtioCap(ref int previous, ref int next, byte type, int bar, int offset, int length, int capLength)
         {
             _config[previous] = (byte)next;
-            _config[next] = VirtioPciIds.CapabilityVendor;
+            _config[next] = VirtioSpec.PCI_CAP_ID_VNDR;
             _config[next + 2] = (byte)capLength;
             _config[next + 3] = type;
             _config[next + 4] = (byte)bar;
@@ -323,7 +325,7 @@ namespace Keel.Tests.Simulation
 
         private void SendVector(ushort vector)
         {
-            if (vector == VirtioPciIds.NoVector || vector >= MsixEntries)
+            if (vector == VirtioSpec.VIRTIO_MSI_NO_VECTOR || vector >= MsixEntries)
             {
                 return;
             }
@@ -337,19 +339,19 @@ namespace Keel.Tests.Simulation
 
         internal void ResetTransportState()
         {
-            MsixConfigVector = VirtioPciIds.NoVector;
-            for (int q = 0; q < 2; q++)
+            MsixConfigVector = VirtioSpec.VIRTIO_MSI_NO_VECTOR;
+            for (int q = 0; q < Queues; q++)
             {
-                QueueVector[q] = VirtioPciIds.NoVector;
+                QueueVector[q] = VirtioSpec.VIRTIO_MSI_NO_VECTOR;
                 QueueEnabled[q] = false;
-                QueueSizes[q] = (ushort)_device.MaxQueueSize;
+                QueueSizes[q] = (ushort)_device.QueueMaxSize(q);
                 QueueDesc[q] = QueueDriver[q] = QueueDevice[q] = 0;
             }
         }
 
         internal ushort AcceptVector(ushort vector)
         {
-            return vector == VirtioPciIds.NoVector || vector < AcceptVectorsBelow ? vector : VirtioPciIds.NoVector;
+            return vector == VirtioSpec.VIRTIO_MSI_NO_VECTOR || vector < AcceptVectorsBelow ? vector : VirtioSpec.VIRTIO_MSI_NO_VECTOR;
         }
 
         /// <summary>BAR 4: common configuration, ISR, device configuration and notification windows.</summary>
@@ -368,7 +370,7 @@ namespace Keel.Tests.Simulation
             public int Length => 0x4000;
             public bool IsPortIo => false;
 
-            private int Q => _pci.QueueSelect < 2 ? _pci.QueueSelect : -1;
+            private int Q => _pci.QueueSelect < Queues && _device.QueueMaxSize(_pci.QueueSelect) > 0 ? _pci.QueueSelect : -1;
 
             private void Width(int expected, int actual)
             {
@@ -410,10 +412,10 @@ namespace Keel.Tests.Simulation
                 switch (offset)
                 {
                     case 0x10: return _pci.MsixConfigVector;
-                    case 0x12: return 2;
+                    case 0x12: return (ushort)(_device.QueueMaxSize(2) > 0 ? 3 : 2);
                     case 0x16: return _pci.QueueSelect;
                     case 0x18: return q < 0 ? (ushort)0 : _pci.QueueSizes[q];
-                    case 0x1A: return q < 0 ? VirtioPciIds.NoVector : _pci.QueueVector[q];
+                    case 0x1A: return q < 0 ? VirtioSpec.VIRTIO_MSI_NO_VECTOR : _pci.QueueVector[q];
                     case 0x1C: return q < 0 ? (ushort)0 : (ushort)(_pci.QueueEnabled[q] ? 1 : 0);
                     case 0x1E: return (ushort)(q < 0 ? 0 : q);
                 }
@@ -486,7 +488,7 @@ namespace Keel.Tests.Simulation
                     case 0x1C:
                         if (q >= 0 && value == 1)
                         {
-                            if ((_device.ReadStatus() & VirtioStatus.FeaturesOk) == 0)
+                            if ((_device.ReadStatus() & VirtioSpec.FEATURES_OK) == 0)
                             {
                                 _device.Memory.RecordViolation("queue enabled before FEATURES_OK");
                             }
@@ -563,7 +565,7 @@ namespace Keel.Tests.Simulation
             public bool IsPortIo => true;
 
             private int ConfigBase => _pci.MsixEnabled ? 24 : 20;
-            private int Q => _pci.QueueSelect < 2 ? _pci.QueueSelect : -1;
+            private int Q => _pci.QueueSelect < Queues && _device.QueueMaxSize(_pci.QueueSelect) > 0 ? _pci.QueueSelect : -1;
 
             public byte Read8(int offset)
             {
@@ -592,10 +594,10 @@ namespace Keel.Tests.Simulation
                 }
                 switch (offset)
                 {
-                    case 12: return (ushort)(q < 0 ? 0 : _device.MaxQueueSize);
+                    case 12: return (ushort)(q < 0 ? 0 : _device.QueueMaxSize(q));
                     case 14: return _pci.QueueSelect;
                     case 20: return _pci.MsixConfigVector;
-                    case 22: return q < 0 ? VirtioPciIds.NoVector : _pci.QueueVector[q];
+                    case 22: return q < 0 ? VirtioSpec.VIRTIO_MSI_NO_VECTOR : _pci.QueueVector[q];
                 }
                 _pci.WidthErrors++;
                 return 0;

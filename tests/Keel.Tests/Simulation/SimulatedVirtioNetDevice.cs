@@ -1,7 +1,6 @@
 using System;
 using System.Threading;
-using Keel.Drivers.Virtio;
-using Keel.Drivers.VirtioNet;
+using Keel.Tests.Fakes;
 
 namespace Keel.Tests.Simulation
 {
@@ -56,7 +55,7 @@ namespace Keel.Tests.Simulation
     /// completion is caught), merges large frames over several buffers with num_buffers, honours EVENT_IDX and
     /// the flags both ways, and counts notifications and interrupts. Misbehaves on command.
     /// </summary>
-    public sealed unsafe class SimulatedVirtioNetDevice
+    public sealed unsafe partial class SimulatedVirtioNetDevice
     {
         public const int QueueCount = 2;
         public const int MaxChain = 24;
@@ -84,10 +83,11 @@ namespace Keel.Tests.Simulation
             {
                 _capture[i] = new byte[CaptureBytes];
             }
-            OfferedFeatures = VirtioFeatures.Version1 | VirtioFeatures.EventIndex | VirtioFeatures.IndirectDescriptors
-                | VirtioNetFeatures.Mac | VirtioNetFeatures.Status | VirtioNetFeatures.MergeableRxBuffers
-                | VirtioNetFeatures.Csum | VirtioNetFeatures.GuestCsum | VirtioNetFeatures.GuestTso4
-                | VirtioNetFeatures.GuestTso6 | VirtioNetFeatures.HostTso4 | VirtioNetFeatures.ControlQueue;
+            OfferedFeatures = VirtioSpec.Bit(VirtioSpec.VIRTIO_F_VERSION_1) | VirtioSpec.Bit(VirtioSpec.VIRTIO_F_EVENT_IDX) | VirtioSpec.Bit(VirtioSpec.VIRTIO_F_INDIRECT_DESC)
+                | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_MAC) | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_STATUS) | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_MRG_RXBUF)
+                | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_CSUM) | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_GUEST_CSUM) | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_GUEST_TSO4)
+                | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_GUEST_TSO6) | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_HOST_TSO4) | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_CTRL_VQ)
+                | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_CTRL_RX) | VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_GUEST_ANNOUNCE);
         }
 
         public SimulatedMemory Memory => _memory;
@@ -98,7 +98,7 @@ namespace Keel.Tests.Simulation
 
         public ulong OfferedFeatures;
         public readonly byte[] Mac = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
-        public ushort ConfigStatus = VirtioNetConfig.StatusLinkUp;
+        public ushort ConfigStatus = VirtioSpec.VIRTIO_NET_S_LINK_UP;
         public ushort ConfigMtu = 1500;
         public int MaxQueueSize = 256;
 
@@ -143,10 +143,10 @@ namespace Keel.Tests.Simulation
         public readonly long[] InterruptsRaised = new long[QueueCount];
 
         private bool Negotiated(ulong feature) => (DriverFeatures & feature) != 0;
-        private bool EventIndex => Negotiated(VirtioFeatures.EventIndex);
-        public bool Mergeable => Negotiated(VirtioNetFeatures.MergeableRxBuffers);
-        public int HeaderLength => Negotiated(VirtioFeatures.Version1) || Mergeable ? 12 : 10;
-        public bool DriverOk => (Status & VirtioStatus.DriverOk) != 0;
+        private bool EventIndex => Negotiated(VirtioSpec.Bit(VirtioSpec.VIRTIO_F_EVENT_IDX));
+        public bool Mergeable => Negotiated(VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_MRG_RXBUF));
+        public int HeaderLength => Negotiated(VirtioSpec.Bit(VirtioSpec.VIRTIO_F_VERSION_1)) || Mergeable ? 12 : 10;
+        public bool DriverOk => (Status & VirtioSpec.DRIVER_OK) != 0;
 
         /// <summary>Receive chains the driver has published and the device has not used yet.</summary>
         public int RxBuffersAvailable
@@ -186,7 +186,7 @@ namespace Keel.Tests.Simulation
                 Reset();
                 return;
             }
-            if ((value & VirtioStatus.FeaturesOk) != 0 && (Status & VirtioStatus.FeaturesOk) == 0)
+            if ((value & VirtioSpec.FEATURES_OK) != 0 && (Status & VirtioSpec.FEATURES_OK) == 0)
             {
                 if (LegacyInterface)
                 {
@@ -194,22 +194,22 @@ namespace Keel.Tests.Simulation
                 }
                 if (RefuseFeaturesOk || (DriverFeatures & ~OfferedFeatures) != 0)
                 {
-                    value = (byte)(value & ~VirtioStatus.FeaturesOk);
+                    value = (byte)(value & ~VirtioSpec.FEATURES_OK);
                 }
             }
-            if ((value & VirtioStatus.DriverOk) != 0 && (Status & VirtioStatus.DriverOk) == 0 && !LegacyInterface
-                && (Status & VirtioStatus.FeaturesOk) == 0)
+            if ((value & VirtioSpec.DRIVER_OK) != 0 && (Status & VirtioSpec.DRIVER_OK) == 0 && !LegacyInterface
+                && (Status & VirtioSpec.FEATURES_OK) == 0)
             {
                 _memory.RecordViolation("DRIVER_OK without FEATURES_OK");
             }
-            Status = (byte)(value | (Status & VirtioStatus.DeviceNeedsReset));
+            Status = (byte)(value | (Status & VirtioSpec.DEVICE_NEEDS_RESET));
         }
 
         public ulong ReadDeviceFeatures() => LegacyInterface ? OfferedFeatures & 0xFFFFFFFFUL : OfferedFeatures;
 
         public void WriteDriverFeatures(ulong features)
         {
-            if ((Status & VirtioStatus.FeaturesOk) != 0)
+            if ((Status & VirtioSpec.FEATURES_OK) != 0)
             {
                 _memory.RecordViolation("driver features written after FEATURES_OK");
             }
@@ -250,12 +250,16 @@ namespace Keel.Tests.Simulation
             return value;
         }
 
-        public int QueueMaxSize(int queue) => queue >= 0 && queue < QueueCount ? MaxQueueSize : 0;
+        public int QueueMaxSize(int queue) => queue >= 0 && queue < QueueCount ? MaxQueueSize : queue == ControlQueueIndex ? ControlQueueMaxSize() : 0;
 
         /// <summary>Programs and enables a queue; false when the device refuses.</summary>
         public bool SetQueue(int queue, int size, ulong descriptors, ulong avail, ulong used)
         {
-            if (queue < 0 || queue >= QueueCount || !SplitVirtqueue.IsValidSize(size) || size > MaxQueueSize
+            if (queue == ControlQueueIndex)
+            {
+                return SetControlQueue(size, descriptors, avail, used);
+            }
+            if (queue < 0 || queue >= QueueCount || size <= 0 || size > 32768 || (size & (size - 1)) != 0 || size > MaxQueueSize
                 || (LegacyInterface && size != MaxQueueSize))
             {
                 return false;
@@ -278,6 +282,11 @@ namespace Keel.Tests.Simulation
 
         public void Notify(int queue)
         {
+            if (queue == ControlQueueIndex)
+            {
+                NotifyControl();
+                return;
+            }
             if (queue < 0 || queue >= QueueCount || !_queues[queue].Enabled)
             {
                 _memory.RecordViolation("notification of a queue that is not set up");
@@ -313,6 +322,7 @@ namespace Keel.Tests.Simulation
             Status = 0;
             DriverFeatures = 0;
             _isr = 0;
+            ResetControl();
             Resets++;
         }
 
@@ -320,7 +330,7 @@ namespace Keel.Tests.Simulation
 
         public void SetLink(bool up)
         {
-            ConfigStatus = up ? VirtioNetConfig.StatusLinkUp : (ushort)0;
+            ConfigStatus = up ? VirtioSpec.VIRTIO_NET_S_LINK_UP : (ushort)0;
             ConfigGeneration++;
             RaiseConfig();
         }
@@ -328,7 +338,7 @@ namespace Keel.Tests.Simulation
         /// <summary>The device asks the driver to reset it (DEVICE_NEEDS_RESET + configuration interrupt).</summary>
         public void SignalNeedsReset()
         {
-            Status |= VirtioStatus.DeviceNeedsReset;
+            Status |= VirtioSpec.DEVICE_NEEDS_RESET;
             RaiseConfig();
         }
 
@@ -393,7 +403,7 @@ namespace Keel.Tests.Simulation
             }
             else
             {
-                *(ushort*)q.Used = SuppressNotifications ? SplitVirtqueue.UsedNoNotify : (ushort)0;
+                *(ushort*)q.Used = SuppressNotifications ? VirtioSpec.VIRTQ_USED_F_NO_NOTIFY : (ushort)0;
             }
         }
 
@@ -418,14 +428,14 @@ namespace Keel.Tests.Simulation
                 int length = (int)*(uint*)(d + 8);
                 ushort flags = *(ushort*)(d + 12);
                 ushort next = *(ushort*)(d + 14);
-                if ((flags & SplitVirtqueue.DescriptorIndirect) != 0)
+                if ((flags & VirtioSpec.VIRTQ_DESC_F_INDIRECT) != 0)
                 {
-                    if (!Negotiated(VirtioFeatures.IndirectDescriptors))
+                    if (!Negotiated(VirtioSpec.Bit(VirtioSpec.VIRTIO_F_INDIRECT_DESC)))
                     {
                         _memory.RecordViolation("indirect descriptor without VIRTIO_F_INDIRECT_DESC");
                         return false;
                     }
-                    if (table != q.Descriptors || count != 0 || (flags & SplitVirtqueue.DescriptorNext) != 0)
+                    if (table != q.Descriptors || count != 0 || (flags & VirtioSpec.VIRTQ_DESC_F_NEXT) != 0)
                     {
                         _memory.RecordViolation("indirect descriptor inside a chain, nested, or with NEXT");
                         return false;
@@ -449,7 +459,7 @@ namespace Keel.Tests.Simulation
                     id = 0;
                     continue;
                 }
-                bool writable = (flags & SplitVirtqueue.DescriptorWrite) != 0;
+                bool writable = (flags & VirtioSpec.VIRTQ_DESC_F_WRITE) != 0;
                 if ((q.Index == 0) != writable)
                 {
                     _memory.RecordViolation(q.Index == 0 ? "receive descriptor not device-writable" : "transmit descriptor device-writable");
@@ -476,7 +486,7 @@ namespace Keel.Tests.Simulation
                 q.ChainId[slot] = (ushort)id;
                 capacity += length;
                 count++;
-                if ((flags & SplitVirtqueue.DescriptorNext) == 0)
+                if ((flags & VirtioSpec.VIRTQ_DESC_F_NEXT) == 0)
                 {
                     break;
                 }
@@ -608,12 +618,12 @@ namespace Keel.Tests.Simulation
             }
             Span<byte> stream = new Span<byte>(_stream, 0, total);
             stream.Slice(0, hdr).Clear();
-            _stream[VirtioNetHeader.Flags] = RxHeaderFlags;
-            _stream[VirtioNetHeader.GsoType] = RxGsoType;
-            _stream[VirtioNetHeader.CsumStart] = (byte)RxCsumStart;
-            _stream[VirtioNetHeader.CsumStart + 1] = (byte)(RxCsumStart >> 8);
-            _stream[VirtioNetHeader.CsumOffset] = (byte)RxCsumOffset;
-            _stream[VirtioNetHeader.CsumOffset + 1] = (byte)(RxCsumOffset >> 8);
+            _stream[VirtioSpec.HDR_FLAGS] = RxHeaderFlags;
+            _stream[VirtioSpec.HDR_GSO_TYPE] = RxGsoType;
+            _stream[VirtioSpec.HDR_CSUM_START] = (byte)RxCsumStart;
+            _stream[VirtioSpec.HDR_CSUM_START + 1] = (byte)(RxCsumStart >> 8);
+            _stream[VirtioSpec.HDR_CSUM_OFFSET] = (byte)RxCsumOffset;
+            _stream[VirtioSpec.HDR_CSUM_OFFSET + 1] = (byte)(RxCsumOffset >> 8);
             if (hdr == 12)
             {
                 int announced = needed;
@@ -625,8 +635,8 @@ namespace Keel.Tests.Simulation
                 {
                     announced = needed + 3;
                 }
-                _stream[VirtioNetHeader.NumBuffers] = (byte)announced;
-                _stream[VirtioNetHeader.NumBuffers + 1] = (byte)(announced >> 8);
+                _stream[VirtioSpec.HDR_NUM_BUFFERS] = (byte)announced;
+                _stream[VirtioSpec.HDR_NUM_BUFFERS + 1] = (byte)(announced >> 8);
             }
             frame.CopyTo(stream.Slice(hdr));
 
@@ -663,9 +673,10 @@ namespace Keel.Tests.Simulation
                 {
                     id = FindIdNotInFlight(q, head);
                 }
-                VirtqUsedElement* element = (VirtqUsedElement*)(q.Used + 4) + ((q.UsedIdx + b) & mask);
-                element->Id = id;
-                element->Length = length;
+                // struct virtq_used_elem { le32 id; le32 len; } after used->flags and used->idx.
+                uint* element = (uint*)(q.Used + VirtioSpec.SplitUsedHeader + VirtioSpec.SplitUsedElementSize * ((q.UsedIdx + b) & mask));
+                element[0] = id;
+                element[1] = length;
             }
             PublishUsed(q, needed, NextRxFault == RxFault.UsedIndexJump);
             NextRxFault = RxFault.None;
@@ -722,11 +733,11 @@ namespace Keel.Tests.Simulation
                 ushort old = q.SignalledUsed;
                 q.SignalledValid = true;
                 q.SignalledUsed = q.UsedIdx;
-                need = !valid || SplitVirtqueue.NeedEvent(usedEvent, q.UsedIdx, old);
+                need = !valid || VirtioSpec.vring_need_event(usedEvent, q.UsedIdx, old);
             }
             else
             {
-                need = (Volatile.Read(ref *(ushort*)q.Avail) & SplitVirtqueue.AvailNoInterrupt) == 0;
+                need = (Volatile.Read(ref *(ushort*)q.Avail) & VirtioSpec.VIRTQ_AVAIL_F_NO_INTERRUPT) == 0;
             }
             if (need)
             {
@@ -788,17 +799,17 @@ namespace Keel.Tests.Simulation
                 Capture(scratch, 0, 0);
                 return;
             }
-            byte flags = scratch[VirtioNetHeader.Flags];
-            byte gso = scratch[VirtioNetHeader.GsoType];
-            int hdrLen = scratch[VirtioNetHeader.HeaderLength] | (scratch[VirtioNetHeader.HeaderLength + 1] << 8);
-            int gsoSize = scratch[VirtioNetHeader.GsoSize] | (scratch[VirtioNetHeader.GsoSize + 1] << 8);
-            int csumStart = scratch[VirtioNetHeader.CsumStart] | (scratch[VirtioNetHeader.CsumStart + 1] << 8);
-            int csumOffset = scratch[VirtioNetHeader.CsumOffset] | (scratch[VirtioNetHeader.CsumOffset + 1] << 8);
+            byte flags = scratch[VirtioSpec.HDR_FLAGS];
+            byte gso = scratch[VirtioSpec.HDR_GSO_TYPE];
+            int hdrLen = scratch[VirtioSpec.HDR_HDR_LEN] | (scratch[VirtioSpec.HDR_HDR_LEN + 1] << 8);
+            int gsoSize = scratch[VirtioSpec.HDR_GSO_SIZE] | (scratch[VirtioSpec.HDR_GSO_SIZE + 1] << 8);
+            int csumStart = scratch[VirtioSpec.HDR_CSUM_START] | (scratch[VirtioSpec.HDR_CSUM_START + 1] << 8);
+            int csumOffset = scratch[VirtioSpec.HDR_CSUM_OFFSET] | (scratch[VirtioSpec.HDR_CSUM_OFFSET + 1] << 8);
             int frameLength = Math.Min(total, scratch.Length) - hdr;
-            bool needsCsum = (flags & VirtioNetHeader.FlagNeedsCsum) != 0;
-            bool badHeader = (flags & ~VirtioNetHeader.FlagNeedsCsum) != 0
-                || (needsCsum && !Negotiated(VirtioNetFeatures.Csum))
-                || (gso != VirtioNetHeader.GsoNone && (gso != VirtioNetHeader.GsoTcpV4 || !Negotiated(VirtioNetFeatures.HostTso4) || !needsCsum))
+            bool needsCsum = (flags & VirtioSpec.VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0;
+            bool badHeader = (flags & ~VirtioSpec.VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0
+                || (needsCsum && !Negotiated(VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_CSUM)))
+                || (gso != VirtioSpec.VIRTIO_NET_HDR_GSO_NONE && (gso != VirtioSpec.VIRTIO_NET_HDR_GSO_TCPV4 || !Negotiated(VirtioSpec.Bit(VirtioSpec.VIRTIO_NET_F_HOST_TSO4)) || !needsCsum))
                 || (needsCsum && csumStart + csumOffset + 2 > frameLength);
             if (badHeader)
             {
@@ -806,7 +817,7 @@ namespace Keel.Tests.Simulation
                 Capture(scratch, hdr, frameLength);
                 return;
             }
-            if (gso == VirtioNetHeader.GsoTcpV4)
+            if (gso == VirtioSpec.VIRTIO_NET_HDR_GSO_TCPV4)
             {
                 TxGsoRequests++;
                 TxChecksumRequests++;
@@ -821,32 +832,27 @@ namespace Keel.Tests.Simulation
             Capture(scratch, hdr, frameLength);
         }
 
-        /// <summary>Sums [start, end) of <paramref name="data"/> and stores the complement at <paramref name="field"/> (big-endian).</summary>
+        /// <summary>Sums [start, end) of <paramref name="data"/> and stores the complement at <paramref name="field"/> (the shared emulator).</summary>
         private static void CompleteChecksum(byte[] data, int start, int end, int field)
         {
-            ulong sum = 0;
-            for (int i = start; i < end; i++)
+            fixed (byte* p = data)
             {
-                sum += ((i - start) & 1) == 0 ? (ulong)data[i] << 8 : data[i];
+                OffloadEmulator.CompleteChecksum(p, start, end, field);
             }
-            while ((sum >> 16) != 0)
-            {
-                sum = (sum & 0xFFFF) + (sum >> 16);
-            }
-            ushort result = (ushort)~sum;
-            data[field] = (byte)(result >> 8);
-            data[field + 1] = (byte)result;
         }
 
         private readonly byte[] _segment = new byte[CaptureBytes];
 
-        /// <summary>TSO: cuts the TCP/IPv4 frame at <paramref name="offset"/> into gso_size segments and captures each.</summary>
+        /// <summary>TSO: cuts the TCP/IPv4 frame at <paramref name="offset"/> into gso_size segments (the shared emulator) and captures each.</summary>
         private void Segment(byte[] frame, int offset, int length, int csumStart, int hdrLen, int gsoSize)
         {
-            int ipStart = 14;
             int tcpStart = csumStart;
-            int tcpHeader = (frame[offset + tcpStart + 12] >> 4) * 4;
-            int headers = tcpStart + tcpHeader;
+            OffloadEmulator.TsoFrame t;
+            fixed (byte* f = &frame[offset])
+            {
+                t = OffloadEmulator.Parse(f, tcpStart);
+            }
+            int headers = t.Headers;
             if (hdrLen != headers || gsoSize <= 0 || headers > length)
             {
                 TxBadHeaders++;
@@ -854,11 +860,6 @@ namespace Keel.Tests.Simulation
                 return;
             }
             int payload = length - headers;
-            int ipHeader = (frame[offset + ipStart] & 15) * 4;
-            int id = (frame[offset + ipStart + 4] << 8) | frame[offset + ipStart + 5];
-            uint sequence = (uint)(frame[offset + tcpStart + 4] << 24 | frame[offset + tcpStart + 5] << 16
-                | frame[offset + tcpStart + 6] << 8 | frame[offset + tcpStart + 7]);
-            byte tcpFlags = frame[offset + tcpStart + 13];
             byte[] seg = _segment;
             int done = 0;
             int index = 0;
@@ -869,33 +870,11 @@ namespace Keel.Tests.Simulation
                 Array.Copy(frame, offset, seg, 0, headers);
                 Array.Copy(frame, offset + headers + done, seg, headers, take);
                 int segmentLength = headers + take;
-                int ipLength = segmentLength - ipStart;
-                seg[ipStart + 2] = (byte)(ipLength >> 8);
-                seg[ipStart + 3] = (byte)ipLength;
-                int segmentId = (id + index) & 0xFFFF;
-                seg[ipStart + 4] = (byte)(segmentId >> 8);
-                seg[ipStart + 5] = (byte)segmentId;
-                seg[ipStart + 10] = 0;
-                seg[ipStart + 11] = 0;
-                CompleteChecksum(seg, ipStart, ipStart + ipHeader, ipStart + 10);
-                uint s = sequence + (uint)done;
-                seg[tcpStart + 4] = (byte)(s >> 24);
-                seg[tcpStart + 5] = (byte)(s >> 16);
-                seg[tcpStart + 6] = (byte)(s >> 8);
-                seg[tcpStart + 7] = (byte)s;
-                seg[tcpStart + 13] = last ? tcpFlags : (byte)(tcpFlags & ~0x09); // FIN and PSH on the last only
-                // Pseudo-header sum for this segment's TCP length, then the full checksum.
-                int tcpLength = segmentLength - tcpStart;
-                ulong pseudo = (ulong)((seg[ipStart + 12] << 8) | seg[ipStart + 13]) + (ulong)((seg[ipStart + 14] << 8) | seg[ipStart + 15])
-                    + (ulong)((seg[ipStart + 16] << 8) | seg[ipStart + 17]) + (ulong)((seg[ipStart + 18] << 8) | seg[ipStart + 19])
-                    + 6 + (ulong)tcpLength;
-                while ((pseudo >> 16) != 0)
+                fixed (byte* h = seg)
                 {
-                    pseudo = (pseudo & 0xFFFF) + (pseudo >> 16);
+                    OffloadEmulator.FixSegmentHeaders(h, t, tcpStart, index, done, take, last);
+                    OffloadEmulator.CompleteChecksum(h, tcpStart, segmentLength, tcpStart + 16);
                 }
-                seg[tcpStart + 16] = (byte)(pseudo >> 8);
-                seg[tcpStart + 17] = (byte)pseudo;
-                CompleteChecksum(seg, tcpStart, segmentLength, tcpStart + 16);
                 Capture(seg, 0, segmentLength);
                 done += take;
                 index++;
@@ -961,9 +940,9 @@ namespace Keel.Tests.Simulation
                 }
                 q.HeadOwned[head] = false;
                 q.OwnedHeads--;
-                VirtqUsedElement* element = (VirtqUsedElement*)(q.Used + 4) + ((q.UsedIdx + done) & mask);
-                element->Id = NextTxFault == TxFault.BadId && done == 0 ? (uint)(q.Size + 1) : head;
-                element->Length = 0;
+                uint* element = (uint*)(q.Used + VirtioSpec.SplitUsedHeader + VirtioSpec.SplitUsedElementSize * ((q.UsedIdx + done) & mask));
+                element[0] = NextTxFault == TxFault.BadId && done == 0 ? (uint)(q.Size + 1) : head;
+                element[1] = 0;
                 done++;
             }
             if (done > 0)
@@ -1029,7 +1008,7 @@ namespace Keel.Tests.Simulation
                 Index = index;
             }
 
-            
+
             public void Configure(int size, ulong d, ulong a, ulong u, byte* dp, byte* ap, byte* up)
             {
                 Size = size;

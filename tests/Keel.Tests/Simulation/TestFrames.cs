@@ -1,5 +1,6 @@
 using System;
 using Keel.Buffers;
+using Keel.Drivers.Net;
 
 namespace Keel.Tests.Simulation
 {

@@ -16,6 +16,7 @@ namespace Keel.Runtime
         [MethodImpl(MethodImplOptions.InternalCall)] [RuntimeImport("*", "keel_inw")] public static extern ushort In16(ushort port);
         [MethodImpl(MethodImplOptions.InternalCall)] [RuntimeImport("*", "keel_inl")] public static extern uint In32(ushort port);
         [MethodImpl(MethodImplOptions.InternalCall)] [RuntimeImport("*", "keel_rdtsc")] public static extern ulong ReadTimestampCounter();
+        [MethodImpl(MethodImplOptions.InternalCall)] [RuntimeImport("*", "keel_rdrand")] public static extern int ReadRandom(ulong* value);
         [MethodImpl(MethodImplOptions.InternalCall)] [RuntimeImport("*", "keel_rdmsr")] public static extern ulong ReadMsr(uint msr);
         [MethodImpl(MethodImplOptions.InternalCall)] [RuntimeImport("*", "keel_wrmsr")] public static extern void WriteMsr(uint msr, ulong value);
         [MethodImpl(MethodImplOptions.InternalCall)] [RuntimeImport("*", "keel_cpuid")] public static extern void Cpuid(uint leaf, uint subleaf, uint* registers);

@@ -1,0 +1,591 @@
+using System;
+using Keel.Buffers;
+using Keel.Drivers.Virtio;
+using Keel.Hal;
+
+namespace Keel.Drivers.VirtioNet
+{
+    /// <summary>
+    /// One receive queue of a virtio-net device (Linux struct receive_queue): its virtqueue, page pool and packet
+    /// pool, the per-descriptor-id buffer context, the mergeable-length EWMA, refill with its retry timer, the
+    /// NAPI interrupt state and its counters. Buffers follow Linux drivers/net/virtio_net.c: mergeable page
+    /// fragments carved from a premapped <see cref="PagePool"/> sized by an EWMA of packet length; packets are
+    /// built only when data arrives (header copy + page fragments); small buffers and big page chains as
+    /// fallbacks; every device-supplied value is checked and counted.
+    /// Files: this one (buffers, refill), <c>ReceiveQueue.Packets.cs</c> (building packets).
+    /// </summary>
+    public sealed unsafe partial class ReceiveQueue
+    {
+        /// <summary>Bytes copied into a packet's linear area (Linux GOOD_COPY_LEN).</summary>
+        public const int GoodCopyLength = 128;
+
+        /// <summary>Largest frame a small buffer holds: 1514 + VLAN tag (Linux GOOD_PACKET_LEN).</summary>
+        public const int GoodPacketLength = 1518;
+
+        /// <summary>Headroom of received packets: room for <see cref="Packet.EnsureLinear"/> behind 128 copied bytes.</summary>
+        public const int RxHeadroom = 64;
+
+        /// <summary>Receive buffer sizes are rounded up to this (Linux L1_CACHE_BYTES).</summary>
+        public const int CacheLine = 64;
+
+        /// <summary>Largest IP packet (Linux IP_MAX_MTU), the packet size a mergeable ring must hold with GSO.</summary>
+        private const int IpMaxMtu = 65535;
+
+        /// <summary>VLAN tag length (Linux VLAN_HLEN).</summary>
+        private const int VlanHeaderLength = 4;
+
+        /// <summary>Big mode: payload starts this far into the first page (the header has its own descriptor).</summary>
+        private const int BigFirstDataOffset = 64;
+
+        /// <summary>Big mode: pages per buffer chain when GSO packets (64 KiB) must fit.</summary>
+        private const int BigPagesForGso = 17;
+
+        private const int PageSize = DmaPage.Size;
+
+        private const int EthernetHeaderLength = 14;
+
+        private readonly VirtioNetDevice _device;
+        private readonly VirtioNetOptions _options;
+        private readonly VirtioNetPlatform _platform;
+        private readonly IVirtioTransport _transport;
+        private readonly RefillTimerWork _refillTimerWork;
+        private readonly int _refillTimer;
+        private readonly Interrupt _interrupt;
+        private Virtqueue _ring;
+        private ReceiveMode _mode;
+        private int _headerLength;
+        private ulong _features;
+
+        /// <summary>Counters of this queue (Linux virtnet_rq_stats).</summary>
+        internal ReceiveQueueStats Stats;
+
+        public ReceiveQueue(VirtioNetDevice device, VirtioNetOptions options, VirtioNetPlatform platform)
+        {
+            _device = device;
+            _options = options;
+            _platform = platform;
+            _transport = device.Core.Transport;
+            _refillTimerWork = new RefillTimerWork(this);
+            _refillTimer = platform.Timers.CreateTimer(_refillTimerWork);
+            _interrupt = new Interrupt(this);
+        }
+
+        /// <summary>The virtqueue (null before the first start).</summary>
+        public Virtqueue Ring => _ring;
+
+        /// <summary>Receive page pool (premapped pages; recycling per <see cref="VirtioNetOptions.PagePoolRecycling"/>).</summary>
+        public PagePool Pages { get; private set; }
+
+        /// <summary>Packets built on receive come from here.</summary>
+        public PacketPool Packets { get; private set; }
+
+        /// <summary>Interrupt handler of this queue (MSI-X vector, or called from the INTx demultiplexer).</summary>
+        internal IInterruptHandler InterruptHandler => _interrupt;
+
+        private bool Has(ulong feature) => (_features & feature) != 0;
+
+        /// <summary>Big mode: pages in each buffer chain (first page holds header + start of data).</summary>
+        private int _bigPagesPerBuffer;
+
+        /// <summary>Descriptors one receive buffer uses (1, or 1 + pages in big mode).</summary>
+        private int _descriptorsPerBuffer;
+
+        /// <summary>Smallest mergeable buffer payload: a full ring must hold one maximum-size packet (Linux min_buf_len).</summary>
+        private int _mergeableMinLength;
+
+        /// <summary>
+        /// EWMA of received packet length, Linux DECLARE_EWMA(pkt_len, 0, 64): precision 0, weight 1/64,
+        /// 0 before the first sample.
+        /// </summary>
+        private uint _averagePacketLength;
+
+        // Per-descriptor-id receive context. A receive buffer is named by the head id of its descriptor
+        // chain; these arrays (made at start-up, sized to the ring) say what memory that id carries, so
+        // posting and taking buffers never allocates.
+
+        /// <summary>Pool page of the buffer whose head descriptor is the index (big mode: the first page).</summary>
+        private int[] _page;
+
+        /// <summary>Offset of the buffer inside its page (where the virtio header is written).</summary>
+        private int[] _offset;
+
+        /// <summary>
+        /// True size of the buffer: the bytes it pins (descriptor length plus any page tail given to it,
+        /// Linux truesize); charged to packets built from it and the limit for the device's used length.
+        /// </summary>
+        private int[] _trueSize;
+
+        /// <summary>Bytes the device may write into the buffer (the descriptor chain's total length).</summary>
+        private int[] _capacity;
+
+        /// <summary>Ablation only: the packet taken when the buffer was posted (pre-2009 design); else null.</summary>
+        private Packet[] _preallocated;
+
+        /// <summary>Big mode: pages of each chain, <c>_bigPages[head * _bigPagesPerBuffer + k]</c>.</summary>
+        private int[] _bigPages;
+
+        /// <summary>Scatter list for big-mode chains (header + one element per page).</summary>
+        private ScatterList _scatter;
+
+        /// <summary>Page being carved into mergeable/small buffers (the carver holds one reference on it), or -1.</summary>
+        private int _carvePage = -1;
+
+        /// <summary>Next free byte in <see cref="_carvePage"/>.</summary>
+        private int _carveOffset;
+
+        /// <summary>Receive buffers currently posted to the device.</summary>
+        private int _posted;
+
+        /// <summary>True while the refill timer is armed after running out of memory.</summary>
+        private bool _refillTimerArmed;
+
+        /// <summary>Current mergeable buffer length (header included), for tests and statistics.</summary>
+        public int MergeableBufferLength => _mode == ReceiveMode.Mergeable ? MergeableLength() : 0;
+
+        /// <summary>Receive buffers posted to the device right now.</summary>
+        public int BuffersPosted => _posted;
+
+        /// <summary>Big mode with indirect descriptors: most chains posted at once.</summary>
+        private const int BigIndirectChains = 64;
+
+        /// <summary>Most receive buffers posted at once (the ring size, except big mode with indirect tables).</summary>
+        private int _maxPosted;
+
+        /// <summary>Indirect tables of the receive queue (big mode only).</summary>
+        private DmaRegion _indirect;
+
+        /// <summary>
+        /// Takes <paramref name="ring"/> and makes every array and pool this queue will ever need, shaped for the
+        /// receive mode (first start only). False when memory ran out.
+        /// </summary>
+        public bool Allocate(Virtqueue ring)
+        {
+            _ring = ring;
+            int ringSize = ring.Size;
+            _mode = _device.Mode;
+            _headerLength = _device.HeaderLength;
+            _features = _device.NegotiatedFeatures;
+            _maxPosted = ringSize;
+            _page = new int[ringSize];
+            _offset = new int[ringSize];
+            _trueSize = new int[ringSize];
+            _capacity = new int[ringSize];
+            _preallocated = new Packet[ringSize];
+            _descriptorsPerBuffer = 1;
+            int poolPages = _options.RxPoolPages > 0 ? _options.RxPoolPages : 4 * ringSize;
+            if (_mode == ReceiveMode.Big)
+            {
+                bool guestGso = Has(VirtioNetFeatures.GuestTso4) || Has(VirtioNetFeatures.GuestTso6);
+                int frame = EthernetHeaderLength + VlanHeaderLength + _device.Mtu;
+                int pages = guestGso ? BigPagesForGso : (frame + BigFirstDataOffset + PageSize - 1) / PageSize;
+                if (pages > Packet.MaxFragments - 1)
+                {
+                    pages = Packet.MaxFragments - 1;
+                }
+                _bigPagesPerBuffer = pages;
+                _descriptorsPerBuffer = 1 + pages;
+                _bigPages = new int[ringSize * pages];
+                _scatter = new ScatterList(1 + pages);
+                if (Has(VirtioFeatures.IndirectDescriptors))
+                {
+                    // One ring slot per chain through an indirect table (Linux add_recvbuf_big with indirect
+                    // descriptors); the number of chains posted is capped instead, or a ring of 64 KiB chains
+                    // would pin 17 pages per slot.
+                    int tablePages = (ringSize * (1 + pages) * 16 + PageSize - 1) / PageSize;
+                    if (!_platform.Dma.TryAllocateContiguous(tablePages, out _indirect))
+                    {
+                        return false;
+                    }
+                    _ring.SetIndirectTables(_indirect, 1 + pages);
+                    _descriptorsPerBuffer = 1;
+                    _maxPosted = BigIndirectChains < ringSize ? BigIndirectChains : ringSize;
+                }
+                int chains = _maxPosted < ringSize / _descriptorsPerBuffer ? _maxPosted : ringSize / _descriptorsPerBuffer;
+                if (_options.RxPoolPages <= 0)
+                {
+                    poolPages = 2 * (chains + 1) * pages + 64;
+                }
+            }
+            else if (_mode == ReceiveMode.Mergeable)
+            {
+                int packetLength = _device.BigPackets || !Has(VirtioNetFeatures.Mtu) ? IpMaxMtu : _device.Mtu;
+                int bufferLength = _headerLength + EthernetHeaderLength + VlanHeaderLength + packetLength;
+                int minimum = (bufferLength + ringSize - 1) / ringSize;
+                if (minimum < _headerLength)
+                {
+                    minimum = _headerLength;
+                }
+                minimum -= _headerLength;
+                if (minimum < GoodPacketLength)
+                {
+                    minimum = GoodPacketLength;
+                }
+                if (minimum > PageSize - _headerLength)
+                {
+                    minimum = PageSize - _headerLength;
+                }
+                _mergeableMinLength = minimum;
+            }
+            Pages = new PagePool(_platform.Pages, poolPages);
+            Pages.RecycleEnabled = _options.PagePoolRecycling;
+            int packets = _options.RxPackets > 0 ? _options.RxPackets : 2 * ringSize;
+            if (_options.PreallocatePackets && packets < ringSize + 64)
+            {
+                packets = ringSize + 64;
+            }
+            Packets = PacketPool.Create(_platform.Pages, packets);
+            return Packets != null;
+        }
+
+        /// <summary>Cancels the refill retry (stop, reset).</summary>
+        internal void CancelTimers()
+        {
+            _platform.Timers.Cancel(_refillTimer);
+            _refillTimerArmed = false;
+        }
+
+        /// <summary>After a device reset: every buffer still in the ring comes back (pages to the pool).</summary>
+        internal void TakeBackAll()
+        {
+            ushort head;
+            while (_ring.DetachUnused(out head))
+            {
+                ReleaseBuffer(head);
+                _posted--;
+            }
+            ReleaseCarvePage();
+        }
+
+        /// <summary>Gives the indirect tables back (ring memory is the device core's).</summary>
+        internal void ReleaseDma()
+        {
+            if (_indirect.IsValid)
+            {
+                _platform.Dma.FreeContiguous(_indirect);
+                _indirect = default;
+            }
+        }
+
+        /// <summary>
+        /// Linux virtnet_poll's refill test: more than half of min(budget, ring size) descriptors free. It holds
+        /// whenever the ring is more than half empty, and refills in batches (one kick each) of at least
+        /// budget/2 buffers, so a burst right after a poll finds the ring nearly full.
+        /// </summary>
+        internal bool NeedsRefill
+        {
+            get
+            {
+                int window = _options.Budget < _ring.Size ? _options.Budget : _ring.Size;
+                int room = _ring.FreeCount;
+                int capped = (_maxPosted - _posted) * _descriptorsPerBuffer;
+                if (capped < room)
+                {
+                    room = capped;
+                    window = _maxPosted < window ? _maxPosted : window;
+                }
+                return room > window / 2 && room >= _descriptorsPerBuffer;
+            }
+        }
+
+        /// <summary>
+        /// NAPI complete (Linux virtqueue_napi_complete): re-enable callbacks, then re-check; true when buffers
+        /// slipped in meanwhile (their interrupt may be lost: the caller polls again).
+        /// </summary>
+        internal bool CompleteAndRecheck()
+        {
+            ushort token = _ring.EnableCallbacksPrepare();
+            if (_ring.PollUsed(token))
+            {
+                _ring.DisableCallbacks();
+                Stats.RearmRaces++;
+                return true;
+            }
+            return false;
+        }
+
+        /// <summary>Interrupt context: disable callbacks, schedule the poll (Linux virtqueue_napi_schedule).</summary>
+        private bool OnInterrupt()
+        {
+            Stats.Interrupts++;
+            return _device.OnReceiveInterrupt(this);
+        }
+
+        private sealed class Interrupt : IInterruptHandler
+        {
+            private readonly ReceiveQueue _queue;
+            public Interrupt(ReceiveQueue queue) { _queue = queue; }
+            public bool HandleInterrupt() => _queue.OnInterrupt();
+        }
+
+        private sealed class RefillTimerWork : IWorkItem
+        {
+            private readonly ReceiveQueue _queue;
+            public RefillTimerWork(ReceiveQueue queue) { _queue = queue; }
+            public void Run() => _queue.OnRefillTimer();
+        }
+
+        // ---- posting buffers ----
+
+        /// <summary>
+        /// Mergeable buffer length (Linux get_mergeable_buf_len): header + EWMA of packet length clamped to
+        /// [minimum for a full ring to hold a maximum packet, page − header], rounded up to a cache line.
+        /// </summary>
+        private int MergeableLength()
+        {
+            int average = (int)_averagePacketLength;
+            int payload = average < _mergeableMinLength ? _mergeableMinLength : average;
+            if (payload > PageSize - _headerLength)
+            {
+                payload = PageSize - _headerLength;
+            }
+            return (_headerLength + payload + CacheLine - 1) & ~(CacheLine - 1);
+        }
+
+        private void AddPacketLengthSample(int length)
+        {
+            uint value = (uint)length;
+            uint internalValue = _averagePacketLength;
+            _averagePacketLength = internalValue == 0 ? value : ((internalValue << 6) - internalValue + value) >> 6;
+        }
+
+        /// <summary>
+        /// Fills the receive ring until it is full or memory runs out (Linux try_fill_recv), then notifies the
+        /// device once. Out of memory arms the refill timer, so an empty ring is always retried.
+        /// Returns false when memory ran out.
+        /// </summary>
+        public bool Refill(bool kick)
+        {
+            bool outOfMemory = false;
+            int added = 0;
+            while (_ring.FreeCount >= _descriptorsPerBuffer && _posted < _maxPosted)
+            {
+                bool ok;
+                if (_mode == ReceiveMode.Big)
+                {
+                    ok = AddBigBuffer();
+                }
+                else
+                {
+                    ok = AddFragmentBuffer();
+                }
+                if (!ok)
+                {
+                    outOfMemory = true;
+                    break;
+                }
+                added++;
+            }
+            if (added > 0 && kick)
+            {
+                Kick();
+            }
+            if (outOfMemory)
+            {
+                Stats.RefillFailures++;
+                if (!_refillTimerArmed)
+                {
+                    _refillTimerArmed = true;
+                    _platform.Timers.Start(_refillTimer, _options.RefillRetryNanoseconds);
+                }
+            }
+            return !outOfMemory;
+        }
+
+        internal void OnRefillTimer()
+        {
+            _refillTimerArmed = false;
+            if (!_device.IsRunning)
+            {
+                return;
+            }
+            Stats.RefillRetries++;
+            Refill(true);
+        }
+
+        public void Kick()
+        {
+            if (_device.IsRunning && _ring.KickPrepare())
+            {
+                _transport.NotifyQueue(_ring.QueueIndex);
+                Stats.Kicks++;
+            }
+        }
+
+        /// <summary>
+        /// Carves one buffer of <paramref name="length"/> bytes from the current page (Linux page_frag): each
+        /// buffer holds one page reference; when the rest of the page could not hold another buffer of this
+        /// length it is given to this one (so truesize is not under-counted) and the carver lets go of the page.
+        /// </summary>
+        private bool TryCarve(int length, out int page, out int offset, out int trueSize)
+        {
+            if (_carvePage < 0)
+            {
+                int fresh;
+                if (!Pages.TryAllocate(out fresh))
+                {
+                    page = -1;
+                    offset = 0;
+                    trueSize = 0;
+                    return false;
+                }
+                _carvePage = fresh;
+                _carveOffset = 0;
+            }
+            page = _carvePage;
+            offset = _carveOffset;
+            Pages.AddRef(page, 1);
+            _carveOffset += length;
+            trueSize = length;
+            int hole = PageSize - _carveOffset;
+            if (hole < length)
+            {
+                trueSize += hole;
+                ReleaseCarvePage();
+            }
+            return true;
+        }
+
+        internal void ReleaseCarvePage()
+        {
+            if (_carvePage >= 0)
+            {
+                Pages.Release(_carvePage);
+                _carvePage = -1;
+                _carveOffset = 0;
+            }
+        }
+
+        /// <summary>Posts one mergeable or small buffer (one descriptor, carved from a pool page).</summary>
+        private bool AddFragmentBuffer()
+        {
+            int length = _mode == ReceiveMode.Mergeable
+                ? MergeableLength()
+                : (_headerLength + GoodPacketLength + CacheLine - 1) & ~(CacheLine - 1);
+            int page, offset, trueSize;
+            if (!TryCarve(length, out page, out offset, out trueSize))
+            {
+                return false;
+            }
+            Packet preallocated = null;
+            if (_options.PreallocatePackets)
+            {
+                preallocated = Packets.TryAllocate(RxHeadroom);
+                if (preallocated == null)
+                {
+                    Pages.Release(page);
+                    return false;
+                }
+            }
+            // Mergeable: the device may fill the whole true size. Small: exactly header + GOOD_PACKET_LEN.
+            int capacity = _mode == ReceiveMode.Mergeable ? trueSize : _headerLength + GoodPacketLength;
+            ushort head;
+            if (!_ring.TryAddOne(Pages.Physical(page) + (ulong)offset, capacity, true, out head))
+            {
+                Pages.Release(page);
+                if (preallocated != null)
+                {
+                    preallocated.Free();
+                }
+                return false;
+            }
+            _page[head] = page;
+            _offset[head] = offset;
+            _trueSize[head] = trueSize;
+            _capacity[head] = capacity;
+            _preallocated[head] = preallocated;
+            _posted++;
+            return true;
+        }
+
+        /// <summary>
+        /// Posts one big-mode chain (Linux add_recvbuf_big): a header descriptor at the start of the first page,
+        /// the rest of the first page, then whole pages. Each page holds one pool reference.
+        /// </summary>
+        private bool AddBigBuffer()
+        {
+            int pages = _bigPagesPerBuffer;
+            int head = _ring.NextHead;
+            int baseIndex = head * pages;
+            for (int k = 0; k < pages; k++)
+            {
+                int page;
+                if (!Pages.TryAllocate(out page))
+                {
+                    for (int j = 0; j < k; j++)
+                    {
+                        Pages.Release(_bigPages[baseIndex + j]);
+                    }
+                    return false;
+                }
+                _bigPages[baseIndex + k] = page;
+            }
+            Packet preallocated = null;
+            if (_options.PreallocatePackets)
+            {
+                preallocated = Packets.TryAllocate(RxHeadroom);
+                if (preallocated == null)
+                {
+                    for (int j = 0; j < pages; j++)
+                    {
+                        Pages.Release(_bigPages[baseIndex + j]);
+                    }
+                    return false;
+                }
+            }
+            ScatterList list = _scatter;
+            list.Clear();
+            int first = _bigPages[baseIndex];
+            list.Add(Pages.Physical(first), _headerLength, true);
+            list.Add(Pages.Physical(first) + BigFirstDataOffset, PageSize - BigFirstDataOffset, true);
+            for (int k = 1; k < pages; k++)
+            {
+                list.Add(Pages.Physical(_bigPages[baseIndex + k]), PageSize, true);
+            }
+            ushort added;
+            bool ok = _ring.IndirectEntries > 0 ? _ring.TryAddIndirect(list, out added) : _ring.TryAdd(list, out added);
+            if (!ok || added != head)
+            {
+                for (int j = 0; j < pages; j++)
+                {
+                    Pages.Release(_bigPages[baseIndex + j]);
+                }
+                if (preallocated != null)
+                {
+                    preallocated.Free();
+                }
+                return false;
+            }
+            _page[head] = first;
+            _offset[head] = 0;
+            _trueSize[head] = pages * PageSize;
+            _capacity[head] = _headerLength + pages * PageSize - BigFirstDataOffset;
+            _preallocated[head] = preallocated;
+            _posted++;
+            return true;
+        }
+
+        /// <summary>Gives back everything a posted buffer holds (its page references, an ablation packet).</summary>
+        private void ReleaseBuffer(int head)
+        {
+            if (_mode == ReceiveMode.Big)
+            {
+                int baseIndex = head * _bigPagesPerBuffer;
+                for (int k = 0; k < _bigPagesPerBuffer; k++)
+                {
+                    Pages.Release(_bigPages[baseIndex + k]);
+                }
+            }
+            else
+            {
+                Pages.Release(_page[head]);
+            }
+            Packet preallocated = _preallocated[head];
+            if (preallocated != null)
+            {
+                _preallocated[head] = null;
+                preallocated.Free();
+            }
+        }
+
+    }
+}

@@ -1,0 +1,118 @@
+using Keel.Buffers;
+using Keel.Net.Internal;
+using Keel.Net.Ip;
+
+namespace Keel.Net.Icmp
+{
+    /// <summary>
+    /// ICMP (RFC 792): answers echo requests (ping) with the same data, counts destination-unreachable and
+    /// other messages, and sends port-unreachable for UDP datagrams no socket takes.
+    /// </summary>
+    internal sealed unsafe class IcmpLayer
+    {
+        internal const int HeaderLength = 8;
+        internal const int TypeEchoReply = 0;
+        internal const int TypeDestinationUnreachable = 3;
+        internal const int TypeEchoRequest = 8;
+        internal const int CodePortUnreachable = 3;
+
+        internal readonly NetStack Stack;
+        internal readonly long[] Counters;
+
+        public IcmpLayer(NetStack stack)
+        {
+            Stack = stack;
+            Counters = stack.Counters;
+        }
+
+        /// <summary>One received ICMP message (data at its IPv4 header of <paramref name="headerLength"/> bytes); frees it.</summary>
+        internal void Input(Packet packet, int headerLength, uint source, bool broadcast)
+        {
+            Counters[NetStatistics.IcmpRx]++;
+            int length = packet.Length - headerLength;
+            if (length < HeaderLength || !packet.EnsureLinear(headerLength + HeaderLength) ||
+                !Checksum.IsValid(Checksum.SumPacket(packet, headerLength, length)))
+            {
+                Counters[NetStatistics.IcmpBad]++;
+                packet.Free();
+                return;
+            }
+            int type = packet.Data[headerLength];
+            if (type == TypeEchoRequest)
+            {
+                Counters[NetStatistics.IcmpEchoRequests]++;
+                if (!broadcast)
+                {
+                    SendEchoReply(packet, headerLength, length, source);
+                }
+            }
+            else if (type == TypeDestinationUnreachable)
+            {
+                Counters[NetStatistics.IcmpUnreachableRx]++;
+            }
+            else
+            {
+                Counters[NetStatistics.IcmpOtherRx]++;
+            }
+            packet.Free();
+        }
+
+        private void SendEchoReply(Packet request, int headerLength, int length, uint destination)
+        {
+            Packet reply = Stack.Ethernet.AllocateTransmit();
+            if (reply == null)
+            {
+                return;
+            }
+            if (length <= reply.Tailroom)
+            {
+                request.CopyTo(headerLength, reply.Put(length), length);
+            }
+            else
+            {
+                request.CopyTo(headerLength, reply.Put(HeaderLength), HeaderLength);
+                if (!Stack.Ipv4.CopyIntoPages(reply, request, headerLength + HeaderLength, length - HeaderLength))
+                {
+                    reply.Free();
+                    return;
+                }
+            }
+            byte* icmp = reply.Data;
+            icmp[0] = TypeEchoReply;
+            icmp[1] = 0;
+            *(ushort*)(icmp + 2) = 0;
+            *(ushort*)(icmp + 2) = Checksum.Finish(Checksum.SumPacket(reply, 0, reply.Length));
+            Counters[NetStatistics.IcmpEchoRepliesSent]++;
+            Stack.Ipv4.Output(reply, destination, Ipv4Layer.ProtocolIcmp, false);
+        }
+
+        /// <summary>Port unreachable to <paramref name="destination"/>, quoting the offending datagram's IP header and 8 bytes.</summary>
+        internal void SendPortUnreachable(Packet offending, int headerLength, uint destination)
+        {
+            Packet packet = Stack.Ethernet.AllocateTransmit();
+            if (packet == null)
+            {
+                return;
+            }
+            int quoted = headerLength + 8;
+            if (quoted > offending.Length)
+            {
+                quoted = offending.Length;
+            }
+            byte* icmp = packet.Put(HeaderLength + quoted);
+            if (icmp == null)
+            {
+                packet.Free();
+                return;
+            }
+            icmp[0] = TypeDestinationUnreachable;
+            icmp[1] = CodePortUnreachable;
+            *(ushort*)(icmp + 2) = 0;
+            *(uint*)(icmp + 4) = 0;
+            offending.CopyTo(0, icmp + HeaderLength, quoted);
+            *(ushort*)(icmp + 2) = Checksum.Finish(Checksum.Sum(icmp, HeaderLength + quoted));
+            Counters[NetStatistics.IcmpUnreachableSent]++;
+            Stack.Ipv4.Output(packet, destination, Ipv4Layer.ProtocolIcmp, false);
+        }
+    }
+}

@@ -1,0 +1,219 @@
+using System;
+using Keel.Buffers;
+using Keel.Hal;
+using Keel.Net.Tcp;
+
+namespace Keel.Net.Sockets
+{
+    /// <summary>A socket (see Socket.cs): sending and receiving, TCP streams and UDP datagrams.</summary>
+    public sealed unsafe partial class Socket
+    {
+        // --- data ------------------------------------------------------------------------------------
+
+        /// <summary>
+        /// TCP: copies as much as fits into the send buffer and returns the count (may be less than asked);
+        /// WouldBlock when the buffer is full. UDP: sends one datagram to the connected peer.
+        /// </summary>
+        public int Send(ReadOnlySpan<byte> buffer, out SocketError error)
+        {
+            fixed (byte* p = buffer)
+            {
+                return Send(p, buffer.Length, out error);
+            }
+        }
+
+        /// <summary>Pointer form of <see cref="Send(ReadOnlySpan{byte}, out SocketError)"/>.</summary>
+        public int Send(byte* buffer, int size, out SocketError error)
+        {
+            if (!Usable)
+            {
+                error = SocketError.NotSocket;
+                return 0;
+            }
+            if (size < 0 || (buffer == null && size > 0))
+            {
+                error = SocketError.InvalidArgument;
+                return 0;
+            }
+            if (IsTcp)
+            {
+                if (ShutdownSend)
+                {
+                    error = SocketError.Shutdown;
+                    return 0;
+                }
+                return Tcp.Write(buffer, size, out error);
+            }
+            if (!UdpConnected)
+            {
+                error = SocketError.DestinationAddressRequired;
+                return 0;
+            }
+            return UdpSend(buffer, size, RemoteAddress, RemotePort, out error);
+        }
+
+        /// <summary>
+        /// TCP: copies received bytes (one copy, out of the driver's pages) and returns the count; returns 0 with
+        /// Success at end of stream (peer sent FIN); WouldBlock when nothing is buffered.
+        /// UDP: one datagram (truncated with MessageSize if the buffer is smaller).
+        /// </summary>
+        public int Receive(Span<byte> buffer, out SocketError error)
+        {
+            fixed (byte* p = buffer)
+            {
+                return Receive(p, buffer.Length, out error);
+            }
+        }
+
+        /// <summary>Pointer form of <see cref="Receive(Span{byte}, out SocketError)"/>.</summary>
+        public int Receive(byte* buffer, int size, out SocketError error)
+        {
+            if (size < 0 || (buffer == null && size > 0))
+            {
+                error = SocketError.InvalidArgument;
+                return 0;
+            }
+            IPEndPoint ignored;
+            return ReceiveCore(buffer, size, false, out ignored, out error);
+        }
+
+        /// <summary>
+        /// TCP: consumes up to <paramref name="size"/> received bytes without copying them anywhere (a sink such
+        /// as an iperf3 receiver). Same results as Receive.
+        /// </summary>
+        public int Discard(int size, out SocketError error)
+        {
+            IPEndPoint ignored;
+            return ReceiveCore(null, size, true, out ignored, out error);
+        }
+
+        private int ReceiveCore(byte* buffer, int size, bool discard, out IPEndPoint from, out SocketError error)
+        {
+            from = default;
+            if (!Usable)
+            {
+                error = SocketError.NotSocket;
+                return 0;
+            }
+            if (IsTcp)
+            {
+                if (ShutdownReceive)
+                {
+                    error = SocketError.Success;
+                    return 0;
+                }
+                if (size == 0)
+                {
+                    error = SocketError.Success;
+                    return 0;
+                }
+                return Tcp.Read(discard ? null : buffer, size, out error);
+            }
+            Packet datagram = UdpQueue.Dequeue();
+            if (datagram == null)
+            {
+                if (Error != SocketError.Success)
+                {
+                    error = Error;
+                    Error = SocketError.Success;
+                    return 0;
+                }
+                error = SocketError.WouldBlock;
+                return 0;
+            }
+            from = new IPEndPoint(new IPv4Address(datagram.Tag), (int)datagram.Timestamp);
+            int length = datagram.Length;
+            int copied = length < size ? length : size;
+            if (!discard && copied > 0)
+            {
+                datagram.CopyTo(0, buffer, copied);
+            }
+            datagram.Free();
+            error = copied < length && !discard ? SocketError.MessageSize : SocketError.Success;
+            return discard ? length : copied;
+        }
+
+        /// <summary>UDP: sends one datagram to <paramref name="remoteEP"/>. MessageSize when it exceeds the MTU.</summary>
+        public int SendTo(ReadOnlySpan<byte> buffer, IPEndPoint remoteEP, out SocketError error)
+        {
+            if (!Usable)
+            {
+                error = SocketError.NotSocket;
+                return 0;
+            }
+            if (IsTcp)
+            {
+                error = SocketError.OperationNotSupported;
+                return 0;
+            }
+            if (remoteEP.Address.Value == 0 || remoteEP.Port <= 0 || remoteEP.Port > 65535)
+            {
+                error = SocketError.InvalidArgument;
+                return 0;
+            }
+            fixed (byte* p = buffer)
+            {
+                return UdpSend(p, buffer.Length, remoteEP.Address.Value, remoteEP.Port, out error);
+            }
+        }
+
+        private int UdpSend(byte* data, int size, uint address, int port, out SocketError error)
+        {
+            if (ShutdownSend)
+            {
+                error = SocketError.Shutdown;
+                return 0;
+            }
+            if (Error != SocketError.Success)
+            {
+                error = Error;
+                Error = SocketError.Success;
+                return 0;
+            }
+            if (!IsBound)
+            {
+                SocketError bound = Bind(new IPEndPoint(IPv4Address.Any, 0));
+                if (bound != SocketError.Success)
+                {
+                    error = bound;
+                    return 0;
+                }
+            }
+            error = _stack.UdpOutput(this, data, size, address, port);
+            return error == SocketError.Success ? size : 0;
+        }
+
+        /// <summary>UDP: takes one datagram and its sender. WouldBlock when none is queued.</summary>
+        public int ReceiveFrom(Span<byte> buffer, out IPEndPoint remoteEP, out SocketError error)
+        {
+            if (IsTcp)
+            {
+                remoteEP = default;
+                error = Usable ? SocketError.OperationNotSupported : SocketError.NotSocket;
+                return 0;
+            }
+            fixed (byte* p = buffer)
+            {
+                return ReceiveCore(p, buffer.Length, false, out remoteEP, out error);
+            }
+        }
+
+        /// <summary>Bytes (TCP) or bytes of the next datagram (UDP) ready to read.</summary>
+        public int Available
+        {
+            get
+            {
+                if (!Usable)
+                {
+                    return 0;
+                }
+                if (IsTcp)
+                {
+                    return Tcp.ReceiveQueue.Bytes;
+                }
+                Packet head = UdpQueue.Peek();
+                return head == null ? 0 : head.Length;
+            }
+        }
+    }
+}

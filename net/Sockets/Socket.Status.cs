@@ -1,0 +1,231 @@
+using System;
+using Keel.Buffers;
+using Keel.Hal;
+using Keel.Net.Tcp;
+
+namespace Keel.Net.Sockets
+{
+    /// <summary>A socket (see Socket.cs): readiness (Poll), TCP_INFO and the status line of the shell.</summary>
+    public sealed unsafe partial class Socket
+    {
+        // --- readiness -------------------------------------------------------------------------------
+
+        /// <summary>Non-blocking readiness query (System.Net Socket.Poll with a zero timeout).</summary>
+        public bool Poll(SelectMode mode)
+        {
+            if (!Usable)
+            {
+                return mode == SelectMode.SelectError;
+            }
+            if (!IsTcp)
+            {
+                if (mode == SelectMode.SelectRead)
+                {
+                    return !UdpQueue.IsEmpty || Error != SocketError.Success;
+                }
+                if (mode == SelectMode.SelectWrite)
+                {
+                    return !ShutdownSend;
+                }
+                return Error != SocketError.Success;
+            }
+            TcpState state = Tcp.State;
+            if (mode == SelectMode.SelectRead)
+            {
+                if (state == TcpState.Listen)
+                {
+                    return Tcp.HasEstablishedChild;
+                }
+                return !Tcp.ReceiveQueue.IsEmpty || Tcp.FinReceived || Tcp.Error != SocketError.Success ||
+                       ShutdownReceive || (state == TcpState.Closed && Tcp.RemotePort != 0);
+            }
+            if (mode == SelectMode.SelectWrite)
+            {
+                if (Tcp.Error != SocketError.Success)
+                {
+                    return true;
+                }
+                return (state == TcpState.Established || state == TcpState.CloseWait) && !ShutdownSend &&
+                       Tcp.Send.Length < Tcp.SendBufferSize;
+            }
+            return Tcp.Error != SocketError.Success;
+        }
+
+        /// <summary>Callback for readiness changes; null for none. See <see cref="ISocketHandler"/>.</summary>
+        public ISocketHandler Handler { get; set; }
+
+        /// <summary>Free slot for the application (for example its per-connection object).</summary>
+        public object UserData { get; set; }
+
+        /// <summary>The error that ended the connection (SO_ERROR), Success while there is none.</summary>
+        public SocketError PendingError => IsTcp ? Tcp.Error : Error;
+
+        // --- options ---------------------------------------------------------------------------------
+
+        /// <summary>TCP_NODELAY: true disables Nagle's algorithm (small segments go out at once).</summary>
+        public bool NoDelay
+        {
+            get => _noDelay;
+            set
+            {
+                _noDelay = value;
+                Tcp.NoDelay = value;
+                if (value && IsTcp && Tcp.CanSendData)
+                {
+                    Tcp.Output(_stack.Now);
+                }
+            }
+        }
+
+        /// <summary>
+        /// SO_KEEPALIVE (TCP): probe an idle peer and reset the connection when it stops answering (RFC 9293
+        /// section 3.8.4). Timing from <see cref="SetKeepAlive"/> or the stack's defaults (Linux's: 7200 s idle,
+        /// 75 s interval, 9 probes). Accepted connections inherit the listener's setting.
+        /// </summary>
+        public bool KeepAlive
+        {
+            get => Tcp.KeepAlive;
+            set
+            {
+                Tcp.KeepAlive = value;
+                Tcp.ArmKeepAlive(_stack.Now);
+            }
+        }
+
+        /// <summary>
+        /// TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT together, and turns keepalive on: the first probe after
+        /// <paramref name="idleMilliseconds"/> without a segment from the peer, then one every
+        /// <paramref name="intervalMilliseconds"/>; after <paramref name="probes"/> unanswered ones the connection is
+        /// reset and its error is TimedOut.
+        /// </summary>
+        public void SetKeepAlive(int idleMilliseconds, int intervalMilliseconds, int probes)
+        {
+            Tcp.KeepAliveIdleMs = idleMilliseconds > 0 ? idleMilliseconds : 1;
+            Tcp.KeepAliveIntervalMs = intervalMilliseconds > 0 ? intervalMilliseconds : 1;
+            Tcp.KeepAliveCount = probes > 0 ? probes : 1;
+            KeepAlive = true;
+        }
+
+        /// <summary>SO_SNDBUF, bytes. Set before Connect/Listen for best effect.</summary>
+        public int SendBufferSize
+        {
+            get => _sendBufferSize;
+            set
+            {
+                int limit = Tcp.Send.Capacity;
+                _sendBufferSize = value < 4096 ? 4096 : value > limit ? limit : value;
+                Tcp.SendBufferSize = _sendBufferSize;
+            }
+        }
+
+        /// <summary>SO_RCVBUF, bytes: TCP receive window / UDP queue limit. Set before Connect/Listen.</summary>
+        public int ReceiveBufferSize
+        {
+            get => _receiveBufferSize;
+            set
+            {
+                _receiveBufferSize = value < 4096 ? 4096 : value > (1 << 24) ? 1 << 24 : value;
+                if (Tcp.State == TcpState.Closed || Tcp.State == TcpState.Listen)
+                {
+                    Tcp.ReceiveBufferSize = _receiveBufferSize;
+                }
+            }
+        }
+
+        /// <summary>SO_REUSEADDR: lets Bind use a port another socket holds (UDP) or one in TIME_WAIT (TCP).</summary>
+        public bool ReuseAddress { get; set; }
+
+        // --- TCP details -----------------------------------------------------------------------------
+
+        /// <summary>TCP state (Closed for UDP).</summary>
+        public TcpState State => IsTcp ? Tcp.State : TcpState.Closed;
+
+        /// <summary>Fills <paramref name="info"/> with the connection's numbers (TCP_INFO).</summary>
+        public void GetTcpInfo(out TcpInfo info)
+        {
+            if (!IsTcp)
+            {
+                info = default;
+                return;
+            }
+            Tcp.GetInfo(out info);
+        }
+
+        /// <summary>Number of this socket in the stack's pool (stable for the stack's life).</summary>
+        public int Index => _index;
+
+        internal void PrintLine(ITextOutput output)
+        {
+            output.Write("  ");
+            output.Write((long)_index);
+            if (IsTcp)
+            {
+                output.Write(" tcp ");
+                LocalEndPoint.WriteTo(output);
+                output.Write(' ');
+                RemoteEndPoint.WriteTo(output);
+                output.Write(' ');
+                output.Write(StateName(Tcp.State));
+                if (!AppOwned)
+                {
+                    output.Write(Tcp.Parent != null ? " (not accepted)" : " (closed by app)");
+                }
+                output.Write(" rxq ");
+                output.Write((long)Tcp.ReceiveQueue.Bytes);
+                output.Write(" ooo ");
+                output.Write((long)Tcp.OooBytes);
+                output.Write(" txq ");
+                output.Write((long)Tcp.Send.Length);
+                output.Write(" retrans ");
+                output.Write(Tcp.Retransmits);
+                output.Write(" rtt ");
+                output.Write(Tcp.SrttUs);
+                output.Write("us cwnd ");
+                output.Write(Tcp.Cwnd);
+                output.Write(" wnd ");
+                output.Write(Tcp.SndWnd);
+                if (Tcp.Error != SocketError.Success)
+                {
+                    output.Write(" error ");
+                    output.Write((long)Tcp.Error);
+                }
+                if (Tcp.State != TcpState.Listen && Tcp.State != TcpState.Closed)
+                {
+                    output.WriteLine();
+                    Tcp.PrintDetails(output);
+                    return;
+                }
+            }
+            else
+            {
+                output.Write(" udp ");
+                LocalEndPoint.WriteTo(output);
+                output.Write(' ');
+                RemoteEndPoint.WriteTo(output);
+                output.Write(" rxq ");
+                output.Write((long)UdpQueue.Count);
+                output.Write(" datagrams");
+            }
+            output.WriteLine();
+        }
+
+        internal static string StateName(TcpState state)
+        {
+            switch (state)
+            {
+                case TcpState.Closed: return "CLOSED";
+                case TcpState.Listen: return "LISTEN";
+                case TcpState.SynSent: return "SYN_SENT";
+                case TcpState.SynReceived: return "SYN_RECV";
+                case TcpState.Established: return "ESTABLISHED";
+                case TcpState.FinWait1: return "FIN_WAIT1";
+                case TcpState.FinWait2: return "FIN_WAIT2";
+                case TcpState.CloseWait: return "CLOSE_WAIT";
+                case TcpState.Closing: return "CLOSING";
+                case TcpState.LastAck: return "LAST_ACK";
+                case TcpState.TimeWait: return "TIME_WAIT";
+                default: return "?";
+            }
+        }
+    }
+}

@@ -1,0 +1,241 @@
+using Keel.Buffers;
+using Keel.Hal;
+using Keel.Net.Internal;
+using Keel.Net.Ip;
+using Keel.Net.Tcp;
+
+namespace Keel.Net.Sockets
+{
+    /// <summary>
+    /// Every socket of the stack, made at start-up: the free pool behind <see cref="NetStack.CreateSocket"/> and
+    /// Accept (TIME_WAIT connections are recycled when it runs dry), local port bookkeeping (ephemeral ports,
+    /// conflicts), and the queue of readiness events delivered to socket handlers at the end of each batch.
+    /// </summary>
+    internal sealed class SocketTable
+    {
+        internal const int EphemeralPortFirst = 49152;
+        internal const int EphemeralPortCount = 16384;
+
+        internal readonly NetStack Stack;
+        internal readonly long[] Counters;
+        private readonly Socket[] _sockets;
+        private Socket _free;
+        private Socket _eventHead;
+        private Socket _eventTail;
+        private int _nextEphemeral;
+
+        public SocketTable(NetStack stack, NetConfig config, PagePool transmitPages, uint ephemeralSeed)
+        {
+            Stack = stack;
+            Counters = stack.Counters;
+            _sockets = new Socket[config.MaxSockets];
+            for (int i = config.MaxSockets - 1; i >= 0; i--)
+            {
+                Socket socket = new Socket(stack, i, new SendBuffer(transmitPages, config.TcpSendBufferSize));
+                _sockets[i] = socket;
+                socket.PoolNext = _free;
+                _free = socket;
+            }
+            _nextEphemeral = (int)(ephemeralSeed % EphemeralPortCount);
+        }
+
+        /// <summary>Number of sockets (free or in use).</summary>
+        internal int Capacity => _sockets.Length;
+
+        /// <summary>Sockets not in use.</summary>
+        internal int FreeCount
+        {
+            get
+            {
+                int count = 0;
+                for (Socket s = _free; s != null; s = s.PoolNext)
+                {
+                    count++;
+                }
+                return count;
+            }
+        }
+
+        /// <summary>A socket from the pool, or the TIME_WAIT connection closest to expiry; null when none.</summary>
+        internal Socket Allocate()
+        {
+            Socket socket = _free;
+            if (socket == null)
+            {
+                // Recycle the TIME_WAIT connection closest to expiry (RFC 1122 allows reusing TIME_WAIT state).
+                TcpConnection oldest = null;
+                for (int i = 0; i < _sockets.Length; i++)
+                {
+                    TcpConnection c = _sockets[i].Tcp;
+                    if (c.State == TcpState.TimeWait && c.Orphan &&
+                        (oldest == null || c.TimeWaitDeadline < oldest.TimeWaitDeadline))
+                    {
+                        oldest = c;
+                    }
+                }
+                if (oldest == null)
+                {
+                    Counters[NetStatistics.TcpSocketExhausted]++;
+                    return null;
+                }
+                Counters[NetStatistics.TcpTimewaitRecycled]++;
+                oldest.EnterClosed(SocketError.Success);
+                socket = _free;
+                if (socket == null)
+                {
+                    return null;
+                }
+            }
+            _free = socket.PoolNext;
+            socket.PoolNext = null;
+            return socket;
+        }
+
+        /// <summary>Gives a socket whose application and protocol are both done with it back to the pool.</summary>
+        internal void Release(Socket socket)
+        {
+            if (socket.InPool)
+            {
+                return;
+            }
+            if (socket.OnUdpList)
+            {
+                Stack.Udp.Unlink(socket);
+            }
+            socket.ResetForPool();
+            socket.PoolNext = _free;
+            _free = socket;
+        }
+
+        /// <summary>A free local port from the ephemeral range (RFC 6335), or 0 when all are taken.</summary>
+        internal int AllocateEphemeralPort(int protocol)
+        {
+            for (int attempt = 0; attempt < EphemeralPortCount; attempt++)
+            {
+                int port = EphemeralPortFirst + _nextEphemeral;
+                _nextEphemeral = (_nextEphemeral + 1) % EphemeralPortCount;
+                if (!PortInUse(protocol, port, false))
+                {
+                    return port;
+                }
+            }
+            return 0;
+        }
+
+        /// <summary>True when another bound socket of <paramref name="protocol"/> holds <paramref name="port"/>.</summary>
+        internal bool PortInUse(int protocol, int port, bool reuse)
+        {
+            for (int i = 0; i < _sockets.Length; i++)
+            {
+                Socket s = _sockets[i];
+                if (s.InPool || s.LocalPort != port || (int)s.ProtocolType != protocol)
+                {
+                    continue;
+                }
+                if (protocol == Ipv4Layer.ProtocolUdp)
+                {
+                    if (!reuse || !s.ReuseAddress)
+                    {
+                        return true;
+                    }
+                }
+                else
+                {
+                    TcpState state = s.Tcp.State;
+                    if (state == TcpState.Listen || s.Tcp.Parent == null && state == TcpState.Closed && s.IsBound)
+                    {
+                        return true;
+                    }
+                    if (state == TcpState.TimeWait && !reuse)
+                    {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+
+        /// <summary>Records readiness changes for the socket's handler (delivered by <see cref="DispatchEvents"/>).</summary>
+        internal void Notify(Socket socket, SocketEvents events)
+        {
+            if (socket.Handler == null || socket.InPool)
+            {
+                return;
+            }
+            socket.PendingEvents |= events;
+            if (!socket.OnEventList)
+            {
+                socket.OnEventList = true;
+                socket.EventNext = null;
+                if (_eventTail == null)
+                {
+                    _eventHead = socket;
+                }
+                else
+                {
+                    _eventTail.EventNext = socket;
+                }
+                _eventTail = socket;
+            }
+        }
+
+        /// <summary>Calls the handlers of sockets with pending events, in the order the events came.</summary>
+        internal void DispatchEvents()
+        {
+            // Handlers may cause new events; bound the work per call.
+            int budget = _sockets.Length * 4;
+            while (_eventHead != null && budget-- > 0)
+            {
+                Socket socket = _eventHead;
+                _eventHead = socket.EventNext;
+                if (_eventHead == null)
+                {
+                    _eventTail = null;
+                }
+                socket.EventNext = null;
+                socket.OnEventList = false;
+                SocketEvents events = socket.PendingEvents;
+                socket.PendingEvents = SocketEvents.None;
+                ISocketHandler handler = socket.Handler;
+                if (handler != null && events != SocketEvents.None && !socket.InPool)
+                {
+                    handler.OnSocketEvent(socket, events);
+                }
+            }
+        }
+
+        /// <summary>Aborts every socket in use (RST for TCP) and returns it to the pool; drops pending events.</summary>
+        internal void CloseAll()
+        {
+            for (int i = 0; i < _sockets.Length; i++)
+            {
+                Socket s = _sockets[i];
+                if (!s.InPool)
+                {
+                    s.Abort();
+                    Release(s);
+                }
+            }
+            _eventHead = null;
+            _eventTail = null;
+        }
+
+        /// <summary>Prints one line per socket in use.</summary>
+        internal void Print(ITextOutput output)
+        {
+            output.Write("sockets (");
+            output.Write((long)FreeCount);
+            output.Write(" free of ");
+            output.Write((long)_sockets.Length);
+            output.Write("):");
+            output.WriteLine();
+            for (int i = 0; i < _sockets.Length; i++)
+            {
+                if (!_sockets[i].InPool)
+                {
+                    _sockets[i].PrintLine(output);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using Keel.Net.Internal;
+
+namespace Keel.Net.Tcp
+{
+    /// <summary>
+    /// SYN cookies (RFC 4987 §3.6) laid out as Linux's net/ipv4/syncookies.c: when a listener's SYN queue is
+    /// full the SYN-ACK's initial sequence number carries the connection's state instead of a queue entry.
+    /// <code>
+    /// cookie = H(key0; saddr, daddr, sport:dport, 0) + client ISN + (minute &lt;&lt; 24)
+    ///        + ((H(key1; saddr, daddr, sport:dport, minute) + mss index) mod 2^24)
+    /// </code>
+    /// H is SipHash-2-4 of four 32-bit words (Linux: siphash_4u32 truncated to 32 bits), the minute counter
+    /// counts 60 s periods of the stack clock, a cookie is accepted for 2 minutes (Linux MAX_SYNCOOKIE_AGE),
+    /// and the MSS is one of Linux's four table values {536, 1300, 1440, 1460}, rounded down. Window scale and
+    /// SACK-permitted: Linux keeps them in the low 6 bits of the SYN-ACK's TSval, which needs RFC 7323
+    /// timestamps; this stack sends none, so like Linux for a client without timestamps a cookie connection
+    /// runs without window scaling and SACK.
+    /// </summary>
+    internal sealed class SynCookies
+    {
+        /// <summary>Bits of the cookie below the minute counter (Linux COOKIEBITS).</summary>
+        public const int CookieBits = 24;
+
+        /// <summary>Mask of those bits (Linux COOKIEMASK).</summary>
+        public const uint CookieMask = (1u << CookieBits) - 1;
+
+        /// <summary>A cookie is valid in the minute it was made and the next one (Linux MAX_SYNCOOKIE_AGE).</summary>
+        public const uint MaxAgeMinutes = 2;
+
+        /// <summary>Length of a cookie "minute" in clock nanoseconds (Linux: 60 * HZ jiffies).</summary>
+        public const long MinuteNanoseconds = 60_000_000_000L;
+
+        private readonly ulong _key0a;
+        private readonly ulong _key0b;
+        private readonly ulong _key1a;
+        private readonly ulong _key1b;
+
+        /// <param name="k0a">First secret, low half.</param> <param name="k0b">First secret, high half.</param>
+        /// <param name="k1a">Second secret, low half.</param> <param name="k1b">Second secret, high half.</param>
+        public SynCookies(ulong k0a, ulong k0b, ulong k1a, ulong k1b)
+        {
+            _key0a = k0a;
+            _key0b = k0b;
+            _key1a = k1a;
+            _key1b = k1b;
+        }
+
+        /// <summary>The MSS a cookie can carry for a peer MSS: the largest table value not above it (536 at least).</summary>
+        public static int EncodableMss(int mss, out int index)
+        {
+            index = MssTableLength - 1;
+            while (index > 0 && mss < MssTable(index))
+            {
+                index--;
+            }
+            return MssTable(index);
+        }
+
+        /// <summary>Linux msstab: 536, 1300, 1440 (PPPoE/VPN), 1460 (Ethernet).</summary>
+        public static int MssTable(int index)
+        {
+            switch (index)
+            {
+                case 0: return 536;
+                case 1: return 1300;
+                case 2: return 1440;
+                default: return 1460;
+            }
+        }
+
+        public const int MssTableLength = 4;
+
+        /// <summary>Minute counter for a clock time.</summary>
+        public static uint Minute(long nowNanoseconds) => (uint)(nowNanoseconds / MinuteNanoseconds);
+
+        /// <summary>The cookie (our ISN) for a SYN from saddr:sport to daddr:dport with ISN <paramref name="clientIsn"/>.</summary>
+        public uint Make(uint saddr, uint daddr, int sport, int dport, uint clientIsn, int mssIndex, uint minute)
+        {
+            uint ports = ((uint)sport << 16) | (uint)dport;
+            return Hash(_key0a, _key0b, saddr, daddr, ports, 0) + clientIsn + (minute << CookieBits) +
+                   ((Hash(_key1a, _key1b, saddr, daddr, ports, minute) + (uint)mssIndex) & CookieMask);
+        }
+
+        /// <summary>
+        /// Checks the cookie in an ACK: <paramref name="cookie"/> is the ACK number minus one, <paramref name="clientIsn"/>
+        /// the ACK's sequence number minus one. The MSS index, or -1 when the cookie is forged or too old.
+        /// </summary>
+        public int Check(uint saddr, uint daddr, int sport, int dport, uint clientIsn, uint cookie, uint minute)
+        {
+            uint ports = ((uint)sport << 16) | (uint)dport;
+            cookie -= Hash(_key0a, _key0b, saddr, daddr, ports, 0) + clientIsn;
+            uint age = (minute - (cookie >> CookieBits)) & (0xFFFFFFFFu >> CookieBits);
+            if (age >= MaxAgeMinutes)
+            {
+                return -1;
+            }
+            uint made = minute - age;
+            uint index = (cookie - Hash(_key1a, _key1b, saddr, daddr, ports, made)) & CookieMask;
+            return index < MssTableLength ? (int)index : -1;
+        }
+
+        private static uint Hash(ulong k0, ulong k1, uint saddr, uint daddr, uint ports, uint count) =>
+            (uint)SipHash.Hash4(k0, k1, saddr, daddr, ports, count);
+    }
+}

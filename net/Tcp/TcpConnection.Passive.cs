@@ -1,0 +1,55 @@
+using Keel.Net.Sockets;
+
+namespace Keel.Net.Tcp
+{
+    internal sealed unsafe partial class TcpConnection
+    {
+        /// <summary>
+        /// A passive open whose handshake has completed (a SYN queue entry or a valid SYN cookie, see
+        /// TcpLayer.Listen.cs): the connection as it was in SYN-RECEIVED right after our SYN-ACK with ISN
+        /// <paramref name="iss"/>, so that the completing ACK fed to <see cref="Input"/> establishes it.
+        /// <paramref name="synOptions"/> holds the SYN's MSS, window scale and SACK-permitted.
+        /// <paramref name="synAckSent"/>: when the one SYN-ACK was sent, for the first RTT sample (0: unknown,
+        /// a cookie or a retransmitted SYN-ACK, Karn's rule).
+        /// </summary>
+        internal void OpenFromRequest(TcpConnection listener, uint localAddress, int localPort, uint remoteAddress, int remotePort,
+            uint iss, uint irs, ref TcpSegment synOptions, int window, long synAckSent, long now)
+        {
+            NoDelay = listener.NoDelay;
+            KeepAlive = listener.KeepAlive;
+            KeepAliveIdleMs = listener.KeepAliveIdleMs;
+            KeepAliveIntervalMs = listener.KeepAliveIntervalMs;
+            KeepAliveCount = listener.KeepAliveCount;
+            SendBufferSize = listener.SendBufferSize;
+            ReceiveBufferSize = listener.ReceiveBufferSize;
+            LocalAddress = localAddress;
+            LocalPort = localPort;
+            RemoteAddress = remoteAddress;
+            RemotePort = remotePort;
+            Orphan = true;
+            Parent = listener;
+            InitSendSide(now);
+            Iss = iss;
+            SndUna = iss;
+            SndNxt = iss + 1;
+            SndMax = iss + 1;
+            SendBufferSequence = iss + 1;
+            Recover = iss;
+            Irs = irs;
+            RcvNxt = irs + 1;
+            ApplySynOptions(ref synOptions);
+            InitCongestion();
+            SndWnd = window;
+            SndWl1 = irs;
+            SndWl2 = 0;
+            RcvAdv = RcvNxt + (uint)(ReceiveBufferSize < 65535 ? ReceiveBufferSize : 65535);
+            LastAckSent = RcvNxt; // the SYN-ACK acknowledged the SYN: the completing ACK's TSval becomes TS.Recent
+            if (synAckSent > 0)
+            {
+                SynRttTiming = true;
+                SynSentAt = synAckSent;
+            }
+            State = TcpState.SynReceived;
+        }
+    }
+}

@@ -1,0 +1,319 @@
+using Keel.Buffers;
+using Keel.Net.Internal;
+using Keel.Net.Sockets;
+
+namespace Keel.Net.Tcp
+{
+    /// <summary>
+    /// Passive opens the way Linux does them (net/ipv4/tcp_input.c tcp_conn_request, tcp_minisocks.c
+    /// tcp_check_req, syncookies.c): a SYN makes a <see cref="SynRequest"/> in the <see cref="SynQueue"/>, not a
+    /// socket; when the listener already has <c>backlog</c> half-open connections (or the table is full) the
+    /// SYN-ACK carries a SYN cookie instead and nothing is kept. The ACK that completes the handshake, matched
+    /// to its entry or carrying a valid cookie, makes the connection and puts it on the accept queue (the
+    /// listener's children). Accept queue full: the SYN is dropped, and so is a completing ACK (the entry is
+    /// kept and the SYN-ACK timer lets the client try again), both counted in tcp_listen_overflows, as Linux
+    /// with tcp_abort_on_overflow = 0. No socket left for a completed handshake: RST, so the client is never
+    /// left hanging.
+    /// </summary>
+    internal sealed unsafe partial class TcpLayer
+    {
+        /// <summary>Half-open connections all listeners together may hold.</summary>
+        internal const int SynQueueCapacity = 128;
+
+        private SynQueue _synQueue;
+        private SynCookies _cookies;
+
+        internal SynQueue SynQueue => _synQueue;
+
+        private void InitListenQueues()
+        {
+            _synQueue = new SynQueue(SynQueueCapacity);
+            Prng random = Stack.Random;
+            _cookies = new SynCookies(random.Next(), random.Next(), random.Next(), random.Next());
+        }
+
+        /// <summary>A segment for a listening socket (no connection matched the 4-tuple). Takes the packet.</summary>
+        private void ListenInput(TcpConnection listener, Packet packet, ref TcpSegment segment, long now)
+        {
+            int flags = segment.Flags;
+            SynRequest request = _synQueue.Find(segment.Destination, segment.DestinationPort, segment.Source, segment.SourcePort);
+            if ((flags & FlagRst) != 0)
+            {
+                packet.Free();
+                // RFC 9293 3.10.7.4 / RFC 5961: a reset in SYN-RECEIVED with the exact sequence ends the attempt.
+                if (request != null && segment.Sequence == request.Irs + 1)
+                {
+                    Counters[NetStatistics.TcpResetsReceived]++;
+                    _synQueue.Remove(request);
+                }
+                return;
+            }
+            if ((flags & FlagSyn) != 0)
+            {
+                packet.Free();
+                if ((flags & FlagAck) != 0)
+                {
+                    SendResetFor(ref segment);
+                    return;
+                }
+                ListenSyn(listener, request, ref segment, now);
+                return;
+            }
+            // An ACK (the SYN/RST/ACK-less segments were dropped by Input).
+            if (request != null)
+            {
+                if (segment.Acknowledgment != request.Iss + 1 || segment.Sequence != request.Irs + 1)
+                {
+                    packet.Free();
+                    SendResetFor(ref segment);
+                    return;
+                }
+                TcpSegment options = default;
+                options.Mss = request.PeerMss;
+                options.WindowScale = request.PeerWindowScale;
+                options.SackPermitted = request.PeerSackPermitted;
+                options.HasTimestamp = request.PeerTimestamps;
+                options.TsVal = request.PeerTsVal;
+                long sent = request.Retransmits == 0 ? request.FirstSent : 0;
+                if (CompleteHandshake(listener, packet, ref segment, ref options, request.Iss, request.Irs, sent, now))
+                {
+                    _synQueue.Remove(request);
+                }
+                else if (request.InUse)
+                {
+                    request.Acked = true;
+                }
+                return;
+            }
+            int mssIndex = _cookies.Check(segment.Source, segment.Destination, segment.SourcePort, segment.DestinationPort,
+                segment.Sequence - 1, segment.Acknowledgment - 1, SynCookies.Minute(now));
+            if (mssIndex < 0)
+            {
+                Counters[NetStatistics.TcpSynCookiesFailed]++;
+                packet.Free();
+                SendResetFor(ref segment);
+                return;
+            }
+            Counters[NetStatistics.TcpSynCookiesReceived]++;
+            TcpSegment cookieOptions = default;
+            cookieOptions.Mss = SynCookies.MssTable(mssIndex);
+            cookieOptions.WindowScale = -1;
+            cookieOptions.SackPermitted = false;
+            CompleteHandshake(listener, packet, ref segment, ref cookieOptions, segment.Acknowledgment - 1, segment.Sequence - 1, 0, now);
+        }
+
+        private void ListenSyn(TcpConnection listener, SynRequest request, ref TcpSegment segment, long now)
+        {
+            if (request != null)
+            {
+                // The client repeats its SYN (our SYN-ACK was lost): answer again, as Linux does.
+                if (segment.Sequence == request.Irs)
+                {
+                    // Same deadline (repeated SYNs must not keep the entry alive); no RTT sample (Karn).
+                    request.FirstSent = 0;
+                    request.PeerTsVal = segment.TsVal;
+                    SendSynAckFor(request.Listener, request.LocalAddress, request.LocalPort, request.RemoteAddress,
+                        request.RemotePort, request.Iss, request.Irs + 1, request.PeerWindowScale,
+                        request.PeerSackPermitted, request.PeerTimestamps, request.PeerTsVal, now);
+                }
+                return;
+            }
+            if (listener.ChildCount >= listener.Backlog)
+            {
+                // Accept queue full: Linux drops the SYN (the client retries it).
+                Counters[NetStatistics.TcpListenOverflows]++;
+                return;
+            }
+            int backlog = listener.Backlog;
+            SynRequest entry = _synQueue.CountFor(listener) < backlog ? _synQueue.Add(listener) : null;
+            if (entry == null)
+            {
+                // SYN queue full: answer with a cookie and keep nothing (RFC 4987 3.6).
+                int index;
+                int peerMss = segment.Mss > 0 ? segment.Mss : DefaultMss;
+                SynCookies.EncodableMss(peerMss, out index);
+                uint cookie = _cookies.Make(segment.Source, segment.Destination, segment.SourcePort, segment.DestinationPort,
+                    segment.Sequence, index, SynCookies.Minute(now));
+                Counters[NetStatistics.TcpSynCookiesSent]++;
+                SendSynAckFor(listener, segment.Destination, segment.DestinationPort, segment.Source, segment.SourcePort,
+                    cookie, segment.Sequence + 1, -1, false, false, 0, now);
+                return;
+            }
+            entry.LocalAddress = segment.Destination;
+            entry.LocalPort = segment.DestinationPort;
+            entry.RemoteAddress = segment.Source;
+            entry.RemotePort = segment.SourcePort;
+            entry.Irs = segment.Sequence;
+            entry.Iss = Stack.Random.NextUInt();
+            entry.PeerMss = segment.Mss;
+            entry.PeerWindowScale = segment.WindowScale;
+            entry.PeerSackPermitted = Config.TcpSack && segment.SackPermitted;
+            entry.PeerTimestamps = Config.TcpTimestamps && segment.HasTimestamp;
+            entry.PeerTsVal = segment.TsVal;
+            entry.PeerWindow = segment.Window;
+            entry.FirstSent = now;
+            SendSynAck(entry, entry.Iss, now);
+        }
+
+        /// <summary>
+        /// The handshake is complete: a socket for the connection, on the listener's accept queue, then the ACK
+        /// (and any data on it) goes through the connection's own input. False when it was not made (accept
+        /// queue full: dropped; no socket: RST sent and the attempt is over).
+        /// </summary>
+        private bool CompleteHandshake(TcpConnection listener, Packet packet, ref TcpSegment segment, ref TcpSegment options,
+            uint iss, uint irs, long synAckSent, long now)
+        {
+            if (listener.ChildCount >= listener.Backlog)
+            {
+                Counters[NetStatistics.TcpListenOverflows]++;
+                packet.Free();
+                return false;
+            }
+            Socket childSocket = Stack.AllocateSocket();
+            if (childSocket == null)
+            {
+                Counters[NetStatistics.TcpListenOverflows]++;
+                packet.Free();
+                SendResetFor(ref segment);
+                SynRequest request = _synQueue.Find(segment.Destination, segment.DestinationPort, segment.Source, segment.SourcePort);
+                if (request != null)
+                {
+                    _synQueue.Remove(request);
+                }
+                return false;
+            }
+            childSocket.OpenChild(listener.Socket);
+            TcpConnection child = childSocket.Tcp;
+            child.OpenFromRequest(listener, segment.Destination, segment.DestinationPort, segment.Source, segment.SourcePort,
+                iss, irs, ref options, segment.Window, synAckSent, now);
+            child.ChildNext = null;
+            if (listener.ChildHead == null)
+            {
+                listener.ChildHead = child;
+            }
+            else
+            {
+                TcpConnection last = listener.ChildHead;
+                while (last.ChildNext != null)
+                {
+                    last = last.ChildNext;
+                }
+                last.ChildNext = child;
+            }
+            listener.ChildCount++;
+            Hash(child);
+            Activate(child);
+            Counters[NetStatistics.TcpPassiveOpens]++;
+            child.Input(packet, ref segment, now);
+            return true;
+        }
+
+        /// <summary>Sends (or resends) the SYN-ACK of a queued request and sets its retransmission deadline.</summary>
+        private void SendSynAck(SynRequest r, uint iss, long now)
+        {
+            SendSynAckFor(r.Listener, r.LocalAddress, r.LocalPort, r.RemoteAddress, r.RemotePort, iss, r.Irs + 1, r.PeerWindowScale,
+                r.PeerSackPermitted, r.PeerTimestamps, r.PeerTsVal, now);
+            r.Deadline = now + ((long)Config.TcpInitialRtoMilliseconds << r.Retransmits) * 1_000_000L;
+        }
+
+        /// <summary>The SYN queue's timer (Linux reqsk_timer_handler): resend SYN-ACKs with backoff, drop after the last.</summary>
+        private void PollSynQueue(long now)
+        {
+            if (_synQueue.Count == 0)
+            {
+                return;
+            }
+            for (int i = 0; i < _synQueue.Capacity; i++)
+            {
+                SynRequest r = _synQueue.At(i);
+                if (!r.InUse || r.Deadline > now)
+                {
+                    continue;
+                }
+                if (r.Retransmits >= SynQueue.MaxSynAckRetries)
+                {
+                    Counters[NetStatistics.TcpSynAckTimeouts]++;
+                    _synQueue.Remove(r);
+                    continue;
+                }
+                r.Retransmits++;
+                Counters[NetStatistics.TcpRetransmits]++;
+                SendSynAck(r, r.Iss, now);
+            }
+        }
+
+        /// <summary>Window-scale shift we offer for a receive buffer (the same rule the connection uses).</summary>
+        internal static int WindowScaleFor(int receiveBufferSize)
+        {
+            int shift = 0;
+            while (shift < MaxWindowScale && (receiveBufferSize >> shift) > 65535)
+            {
+                shift++;
+            }
+            return shift;
+        }
+
+        /// <summary>A SYN-ACK not tied to a connection: MSS, and SACK-permitted, timestamps (echoing
+        /// <paramref name="tsEcr"/>) and window scale when the SYN offered them (<paramref name="peerWindowScale"/> &gt;= 0).</summary>
+        private void SendSynAckFor(TcpConnection listener, uint localAddress, int localPort, uint remoteAddress, int remotePort,
+            uint iss, uint ack, int peerWindowScale, bool sack, bool timestamps, uint tsEcr, long now)
+        {
+            Packet packet = Stack.AllocateTransmit();
+            if (packet == null)
+            {
+                return;
+            }
+            int optionsLength = TcpOptions.SynLength(sack, timestamps, peerWindowScale >= 0);
+            int length = HeaderLength + optionsLength;
+            byte* th = packet.Push(length);
+            NetBytes.Write16(th, localPort);
+            NetBytes.Write16(th + 2, remotePort);
+            NetBytes.Write32(th + 4, iss);
+            NetBytes.Write32(th + 8, ack);
+            th[12] = (byte)((length / 4) << 4);
+            th[13] = FlagSyn | FlagAck;
+            int buffer = listener.ReceiveBufferSize;
+            NetBytes.Write16(th + 14, buffer < 65535 ? buffer : 65535);
+            *(uint*)(th + 16) = 0;
+            TcpOptions.WriteSyn(th + HeaderLength, Stack.Mtu - NetStack.IPv4HeaderLength - HeaderLength, sack, timestamps,
+                TsNow(now), tsEcr, peerWindowScale >= 0 ? WindowScaleFor(buffer) : -1);
+            *(ushort*)(th + 16) = Checksum.Finish(
+                Checksum.PseudoHeader(localAddress, remoteAddress, NetStack.ProtocolTcp, length) + Checksum.Sum(th, length));
+            Counters[NetStatistics.TcpTxSegments]++;
+            Stack.OutputIPv4(packet, remoteAddress, NetStack.ProtocolTcp, true);
+        }
+
+        /// <summary>Lists the half-open connections (for `net`, like ss's SYN-RECV lines).</summary>
+        internal void PrintSynQueue(Keel.Hal.ITextOutput output, long now)
+        {
+            if (_synQueue.Count == 0)
+            {
+                return;
+            }
+            output.Write("syn queue (");
+            output.Write((long)_synQueue.Count);
+            output.Write(" of ");
+            output.Write((long)_synQueue.Capacity);
+            output.Write("):");
+            output.WriteLine();
+            for (int i = 0; i < _synQueue.Capacity; i++)
+            {
+                SynRequest r = _synQueue.At(i);
+                if (!r.InUse)
+                {
+                    continue;
+                }
+                output.Write("  tcp ");
+                new IPEndPoint(new IPv4Address(r.LocalAddress), r.LocalPort).WriteTo(output);
+                output.Write(' ');
+                new IPEndPoint(new IPv4Address(r.RemoteAddress), r.RemotePort).WriteTo(output);
+                output.Write(" SYN_RECV synack retrans ");
+                output.Write((long)r.Retransmits);
+                output.Write(" next in ");
+                output.Write((r.Deadline - now) / 1_000_000);
+                output.Write(" ms");
+                output.WriteLine();
+            }
+        }
+    }
+}
