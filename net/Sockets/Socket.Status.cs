@@ -106,6 +106,25 @@ namespace Keel.Net.Sockets
             KeepAlive = true;
         }
 
+        /// <summary>
+        /// TCP_MAXSEG: the largest segment payload (without options) this connection announces and sends, 64..MTU − 40;
+        /// 0 = the link's. Set before Connect/Listen (accepted sockets inherit it); on a connected socket it
+        /// only lowers the send MSS.
+        /// </summary>
+        public int MaximumSegmentSize
+        {
+            get => Tcp.UserMss;
+            set
+            {
+                int mss = value <= 0 ? 0 : value < 64 ? 64 : value;
+                Tcp.UserMss = mss;
+                if (mss > 0 && Tcp.Mss > mss && Tcp.State != TcpState.Closed && Tcp.State != TcpState.Listen && Tcp.State != TcpState.SynSent)
+                {
+                    Tcp.Mss = mss;
+                }
+            }
+        }
+
         /// <summary>SO_SNDBUF, bytes. Set before Connect/Listen for best effect.</summary>
         public int SendBufferSize
         {

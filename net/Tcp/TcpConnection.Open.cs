@@ -16,6 +16,10 @@ namespace Keel.Net.Tcp
             Recover = Iss;
             TsOffset = Layer.TsOffset;
             ReceiveMss = Stack.Mtu - NetStack.IPv4HeaderLength - TcpLayer.HeaderLength;
+            if (UserMss > 0 && UserMss < ReceiveMss)
+            {
+                ReceiveMss = UserMss; // TCP_MAXSEG: announced and used both ways
+            }
             Mss = TcpLayer.DefaultMss;
             int shift = 0;
             while (shift < TcpLayer.MaxWindowScale && (ReceiveBufferSize >> shift) > 65535)

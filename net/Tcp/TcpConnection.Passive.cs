@@ -16,6 +16,7 @@ namespace Keel.Net.Tcp
             uint iss, uint irs, ref TcpSegment synOptions, int window, long synAckSent, long now)
         {
             NoDelay = listener.NoDelay;
+            UserMss = listener.UserMss;
             KeepAlive = listener.KeepAlive;
             KeepAliveIdleMs = listener.KeepAliveIdleMs;
             KeepAliveIntervalMs = listener.KeepAliveIntervalMs;

@@ -153,6 +153,7 @@ namespace Keel.Net.Tcp
         internal int ReceiveBufferSize;
         internal SocketError Error;
         internal bool KeepAlive;
+        internal int UserMss;     // TCP_MAXSEG (0: none)
         internal int KeepAliveIdleMs;
         internal int KeepAliveIntervalMs;
         internal int KeepAliveCount;
@@ -270,6 +271,7 @@ namespace Keel.Net.Tcp
             ReceiveBufferSize = config.TcpReceiveBufferSize;
             Error = SocketError.Success;
             KeepAlive = false;
+            UserMss = 0;
             KeepAliveIdleMs = config.TcpKeepAliveIdleMilliseconds;
             KeepAliveIntervalMs = config.TcpKeepAliveIntervalMilliseconds;
             KeepAliveCount = config.TcpKeepAliveProbes;

@@ -275,7 +275,12 @@ namespace Keel.Net.Tcp
             int buffer = listener.ReceiveBufferSize;
             NetBytes.Write16(th + 14, buffer < 65535 ? buffer : 65535);
             *(uint*)(th + 16) = 0;
-            TcpOptions.WriteSyn(th + HeaderLength, Stack.Mtu - NetStack.IPv4HeaderLength - HeaderLength, sack, timestamps,
+            int mss = Stack.Mtu - NetStack.IPv4HeaderLength - HeaderLength;
+            if (listener.UserMss > 0 && listener.UserMss < mss)
+            {
+                mss = listener.UserMss;
+            }
+            TcpOptions.WriteSyn(th + HeaderLength, mss, sack, timestamps,
                 TsNow(now), tsEcr, peerWindowScale >= 0 ? WindowScaleFor(buffer) : -1);
             *(ushort*)(th + 16) = Checksum.Finish(
                 Checksum.PseudoHeader(localAddress, remoteAddress, NetStack.ProtocolTcp, length) + Checksum.Sum(th, length));

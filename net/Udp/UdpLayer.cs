@@ -72,6 +72,19 @@ namespace Keel.Net.Udp
             }
         }
 
+        /// <summary>ICMP port unreachable for a datagram from <paramref name="localPort"/> to the peer: a socket connected there sees ConnectionRefused.</summary>
+        internal void NoteRefused(int localPort, uint remoteAddress, int remotePort)
+        {
+            for (Socket s = _sockets; s != null; s = s.UdpNext)
+            {
+                if (s.UdpConnected && s.LocalPort == localPort && s.RemoteAddress == remoteAddress && s.RemotePort == remotePort)
+                {
+                    s.Error = SocketError.ConnectionRefused;
+                    Counters[NetStatistics.UdpRefused]++;
+                }
+            }
+        }
+
         /// <summary>One received datagram (data at its IPv4 header of <paramref name="headerLength"/> bytes); takes ownership.</summary>
         internal void Input(Packet packet, int headerLength, uint source, uint destination, bool broadcast)
         {
