@@ -60,5 +60,35 @@ namespace Keel.Tests.Net
             Assert.That(pair.RunUntil(transfer, 10_000), Is.True);
             Assert.That(transfer.Mismatches, Is.Zero);
         }
+    
+        [Test]
+        public void UdpDatagramLargerThanTheMtuIsFragmentedAndReassembled()
+        {
+            NetPair pair = new NetPair(NetPair.TestConfig(), NetPair.TestConfig());
+            Socket receiver = pair.B.CreateSocket(SocketType.Dgram, ProtocolType.Udp);
+            receiver.Bind(new IPEndPoint(IPv4Address.Any, 5201));
+            Socket sender = pair.A.CreateSocket(SocketType.Dgram, ProtocolType.Udp);
+            byte[] data = new byte[8000]; // iperf3 -u -l 8000
+            for (int i = 0; i < data.Length; i++)
+            {
+                data[i] = (byte)(i * 13 + 5);
+            }
+            SocketError error;
+            Assert.That(sender.SendTo(data, new IPEndPoint(NetPair.AddressB, 5201), out error), Is.EqualTo(8000));
+            Assert.That(error, Is.EqualTo(SocketError.Success));
+            pair.Run(10);
+            Assert.That(pair.A.Counter(NetStatistics.IpFragTx), Is.EqualTo(6), "8008 bytes in 1480-byte fragments");
+            byte[] got = new byte[9000];
+            IPEndPoint from;
+            Assert.That(receiver.ReceiveFrom(got, out from, out error), Is.EqualTo(8000));
+            for (int i = 0; i < data.Length; i++)
+            {
+                Assert.That(got[i], Is.EqualTo(data[i]), "byte " + i);
+            }
+            Assert.That(sender.SendTo(new byte[65508], new IPEndPoint(NetPair.AddressB, 5201), out error), Is.EqualTo(0));
+            Assert.That(error, Is.EqualTo(SocketError.MessageSize));
+            string detail;
+            Assert.That(pair.AllReturned(out detail), Is.True, detail);
+        }
     }
 }
