@@ -44,10 +44,11 @@ all: $(BUILD)/keel.elf
 setup:
 	@tools/setup --quiet
 
-# Builds and boots the kernel on a tap inside its own network namespace, serial console on this terminal.
+# Builds and boots the kernel on a tap inside its own network namespace (root), serial console on this
+# terminal. NET=user: QEMU's user-mode network instead, no root; prints the forwarded ports.
 # Fails with the guest's status when it stops with `exit N` (N != 0); see tools/run-keel.
 run: setup all
-	@tools/run-keel
+	@NET="$(NET)" NET_RESTRICT="$(NET_RESTRICT)" tools/run-keel
 
 # Build (a failed kernel build fails the run and no QEMU test runs), unit tests on the host, then the
 # QEMU boot/network tests; last line: "N passed, N failed". See tools/run-tests.
@@ -72,10 +73,12 @@ $(BUILD)/keel.iso: $(BUILD)/keel.elf boot/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso >$(BUILD)/grub-mkrescue.log 2>&1 || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
 # NuGet packages in build/nuget/: Keel.Net (HAL, buffers, virtio, virtio-net, the IPv4 stack) and Keel.Apps.
+# Same version each time: the copies tools/hoststack restored from the last pack are dropped so it takes these.
 pack:
 	@mkdir -p $(BUILD)/nuget
 	$(DOTNET) pack projects/Keel.Net/Keel.Net.csproj -c Release -o $(BUILD)/nuget -nologo -v q
 	$(DOTNET) pack projects/Keel.Apps/Keel.Apps.csproj -c Release -o $(BUILD)/nuget -nologo -v q
+	@rm -rf $(BUILD)/hoststack-packages/keel.net $(BUILD)/hoststack-packages/keel.apps
 
 bench: setup all
 	@tools/bench

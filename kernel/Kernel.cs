@@ -47,21 +47,18 @@ namespace Keel.Kernel
         /// <summary>Called by <c>exit</c> before QEMU stops (drivers return their buffers here).</summary>
         public static IWorkItem ShutdownHook;
 
-        private const int MaxPollers = 8;
-        private static IWorkItem[] s_pollers;
-        private static int s_pollerCount;
+        private static PollerList s_pollers;
 
         /// <summary>
         /// Adds an item run after every main-loop pass, whether or not the pass had work (the network stack and
-        /// its applications). Start-up only; more than <see cref="MaxPollers"/> stops the kernel with a panic.
+        /// its applications). Start-up only; more than <see cref="PollerList.DefaultCapacity"/> stops the kernel with a panic.
         /// </summary>
         public static void AddPoller(IWorkItem poller)
         {
-            if (s_pollerCount == MaxPollers)
+            if (!s_pollers.Add(poller))
             {
                 Panic.Fail("too many pollers");
             }
-            s_pollers[s_pollerCount++] = poller;
         }
 
         public static void Run()
@@ -96,7 +93,7 @@ namespace Keel.Kernel
 
             FaultTests.Run(CommandLine.Test);
 
-            s_pollers = new IWorkItem[MaxPollers];
+            s_pollers = new PollerList();
             Commands = new ShellCommandRegistry();
             Commands.Register(new ExitCommand());
             Commands.Register(new UptimeCommand());
@@ -145,10 +142,7 @@ namespace Keel.Kernel
                     Work.RunPending();
                 }
                 Timers.RunExpired();
-                for (int i = 0; i < s_pollerCount; i++)
-                {
-                    s_pollers[i].Run();
-                }
+                s_pollers.RunAll();
                 Native.DisableInterrupts();
                 // PrepareIdle re-arms the APIC if a timer interrupt since the last arming left an active
                 // timer without one; interrupts stay off until the halt, so none can be missed.

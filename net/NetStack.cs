@@ -58,7 +58,7 @@ namespace Keel.Net
         internal readonly SocketTable Sockets;
         internal readonly PagePool TransmitPages;
         internal readonly ulong Mac;
-        internal readonly int Mtu;
+        internal int Mtu;
 
         /// <summary>The clock at the start of the current receive batch or poll (nanoseconds).</summary>
         internal long Now;
@@ -206,7 +206,7 @@ namespace Keel.Net
         public void Poll()
         {
             Now = _clock.NowNanoseconds;
-            if (!_announced && Device.LinkUp)
+            if (!_announced && Ipv4.Address != 0 && Device.LinkUp)
             {
                 _announced = true;
                 SendGratuitousArp();
@@ -219,6 +219,9 @@ namespace Keel.Net
             Ethernet.FlushBacklog();
             Sockets.DispatchEvents();
         }
+
+        /// <summary>The transmit page pool gives back free pages above its recent need (issue 12); returns how many.</summary>
+        public int ReleaseExcessPages(int slack) => TransmitPages.ReleaseExcess(slack);
 
         /// <summary>Earliest time (IClock nanoseconds) at which <see cref="Poll"/> has timer work; long.MaxValue for none.</summary>
         public long NextTimerNanoseconds
@@ -247,6 +250,10 @@ namespace Keel.Net
         public void SendGratuitousArp()
         {
             _announced = true;
+            if (Ipv4.Address == 0)
+            {
+                return; // unconfigured (DHCP under way): nothing to announce
+            }
             Arp.Send(ArpLayer.OpRequest, EthernetLayer.BroadcastMac, Ipv4.Address);
         }
 
@@ -278,6 +285,33 @@ namespace Keel.Net
             Ipv4.Clear();
             Ethernet.Clear();
             TransmitPages.ReleaseFreePages();
+        }
+
+        // ---------------------------------------------------------------- runtime configuration (DHCP)
+
+        /// <summary>
+        /// Changes this host's address, prefix and gateway at run time (the DHCP client does);
+        /// <see cref="IPv4Address.Any"/> leaves the stack unconfigured: it sends from 0.0.0.0 and takes broadcasts
+        /// and UDP to any address. A new address is announced with a gratuitous ARP on the next <see cref="Poll"/>.
+        /// </summary>
+        public void ConfigureAddress(IPv4Address address, int prefixLength, IPv4Address gateway)
+        {
+            if (address != Config.Address)
+            {
+                _announced = false;
+            }
+            Config.Address = address;
+            Config.PrefixLength = prefixLength;
+            Config.Gateway = gateway;
+            Ipv4.Configure(address.Value, prefixLength, gateway.Value);
+            Arp.Configure(address.Value);
+        }
+
+        /// <summary>Sets the IP MTU (DHCP option 26), never above the device's; 576 at least.</summary>
+        public void SetMtu(int mtu)
+        {
+            Mtu = mtu < 576 ? 576 : mtu > Device.Mtu ? Device.Mtu : mtu;
+            Ipv4.SetMtu(Mtu);
         }
 
         // ---------------------------------------------------------------- status

@@ -44,5 +44,8 @@ namespace Keel.Apps.Iperf3
         public const int ErrorReceiveParameters = 114;
         public const int ErrorProtocol = 131;
         public const int ErrorStreamListen = 202;
+
+        /// <summary>IESTREAMWRITE: the client prints "unable to write to stream socket".</summary>
+        public const int ErrorStreamWrite = 205;
     }
 }

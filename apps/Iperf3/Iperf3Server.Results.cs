@@ -15,6 +15,12 @@ namespace Keel.Apps.Iperf3
         private void EndTest(long now)
         {
             _testEnd = now;
+            if (SentNothing())
+            {
+                // The stack could not send a byte (out of memory, issue 12): an error, not an empty success.
+                ServerError(Iperf3Message.ErrorStreamWrite, now, "could not send any data (out of memory?)");
+                return;
+            }
             for (int i = 0; i < _streamCount; i++)
             {
                 Iperf3Stream s = _streams[i];
@@ -42,6 +48,26 @@ namespace Keel.Apps.Iperf3
             CloseUdpHello();
             SendControlByte(Iperf3Message.ExchangeResults);
             EnterState(Iperf3ServerState.ReadClientResults, now);
+        }
+
+        /// <summary>True when this server was a TCP sender for the test and no stream sent a byte.</summary>
+        private bool SentNothing()
+        {
+            bool sender = false;
+            for (int i = 0; i < _streamCount; i++)
+            {
+                Iperf3Stream s = _streams[i];
+                if (!s.Sender || s.Udp)
+                {
+                    continue;
+                }
+                sender = true;
+                if (s.BytesSentTotal > 0)
+                {
+                    return false;
+                }
+            }
+            return sender;
         }
 
         private void CloseStreamSocket(Iperf3Stream s, bool abort)

@@ -9,6 +9,9 @@ namespace Keel.Buffers
     /// A page's physical address is recorded once, when the pool first takes it from the page allocator.
     /// When the last reference to a page is dropped the page goes back on the free list (recycled), or to
     /// the page allocator when recycling is switched off (the ablation used by the benchmarks).
+    /// Like page_pool's release path, the pool does not keep what it no longer needs: <see cref="ReleaseExcess"/>
+    /// (called periodically by the owner) gives back free pages above the most the pool had in flight since
+    /// the previous call plus a small slack, so one burst does not pin memory for ever.
     /// Single-threaded: call from one context (the kernel's poll loop), never from an interrupt handler.
     /// </summary>
     public sealed unsafe class PagePool
@@ -78,6 +81,15 @@ namespace Keel.Buffers
         /// <summary>Pages the pool currently holds from the page allocator (in flight plus free).</summary>
         public int PagesHeld { get; private set; }
 
+        /// <summary>Pages on the free list (held, unused).</summary>
+        public int FreeCount { get; private set; }
+
+        /// <summary>Most pages in flight since the last <see cref="ReleaseExcess"/>.</summary>
+        public int PeakInFlight { get; private set; }
+
+        /// <summary>Pages given back by <see cref="ReleaseExcess"/> (also counted in <see cref="Released"/>).</summary>
+        public long Shrunk { get; private set; }
+
         /// <summary>
         /// Takes a page with one reference. Prefers the free list; otherwise asks the page allocator.
         /// Returns false when neither has a page.
@@ -88,6 +100,7 @@ namespace Keel.Buffers
             if (index != NoPage)
             {
                 _freeHead = _nextFree[index];
+                FreeCount--;
                 AllocFast++;
             }
             else
@@ -109,6 +122,10 @@ namespace Keel.Buffers
             _nextFree[index] = NoPage;
             _refCount[index] = 1;
             InFlight++;
+            if (InFlight > PeakInFlight)
+            {
+                PeakInFlight = InFlight;
+            }
             page = index;
             return true;
         }
@@ -141,6 +158,7 @@ namespace Keel.Buffers
             {
                 _nextFree[page] = _freeHead;
                 _freeHead = page;
+                FreeCount++;
                 Recycled++;
             }
             else
@@ -159,9 +177,34 @@ namespace Keel.Buffers
             {
                 int page = _freeHead;
                 _freeHead = _nextFree[page];
+                FreeCount--;
                 GiveBack(page);
             }
             return InFlight;
+        }
+
+        /// <summary>
+        /// The release path (Linux page_pool gives pages back when its recycle ring is full): frees pages on
+        /// the free list while the pool holds more than its peak in-flight count since the previous call plus
+        /// <paramref name="slack"/>, then starts a new peak. Call it periodically (the kernel: every second);
+        /// a pool that was busy keeps what it used, one that calmed down shrinks after one quiet period.
+        /// Returns the pages given back.
+        /// </summary>
+        public int ReleaseExcess(int slack)
+        {
+            int keep = PeakInFlight + (slack < 0 ? 0 : slack);
+            int released = 0;
+            while (PagesHeld > keep && _freeHead != NoPage)
+            {
+                int page = _freeHead;
+                _freeHead = _nextFree[page];
+                FreeCount--;
+                GiveBack(page);
+                released++;
+            }
+            Shrunk += released;
+            PeakInFlight = InFlight;
+            return released;
         }
 
         private void GiveBack(int page)

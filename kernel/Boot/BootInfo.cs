@@ -69,55 +69,48 @@ namespace Keel.Kernel.Boot
 
         /// <summary>
         /// Copies the memory map (tag 6), command line (tag 1) and ACPI RSDP (tag 15, else 14; the tag holds a copy
-        /// of the RSDP, kept here) out of a multiboot2 information structure (Multiboot2 spec 3.6).
+        /// of the RSDP, kept here) out of a multiboot2 information structure (<see cref="Multiboot2Info"/>).
         /// </summary>
         public static void CaptureMultiboot2(byte* info)
         {
             StartedByMultiboot2 = true;
-            uint totalSize = *(uint*)info;
-            if (totalSize < 16 || totalSize > Multiboot2.MaxInfoSize)
-            {
-                totalSize = 16;
-            }
-            bool haveNewRsdp = false;
             MemoryMapCount = 0;
             CommandLineLength = 0;
-            uint offset = 8;
-            while (offset + 8 <= totalSize)
+            Multiboot2Tags tags;
+            if (!Multiboot2Info.Parse(info, Multiboot2.MaxInfoSize, out tags))
             {
-                byte* tag = info + offset;
-                uint type = *(uint*)tag;
-                uint size = *(uint*)(tag + 4);
-                if (type == Multiboot2.TagEnd || size < 8 || offset + size > totalSize)
+                return;
+            }
+            if (tags.CommandLine != null)
+            {
+                CopyCommandLine(tags.CommandLine, tags.CommandLineLength);
+            }
+            fixed (ulong* words = s_storage.MemoryMap)
+            {
+                PvhMemoryMapEntry* destination = (PvhMemoryMapEntry*)words;
+                int count = tags.MemoryMapCount < MaxMemoryMapEntries ? tags.MemoryMapCount : MaxMemoryMapEntries;
+                for (int i = 0; i < count; i++)
                 {
-                    break;
+                    // base_addr, length, type (1 available, 3 ACPI reclaimable, 4 NVS, 5 bad): the E820 layout.
+                    byte* entry = tags.MemoryMap + (uint)i * tags.MemoryMapEntrySize;
+                    destination[i].Address = *(ulong*)entry;
+                    destination[i].Size = *(ulong*)(entry + 8);
+                    destination[i].Type = *(uint*)(entry + 16);
+                    destination[i].Reserved = 0;
                 }
-                if (type == Multiboot2.TagCommandLine)
+                MemoryMapCount = count;
+            }
+            if (tags.Rsdp != null)
+            {
+                fixed (byte* rsdp = s_storage.Rsdp)
                 {
-                    CopyCommandLine(tag + 8, (int)(size - 8));
-                }
-                else if (type == Multiboot2.TagMemoryMap && size >= 16)
-                {
-                    CopyMultiboot2MemoryMap(tag, size);
-                }
-                else if ((type == Multiboot2.TagAcpiNew || (type == Multiboot2.TagAcpiOld && !haveNewRsdp)) && size > 8)
-                {
-                    haveNewRsdp = type == Multiboot2.TagAcpiNew;
-                    fixed (byte* rsdp = s_storage.Rsdp)
+                    int length = tags.RsdpLength < MaxRsdp ? tags.RsdpLength : MaxRsdp;
+                    for (int i = 0; i < length; i++)
                     {
-                        int length = (int)(size - 8);
-                        if (length > MaxRsdp)
-                        {
-                            length = MaxRsdp;
-                        }
-                        for (int i = 0; i < length; i++)
-                        {
-                            rsdp[i] = tag[8 + i];
-                        }
-                        RsdpAddress = AddressSpace.ToPhysical(rsdp);
+                        rsdp[i] = tags.Rsdp[i];
                     }
+                    RsdpAddress = AddressSpace.ToPhysical(rsdp);
                 }
-                offset = (offset + size + 7) & ~7u;
             }
         }
 
@@ -133,30 +126,6 @@ namespace Keel.Kernel.Boot
                 }
                 line[length] = 0;
                 CommandLineLength = length;
-            }
-        }
-
-        private static void CopyMultiboot2MemoryMap(byte* tag, uint size)
-        {
-            uint entrySize = *(uint*)(tag + 8);
-            if (entrySize < 24)
-            {
-                return;
-            }
-            fixed (ulong* words = s_storage.MemoryMap)
-            {
-                PvhMemoryMapEntry* destination = (PvhMemoryMapEntry*)words;
-                int count = 0;
-                for (uint at = 16; at + entrySize <= size && count < MaxMemoryMapEntries; at += entrySize)
-                {
-                    // base_addr, length, type (1 available, 3 ACPI reclaimable, 4 NVS, 5 bad): the E820 layout.
-                    destination[count].Address = *(ulong*)(tag + at);
-                    destination[count].Size = *(ulong*)(tag + at + 8);
-                    destination[count].Type = *(uint*)(tag + at + 16);
-                    destination[count].Reserved = 0;
-                    count++;
-                }
-                MemoryMapCount = count;
             }
         }
 

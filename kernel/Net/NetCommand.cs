@@ -8,11 +8,19 @@ namespace Keel.Kernel.Net
     {
         public string Name => "net";
 
-        public string Help => "IPv4 address, ARP cache, sockets, TCP/UDP/IP counters";
+        public string Help => "IPv4 address, ARP cache, sockets, TCP/UDP/IP counters, DHCP lease, DNS servers";
 
         public void Execute(ShellArguments arguments, ITextOutput output)
         {
             NetworkSubsystem.Stack.PrintStatus(output);
+            if ((object)NetworkSubsystem.Dhcp != null)
+            {
+                NetworkSubsystem.Dhcp.PrintStatus(output);
+            }
+            if ((object)NetworkSubsystem.Resolver != null)
+            {
+                NetworkSubsystem.Resolver.PrintStatus(output);
+            }
         }
     }
 }

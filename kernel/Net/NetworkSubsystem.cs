@@ -8,6 +8,8 @@ using Keel.Kernel.Entropy;
 using Keel.Kernel.Memory;
 using Keel.Kernel.Pci;
 using Keel.Net;
+using Keel.Net.Dhcp;
+using Keel.Net.Dns;
 using Keel.Runtime;
 
 namespace Keel.Kernel.Net
@@ -31,11 +33,33 @@ namespace Keel.Kernel.Net
         /// <summary>The applications on the stack (apps/Applications.cs lists them).</summary>
         public static ApplicationHost Applications;
 
+        /// <summary>DHCP client (null with a static <c>ip=</c>).</summary>
+        public static DhcpClient Dhcp;
+
+        /// <summary>DNS stub resolver (servers from the DHCP lease or <c>dns=</c>).</summary>
+        public static DnsResolver Resolver;
+
         /// <summary>Periodic safety poll of the NIC (see <see cref="ReceiveWatchdog"/>).</summary>
         public static ReceiveWatchdog Watchdog;
 
         /// <summary>Frame counter/echo hook (hook=drop or hook=echo-count).</summary>
         public static FrameHook Hook;
+
+        /// <summary>Free pages (4 KiB) below which networking is not started: a clean message instead of a panic.</summary>
+        public const long MinimumFreePages = 450;
+
+        /// <summary>Free pages below which the network starts with its small-memory sizes.</summary>
+        public const long SmallMemoryFreePages = 8192;
+
+        /// <summary>Free pages the stack's transmit pool leaves for the NIC's receive refill (issue 12); a quarter
+        /// of it with small memory.</summary>
+        public const int ReceiveReservePages = 64;
+
+        /// <summary>Pool shrinking and the low-memory warning.</summary>
+        public static MemoryPressure Pressure;
+
+        /// <summary>The page source of the stack's transmit pool (refuses the receive reserve).</summary>
+        public static ReservePageSource StackPages;
 
         public static void Initialize(KernelCommandLine commandLine, ITextOutput output)
         {
@@ -51,6 +75,18 @@ namespace Keel.Kernel.Net
                 output.Write("net: virtio transport set-up failed\n");
                 return;
             }
+            long freePages = KernelMemory.Pages->FreePages;
+            if (freePages < MinimumFreePages)
+            {
+                // A `new` that fails stops the kernel: check before building anything (issue 12).
+                output.Write("net: not enough memory for networking (");
+                output.Write(freePages * 4);
+                output.Write(" KiB free, ");
+                output.Write(MinimumFreePages * 4);
+                output.Write(" KiB needed); no network\n");
+                return;
+            }
+            bool smallMemory = freePages < SmallMemoryFreePages;
             PhysicalPageSource pages = new PhysicalPageSource(KernelMemory.Pages);
             VirtioNetPlatform platform = new VirtioNetPlatform();
             platform.Pages = pages;
@@ -74,6 +110,14 @@ namespace Keel.Kernel.Net
             if (commandLine.Budget > 0)
             {
                 options.Budget = commandLine.Budget;
+            }
+            if (smallMemory)
+            {
+                // Little RAM: a smaller receive ring, pool and packet tables (docs/network-stack.md, "Memory").
+                options.RxQueueSize = 128;
+                options.RxPoolPages = 128;
+                options.RxPackets = 256;
+                options.TxPackets = 256;
             }
             Device = new VirtioNetDevice(transport, platform, options);
             if (!Device.Start())
@@ -101,21 +145,51 @@ namespace Keel.Kernel.Net
             }
 
             NetConfig config = new NetConfig();
-            config.Address = new IPv4Address(commandLine.IpAddress);
-            config.PrefixLength = commandLine.PrefixLength;
+            if (smallMemory)
+            {
+                config.TransmitPages = 256;
+                config.MaxSockets = 24;
+                config.TcpReceiveBufferSize = 128 * 1024;
+                config.TcpSendBufferSize = 64 * 1024;
+            }
+            // ip=dhcp or no ip= at all: start unconfigured (0.0.0.0) and let the DHCP client set the address.
+            config.Address = new IPv4Address(commandLine.UseDhcp ? 0 : commandLine.IpAddress);
+            config.PrefixLength = commandLine.UseDhcp ? 0 : commandLine.PrefixLength;
             config.TransmitChecksumOffload = checksums;
             config.TcpSegmentationOffload = segmentation;
             config.Entropy = EntropySubsystem.Pool;
-            if (commandLine.HasGateway)
+            if (commandLine.HasGateway && !commandLine.UseDhcp)
             {
                 config.Gateway = new IPv4Address(commandLine.Gateway);
             }
-            Stack = new NetStack(Device, Kernel.Clock, pages, config, Native.ReadTimestampCounter());
+            int reserve = smallMemory ? ReceiveReservePages / 4 : ReceiveReservePages;
+            StackPages = new ReservePageSource(pages, reserve);
+            Stack = new NetStack(Device, Kernel.Clock, StackPages, config, Native.ReadTimestampCounter());
+            Pressure = new MemoryPressure(2 * reserve, options.ProcessInInterrupt);
             Kernel.Commands.Register(new NetCommand());
             Applications = new ApplicationHost(Stack, Kernel.Clock, output, Kernel.Commands);
+            // Small memory: one query at a time and a small cache (each query holds a 4 KiB TCP buffer).
+            Resolver = smallMemory ? new DnsResolver(Stack, 1, 4) : new DnsResolver(Stack);
+            if (commandLine.DnsServer != 0)
+            {
+                Resolver.AddServer(new IPv4Address(commandLine.DnsServer));
+            }
+            Kernel.Commands.Register(new ResolveCommand(Resolver, output));
+            if (commandLine.UseDhcp)
+            {
+                Dhcp = new DhcpClient(Stack);
+                Dhcp.Log = output;
+            }
+            // First, so that the address and DNS servers are current when the applications run.
+            Applications.Add(new AddressServices(Dhcp, Resolver, commandLine.DnsServer != 0));
             Applications.AddAll(Keel.Apps.Applications.CreateAll());
             Kernel.AddPoller(new NetworkPoller(Applications));
             Device.Announcer = new StackAnnouncer(Stack);
+            if (commandLine.UseDhcp)
+            {
+                output.Write("net: up, address by DHCP\n");
+                return;
+            }
             Stack.SendGratuitousArp();
             output.Write("net: ");
             KernelCommandLine.WriteIpv4(output, commandLine.IpAddress);

@@ -21,7 +21,13 @@ namespace Keel.Net.Arp
         internal readonly long[] Counters;
         private readonly ArpTable _table;
         private readonly ulong _mac;
-        private readonly uint _address;
+        private uint _address;
+
+        /// <summary>Address an ARP probe is out for (RFC 5227); 0 for none. Set by the DHCP client.</summary>
+        internal uint ProbeTarget;
+
+        /// <summary>Set when an ARP packet showed <see cref="ProbeTarget"/> in use by another host.</summary>
+        internal bool ProbeConflict;
 
         public ArpLayer(NetStack stack, NetConfig config, ulong mac)
         {
@@ -31,6 +37,9 @@ namespace Keel.Net.Arp
             _address = config.Address.Value;
             _table = new ArpTable(stack, config.ArpCacheSize, config.ArpTimeoutMilliseconds, config.ArpPendingPackets);
         }
+
+        /// <summary>Our address changed (DHCP); 0 = unconfigured (requests then go out as RFC 5227 probes).</summary>
+        internal void Configure(uint address) => _address = address;
 
         /// <summary>Packets waiting for a resolution.</summary>
         internal int PendingCount => _table.PendingCount;
@@ -66,7 +75,11 @@ namespace Keel.Net.Arp
             {
                 return; // our own frame looped back
             }
-            if (senderIp == _address)
+            if (ProbeTarget != 0 && (senderIp == ProbeTarget || (senderIp == 0 && targetIp == ProbeTarget)))
+            {
+                ProbeConflict = true; // RFC 5227 2.1.1: the address being probed is in use
+            }
+            if (senderIp == _address && _address != 0)
             {
                 Counters[NetStatistics.ArpConflicts]++;
                 return;

@@ -28,10 +28,10 @@ namespace Keel.Net.Ip
         internal readonly NetStack Stack;
         internal readonly long[] Counters;
         private readonly Ipv4Reassembler _reassembler;
-        private readonly uint _address;
-        private readonly uint _netmask;
-        private readonly uint _gateway;
-        private readonly int _mtu;
+        private uint _address;
+        private uint _netmask;
+        private uint _gateway;
+        private int _mtu;
         private ushort _ipId;
 
         public Ipv4Layer(NetStack stack, NetConfig config, int mtu, ushort firstId)
@@ -48,6 +48,16 @@ namespace Keel.Net.Ip
 
         /// <summary>This host's address.</summary>
         internal uint Address => _address;
+
+        /// <summary>New address, prefix and gateway (DHCP; address 0 = unconfigured).</summary>
+        internal void Configure(uint address, int prefixLength, uint gateway)
+        {
+            _address = address;
+            _netmask = prefixLength <= 0 ? 0 : prefixLength >= 32 ? 0xFFFFFFFF : ~(0xFFFFFFFFu >> prefixLength);
+            _gateway = gateway;
+        }
+
+        internal void SetMtu(int mtu) => _mtu = mtu;
 
         // ---------------------------------------------------------------- input
 
@@ -90,8 +100,9 @@ namespace Keel.Net.Ip
             uint source = NetBytes.Read32(ip + 12);
             uint destination = NetBytes.Read32(ip + 16);
             bool broadcast = IsBroadcast(destination);
-            if (destination != _address && !broadcast)
+            if (destination != _address && !broadcast && !(_address == 0 && ip[9] == ProtocolUdp))
             {
+                // (Unconfigured, UDP is taken whatever its address: a DHCP server may unicast to the offered address.)
                 Counters[NetStatistics.IpNotForUs]++;
                 packet.Free();
                 return;

@@ -284,7 +284,7 @@ namespace Keel.Net.Tcp
             Counters[NetStatistics.TcpTxSegments]++;
             Stack.OutputIPv4(packet, remoteAddress, NetStack.ProtocolTcp, true);
         }
-    
+
         /// <summary>Lists the half-open connections (for `net`, like ss's SYN-RECV lines).</summary>
         internal void PrintSynQueue(Keel.Hal.ITextOutput output, long now)
         {

@@ -67,7 +67,7 @@ namespace Keel.BootTests
             Assert.That(Regex.Match(echoes, "bad=(\\d+)").Groups[1].Value, Is.EqualTo("0"), echoes);
 
             string stats = guest.Command("stats");
-            foreach (string counter in new[] { "rx_length_errors", "rx_frame_errors", "rx_queue_0_bad_ids", "used_idx_errors", "tx_queue_0_bad_ids", "page_pool_alloc_failed" })
+            foreach (string counter in new[] { "rx_length_errors", "rx_frame_errors", "rx_queue_0_bad_ids", "used_idx_errors", "tx_queue_0_bad_ids", "page_pool_alloc_failed", "rx_watchdog_rescues" })
             {
                 Assert.That(stats, Does.Contain(counter + ": 0"), stats);
             }

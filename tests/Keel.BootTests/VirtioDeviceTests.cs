@@ -26,6 +26,11 @@ namespace Keel.BootTests
             if (netns != null)
             {
                 arguments.AddRange(new[] { "--tap", NetworkNamespace.Tap, "--net-opt", "id=nic0" });
+                if (System.Array.IndexOf(device, "--append") < 0)
+                {
+                    // A static address: without ip= the kernel would ask DHCP, and nothing serves it on this tap.
+                    arguments.AddRange(new[] { "--append", "ip=198.18.0.2/24" });
+                }
             }
             arguments.AddRange(device);
             arguments.Add("--");

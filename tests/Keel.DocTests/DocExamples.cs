@@ -105,9 +105,10 @@ namespace Keel.DocTests
         {
             if (block.Fragment)
             {
-                Assert.Pass("marked as a fragment");
+                Assert.Ignore("marked as a fragment (doc-check: fragment): not compiled");
             }
-            IEnumerable<Diagnostic> errors = Compile(block);
+            List<Block> siblings = Blocks().Where(b => b.File == block.File && b.Line != block.Line && !b.Fragment && DeclaresTypes(b)).ToList();
+            IEnumerable<Diagnostic> errors = Compile(block, siblings);
             string report = string.Join("\n", errors.Select(Describe));
             Assert.That(report, Is.Empty, block + " does not compile:\n" + report + "\n\n" + block.Code);
         }
@@ -125,9 +126,12 @@ namespace Keel.DocTests
         public void CheckerRejectsCodeThatDoesNotCompile()
         {
             Block broken = new Block { File = "self-test.md", Line = 1, Code = "NetStack stack = null;\nstack.NoSuchMethod();\n" };
-            Assert.That(Compile(broken).Select(d => d.Id), Does.Contain("CS1061"));
+            Assert.That(Compile(broken, new List<Block>()).Select(d => d.Id), Does.Contain("CS1061"));
             Block fine = new Block { File = "self-test.md", Line = 1, Code = "stack.Poll();\n", Context = "NetStack stack" };
-            Assert.That(Compile(fine), Is.Empty);
+            Assert.That(Compile(fine, new List<Block>()), Is.Empty);
+            Block type = new Block { File = "self-test.md", Line = 1, Code = "public sealed class Helper { public int Value => 1; }\n" };
+            Block user = new Block { File = "self-test.md", Line = 5, Code = "int v = helper.Value;\n", Context = "Helper helper" };
+            Assert.That(Compile(user, new List<Block> { type }), Is.Empty, "a type declared in another block of the same file is visible");
         }
 
         private static string Describe(Diagnostic diagnostic)
@@ -136,7 +140,7 @@ namespace Keel.DocTests
             return span.Path + ":" + (span.StartLinePosition.Line + 1) + ": " + diagnostic.Id + " " + diagnostic.GetMessage();
         }
 
-        private static readonly Lazy<(List<MetadataReference> References, string Usings)> s_environment = new Lazy<(List<MetadataReference>, string)>(LoadEnvironment);
+        private static readonly Lazy<(List<MetadataReference> References, string Usings)> s_environment = new Lazy<(List<MetadataReference> References, string Usings)>(LoadEnvironment);
 
         private static (List<MetadataReference>, string) LoadEnvironment()
         {
@@ -174,26 +178,21 @@ namespace Keel.DocTests
             "^(namespace|using|(public |internal |static |sealed |abstract |unsafe |partial |readonly )*(class|struct|interface|enum|record))\\b",
             RegexOptions.Multiline);
 
-        private static IEnumerable<Diagnostic> Compile(Block block)
+        private static bool DeclaresTypes(Block block) => TopLevelDeclaration.IsMatch(block.Code);
+
+        /// <summary>
+        /// Compiles <paramref name="block"/> together with the type-declaring blocks of the same document (so a later
+        /// block can use a class an earlier one declared); returns the errors inside <paramref name="block"/>.
+        /// </summary>
+        private static IEnumerable<Diagnostic> Compile(Block block, List<Block> siblings)
         {
-            (List<MetadataReference> references, string usings) = s_environment.Value;
-            StringBuilder source = new StringBuilder(usings);
-            string lineDirective = "#line " + block.Line + " \"" + block.File + "\"\n";
-            if (TopLevelDeclaration.IsMatch(block.Code))
-            {
-                source.Append(lineDirective).Append(block.Code);
-            }
-            else
-            {
-                source.Append("internal static unsafe class DocExample\n{\n    internal static void Run(");
-                source.Append(block.Context == null ? "" : string.Join(", ", block.Context.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
-                source.Append(")\n    {\n").Append(lineDirective).Append(block.Code).Append("#line default\n    }\n}\n");
-            }
-            SyntaxTree tree = CSharpSyntaxTree.ParseText(source.ToString(), new CSharpParseOptions(LanguageVersion.Latest), path: "generated.cs");
+            SyntaxTree tree = Parse(block);
+            List<SyntaxTree> trees = new List<SyntaxTree> { tree };
+            trees.AddRange(siblings.Select(Parse));
             CSharpCompilation compilation = CSharpCompilation.Create(
                 "DocExample",
-                new[] { tree },
-                references,
+                trees,
+                s_environment.Value.References,
                 new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Disable)
                     .WithSpecificDiagnosticOptions(new Dictionary<string, ReportDiagnostic>
                     {
@@ -203,7 +202,27 @@ namespace Keel.DocTests
                         ["CS0219"] = ReportDiagnostic.Suppress,
                         ["CS0162"] = ReportDiagnostic.Suppress,
                     }));
-            return compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+            return compilation.GetDiagnostics()
+                .Where(d => d.Severity == DiagnosticSeverity.Error && (d.Location.SourceTree == null || d.Location.SourceTree == tree))
+                .ToList();
+        }
+
+        private static SyntaxTree Parse(Block block)
+        {
+            string usings = s_environment.Value.Usings;
+            StringBuilder source = new StringBuilder(usings);
+            string lineDirective = "#line " + block.Line + " \"" + block.File + "\"\n";
+            if (DeclaresTypes(block))
+            {
+                source.Append(lineDirective).Append(block.Code);
+            }
+            else
+            {
+                source.Append("internal static unsafe class DocExample_").Append(block.Line).Append("\n{\n    internal static void Run(");
+                source.Append(block.Context == null ? "" : string.Join(", ", block.Context.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+                source.Append(")\n    {\n").Append(lineDirective).Append(block.Code).Append("#line default\n    }\n}\n");
+            }
+            return CSharpSyntaxTree.ParseText(source.ToString(), new CSharpParseOptions(LanguageVersion.Latest), path: block.File + ".generated.cs");
         }
     }
 }

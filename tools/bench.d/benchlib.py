@@ -380,6 +380,18 @@ def report(results_path, meta_path, out_md):
         txt += ["", "Memory search (smallest passing: %s)" % (passing[-1] if passing else "none")]
         txt += text_table(["-m", "result", "detail"], rows)
 
+    # 5. Receive watchdog rescues (issue 12): each one is a lost interrupt the safety net recovered.
+    resc = [r for r in R.rows if r[0] == "keel" and r[2] == "rx_watchdog_rescues"]
+    if resc:
+        total = sum(int(r[4]) for r in resc if r[4].isdigit())
+        unknown = sum(1 for r in resc if not r[4].isdigit())
+        line = "rx_watchdog_rescues: %d over %d Keel guests%s (must be 0: a rescue is a bug report)" % (
+            total, len(resc), ", %d not read" % unknown if unknown else "")
+        md += ["", "### Receive watchdog", "", line]
+        txt += ["", line]
+        if total:
+            R.rows.append(["keel", "all", "rx_watchdog_rescues", "0", "fail", "%d rescues" % total])
+
     # failures
     fails = [r for r in R.rows if len(r) > 5 and r[4] == "fail"]
     if fails:

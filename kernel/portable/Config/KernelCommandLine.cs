@@ -12,7 +12,8 @@ namespace Keel.Kernel.Config
     /// When a key appears twice the last one wins.
     /// </para>
     /// <para>
-    /// Known keys: <c>ip=A.B.C.D[/N]</c> (default 198.18.0.2/24), <c>gw=A.B.C.D</c> (default none),
+    /// Known keys: <c>ip=A.B.C.D[/N]</c> or <c>ip=dhcp</c> (no <c>ip=</c> at all also means DHCP; the static
+    /// default below is then unused), <c>gw=A.B.C.D</c> (default none), <c>dns=A.B.C.D</c> (DNS server with a static address),
     /// <c>shell=on|off</c>, <c>test=pagefault|nullref|bounds|throw|NAME</c>, and the benchmark switches
     /// <c>napi=on|off</c>, <c>prealloc=on|off</c>, <c>recycle=on|off</c>,
     /// <c>hook=drop|echo-count|none</c>, each also accepted with a <c>bench-</c> prefix. Other <c>bench-*</c>
@@ -103,6 +104,14 @@ namespace Keel.Kernel.Config
 
         /// <summary>Netmask derived from <see cref="PrefixLength"/>.</summary>
         public uint Netmask => Ipv4Text.Netmask(PrefixLength);
+
+        /// <summary>
+        /// True when the address comes from DHCP: <c>ip=dhcp</c>, or no <c>ip=</c> at all. A static <c>ip=A.B.C.D/N</c> sets it false.
+        /// </summary>
+        public bool UseDhcp { get; private set; } = true;
+
+        /// <summary>DNS server given with <c>dns=</c> (0 = none; with DHCP the lease's servers are used).</summary>
+        public uint DnsServer { get; private set; }
 
         /// <summary>Default gateway, valid when <see cref="HasGateway"/>.</summary>
         public uint Gateway { get; private set; }
@@ -282,9 +291,16 @@ namespace Keel.Kernel.Config
         public void PrintSettings(ITextOutput output)
         {
             output.Write("ip=");
-            WriteIpv4(output, IpAddress);
-            output.Write('/');
-            output.Write(PrefixLength);
+            if (UseDhcp)
+            {
+                output.Write("dhcp");
+            }
+            else
+            {
+                WriteIpv4(output, IpAddress);
+                output.Write('/');
+                output.Write(PrefixLength);
+            }
             output.Write(" gw=");
             if (HasGateway)
             {
@@ -411,11 +427,28 @@ namespace Keel.Kernel.Config
             {
                 uint address;
                 int prefix;
-                ok = Ipv4Text.TryParseCidr(value, DefaultPrefixLength, out address, out prefix);
+                if (AsciiText.Matches(value, "dhcp"))
+                {
+                    UseDhcp = true;
+                }
+                else
+                {
+                    ok = Ipv4Text.TryParseCidr(value, DefaultPrefixLength, out address, out prefix);
+                    if (ok)
+                    {
+                        IpAddress = address;
+                        PrefixLength = prefix;
+                        UseDhcp = false;
+                    }
+                }
+            }
+            else if (AsciiText.Matches(key, "dns"))
+            {
+                uint address;
+                ok = Ipv4Text.TryParseAddress(value, out address);
                 if (ok)
                 {
-                    IpAddress = address;
-                    PrefixLength = prefix;
+                    DnsServer = address;
                 }
             }
             else if (AsciiText.Matches(key, "gw"))

@@ -36,7 +36,28 @@ namespace Keel.Tests.Kernel
             Assert.That(c.IssueCount, Is.EqualTo(0));
             var output = new TextCapture();
             c.PrintSettings(output);
-            Assert.That(output.Text, Is.EqualTo("ip=198.18.0.2/24 gw=none shell=on napi=on prealloc=off recycle=on hook=none\n"));
+            Assert.That(output.Text, Is.EqualTo("ip=dhcp gw=none shell=on napi=on prealloc=off recycle=on hook=none\n"));
+            Assert.That(c.UseDhcp, Is.True, "no ip= means DHCP");
+        }
+
+        [TestCase("ip=dhcp", true)]
+        [TestCase("ip=198.18.0.2/24", false)]
+        [TestCase("ip=198.18.0.2/24 ip=dhcp", true)]
+        [TestCase("ip=dhcp ip=10.0.0.5/8", false)]
+        [TestCase("ip=1.2.3.4/33", true)]
+        public void DhcpIsTheDefaultAndAStaticAddressTurnsItOff(string line, bool dhcp)
+        {
+            KernelCommandLine c = Parse(line);
+            Assert.That(c.UseDhcp, Is.EqualTo(dhcp));
+        }
+
+        [Test]
+        public void DnsServerIsParsed()
+        {
+            Assert.That(Parse("dns=198.18.0.1").DnsServer, Is.EqualTo(0xC6120001u));
+            KernelCommandLine bad = Parse("dns=nope");
+            Assert.That(bad.DnsServer, Is.EqualTo(0u));
+            Assert.That(bad.IssueCount, Is.EqualTo(1));
         }
 
         [TestCase("", OffloadMode.On)]

@@ -4,7 +4,7 @@ using NUnit.Framework;
 
 namespace Keel.Tests.Kernel
 {
-    /// <summary>The kernel's run queue of deferred work (kernel/portable/Scheduling/WorkScheduler.cs).</summary>
+    /// <summary>The kernel main loop's deferred work and pollers (kernel/portable/Scheduling).</summary>
     public class WorkSchedulerTests
     {
         private sealed class CountingItem : IWorkItem
@@ -75,6 +75,36 @@ namespace Keel.Tests.Kernel
             scheduler.Schedule(-1);
             scheduler.Schedule(2);
             Assert.That(scheduler.HasPending, Is.False, "bad handles are ignored");
+        }
+
+        [Test]
+        public void PollersRunEveryPassInOrderAndANinthIsRefused()
+        {
+            var pollers = new PollerList();
+            var order = new System.Collections.Generic.List<int>();
+            for (int i = 0; i < PollerList.DefaultCapacity; i++)
+            {
+                Assert.That(pollers.Add(new OrderItem(order, i)), Is.True);
+            }
+            Assert.That(pollers.Add(new OrderItem(order, 99)), Is.False, "the ninth is refused, not dropped silently");
+            Assert.That(pollers.Count, Is.EqualTo(8));
+            pollers.RunAll();
+            pollers.RunAll();
+            Assert.That(order, Is.EqualTo(new[] { 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7 }));
+        }
+
+        private sealed class OrderItem : IWorkItem
+        {
+            private readonly System.Collections.Generic.List<int> _order;
+            private readonly int _id;
+
+            public OrderItem(System.Collections.Generic.List<int> order, int id)
+            {
+                _order = order;
+                _id = id;
+            }
+
+            public void Run() => _order.Add(_id);
         }
     }
 }

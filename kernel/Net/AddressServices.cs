@@ -1,0 +1,77 @@
+using Keel.Apps.Hosting;
+using Keel.Net;
+using Keel.Net.Dhcp;
+using Keel.Net.Dns;
+
+namespace Keel.Kernel.Net
+{
+    /// <summary>
+    /// The DHCP client (when the address comes from DHCP) and the DNS resolver, run by the
+    /// <see cref="ApplicationHost"/> before the applications: polls both, hands the lease's DNS servers
+    /// (option 6) to the resolver unless <c>dns=</c> named one, and tells the host their next deadlines.
+    /// </summary>
+    public sealed class AddressServices : INetworkApplication
+    {
+        private readonly DhcpClient _dhcp;
+        private readonly DnsResolver _resolver;
+        private readonly bool _fixedDns;
+        private int _leaseVersion;
+
+        /// <param name="dhcp">null with a static address</param>
+        public AddressServices(DhcpClient dhcp, DnsResolver resolver, bool fixedDns)
+        {
+            _dhcp = dhcp;
+            _resolver = resolver;
+            _fixedDns = fixedDns;
+        }
+
+        public string Name => "dhcp+dns";
+
+        public bool Start(IApplicationHost host)
+        {
+            return (object)_dhcp == null || _dhcp.Start();
+        }
+
+        public void Poll()
+        {
+            if ((object)_dhcp != null)
+            {
+                _dhcp.Poll();
+                if (_dhcp.LeaseVersion != _leaseVersion)
+                {
+                    _leaseVersion = _dhcp.LeaseVersion;
+                    if (!_fixedDns)
+                    {
+                        _resolver.ClearServers();
+                        for (int i = 0; i < _dhcp.DnsServerCount; i++)
+                        {
+                            _resolver.AddServer(_dhcp.DnsServer(i));
+                        }
+                    }
+                }
+            }
+            _resolver.Poll();
+        }
+
+        public long NextWakeNanoseconds
+        {
+            get
+            {
+                long next = _resolver.NextWakeNanoseconds;
+                if ((object)_dhcp != null && _dhcp.NextWakeNanoseconds < next)
+                {
+                    next = _dhcp.NextWakeNanoseconds;
+                }
+                return next;
+            }
+        }
+
+        public void Stop()
+        {
+            if ((object)_dhcp != null)
+            {
+                _dhcp.Stop();
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+namespace Keel.Net.Dns
+{
+    /// <summary>
+    /// Answers of a <see cref="DnsResolver"/>: name (wire form) → address until the TTL runs out (at most
+    /// <see cref="DnsResolver.MaxCacheSeconds"/>); TTL 0 is not cached. Fixed size; when full the entry closest
+    /// to expiry is replaced.
+    /// </summary>
+    public sealed unsafe class DnsCache
+    {
+        private const long Second = 1_000_000_000L;
+        private readonly byte[] _names;
+        private readonly int[] _nameLength;
+        private readonly uint[] _address;
+        private readonly long[] _expiry;
+
+        public DnsCache(int entries)
+        {
+            _names = new byte[entries * DnsMessage.MaxNameLength];
+            _nameLength = new int[entries];
+            _address = new uint[entries];
+            _expiry = new long[entries];
+        }
+
+        public int Capacity => _expiry.Length;
+
+        /// <summary>Entries still valid at <paramref name="now"/>.</summary>
+        public int Count(long now)
+        {
+            int n = 0;
+            for (int i = 0; i < _expiry.Length; i++)
+            {
+                if (_expiry[i] > now)
+                {
+                    n++;
+                }
+            }
+            return n;
+        }
+
+        public void Flush()
+        {
+            for (int i = 0; i < _expiry.Length; i++)
+            {
+                _expiry[i] = 0;
+            }
+        }
+
+        public bool Lookup(byte[] name, int length, long now, out uint address, out long expiry)
+        {
+            address = 0;
+            expiry = 0;
+            fixed (byte* n = name)
+            fixed (byte* all = _names)
+            {
+                for (int i = 0; i < _expiry.Length; i++)
+                {
+                    if (_expiry[i] > now && DnsMessage.NameEquals(all + i * DnsMessage.MaxNameLength, _nameLength[i], n, length))
+                    {
+                        address = _address[i];
+                        expiry = _expiry[i];
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+
+        public void Store(byte[] name, int length, uint address, uint ttl, long now)
+        {
+            if (ttl == 0 || _expiry.Length == 0)
+            {
+                return;
+            }
+            if (ttl > DnsResolver.MaxCacheSeconds)
+            {
+                ttl = DnsResolver.MaxCacheSeconds;
+            }
+            int slot = 0;
+            for (int i = 0; i < _expiry.Length; i++)
+            {
+                if (_expiry[i] <= now)
+                {
+                    slot = i;
+                    break;
+                }
+                if (_expiry[i] < _expiry[slot])
+                {
+                    slot = i;
+                }
+            }
+            for (int i = 0; i < length; i++)
+            {
+                _names[slot * DnsMessage.MaxNameLength + i] = name[i];
+            }
+            _nameLength[slot] = length;
+            _address[slot] = address;
+            _expiry[slot] = now + ttl * Second;
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using NUnit.Framework;
+
+namespace Keel.BootTests
+{
+    /// <summary>One Keel guest on QEMU's user network with TCP and UDP port 5201 forwarded from a free port of 127.0.0.1.</summary>
+    public abstract class UserNetworkFixture
+    {
+        private QemuGuest _guest;
+        private int _port;
+
+        /// <summary>QEMU -netdev user options besides hostfwd.</summary>
+        protected abstract string Options { get; }
+
+        [OneTimeSetUp]
+        public void Boot()
+        {
+            _port = FreePort();
+            string net = "user," + Options + ",hostfwd=tcp:127.0.0.1:" + _port + "-:5201,hostfwd=udp:127.0.0.1:" + _port + "-:5201";
+            _guest = new QemuGuest(new[] { "-m", "256M", "--net", net }, null, 900);
+            _guest.WaitFor("^keel> ", 60);
+            _guest.WaitFor("dhcp: lease 10\\.0\\.2\\.15/24", 90);
+        }
+
+        [OneTimeTearDown]
+        public void Stop() => _guest?.Dispose();
+
+        protected QemuGuest Guest => _guest;
+
+        /// <summary>A port free on 127.0.0.1 for both TCP and UDP (QEMU binds both for hostfwd).</summary>
+        internal static int FreePort()
+        {
+            for (int attempt = 0; attempt < 50; attempt++)
+            {
+                TcpListener tcp = new TcpListener(IPAddress.Loopback, 0);
+                tcp.Start();
+                int port = ((IPEndPoint)tcp.LocalEndpoint).Port;
+                try
+                {
+                    using UdpClient udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, port));
+                    return port;
+                }
+                catch (SocketException)
+                {
+                }
+                finally
+                {
+                    tcp.Stop();
+                }
+            }
+            throw new System.InvalidOperationException("no free port on 127.0.0.1");
+        }
+
+        protected void Iperf(params string[] options)
+        {
+            string[] arguments = new string[options.Length + 5];
+            arguments[0] = "-c";
+            arguments[1] = "127.0.0.1";
+            arguments[2] = "-p";
+            arguments[3] = _port.ToString();
+            arguments[4] = "--json";
+            System.Array.Copy(options, 0, arguments, 5, options.Length);
+            (int status, string output) = NetworkNamespace.RunProcess(90, "iperf3", arguments);
+            Assert.That(status, Is.EqualTo(0), "iperf3 " + string.Join(" ", options) + " failed:\n" + output + "\nguest:\n" + _guest.Output);
+            using JsonDocument json = JsonDocument.Parse(output);
+            JsonElement end = json.RootElement.GetProperty("end");
+            bool udp = System.Array.IndexOf(options, "-u") >= 0;
+            double bytes = udp ? end.GetProperty("sum").GetProperty("bytes").GetDouble()
+                               : end.GetProperty("sum_received").GetProperty("bytes").GetDouble();
+            TestContext.Out.WriteLine("iperf3 " + string.Join(" ", options) + " via 127.0.0.1:" + _port + ": " + bytes + " bytes");
+            Assert.That(bytes, Is.GreaterThan(0), output);
+        }
+    }
+
+    /// <summary>
+    /// QEMU's user-mode network (slirp), as a hobby-OS developer runs it without root: no -append, so Keel
+    /// takes its address from QEMU's built-in DHCP server (10.0.2.15), and the host's iperf3 reaches the guest
+    /// through hostfwd on 127.0.0.1 in both directions. restrict=on: the guest can reach nothing outside QEMU.
+    /// Needs no root.
+    /// </summary>
+    [TestFixture]
+    [Parallelizable(ParallelScope.None)]
+    public class UserNetworkTests : UserNetworkFixture
+    {
+        protected override string Options => "restrict=on";
+
+        [Test, Order(1)]
+        public void LeaseFromQemusDhcpServerShowsInNet()
+        {
+            string net = Guest.Command("net");
+            Assert.That(net, Does.Contain("address 10.0.2.15/24"), net);
+            Assert.That(net, Does.Match("dhcp: bound, lease 10\\.0\\.2\\.15 from 10\\.0\\.2\\.2, expires in \\d+ s"), net);
+        }
+
+        [Test, Order(2)]
+        public void Iperf3TcpThroughHostfwd() => Iperf("-t", "3");
+
+        [Test, Order(3)]
+        public void Iperf3TcpReverseThroughHostfwd() => Iperf("-t", "3", "-R");
+    }
+
+    /// <summary>
+    /// iperf3 UDP through hostfwd. slirp's restrict=on drops every UDP datagram from the guest except DHCP and
+    /// TFTP, the replies to a hostfwd'ed UDP flow included, so this guest runs unrestricted. Nothing leaves the
+    /// machine all the same: Keel sends only DHCP, ARP and its replies to 10.0.2.2 (QEMU), and the test resolves
+    /// no name.
+    /// </summary>
+    [TestFixture]
+    [Parallelizable(ParallelScope.None)]
+    public class UserNetworkUdpTests : UserNetworkFixture
+    {
+        protected override string Options => "restrict=off";
+
+        [Test, Order(5)]
+        public void Iperf3UdpThroughHostfwd() => Iperf("-t", "3", "-u", "-b", "5M");
+    }
+}
