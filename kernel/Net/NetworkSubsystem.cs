@@ -46,7 +46,7 @@ namespace Keel.Kernel.Net
         public static FrameHook Hook;
 
         /// <summary>Free pages (4 KiB) below which networking is not started: a clean message instead of a panic.</summary>
-        public const long MinimumFreePages = 300;
+        public const long MinimumFreePages = 450;
 
         /// <summary>Free pages below which the network starts with its small-memory sizes.</summary>
         public const long SmallMemoryFreePages = 8192;
