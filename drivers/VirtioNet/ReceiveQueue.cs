@@ -51,6 +51,9 @@ namespace Keel.Drivers.VirtioNet
         private readonly RefillTimerWork _refillTimerWork;
         private readonly int _refillTimer;
         private readonly Interrupt _interrupt;
+        private readonly NapiWork _napiWork;
+        private readonly int _napiHandle;
+        private readonly int _pair;
         private Virtqueue _ring;
         private ReceiveMode _mode;
         private int _headerLength;
@@ -59,8 +62,9 @@ namespace Keel.Drivers.VirtioNet
         /// <summary>Counters of this queue (Linux virtnet_rq_stats).</summary>
         internal ReceiveQueueStats Stats;
 
-        public ReceiveQueue(VirtioNetDevice device, VirtioNetOptions options, VirtioNetPlatform platform)
+        public ReceiveQueue(VirtioNetDevice device, int pair, VirtioNetOptions options, VirtioNetPlatform platform)
         {
+            _pair = pair;
             _device = device;
             _options = options;
             _platform = platform;
@@ -68,6 +72,17 @@ namespace Keel.Drivers.VirtioNet
             _refillTimerWork = new RefillTimerWork(this);
             _refillTimer = platform.Timers.CreateTimer(_refillTimerWork);
             _interrupt = new Interrupt(this);
+            _napiWork = new NapiWork(this);
+            _napiHandle = platform.Work.Register(_napiWork);
+        }
+
+        /// <summary>Queue pair number (receive queue 2 × pair).</summary>
+        public int Pair => _pair;
+
+        /// <summary>Schedules this queue pair's NAPI poll (Linux napi_schedule).</summary>
+        internal void ScheduleNapi()
+        {
+            _platform.Work.Schedule(_napiHandle);
         }
 
         /// <summary>The virtqueue (null before the first start).</summary>
@@ -266,63 +281,6 @@ namespace Keel.Drivers.VirtioNet
             }
         }
 
-        /// <summary>
-        /// Linux virtnet_poll's refill test: more than half of min(budget, ring size) descriptors free. It holds
-        /// whenever the ring is more than half empty, and refills in batches (one kick each) of at least
-        /// budget/2 buffers, so a burst right after a poll finds the ring nearly full.
-        /// </summary>
-        internal bool NeedsRefill
-        {
-            get
-            {
-                int window = _options.Budget < _ring.Size ? _options.Budget : _ring.Size;
-                int room = _ring.FreeCount;
-                int capped = (_maxPosted - _posted) * _descriptorsPerBuffer;
-                if (capped < room)
-                {
-                    room = capped;
-                    window = _maxPosted < window ? _maxPosted : window;
-                }
-                return room > window / 2 && room >= _descriptorsPerBuffer;
-            }
-        }
-
-        /// <summary>
-        /// NAPI complete (Linux virtqueue_napi_complete): re-enable callbacks, then re-check; true when buffers
-        /// slipped in meanwhile (their interrupt may be lost: the caller polls again).
-        /// </summary>
-        internal bool CompleteAndRecheck()
-        {
-            ushort token = _ring.EnableCallbacksPrepare();
-            if (_ring.PollUsed(token))
-            {
-                _ring.DisableCallbacks();
-                Stats.RearmRaces++;
-                return true;
-            }
-            return false;
-        }
-
-        /// <summary>Interrupt context: disable callbacks, schedule the poll (Linux virtqueue_napi_schedule).</summary>
-        private bool OnInterrupt()
-        {
-            Stats.Interrupts++;
-            return _device.OnReceiveInterrupt(this);
-        }
-
-        private sealed class Interrupt : IInterruptHandler
-        {
-            private readonly ReceiveQueue _queue;
-            public Interrupt(ReceiveQueue queue) { _queue = queue; }
-            public bool HandleInterrupt() => _queue.OnInterrupt();
-        }
-
-        private sealed class RefillTimerWork : IWorkItem
-        {
-            private readonly ReceiveQueue _queue;
-            public RefillTimerWork(ReceiveQueue queue) { _queue = queue; }
-            public void Run() => _queue.OnRefillTimer();
-        }
 
         // ---- posting buffers ----
 

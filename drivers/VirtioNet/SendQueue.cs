@@ -20,6 +20,7 @@ namespace Keel.Drivers.VirtioNet
         private readonly WatchdogWork _watchdogWork;
         private readonly int _watchdogTimer;
         private readonly Interrupt _interrupt;
+        private readonly int _pair;
         private Virtqueue _ring;
         private int _headerLength;
         private ulong _features;
@@ -27,8 +28,9 @@ namespace Keel.Drivers.VirtioNet
         /// <summary>Counters of this queue (Linux virtnet_sq_stats).</summary>
         internal SendQueueStats Stats;
 
-        public SendQueue(VirtioNetDevice device, IVirtioTransport transport, VirtioNetOptions options, VirtioNetPlatform platform)
+        public SendQueue(VirtioNetDevice device, int pair, IVirtioTransport transport, VirtioNetOptions options, VirtioNetPlatform platform)
         {
+            _pair = pair;
             _device = device;
             _transport = transport;
             _options = options;
@@ -90,7 +92,7 @@ namespace Keel.Drivers.VirtioNet
         {
             Stats.Interrupts++;
             _ring.DisableCallbacks();
-            _device.SchedulePoll();
+            _device.SchedulePoll(_pair);
             return true;
         }
 
@@ -385,7 +387,7 @@ namespace Keel.Drivers.VirtioNet
             if (!_ring.EnableCallbacksDelayed())
             {
                 _ring.DisableCallbacks();
-                _device.SchedulePoll();
+                _device.SchedulePoll(_pair);
             }
         }
 

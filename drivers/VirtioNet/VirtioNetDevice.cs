@@ -41,9 +41,7 @@ namespace Keel.Drivers.VirtioNet
         private readonly VirtioNetPlatform _platform;
         private readonly VirtioNetOptions _options;
         private readonly ConfigInterrupt _configInterrupt;
-        private readonly PollWork _pollWork;
         private readonly ConfigWork _configWork;
-        private readonly int _pollHandle;
         private readonly int _configHandle;
 
         /// <summary>Queue pairs in use (one; more is a loop over these arrays).</summary>
@@ -83,14 +81,12 @@ namespace Keel.Drivers.VirtioNet
             }
             _core = new VirtioDevice(transport, platform.Dma, platform.Log);
             _configInterrupt = new ConfigInterrupt(this);
-            _pollWork = new PollWork(this);
             _configWork = new ConfigWork(this);
-            _pollHandle = platform.Work.Register(_pollWork);
             _configHandle = platform.Work.Register(_configWork);
             for (int p = 0; p < QueuePairs; p++)
             {
-                _receiveQueues[p] = new ReceiveQueue(this, _options, platform);
-                _sendQueues[p] = new SendQueue(this, transport, _options, platform);
+                _receiveQueues[p] = new ReceiveQueue(this, p, _options, platform);
+                _sendQueues[p] = new SendQueue(this, p, transport, _options, platform);
             }
             _rq = _receiveQueues[0];
             _sq = _sendQueues[0];
@@ -354,9 +350,19 @@ namespace Keel.Drivers.VirtioNet
 
         // ---- interrupts and deferred work ----
 
+        /// <summary>Schedules every queue pair's NAPI poll (start-up, reset).</summary>
         internal void SchedulePoll()
         {
-            _platform.Work.Schedule(_pollHandle);
+            for (int p = 0; p < QueuePairs; p++)
+            {
+                _receiveQueues[p].ScheduleNapi();
+            }
+        }
+
+        /// <summary>Schedules the NAPI poll of queue pair <paramref name="pair"/>.</summary>
+        internal void SchedulePoll(int pair)
+        {
+            _receiveQueues[pair].ScheduleNapi();
         }
 
         /// <summary>Receive-queue interrupt (Linux virtqueue_napi_schedule): disable callbacks, schedule the poll.</summary>
@@ -371,7 +377,7 @@ namespace Keel.Drivers.VirtioNet
             {
                 queue.Ring.DisableCallbacks();
             }
-            SchedulePoll();
+            queue.ScheduleNapi();
             return true;
         }
 
@@ -405,6 +411,15 @@ namespace Keel.Drivers.VirtioNet
         /// </summary>
         public void Poll()
         {
+            for (int p = 0; p < QueuePairs; p++)
+            {
+                PollPair(p);
+            }
+        }
+
+        /// <summary>One queue pair's NAPI poll (the pair's work item runs it; see <see cref="Poll"/>).</summary>
+        internal void PollPair(int pair)
+        {
             if (_resetPending && State == VirtioNetState.Running)
             {
                 Recover();
@@ -415,36 +430,34 @@ namespace Keel.Drivers.VirtioNet
                 return;
             }
             int budget = _options.Budget;
-            bool again = false;
-            for (int p = 0; p < QueuePairs; p++)
+            ReceiveQueue rq = _receiveQueues[pair];
+            SendQueue sq = _sendQueues[pair];
+            rq.Stats.Polls++;
+            sq.BeginTransmitBatch();
+            int received = rq.ReceiveBatch(budget);
+            sq.Reclaim();
+            if (rq.NeedsRefill)
             {
-                ReceiveQueue rq = _receiveQueues[p];
-                SendQueue sq = _sendQueues[p];
-                rq.Stats.Polls++;
-                sq.BeginTransmitBatch();
-                int received = rq.ReceiveBatch(budget);
-                sq.Reclaim();
-                if (rq.NeedsRefill)
-                {
-                    rq.Refill(true);
-                }
-                if (Receiver != null)
-                {
-                    Receiver.ReceiveBatchDone();
-                }
-                sq.EndTransmitBatch();
-                if (_resetPending)
-                {
-                    SchedulePoll();
-                    return;
-                }
-                sq.ArmCompletion();
-                again |= received >= budget || rq.CompleteAndRecheck();
+                rq.Refill(true);
             }
-            PollControl();
-            if (again)
+            if (Receiver != null)
+            {
+                Receiver.ReceiveBatchDone();
+            }
+            sq.EndTransmitBatch();
+            if (_resetPending)
             {
                 SchedulePoll();
+                return;
+            }
+            sq.ArmCompletion();
+            if (pair == 0)
+            {
+                PollControl();
+            }
+            if (received >= budget || rq.CompleteAndRecheck())
+            {
+                rq.ScheduleNapi();
             }
         }
 
@@ -490,13 +503,6 @@ namespace Keel.Drivers.VirtioNet
             private readonly VirtioNetDevice _device;
             public ConfigInterrupt(VirtioNetDevice device) { _device = device; }
             public bool HandleInterrupt() => _device.OnConfigInterrupt();
-        }
-
-        private sealed class PollWork : IWorkItem
-        {
-            private readonly VirtioNetDevice _device;
-            public PollWork(VirtioNetDevice device) { _device = device; }
-            public void Run() => _device.Poll();
         }
 
         private sealed class ConfigWork : IWorkItem
