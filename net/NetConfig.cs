@@ -69,6 +69,36 @@ namespace Keel.Net
         /// <summary>Initial congestion window, segments (RFC 6928).</summary>
         public int TcpInitialWindowSegments = 10;
 
+        /// <summary>Offer and accept SACK (RFC 2018) and D-SACK (RFC 2883).</summary>
+        public bool TcpSack = true;
+
+        /// <summary>Offer and accept the timestamps option (RFC 7323): RTT from every ACK, PAWS.</summary>
+        public bool TcpTimestamps = true;
+
+        /// <summary>Detect spurious retransmission timeouts with F-RTO (RFC 5682) and undo them.</summary>
+        public bool TcpFrto = true;
+
+        /// <summary>Congestion control of new connections (kernel command line <c>tcp_cc=cubic|newreno</c>).</summary>
+        public TcpCongestionAlgorithm TcpCongestionControl = TcpCongestionAlgorithm.Cubic;
+
+        /// <summary>
+        /// Retransmissions (or unanswered zero-window probes) of a connection the application has closed, in
+        /// FIN_WAIT_1, CLOSING or LAST_ACK, before it is dropped (Linux: tcp_orphan_retries 0 means 8).
+        /// </summary>
+        public int TcpOrphanRetries = 8;
+
+        /// <summary>How long a closed connection waits in FIN_WAIT_2 for the peer's FIN (Linux tcp_fin_timeout: 60 s).</summary>
+        public int TcpFinWait2TimeoutMilliseconds = 60000;
+
+        /// <summary>Keepalive (when a socket turns it on): idle time before the first probe (Linux: 7200 s).</summary>
+        public int TcpKeepAliveIdleMilliseconds = 7200000;
+
+        /// <summary>Keepalive: time between unanswered probes (Linux: 75 s).</summary>
+        public int TcpKeepAliveIntervalMilliseconds = 75000;
+
+        /// <summary>Keepalive: unanswered probes before the connection is reset (Linux: 9).</summary>
+        public int TcpKeepAliveProbes = 9;
+
         /// <summary>Incomplete IPv4 datagrams reassembled at once; 0 drops every fragment (counted).</summary>
         public int IpReassemblySlots = 4;
 
@@ -96,5 +126,15 @@ namespace Keel.Net
             config.Gateway = gateway;
             return config;
         }
+    }
+
+    /// <summary>TCP congestion control algorithms (<see cref="NetConfig.TcpCongestionControl"/>).</summary>
+    public enum TcpCongestionAlgorithm
+    {
+        /// <summary>CUBIC (RFC 9438) with HyStart++ (RFC 9406).</summary>
+        Cubic,
+
+        /// <summary>NewReno (RFC 5681, RFC 6582).</summary>
+        NewReno,
     }
 }

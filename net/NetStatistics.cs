@@ -87,7 +87,17 @@ namespace Keel.Net
         public const int TcpSynCookiesReceived = 76;
         public const int TcpSynCookiesFailed = 77;
         public const int TcpSynAckTimeouts = 78;
-        public const int Count = 79;
+        public const int TcpPawsRejected = 79;
+        public const int TcpDsacksRx = 80;
+        public const int TcpRackLosses = 81;
+        public const int TcpSpuriousRtos = 82;
+        public const int TcpLossProbes = 83;
+        public const int TcpFinWait2Timeouts = 84;
+        public const int TcpOrphanTimeouts = 85;
+        public const int TcpKeepAliveProbes = 86;
+        public const int TcpKeepAliveTimeouts = 87;
+        public const int UdpRefused = 88;
+        public const int Count = 89;
 
         /// <summary>Name of counter <paramref name="index"/>.</summary>
         public static string Name(int index)
@@ -169,6 +179,16 @@ namespace Keel.Net
                 case TcpRcvMemoryPressure: return "tcp_rcv_memory_pressure";
                 case TcpTsoSegments: return "tcp_tso_segments";
                 case TcpLargeSegmentsRx: return "tcp_large_segments_rx";
+                case TcpPawsRejected: return "tcp_paws_rejected";
+                case TcpDsacksRx: return "tcp_dsacks_rx";
+                case TcpRackLosses: return "tcp_rack_losses";
+                case TcpSpuriousRtos: return "tcp_spurious_rtos";
+                case TcpLossProbes: return "tcp_loss_probes";
+                case TcpFinWait2Timeouts: return "tcp_finwait2_timeouts";
+                case TcpOrphanTimeouts: return "tcp_orphan_timeouts";
+                case TcpKeepAliveProbes: return "tcp_keepalive_probes";
+                case TcpKeepAliveTimeouts: return "tcp_keepalive_timeouts";
+                case UdpRefused: return "udp_refused";
                 case TcpSynCookiesSent: return "tcp_syncookies_sent";
                 case TcpSynCookiesReceived: return "tcp_syncookies_recv";
                 case TcpSynCookiesFailed: return "tcp_syncookies_failed";

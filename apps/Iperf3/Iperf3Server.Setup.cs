@@ -267,6 +267,10 @@ namespace Keel.Apps.Iperf3
             {
                 socket.NoDelay = _parameters.NoDelay;
             }
+            if (!udp && _parameters.Mss > 0)
+            {
+                socket.MaximumSegmentSize = (int)_parameters.Mss; // iperf3 -M
+            }
             _streamCount++;
             Counters[Iperf3Statistics.StreamsCreated]++;
         }

@@ -196,6 +196,7 @@ namespace Keel.Apps.Iperf3
                 return false;
             }
             listener.ReuseAddress = true;
+            listener.SetKeepAlive(60000, 10000, 6); // control and data connections of a vanished client are reset
             SocketError error = listener.Bind(new IPEndPoint(IPv4Address.Any, _config.Port));
             if (error == SocketError.Success)
             {

@@ -157,6 +157,7 @@ namespace Keel.Kernel.Net
             config.PrefixLength = commandLine.UseDhcp ? 0 : commandLine.PrefixLength;
             config.TransmitChecksumOffload = checksums;
             config.TcpSegmentationOffload = segmentation;
+            config.TcpCongestionControl = commandLine.TcpNewReno ? TcpCongestionAlgorithm.NewReno : TcpCongestionAlgorithm.Cubic;
             config.Entropy = EntropySubsystem.Pool;
             if (commandLine.HasGateway && !commandLine.UseDhcp)
             {

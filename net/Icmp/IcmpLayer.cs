@@ -49,12 +49,44 @@ namespace Keel.Net.Icmp
             else if (type == TypeDestinationUnreachable)
             {
                 Counters[NetStatistics.IcmpUnreachableRx]++;
+                UnreachableInput(packet, headerLength, length);
             }
             else
             {
                 Counters[NetStatistics.IcmpOtherRx]++;
             }
             packet.Free();
+        }
+
+        /// <summary>
+        /// Destination unreachable (RFC 792): the quoted IPv4 header and first 8 bytes of our datagram say which
+        /// socket sent it. Port unreachable for UDP: a socket connected to that peer sees ConnectionRefused (once,
+        /// like Linux's ECONNREFUSED on a connected UDP socket). Other codes are only counted.
+        /// </summary>
+        private void UnreachableInput(Packet packet, int headerLength, int length)
+        {
+            const int QuoteStart = 8;
+            if (length < QuoteStart + 20 + 8 || !packet.EnsureLinear(headerLength + QuoteStart + 20))
+            {
+                return;
+            }
+            byte* inner = packet.Data + headerLength + QuoteStart;
+            int innerHeader = (inner[0] & 15) * 4;
+            if ((inner[0] >> 4) != 4 || innerHeader < 20 || length < QuoteStart + innerHeader + 8 ||
+                !packet.EnsureLinear(headerLength + QuoteStart + innerHeader + 8))
+            {
+                return;
+            }
+            byte* icmp = packet.Data + headerLength;
+            inner = icmp + QuoteStart;
+            int code = icmp[1];
+            int protocol = inner[9];
+            uint destination = NetBytes.Read32(inner + 16);
+            byte* ports = inner + innerHeader;
+            if (protocol == Ipv4Layer.ProtocolUdp && code == CodePortUnreachable)
+            {
+                Stack.Udp.NoteRefused(NetBytes.Read16(ports), destination, NetBytes.Read16(ports + 2));
+            }
         }
 
         private void SendEchoReply(Packet request, int headerLength, int length, uint destination)

@@ -133,7 +133,7 @@ namespace Keel.Net.Sockets
             return discard ? length : copied;
         }
 
-        /// <summary>UDP: sends one datagram to <paramref name="remoteEP"/>. MessageSize when it exceeds the MTU.</summary>
+        /// <summary>UDP: sends one datagram to <paramref name="remoteEP"/> (fragmented above the MTU). MessageSize above 65,507 bytes.</summary>
         public int SendTo(ReadOnlySpan<byte> buffer, IPEndPoint remoteEP, out SocketError error)
         {
             if (!Usable)

@@ -77,6 +77,54 @@ namespace Keel.Net.Sockets
             }
         }
 
+        /// <summary>
+        /// SO_KEEPALIVE (TCP): probe an idle peer and reset the connection when it stops answering (RFC 9293
+        /// section 3.8.4). Timing from <see cref="SetKeepAlive"/> or the stack's defaults (Linux's: 7200 s idle,
+        /// 75 s interval, 9 probes). Accepted connections inherit the listener's setting.
+        /// </summary>
+        public bool KeepAlive
+        {
+            get => Tcp.KeepAlive;
+            set
+            {
+                Tcp.KeepAlive = value;
+                Tcp.ArmKeepAlive(_stack.Now);
+            }
+        }
+
+        /// <summary>
+        /// TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT together, and turns keepalive on: the first probe after
+        /// <paramref name="idleMilliseconds"/> without a segment from the peer, then one every
+        /// <paramref name="intervalMilliseconds"/>; after <paramref name="probes"/> unanswered ones the connection is
+        /// reset and its error is TimedOut.
+        /// </summary>
+        public void SetKeepAlive(int idleMilliseconds, int intervalMilliseconds, int probes)
+        {
+            Tcp.KeepAliveIdleMs = idleMilliseconds > 0 ? idleMilliseconds : 1;
+            Tcp.KeepAliveIntervalMs = intervalMilliseconds > 0 ? intervalMilliseconds : 1;
+            Tcp.KeepAliveCount = probes > 0 ? probes : 1;
+            KeepAlive = true;
+        }
+
+        /// <summary>
+        /// TCP_MAXSEG: the largest segment payload (without options) this connection announces and sends, 64..MTU − 40;
+        /// 0 = the link's. Set before Connect/Listen (accepted sockets inherit it); on a connected socket it
+        /// only lowers the send MSS.
+        /// </summary>
+        public int MaximumSegmentSize
+        {
+            get => Tcp.UserMss;
+            set
+            {
+                int mss = value <= 0 ? 0 : value < 64 ? 64 : value;
+                Tcp.UserMss = mss;
+                if (mss > 0 && Tcp.Mss > mss && Tcp.State != TcpState.Closed && Tcp.State != TcpState.Listen && Tcp.State != TcpState.SynSent)
+                {
+                    Tcp.Mss = mss;
+                }
+            }
+        }
+
         /// <summary>SO_SNDBUF, bytes. Set before Connect/Listen for best effect.</summary>
         public int SendBufferSize
         {
@@ -159,6 +207,12 @@ namespace Keel.Net.Sockets
                 {
                     output.Write(" error ");
                     output.Write((long)Tcp.Error);
+                }
+                if (Tcp.State != TcpState.Listen && Tcp.State != TcpState.Closed)
+                {
+                    output.WriteLine();
+                    Tcp.PrintDetails(output);
+                    return;
                 }
             }
             else

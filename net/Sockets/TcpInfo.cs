@@ -59,5 +59,33 @@ namespace Keel.Net.Sockets
 
         /// <summary>Fast retransmits (3 duplicate ACKs).</summary>
         public long FastRetransmits;
+
+        /// <summary>Timestamps option (RFC 7323) agreed.</summary>
+        public bool Timestamps;
+
+        /// <summary>Bytes waiting in the out-of-order queue.</summary>
+        public long OutOfOrderBytes;
+
+        /// <summary>Fast recoveries entered (SACK/RACK or three duplicate ACKs).</summary>
+        public long Recoveries;
+
+        /// <summary>Segments RACK (or the DupThresh rule) marked lost.</summary>
+        public long RackLosses;
+
+        /// <summary>Tail loss probes sent.</summary>
+        public long TlpProbes;
+
+        /// <summary>Retransmission timeouts F-RTO found spurious and undid.</summary>
+        public long SpuriousTimeouts;
+
+        /// <summary>D-SACK blocks received / sent.</summary>
+        public long DsacksReceived;
+        public long DsacksSent;
+
+        /// <summary>Segments dropped by PAWS.</summary>
+        public long PawsRejected;
+
+        /// <summary>Congestion control ("cubic", "newreno").</summary>
+        public string CongestionControl;
     }
 }

@@ -17,6 +17,8 @@ namespace Keel.Net.Tcp
         internal int PeerMss;
         internal int PeerWindowScale;
         internal bool PeerSackPermitted;
+        internal bool PeerTimestamps;  // the SYN carried timestamps (and we use them)
+        internal uint PeerTsVal;
         internal int PeerWindow;
         internal int Retransmits;
         internal long Deadline;

@@ -16,6 +16,11 @@ namespace Keel.Net.Tcp
             uint iss, uint irs, ref TcpSegment synOptions, int window, long synAckSent, long now)
         {
             NoDelay = listener.NoDelay;
+            UserMss = listener.UserMss;
+            KeepAlive = listener.KeepAlive;
+            KeepAliveIdleMs = listener.KeepAliveIdleMs;
+            KeepAliveIntervalMs = listener.KeepAliveIntervalMs;
+            KeepAliveCount = listener.KeepAliveCount;
             SendBufferSize = listener.SendBufferSize;
             ReceiveBufferSize = listener.ReceiveBufferSize;
             LocalAddress = localAddress;
@@ -39,11 +44,11 @@ namespace Keel.Net.Tcp
             SndWl1 = irs;
             SndWl2 = 0;
             RcvAdv = RcvNxt + (uint)(ReceiveBufferSize < 65535 ? ReceiveBufferSize : 65535);
+            LastAckSent = RcvNxt; // the SYN-ACK acknowledged the SYN: the completing ACK's TSval becomes TS.Recent
             if (synAckSent > 0)
             {
-                RttTiming = true;
-                RttSequence = iss;
-                RttStart = synAckSent;
+                SynRttTiming = true;
+                SynSentAt = synAckSent;
             }
             State = TcpState.SynReceived;
         }

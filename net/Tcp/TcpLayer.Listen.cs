@@ -72,6 +72,8 @@ namespace Keel.Net.Tcp
                 options.Mss = request.PeerMss;
                 options.WindowScale = request.PeerWindowScale;
                 options.SackPermitted = request.PeerSackPermitted;
+                options.HasTimestamp = request.PeerTimestamps;
+                options.TsVal = request.PeerTsVal;
                 long sent = request.Retransmits == 0 ? request.FirstSent : 0;
                 if (CompleteHandshake(listener, packet, ref segment, ref options, request.Iss, request.Irs, sent, now))
                 {
@@ -109,8 +111,10 @@ namespace Keel.Net.Tcp
                 {
                     // Same deadline (repeated SYNs must not keep the entry alive); no RTT sample (Karn).
                     request.FirstSent = 0;
+                    request.PeerTsVal = segment.TsVal;
                     SendSynAckFor(request.Listener, request.LocalAddress, request.LocalPort, request.RemoteAddress,
-                        request.RemotePort, request.Iss, request.Irs + 1, request.PeerWindowScale);
+                        request.RemotePort, request.Iss, request.Irs + 1, request.PeerWindowScale,
+                        request.PeerSackPermitted, request.PeerTimestamps, request.PeerTsVal, now);
                 }
                 return;
             }
@@ -132,7 +136,7 @@ namespace Keel.Net.Tcp
                     segment.Sequence, index, SynCookies.Minute(now));
                 Counters[NetStatistics.TcpSynCookiesSent]++;
                 SendSynAckFor(listener, segment.Destination, segment.DestinationPort, segment.Source, segment.SourcePort,
-                    cookie, segment.Sequence + 1, -1);
+                    cookie, segment.Sequence + 1, -1, false, false, 0, now);
                 return;
             }
             entry.LocalAddress = segment.Destination;
@@ -143,7 +147,9 @@ namespace Keel.Net.Tcp
             entry.Iss = Stack.Random.NextUInt();
             entry.PeerMss = segment.Mss;
             entry.PeerWindowScale = segment.WindowScale;
-            entry.PeerSackPermitted = segment.SackPermitted;
+            entry.PeerSackPermitted = Config.TcpSack && segment.SackPermitted;
+            entry.PeerTimestamps = Config.TcpTimestamps && segment.HasTimestamp;
+            entry.PeerTsVal = segment.TsVal;
             entry.PeerWindow = segment.Window;
             entry.FirstSent = now;
             SendSynAck(entry, entry.Iss, now);
@@ -205,7 +211,8 @@ namespace Keel.Net.Tcp
         /// <summary>Sends (or resends) the SYN-ACK of a queued request and sets its retransmission deadline.</summary>
         private void SendSynAck(SynRequest r, uint iss, long now)
         {
-            SendSynAckFor(r.Listener, r.LocalAddress, r.LocalPort, r.RemoteAddress, r.RemotePort, iss, r.Irs + 1, r.PeerWindowScale);
+            SendSynAckFor(r.Listener, r.LocalAddress, r.LocalPort, r.RemoteAddress, r.RemotePort, iss, r.Irs + 1, r.PeerWindowScale,
+                r.PeerSackPermitted, r.PeerTimestamps, r.PeerTsVal, now);
             r.Deadline = now + ((long)Config.TcpInitialRtoMilliseconds << r.Retransmits) * 1_000_000L;
         }
 
@@ -246,17 +253,17 @@ namespace Keel.Net.Tcp
             return shift;
         }
 
-        /// <summary>A SYN-ACK not tied to a connection: MSS, and window scale when the SYN offered it
-        /// (<paramref name="peerWindowScale"/> &gt;= 0).</summary>
+        /// <summary>A SYN-ACK not tied to a connection: MSS, and SACK-permitted, timestamps (echoing
+        /// <paramref name="tsEcr"/>) and window scale when the SYN offered them (<paramref name="peerWindowScale"/> &gt;= 0).</summary>
         private void SendSynAckFor(TcpConnection listener, uint localAddress, int localPort, uint remoteAddress, int remotePort,
-            uint iss, uint ack, int peerWindowScale)
+            uint iss, uint ack, int peerWindowScale, bool sack, bool timestamps, uint tsEcr, long now)
         {
             Packet packet = Stack.AllocateTransmit();
             if (packet == null)
             {
                 return;
             }
-            int optionsLength = OptionMssLength + (peerWindowScale >= 0 ? 4 : 0);
+            int optionsLength = TcpOptions.SynLength(sack, timestamps, peerWindowScale >= 0);
             int length = HeaderLength + optionsLength;
             byte* th = packet.Push(length);
             NetBytes.Write16(th, localPort);
@@ -268,17 +275,13 @@ namespace Keel.Net.Tcp
             int buffer = listener.ReceiveBufferSize;
             NetBytes.Write16(th + 14, buffer < 65535 ? buffer : 65535);
             *(uint*)(th + 16) = 0;
-            byte* o = th + HeaderLength;
-            o[0] = OptionMss;
-            o[1] = OptionMssLength;
-            NetBytes.Write16(o + 2, Stack.Mtu - NetStack.IPv4HeaderLength - HeaderLength);
-            if (peerWindowScale >= 0)
+            int mss = Stack.Mtu - NetStack.IPv4HeaderLength - HeaderLength;
+            if (listener.UserMss > 0 && listener.UserMss < mss)
             {
-                o[4] = OptionNop;
-                o[5] = OptionWindowScale;
-                o[6] = OptionWindowScaleLength;
-                o[7] = (byte)WindowScaleFor(buffer);
+                mss = listener.UserMss;
             }
+            TcpOptions.WriteSyn(th + HeaderLength, mss, sack, timestamps,
+                TsNow(now), tsEcr, peerWindowScale >= 0 ? WindowScaleFor(buffer) : -1);
             *(ushort*)(th + 16) = Checksum.Finish(
                 Checksum.PseudoHeader(localAddress, remoteAddress, NetStack.ProtocolTcp, length) + Checksum.Sum(th, length));
             Counters[NetStatistics.TcpTxSegments]++;

@@ -17,14 +17,6 @@ namespace Keel.Net.Tcp
         internal const int FlagAck = 0x10;
         internal const int FlagUrg = 0x20;
         internal const int HeaderLength = 20;
-        internal const int OptionEnd = 0;
-        internal const int OptionNop = 1;
-        internal const int OptionMss = 2;
-        internal const int OptionWindowScale = 3;
-        internal const int OptionSackPermitted = 4;
-        internal const int OptionMssLength = 4;
-        internal const int OptionWindowScaleLength = 3;
-        internal const int OptionSackPermittedLength = 2;
         internal const int MaxWindowScale = 14;
         internal const int DefaultMss = 536;
 
@@ -53,7 +45,17 @@ namespace Keel.Net.Tcp
             _buckets = new TcpConnection[buckets];
             _bucketMask = buckets - 1;
             InitListenQueues();
+            TsOffset = stack.Random.NextUInt();
         }
+
+        /// <summary>
+        /// Offset of the timestamps clock (RFC 7323 section 5.4 asks for a random one; here one per stack, so a SYN-ACK
+        /// sent from the SYN queue and the connection made later agree).
+        /// </summary>
+        internal uint TsOffset;
+
+        /// <summary>Timestamp clock value (milliseconds) at <paramref name="now"/>.</summary>
+        internal uint TsNow(long now) => (uint)(now / 1000000) + TsOffset;
 
         internal long MinRtoUs => Config.TcpMinRtoMilliseconds * 1000L;
 
@@ -100,9 +102,7 @@ namespace Keel.Net.Tcp
             segment.Acknowledgment = NetBytes.Read32(th + 8);
             segment.Flags = th[13];
             segment.Window = NetBytes.Read16(th + 14);
-            segment.Mss = 0;
             segment.WindowScale = -1;
-            segment.SackPermitted = false;
             int flags = segment.Flags;
             if (segment.SourcePort == 0 || segment.DestinationPort == 0 ||
                 ((flags & FlagSyn) != 0 && (flags & (FlagFin | FlagRst)) != 0) ||
@@ -113,9 +113,9 @@ namespace Keel.Net.Tcp
                 packet.Free();
                 return;
             }
-            if ((flags & FlagSyn) != 0 && dataOffset > HeaderLength)
+            if (dataOffset > HeaderLength && !TcpOptions.Parse(th + HeaderLength, dataOffset - HeaderLength, ref segment, (flags & FlagSyn) != 0))
             {
-                ParseOptions(th + HeaderLength, dataOffset - HeaderLength, ref segment);
+                Counters[NetStatistics.TcpBadOptions]++;
             }
             packet.Pull(ipHeaderLength + dataOffset);
             segment.DataLength = packet.Length;
@@ -138,49 +138,6 @@ namespace Keel.Net.Tcp
                 return;
             }
             c.Input(packet, ref segment, now);
-        }
-
-        private void ParseOptions(byte* p, int length, ref TcpSegment segment)
-        {
-            int i = 0;
-            while (i < length)
-            {
-                int kind = p[i];
-                if (kind == OptionEnd)
-                {
-                    return;
-                }
-                if (kind == OptionNop)
-                {
-                    i++;
-                    continue;
-                }
-                if (i + 1 >= length)
-                {
-                    Counters[NetStatistics.TcpBadOptions]++;
-                    return;
-                }
-                int optionLength = p[i + 1];
-                if (optionLength < 2 || i + optionLength > length)
-                {
-                    Counters[NetStatistics.TcpBadOptions]++;
-                    return;
-                }
-                if (kind == OptionMss && optionLength == OptionMssLength)
-                {
-                    segment.Mss = NetBytes.Read16(p + i + 2);
-                }
-                else if (kind == OptionWindowScale && optionLength == OptionWindowScaleLength)
-                {
-                    int shift = p[i + 2];
-                    segment.WindowScale = shift > MaxWindowScale ? MaxWindowScale : shift;
-                }
-                else if (kind == OptionSackPermitted && optionLength == OptionSackPermittedLength)
-                {
-                    segment.SackPermitted = true;
-                }
-                i += optionLength;
-            }
         }
 
         // ------------------------------------------------------------ output
@@ -208,13 +165,36 @@ namespace Keel.Net.Tcp
                     return false;
                 }
             }
+            // Options: on a SYN what we offer (everything on an active open, what the peer offered on a passive
+            // one); afterwards timestamps when agreed, and SACK blocks on pure ACKs.
             int optionsLength = 0;
-            if ((flags & FlagSyn) != 0)
+            bool syn = (flags & FlagSyn) != 0;
+            bool offerAll = c.State == TcpState.SynSent || c.State == TcpState.Closed;
+            bool sack = false;
+            bool timestamps = c.TsOk;
+            bool windowScale = false;
+            uint* blocks = stackalloc uint[2 * TcpSegment.MaxSackBlocks];
+            int blockCount = 0;
+            if (syn)
             {
-                optionsLength = OptionMssLength;
-                if (c.WindowScaleOk || c.State == TcpState.SynSent || c.State == TcpState.Closed)
+                sack = offerAll ? Config.TcpSack : c.SackOk;
+                timestamps = offerAll ? Config.TcpTimestamps : c.TsOk;
+                windowScale = offerAll || c.WindowScaleOk;
+                optionsLength = TcpOptions.SynLength(sack, timestamps, windowScale);
+            }
+            else
+            {
+                if (timestamps)
                 {
-                    optionsLength += 4;
+                    optionsLength = TcpOptions.AlignedTimestampLength;
+                }
+                if (c.SackOk && length == 0 && (flags & (FlagFin | FlagRst)) == 0 && (c.OooHead != null || c.DsackPending))
+                {
+                    blockCount = c.BuildSackBlocks(blocks, timestamps ? 3 : 4);
+                    if (blockCount > 0)
+                    {
+                        optionsLength += 4 + 8 * blockCount;
+                    }
                 }
             }
             byte* th = packet.Push(HeaderLength + optionsLength);
@@ -239,15 +219,23 @@ namespace Keel.Net.Tcp
             if (optionsLength != 0)
             {
                 byte* o = th + HeaderLength;
-                o[0] = OptionMss;
-                o[1] = OptionMssLength;
-                NetBytes.Write16(o + 2, c.ReceiveMss);
-                if (optionsLength > OptionMssLength)
+                uint tsVal = c.TsNow(Stack.Now);
+                uint tsEcr = c.State == TcpState.SynSent ? 0 : c.TsRecent;
+                if (syn)
                 {
-                    o[4] = OptionNop;
-                    o[5] = OptionWindowScale;
-                    o[6] = OptionWindowScaleLength;
-                    o[7] = (byte)c.RcvWindowScale;
+                    TcpOptions.WriteSyn(o, c.ReceiveMss, sack, timestamps, tsVal, tsEcr, windowScale ? c.RcvWindowScale : -1);
+                }
+                else
+                {
+                    if (timestamps)
+                    {
+                        TcpOptions.WriteTimestamps(o, tsVal, tsEcr);
+                        o += TcpOptions.AlignedTimestampLength;
+                    }
+                    if (blockCount > 0)
+                    {
+                        TcpOptions.WriteSack(o, blocks, blockCount);
+                    }
                 }
             }
             int total = packet.Length;
@@ -256,12 +244,12 @@ namespace Keel.Net.Tcp
                 // The device sums header and payload; the field holds the (uncomplemented) pseudo-header sum.
                 *(ushort*)(th + 16) = (ushort)Checksum.Fold(Checksum.PseudoHeader(c.LocalAddress, c.RemoteAddress, NetStack.ProtocolTcp, total));
                 packet.SetChecksumPartial(0, 16);
-                if (length > c.Mss)
+                if (length > c.SendMss)
                 {
                     // TSO: the device cuts the payload into MSS segments (each with its own checksum, sequence
                     // number and IP id; FIN/PSH only on the last).
                     packet.Flags |= Packet.FlagTcpSegmentation;
-                    packet.GsoSize = c.Mss;
+                    packet.GsoSize = c.SendMss;
                     Counters[NetStatistics.TcpTsoSegments]++;
                 }
             }

@@ -1,8 +1,11 @@
 namespace Keel.Net.Tcp
 {
     /// <summary>Parsed fields of one received TCP segment (the packet itself holds only the payload).</summary>
-    internal struct TcpSegment
+    internal unsafe struct TcpSegment
     {
+        /// <summary>Most SACK blocks a segment can carry (40 option bytes: 2 + 4 × 8).</summary>
+        public const int MaxSackBlocks = 4;
+
         public uint Source;
         public uint Destination;
         public int SourcePort;
@@ -19,6 +22,17 @@ namespace Keel.Net.Tcp
         public int WindowScale;
 
         public bool SackPermitted;
+
+        /// <summary>Timestamps option (RFC 7323) present: <see cref="TsVal"/> and <see cref="TsEcr"/> are valid.</summary>
+        public bool HasTimestamp;
+
+        public uint TsVal;
+        public uint TsEcr;
+
+        /// <summary>SACK blocks (RFC 2018) in <see cref="Sack"/>: left edge at 2i, right edge at 2i + 1.</summary>
+        public int SackCount;
+
+        public fixed uint Sack[2 * MaxSackBlocks];
 
         /// <summary>Payload bytes.</summary>
         public int DataLength;

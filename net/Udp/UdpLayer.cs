@@ -72,6 +72,19 @@ namespace Keel.Net.Udp
             }
         }
 
+        /// <summary>ICMP port unreachable for a datagram from <paramref name="localPort"/> to the peer: a socket connected there sees ConnectionRefused.</summary>
+        internal void NoteRefused(int localPort, uint remoteAddress, int remotePort)
+        {
+            for (Socket s = _sockets; s != null; s = s.UdpNext)
+            {
+                if (s.UdpConnected && s.LocalPort == localPort && s.RemoteAddress == remoteAddress && s.RemotePort == remotePort)
+                {
+                    s.Error = SocketError.ConnectionRefused;
+                    Counters[NetStatistics.UdpRefused]++;
+                }
+            }
+        }
+
         /// <summary>One received datagram (data at its IPv4 header of <paramref name="headerLength"/> bytes); takes ownership.</summary>
         internal void Input(Packet packet, int headerLength, uint source, uint destination, bool broadcast)
         {
@@ -150,9 +163,12 @@ namespace Keel.Net.Udp
         }
 
         /// <summary>Builds and sends one UDP datagram. Returns Success or the reason it was not sent.</summary>
+        /// <summary>Largest datagram payload: the IPv4 total length limit less both headers (65,507 bytes).</summary>
+        internal const int MaxDatagram = 65535 - Ipv4Layer.HeaderLength - HeaderLength;
+
         internal SocketError Output(Socket socket, byte* data, int length, uint destination, int destinationPort)
         {
-            if (length > Stack.Mtu - Ipv4Layer.HeaderLength - HeaderLength || length < 0)
+            if (length > MaxDatagram || length < 0)
             {
                 return SocketError.MessageSize;
             }
@@ -173,17 +189,28 @@ namespace Keel.Net.Udp
             }
             else
             {
+                // Page by page (a datagram above the MTU is fragmented by IPv4 output, sharing these pages).
                 PagePool pages = Stack.TransmitPages;
-                int page;
-                if (!pages.TryAllocate(out page))
+                for (int offset = 0; offset < length; offset += DmaPage.Size)
                 {
-                    Counters[NetStatistics.TxPageAllocFailures]++;
-                    Counters[NetStatistics.UdpTxErrors]++;
-                    packet.Free();
-                    return SocketError.NoBufferSpaceAvailable;
+                    int take = length - offset < DmaPage.Size ? length - offset : DmaPage.Size;
+                    int page;
+                    if (!pages.TryAllocate(out page))
+                    {
+                        Counters[NetStatistics.TxPageAllocFailures]++;
+                        Counters[NetStatistics.UdpTxErrors]++;
+                        packet.Free();
+                        return SocketError.NoBufferSpaceAvailable;
+                    }
+                    NetBytes.Copy(data + offset, pages.Address(page), take);
+                    if (!packet.AppendFragment(pages, page, 0, take, DmaPage.Size))
+                    {
+                        pages.Release(page);
+                        Counters[NetStatistics.UdpTxErrors]++;
+                        packet.Free();
+                        return SocketError.NoBufferSpaceAvailable;
+                    }
                 }
-                NetBytes.Copy(data, pages.Address(page), length);
-                packet.AppendFragment(pages, page, 0, length, DmaPage.Size);
             }
             byte* udp = packet.Push(HeaderLength);
             int total = length + HeaderLength;
@@ -192,9 +219,9 @@ namespace Keel.Net.Udp
             NetBytes.Write16(udp + 4, total);
             *(ushort*)(udp + 6) = 0;
             uint source = socket.LocalAddress != 0 ? socket.LocalAddress : Stack.Ipv4.Address;
-            if (Stack.ChecksumOffload)
+            if (Stack.ChecksumOffload && total + Ipv4Layer.HeaderLength <= Stack.Mtu)
             {
-                // The device sums the datagram; the field holds the (uncomplemented) pseudo-header sum.
+                // The device sums the datagram (one frame; fragments need the sum computed here); the field holds the (uncomplemented) pseudo-header sum.
                 *(ushort*)(udp + 6) = (ushort)Checksum.Fold(Checksum.PseudoHeader(source, destination, Ipv4Layer.ProtocolUdp, total));
                 packet.SetChecksumPartial(0, 6);
             }

@@ -143,6 +143,9 @@ namespace Keel.Kernel.Config
         /// <summary>virtio-net offloads (<c>offload=on|csum|off</c>, default on).</summary>
         public OffloadMode Offload { get; private set; }
 
+        /// <summary>TCP congestion control (<c>tcp_cc=cubic|newreno</c>, default cubic): true for NewReno.</summary>
+        public bool TcpNewReno { get; private set; }
+
         /// <summary>Largest accepted NAPI budget (<c>budget=</c>).</summary>
         public const int MaxBudget = 1024;
 
@@ -526,6 +529,22 @@ namespace Keel.Kernel.Config
                     else if (AsciiText.Matches(value, "off"))
                     {
                         Offload = OffloadMode.Off;
+                    }
+                    else
+                    {
+                        ok = false;
+                    }
+                }
+                else if (AsciiText.Matches(key, "tcp_cc"))
+                {
+                    ok = true;
+                    if (AsciiText.Matches(value, "cubic"))
+                    {
+                        TcpNewReno = false;
+                    }
+                    else if (AsciiText.Matches(value, "newreno") || AsciiText.Matches(value, "reno"))
+                    {
+                        TcpNewReno = true;
                     }
                     else
                     {

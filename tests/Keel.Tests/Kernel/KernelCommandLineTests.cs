@@ -72,6 +72,18 @@ namespace Keel.Tests.Kernel
             Assert.That(c.IssueCount, Is.EqualTo(0), Report(c));
         }
 
+        [TestCase("", false, 0)]
+        [TestCase("tcp_cc=cubic", false, 0)]
+        [TestCase("tcp_cc=newreno", true, 0)]
+        [TestCase("tcp_cc=reno", true, 0)]
+        [TestCase("tcp_cc=bbr", false, 1)]
+        public void TcpCongestionControlIsParsed(string text, bool newReno, int issues)
+        {
+            KernelCommandLine c = Parse(text);
+            Assert.That(c.TcpNewReno, Is.EqualTo(newReno));
+            Assert.That(c.IssueCount, Is.EqualTo(issues), Report(c));
+        }
+
         [TestCase("budget=16", 16, 0)]
         [TestCase("budget=1024", 1024, 0)]
         [TestCase("budget=0", 0, 1)]

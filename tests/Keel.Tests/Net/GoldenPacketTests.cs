@@ -225,14 +225,21 @@ namespace Keel.Tests.Net
             Assert.That(ack, Is.EqualTo(0x11223345u));
             Assert.That(f[t + 13], Is.EqualTo(0x12), "SYN|ACK");
             int doff = (f[t + 12] >> 4) * 4;
-            Assert.That(doff, Is.EqualTo(28));
+            // The SYN offered SACK-permitted and timestamps: both are agreed, in Linux's layout
+            // MSS, SACK-permitted, timestamps (TSecr = the SYN's TSval, RFC 7323 section 3.2), NOP, window scale.
+            Assert.That(doff, Is.EqualTo(40));
             Assert.That(f[t + 20], Is.EqualTo(2));
             Assert.That(f[t + 21], Is.EqualTo(4));
             Assert.That((f[t + 22] << 8) | f[t + 23], Is.EqualTo(1460), "MSS");
-            Assert.That(f[t + 24], Is.EqualTo(1));
-            Assert.That(f[t + 25], Is.EqualTo(3), "window scale");
-            Assert.That(f[t + 26], Is.EqualTo(3));
-            Assert.That(f[t + 27], Is.InRange(1, 14));
+            Assert.That(f[t + 24], Is.EqualTo(4), "SACK-permitted");
+            Assert.That(f[t + 25], Is.EqualTo(2));
+            Assert.That(f[t + 26], Is.EqualTo(8), "timestamps");
+            Assert.That(f[t + 27], Is.EqualTo(10));
+            Assert.That((uint)((f[t + 32] << 24) | (f[t + 33] << 16) | (f[t + 34] << 8) | f[t + 35]), Is.EqualTo(0x01020304u), "TSecr");
+            Assert.That(f[t + 36], Is.EqualTo(1));
+            Assert.That(f[t + 37], Is.EqualTo(3), "window scale");
+            Assert.That(f[t + 38], Is.EqualTo(3));
+            Assert.That(f[t + 39], Is.InRange(1, 14));
             Assert.That(f[20] & 0x40, Is.EqualTo(0x40), "DF");
             Assert.That(ReferenceChecksum(f, 14, 20), Is.EqualTo(0));
             Assert.That(ReferenceChecksum(f, t, doff, PseudoSum(f, 6, doff)), Is.EqualTo(0), "TCP checksum");

@@ -45,6 +45,7 @@ namespace Keel.Tests.Net
         {
             NetConfig config = NetConfig.Create(IPv4Address.Any, 24, IPv4Address.Any);
             config.TcpTimeWaitMilliseconds = timeWaitMilliseconds;
+            config.TcpFinWait2TimeoutMilliseconds = timeWaitMilliseconds;
             config.TcpMinRtoMilliseconds = 20;
             config.TcpInitialRtoMilliseconds = 200;
             return config;

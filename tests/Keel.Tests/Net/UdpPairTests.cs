@@ -20,7 +20,7 @@ namespace Keel.Tests.Net
                 data[i] = (byte)i;
             }
             Assert.That(client.SendTo(data, new IPEndPoint(NetPair.AddressB, 5201), out error), Is.EqualTo(1472));
-            Assert.That(client.SendTo(new byte[1473], new IPEndPoint(NetPair.AddressB, 5201), out error), Is.EqualTo(0));
+            Assert.That(client.SendTo(new byte[65508], new IPEndPoint(NetPair.AddressB, 5201), out error), Is.EqualTo(0));
             Assert.That(error, Is.EqualTo(SocketError.MessageSize));
             pair.Run(5);
             byte[] buffer = new byte[2000];

@@ -1,0 +1,179 @@
+using Keel.Net.Sockets;
+
+namespace Keel.Net.Tcp
+{
+    /// <summary>
+    /// ACK processing: SACK blocks onto the scoreboard (D-SACK recognised, RFC 2883 section 4), cumulative
+    /// acknowledgement, RTT samples (RFC 6298 from the scoreboard's transmit times, or from the echoed timestamp
+    /// when the segment was retransmitted, RFC 7323), then loss recovery (<c>TcpConnection.Recovery.cs</c>).
+    /// </summary>
+    internal sealed unsafe partial class TcpConnection
+    {
+        /// <summary>
+        /// An acceptable ACK at or above snd.una. <paramref name="duplicate"/>: it carried no data, no FIN and no
+        /// window change (RFC 5681's duplicate ACK when data is outstanding).
+        /// </summary>
+        private void AckInput(ref TcpSegment segment, uint ack, bool duplicate, long now)
+        {
+            ProbesOut = 0;
+            uint priorUna = SndUna;
+            int delivered = 0;
+            if (SackOk && segment.SackCount > 0)
+            {
+                delivered = SackInput(ref segment, ack, now);
+            }
+            long acked = 0;
+            if (Gt(ack, SndUna))
+            {
+                acked = ack - SndUna;
+                long rttNs;
+                delivered += Board.AckTo(ack, now, out rttNs);
+                if (Gt(ack, SendBufferSequence))
+                {
+                    uint top = Lt(ack, DataEnd) ? ack : DataEnd;
+                    int released = (int)(top - SendBufferSequence);
+                    if (released > 0)
+                    {
+                        Send.Release(released);
+                        SendBufferSequence = top;
+                        BytesAcked += released;
+                    }
+                }
+                if (rttNs >= 0)
+                {
+                    SampleRtt(rttNs / 1000, now);
+                }
+                else if (TsOk && segment.HasTimestamp && segment.TsEcr != 0)
+                {
+                    // Retransmitted: the echoed timestamp still says which copy arrived (RFC 7323 section 4.1).
+                    SampleRtt((long)(TsNow(now) - segment.TsEcr) * 1000, now);
+                }
+                SndUna = ack;
+                if (Lt(SndNxt, SndUna))
+                {
+                    SndNxt = SndUna;
+                }
+                Backoff = 0;
+                Retries = 0;
+                if (TlpOutstanding && Geq(ack, TlpHighSeq))
+                {
+                    TlpOutstanding = false;
+                }
+                if (SendBlocked && Send.Length < SendBufferSize)
+                {
+                    SendBlocked = false;
+                    Stack.Notify(Socket, SocketEvents.Writable);
+                }
+            }
+            else if (duplicate && SndMax != SndUna)
+            {
+                DupAcks++;
+                Counters[NetStatistics.TcpDupAcksRx]++;
+            }
+            if (acked > 0 || delivered > 0 || duplicate)
+            {
+                OnAckForRecovery(acked, delivered, duplicate && acked == 0, priorUna, now);
+            }
+            RtoDeadline = SndUna == SndMax ? 0 : (acked > 0 || RtoDeadline == 0 ? now + RtoUs * 1000 : RtoDeadline);
+            ScheduleLossProbe(now);
+            OutputPending = true;
+            if (FinQueued && SndUna == DataEnd + 1)
+            {
+                OurFinAcked(now);
+            }
+        }
+
+        /// <summary>Marks the SACKed records; returns bytes newly SACKed. Counts a D-SACK (first block below the ACK or inside the second).</summary>
+        private int SackInput(ref TcpSegment segment, uint ack, long now)
+        {
+            int newly = 0;
+            for (int b = 0; b < segment.SackCount; b++)
+            {
+                uint left = segment.Sack[2 * b];
+                uint right = segment.Sack[2 * b + 1];
+                if (!Lt(left, right))
+                {
+                    continue;
+                }
+                if (b == 0)
+                {
+                    bool dsack = Leq(right, ack) ||
+                                 (segment.SackCount > 1 && Geq(left, segment.Sack[2]) && Leq(right, segment.Sack[3]));
+                    if (dsack)
+                    {
+                        DsacksReceived++;
+                        Counters[NetStatistics.TcpDsacksRx]++;
+                        Board.ReorderingSeen = true;
+                        if (ReoWndMultiplier < 16)
+                        {
+                            ReoWndMultiplier++; // RFC 8985 section 6.2 step 4
+                        }
+                        continue;
+                    }
+                }
+                if (Leq(right, ack) || Gt(right, SndMax))
+                {
+                    continue; // old or bogus
+                }
+                newly += Board.MarkSacked(left, right, now);
+            }
+            return newly;
+        }
+
+        private void OurFinAcked(long now)
+        {
+            switch (State)
+            {
+                case TcpState.FinWait1:
+                    State = TcpState.FinWait2;
+                    if (Orphan)
+                    {
+                        TimeWaitDeadline = now + Layer.Config.TcpFinWait2TimeoutMilliseconds * 1000000L;
+                    }
+                    break;
+                case TcpState.Closing:
+                    EnterTimeWait(now);
+                    break;
+                case TcpState.LastAck:
+                    EnterClosed(SocketError.Success);
+                    break;
+            }
+        }
+
+        /// <summary>One RTT sample, microseconds (RFC 6298 section 2).</summary>
+        private void SampleRtt(long rtt, long now)
+        {
+            if (rtt < 1)
+            {
+                rtt = 1;
+            }
+            if (!RttValid)
+            {
+                SrttUs = rtt;
+                RttVarUs = rtt / 2;
+                RttValid = true;
+            }
+            else
+            {
+                long delta = SrttUs - rtt;
+                if (delta < 0)
+                {
+                    delta = -delta;
+                }
+                RttVarUs = (3 * RttVarUs + delta) / 4;
+                SrttUs = (7 * SrttUs + rtt) / 8;
+            }
+            long variance = 4 * RttVarUs;
+            RtoUs = SrttUs + (variance > ClockGranularityUs ? variance : ClockGranularityUs);
+            if (RtoUs < Layer.MinRtoUs)
+            {
+                RtoUs = Layer.MinRtoUs;
+            }
+            if (RtoUs > Layer.MaxRtoUs)
+            {
+                RtoUs = Layer.MaxRtoUs;
+            }
+            Cc.OnRttSample(this, rtt, now);
+        }
+    }
+}

@@ -1,0 +1,286 @@
+using Keel.Buffers;
+using Keel.Net.Sockets;
+
+namespace Keel.Net.Tcp
+{
+    /// <summary>Closing (FIN, RST, CLOSED) and the application's reads and writes.</summary>
+    internal sealed unsafe partial class TcpConnection
+    {
+        internal void SendResetSegment()
+        {
+            Layer.SendBare(LocalAddress, LocalPort, RemoteAddress, RemotePort, SndNxt, RcvNxt, TcpLayer.FlagRst | TcpLayer.FlagAck, 0);
+        }
+
+        /// <summary>Queues our FIN (Shutdown(Send) / Close).</summary>
+        internal void QueueFin(long now)
+        {
+            if (FinQueued)
+            {
+                return;
+            }
+            switch (State)
+            {
+                case TcpState.SynReceived:
+                case TcpState.Established:
+                    FinQueued = true;
+                    State = TcpState.FinWait1;
+                    break;
+                case TcpState.CloseWait:
+                    FinQueued = true;
+                    State = TcpState.LastAck;
+                    break;
+                default:
+                    return;
+            }
+            Output(now);
+        }
+
+        /// <summary>Frees the receive queue and the out-of-order queue.</summary>
+        internal void FreeReceiveQueues(bool keepInOrder)
+        {
+            if (!keepInOrder)
+            {
+                ReceiveQueue.FreeAll();
+            }
+            Packet p = OooHead;
+            while (p != null)
+            {
+                Packet next = p.Next;
+                p.Next = null;
+                p.Free();
+                p = next;
+            }
+            OooHead = null;
+            OooBytes = 0;
+            OooCount = 0;
+            OooTrueSize = 0;
+        }
+
+        /// <summary>
+        /// The connection is over: leave the tables, free queued packets and pages, record the error. The socket
+        /// goes back to the pool if no application holds it.
+        /// </summary>
+        internal void EnterClosed(SocketError error)
+        {
+            Layer.Unhash(this);
+            Layer.Deactivate(this);
+            Layer.Unschedule(this);
+            if (State == TcpState.Listen)
+            {
+                Layer.RemoveListener(this);
+            }
+            TcpState previous = State;
+            State = TcpState.Closed;
+            RtoDeadline = 0;
+            PersistDeadline = 0;
+            DelayedAckDeadline = 0;
+            TimeWaitDeadline = 0;
+            TlpDeadline = 0;
+            RackDeadline = 0;
+            KeepAliveDeadline = 0;
+            Board.Clear();
+            if (error != SocketError.Success)
+            {
+                Error = error;
+            }
+            // Keep in-order data an application can still read (a reset connection loses it, as in Linux).
+            FreeReceiveQueues(error == SocketError.Success && !Orphan);
+            Send.Clear();
+            SendBufferSequence = SndMax;
+            if (Parent != null)
+            {
+                Parent.RemoveChild(this);
+            }
+            if (Orphan)
+            {
+                ReceiveQueue.FreeAll();
+                Stack.ReleaseSocket(Socket);
+                return;
+            }
+            SocketEvents events = SocketEvents.Closed | SocketEvents.Readable;
+            if (error != SocketError.Success)
+            {
+                events |= SocketEvents.Error | SocketEvents.Writable;
+            }
+            if (previous != TcpState.Closed)
+            {
+                Stack.Notify(Socket, events);
+            }
+        }
+
+        /// <summary>Application Close: graceful when possible, RST when unread data would be lost.</summary>
+        internal void Close(long now)
+        {
+            Orphan = true;
+            switch (State)
+            {
+                case TcpState.Closed:
+                    EnterClosed(SocketError.Success);
+                    return;
+                case TcpState.Listen:
+                    while (ChildHead != null)
+                    {
+                        TcpConnection child = ChildHead;
+                        RemoveChild(child);
+                        child.Orphan = true;
+                        child.Abort();
+                    }
+                    EnterClosed(SocketError.Success);
+                    return;
+                case TcpState.SynSent:
+                    EnterClosed(SocketError.Success);
+                    return;
+            }
+            if (!ReceiveQueue.IsEmpty || OooHead != null)
+            {
+                Abort();
+                return;
+            }
+            // Nobody will read any more: data still in flight is acknowledged and dropped rather than queued on
+            // the orphan, where it would hold the driver's receive buffers until the connection ends.
+            ReceiveShutdown = true;
+            if (State == TcpState.Established || State == TcpState.CloseWait || State == TcpState.SynReceived)
+            {
+                QueueFin(now);
+            }
+            else if (State == TcpState.FinWait2)
+            {
+                TimeWaitDeadline = now + Layer.Config.TcpFinWait2TimeoutMilliseconds * 1000000L;
+            }
+        }
+
+        /// <summary>Abortive close: RST (when synchronized) and straight to CLOSED.</summary>
+        internal void Abort()
+        {
+            if (State != TcpState.Closed && State != TcpState.Listen && State != TcpState.SynSent && State != TcpState.TimeWait)
+            {
+                SendResetSegment();
+            }
+            if (State == TcpState.Listen)
+            {
+                while (ChildHead != null)
+                {
+                    TcpConnection child = ChildHead;
+                    RemoveChild(child);
+                    child.Orphan = true;
+                    child.Abort();
+                }
+            }
+            EnterClosed(SocketError.Success);
+        }
+
+        // ============================================================ application data
+
+        /// <summary>Copies (or, with a null destination, drops) received bytes. See Socket.Receive.</summary>
+        internal int Read(byte* destination, int size, out SocketError error)
+        {
+            if (ReceiveQueue.IsEmpty)
+            {
+                if (Error != SocketError.Success)
+                {
+                    error = Error;
+                    return 0;
+                }
+                if (FinReceived || State == TcpState.Closed || ReceiveShutdown)
+                {
+                    error = SocketError.Success;
+                    return 0;
+                }
+                if (State == TcpState.Listen)
+                {
+                    error = SocketError.NotConnected;
+                    return 0;
+                }
+                error = SocketError.WouldBlock;
+                return 0;
+            }
+            int copied = 0;
+            while (copied < size)
+            {
+                Packet p = ReceiveQueue.Peek();
+                if (p == null)
+                {
+                    break;
+                }
+                int take = p.Length < size - copied ? p.Length : size - copied;
+                if (destination != null)
+                {
+                    p.CopyTo(0, destination + copied, take);
+                }
+                copied += take;
+                if (take == p.Length)
+                {
+                    ReceiveQueue.Dequeue();
+                    p.Free();
+                }
+                else
+                {
+                    p.Pull(take);
+                    ReceiveQueue.AdjustBytes(-take);
+                }
+            }
+            error = SocketError.Success;
+            MaybeWindowUpdate();
+            return copied;
+        }
+
+        /// <summary>After the application read: tell the peer when the window has opened a lot.</summary>
+        private void MaybeWindowUpdate()
+        {
+            if (State != TcpState.Established && State != TcpState.FinWait1 && State != TcpState.FinWait2)
+            {
+                return;
+            }
+            long free = ReceiveBufferSize - ReceiveQueue.Bytes - OooBytes;
+            long current = Gt(RcvAdv, RcvNxt) ? RcvAdv - RcvNxt : 0;
+            if (free >= 2 * current && free - current >= 2 * ReceiveMss)
+            {
+                SendAckNow();
+            }
+        }
+
+        internal int Write(byte* source, int size, out SocketError error)
+        {
+            if (Error != SocketError.Success)
+            {
+                error = Error;
+                return 0;
+            }
+            if (FinQueued)
+            {
+                error = SocketError.Shutdown;
+                return 0;
+            }
+            if (State == TcpState.SynSent || State == TcpState.SynReceived)
+            {
+                error = SocketError.WouldBlock;
+                return 0;
+            }
+            if (State != TcpState.Established && State != TcpState.CloseWait)
+            {
+                error = SocketError.NotConnected;
+                return 0;
+            }
+            if (size <= 0)
+            {
+                error = SocketError.Success;
+                return 0;
+            }
+            bool poolEmpty;
+            int taken = Send.Append(source, size, SendBufferSize, out poolEmpty);
+            if (poolEmpty)
+            {
+                Counters[NetStatistics.TxPageAllocFailures]++;
+            }
+            if (taken == 0)
+            {
+                SendBlocked = true;
+                error = SocketError.WouldBlock;
+                return 0;
+            }
+            error = SocketError.Success;
+            Output(Stack.Now);
+            return taken;
+        }
+    }
+}

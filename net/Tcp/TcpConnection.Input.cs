@@ -1,0 +1,322 @@
+using Keel.Buffers;
+using Keel.Net.Sockets;
+
+namespace Keel.Net.Tcp
+{
+    /// <summary>Segment input by state (RFC 9293 section 3.10.7): SYN-SENT, then the synchronized states.</summary>
+    internal sealed unsafe partial class TcpConnection
+    {
+        internal void Input(Packet packet, ref TcpSegment segment, long now)
+        {
+            SegmentsIn++;
+            LastReceive = now;
+            if (State == TcpState.SynSent)
+            {
+                SynSentInput(packet, ref segment, now);
+                return;
+            }
+            if (State == TcpState.Closed || State == TcpState.Listen)
+            {
+                packet.Free();
+                if (!segment.Has(TcpLayer.FlagRst))
+                {
+                    Layer.SendResetFor(ref segment);
+                }
+                return;
+            }
+            int flags = segment.Flags;
+            uint sequence = segment.Sequence;
+            int dataLength = segment.DataLength;
+            if (State == TcpState.SynReceived && (flags & TcpLayer.FlagSyn) != 0 && sequence == Irs &&
+                (flags & TcpLayer.FlagAck) != 0)
+            {
+                // Simultaneous open: the peer's SYN-ACK repeats its SYN; keep only the ACK part.
+                flags &= ~TcpLayer.FlagSyn;
+                sequence++;
+            }
+            int segmentLength = dataLength + ((flags & TcpLayer.FlagSyn) != 0 ? 1 : 0) + ((flags & TcpLayer.FlagFin) != 0 ? 1 : 0);
+
+            // 0. PAWS (RFC 7323 section 5.3): a timestamp older than TS.Recent is an old duplicate.
+            if (TsOk && segment.HasTimestamp && (flags & TcpLayer.FlagRst) == 0 && (int)(segment.TsVal - TsRecent) < 0)
+            {
+                packet.Free();
+                PawsRejected++;
+                Counters[NetStatistics.TcpPawsRejected]++;
+                if (dataLength > 0 && Leq(sequence + (uint)dataLength, RcvNxt))
+                {
+                    SetDsack(sequence, sequence + (uint)dataLength);
+                }
+                SendAckNow();
+                return;
+            }
+
+            // 1. Sequence acceptability (RFC 9293 3.10.7.4, in Linux's more forgiving form).
+            uint window = Gt(RcvAdv, RcvNxt) ? RcvAdv - RcvNxt : 0;
+            bool acceptable = segmentLength == 0
+                ? Geq(sequence, RcvNxt) && Leq(sequence, RcvNxt + window)
+                : Gt(sequence + (uint)segmentLength, RcvNxt) && Leq(sequence, RcvNxt + window);
+            if (!acceptable)
+            {
+                packet.Free();
+                if ((flags & TcpLayer.FlagRst) == 0)
+                {
+                    Counters[NetStatistics.TcpUnacceptable]++;
+                    if (State == TcpState.TimeWait && (flags & TcpLayer.FlagFin) != 0)
+                    {
+                        TimeWaitDeadline = now + Layer.Config.TcpTimeWaitMilliseconds * 1000000L;
+                    }
+                    if (dataLength > 0 && Leq(sequence + (uint)dataLength, RcvNxt))
+                    {
+                        SetDsack(sequence, sequence + (uint)dataLength); // a duplicate (RFC 2883)
+                    }
+                    SendAckNow();
+                }
+                return;
+            }
+            if (TsOk && segment.HasTimestamp && Leq(sequence, LastAckSent) && (int)(segment.TsVal - TsRecent) >= 0)
+            {
+                TsRecent = segment.TsVal; // RFC 7323 section 4.3
+            }
+
+            // 2. RST (RFC 5961: exact match resets, anything else in the window gets a challenge ACK).
+            if ((flags & TcpLayer.FlagRst) != 0)
+            {
+                packet.Free();
+                if (sequence != RcvNxt)
+                {
+                    Counters[NetStatistics.TcpChallengeAcks]++;
+                    SendAckNow();
+                    return;
+                }
+                Counters[NetStatistics.TcpResetsReceived]++;
+                if (State == TcpState.SynReceived && Parent != null)
+                {
+                    EnterClosed(SocketError.Success); // passive open: back to LISTEN, child dropped
+                }
+                else if (State == TcpState.TimeWait || State == TcpState.Closing || State == TcpState.LastAck)
+                {
+                    EnterClosed(SocketError.Success);
+                }
+                else
+                {
+                    EnterClosed(State == TcpState.SynReceived ? SocketError.ConnectionRefused : SocketError.ConnectionReset);
+                }
+                return;
+            }
+
+            // 3. SYN in a synchronized state: challenge ACK (RFC 5961 section 4).
+            if ((flags & TcpLayer.FlagSyn) != 0)
+            {
+                packet.Free();
+                Counters[NetStatistics.TcpChallengeAcks]++;
+                SendAckNow();
+                return;
+            }
+
+            // 4. No ACK: drop.
+            if ((flags & TcpLayer.FlagAck) == 0)
+            {
+                packet.Free();
+                return;
+            }
+
+            // Trim to the window: the front to RcvNxt, the tail to the advertised right edge.
+            if (Lt(sequence, RcvNxt))
+            {
+                uint cut = RcvNxt - sequence;
+                SetDsack(sequence, cut >= (uint)dataLength ? sequence + (uint)dataLength : RcvNxt);
+                if (cut >= (uint)dataLength)
+                {
+                    if (cut > (uint)dataLength)
+                    {
+                        flags &= ~TcpLayer.FlagFin; // FIN already seen
+                    }
+                    packet.Pull(dataLength);
+                    sequence += (uint)dataLength;
+                    dataLength = 0;
+                }
+                else
+                {
+                    packet.Pull((int)cut);
+                    dataLength -= (int)cut;
+                    sequence = RcvNxt;
+                }
+            }
+            uint right = RcvNxt + window;
+            if (Gt(sequence + (uint)dataLength, right))
+            {
+                int keep = (int)(right - sequence);
+                packet.TrimTo(keep);
+                dataLength = keep;
+                flags &= ~TcpLayer.FlagFin;
+            }
+
+            // 5. ACK.
+            uint ack = segment.Acknowledgment;
+            if (State == TcpState.SynReceived)
+            {
+                if (Gt(ack, SndUna) && Leq(ack, SndMax))
+                {
+                    SndWnd = (long)segment.Window << SndWindowScale;
+                    MaxSndWnd = SndWnd;
+                    SndWl1 = sequence;
+                    SndWl2 = ack;
+                    if (SynRttTiming && Backoff == 0)
+                    {
+                        SampleRtt((now - SynSentAt) / 1000, now);
+                    }
+                    SynRttTiming = false;
+                    SndUna = ack;
+                    RtoDeadline = 0;
+                    Backoff = 0;
+                    Retries = 0;
+                    Established(now);
+                }
+                else
+                {
+                    packet.Free();
+                    Layer.SendResetFor(ref segment);
+                    return;
+                }
+            }
+            if (Gt(ack, SndMax))
+            {
+                packet.Free();
+                SendAckNow();
+                return;
+            }
+            bool windowChanged = false;
+            if (Lt(SndWl1, sequence) || (SndWl1 == sequence && Leq(SndWl2, ack)))
+            {
+                long newWindow = (long)segment.Window << SndWindowScale;
+                windowChanged = newWindow != SndWnd;
+                SndWnd = newWindow;
+                SndWl1 = sequence;
+                SndWl2 = ack;
+                if (SndWnd > MaxSndWnd)
+                {
+                    MaxSndWnd = SndWnd;
+                }
+                if (SndWnd > 0 && PersistDeadline != 0)
+                {
+                    PersistDeadline = 0;
+                    Backoff = 0;
+                    OutputPending = true;
+                }
+                if (windowChanged)
+                {
+                    OutputPending = true;
+                }
+            }
+            if (Geq(ack, SndUna) && (Gt(ack, SndUna) || SndMax != SndUna))
+            {
+                bool duplicate = ack == SndUna && dataLength == 0 && (flags & TcpLayer.FlagFin) == 0 && !windowChanged;
+                AckInput(ref segment, ack, duplicate, now);
+                if (State == TcpState.Closed)
+                {
+                    packet.Free();
+                    return;
+                }
+            }
+
+            // 6. Data and FIN.
+            bool queued = false;
+            if (dataLength > 0)
+            {
+                if (State == TcpState.Established || State == TcpState.FinWait1 || State == TcpState.FinWait2)
+                {
+                    queued = DataInput(packet, sequence, dataLength);
+                    if (!queued)
+                    {
+                        flags &= ~TcpLayer.FlagFin;
+                    }
+                }
+                else
+                {
+                    flags &= ~TcpLayer.FlagFin;
+                }
+            }
+            if (!queued)
+            {
+                packet.Free();
+            }
+            if ((flags & TcpLayer.FlagFin) != 0 && sequence + (uint)dataLength == RcvNxt)
+            {
+                FinInput(now);
+            }
+            if (AckNow)
+            {
+                SendAckNow();
+            }
+            else if (AckPendingSegments >= InlineAckSegments)
+            {
+                SendAckNow();
+            }
+            if (AckPendingSegments > 0 || OutputPending)
+            {
+                Layer.Schedule(this);
+            }
+        }
+
+        private void SynSentInput(Packet packet, ref TcpSegment segment, long now)
+        {
+            packet.Free();
+            int flags = segment.Flags;
+            uint ack = segment.Acknowledgment;
+            bool hasAck = (flags & TcpLayer.FlagAck) != 0;
+            if (hasAck && (Leq(ack, Iss) || Gt(ack, SndMax)))
+            {
+                if ((flags & TcpLayer.FlagRst) == 0)
+                {
+                    Layer.SendResetFor(ref segment);
+                }
+                return;
+            }
+            if ((flags & TcpLayer.FlagRst) != 0)
+            {
+                if (hasAck)
+                {
+                    Counters[NetStatistics.TcpResetsReceived]++;
+                    EnterClosed(SocketError.ConnectionRefused);
+                }
+                return;
+            }
+            if ((flags & TcpLayer.FlagSyn) == 0)
+            {
+                return;
+            }
+            Irs = segment.Sequence;
+            RcvNxt = segment.Sequence + 1;
+            RcvAdv = RcvNxt + (uint)(ReceiveBufferSize < 65535 ? ReceiveBufferSize : 65535);
+            ApplySynOptions(ref segment);
+            InitCongestion();
+            SndWnd = segment.Window; // never scaled in a SYN
+            MaxSndWnd = SndWnd;
+            SndWl1 = segment.Sequence;
+            SndWl2 = ack;
+            if (hasAck)
+            {
+                if (SynRttTiming && Backoff == 0)
+                {
+                    SampleRtt((now - SynSentAt) / 1000, now);
+                }
+                SynRttTiming = false;
+                SndUna = ack;
+                RtoDeadline = 0;
+                Backoff = 0;
+                Retries = 0;
+                Established(now);
+                SendAckNow();
+                OutputPending = true;
+                Layer.Schedule(this);
+            }
+            else
+            {
+                // Simultaneous open: answer with SYN-ACK, same ISS.
+                State = TcpState.SynReceived;
+                SndMax = Iss;
+                SendSyn(now);
+            }
+        }
+    }
+}

@@ -1,0 +1,286 @@
+using Keel.Net.Sockets;
+
+namespace Keel.Net.Tcp
+{
+    /// <summary>
+    /// Output: lost segments first (RFC 6675 NextSeg), then new data within min(cwnd − pipe, peer window), Nagle
+    /// and sender SWS avoidance, TSO segments of whole MSS multiples; every segment sent becomes scoreboard
+    /// records of one MSS; ACKs, the advertised window and the end-of-batch flush.
+    /// </summary>
+    internal sealed unsafe partial class TcpConnection
+    {
+        internal bool CanSendData => State == TcpState.Established || State == TcpState.CloseWait ||
+                                     State == TcpState.FinWait1 || State == TcpState.Closing || State == TcpState.LastAck;
+
+        /// <summary>Sends whatever the windows, Nagle and the device allow.</summary>
+        internal void Output(long now)
+        {
+            OutputPending = false;
+            if (!CanSendData)
+            {
+                return;
+            }
+            bool sentAny = false;
+            int mss = SendMss;
+            while (true)
+            {
+                if (!Stack.CanTransmit)
+                {
+                    // The device's ring is full (or frames it refused are waiting): building more segments now
+                    // would only fill the backlog. Only the driver's next poll can free the ring, so go back to
+                    // the main loop; the batch flush at the next poll or receive batch resumes here.
+                    OutputPending = true;
+                    Layer.Schedule(this);
+                    break;
+                }
+                long pipe = Pipe;
+                // 1. Segments marked lost (not while F-RTO probes with new data).
+                if (Board.LostBytes > 0 && Frto == 0)
+                {
+                    int lost = Board.NextLost();
+                    if (lost >= 0)
+                    {
+                        if (Cwnd - pipe < Board.Length(lost))
+                        {
+                            break;
+                        }
+                        if (!RetransmitRecord(lost, now))
+                        {
+                            OutputPending = true;
+                            Layer.Schedule(this);
+                            break;
+                        }
+                        sentAny = true;
+                        continue;
+                    }
+                }
+                // 2. New data.
+                uint dataEnd = DataEnd;
+                int unsent = Gt(dataEnd, SndMax) ? (int)(dataEnd - SndMax) : 0;
+                long outstanding = SndMax - SndUna;
+                long congestion = Cwnd - pipe;
+                if (!SackOk && CaState == TcpCaState.Open && DupAcks > 0 && DupAcks < DuplicateAckThreshold)
+                {
+                    congestion += DupAcks * (long)mss; // limited transmit (RFC 3042)
+                }
+                long receiver = SndWnd - outstanding;
+                long usable = congestion < receiver ? congestion : receiver;
+                bool finNext = FinQueued && SndMax == dataEnd && !Gt(SndMax, dataEnd);
+                if (unsent == 0)
+                {
+                    if (finNext && !Board.IsFull && (Board.IsEmpty || (Board.Flags(Board.Count - 1) & TcpScoreboard.FlagFin) == 0))
+                    {
+                        if (SendNew(SndMax, 0, true, now))
+                        {
+                            sentAny = true;
+                        }
+                        else
+                        {
+                            OutputPending = true; // no packet for the FIN: retry at the next flush
+                            Layer.Schedule(this);
+                        }
+                    }
+                    break;
+                }
+                if (receiver <= 0 && outstanding == 0)
+                {
+                    ArmPersist(now);
+                    break;
+                }
+                if (usable <= 0)
+                {
+                    break;
+                }
+                int room = (Board.Capacity - Board.Count) * mss;
+                if (room <= 0)
+                {
+                    break; // the scoreboard is full: wait for ACKs as if the window were closed
+                }
+                // With TSO one segment carries up to TsoMaxPayload (whole MSS multiples) for the device to cut.
+                int maxSegment = Stack.TsoMaxPayload > mss ? Stack.TsoMaxPayload / mss * mss : mss;
+                if (maxSegment > room)
+                {
+                    maxSegment = room;
+                }
+                int length = unsent < maxSegment ? unsent : maxSegment;
+                if (length > usable)
+                {
+                    if (usable >= mss)
+                    {
+                        // TSO: as many full segments as the window allows.
+                        length = (int)(usable / mss) * mss;
+                    }
+                    else
+                    {
+                        // Window-limited: send a partial segment only when nothing is in flight (avoids SWS).
+                        if (outstanding > 0)
+                        {
+                            break;
+                        }
+                        length = (int)usable;
+                    }
+                }
+                if (length < mss && !NoDelay && outstanding > 0 && !FinQueued)
+                {
+                    break; // Nagle
+                }
+                bool fin = FinQueued && SndMax + (uint)length == dataEnd;
+                if (!SendNew(SndMax, length, fin, now))
+                {
+                    OutputPending = true;
+                    Layer.Schedule(this);
+                    break;
+                }
+                sentAny = true;
+            }
+            if (sentAny)
+            {
+                if (RtoDeadline == 0 && SndMax != SndUna)
+                {
+                    RtoDeadline = now + (RtoUs << Backoff) * 1000;
+                }
+                if (TlpDeadline == 0)
+                {
+                    ScheduleLossProbe(now);
+                }
+            }
+        }
+
+        /// <summary>Sends new data [sequence, sequence+length) (+FIN) and records it, one record per MSS.</summary>
+        private bool SendNew(uint sequence, int length, bool fin, long now)
+        {
+            int flags = TcpLayer.FlagAck;
+            if (length > 0 && sequence + (uint)length == DataEnd)
+            {
+                flags |= TcpLayer.FlagPsh;
+            }
+            if (fin)
+            {
+                flags |= TcpLayer.FlagFin;
+            }
+            if (!Layer.SendSegment(this, sequence, flags, (int)(sequence - SendBufferSequence), length))
+            {
+                return false;
+            }
+            int mss = SendMss;
+            int offset = 0;
+            while (offset < length)
+            {
+                int piece = length - offset < mss ? length - offset : mss;
+                bool last = offset + piece == length;
+                Board.Add(sequence + (uint)offset, piece + (last && fin ? 1 : 0), now, last && fin);
+                offset += piece;
+            }
+            if (length == 0 && fin)
+            {
+                Board.Add(sequence, 1, now, true);
+            }
+            uint end = sequence + (uint)length + (fin ? 1u : 0u);
+            if (CaState == TcpCaState.Recovery)
+            {
+                PrrOut += length;
+            }
+            SndNxt = end;
+            SndMax = end;
+            return true;
+        }
+
+        /// <summary>Sends scoreboard record <paramref name="i"/> again (its data and FIN as first sent).</summary>
+        private bool RetransmitRecord(int i, long now)
+        {
+            uint start = Board.Start(i);
+            int length = Board.Length(i);
+            bool fin = (Board.Flags(i) & TcpScoreboard.FlagFin) != 0;
+            int data = fin ? length - 1 : length;
+            int flags = TcpLayer.FlagAck | (fin ? TcpLayer.FlagFin : 0);
+            if (data > 0 && start + (uint)data == DataEnd)
+            {
+                flags |= TcpLayer.FlagPsh;
+            }
+            if (!Layer.SendSegment(this, start, flags, (int)(start - SendBufferSequence), data))
+            {
+                return false;
+            }
+            Board.Retransmitted(i, now);
+            Retransmits++;
+            Counters[NetStatistics.TcpRetransmits]++;
+            if (CaState == TcpCaState.Recovery)
+            {
+                PrrOut += length;
+            }
+            return true;
+        }
+
+
+        /// <summary>Window to advertise (scaled field value); moves RcvAdv, never shrinks it.</summary>
+        internal int AdvertiseWindow()
+        {
+            long free = ReceiveBufferSize - ReceiveQueue.Bytes - OooBytes;
+            if (free < 0)
+            {
+                free = 0;
+            }
+            uint right = RcvNxt + (uint)free;
+            // Receiver SWS avoidance: grow the right edge only by useful amounts.
+            if (Gt(right, RcvAdv))
+            {
+                uint growth = right - RcvAdv;
+                if (growth >= (uint)ReceiveMss || growth >= (uint)(ReceiveBufferSize / 2) || !Gt(RcvAdv, RcvNxt))
+                {
+                    RcvAdv = right;
+                }
+            }
+            long window = Gt(RcvAdv, RcvNxt) ? RcvAdv - RcvNxt : 0;
+            long field = window >> RcvWindowScale;
+            if (field > 65535)
+            {
+                field = 65535;
+            }
+            return (int)field;
+        }
+
+        internal void AckSent()
+        {
+            LastAckSent = RcvNxt;
+            AckPendingSegments = 0;
+            AckNow = false;
+            DelayedAckDeadline = 0;
+            Counters[NetStatistics.TcpAcksSent]++;
+        }
+
+        internal void SendAckNow()
+        {
+            if (State == TcpState.SynReceived)
+            {
+                Layer.SendSegment(this, Iss, TcpLayer.FlagSyn | TcpLayer.FlagAck, 0, 0);
+                return;
+            }
+            if (State == TcpState.Closed || State == TcpState.SynSent || State == TcpState.Listen)
+            {
+                return;
+            }
+            Layer.SendSegment(this, SndNxt, TcpLayer.FlagAck, 0, 0);
+        }
+
+        /// <summary>End of the receive batch for this connection.</summary>
+        internal void FlushBatch(long now)
+        {
+            if (State == TcpState.Closed)
+            {
+                return;
+            }
+            if (OutputPending)
+            {
+                Output(now);
+            }
+            if (AckNow || AckPendingSegments >= 2)
+            {
+                SendAckNow();
+            }
+            else if (AckPendingSegments == 1 && DelayedAckDeadline == 0)
+            {
+                DelayedAckDeadline = now + Layer.Config.TcpDelayedAckMilliseconds * 1000000L;
+            }
+        }
+    }
+}

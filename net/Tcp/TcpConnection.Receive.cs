@@ -1,0 +1,322 @@
+using Keel.Buffers;
+using Keel.Net.Sockets;
+
+namespace Keel.Net.Tcp
+{
+    /// <summary>
+    /// Receiving: in-order data stays in the driver's packets on the socket's queue; out-of-order segments wait on a
+    /// sorted list (their payload still in the driver's page fragments, never copied), charged by TrueSize and
+    /// bounded; SACK and D-SACK blocks describe that list to the sender; FIN and TIME_WAIT.
+    /// </summary>
+    internal sealed unsafe partial class TcpConnection
+    {
+        /// <summary>In-window payload. True when the packet was queued (ownership taken).</summary>
+        private bool DataInput(Packet packet, uint sequence, int length)
+        {
+            if (ReceiveShutdown)
+            {
+                if (sequence == RcvNxt)
+                {
+                    RcvNxt += (uint)length;
+                    AckPendingSegments++;
+                }
+                return false;
+            }
+            if (ReceiveQueue.TrueSize + OooTrueSize + packet.TrueSize > ReceiveBufferSize * 4 + 65536)
+            {
+                Counters[NetStatistics.TcpRcvPruned]++;
+                AckNow = true;
+                return false;
+            }
+            if (DriverMemoryLow(packet, sequence == RcvNxt ? ReceiveQueue.Count : ReceiveQueue.Count + OooCount))
+            {
+                // The driver's receive buffers are nearly all queued on sockets and this connection holds a
+                // large share: take no more from it (the peer retransmits), so ACKs, ARP and the other
+                // connections still find buffers. Without this, an application that stops reading makes the
+                // whole host deaf. The segment at RcvNxt is judged by the in-order queue alone, since it may
+                // release the out-of-order queue.
+                Counters[NetStatistics.TcpRcvMemoryPressure]++;
+                return false;
+            }
+            if (sequence == RcvNxt)
+            {
+                ReceiveQueue.Enqueue(packet);
+                RcvNxt += (uint)length;
+                BytesReceived += length;
+                // A segment coalesced by the device (GRO/LRO, up to 64 KiB) counts as the full-sized segments
+                // it carries, so ACKs still go out at least every two segments' worth (RFC 5681 4.2).
+                if (length > ReceiveMss)
+                {
+                    AckPendingSegments += (length + ReceiveMss - 1) / ReceiveMss;
+                    Counters[NetStatistics.TcpLargeSegmentsRx]++;
+                }
+                else
+                {
+                    AckPendingSegments++;
+                }
+                if (OooHead != null)
+                {
+                    DrainOutOfOrder();
+                    AckNow = true;
+                }
+                Stack.Notify(Socket, SocketEvents.Readable);
+                return true;
+            }
+            // Out of order: insert sorted by sequence, dropping exact duplicates.
+            OutOfOrderSegments++;
+            Counters[NetStatistics.TcpOutOfOrder]++;
+            AckNow = true;
+            Packet previous = null;
+            Packet next = OooHead;
+            while (next != null && Lt(next.Tag, sequence))
+            {
+                previous = next;
+                next = next.Next;
+            }
+            SackRecent = sequence;
+            if (next != null && next.Tag == sequence && next.Length >= length)
+            {
+                SetDsack(sequence, sequence + (uint)length);
+                return false;
+            }
+            if (previous != null && Geq(previous.Tag + (uint)previous.Length, sequence + (uint)length))
+            {
+                SetDsack(sequence, sequence + (uint)length);
+                return false;
+            }
+            packet.Tag = sequence;
+            packet.Next = next;
+            if (previous == null)
+            {
+                OooHead = packet;
+            }
+            else
+            {
+                previous.Next = packet;
+            }
+            OooBytes += length;
+            OooCount++;
+            OooTrueSize += packet.TrueSize;
+            return true;
+        }
+
+        /// <summary>
+        /// Receive memory pressure, judged on the pools <paramref name="packet"/> came from (the driver's): true when
+        /// the connection, holding <paramref name="held"/> packets, is a large consumer (a quarter of the driver's
+        /// packets) and less than a quarter are left, or holds a few (<see cref="MinQueuedUnderPressure"/>) and
+        /// less than a sixteenth are left (or an eighth of the pages). Connections whose applications keep
+        /// reading stay below both, so a busy host loses nothing; every drop here costs the peer a
+        /// retransmission and half its congestion window.
+        /// </summary>
+        private static bool DriverMemoryLow(Packet packet, int held)
+        {
+            if (held < MinQueuedUnderPressure)
+            {
+                return false;
+            }
+            PacketPool pool = packet.Pool;
+            if (pool == null)
+            {
+                return false;
+            }
+            int available = pool.Available;
+            int capacity = pool.Capacity;
+            if (available < capacity / 16 || (held >= capacity / 4 && available < capacity / 4))
+            {
+                return true;
+            }
+            if (packet.FragmentCount > 0)
+            {
+                PagePool pages = packet.Fragment(0).Pool;
+                if (pages != null && pages.InFlight > pages.Capacity - pages.Capacity / 8)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private void DrainOutOfOrder()
+        {
+            while (OooHead != null && Leq(OooHead.Tag, RcvNxt))
+            {
+                Packet p = OooHead;
+                OooHead = p.Next;
+                p.Next = null;
+                OooBytes -= p.Length;
+                OooCount--;
+                OooTrueSize -= p.TrueSize;
+                uint end = p.Tag + (uint)p.Length;
+                if (Leq(end, RcvNxt))
+                {
+                    p.Free();
+                    continue;
+                }
+                p.Pull((int)(RcvNxt - p.Tag));
+                ReceiveQueue.Enqueue(p);
+                BytesReceived += p.Length;
+                RcvNxt = end;
+            }
+        }
+
+        private void FinInput(long now)
+        {
+            RcvNxt++;
+            FinReceived = true;
+            AckNow = true;
+            switch (State)
+            {
+                case TcpState.SynReceived:
+                case TcpState.Established:
+                    State = TcpState.CloseWait;
+                    break;
+                case TcpState.FinWait1:
+                    if (FinQueued && SndUna == DataEnd + 1)
+                    {
+                        EnterTimeWait(now);
+                    }
+                    else
+                    {
+                        State = TcpState.Closing;
+                    }
+                    break;
+                case TcpState.FinWait2:
+                    EnterTimeWait(now);
+                    break;
+                case TcpState.TimeWait:
+                    EnterTimeWait(now);
+                    break;
+            }
+            Stack.Notify(Socket, SocketEvents.Readable);
+        }
+
+        private void EnterTimeWait(long now)
+        {
+            State = TcpState.TimeWait;
+            RtoDeadline = 0;
+            PersistDeadline = 0;
+            DelayedAckDeadline = 0;
+            TlpDeadline = 0;
+            RackDeadline = 0;
+            KeepAliveDeadline = 0;
+            TimeWaitDeadline = now + Layer.Config.TcpTimeWaitMilliseconds * 1000000L;
+            Board.Clear();
+            FreeReceiveQueues(!Orphan); // the application may still read what arrived before the FIN
+            Send.Clear();
+            SendBufferSequence = SndMax;
+            Stack.Notify(Socket, SocketEvents.Closed);
+        }
+
+        /// <summary>Reports [start, end) as a duplicate in the next ACK (D-SACK, RFC 2883).</summary>
+        private void SetDsack(uint start, uint end)
+        {
+            if (!SackOk || start == end)
+            {
+                return;
+            }
+            DsackPending = true;
+            DsackStart = start;
+            DsackEnd = end;
+            AckNow = true;
+        }
+
+        /// <summary>
+        /// SACK blocks for the next ACK (RFC 2018 section 4): a pending D-SACK first (RFC 2883), then the block
+        /// holding the most recently received out-of-order segment, then the blocks reported last time, then the
+        /// rest from the highest down; at most <paramref name="max"/>. Writes left/right edges into
+        /// <paramref name="blocks"/> and returns the count.
+        /// </summary>
+        internal int BuildSackBlocks(uint* blocks, int max)
+        {
+            int n = 0;
+            if (DsackPending)
+            {
+                blocks[0] = DsackStart;
+                blocks[1] = DsackEnd;
+                n = 1;
+                DsackPending = false;
+                DsacksSent++;
+            }
+            if (OooHead == null)
+            {
+                _sackHistoryCount = 0;
+                return n;
+            }
+            const int MaxRuns = 16;
+            uint* runs = stackalloc uint[2 * MaxRuns];
+            int runCount = 0;
+            for (Packet p = OooHead; p != null; p = p.Next)
+            {
+                uint start = p.Tag;
+                uint end = p.Tag + (uint)p.Length;
+                if (runCount > 0 && Leq(start, runs[2 * runCount - 1]))
+                {
+                    if (Gt(end, runs[2 * runCount - 1]))
+                    {
+                        runs[2 * runCount - 1] = end;
+                    }
+                    continue;
+                }
+                if (runCount == MaxRuns)
+                {
+                    // Keep the highest runs: the newest data is usually there.
+                    for (int r = 1; r < MaxRuns; r++)
+                    {
+                        runs[2 * r - 2] = runs[2 * r];
+                        runs[2 * r - 1] = runs[2 * r + 1];
+                    }
+                    runCount--;
+                }
+                runs[2 * runCount] = start;
+                runs[2 * runCount + 1] = end;
+                runCount++;
+            }
+            int used = 0; // bit per run already reported
+            int first = n;
+            n = AddRun(blocks, n, max, runs, runCount, SackRecent, ref used);
+            for (int h = 0; h < _sackHistoryCount && n < max; h++)
+            {
+                n = AddRun(blocks, n, max, runs, runCount, _sackHistory[h], ref used);
+            }
+            for (int r = runCount - 1; r >= 0 && n < max; r--)
+            {
+                if ((used & (1 << r)) == 0)
+                {
+                    used |= 1 << r;
+                    blocks[2 * n] = runs[2 * r];
+                    blocks[2 * n + 1] = runs[2 * r + 1];
+                    n++;
+                }
+            }
+            _sackHistoryCount = 0;
+            for (int b = first; b < n; b++)
+            {
+                _sackHistory[_sackHistoryCount++] = blocks[2 * b];
+            }
+            return n;
+        }
+
+        private static int AddRun(uint* blocks, int n, int max, uint* runs, int runCount, uint sequence, ref int used)
+        {
+            if (n >= max)
+            {
+                return n;
+            }
+            for (int r = 0; r < runCount; r++)
+            {
+                if (Geq(sequence, runs[2 * r]) && Lt(sequence, runs[2 * r + 1]))
+                {
+                    if ((used & (1 << r)) == 0)
+                    {
+                        used |= 1 << r;
+                        blocks[2 * n] = runs[2 * r];
+                        blocks[2 * n + 1] = runs[2 * r + 1];
+                        n++;
+                    }
+                    break;
+                }
+            }
+            return n;
+        }
+    }
+}

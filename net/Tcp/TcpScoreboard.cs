@@ -1,0 +1,455 @@
+namespace Keel.Net.Tcp
+{
+    /// <summary>
+    /// The sender's record of every segment between snd.una and snd.max (Linux's retransmit queue, RFC 6675's
+    /// scoreboard): one record per transmitted segment of at most one MSS (a TSO send makes one record per MSS
+    /// it carries), with its last transmit time and whether it is SACKed, marked lost, or retransmitted and
+    /// still in flight. Sized at start-up (a ring of <see cref="Capacity"/> records); when it is full the sender
+    /// waits as if the window were closed. Byte counters make RFC 6675's pipe
+    /// (<c>outstanding − sacked − lost + retransmitted</c>) O(1); loss marking (RACK, RFC 8985, and the
+    /// DupThresh rule of RFC 6675) walks the records only while SACK information or retransmissions exist.
+    /// </summary>
+    internal sealed class TcpScoreboard
+    {
+        internal const byte FlagSacked = 1;
+        internal const byte FlagLost = 2;
+        internal const byte FlagRetrans = 4;    // retransmitted, and that copy is still in flight
+        internal const byte FlagEverRetrans = 8;
+        internal const byte FlagFin = 16;       // the record's last sequence number is our FIN
+
+        /// <summary>Segments SACKed above a hole that make it lost (RFC 6675 DupThresh).</summary>
+        internal const int DupThresh = 3;
+
+        private readonly uint[] _start;
+        private readonly int[] _length;
+        private readonly long[] _xmit;
+        private readonly byte[] _flags;
+        private readonly int _mask;
+        private int _head;
+        private int _count;
+        private int _retransHint; // logical index from which a lost, unretransmitted record may be found
+
+        internal int SackedBytes;
+        internal int LostBytes;
+        internal int RetransBytes;
+        internal int SackedCount;
+
+        // RACK (RFC 8985 section 6.2): the most recently sent segment that was delivered.
+        internal long RackXmit;
+        internal uint RackEnd;
+        internal long RackRttNs;
+        internal bool RackValid;
+        internal long MinRttNs = long.MaxValue;
+
+        /// <summary>Highest SACKed sequence (forward-most ACK), valid while <see cref="SackedCount"/> &gt; 0.</summary>
+        internal uint Fack;
+
+        /// <summary>Reordering seen on this connection (a hole filled without retransmission, or a D-SACK).</summary>
+        internal bool ReorderingSeen;
+
+        public TcpScoreboard(int capacity)
+        {
+            int size = 16;
+            while (size < capacity)
+            {
+                size <<= 1;
+            }
+            _start = new uint[size];
+            _length = new int[size];
+            _xmit = new long[size];
+            _flags = new byte[size];
+            _mask = size - 1;
+        }
+
+        internal int Capacity => _mask + 1;
+
+        internal int Count => _count;
+
+        internal bool IsFull => _count == _mask + 1;
+
+        internal bool IsEmpty => _count == 0;
+
+        internal uint Start(int i) => _start[(_head + i) & _mask];
+
+        internal int Length(int i) => _length[(_head + i) & _mask];
+
+        internal uint End(int i) => _start[(_head + i) & _mask] + (uint)_length[(_head + i) & _mask];
+
+        internal long Xmit(int i) => _xmit[(_head + i) & _mask];
+
+        internal byte Flags(int i) => _flags[(_head + i) & _mask];
+
+        internal void Clear()
+        {
+            _head = 0;
+            _count = 0;
+            _retransHint = 0;
+            SackedBytes = 0;
+            LostBytes = 0;
+            RetransBytes = 0;
+            SackedCount = 0;
+            RackXmit = 0;
+            RackEnd = 0;
+            RackRttNs = 0;
+            RackValid = false;
+            MinRttNs = long.MaxValue;
+            ReorderingSeen = false;
+        }
+
+        /// <summary>Appends a newly sent segment of <paramref name="length"/> sequence numbers (FIN included).</summary>
+        internal void Add(uint start, int length, long now, bool fin)
+        {
+            int slot = (_head + _count) & _mask;
+            _start[slot] = start;
+            _length[slot] = length;
+            _xmit[slot] = now;
+            _flags[slot] = fin ? FlagFin : (byte)0;
+            _count++;
+        }
+
+        /// <summary>
+        /// Removes what <paramref name="ack"/> acknowledges. Returns bytes newly delivered that were not SACKed before;
+        /// <paramref name="rttNs"/> is the RTT of the newest record acknowledged that was never retransmitted
+        /// (Karn), or -1.
+        /// </summary>
+        internal int AckTo(uint ack, long now, out long rttNs)
+        {
+            rttNs = -1;
+            int delivered = 0;
+            while (_count > 0)
+            {
+                int slot = _head;
+                uint start = _start[slot];
+                int length = _length[slot];
+                uint end = start + (uint)length;
+                if (TcpSequence.Leq(end, ack))
+                {
+                    byte flags = _flags[slot];
+                    Delivered(slot, now, flags);
+                    if ((flags & FlagEverRetrans) == 0)
+                    {
+                        rttNs = now - _xmit[slot];
+                    }
+                    if ((flags & FlagSacked) == 0)
+                    {
+                        delivered += length;
+                    }
+                    Drop(slot, flags, length);
+                    _head = (_head + 1) & _mask;
+                    _count--;
+                    if (_retransHint > 0)
+                    {
+                        _retransHint--;
+                    }
+                    continue;
+                }
+                if (TcpSequence.Gt(ack, start))
+                {
+                    // Part of a record (the peer acknowledged inside a segment): trim it.
+                    int cut = (int)(ack - start);
+                    byte flags = _flags[slot];
+                    if ((flags & FlagSacked) != 0)
+                    {
+                        SackedBytes -= cut;
+                    }
+                    else
+                    {
+                        delivered += cut;
+                        if ((flags & FlagLost) != 0)
+                        {
+                            LostBytes -= cut;
+                        }
+                        if ((flags & FlagRetrans) != 0)
+                        {
+                            RetransBytes -= cut;
+                        }
+                    }
+                    _start[slot] = ack;
+                    _length[slot] = length - cut;
+                }
+                break;
+            }
+            return delivered;
+        }
+
+        private void Drop(int slot, byte flags, int length)
+        {
+            if ((flags & FlagSacked) != 0)
+            {
+                SackedBytes -= length;
+                SackedCount--;
+                return;
+            }
+            if ((flags & FlagLost) != 0)
+            {
+                LostBytes -= length;
+            }
+            if ((flags & FlagRetrans) != 0)
+            {
+                RetransBytes -= length;
+            }
+        }
+
+        /// <summary>RACK step 2: a record was delivered (cumulatively or by SACK).</summary>
+        private void Delivered(int slot, long now, byte flags)
+        {
+            long xmit = _xmit[slot];
+            long rtt = now - xmit;
+            if ((flags & FlagEverRetrans) != 0 && rtt < MinRttNs)
+            {
+                return; // the ACK is probably for the original transmission (RFC 8985 step 2)
+            }
+            if ((flags & FlagEverRetrans) == 0 && rtt < MinRttNs)
+            {
+                MinRttNs = rtt;
+            }
+            uint end = _start[slot] + (uint)_length[slot];
+            if (!RackValid || xmit > RackXmit || (xmit == RackXmit && TcpSequence.Gt(end, RackEnd)))
+            {
+                RackXmit = xmit;
+                RackEnd = end;
+                RackRttNs = rtt;
+                RackValid = true;
+            }
+        }
+
+        /// <summary>
+        /// Marks records fully inside [<paramref name="left"/>, <paramref name="right"/>) SACKed. Returns bytes newly
+        /// SACKed. A record SACKed below one already SACKed without having been retransmitted is reordering.
+        /// </summary>
+        internal int MarkSacked(uint left, uint right, long now)
+        {
+            int newly = 0;
+            for (int i = 0; i < _count; i++)
+            {
+                int slot = (_head + i) & _mask;
+                uint start = _start[slot];
+                if (TcpSequence.Geq(start, right))
+                {
+                    break;
+                }
+                uint end = start + (uint)_length[slot];
+                if (TcpSequence.Lt(start, left) || TcpSequence.Gt(end, right))
+                {
+                    continue;
+                }
+                byte flags = _flags[slot];
+                if ((flags & FlagSacked) != 0)
+                {
+                    continue;
+                }
+                Delivered(slot, now, flags);
+                int length = _length[slot];
+                if ((flags & FlagLost) != 0)
+                {
+                    LostBytes -= length;
+                }
+                if ((flags & FlagRetrans) != 0)
+                {
+                    RetransBytes -= length;
+                }
+                uint end2 = start + (uint)length;
+                if ((flags & FlagEverRetrans) == 0 && SackedCount > 0 && TcpSequence.Lt(end2, Fack))
+                {
+                    ReorderingSeen = true; // delivered below what was already SACKed, never retransmitted
+                }
+                if (SackedCount == 0 || TcpSequence.Gt(end2, Fack))
+                {
+                    Fack = end2;
+                }
+                _flags[slot] = (byte)((flags & (FlagEverRetrans | FlagFin)) | FlagSacked);
+                SackedBytes += length;
+                SackedCount++;
+                newly += length;
+            }
+            return newly;
+        }
+
+        /// <summary>
+        /// RACK (RFC 8985 section 6.2 step 5) and RFC 6675's DupThresh rule in one backward walk: marks records lost.
+        /// Returns the number of records newly marked; <paramref name="reorderTimeoutNs"/> is how long until the
+        /// earliest record not yet lost would be (0: none waiting).
+        /// </summary>
+        internal int DetectLoss(long now, long reorderWindowNs, bool useDupThresh, out long reorderTimeoutNs)
+        {
+            reorderTimeoutNs = 0;
+            int marked = 0;
+            int sackedAbove = 0;
+            for (int i = _count - 1; i >= 0; i--)
+            {
+                int slot = (_head + i) & _mask;
+                byte flags = _flags[slot];
+                if ((flags & FlagSacked) != 0)
+                {
+                    sackedAbove++;
+                    continue;
+                }
+                if ((flags & (FlagLost | FlagRetrans)) == FlagLost)
+                {
+                    continue; // lost and waiting for its retransmission
+                }
+                bool lost = false;
+                if (useDupThresh && sackedAbove >= DupThresh && (flags & FlagLost) == 0)
+                {
+                    lost = true;
+                }
+                else if (RackValid)
+                {
+                    long xmit = _xmit[slot];
+                    uint end = _start[slot] + (uint)_length[slot];
+                    if (xmit < RackXmit || (xmit == RackXmit && TcpSequence.Lt(end, RackEnd)))
+                    {
+                        long remaining = xmit + RackRttNs + reorderWindowNs - now;
+                        if (remaining <= 0)
+                        {
+                            lost = true;
+                        }
+                        else if (reorderTimeoutNs == 0 || remaining < reorderTimeoutNs)
+                        {
+                            reorderTimeoutNs = remaining;
+                        }
+                    }
+                }
+                if (lost)
+                {
+                    MarkLost(i);
+                    marked++;
+                }
+            }
+            return marked;
+        }
+
+        /// <summary>Marks record <paramref name="i"/> lost (a retransmitted copy in flight counts as lost again).</summary>
+        internal void MarkLost(int i)
+        {
+            int slot = (_head + i) & _mask;
+            byte flags = _flags[slot];
+            if ((flags & FlagSacked) != 0)
+            {
+                return;
+            }
+            int length = _length[slot];
+            if ((flags & FlagRetrans) != 0)
+            {
+                RetransBytes -= length;
+                flags &= unchecked((byte)~FlagRetrans);
+            }
+            if ((flags & FlagLost) == 0)
+            {
+                LostBytes += length;
+                flags |= FlagLost;
+            }
+            _flags[slot] = flags;
+            if (i < _retransHint)
+            {
+                _retransHint = i;
+            }
+        }
+
+        /// <summary>After a retransmission timeout: every record not SACKed is lost; no retransmission is in flight.</summary>
+        internal void MarkAllLost()
+        {
+            for (int i = 0; i < _count; i++)
+            {
+                MarkLost(i);
+            }
+            _retransHint = 0;
+        }
+
+        /// <summary>Undoes the marks of a spurious timeout (F-RTO): nothing is lost.</summary>
+        internal void UnmarkLost()
+        {
+            for (int i = 0; i < _count; i++)
+            {
+                int slot = (_head + i) & _mask;
+                _flags[slot] = (byte)(_flags[slot] & ~FlagLost);
+            }
+            LostBytes = 0;
+        }
+
+        /// <summary>Logical index of the first record marked lost and not yet retransmitted, or -1.</summary>
+        internal int NextLost()
+        {
+            if (LostBytes == 0)
+            {
+                return -1;
+            }
+            for (int i = _retransHint; i < _count; i++)
+            {
+                byte flags = _flags[(_head + i) & _mask];
+                if ((flags & (FlagLost | FlagRetrans | FlagSacked)) == FlagLost)
+                {
+                    _retransHint = i;
+                    return i;
+                }
+            }
+            _retransHint = _count;
+            return -1;
+        }
+
+        /// <summary>Record <paramref name="i"/> was sent again at <paramref name="now"/>.</summary>
+        internal void Retransmitted(int i, long now)
+        {
+            int slot = (_head + i) & _mask;
+            byte flags = _flags[slot];
+            if ((flags & FlagSacked) != 0)
+            {
+                _xmit[slot] = now;
+                return;
+            }
+            if ((flags & FlagRetrans) == 0)
+            {
+                RetransBytes += _length[slot];
+            }
+            _flags[slot] = (byte)(flags | FlagRetrans | FlagEverRetrans);
+            _xmit[slot] = now;
+        }
+
+        /// <summary>True when the byte counters match the records (tests call this after every step).</summary>
+        internal bool CountersConsistent()
+        {
+            int sacked = 0;
+            int lost = 0;
+            int retrans = 0;
+            int sackedCount = 0;
+            for (int i = 0; i < _count; i++)
+            {
+                int slot = (_head + i) & _mask;
+                byte flags = _flags[slot];
+                if ((flags & FlagSacked) != 0)
+                {
+                    sacked += _length[slot];
+                    sackedCount++;
+                    if ((flags & (FlagLost | FlagRetrans)) != 0)
+                    {
+                        return false;
+                    }
+                    continue;
+                }
+                if ((flags & FlagLost) != 0)
+                {
+                    lost += _length[slot];
+                }
+                if ((flags & FlagRetrans) != 0)
+                {
+                    retrans += _length[slot];
+                }
+            }
+            return sacked == SackedBytes && lost == LostBytes && retrans == RetransBytes && sackedCount == SackedCount;
+        }
+
+        /// <summary>Logical index of the record holding <paramref name="sequence"/>, or -1.</summary>
+        internal int Find(uint sequence)
+        {
+            for (int i = 0; i < _count; i++)
+            {
+                int slot = (_head + i) & _mask;
+                if (TcpSequence.Geq(sequence, _start[slot]) && TcpSequence.Lt(sequence, _start[slot] + (uint)_length[slot]))
+                {
+                    return i;
+                }
+            }
+            return -1;
+        }
+    }
+}

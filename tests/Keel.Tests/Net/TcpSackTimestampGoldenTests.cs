@@ -1,0 +1,298 @@
+using System.Collections.Generic;
+using Keel.Net;
+using Keel.Net.Sockets;
+using NUnit.Framework;
+
+namespace Keel.Tests.Net
+{
+    /// <summary>
+    /// Golden segments for SACK (RFC 2018 section 3, case 2: the first of a flight lost, the receiver reports the
+    /// growing block), D-SACK (RFC 2883 section 4.1.1: a duplicate below the ACK; 4.1.2: a duplicate of
+    /// out-of-order data, followed by the block holding it), timestamps (RFC 7323 sections 3.2 and 4.3: TSecr
+    /// echoes TS.Recent, which only in-order segments advance) and PAWS (RFC 7323 section 5: an older TSval is
+    /// dropped and answered with an ACK). The host side is hand-built frames; Keel's answers are parsed byte by byte.
+    /// </summary>
+    public class TcpSackTimestampGoldenTests
+    {
+        private const uint ClientIsn = 0x10000000;
+        private const int Seg = 500; // RFC 2018's example uses 500-byte segments
+
+        private sealed class Ack
+        {
+            public uint Sequence;
+            public uint Acknowledgment;
+            public int Flags;
+            public bool HasTs;
+            public uint TsVal;
+            public uint TsEcr;
+            public readonly List<(uint, uint)> Sack = new List<(uint, uint)>();
+        }
+
+        private static byte[] Frame(uint seq, uint ack, int flags, byte[] options, int payload, byte fill = 0x55)
+        {
+            int tcpLength = 20 + options.Length + payload;
+            byte[] f = new byte[14 + 20 + tcpLength];
+            byte[] dst = { 0x02, 0, 0, 0, 0, 0x02 };
+            byte[] src = { 0x02, 0, 0, 0, 0, 0x01 };
+            dst.CopyTo(f, 0);
+            src.CopyTo(f, 6);
+            f[12] = 0x08;
+            int ip = 14;
+            f[ip] = 0x45;
+            f[ip + 2] = (byte)((20 + tcpLength) >> 8);
+            f[ip + 3] = (byte)(20 + tcpLength);
+            f[ip + 6] = 0x40;
+            f[ip + 8] = 64;
+            f[ip + 9] = 6;
+            byte[] a = { 198, 18, 0, 1, 198, 18, 0, 2 };
+            a.CopyTo(f, ip + 12);
+            Put16(f, ip + 10, Sum(f, ip, 20, 0));
+            int t = 34;
+            Put16(f, t, 40001);
+            Put16(f, t + 2, 80);
+            Put32(f, t + 4, seq);
+            Put32(f, t + 8, ack);
+            f[t + 12] = (byte)(((20 + options.Length) / 4) << 4);
+            f[t + 13] = (byte)flags;
+            Put16(f, t + 14, 65535);
+            options.CopyTo(f, t + 20);
+            for (int i = 0; i < payload; i++)
+            {
+                f[t + 20 + options.Length + i] = fill;
+            }
+            uint pseudo = (uint)((198 << 8) + 18 + (0 << 8) + 1 + (198 << 8) + 18 + (0 << 8) + 2 + 6 + tcpLength);
+            Put16(f, t + 16, Sum(f, t, tcpLength, pseudo));
+            return f;
+        }
+
+        private static ushort Sum(byte[] f, int start, int length, uint initial)
+        {
+            uint sum = initial;
+            for (int i = 0; i < length; i += 2)
+            {
+                sum += (uint)(f[start + i] << 8) + (i + 1 < length ? f[start + i + 1] : 0u);
+            }
+            while ((sum >> 16) != 0)
+            {
+                sum = (sum & 0xFFFF) + (sum >> 16);
+            }
+            return (ushort)~sum;
+        }
+
+        private static void Put16(byte[] f, int i, int v)
+        {
+            f[i] = (byte)(v >> 8);
+            f[i + 1] = (byte)v;
+        }
+
+        private static void Put32(byte[] f, int i, uint v)
+        {
+            f[i] = (byte)(v >> 24);
+            f[i + 1] = (byte)(v >> 16);
+            f[i + 2] = (byte)(v >> 8);
+            f[i + 3] = (byte)v;
+        }
+
+        private static uint Get32(byte[] f, int i) => (uint)((f[i] << 24) | (f[i + 1] << 16) | (f[i + 2] << 8) | f[i + 3]);
+
+        /// <summary>NOP NOP TS (RFC 7323 appendix A layout).</summary>
+        private static byte[] Ts(uint val, uint ecr)
+        {
+            byte[] o = new byte[12];
+            o[0] = 1;
+            o[1] = 1;
+            o[2] = 8;
+            o[3] = 10;
+            Put32(o, 4, val);
+            Put32(o, 8, ecr);
+            return o;
+        }
+
+        private static Ack Parse(byte[] f)
+        {
+            int t = 34;
+            Ack a = new Ack { Sequence = Get32(f, t + 4), Acknowledgment = Get32(f, t + 8), Flags = f[t + 13] };
+            int doff = (f[t + 12] >> 4) * 4;
+            int i = t + 20;
+            while (i < t + doff)
+            {
+                int kind = f[i];
+                if (kind == 0)
+                {
+                    break;
+                }
+                if (kind == 1)
+                {
+                    i++;
+                    continue;
+                }
+                int len = f[i + 1];
+                if (kind == 8)
+                {
+                    a.HasTs = true;
+                    a.TsVal = Get32(f, i + 2);
+                    a.TsEcr = Get32(f, i + 6);
+                }
+                else if (kind == 5)
+                {
+                    for (int b = i + 2; b < i + len; b += 8)
+                    {
+                        a.Sack.Add((Get32(f, b), Get32(f, b + 4)));
+                    }
+                }
+                i += len;
+            }
+            return a;
+        }
+
+        private static SingleStack Established(out uint iss, out uint tsOurs)
+        {
+            SingleStack s = new SingleStack();
+            s.LearnHost();
+            Socket listener = s.Stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(IPv4Address.Any, 80));
+            listener.Listen(4);
+            // SYN: MSS 1460, SACK-permitted, TS (val 100), NOP, WS 7 (Linux's layout).
+            byte[] syn = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 100, 0, 0, 0, 0, 1, 3, 3, 7 };
+            s.Inject(Frame(ClientIsn, 0, 0x02, syn, 0));
+            Ack synAck = Parse(s.Capture.Take());
+            Assert.That(synAck.Flags, Is.EqualTo(0x12));
+            Assert.That(synAck.HasTs, Is.True, "timestamps agreed on the passive open");
+            Assert.That(synAck.TsEcr, Is.EqualTo(100u), "SYN-ACK echoes the SYN's TSval (RFC 7323 3.2)");
+            iss = synAck.Sequence;
+            tsOurs = synAck.TsVal;
+            s.Inject(Frame(ClientIsn + 1, iss + 1, 0x10, Ts(101, tsOurs), 0));
+            Socket server;
+            Assert.That(listener.Accept(out server), Is.EqualTo(SocketError.Success));
+            TcpInfo info;
+            server.GetTcpInfo(out info);
+            Assert.That(info.SackPermitted, Is.True, "SACK agreed on the passive open");
+            Assert.That(info.Timestamps, Is.True);
+            s.Capture.Frames.Clear();
+            return s;
+        }
+
+        [Test]
+        public void SackBlocksGrowAsInRfc2018Case2AndDsackFollowsRfc2883()
+        {
+            uint iss;
+            uint ts;
+            SingleStack s = Established(out iss, out ts);
+            uint b = ClientIsn + 1;
+            // Segments 2..4 arrive, segment 1 was lost: each is answered at once with ACK = b and the block
+            // [b+500, b+500k) (RFC 2018 section 3, case 2).
+            for (int k = 1; k <= 3; k++)
+            {
+                s.Inject(Frame(b + (uint)(k * Seg), iss + 1, 0x10, Ts((uint)(110 + k), ts), Seg));
+                Ack a = Parse(s.Capture.Take());
+                Assert.That(a.Acknowledgment, Is.EqualTo(b), "ACK stays at the hole");
+                Assert.That(a.Sack.Count, Is.EqualTo(1));
+                Assert.That(a.Sack[0], Is.EqualTo((b + Seg, b + (uint)((k + 1) * Seg))));
+                Assert.That(a.TsEcr, Is.EqualTo(101u), "out-of-order segments do not advance TS.Recent (RFC 7323 4.3)");
+            }
+            // Segment 3 again (a duplicate of out-of-order data): D-SACK block first, then the block holding it.
+            s.Inject(Frame(b + 2 * Seg, iss + 1, 0x10, Ts(120, ts), Seg));
+            Ack d = Parse(s.Capture.Take());
+            Assert.That(d.Acknowledgment, Is.EqualTo(b));
+            Assert.That(d.Sack.Count, Is.EqualTo(2));
+            Assert.That(d.Sack[0], Is.EqualTo((b + 2 * Seg, b + 3 * Seg)), "D-SACK (RFC 2883 4.1.2)");
+            Assert.That(d.Sack[1], Is.EqualTo((b + Seg, b + 4 * Seg)));
+            // The hole is filled: everything is acknowledged, no blocks left.
+            s.Inject(Frame(b, iss + 1, 0x10, Ts(121, ts), Seg));
+            Ack full = Parse(s.Capture.Take());
+            Assert.That(full.Acknowledgment, Is.EqualTo(b + 4 * Seg));
+            Assert.That(full.Sack.Count, Is.EqualTo(0));
+            Assert.That(full.TsEcr, Is.EqualTo(121u), "the segment at the left edge sets TS.Recent");
+            // Segment 1 again, below the ACK: D-SACK of it alone (RFC 2883 4.1.1).
+            s.Inject(Frame(b, iss + 1, 0x10, Ts(122, ts), Seg));
+            Ack old = Parse(s.Capture.Take());
+            Assert.That(old.Acknowledgment, Is.EqualTo(b + 4 * Seg));
+            Assert.That(old.Sack.Count, Is.EqualTo(1));
+            Assert.That(old.Sack[0], Is.EqualTo((b, b + Seg)));
+        }
+
+        [Test]
+        public void SackBlocksAreMostRecentFirstAndAtMostThreeWithTimestamps()
+        {
+            uint iss;
+            uint ts;
+            SingleStack s = Established(out iss, out ts);
+            uint b = ClientIsn + 1;
+            // Four separate islands (every other segment), received in the order 1, 3, 5, 7.
+            Ack a = null;
+            for (int k = 1; k <= 7; k += 2)
+            {
+                s.Inject(Frame(b + (uint)(k * Seg), iss + 1, 0x10, Ts(200, ts), Seg));
+                a = Parse(s.Capture.Take());
+            }
+            Assert.That(a.Sack.Count, Is.EqualTo(3), "40 option bytes: timestamps (12) + 3 blocks (26)");
+            Assert.That(a.Sack[0], Is.EqualTo((b + 7 * Seg, b + 8 * Seg)), "the most recent segment's block first");
+            Assert.That(a.Sack[1], Is.EqualTo((b + 5 * Seg, b + 6 * Seg)), "then the blocks reported before");
+            Assert.That(a.Sack[2], Is.EqualTo((b + 3 * Seg, b + 4 * Seg)));
+        }
+
+        [Test]
+        public void PawsDropsAnOlderTimestampAndAnswersWithAnAck()
+        {
+            uint iss;
+            uint ts;
+            SingleStack s = Established(out iss, out ts);
+            uint b = ClientIsn + 1;
+            s.Inject(Frame(b, iss + 1, 0x10, Ts(1000, ts), Seg));
+            s.Stack.Poll();
+            s.Capture.Frames.Clear();
+            // In window, but TSval 999 < TS.Recent 1000: an old duplicate (RFC 7323 section 5.3 R1).
+            s.Inject(Frame(b + Seg, iss + 1, 0x10, Ts(999, ts), Seg));
+            Ack a = Parse(s.Capture.Take());
+            Assert.That(a.Acknowledgment, Is.EqualTo(b + Seg), "the data was not accepted");
+            Assert.That(a.TsEcr, Is.EqualTo(1000u));
+            Assert.That(s.Counter(NetStatistics.TcpPawsRejected), Is.EqualTo(1));
+            // The same segment with a current TSval is accepted.
+            s.Inject(Frame(b + Seg, iss + 1, 0x10, Ts(1001, ts), Seg));
+            s.Stack.Poll();
+            Assert.That(s.Counter(NetStatistics.TcpPawsRejected), Is.EqualTo(1));
+        }
+
+        [Test]
+        public void TimestampsOptionParsesOnTheFastPathAndSackBlocksInAnyLayout()
+        {
+            // RFC 7323 appendix A: NOP, NOP, kind 8, length 10, TSval, TSecr.
+            Keel.Net.Tcp.TcpSegment seg = default;
+            byte[] o = Ts(0x01020304, 0x0a0b0c0d);
+            unsafe
+            {
+                fixed (byte* p = o)
+                {
+                    Assert.That(Keel.Net.Tcp.TcpOptions.Parse(p, o.Length, ref seg, false), Is.True);
+                }
+            }
+            Assert.That(seg.HasTimestamp, Is.True);
+            Assert.That(seg.TsVal, Is.EqualTo(0x01020304u));
+            Assert.That(seg.TsEcr, Is.EqualTo(0x0a0b0c0du));
+            // RFC 2018 section 3: kind 5, length 8n+2; here two blocks after NOPs, then a bad length (rejected).
+            byte[] sack = { 1, 1, 5, 18, 0, 0, 0x15, 0x7c, 0, 0, 0x17, 0x70, 0, 0, 0x1b, 0x58, 0, 0, 0x1f, 0x40 };
+            seg = default;
+            unsafe
+            {
+                fixed (byte* p = sack)
+                {
+                    Assert.That(Keel.Net.Tcp.TcpOptions.Parse(p, sack.Length, ref seg, false), Is.True);
+                    Assert.That(seg.SackCount, Is.EqualTo(2));
+                    Assert.That(seg.Sack[0], Is.EqualTo(5500u));
+                    Assert.That(seg.Sack[1], Is.EqualTo(6000u));
+                    Assert.That(seg.Sack[2], Is.EqualTo(7000u));
+                    Assert.That(seg.Sack[3], Is.EqualTo(8000u));
+                }
+            }
+            byte[] bad = { 5, 40, 0, 0 };
+            seg = default;
+            unsafe
+            {
+                fixed (byte* p = bad)
+                {
+                    Assert.That(Keel.Net.Tcp.TcpOptions.Parse(p, bad.Length, ref seg, false), Is.False);
+                }
+            }
+        }
+    }
+}
