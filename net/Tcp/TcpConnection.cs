@@ -91,6 +91,7 @@ namespace Keel.Net.Tcp
         internal uint RcvAdv;
         internal PacketQueue ReceiveQueue;
         internal Packet OooHead;
+        internal Packet OooTail;
         internal int OooBytes;
         internal int OooCount;
         internal int OooTrueSize;
@@ -238,6 +239,7 @@ namespace Keel.Net.Tcp
             SndWnd = 0;
             MaxSndWnd = 0;
             _sackHistoryCount = 0;
+            _sackCacheCount = 0;
             DsackPending = false;
             Board.Clear();
             CaState = TcpCaState.Open;
