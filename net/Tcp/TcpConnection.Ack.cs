@@ -72,6 +72,10 @@ namespace Keel.Net.Tcp
             }
             if (acked > 0 || delivered > 0 || duplicate)
             {
+                // Eifel (RFC 3522) test for F-RTO: the echoed timestamp is older than the timeout's retransmission,
+                // so an original transmission made this ACK.
+                FrtoOriginalAcked = Frto != 0 && TsOk && segment.HasTimestamp && segment.TsEcr != 0 &&
+                                    (int)(segment.TsEcr - FrtoTsVal) < 0;
                 OnAckForRecovery(acked, delivered, duplicate && acked == 0, priorUna, now);
             }
             RtoDeadline = SndUna == SndMax ? 0 : (acked > 0 || RtoDeadline == 0 ? now + RtoUs * 1000 : RtoDeadline);

@@ -118,6 +118,8 @@ namespace Keel.Net.Tcp
         internal long PrrOut;
         internal long RecoverFs;
         internal int Frto;            // F-RTO step (RFC 5682): 0 off, 1 after the RTO retransmission, 2 after new data
+        internal uint FrtoTsVal;      // TSval of the timeout's retransmission
+        internal bool FrtoOriginalAcked;
         internal bool TlpOutstanding;
         internal uint TlpHighSeq;
         internal int ReoWndMultiplier = 1;
