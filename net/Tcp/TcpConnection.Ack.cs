@@ -72,6 +72,10 @@ namespace Keel.Net.Tcp
             }
             if (acked > 0 || delivered > 0 || duplicate)
             {
+                // Eifel (RFC 3522) test for F-RTO: the echoed timestamp is older than the timeout's retransmission,
+                // so an original transmission made this ACK.
+                FrtoOriginalAcked = Frto != 0 && TsOk && segment.HasTimestamp && segment.TsEcr != 0 &&
+                                    (int)(segment.TsEcr - FrtoTsVal) < 0;
                 OnAckForRecovery(acked, delivered, duplicate && acked == 0, priorUna, now);
             }
             RtoDeadline = SndUna == SndMax ? 0 : (acked > 0 || RtoDeadline == 0 ? now + RtoUs * 1000 : RtoDeadline);
@@ -84,6 +88,9 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>Marks the SACKed records; returns bytes newly SACKed. Counts a D-SACK (first block below the ACK or inside the second).</summary>
+        private readonly uint[] _sackCache = new uint[2 * TcpSegment.MaxSackBlocks];
+        private int _sackCacheCount;
+
         private int SackInput(ref TcpSegment segment, uint ack, long now)
         {
             int newly = 0;
@@ -115,7 +122,27 @@ namespace Keel.Net.Tcp
                 {
                     continue; // old or bogus
                 }
-                newly += Board.MarkSacked(left, right, now);
+                // Most blocks repeat or grow the previous ACK's: skip the part already marked (records stay
+                // SACKed until acknowledged).
+                uint from = left;
+                for (int c = 0; c < _sackCacheCount; c++)
+                {
+                    if (Leq(_sackCache[2 * c], from) && Gt(_sackCache[2 * c + 1], from))
+                    {
+                        from = _sackCache[2 * c + 1];
+                    }
+                }
+                if (Lt(from, right))
+                {
+                    newly += Board.MarkSacked(from, right, now);
+                }
+            }
+            _sackCacheCount = 0;
+            for (int b = 0; b < segment.SackCount; b++)
+            {
+                _sackCache[2 * b] = segment.Sack[2 * b];
+                _sackCache[2 * b + 1] = segment.Sack[2 * b + 1];
+                _sackCacheCount++;
             }
             return newly;
         }

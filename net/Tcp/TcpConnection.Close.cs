@@ -51,6 +51,8 @@ namespace Keel.Net.Tcp
                 p = next;
             }
             OooHead = null;
+            OooTail = null;
+            _runsDirty = true;
             OooBytes = 0;
             OooCount = 0;
             OooTrueSize = 0;

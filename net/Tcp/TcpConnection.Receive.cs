@@ -10,6 +10,14 @@ namespace Keel.Net.Tcp
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
+        private const int MaxSackRuns = 16;
+
+        // Runs of contiguous out-of-order data (left/right edges, ascending), kept up to date when a segment is
+        // appended after the last one, rebuilt from the list otherwise: SACK blocks cost O(1) per ACK.
+        private readonly uint[] _runs = new uint[2 * MaxSackRuns];
+        private int _runCount;
+        private bool _runsDirty;
+
         /// <summary>In-window payload. True when the packet was queued (ownership taken).</summary>
         private bool DataInput(Packet packet, uint sequence, int length)
         {
@@ -66,6 +74,37 @@ namespace Keel.Net.Tcp
             OutOfOrderSegments++;
             Counters[NetStatistics.TcpOutOfOrder]++;
             AckNow = true;
+            SackRecent = sequence;
+            if (OooTail != null && Geq(sequence, OooTail.Tag + (uint)OooTail.Length))
+            {
+                // The usual case: the next segment after the ones already queued (O(1), runs kept up to date).
+                packet.Tag = sequence;
+                packet.Next = null;
+                OooTail.Next = packet;
+                OooTail = packet;
+                OooBytes += length;
+                OooCount++;
+                OooTrueSize += packet.TrueSize;
+                if (!_runsDirty)
+                {
+                    if (_runCount > 0 && _runs[2 * _runCount - 1] == sequence)
+                    {
+                        _runs[2 * _runCount - 1] = sequence + (uint)length;
+                    }
+                    else if (_runCount < MaxSackRuns)
+                    {
+                        _runs[2 * _runCount] = sequence;
+                        _runs[2 * _runCount + 1] = sequence + (uint)length;
+                        _runCount++;
+                    }
+                    else
+                    {
+                        _runsDirty = true;
+                    }
+                }
+                return true;
+            }
+            _runsDirty = true;
             Packet previous = null;
             Packet next = OooHead;
             while (next != null && Lt(next.Tag, sequence))
@@ -73,7 +112,6 @@ namespace Keel.Net.Tcp
                 previous = next;
                 next = next.Next;
             }
-            SackRecent = sequence;
             if (next != null && next.Tag == sequence && next.Length >= length)
             {
                 SetDsack(sequence, sequence + (uint)length);
@@ -93,6 +131,10 @@ namespace Keel.Net.Tcp
             else
             {
                 previous.Next = packet;
+            }
+            if (next == null)
+            {
+                OooTail = packet;
             }
             OooBytes += length;
             OooCount++;
@@ -138,6 +180,7 @@ namespace Keel.Net.Tcp
 
         private void DrainOutOfOrder()
         {
+            _runsDirty = true;
             while (OooHead != null && Leq(OooHead.Tag, RcvNxt))
             {
                 Packet p = OooHead;
@@ -156,6 +199,10 @@ namespace Keel.Net.Tcp
                 ReceiveQueue.Enqueue(p);
                 BytesReceived += p.Length;
                 RcvNxt = end;
+            }
+            if (OooHead == null)
+            {
+                OooTail = null;
             }
         }
 
@@ -242,34 +289,15 @@ namespace Keel.Net.Tcp
                 _sackHistoryCount = 0;
                 return n;
             }
-            const int MaxRuns = 16;
-            uint* runs = stackalloc uint[2 * MaxRuns];
-            int runCount = 0;
-            for (Packet p = OooHead; p != null; p = p.Next)
+            if (_runsDirty)
             {
-                uint start = p.Tag;
-                uint end = p.Tag + (uint)p.Length;
-                if (runCount > 0 && Leq(start, runs[2 * runCount - 1]))
-                {
-                    if (Gt(end, runs[2 * runCount - 1]))
-                    {
-                        runs[2 * runCount - 1] = end;
-                    }
-                    continue;
-                }
-                if (runCount == MaxRuns)
-                {
-                    // Keep the highest runs: the newest data is usually there.
-                    for (int r = 1; r < MaxRuns; r++)
-                    {
-                        runs[2 * r - 2] = runs[2 * r];
-                        runs[2 * r - 1] = runs[2 * r + 1];
-                    }
-                    runCount--;
-                }
-                runs[2 * runCount] = start;
-                runs[2 * runCount + 1] = end;
-                runCount++;
+                RebuildSackRuns();
+            }
+            uint* runs = stackalloc uint[2 * MaxSackRuns];
+            int runCount = _runCount;
+            for (int r = 0; r < 2 * runCount; r++)
+            {
+                runs[r] = _runs[r];
             }
             int used = 0; // bit per run already reported
             int first = n;
@@ -294,6 +322,40 @@ namespace Keel.Net.Tcp
                 _sackHistory[_sackHistoryCount++] = blocks[2 * b];
             }
             return n;
+        }
+
+        /// <summary>Recomputes the runs of contiguous out-of-order data (the highest <see cref="MaxSackRuns"/>).</summary>
+        private void RebuildSackRuns()
+        {
+            int runCount = 0;
+            for (Packet p = OooHead; p != null; p = p.Next)
+            {
+                uint start = p.Tag;
+                uint end = p.Tag + (uint)p.Length;
+                if (runCount > 0 && Leq(start, _runs[2 * runCount - 1]))
+                {
+                    if (Gt(end, _runs[2 * runCount - 1]))
+                    {
+                        _runs[2 * runCount - 1] = end;
+                    }
+                    continue;
+                }
+                if (runCount == MaxSackRuns)
+                {
+                    // Keep the highest runs: the newest data is usually there.
+                    for (int r = 1; r < MaxSackRuns; r++)
+                    {
+                        _runs[2 * r - 2] = _runs[2 * r];
+                        _runs[2 * r - 1] = _runs[2 * r + 1];
+                    }
+                    runCount--;
+                }
+                _runs[2 * runCount] = start;
+                _runs[2 * runCount + 1] = end;
+                runCount++;
+            }
+            _runCount = runCount;
+            _runsDirty = false;
         }
 
         private static int AddRun(uint* blocks, int n, int max, uint* runs, int runCount, uint sequence, ref int used)

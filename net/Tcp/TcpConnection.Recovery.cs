@@ -180,6 +180,11 @@ namespace Keel.Net.Tcp
         /// </summary>
         private bool FrtoAck(long acked, bool duplicate, long now)
         {
+            if (acked > 0 && FrtoOriginalAcked)
+            {
+                // With timestamps the first ACK already tells: it echoes an original transmission (RFC 3522).
+                Frto = 2;
+            }
             if (Frto == 1)
             {
                 if (acked > 0 && Lt(SndUna, Recover))

@@ -174,6 +174,7 @@ namespace Keel.Net.Tcp
             RackDeadline = 0;
             TlpOutstanding = false;
             Board.MarkAllLost();
+            FrtoTsVal = TsNow(now);
             RetransmitRecord(0, now);
             RtoDeadline = now + BackedOffRto() * 1000;
         }

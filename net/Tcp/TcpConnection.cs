@@ -91,6 +91,7 @@ namespace Keel.Net.Tcp
         internal uint RcvAdv;
         internal PacketQueue ReceiveQueue;
         internal Packet OooHead;
+        internal Packet OooTail;
         internal int OooBytes;
         internal int OooCount;
         internal int OooTrueSize;
@@ -117,6 +118,8 @@ namespace Keel.Net.Tcp
         internal long PrrOut;
         internal long RecoverFs;
         internal int Frto;            // F-RTO step (RFC 5682): 0 off, 1 after the RTO retransmission, 2 after new data
+        internal uint FrtoTsVal;      // TSval of the timeout's retransmission
+        internal bool FrtoOriginalAcked;
         internal bool TlpOutstanding;
         internal uint TlpHighSeq;
         internal int ReoWndMultiplier = 1;
@@ -238,6 +241,7 @@ namespace Keel.Net.Tcp
             SndWnd = 0;
             MaxSndWnd = 0;
             _sackHistoryCount = 0;
+            _sackCacheCount = 0;
             DsackPending = false;
             Board.Clear();
             CaState = TcpCaState.Open;

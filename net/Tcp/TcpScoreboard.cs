@@ -220,7 +220,7 @@ namespace Keel.Net.Tcp
         internal int MarkSacked(uint left, uint right, long now)
         {
             int newly = 0;
-            for (int i = 0; i < _count; i++)
+            for (int i = FirstAtOrAfter(left); i < _count; i++)
             {
                 int slot = (_head + i) & _mask;
                 uint start = _start[slot];
@@ -436,6 +436,26 @@ namespace Keel.Net.Tcp
                 }
             }
             return sacked == SackedBytes && lost == LostBytes && retrans == RetransBytes && sackedCount == SackedCount;
+        }
+
+        /// <summary>Logical index of the first record starting at or after <paramref name="sequence"/> (binary search).</summary>
+        internal int FirstAtOrAfter(uint sequence)
+        {
+            int low = 0;
+            int high = _count;
+            while (low < high)
+            {
+                int middle = (low + high) >> 1;
+                if (TcpSequence.Lt(_start[(_head + middle) & _mask], sequence))
+                {
+                    low = middle + 1;
+                }
+                else
+                {
+                    high = middle;
+                }
+            }
+            return low;
         }
 
         /// <summary>Logical index of the record holding <paramref name="sequence"/>, or -1.</summary>

@@ -97,6 +97,57 @@ namespace Keel.Tests.Net
             long losses = pair.Link.Lost;
             Assert.That(info.Timeouts * 1000, Is.LessThanOrEqualTo(60 * losses), "RTOs per 1,000 losses");
             Assert.That(info.FastRetransmits, Is.GreaterThan(info.Timeouts));
+            if (loss >= 0.05)
+            {
+                Assert.That(info.TlpProbes, Is.GreaterThan(0), "tail loss probes sent");
+            }
+        }
+
+        /// <summary>
+        /// A delay spike longer than the RTO (RFC 5682's motivating case): the timeout fires although nothing was
+        /// lost; the ACKs that then arrive acknowledge data that was never retransmitted, so F-RTO declares the
+        /// timeout spurious and restores cwnd and ssthresh.
+        /// </summary>
+        [Test]
+        public void FrtoUndoesASpuriousTimeoutAfterADelaySpike()
+        {
+            NetConfig a = NetPair.TestConfig();
+            NetConfig b = NetPair.TestConfig();
+            a.TcpMinRtoMilliseconds = b.TcpMinRtoMilliseconds = 200;
+            NetPair pair = new NetPair(a, b, 11);
+            Socket listener = pair.Listen(pair.B, 5001);
+            Socket server;
+            Socket client = Connect(pair, pair.A, NetPair.AddressB, 5001, out server, listener);
+            BulkTransfer transfer = new BulkTransfer(client, server, 64L << 20);
+            transfer.CloseWhenSent = false;
+            pair.RunUntil(new Never(transfer), 300); // steady state
+            long cwndBefore = client.Tcp.Cwnd;
+            pair.Link.DelayNanoseconds = 400_000_000; // every frame sent now arrives 400 ms later
+            pair.RunUntil(new Never(transfer), 20);
+            pair.Link.DelayNanoseconds = 500_000;
+            pair.RunUntil(new Never(transfer), 1500);
+            TcpInfo info;
+            client.GetTcpInfo(out info);
+            TestContext.Out.WriteLine("cwnd before " + cwndBefore + " after " + info.CongestionWindow + " rto " + info.Timeouts + " spurious " + info.SpuriousTimeouts);
+            Assert.That(info.Timeouts, Is.GreaterThan(0), "the spike caused a timeout");
+            Assert.That(info.SpuriousTimeouts, Is.GreaterThan(0), "F-RTO found it spurious");
+            Assert.That(transfer.Mismatches, Is.Zero);
+        }
+
+        private sealed class Never : ICondition
+        {
+            private readonly BulkTransfer _transfer;
+
+            public Never(BulkTransfer transfer)
+            {
+                _transfer = transfer;
+            }
+
+            public bool Done()
+            {
+                _transfer.Pump();
+                return false;
+            }
         }
 
         [Test]
