@@ -30,6 +30,11 @@ namespace Keel.Apps.Iperf3
                 // The payload seed from the kernel's entropy pool (virtio-rng, RDRAND or the TSC PRNG).
                 _config.PayloadSeed = host.Stack.Config.Entropy.NextUInt64();
             }
+            if (_config.MaxWriteSize > host.Stack.Config.TcpSendBufferSize)
+            {
+                // No write needs to be larger than the socket's send buffer (small-memory kernels shrink it).
+                _config.MaxWriteSize = host.Stack.Config.TcpSendBufferSize;
+            }
             Server = new Iperf3Server(host.Stack, host.Clock, host.Log, _config);
             if (!Server.Start())
             {

@@ -244,7 +244,8 @@ namespace Keel.Drivers.Virtio
             _chainSlots[id] = (ushort)slots;
             _freeSlots -= slots;
             _headsInFlight++;
-            _addedSinceKick++;
+            // Slots, not chains: the kick test compares ring positions (Linux num_added += descs_used).
+            _addedSinceKick += slots;
             return (ushort)id;
         }
 
@@ -267,7 +268,13 @@ namespace Keel.Drivers.Virtio
             Interlocked.MemoryBarrier();
             ushort newIndex = (ushort)_nextAvail;
             ushort oldIndex = (ushort)(_nextAvail - _addedSinceKick);
+            bool lapped = _addedSinceKick >= Size;
             _addedSinceKick = 0;
+            if (lapped)
+            {
+                // More than a ring's worth since the last decision: positions are ambiguous, notify.
+                return true;
+            }
             ushort offWrap = Volatile.Read(ref _deviceEvent[0]);
             ushort flags = Volatile.Read(ref _deviceEvent[1]);
             if (flags != EventDescriptor)

@@ -18,6 +18,7 @@ namespace Keel.Kernel.Net
         private int _leaseVersion;
 
         /// <param name="dhcp">null with a static address</param>
+        /// <param name="resolver">null when no DNS server can be known (static address, no dns=)</param>
         public AddressServices(DhcpClient dhcp, DnsResolver resolver, bool fixedDns)
         {
             _dhcp = dhcp;
@@ -40,7 +41,7 @@ namespace Keel.Kernel.Net
                 if (_dhcp.LeaseVersion != _leaseVersion)
                 {
                     _leaseVersion = _dhcp.LeaseVersion;
-                    if (!_fixedDns)
+                    if (!_fixedDns && (object)_resolver != null)
                     {
                         _resolver.ClearServers();
                         for (int i = 0; i < _dhcp.DnsServerCount; i++)
@@ -50,14 +51,17 @@ namespace Keel.Kernel.Net
                     }
                 }
             }
-            _resolver.Poll();
+            if ((object)_resolver != null)
+            {
+                _resolver.Poll();
+            }
         }
 
         public long NextWakeNanoseconds
         {
             get
             {
-                long next = _resolver.NextWakeNanoseconds;
+                long next = (object)_resolver != null ? _resolver.NextWakeNanoseconds : long.MaxValue;
                 if ((object)_dhcp != null && _dhcp.NextWakeNanoseconds < next)
                 {
                     next = _dhcp.NextWakeNanoseconds;

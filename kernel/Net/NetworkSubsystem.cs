@@ -36,7 +36,7 @@ namespace Keel.Kernel.Net
         /// <summary>DHCP client (null with a static <c>ip=</c>).</summary>
         public static DhcpClient Dhcp;
 
-        /// <summary>DNS stub resolver (servers from the DHCP lease or <c>dns=</c>).</summary>
+        /// <summary>DNS stub resolver (servers from the DHCP lease or <c>dns=</c>); null with a static ip= and no dns=.</summary>
         public static DnsResolver Resolver;
 
         /// <summary>Periodic safety poll of the NIC (see <see cref="ReceiveWatchdog"/>).</summary>
@@ -46,7 +46,7 @@ namespace Keel.Kernel.Net
         public static FrameHook Hook;
 
         /// <summary>Free pages (4 KiB) below which networking is not started: a clean message instead of a panic.</summary>
-        public const long MinimumFreePages = 300;
+        public const long MinimumFreePages = 450;
 
         /// <summary>Free pages below which the network starts with its small-memory sizes.</summary>
         public const long SmallMemoryFreePages = 8192;
@@ -169,10 +169,15 @@ namespace Keel.Kernel.Net
             Pressure = new MemoryPressure(2 * reserve, options.ProcessInInterrupt);
             Kernel.Commands.Register(new NetCommand());
             Applications = new ApplicationHost(Stack, Kernel.Clock, output, Kernel.Commands);
-            Resolver = new DnsResolver(Stack);
-            if (commandLine.DnsServer != 0)
+            // A resolver only where it can have servers (from DHCP or dns=): a static ip= without dns= costs
+            // nothing. Small memory: one lookup at a time and a 4-entry cache.
+            if (commandLine.UseDhcp || commandLine.DnsServer != 0)
             {
-                Resolver.AddServer(new IPv4Address(commandLine.DnsServer));
+                Resolver = smallMemory ? new DnsResolver(Stack, 1, 4) : new DnsResolver(Stack);
+                if (commandLine.DnsServer != 0)
+                {
+                    Resolver.AddServer(new IPv4Address(commandLine.DnsServer));
+                }
             }
             Kernel.Commands.Register(new ResolveCommand(Resolver, output));
             if (commandLine.UseDhcp)
@@ -180,8 +185,11 @@ namespace Keel.Kernel.Net
                 Dhcp = new DhcpClient(Stack);
                 Dhcp.Log = output;
             }
-            // First, so that the address and DNS servers are current when the applications run.
-            Applications.Add(new AddressServices(Dhcp, Resolver, commandLine.DnsServer != 0));
+            if ((object)Dhcp != null || (object)Resolver != null)
+            {
+                // First, so that the address and DNS servers are current when the applications run.
+                Applications.Add(new AddressServices(Dhcp, Resolver, commandLine.DnsServer != 0));
+            }
             Applications.AddAll(Keel.Apps.Applications.CreateAll());
             Kernel.AddPoller(new NetworkPoller(Applications));
             Device.Announcer = new StackAnnouncer(Stack);

@@ -13,6 +13,7 @@ namespace Keel.Kernel.Net
         private readonly DnsResolver _resolver;
         private readonly ITextOutput _console;
 
+        /// <param name="resolver">null when there is no resolver (the command says so)</param>
         public ResolveCommand(DnsResolver resolver, ITextOutput console)
         {
             _resolver = resolver;
@@ -28,6 +29,11 @@ namespace Keel.Kernel.Net
             if (arguments.Count != 1)
             {
                 output.Write("usage: resolve NAME\n");
+                return;
+            }
+            if ((object)_resolver == null)
+            {
+                output.Write("resolve: no DNS server (static ip= without dns=)\n");
                 return;
             }
             DnsQuery query = _resolver.Resolve(arguments.Get(0));

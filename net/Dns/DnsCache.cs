@@ -8,14 +8,19 @@ namespace Keel.Net.Dns
     public sealed unsafe class DnsCache
     {
         private const long Second = 1_000_000_000L;
-        private readonly byte[] _names;
+        private readonly byte[][] _names;
         private readonly int[] _nameLength;
         private readonly uint[] _address;
         private readonly long[] _expiry;
 
         public DnsCache(int entries)
         {
-            _names = new byte[entries * DnsMessage.MaxNameLength];
+            // One small array per entry (the kernel heap's size classes), not one large block.
+            _names = new byte[entries][];
+            for (int i = 0; i < entries; i++)
+            {
+                _names[i] = new byte[DnsMessage.MaxNameLength];
+            }
             _nameLength = new int[entries];
             _address = new uint[entries];
             _expiry = new long[entries];
@@ -50,15 +55,21 @@ namespace Keel.Net.Dns
             address = 0;
             expiry = 0;
             fixed (byte* n = name)
-            fixed (byte* all = _names)
             {
                 for (int i = 0; i < _expiry.Length; i++)
                 {
-                    if (_expiry[i] > now && DnsMessage.NameEquals(all + i * DnsMessage.MaxNameLength, _nameLength[i], n, length))
+                    if (_expiry[i] <= now)
                     {
-                        address = _address[i];
-                        expiry = _expiry[i];
-                        return true;
+                        continue;
+                    }
+                    fixed (byte* entry = _names[i])
+                    {
+                        if (DnsMessage.NameEquals(entry, _nameLength[i], n, length))
+                        {
+                            address = _address[i];
+                            expiry = _expiry[i];
+                            return true;
+                        }
                     }
                 }
             }
@@ -90,7 +101,7 @@ namespace Keel.Net.Dns
             }
             for (int i = 0; i < length; i++)
             {
-                _names[slot * DnsMessage.MaxNameLength + i] = name[i];
+                _names[slot][i] = name[i];
             }
             _nameLength[slot] = length;
             _address[slot] = address;

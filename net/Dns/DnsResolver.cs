@@ -31,8 +31,11 @@ namespace Keel.Net.Dns
         /// <summary>Longest time an answer is cached, whatever its TTL.</summary>
         public const uint MaxCacheSeconds = 86400;
 
-        /// <summary>Largest answer taken over TCP.</summary>
-        public const int TcpBufferSize = 4096;
+        /// <summary>
+        /// Largest answer taken over TCP (ample for A records). With its 2-byte length prefix the query's buffer is
+        /// a 2032-byte array, which the kernel heap serves from its 2048-byte size class instead of whole pages.
+        /// </summary>
+        public const int TcpBufferSize = 2030;
 
         public const int MaxServers = 3;
 

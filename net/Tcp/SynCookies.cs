@@ -12,9 +12,14 @@ namespace Keel.Net.Tcp
     /// H is SipHash-2-4 of four 32-bit words (Linux: siphash_4u32 truncated to 32 bits), the minute counter
     /// counts 60 s periods of the stack clock, a cookie is accepted for 2 minutes (Linux MAX_SYNCOOKIE_AGE),
     /// and the MSS is one of Linux's four table values {536, 1300, 1440, 1460}, rounded down. Window scale and
-    /// SACK-permitted: Linux keeps them in the low 6 bits of the SYN-ACK's TSval, which needs RFC 7323
-    /// timestamps; this stack sends none, so like Linux for a client without timestamps a cookie connection
-    /// runs without window scaling and SACK.
+    /// SACK-permitted do not fit in the ISN: when the SYN carried RFC 7323 timestamps they go into the low
+    /// <see cref="TsBits"/> bits of the SYN-ACK's TSval (Linux cookie_init_timestamp) and come back in the
+    /// completing ACK's TSecr (cookie_timestamp_decode):
+    /// <code>
+    /// TSval = ((clock ms &gt;&gt; 6) &lt;&lt; 6 | options) (64 ms earlier if that is ahead of the clock) + offset
+    /// options: bits 0-3 the client's window scale (15: none), bit 4 SACK-permitted, bit 5 ECN (never set here)
+    /// </code>
+    /// A client without timestamps gets a cookie connection without window scaling and SACK, as in Linux.
     /// </summary>
     internal sealed class SynCookies
     {
@@ -97,6 +102,52 @@ namespace Keel.Net.Tcp
             uint made = minute - age;
             uint index = (cookie - Hash(_key1a, _key1b, saddr, daddr, ports, made)) & CookieMask;
             return index < MssTableLength ? (int)index : -1;
+        }
+
+        /// <summary>Bits of a cookie TSval that carry options (Linux TSBITS).</summary>
+        public const int TsBits = 6;
+
+        /// <summary>TSval bits 0-3: the client's window scale, all ones when it offered none (Linux TS_OPT_WSCALE_MASK).</summary>
+        public const uint TsWindowScaleMask = 0xF;
+
+        /// <summary>TSval bit 4: the client offered SACK-permitted (Linux TS_OPT_SACK).</summary>
+        public const uint TsSack = 1u << 4;
+
+        /// <summary>TSval bit 5: ECN agreed (Linux TS_OPT_ECN); this stack has no ECN and never sets it.</summary>
+        public const uint TsEcn = 1u << 5;
+
+        /// <summary>
+        /// The TSval (before the stack's timestamp offset) of a cookie SYN-ACK at clock value <paramref name="tsNow"/>:
+        /// the clock with its low <see cref="TsBits"/> bits replaced by the options, moved back one step when that
+        /// would be ahead of the clock, so the connection's later TSvals never go backwards (Linux cookie_init_timestamp).
+        /// <paramref name="peerWindowScale"/>: the shift the SYN offered, or -1 for none.
+        /// </summary>
+        public static uint EncodeTimestamp(uint tsNow, int peerWindowScale, bool sackPermitted)
+        {
+            uint options = peerWindowScale >= 0 ? (uint)peerWindowScale & TsWindowScaleMask : TsWindowScaleMask;
+            if (sackPermitted)
+            {
+                options |= TsSack;
+            }
+            uint ts = ((tsNow >> TsBits) << TsBits) | options;
+            if ((int)(ts - tsNow) > 0)
+            {
+                ts -= 1u << TsBits;
+            }
+            return ts;
+        }
+
+        /// <summary>
+        /// The options of an echoed cookie TSval (the completing ACK's TSecr minus the stack's offset), as Linux
+        /// cookie_timestamp_decode: window scale (-1: none) and SACK-permitted. False when the ECN bit is set
+        /// (this stack never offers ECN, so the value is not one it sent).
+        /// </summary>
+        public static bool DecodeTimestamp(uint tsEcr, out int peerWindowScale, out bool sackPermitted)
+        {
+            sackPermitted = (tsEcr & TsSack) != 0;
+            uint scale = tsEcr & TsWindowScaleMask;
+            peerWindowScale = scale == TsWindowScaleMask ? -1 : (int)scale;
+            return (tsEcr & TsEcn) == 0;
         }
 
         private static uint Hash(ulong k0, ulong k1, uint saddr, uint daddr, uint ports, uint count) =>

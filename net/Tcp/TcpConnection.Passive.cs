@@ -8,7 +8,8 @@ namespace Keel.Net.Tcp
         /// A passive open whose handshake has completed (a SYN queue entry or a valid SYN cookie, see
         /// TcpLayer.Listen.cs): the connection as it was in SYN-RECEIVED right after our SYN-ACK with ISN
         /// <paramref name="iss"/>, so that the completing ACK fed to <see cref="Input"/> establishes it.
-        /// <paramref name="synOptions"/> holds the SYN's MSS, window scale and SACK-permitted.
+        /// <paramref name="synOptions"/> holds the SYN's MSS, window scale, SACK-permitted and timestamps (for a SYN
+        /// cookie: the MSS from the cookie, the rest decoded from the completing ACK's TSecr, its TSval as TS.Recent).
         /// <paramref name="synAckSent"/>: when the one SYN-ACK was sent, for the first RTT sample (0: unknown,
         /// a cookie or a retransmitted SYN-ACK, Karn's rule).
         /// </summary>

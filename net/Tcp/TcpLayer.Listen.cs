@@ -94,11 +94,31 @@ namespace Keel.Net.Tcp
                 SendResetFor(ref segment);
                 return;
             }
-            Counters[NetStatistics.TcpSynCookiesReceived]++;
             TcpSegment cookieOptions = default;
             cookieOptions.Mss = SynCookies.MssTable(mssIndex);
             cookieOptions.WindowScale = -1;
             cookieOptions.SackPermitted = false;
+            if (segment.HasTimestamp)
+            {
+                // The SYN-ACK's TSval carried window scale and SACK-permitted (Linux cookie_timestamp_decode,
+                // after cookie_v4_check takes the timestamp offset off the echoed value).
+                int peerWindowScale;
+                bool sack;
+                if (!Config.TcpTimestamps ||
+                    !SynCookies.DecodeTimestamp(segment.TsEcr - TsOffset, out peerWindowScale, out sack) ||
+                    (sack && !Config.TcpSack))
+                {
+                    Counters[NetStatistics.TcpSynCookiesFailed]++;
+                    packet.Free();
+                    SendResetFor(ref segment);
+                    return;
+                }
+                cookieOptions.WindowScale = peerWindowScale;
+                cookieOptions.SackPermitted = sack;
+                cookieOptions.HasTimestamp = true;
+                cookieOptions.TsVal = segment.TsVal;
+            }
+            Counters[NetStatistics.TcpSynCookiesReceived]++;
             CompleteHandshake(listener, packet, ref segment, ref cookieOptions, segment.Acknowledgment - 1, segment.Sequence - 1, 0, now);
         }
 
@@ -114,7 +134,7 @@ namespace Keel.Net.Tcp
                     request.PeerTsVal = segment.TsVal;
                     SendSynAckFor(request.Listener, request.LocalAddress, request.LocalPort, request.RemoteAddress,
                         request.RemotePort, request.Iss, request.Irs + 1, request.PeerWindowScale,
-                        request.PeerSackPermitted, request.PeerTimestamps, request.PeerTsVal, now);
+                        request.PeerSackPermitted, request.PeerTimestamps, request.PeerTsVal, TsNow(now));
                 }
                 return;
             }
@@ -135,8 +155,14 @@ namespace Keel.Net.Tcp
                 uint cookie = _cookies.Make(segment.Source, segment.Destination, segment.SourcePort, segment.DestinationPort,
                     segment.Sequence, index, SynCookies.Minute(now));
                 Counters[NetStatistics.TcpSynCookiesSent]++;
+                // With timestamps the TSval keeps window scale and SACK-permitted (Linux cookie_init_timestamp);
+                // without, Linux clears the SYN's options and so does this.
+                bool timestamps = Config.TcpTimestamps && segment.HasTimestamp;
+                bool sack = timestamps && Config.TcpSack && segment.SackPermitted;
+                int peerWindowScale = timestamps ? segment.WindowScale : -1;
+                uint tsVal = timestamps ? SynCookies.EncodeTimestamp((uint)(now / 1_000_000), peerWindowScale, sack) + TsOffset : 0;
                 SendSynAckFor(listener, segment.Destination, segment.DestinationPort, segment.Source, segment.SourcePort,
-                    cookie, segment.Sequence + 1, -1, false, false, 0, now);
+                    cookie, segment.Sequence + 1, peerWindowScale, sack, timestamps, segment.TsVal, tsVal);
                 return;
             }
             entry.LocalAddress = segment.Destination;
@@ -212,7 +238,7 @@ namespace Keel.Net.Tcp
         private void SendSynAck(SynRequest r, uint iss, long now)
         {
             SendSynAckFor(r.Listener, r.LocalAddress, r.LocalPort, r.RemoteAddress, r.RemotePort, iss, r.Irs + 1, r.PeerWindowScale,
-                r.PeerSackPermitted, r.PeerTimestamps, r.PeerTsVal, now);
+                r.PeerSackPermitted, r.PeerTimestamps, r.PeerTsVal, TsNow(now));
             r.Deadline = now + ((long)Config.TcpInitialRtoMilliseconds << r.Retransmits) * 1_000_000L;
         }
 
@@ -253,10 +279,10 @@ namespace Keel.Net.Tcp
             return shift;
         }
 
-        /// <summary>A SYN-ACK not tied to a connection: MSS, and SACK-permitted, timestamps (echoing
-        /// <paramref name="tsEcr"/>) and window scale when the SYN offered them (<paramref name="peerWindowScale"/> &gt;= 0).</summary>
+        /// <summary>A SYN-ACK not tied to a connection: MSS, and SACK-permitted, timestamps (<paramref name="tsVal"/>,
+        /// echoing <paramref name="tsEcr"/>) and window scale when the SYN offered them (<paramref name="peerWindowScale"/> &gt;= 0).</summary>
         private void SendSynAckFor(TcpConnection listener, uint localAddress, int localPort, uint remoteAddress, int remotePort,
-            uint iss, uint ack, int peerWindowScale, bool sack, bool timestamps, uint tsEcr, long now)
+            uint iss, uint ack, int peerWindowScale, bool sack, bool timestamps, uint tsEcr, uint tsVal)
         {
             Packet packet = Stack.AllocateTransmit();
             if (packet == null)
@@ -281,7 +307,7 @@ namespace Keel.Net.Tcp
                 mss = listener.UserMss;
             }
             TcpOptions.WriteSyn(th + HeaderLength, mss, sack, timestamps,
-                TsNow(now), tsEcr, peerWindowScale >= 0 ? WindowScaleFor(buffer) : -1);
+                tsVal, tsEcr, peerWindowScale >= 0 ? WindowScaleFor(buffer) : -1);
             *(ushort*)(th + 16) = Checksum.Finish(
                 Checksum.PseudoHeader(localAddress, remoteAddress, NetStack.ProtocolTcp, length) + Checksum.Sum(th, length));
             Counters[NetStatistics.TcpTxSegments]++;

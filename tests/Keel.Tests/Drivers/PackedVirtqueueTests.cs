@@ -156,6 +156,42 @@ namespace Keel.Tests.Drivers
         }
 
         [Test]
+        public void KickFollowsTheDeviceEventOffsetInSlots()
+        {
+            DeviceRing device;
+            Virtqueue queue = NewQueue(8, true, out device);
+            ushort* deviceEvent = (ushort*)(queue.Memory.Virtual + VirtioSpec.PackedDescriptorSize * 8 + 4);
+            ScatterList list = new ScatterList(3);
+            list.Add(Buffer(0), 10, false);
+            list.Add(Buffer(1), 10, false);
+            list.Add(Buffer(2), 10, false);
+            // 2.8.10: notify when the descriptor at off (wrap counter 1) is made available.
+            deviceEvent[0] = (ushort)(2 | (1 << 15));
+            deviceEvent[1] = VirtioSpec.RING_EVENT_FLAGS_DESC;
+            queue.TryAdd(list, out _);
+            Assert.That(queue.KickPrepare(), Is.True, "slot 2 is inside the first chain (slots 0..2)");
+            queue.TryAdd(list, out _);
+            Assert.That(queue.KickPrepare(), Is.False, "slots 3..5 do not reach back to slot 2");
+            deviceEvent[0] = (ushort)(7 | (1 << 15));
+            queue.TryAddOne(Buffer(3), 10, false, out _);
+            Assert.That(queue.KickPrepare(), Is.False, "slot 6 is before the event at 7");
+            ushort head;
+            int length;
+            DeviceBuffer[] chain = new DeviceBuffer[8];
+            int count;
+            for (int i = 0; i < 3; i++)
+            {
+                device.Push(device.Pop(chain, out count), 0);
+            }
+            while (queue.TryGetUsed(out head, out length) == UsedResult.Buffer)
+            {
+            }
+            // Slots 7, then 0..1 in the second lap (wrap counter 0): the event at 7 in lap 1 is crossed.
+            queue.TryAdd(list, out _);
+            Assert.That(queue.KickPrepare(), Is.True);
+        }
+
+        [Test]
         public void UnknownIdIsCountedTheQueueBreaksAndEveryBufferComesBack()
         {
             DeviceRing device;

@@ -206,6 +206,38 @@ namespace Keel.Tests.Iperf3
         }
 
         [Test]
+        public void ReverseTestThatCouldNotSendAByteEndsWithServerErrorNotEmptyResults()
+        {
+            // Issue 12: out of memory, the server sent nothing yet reported a successful empty test.
+            Iperf3TestBed bed = new Iperf3TestBed();
+            FakeIperf3Client client = new FakeIperf3Client(bed);
+            client.Handshake(TcpParams(1, reverse: true));
+            // Take every transmit page of the server's stack: each Send of a data block finds no room.
+            var held = new System.Collections.Generic.List<int>();
+            int page;
+            while (bed.Pair.B.TransmitPages.TryAllocate(out page))
+            {
+                held.Add(page);
+            }
+            client.ConnectTcpStreams(1);
+            client.ExpectStart();
+            bed.Run(100);
+            client.SendByte(client.Control, 4); // TEST_END
+            bed.Run(50);                         // handled while the pages are still taken
+            foreach (int p in held)
+            {
+                bed.Pair.B.TransmitPages.Release(p);
+            }
+            byte[] error = client.ReadExact(client.Control, 9);
+            // SERVER_ERROR, i_errno 205 (IESTREAMWRITE: "unable to write to stream socket"), errno 0.
+            Assert.That(error, Is.EqualTo(new byte[] { 0xFE, 0, 0, 0, 205, 0, 0, 0, 0 }));
+            Assert.That(client.WaitClosed(client.Control), Is.True);
+            client.Control.Close();
+            client.CloseStreams();
+            Assert.That(bed.RunUntil(() => bed.Server.State == Iperf3ServerState.Idle), Is.True);
+        }
+
+        [Test]
         public void ReverseTcpHonoursBandwidth()
         {
             Iperf3TestBed bed = new Iperf3TestBed();

@@ -109,6 +109,12 @@ namespace Keel.Tests.Kernel
 
         public Function Get(int bus, int device, int function) => _functions[(bus, device, function)];
 
+        /// <summary>Puts an existing function (e.g. the simulated virtio-net PCI function's) at bus/device/function.</summary>
+        public void Attach(int bus, int device, int function, Function f)
+        {
+            _functions[(bus, device, function)] = f;
+        }
+
         public uint Read32(int bus, int device, int function, int offset)
         {
             Assert(offset);

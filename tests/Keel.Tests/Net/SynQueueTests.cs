@@ -194,7 +194,7 @@ namespace Keel.Tests.Net
 
         private static readonly byte[] SynOptions = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7 };
 
-        private static Socket Listen(SingleStack s, int backlog)
+        internal static Socket Listen(SingleStack s, int backlog)
         {
             Socket listener = s.Stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
             Assert.That(listener.Bind(new IPEndPoint(IPv4Address.Any, ListenPort)), Is.EqualTo(SocketError.Success));
@@ -203,7 +203,7 @@ namespace Keel.Tests.Net
         }
 
         /// <summary>A segment from the host (198.18.0.1:<paramref name="sourcePort"/>) to port 80.</summary>
-        private static byte[] Segment(int sourcePort, int flags, uint sequence, uint ack, byte[] options)
+        internal static byte[] Segment(int sourcePort, int flags, uint sequence, uint ack, byte[] options)
         {
             int optionLength = options == null ? 0 : options.Length;
             byte[] f = new byte[54 + optionLength];
@@ -229,7 +229,7 @@ namespace Keel.Tests.Net
             return f;
         }
 
-        private static void Write32(byte[] f, int at, uint value)
+        internal static void Write32(byte[] f, int at, uint value)
         {
             f[at] = (byte)(value >> 24);
             f[at + 1] = (byte)(value >> 16);
@@ -237,6 +237,6 @@ namespace Keel.Tests.Net
             f[at + 3] = (byte)value;
         }
 
-        private static uint Read32(byte[] f, int at) => (uint)((f[at] << 24) | (f[at + 1] << 16) | (f[at + 2] << 8) | f[at + 3]);
+        internal static uint Read32(byte[] f, int at) => (uint)((f[at] << 24) | (f[at + 1] << 16) | (f[at + 2] << 8) | f[at + 3]);
     }
 }

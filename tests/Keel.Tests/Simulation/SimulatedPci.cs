@@ -1,119 +1,17 @@
 using System;
 using Keel.Drivers.Virtio;
 using Keel.Hal;
+using Keel.Tests.Kernel;
 
 namespace Keel.Tests.Simulation
 {
-    /// <summary>
-    /// The kernel's interrupt routing for host tests: MSI messages are (0xFEE00000, vector) pairs; a device
-    /// "writing" a message calls the bound handler. INTx lines call their attached handlers until one claims.
-    /// </summary>
-    public sealed class FakeInterruptController : IInterruptController
-    {
-        private readonly IInterruptHandler[] _vectors = new IInterruptHandler[256];
-        private readonly IInterruptHandler[] _line = new IInterruptHandler[4];
-        private int _nextVector = 0x30;
-
-        /// <summary>How many more messages may be allocated (-1 = unlimited).</summary>
-        public int MessagesAvailable = -1;
-
-        public int MessagesInUse { get; private set; }
-        public int LineHandlers { get; private set; }
-        public long Delivered { get; private set; }
-        public long Unclaimed { get; private set; }
-        public string Error;
-
-        public bool TryAllocateMessage(IInterruptHandler handler, out MsiMessage message)
-        {
-            message = default;
-            if (MessagesAvailable == 0)
-            {
-                return false;
-            }
-            if (MessagesAvailable > 0)
-            {
-                MessagesAvailable--;
-            }
-            int vector = _nextVector++;
-            _vectors[vector] = handler;
-            message.Address = 0xFEE00000;
-            message.Data = (uint)vector;
-            message.Handle = vector;
-            MessagesInUse++;
-            return true;
-        }
-
-        public void FreeMessage(MsiMessage message)
-        {
-            if (_vectors[message.Handle] == null)
-            {
-                Error = Error ?? "message freed twice";
-                return;
-            }
-            _vectors[message.Handle] = null;
-            MessagesInUse--;
-        }
-
-        public bool TryAttachLegacy(IPciFunction function, IInterruptHandler handler)
-        {
-            for (int i = 0; i < _line.Length; i++)
-            {
-                if (_line[i] == null)
-                {
-                    _line[i] = handler;
-                    LineHandlers++;
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        public void DetachLegacy(IPciFunction function, IInterruptHandler handler)
-        {
-            for (int i = 0; i < _line.Length; i++)
-            {
-                if (_line[i] == handler)
-                {
-                    _line[i] = null;
-                    LineHandlers--;
-                }
-            }
-        }
-
-        /// <summary>A device wrote <paramref name="data"/> to <paramref name="address"/>.</summary>
-        public void DeliverMessage(ulong address, uint data)
-        {
-            if ((address & 0xFFF00000) != 0xFEE00000 || data >= 256 || _vectors[data] == null)
-            {
-                Error = Error ?? "MSI write to an unallocated vector";
-                return;
-            }
-            Delivered++;
-            _vectors[data].HandleInterrupt();
-        }
-
-        /// <summary>The INTx line is asserted: handlers run until one claims it.</summary>
-        public void AssertLine()
-        {
-            for (int i = 0; i < _line.Length; i++)
-            {
-                if (_line[i] != null && _line[i].HandleInterrupt())
-                {
-                    Delivered++;
-                    return;
-                }
-            }
-            Unclaimed++;
-        }
-    }
-
     /// <summary>
     /// A virtio-net PCI function at register level, as QEMU presents it: configuration space with the virtio
     /// vendor capabilities (modern), an I/O BAR 0 with the legacy registers (transitional or legacy-only), an
     /// MSI-X capability with its table in BAR 1, and BAR 4 holding the modern common/ISR/device/notify windows.
     /// Register accesses are translated into <see cref="SimulatedVirtioNetDevice"/> operations.
     /// </summary>
-    public sealed class SimulatedPciFunction : IPciFunction, ISimInterruptSink
+    public sealed partial class SimulatedPciFunction : IPciFunction, ISimInterruptSink
     {
         public const int ModernBar = 4;
         public const int MsixBar = 1;
@@ -122,7 +20,12 @@ namespace Keel.Tests.Simulation
 
         private readonly SimulatedVirtioNetDevice _device;
         private readonly FakeInterruptController _controller;
-        private readonly byte[] _config = new byte[256];
+        /// <summary>
+        /// The configuration space, as a function of the one PCI configuration fake (<see cref="FakePciConfigSpace"/>):
+        /// attach it there and the kernel's enumeration finds this same function (see <see cref="AttachTo"/>).
+        /// </summary>
+        public readonly FakePciConfigSpace.Function Config = new FakePciConfigSpace.Function();
+        private readonly byte[] _config;
         private readonly bool _modern;
         private readonly bool _legacy;
         private readonly bool _msix;
@@ -153,6 +56,7 @@ namespace Keel.Tests.Simulation
 
         public SimulatedPciFunction(SimulatedVirtioNetDevice device, FakeInterruptController controller, bool modern, bool legacy, bool msix)
         {
+            _config = Config.Config;
             _device = device;
             _controller = controller;
             _modern = modern;
@@ -196,6 +100,41 @@ namespace Keel.Tests.Simulation
             {
                 _bars[LegacyBar] = new LegacyRegisters(this, device);
             }
+            // Class: network controller, Ethernet; header type 0; BARs sized as TryGetBar reports them.
+            _config[0x08] = 1;
+            _config[0x0A] = 0x00;
+            _config[0x0B] = 0x02;
+            for (int index = 0; index < 6; index++)
+            {
+                PciBar bar;
+                if (!TryGetBar(index, out bar))
+                {
+                    continue;
+                }
+                uint size = 1;
+                while (size < bar.Size)
+                {
+                    size <<= 1;
+                }
+                if (bar.IsPortIo)
+                {
+                    Config.IoBar(index, (ushort)bar.Address, size);
+                }
+                else if (bar.Is64Bit)
+                {
+                    Config.MemoryBar64(index, bar.Address, size, false);
+                }
+                else
+                {
+                    Config.MemoryBar32(index, (uint)bar.Address, size);
+                }
+            }
+        }
+
+        /// <summary>Puts this function into <paramref name="space"/> at bus/device/function for the kernel's enumeration.</summary>
+        public void AttachTo(FakePciConfigSpace space, int bus, int device, int function)
+        {
+            space.Attach(bus, device, function, Config);
         }
 
         private void AddVirtioCap(ref int previous, ref int next, byte type, int bar, int offset, int length, int capLength)
@@ -549,176 +488,5 @@ namespace Keel.Tests.Simulation
         }
 
         /// <summary>BAR 0 (I/O): the legacy virtio-pci register block.</summary>
-        private sealed class LegacyRegisters : IRegisterRegion
-        {
-            private readonly SimulatedPciFunction _pci;
-            private readonly SimulatedVirtioNetDevice _device;
-
-            public LegacyRegisters(SimulatedPciFunction pci, SimulatedVirtioNetDevice device)
-            {
-                _pci = pci;
-                _device = device;
-                pci.ResetTransportState();
-            }
-
-            public int Length => 0x40;
-            public bool IsPortIo => true;
-
-            private int ConfigBase => _pci.MsixEnabled ? 24 : 20;
-            private int Q => _pci.QueueSelect < Queues && _device.QueueMaxSize(_pci.QueueSelect) > 0 ? _pci.QueueSelect : -1;
-
-            public byte Read8(int offset)
-            {
-                if (offset == 18)
-                {
-                    return _device.ReadStatus();
-                }
-                if (offset == 19)
-                {
-                    return _device.ReadIsr();
-                }
-                if (offset >= ConfigBase)
-                {
-                    return _device.ReadConfig8(offset - ConfigBase);
-                }
-                _pci.WidthErrors++;
-                return 0;
-            }
-
-            public ushort Read16(int offset)
-            {
-                int q = Q;
-                if (offset >= ConfigBase)
-                {
-                    return (ushort)(Read8(offset) | (Read8(offset + 1) << 8));
-                }
-                switch (offset)
-                {
-                    case 12: return (ushort)(q < 0 ? 0 : _device.QueueMaxSize(q));
-                    case 14: return _pci.QueueSelect;
-                    case 20: return _pci.MsixConfigVector;
-                    case 22: return q < 0 ? VirtioSpec.VIRTIO_MSI_NO_VECTOR : _pci.QueueVector[q];
-                }
-                _pci.WidthErrors++;
-                return 0;
-            }
-
-            public uint Read32(int offset)
-            {
-                if (offset == 0)
-                {
-                    return (uint)_device.ReadDeviceFeatures();
-                }
-                if (offset == 8)
-                {
-                    int q = Q;
-                    return q < 0 || !_pci.QueueEnabled[q] ? 0u : (uint)(_pci.QueueDesc[q] >> 12);
-                }
-                if (offset >= ConfigBase)
-                {
-                    return (uint)(Read16(offset) | (Read16(offset + 2) << 16));
-                }
-                _pci.WidthErrors++;
-                return 0;
-            }
-
-            public void Write8(int offset, byte value)
-            {
-                if (offset == 18)
-                {
-                    _device.WriteStatus(value);
-                    if (value == 0)
-                    {
-                        _pci.ResetTransportState();
-                    }
-                    return;
-                }
-                _pci.WidthErrors++;
-            }
-
-            public void Write16(int offset, ushort value)
-            {
-                int q = Q;
-                switch (offset)
-                {
-                    case 14:
-                        _pci.QueueSelect = value;
-                        return;
-                    case 16:
-                        _device.Notify(value);
-                        return;
-                    case 20:
-                        _pci.MsixConfigVector = _pci.AcceptVector(value);
-                        return;
-                    case 22:
-                        if (q >= 0)
-                        {
-                            _pci.QueueVector[q] = _pci.AcceptVector(value);
-                        }
-                        return;
-                }
-                _pci.WidthErrors++;
-            }
-
-            public void Write32(int offset, uint value)
-            {
-                int q = Q;
-                if (offset == 4)
-                {
-                    _device.WriteDriverFeatures(value);
-                    return;
-                }
-                if (offset == 8 && q >= 0)
-                {
-                    if (value == 0)
-                    {
-                        _pci.QueueEnabled[q] = false;
-                        return;
-                    }
-                    int size = _device.MaxQueueSize;
-                    ulong desc = (ulong)value << 12;
-                    ulong avail = desc + (ulong)(16 * size);
-                    ulong used = (avail + (ulong)(6 + 2 * size) + 4095) & ~4095UL;
-                    _pci.QueueDesc[q] = desc;
-                    _pci.QueueEnabled[q] = _device.SetQueue(q, size, desc, avail, used);
-                    return;
-                }
-                _pci.WidthErrors++;
-            }
-        }
-
-        /// <summary>BAR 1: the MSI-X table (3 entries) and pending-bit array.</summary>
-        private sealed class MsixRegisters : IRegisterRegion
-        {
-            private readonly SimulatedPciFunction _pci;
-
-            public MsixRegisters(SimulatedPciFunction pci)
-            {
-                _pci = pci;
-                for (int v = 0; v < MsixEntries; v++)
-                {
-                    pci.MsixTable[v * 4 + 3] = 1;
-                }
-            }
-
-            public int Length => 0x1000;
-            public bool IsPortIo => false;
-            public byte Read8(int offset) => 0;
-            public ushort Read16(int offset) => 0;
-
-            public uint Read32(int offset) => offset < MsixEntries * 16 ? _pci.MsixTable[offset / 4] : 0u;
-
-            public void Write8(int offset, byte value) => _pci.WidthErrors++;
-
-            public void Write16(int offset, ushort value) => _pci.WidthErrors++;
-
-            public void Write32(int offset, uint value)
-            {
-                if (offset < MsixEntries * 16 && (offset & 3) == 0)
-                {
-                    _pci.MsixTable[offset / 4] = value;
-                }
-            }
-        }
     }
 }

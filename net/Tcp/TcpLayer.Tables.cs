@@ -1,0 +1,273 @@
+using Keel.Buffers;
+using Keel.Net.Internal;
+using Keel.Net.Sockets;
+
+namespace Keel.Net.Tcp
+{
+    /// <summary>TCP demultiplexing tables (see TcpLayer.cs): the 4-tuple hash, the listeners, the connections with timers, and the per-batch output list.</summary>
+    internal sealed unsafe partial class TcpLayer
+    {
+        // ------------------------------------------------------------ tables
+
+        private int Bucket(uint remoteAddress, int remotePort, int localPort)
+        {
+            uint h = remoteAddress ^ ((uint)remotePort << 16) ^ (uint)localPort;
+            h *= 0x9E3779B1;
+            return (int)(h >> 16) & _bucketMask;
+        }
+
+        internal void Hash(TcpConnection c)
+        {
+            if (c.Hashed)
+            {
+                return;
+            }
+            int b = Bucket(c.RemoteAddress, c.RemotePort, c.LocalPort);
+            c.HashNext = _buckets[b];
+            _buckets[b] = c;
+            c.Hashed = true;
+        }
+
+        internal void Unhash(TcpConnection c)
+        {
+            if (!c.Hashed)
+            {
+                return;
+            }
+            int b = Bucket(c.RemoteAddress, c.RemotePort, c.LocalPort);
+            TcpConnection previous = null;
+            for (TcpConnection x = _buckets[b]; x != null; x = x.HashNext)
+            {
+                if (x == c)
+                {
+                    if (previous == null)
+                    {
+                        _buckets[b] = x.HashNext;
+                    }
+                    else
+                    {
+                        previous.HashNext = x.HashNext;
+                    }
+                    break;
+                }
+                previous = x;
+            }
+            c.HashNext = null;
+            c.Hashed = false;
+        }
+
+        internal TcpConnection Lookup(uint localAddress, int localPort, uint remoteAddress, int remotePort)
+        {
+            for (TcpConnection x = _buckets[Bucket(remoteAddress, remotePort, localPort)]; x != null; x = x.HashNext)
+            {
+                if (x.RemoteAddress == remoteAddress && x.RemotePort == remotePort && x.LocalPort == localPort &&
+                    x.LocalAddress == localAddress)
+                {
+                    return x;
+                }
+            }
+            return null;
+        }
+
+        internal void AddListener(TcpConnection c)
+        {
+            c.ListenNext = _listeners;
+            _listeners = c;
+        }
+
+        internal void RemoveListener(TcpConnection c)
+        {
+            TcpConnection previous = null;
+            for (TcpConnection x = _listeners; x != null; x = x.ListenNext)
+            {
+                if (x == c)
+                {
+                    if (previous == null)
+                    {
+                        _listeners = x.ListenNext;
+                    }
+                    else
+                    {
+                        previous.ListenNext = x.ListenNext;
+                    }
+                    break;
+                }
+                previous = x;
+            }
+            c.ListenNext = null;
+            _synQueue.RemoveAllFor(c);
+        }
+
+        private TcpConnection FindListener(uint localAddress, int localPort)
+        {
+            for (TcpConnection x = _listeners; x != null; x = x.ListenNext)
+            {
+                if (x.LocalPort == localPort && (x.LocalAddress == 0 || x.LocalAddress == localAddress))
+                {
+                    return x;
+                }
+            }
+            return null;
+        }
+
+        internal void Activate(TcpConnection c)
+        {
+            if (c.Active)
+            {
+                return;
+            }
+            c.ActivePrev = null;
+            c.ActiveNext = _active;
+            if (_active != null)
+            {
+                _active.ActivePrev = c;
+            }
+            _active = c;
+            c.Active = true;
+        }
+
+        internal void Deactivate(TcpConnection c)
+        {
+            if (!c.Active)
+            {
+                return;
+            }
+            if (c.ActivePrev == null)
+            {
+                _active = c.ActiveNext;
+            }
+            else
+            {
+                c.ActivePrev.ActiveNext = c.ActiveNext;
+            }
+            if (c.ActiveNext != null)
+            {
+                c.ActiveNext.ActivePrev = c.ActivePrev;
+            }
+            c.ActiveNext = null;
+            c.ActivePrev = null;
+            c.Active = false;
+        }
+
+        /// <summary>
+        /// Puts a connection on the list flushed at the end of the receive batch (first in, first out, so
+        /// connections that share a full transmit ring take turns).
+        /// </summary>
+        internal void Schedule(TcpConnection c)
+        {
+            if (!c.OnBatch)
+            {
+                c.OnBatch = true;
+                c.BatchNext = null;
+                if (_batchTail == null)
+                {
+                    _batchHead = c;
+                }
+                else
+                {
+                    _batchTail.BatchNext = c;
+                }
+                _batchTail = c;
+            }
+        }
+
+        internal void Unschedule(TcpConnection c)
+        {
+            if (!c.OnBatch)
+            {
+                return;
+            }
+            if (!Unlink(ref _batchHead, ref _batchTail, c))
+            {
+                Unlink(ref _flushHead, ref _flushTail, c);
+            }
+            c.BatchNext = null;
+            c.OnBatch = false;
+        }
+
+        private static bool Unlink(ref TcpConnection head, ref TcpConnection tail, TcpConnection c)
+        {
+            TcpConnection previous = null;
+            for (TcpConnection x = head; x != null; x = x.BatchNext)
+            {
+                if (x == c)
+                {
+                    if (previous == null)
+                    {
+                        head = x.BatchNext;
+                    }
+                    else
+                    {
+                        previous.BatchNext = x.BatchNext;
+                    }
+                    if (tail == x)
+                    {
+                        tail = previous;
+                    }
+                    return true;
+                }
+                previous = x;
+            }
+            return false;
+        }
+
+        /// <summary>True while a connection waits for its batched output or ACK (e.g. the device refused frames).</summary>
+        internal bool HasScheduled => _batchHead != null;
+
+        /// <summary>
+        /// End of a receive batch: output data the ACKs allowed, then send or delay the ACKs. Works on the list as
+        /// it was on entry: a connection that schedules itself again (its output was stopped by a full transmit
+        /// ring or an empty packet pool, which only the driver's next poll can change) waits for the next call
+        /// instead of being retried here for ever.
+        /// </summary>
+        internal void FlushBatch(long now)
+        {
+            if (_batchHead == null)
+            {
+                return;
+            }
+            _flushHead = _batchHead;
+            _flushTail = _batchTail;
+            _batchHead = null;
+            _batchTail = null;
+            while (_flushHead != null)
+            {
+                TcpConnection c = _flushHead;
+                _flushHead = c.BatchNext;
+                if (_flushHead == null)
+                {
+                    _flushTail = null;
+                }
+                c.BatchNext = null;
+                c.OnBatch = false;
+                c.FlushBatch(now);
+            }
+        }
+
+        internal void Poll(long now)
+        {
+            TcpConnection c = _active;
+            while (c != null)
+            {
+                TcpConnection next = c.ActiveNext;
+                c.OnTimers(now);
+                c = next;
+            }
+            PollSynQueue(now);
+        }
+
+        internal long NextDeadline()
+        {
+            long best = _synQueue.NextDeadline();
+            for (TcpConnection c = _active; c != null; c = c.ActiveNext)
+            {
+                long d = c.NextDeadline();
+                if (d < best)
+                {
+                    best = d;
+                }
+            }
+            return best;
+        }
+    }
+}
