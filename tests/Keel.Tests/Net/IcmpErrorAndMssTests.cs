@@ -60,7 +60,7 @@ namespace Keel.Tests.Net
             Assert.That(pair.RunUntil(transfer, 10_000), Is.True);
             Assert.That(transfer.Mismatches, Is.Zero);
         }
-    
+
         [Test]
         public void UdpDatagramLargerThanTheMtuIsFragmentedAndReassembled()
         {
