@@ -18,9 +18,7 @@ namespace Keel.BootTests
         public void Boot()
         {
             _netns = new NetworkNamespace();
-            _guest = new QemuGuest(new[] { "-m", "256M", "--tap", NetworkNamespace.Tap, "--append", "ip=198.18.0.2/24" }, _netns.Name, 900);
-            _guest.WaitFor("^keel> ", 30);
-            Assert.That(_netns.WaitForPing(20), Is.True, "guest never answered ping; output:\n" + _guest.Output);
+            _guest = TapGuest.Boot(_netns, "256M", 900);
         }
 
         [OneTimeTearDown]
@@ -87,12 +85,7 @@ namespace Keel.BootTests
 
         private void RunIperf(params string[] options)
         {
-            string[] arguments = new string[options.Length + 3];
-            arguments[0] = "-c";
-            arguments[1] = NetworkNamespace.GuestAddress;
-            arguments[2] = "--json";
-            System.Array.Copy(options, 0, arguments, 3, options.Length);
-            (int status, string output) = _netns.Exec(90, "iperf3", arguments);
+            (int status, string output) = TapGuest.Iperf3Json(_netns, 90, options);
             Assert.That(status, Is.EqualTo(0), "iperf3 " + string.Join(" ", options) + " failed:\n" + output + "\nguest:\n" + _guest.Output);
             using JsonDocument json = JsonDocument.Parse(output);
             JsonElement end = json.RootElement.GetProperty("end");

@@ -25,9 +25,7 @@ namespace Keel.BootTests
         public void Boot()
         {
             _netns = new NetworkNamespace();
-            _guest = new QemuGuest(new[] { "-m", "256M", "--tap", NetworkNamespace.Tap, "--append", "ip=198.18.0.2/24" }, _netns.Name, 600);
-            _guest.WaitFor("^keel> ", 30);
-            Assert.That(_netns.WaitForPing(20), Is.True, "guest never answered ping; output:\n" + _guest.Output);
+            _guest = TapGuest.Boot(_netns, "256M", 600);
         }
 
         [OneTimeTearDown]

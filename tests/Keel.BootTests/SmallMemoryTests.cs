@@ -17,17 +17,10 @@ namespace Keel.BootTests
         public void ReverseFourStreamsAtTheSmallestMemory()
         {
             using NetworkNamespace netns = new NetworkNamespace();
-            using QemuGuest guest = new QemuGuest(new[] { "-m", SmallestMemory, "--tap", NetworkNamespace.Tap, "--append", "ip=198.18.0.2/24" }, netns.Name, 300);
-            guest.WaitFor("^keel> ", 30);
-            Assert.That(netns.WaitForPing(20), Is.True, "guest never answered ping; output:\n" + guest.Output);
+            using QemuGuest guest = TapGuest.Boot(netns, SmallestMemory, 300);
             foreach (string[] options in new[] { new[] { "-t", "3" }, new[] { "-t", "3", "-R", "-P", "4" } })
             {
-                string[] arguments = new string[options.Length + 3];
-                arguments[0] = "-c";
-                arguments[1] = NetworkNamespace.GuestAddress;
-                arguments[2] = "--json";
-                System.Array.Copy(options, 0, arguments, 3, options.Length);
-                (int status, string output) = netns.Exec(60, "iperf3", arguments);
+                (int status, string output) = TapGuest.Iperf3Json(netns, 60, options);
                 Assert.That(status, Is.EqualTo(0), "iperf3 " + string.Join(" ", options) + ":\n" + output + "\nguest:\n" + guest.Output);
                 using JsonDocument json = JsonDocument.Parse(output);
                 double bits = json.RootElement.GetProperty("end").GetProperty("sum_received").GetProperty("bits_per_second").GetDouble();

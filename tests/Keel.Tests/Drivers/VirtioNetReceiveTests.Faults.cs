@@ -28,12 +28,13 @@ namespace Keel.Tests.Drivers
             Assert.That(_bench.Receiver.BadPackets, Is.Zero);
         }
 
-        [Test]
-        public void ShortPacketIsCountedAndDropped()
+        /// <summary>One faulty packet on a fresh bench: counted under <paramref name="errorCounter"/>, dropped, not
+        /// delivered; the queue then works and shuts down clean.</summary>
+        private void AssertFaultIsDroppedAndRecovered(RxFault fault, int length, string errorCounter)
         {
             Make();
-            InjectFaulty(RxFault.ShortLength, 500);
-            Assert.That(_bench.Stat("rx_length_errors"), Is.EqualTo(1));
+            InjectFaulty(fault, length);
+            Assert.That(_bench.Stat(errorCounter), Is.EqualTo(1));
             Assert.That(_bench.Stat("rx_queue_0_drops"), Is.EqualTo(1));
             Assert.That(_bench.Receiver.Packets, Is.Zero);
             AssertStillWorks(0);
@@ -41,52 +42,19 @@ namespace Keel.Tests.Drivers
         }
 
         [Test]
-        public void LengthBeyondTrueSizeIsCountedAndDropped()
-        {
-            Make();
-            InjectFaulty(RxFault.LengthOverCapacity, 3000);
-            Assert.That(_bench.Stat("rx_length_errors"), Is.EqualTo(1));
-            Assert.That(_bench.Stat("rx_queue_0_drops"), Is.EqualTo(1));
-            Assert.That(_bench.Receiver.Packets, Is.Zero);
-            AssertStillWorks(0);
-            AssertCleanShutdown(_bench);
-        }
+        public void ShortPacketIsCountedAndDropped() => AssertFaultIsDroppedAndRecovered(RxFault.ShortLength, 500, "rx_length_errors");
 
         [Test]
-        public void LengthBeyondTrueSizeInALaterBufferIsCountedAndDropped()
-        {
-            Make();
-            InjectFaulty(RxFault.LengthOverCapacityLastBuffer, 5000);
-            Assert.That(_bench.Stat("rx_length_errors"), Is.EqualTo(1));
-            Assert.That(_bench.Stat("rx_queue_0_drops"), Is.EqualTo(1));
-            Assert.That(_bench.Receiver.Packets, Is.Zero);
-            AssertStillWorks(0);
-            AssertCleanShutdown(_bench);
-        }
+        public void LengthBeyondTrueSizeIsCountedAndDropped() => AssertFaultIsDroppedAndRecovered(RxFault.LengthOverCapacity, 3000, "rx_length_errors");
 
         [Test]
-        public void NumBuffersZeroIsAFrameError()
-        {
-            Make();
-            InjectFaulty(RxFault.NumBuffersZero, 800);
-            Assert.That(_bench.Stat("rx_frame_errors"), Is.EqualTo(1));
-            Assert.That(_bench.Stat("rx_queue_0_drops"), Is.EqualTo(1));
-            Assert.That(_bench.Receiver.Packets, Is.Zero);
-            AssertStillWorks(0);
-            AssertCleanShutdown(_bench);
-        }
+        public void LengthBeyondTrueSizeInALaterBufferIsCountedAndDropped() => AssertFaultIsDroppedAndRecovered(RxFault.LengthOverCapacityLastBuffer, 5000, "rx_length_errors");
 
         [Test]
-        public void NumBuffersMoreThanArriveIsALengthError()
-        {
-            Make();
-            InjectFaulty(RxFault.NumBuffersTooMany, 3000);
-            Assert.That(_bench.Stat("rx_length_errors"), Is.EqualTo(1));
-            Assert.That(_bench.Stat("rx_queue_0_drops"), Is.EqualTo(1));
-            Assert.That(_bench.Receiver.Packets, Is.Zero);
-            AssertStillWorks(0);
-            AssertCleanShutdown(_bench);
-        }
+        public void NumBuffersZeroIsAFrameError() => AssertFaultIsDroppedAndRecovered(RxFault.NumBuffersZero, 800, "rx_frame_errors");
+
+        [Test]
+        public void NumBuffersMoreThanArriveIsALengthError() => AssertFaultIsDroppedAndRecovered(RxFault.NumBuffersTooMany, 3000, "rx_length_errors");
 
         [TestCase(RxFault.BadIdOutOfRange)]
         [TestCase(RxFault.BadIdNotInFlight)]

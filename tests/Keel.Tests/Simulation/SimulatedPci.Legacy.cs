@@ -83,11 +83,7 @@ namespace Keel.Tests.Simulation
             {
                 if (offset == 18)
                 {
-                    _device.WriteStatus(value);
-                    if (value == 0)
-                    {
-                        _pci.ResetTransportState();
-                    }
+                    _pci.WriteDeviceStatus(value);
                     return;
                 }
                 _pci.WidthErrors++;

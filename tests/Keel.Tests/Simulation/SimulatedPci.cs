@@ -288,6 +288,17 @@ namespace Keel.Tests.Simulation
             }
         }
 
+        /// <summary>A write of the device status register (either transport): writing 0 resets the device and the
+        /// transport's queue and vector state.</summary>
+        internal void WriteDeviceStatus(byte value)
+        {
+            _device.WriteStatus(value);
+            if (value == 0)
+            {
+                ResetTransportState();
+            }
+        }
+
         internal ushort AcceptVector(ushort vector)
         {
             return vector == VirtioSpec.VIRTIO_MSI_NO_VECTOR || vector < AcceptVectorsBelow ? vector : VirtioSpec.VIRTIO_MSI_NO_VECTOR;
@@ -381,11 +392,7 @@ namespace Keel.Tests.Simulation
             {
                 if (offset == 0x14)
                 {
-                    _device.WriteStatus(value);
-                    if (value == 0)
-                    {
-                        _pci.ResetTransportState();
-                    }
+                    _pci.WriteDeviceStatus(value);
                     return;
                 }
                 _pci.WidthErrors++;

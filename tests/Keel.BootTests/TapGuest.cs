@@ -1,0 +1,41 @@
+using NUnit.Framework;
+
+namespace Keel.BootTests
+{
+    /// <summary>
+    /// Set-up shared by the tests that boot the kernel on the namespace's tap at 198.18.0.2/24 and drive it with the
+    /// host's iperf3.
+    /// </summary>
+    internal static class TapGuest
+    {
+        /// <summary>Boots the kernel with <paramref name="memory"/> on the tap of <paramref name="netns"/> and waits
+        /// for the shell and for an answer to ping; on failure the guest is stopped before the assertion propagates.</summary>
+        public static QemuGuest Boot(NetworkNamespace netns, string memory, int timeoutSeconds)
+        {
+            QemuGuest guest = new QemuGuest(new[] { "-m", memory, "--tap", NetworkNamespace.Tap, "--append", "ip=198.18.0.2/24" }, netns.Name, timeoutSeconds);
+            try
+            {
+                guest.WaitFor("^keel> ", 30);
+                Assert.That(netns.WaitForPing(20), Is.True, "guest never answered ping; output:\n" + guest.Output);
+            }
+            catch
+            {
+                guest.Dispose();
+                throw;
+            }
+            return guest;
+        }
+
+        /// <summary>Runs <c>iperf3 -c</c> against the guest with <c>--json</c> and <paramref name="options"/>, inside
+        /// <paramref name="netns"/>.</summary>
+        public static (int Status, string Output) Iperf3Json(NetworkNamespace netns, int timeoutSeconds, string[] options)
+        {
+            string[] arguments = new string[options.Length + 3];
+            arguments[0] = "-c";
+            arguments[1] = NetworkNamespace.GuestAddress;
+            arguments[2] = "--json";
+            System.Array.Copy(options, 0, arguments, 3, options.Length);
+            return netns.Exec(timeoutSeconds, "iperf3", arguments);
+        }
+    }
+}
