@@ -1,0 +1,206 @@
+using System;
+using Keel.Kernel.Text;
+
+namespace Keel.Kernel.Config
+{
+    /// <summary>The kernel command line: applying each entry to the settings (see KernelCommandLine.cs).</summary>
+    public sealed partial class KernelCommandLine
+    {
+        /// <summary>Applies one entry to the settings, recording problems.</summary>
+        private void Apply(int entry)
+        {
+            ReadOnlySpan<byte> key = EntryKey(entry);
+            ReadOnlySpan<byte> value = EntryValue(entry);
+            if (key.Length == 0)
+            {
+                AddIssue(CommandLineIssueKind.MalformedEntry, entry);
+                return;
+            }
+            _known[entry] = true;
+            bool ok = true;
+            bool flag;
+            if (AsciiText.Matches(key, "ip"))
+            {
+                uint address;
+                int prefix;
+                if (AsciiText.Matches(value, "dhcp"))
+                {
+                    UseDhcp = true;
+                }
+                else
+                {
+                    ok = Ipv4Text.TryParseCidr(value, DefaultPrefixLength, out address, out prefix);
+                    if (ok)
+                    {
+                        IpAddress = address;
+                        PrefixLength = prefix;
+                        UseDhcp = false;
+                    }
+                }
+            }
+            else if (AsciiText.Matches(key, "dns"))
+            {
+                uint address;
+                ok = Ipv4Text.TryParseAddress(value, out address);
+                if (ok)
+                {
+                    DnsServer = address;
+                }
+            }
+            else if (AsciiText.Matches(key, "gw"))
+            {
+                uint address;
+                ok = Ipv4Text.TryParseAddress(value, out address);
+                if (ok)
+                {
+                    Gateway = address;
+                    HasGateway = true;
+                }
+            }
+            else if (AsciiText.Matches(key, "shell"))
+            {
+                ok = TryParseBool(entry, out flag);
+                if (ok)
+                {
+                    ShellEnabled = flag;
+                }
+            }
+            else if (AsciiText.Matches(key, "test"))
+            {
+                ok = value.Length > 0;
+                if (ok)
+                {
+                    _testEntry = entry;
+                    Test = AsciiText.Matches(value, "pagefault") ? KernelTest.PageFault
+                        : AsciiText.Matches(value, "nullref") ? KernelTest.NullReference
+                        : AsciiText.Matches(value, "bounds") ? KernelTest.Bounds
+                        : AsciiText.Matches(value, "throw") ? KernelTest.Throw
+                        : KernelTest.Other;
+                }
+            }
+            else
+            {
+                if (AsciiText.StartsWith(key, BenchPrefix))
+                {
+                    key = key.Slice(BenchPrefix.Length);
+                }
+                if (AsciiText.Matches(key, "napi"))
+                {
+                    ok = TryParseBool(entry, out flag);
+                    if (ok)
+                    {
+                        NapiEnabled = flag;
+                    }
+                }
+                else if (AsciiText.Matches(key, "prealloc"))
+                {
+                    ok = TryParseBool(entry, out flag);
+                    if (ok)
+                    {
+                        Prealloc = flag;
+                    }
+                }
+                else if (AsciiText.Matches(key, "recycle"))
+                {
+                    ok = TryParseBool(entry, out flag);
+                    if (ok)
+                    {
+                        RecycleEnabled = flag;
+                    }
+                }
+                else if (AsciiText.Matches(key, "offload"))
+                {
+                    ok = true;
+                    if (AsciiText.Matches(value, "on"))
+                    {
+                        Offload = OffloadMode.On;
+                    }
+                    else if (AsciiText.Matches(value, "csum"))
+                    {
+                        Offload = OffloadMode.ChecksumOnly;
+                    }
+                    else if (AsciiText.Matches(value, "off"))
+                    {
+                        Offload = OffloadMode.Off;
+                    }
+                    else
+                    {
+                        ok = false;
+                    }
+                }
+                else if (AsciiText.Matches(key, "tcp_cc"))
+                {
+                    ok = true;
+                    if (AsciiText.Matches(value, "cubic"))
+                    {
+                        TcpNewReno = false;
+                    }
+                    else if (AsciiText.Matches(value, "newreno") || AsciiText.Matches(value, "reno"))
+                    {
+                        TcpNewReno = true;
+                    }
+                    else
+                    {
+                        ok = false;
+                    }
+                }
+                else if (AsciiText.Matches(key, "budget"))
+                {
+                    long budget = 0;
+                    ok = EntryHasValue(entry) && NumberParser.TryParseInt64(EntryValue(entry), out budget)
+                        && budget > 0 && budget <= MaxBudget;
+                    if (ok)
+                    {
+                        Budget = (int)budget;
+                    }
+                }
+                else if (AsciiText.Matches(key, "hook"))
+                {
+                    if (AsciiText.Matches(value, "drop"))
+                    {
+                        Hook = PacketHookMode.Drop;
+                    }
+                    else if (AsciiText.Matches(value, "echo-count"))
+                    {
+                        Hook = PacketHookMode.EchoCount;
+                    }
+                    else if (AsciiText.Matches(value, "none") || AsciiText.Matches(value, "off"))
+                    {
+                        Hook = PacketHookMode.None;
+                    }
+                    else
+                    {
+                        ok = false;
+                    }
+                }
+                else if (!AsciiText.StartsWith(EntryKey(entry), BenchPrefix))
+                {
+                    _known[entry] = false;
+                    AddIssue(CommandLineIssueKind.UnknownKey, entry);
+                    return;
+                }
+            }
+            if (!ok)
+            {
+                AddIssue(CommandLineIssueKind.MalformedValue, entry);
+            }
+        }
+
+        /// <summary>Boolean value of an entry; a bare flag is true.</summary>
+        private bool TryParseBool(int entry, out bool value)
+        {
+            value = true;
+            if (!EntryHasValue(entry))
+            {
+                return true;
+            }
+            ReadOnlySpan<byte> text = EntryValue(entry);
+            if (AsciiText.Matches(text, "on") || AsciiText.Matches(text, "yes") || AsciiText.Matches(text, "true") || AsciiText.Matches(text, "1"))
+            {
+                return true;
+            }
+            value = false;
+            return AsciiText.Matches(text, "off") || AsciiText.Matches(text, "no") || AsciiText.Matches(text, "false") || AsciiText.Matches(text, "0");
+        }
+    }
+}
