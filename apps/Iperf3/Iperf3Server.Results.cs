@@ -24,6 +24,19 @@ namespace Keel.Apps.Iperf3
             for (int i = 0; i < _streamCount; i++)
             {
                 Iperf3Stream s = _streams[i];
+                if (!s.Sender && !s.Finished && s.Socket != null)
+                {
+                    // What arrived before TEST_END but was not read yet (the control socket was polled
+                    // first) belongs to the test: the client counted it as sent (iperf3 -n).
+                    if (s.Udp)
+                    {
+                        ReceiveUdp(s, now);
+                    }
+                    else
+                    {
+                        ReceiveTcp(s, now);
+                    }
+                }
                 s.EndTime = (double)(now - s.StartNanoseconds) / 1e9;
                 if (s.EndTime < 0)
                 {
