@@ -9,19 +9,7 @@ namespace Keel.Tests.Net
     {
         private static Socket Connect(NetPair pair, NetStack from, IPv4Address to, int port, out Socket accepted, Socket listener)
         {
-            Socket client = from.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
-            Assert.That(client.Connect(new IPEndPoint(to, port)), Is.EqualTo(SocketError.InProgress));
-            accepted = null;
-            for (int i = 0; i < 20000 && accepted == null; i++)
-            {
-                pair.Step();
-                Socket s;
-                if (listener.Accept(out s) == SocketError.Success)
-                {
-                    accepted = s;
-                }
-            }
-            Assert.That(accepted, Is.Not.Null, "accept");
+            Socket client = TcpLossRecoveryTests.Connect(pair, from, to, port, out accepted, listener);
             Assert.That(client.Poll(SelectMode.SelectWrite), Is.True, "client connected");
             return client;
         }
