@@ -27,6 +27,13 @@ namespace Keel.Net
         /// <summary>Default TCP receive buffer (and largest advertised window) per connection, bytes.</summary>
         public int TcpReceiveBufferSize = 512 * 1024;
 
+        /// <summary>
+        /// Largest TCP receive buffer auto-tuning may grow a connection to (the window follows the bandwidth-delay
+        /// product, see TcpConnection.Tuning.cs); at or below <see cref="TcpReceiveBufferSize"/>, no tuning. A
+        /// socket whose ReceiveBufferSize was set keeps that size.
+        /// </summary>
+        public int TcpReceiveBufferMax = 4 * 1024 * 1024;
+
         /// <summary>Default TCP send buffer per connection, bytes (data waiting to be sent or acknowledged).</summary>
         public int TcpSendBufferSize = 256 * 1024;
 

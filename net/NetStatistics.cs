@@ -97,7 +97,8 @@ namespace Keel.Net
         public const int TcpKeepAliveProbes = 86;
         public const int TcpKeepAliveTimeouts = 87;
         public const int UdpRefused = 88;
-        public const int Count = 89;
+        public const int TcpReceiveBufferGrowths = 89;
+        public const int Count = 90;
 
         /// <summary>Name of counter <paramref name="index"/>.</summary>
         public static string Name(int index)
@@ -188,6 +189,7 @@ namespace Keel.Net
                 case TcpOrphanTimeouts: return "tcp_orphan_timeouts";
                 case TcpKeepAliveProbes: return "tcp_keepalive_probes";
                 case TcpKeepAliveTimeouts: return "tcp_keepalive_timeouts";
+                case TcpReceiveBufferGrowths: return "tcp_rcvbuf_growths";
                 case UdpRefused: return "udp_refused";
                 case TcpSynCookiesSent: return "tcp_syncookies_sent";
                 case TcpSynCookiesReceived: return "tcp_syncookies_recv";

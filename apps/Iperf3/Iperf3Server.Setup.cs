@@ -74,6 +74,7 @@ namespace Keel.Apps.Iperf3
             if (_listenerBuffersChanged && _listener != null)
             {
                 _listener.ReceiveBufferSize = _listenerReceiveBuffer;
+                _listener.ReceiveBufferAutoTune = _listenerAutoTune;
                 _listener.SendBufferSize = _listenerSendBuffer;
             }
             _listenerBuffersChanged = false;

@@ -76,6 +76,7 @@ namespace Keel.Apps.Iperf3
         private int _udpDatagramSize;
         private bool _listenerBuffersChanged;
         private int _listenerReceiveBuffer;
+        private bool _listenerAutoTune;
         private int _listenerSendBuffer;
 
         /// <summary>Counter values, indexed by the <see cref="Iperf3Statistics"/> constants.</summary>
@@ -210,6 +211,7 @@ namespace Keel.Apps.Iperf3
             }
             _listener = listener;
             _listenerReceiveBuffer = listener.ReceiveBufferSize;
+            _listenerAutoTune = listener.ReceiveBufferAutoTune;
             _listenerSendBuffer = listener.SendBufferSize;
             ResetTest();
             EnterState(Iperf3ServerState.Idle, _clock.NowNanoseconds);

@@ -51,6 +51,12 @@ namespace Keel.Kernel.Net
         /// <summary>Free pages below which the network starts with its small-memory sizes.</summary>
         public const long SmallMemoryFreePages = 8192;
 
+        /// <summary>
+        /// Free pages (128 MiB) from which the receive side gets 2,048 packets and pool pages: room for the larger
+        /// TCP windows receive-buffer auto-tuning asks for under loss (net/Tcp/TcpConnection.Tuning.cs).
+        /// </summary>
+        public const long LargeMemoryFreePages = 32768;
+
         /// <summary>Free pages the stack's transmit pool leaves for the NIC's receive refill (issue 12); a quarter
         /// of it with small memory.</summary>
         public const int ReceiveReservePages = 64;
@@ -119,6 +125,11 @@ namespace Keel.Kernel.Net
                 options.RxPackets = 256;
                 options.TxPackets = 256;
             }
+            else if (freePages >= LargeMemoryFreePages)
+            {
+                options.RxPackets = 2048;
+                options.RxPoolPages = 2048;
+            }
             Device = new VirtioNetDevice(transport, platform, options);
             if (!Device.Start())
             {
@@ -150,6 +161,7 @@ namespace Keel.Kernel.Net
                 config.TransmitPages = 256;
                 config.MaxSockets = 24;
                 config.TcpReceiveBufferSize = 128 * 1024;
+                config.TcpReceiveBufferMax = 128 * 1024; // no auto-tuning
                 config.TcpSendBufferSize = 64 * 1024;
             }
             // ip=dhcp or no ip= at all: start unconfigured (0.0.0.0) and let the DHCP client set the address.

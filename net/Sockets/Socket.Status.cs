@@ -144,9 +144,29 @@ namespace Keel.Net.Sockets
             set
             {
                 _receiveBufferSize = value < 4096 ? 4096 : value > (1 << 24) ? 1 << 24 : value;
+                _receiveBufferSet = true; // SO_RCVBUF set: no auto-tuning, as in Linux
                 if (Tcp.State == TcpState.Closed || Tcp.State == TcpState.Listen)
                 {
                     Tcp.ReceiveBufferSize = _receiveBufferSize;
+                    Tcp.ReceiveAutoTune = false;
+                }
+            }
+        }
+
+        /// <summary>
+        /// TCP receive-buffer auto-tuning (default on, up to NetConfig.TcpReceiveBufferMax). Setting
+        /// <see cref="ReceiveBufferSize"/> turns it off, as SO_RCVBUF does in Linux; set this back to true to grow
+        /// from the current size again. Set before Connect/Listen.
+        /// </summary>
+        public bool ReceiveBufferAutoTune
+        {
+            get => !_receiveBufferSet;
+            set
+            {
+                _receiveBufferSet = !value;
+                if (Tcp.State == TcpState.Closed || Tcp.State == TcpState.Listen)
+                {
+                    Tcp.ReceiveAutoTune = value && _stack.Config.TcpReceiveBufferMax > _receiveBufferSize;
                 }
             }
         }

@@ -19,6 +19,7 @@ namespace Keel.Net.Sockets
         private SocketType _socketType = SocketType.Unknown;
         private ProtocolType _protocolType = ProtocolType.Unknown;
         private int _receiveBufferSize;
+        private bool _receiveBufferSet;
         private int _sendBufferSize;
         private bool _noDelay;
 
@@ -63,6 +64,7 @@ namespace Keel.Net.Sockets
             NetConfig config = _stack.Config;
             Tcp.Reset(config);
             _receiveBufferSize = protocolType == ProtocolType.Udp ? config.UdpReceiveBufferSize : config.TcpReceiveBufferSize;
+            _receiveBufferSet = false;
             _sendBufferSize = config.TcpSendBufferSize;
             _noDelay = false;
             IsBound = false;
@@ -207,6 +209,7 @@ namespace Keel.Net.Sockets
             Tcp.NoDelay = _noDelay;
             Tcp.SendBufferSize = _sendBufferSize;
             Tcp.ReceiveBufferSize = _receiveBufferSize;
+            Tcp.ReceiveAutoTune &= !_receiveBufferSet;
             Tcp.State = TcpState.Listen;
             _stack.Tcp.AddListener(Tcp);
             return SocketError.Success;
@@ -301,6 +304,7 @@ namespace Keel.Net.Sockets
             Tcp.NoDelay = _noDelay;
             Tcp.SendBufferSize = _sendBufferSize;
             Tcp.ReceiveBufferSize = _receiveBufferSize;
+            Tcp.ReceiveAutoTune &= !_receiveBufferSet;
             Tcp.Connect(_stack.Now);
             return SocketError.InProgress;
         }

@@ -52,7 +52,8 @@ namespace Keel.Net.Tcp
             }
             OooHead = null;
             OooTail = null;
-            _runsDirty = true;
+            _runCount = 0;
+            _runsDirty = false;
             OooBytes = 0;
             OooCount = 0;
             OooTrueSize = 0;
@@ -222,6 +223,8 @@ namespace Keel.Net.Tcp
                 }
             }
             error = SocketError.Success;
+            BytesRead += copied;
+            AdjustReceiveSpace(Stack.Now);
             MaybeWindowUpdate();
             return copied;
         }
@@ -233,7 +236,7 @@ namespace Keel.Net.Tcp
             {
                 return;
             }
-            long free = ReceiveBufferSize - ReceiveQueue.Bytes - OooBytes;
+            long free = ReceiveBufferSize - ReceiveQueue.Bytes;
             long current = Gt(RcvAdv, RcvNxt) ? RcvAdv - RcvNxt : 0;
             if (free >= 2 * current && free - current >= 2 * ReceiveMss)
             {

@@ -244,15 +244,16 @@ namespace Keel.Net.Tcp
             {
                 FinInput(now);
             }
-            if (AckNow)
+            // The ACK waits for the end of the receive batch, even one owed at once (out-of-order data, a filled
+            // hole, a duplicate): one ACK with current SACK blocks per driver poll, as Linux sends one per
+            // GRO-merged packet, instead of one per segment (at 1 % loss nearly every segment is out of order,
+            // and an ACK per segment cost the guest a transmit per receive). A long batch still ACKs inline
+            // every InlineAckSegments segments so the sender's clock keeps ticking.
+            if (AckPendingSegments >= InlineAckSegments)
             {
                 SendAckNow();
             }
-            else if (AckPendingSegments >= InlineAckSegments)
-            {
-                SendAckNow();
-            }
-            if (AckPendingSegments > 0 || OutputPending)
+            if (AckNow || AckPendingSegments > 0 || OutputPending)
             {
                 Layer.Schedule(this);
             }

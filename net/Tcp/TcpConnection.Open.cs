@@ -21,12 +21,7 @@ namespace Keel.Net.Tcp
                 ReceiveMss = UserMss; // TCP_MAXSEG: announced and used both ways
             }
             Mss = TcpLayer.DefaultMss;
-            int shift = 0;
-            while (shift < TcpLayer.MaxWindowScale && (ReceiveBufferSize >> shift) > 65535)
-            {
-                shift++;
-            }
-            RcvWindowScale = shift;
+            RcvWindowScale = TcpLayer.WindowScaleFor(ReceiveWindowLimit);
         }
 
         private void InitCongestion()

@@ -212,10 +212,15 @@ namespace Keel.Net.Tcp
         }
 
 
-        /// <summary>Window to advertise (scaled field value); moves RcvAdv, never shrinks it.</summary>
+        /// <summary>
+        /// Window to advertise (scaled field value); moves RcvAdv, never shrinks it. The right edge is RcvNxt plus the
+        /// buffer less the in-order bytes the application has not read. Out-of-order data is not subtracted: it lies
+        /// inside that edge already, so in-order plus out-of-order bytes stay within the buffer, and subtracting it
+        /// again would close the window exactly when a loss has to be repaired.
+        /// </summary>
         internal int AdvertiseWindow()
         {
-            long free = ReceiveBufferSize - ReceiveQueue.Bytes - OooBytes;
+            long free = ReceiveBufferSize - ReceiveQueue.Bytes;
             if (free < 0)
             {
                 free = 0;

@@ -24,6 +24,7 @@ namespace Keel.Net.Tcp
             KeepAliveCount = listener.KeepAliveCount;
             SendBufferSize = listener.SendBufferSize;
             ReceiveBufferSize = listener.ReceiveBufferSize;
+            ReceiveAutoTune = listener.ReceiveAutoTune;
             LocalAddress = localAddress;
             LocalPort = localPort;
             RemoteAddress = remoteAddress;

@@ -10,17 +10,20 @@ namespace Keel.Net.Tcp
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
-        private const int MaxSackRuns = 16;
-
-        // Runs of contiguous out-of-order data (left/right edges, ascending), kept up to date when a segment is
-        // appended after the last one, rebuilt from the list otherwise: SACK blocks cost O(1) per ACK.
-        private readonly uint[] _runs = new uint[2 * MaxSackRuns];
-        private int _runCount;
-        private bool _runsDirty;
+        private uint _batchDataEnd; // end of the last data segment taken (see DataInput)
 
         /// <summary>In-window payload. True when the packet was queued (ownership taken).</summary>
         private bool DataInput(Packet packet, uint sequence, int length)
         {
+            // ACKs wait for the end of the receive batch, but one batch can open several holes, and an ACK carries
+            // only 3-4 SACK blocks: a block never reported makes the sender retransmit data we hold. So, as GRO
+            // ends a merged packet at a gap, a segment that does not continue the previous one first sends the
+            // ACK owed for the run before it: one ACK per contiguous run, each new block reported first once.
+            if (AckNow && sequence != _batchDataEnd)
+            {
+                SendAckNow();
+            }
+            _batchDataEnd = sequence + (uint)length;
             if (ReceiveShutdown)
             {
                 if (sequence == RcvNxt)
@@ -51,6 +54,7 @@ namespace Keel.Net.Tcp
                 ReceiveQueue.Enqueue(packet);
                 RcvNxt += (uint)length;
                 BytesReceived += length;
+                MeasureReceiveRtt(packet, Stack.Now);
                 // A segment coalesced by the device (GRO/LRO, up to 64 KiB) counts as the full-sized segments
                 // it carries, so ACKs still go out at least every two segments' worth (RFC 5681 4.2).
                 if (length > ReceiveMss)
@@ -74,6 +78,7 @@ namespace Keel.Net.Tcp
             OutOfOrderSegments++;
             Counters[NetStatistics.TcpOutOfOrder]++;
             AckNow = true;
+            AckPendingSegments++;
             SackRecent = sequence;
             if (OooTail != null && Geq(sequence, OooTail.Tag + (uint)OooTail.Length))
             {
@@ -104,7 +109,6 @@ namespace Keel.Net.Tcp
                 }
                 return true;
             }
-            _runsDirty = true;
             Packet previous = null;
             Packet next = OooHead;
             while (next != null && Lt(next.Tag, sequence))
@@ -139,6 +143,7 @@ namespace Keel.Net.Tcp
             OooBytes += length;
             OooCount++;
             OooTrueSize += packet.TrueSize;
+            AddToRuns(sequence, sequence + (uint)length);
             return true;
         }
 
@@ -180,7 +185,6 @@ namespace Keel.Net.Tcp
 
         private void DrainOutOfOrder()
         {
-            _runsDirty = true;
             while (OooHead != null && Leq(OooHead.Tag, RcvNxt))
             {
                 Packet p = OooHead;
@@ -204,6 +208,7 @@ namespace Keel.Net.Tcp
             {
                 OooTail = null;
             }
+            TrimRuns();
         }
 
         private void FinInput(long now)
@@ -252,133 +257,6 @@ namespace Keel.Net.Tcp
             Send.Clear();
             SendBufferSequence = SndMax;
             Stack.Notify(Socket, SocketEvents.Closed);
-        }
-
-        /// <summary>Reports [start, end) as a duplicate in the next ACK (D-SACK, RFC 2883).</summary>
-        private void SetDsack(uint start, uint end)
-        {
-            if (!SackOk || start == end)
-            {
-                return;
-            }
-            DsackPending = true;
-            DsackStart = start;
-            DsackEnd = end;
-            AckNow = true;
-        }
-
-        /// <summary>
-        /// SACK blocks for the next ACK (RFC 2018 section 4): a pending D-SACK first (RFC 2883), then the block
-        /// holding the most recently received out-of-order segment, then the blocks reported last time, then the
-        /// rest from the highest down; at most <paramref name="max"/>. Writes left/right edges into
-        /// <paramref name="blocks"/> and returns the count.
-        /// </summary>
-        internal int BuildSackBlocks(uint* blocks, int max)
-        {
-            int n = 0;
-            if (DsackPending)
-            {
-                blocks[0] = DsackStart;
-                blocks[1] = DsackEnd;
-                n = 1;
-                DsackPending = false;
-                DsacksSent++;
-            }
-            if (OooHead == null)
-            {
-                _sackHistoryCount = 0;
-                return n;
-            }
-            if (_runsDirty)
-            {
-                RebuildSackRuns();
-            }
-            uint* runs = stackalloc uint[2 * MaxSackRuns];
-            int runCount = _runCount;
-            for (int r = 0; r < 2 * runCount; r++)
-            {
-                runs[r] = _runs[r];
-            }
-            int used = 0; // bit per run already reported
-            int first = n;
-            n = AddRun(blocks, n, max, runs, runCount, SackRecent, ref used);
-            for (int h = 0; h < _sackHistoryCount && n < max; h++)
-            {
-                n = AddRun(blocks, n, max, runs, runCount, _sackHistory[h], ref used);
-            }
-            for (int r = runCount - 1; r >= 0 && n < max; r--)
-            {
-                if ((used & (1 << r)) == 0)
-                {
-                    used |= 1 << r;
-                    blocks[2 * n] = runs[2 * r];
-                    blocks[2 * n + 1] = runs[2 * r + 1];
-                    n++;
-                }
-            }
-            _sackHistoryCount = 0;
-            for (int b = first; b < n; b++)
-            {
-                _sackHistory[_sackHistoryCount++] = blocks[2 * b];
-            }
-            return n;
-        }
-
-        /// <summary>Recomputes the runs of contiguous out-of-order data (the highest <see cref="MaxSackRuns"/>).</summary>
-        private void RebuildSackRuns()
-        {
-            int runCount = 0;
-            for (Packet p = OooHead; p != null; p = p.Next)
-            {
-                uint start = p.Tag;
-                uint end = p.Tag + (uint)p.Length;
-                if (runCount > 0 && Leq(start, _runs[2 * runCount - 1]))
-                {
-                    if (Gt(end, _runs[2 * runCount - 1]))
-                    {
-                        _runs[2 * runCount - 1] = end;
-                    }
-                    continue;
-                }
-                if (runCount == MaxSackRuns)
-                {
-                    // Keep the highest runs: the newest data is usually there.
-                    for (int r = 1; r < MaxSackRuns; r++)
-                    {
-                        _runs[2 * r - 2] = _runs[2 * r];
-                        _runs[2 * r - 1] = _runs[2 * r + 1];
-                    }
-                    runCount--;
-                }
-                _runs[2 * runCount] = start;
-                _runs[2 * runCount + 1] = end;
-                runCount++;
-            }
-            _runCount = runCount;
-            _runsDirty = false;
-        }
-
-        private static int AddRun(uint* blocks, int n, int max, uint* runs, int runCount, uint sequence, ref int used)
-        {
-            if (n >= max)
-            {
-                return n;
-            }
-            for (int r = 0; r < runCount; r++)
-            {
-                if (Geq(sequence, runs[2 * r]) && Lt(sequence, runs[2 * r + 1]))
-                {
-                    if ((used & (1 << r)) == 0)
-                    {
-                        used |= 1 << r;
-                        blocks[2 * n] = runs[2 * r];
-                        blocks[2 * n + 1] = runs[2 * r + 1];
-                        n++;
-                    }
-                    break;
-                }
-            }
-            return n;
         }
     }
 }

@@ -273,6 +273,7 @@ namespace Keel.Net.Tcp
             NoDelay = false;
             SendBufferSize = config.TcpSendBufferSize;
             ReceiveBufferSize = config.TcpReceiveBufferSize;
+            ResetReceiveTuning(config);
             Error = SocketError.Success;
             KeepAlive = false;
             UserMss = 0;

@@ -307,7 +307,7 @@ namespace Keel.Net.Tcp
                 mss = listener.UserMss;
             }
             TcpOptions.WriteSyn(th + HeaderLength, mss, sack, timestamps,
-                tsVal, tsEcr, peerWindowScale >= 0 ? WindowScaleFor(buffer) : -1);
+                tsVal, tsEcr, peerWindowScale >= 0 ? WindowScaleFor(listener.ReceiveWindowLimit) : -1);
             *(ushort*)(th + 16) = Checksum.Finish(
                 Checksum.PseudoHeader(localAddress, remoteAddress, NetStack.ProtocolTcp, length) + Checksum.Sum(th, length));
             Counters[NetStatistics.TcpTxSegments]++;
