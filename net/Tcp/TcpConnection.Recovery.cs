@@ -10,8 +10,9 @@ namespace Keel.Net.Tcp
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
-        private const long MinTlpTimeoutNs = 10_000_000;     // RFC 8985: PTO at least 10 ms
+        private const long TlpExtraNs = 2_000_000;           // RFC 8985 7.2: PTO = 2 SRTT + 2 ms, flight > 1 segment
         private const long TlpDelayedAckNs = 40_000_000;     // the peer's delayed ACK, when one segment is in flight
+        private const int TlpProbeSegments = 2;              // new segments in one probe (see OnLossProbe)
 
         private void OnAckForRecovery(long acked, int delivered, bool duplicate, uint priorUna, long now)
         {
@@ -235,19 +236,18 @@ namespace Keel.Net.Tcp
                 return;
             }
             long pto = 2 * SrttUs * 1000;
-            if (Board.Count == 1)
-            {
-                pto += TlpDelayedAckNs;
-            }
-            if (pto < MinTlpTimeoutNs)
-            {
-                pto = MinTlpTimeoutNs;
-            }
+            pto += Board.Count == 1 ? TlpDelayedAckNs : TlpExtraNs;
             long deadline = now + pto;
             TlpDeadline = RtoDeadline != 0 && deadline >= RtoDeadline ? 0 : deadline;
         }
 
-        /// <summary>The probe timer fired: send one new segment, or the last one again (RFC 8985 section 7.3).</summary>
+        /// <summary>
+        /// The probe timer fired: send new data, or the last segment again (RFC 8985 section 7.3). Unlike the RFC's
+        /// one segment, the probe is two new segments when there are: the usual cause of the silence is that the ACK
+        /// for the whole flight was lost, and a receiver that ACKs every second segment (RFC 5681 4.2; Linux) holds
+        /// a single one for its delayed-ACK time, 40 ms, so a one-segment probe is answered only then. Measured
+        /// through the lossy router at 5 % loss, guest sending: about 80 such stalls in 10 s.
+        /// </summary>
         private void OnLossProbe(long now)
         {
             if (Board.IsEmpty || CaState == TcpCaState.Loss)
@@ -262,9 +262,20 @@ namespace Keel.Net.Tcp
             bool sent = false;
             if (Gt(dataEnd, SndMax) && SndWnd - (long)(SndMax - SndUna) >= SendMss && !Board.IsFull)
             {
-                int unsent = (int)(dataEnd - SndMax);
-                int length = unsent < SendMss ? unsent : SendMss;
-                sent = SendNew(SndMax, length, FinQueued && SndMax + (uint)length == dataEnd, now);
+                for (int i = 0; i < TlpProbeSegments; i++)
+                {
+                    int unsent = (int)(dataEnd - SndMax);
+                    if (unsent <= 0 || (i > 0 && (SndWnd - (long)(SndMax - SndUna) < SendMss || Board.IsFull)))
+                    {
+                        break;
+                    }
+                    int length = unsent < SendMss ? unsent : SendMss;
+                    if (!SendNew(SndMax, length, FinQueued && SndMax + (uint)length == dataEnd, now))
+                    {
+                        break;
+                    }
+                    sent = true;
+                }
             }
             if (!sent)
             {
