@@ -111,6 +111,25 @@ namespace Keel.Tests.Net
         }
 
         [Test]
+        public void ThePeersWindowLimitsTheProbeToOneNewSegment()
+        {
+            SingleStack s = Sender(null, out uint iss, out uint ts, out TcpConnection c, out Socket server);
+            uint first = iss + 1;
+            // The host's window (scale 7 from its SYN): 125 << 7 = 16,000 bytes, room for 11 segments of 1,448.
+            s.Inject(Frame(ClientIsn + 1, first, 0x10, Ts(500, ts), 0, 0x55, 125));
+            Assert.That(c.SndWnd, Is.EqualTo(125 << 7));
+            long sentAt = s.Clock.NowNanoseconds;
+            Write(s, server, 12 * M);
+            Assert.That(Sent(s).Count, Is.EqualTo(10), "initial window");
+            s.Clock.NowNanoseconds = sentAt + (2 * RttMs + 2) * Ms;
+            s.Stack.Poll();
+            List<Ack> probe = Sent(s);
+            Assert.That(probe.Count, Is.EqualTo(1), "the second new segment does not fit the peer's window");
+            Assert.That(probe[0].Sequence, Is.EqualTo(first + 10 * M));
+            Assert.That(probe[0].PayloadLength, Is.EqualTo(M));
+        }
+
+        [Test]
         public void WithoutNewDataTheProbeSendsTheLastSegmentAgain()
         {
             List<Ack> probe = Probe(10, (2 * RttMs + 2) * Ms, out uint first);

@@ -31,7 +31,7 @@ namespace Keel.Tests.Net
             public readonly List<(uint, uint)> Sack = new List<(uint, uint)>();
         }
 
-        internal static byte[] Frame(uint seq, uint ack, int flags, byte[] options, int payload, byte fill = 0x55)
+        internal static byte[] Frame(uint seq, uint ack, int flags, byte[] options, int payload, byte fill = 0x55, int window = 65535)
         {
             int tcpLength = 20 + options.Length + payload;
             byte[] f = new byte[14 + 20 + tcpLength];
@@ -57,7 +57,7 @@ namespace Keel.Tests.Net
             Put32(f, t + 8, ack);
             f[t + 12] = (byte)(((20 + options.Length) / 4) << 4);
             f[t + 13] = (byte)flags;
-            Put16(f, t + 14, 65535);
+            Put16(f, t + 14, window);
             options.CopyTo(f, t + 20);
             for (int i = 0; i < payload; i++)
             {
