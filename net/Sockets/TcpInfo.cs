@@ -85,6 +85,10 @@ namespace Keel.Net.Sockets
         /// <summary>Segments dropped by PAWS.</summary>
         public long PawsRejected;
 
+        /// <summary>Receive buffer now (bytes; auto-tuning grows it) and how many times it grew.</summary>
+        public long ReceiveBufferSize;
+        public long ReceiveBufferGrowths;
+
         /// <summary>Congestion control ("cubic", "newreno").</summary>
         public string CongestionControl;
     }

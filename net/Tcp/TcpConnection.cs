@@ -331,6 +331,8 @@ namespace Keel.Net.Tcp
             info.DsacksReceived = DsacksReceived;
             info.DsacksSent = DsacksSent;
             info.PawsRejected = PawsRejected;
+            info.ReceiveBufferSize = ReceiveBufferSize;
+            info.ReceiveBufferGrowths = ReceiveBufferGrowths;
             info.CongestionControl = Cc.Name;
         }
 
@@ -379,6 +381,8 @@ namespace Keel.Net.Tcp
             output.Write((long)OooBytes);
             output.Write(" paws ");
             output.Write(PawsRejected);
+            output.Write(" rcvbuf ");
+            output.Write((long)ReceiveBufferSize);
             output.WriteLine();
         }
     }
