@@ -129,6 +129,26 @@ namespace Keel.Tests.Net
             Assert.That(probe[0].PayloadLength, Is.EqualTo(M));
         }
 
+        /// <summary>
+        /// RFC 8985 7.2: the probe timer restarts when new data is sent. An ACK that leaves one segment in flight arms
+        /// it for 2 SRTT + 40 ms, but the same ACK lets new data out: the flight is then several segments again.
+        /// </summary>
+        [Test]
+        public void NewDataRestartsTheProbeTimer()
+        {
+            SingleStack s = Sender(null, out uint iss, out uint ts, out TcpConnection c, out Socket server);
+            uint first = iss + 1;
+            Write(s, server, 14 * M);
+            Assert.That(Sent(s).Count, Is.EqualTo(10));
+            s.Clock.AdvanceMilliseconds(RttMs);
+            long ackAt = s.Clock.NowNanoseconds;
+            s.Inject(Frame(ClientIsn + 1, first + 9 * M, 0x10, Ts(500, ts), 0)); // RTT sample 10 ms: SRTT stays 10 ms
+            Assert.That(c.SrttUs, Is.EqualTo(RttMs * 1000));
+            Assert.That(Sent(s).Count, Is.GreaterThan(0), "the ACK let new data out");
+            Assert.That(c.Board.Count, Is.GreaterThan(1));
+            Assert.That(c.TlpDeadline, Is.EqualTo(ackAt + (2 * RttMs + 2) * Ms));
+        }
+
         [Test]
         public void WithoutNewDataTheProbeSendsTheLastSegmentAgain()
         {

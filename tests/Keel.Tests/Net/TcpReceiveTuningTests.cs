@@ -55,6 +55,9 @@ namespace Keel.Tests.Net
             long growths = pair.B.Counter(NetStatistics.TcpReceiveBufferGrowths);
             TestContext.Out.WriteLine("growths " + growths + " buffer " + server.Tcp.ReceiveBufferSize + " peer's largest window " + client.Tcp.MaxSndWnd);
             Assert.That(growths, Is.GreaterThan(0));
+            server.GetTcpInfo(out TcpInfo info);
+            Assert.That(info.ReceiveBufferGrowths, Is.EqualTo(growths), "shown per connection");
+            Assert.That(info.ReceiveBufferSize, Is.EqualTo(server.Tcp.ReceiveBufferSize));
             Assert.That(server.Tcp.ReceiveBufferSize, Is.GreaterThan(Initial));
             Assert.That(server.Tcp.ReceiveBufferSize, Is.LessThanOrEqualTo(Max));
             Assert.That(client.Tcp.MaxSndWnd, Is.GreaterThan(Initial), "the sender saw a window larger than the initial buffer");
