@@ -262,12 +262,20 @@ namespace Keel.Tests.Net
             Socket server;
             Socket listener;
             Connected(pair, out client, out server, out listener);
-            BulkTransfer warm = new BulkTransfer(client, server, 2 * 1024 * 1024);
-            warm.CloseWhenSent = false;
-            Assert.That(pair.RunUntil(warm, 60_000), Is.True);
-            // Both directions, with loss and reordering (retransmissions, out-of-order queue, SACK-less recovery).
+            // Warm-up with the same loss and reordering as the measured part, so every path (out-of-order queue,
+            // coalescing, SACK runs, recovery, auto-tuning) has run once before allocations are counted.
             pair.Link.LossRate = 0.01;
             pair.Link.ReorderRate = 0.02;
+            BulkTransfer warm = new BulkTransfer(client, server, 2 * 1024 * 1024);
+            warm.CloseWhenSent = false;
+            BulkTransfer warmBack = new BulkTransfer(server, client, 1024 * 1024);
+            warmBack.CloseWhenSent = false;
+            for (int i = 0; i < 400_000 && !(warm.Done() & warmBack.Done()); i++)
+            {
+                pair.Step();
+            }
+            Assert.That(warm.Done() && warmBack.Done(), Is.True, "warm-up");
+            // Both directions, with loss and reordering (retransmissions, out-of-order queue, SACK-less recovery).
             BulkTransfer forward = new BulkTransfer(client, server, 4 * 1024 * 1024);
             BulkTransfer backward = new BulkTransfer(server, client, 4 * 1024 * 1024);
             forward.CloseWhenSent = false;
