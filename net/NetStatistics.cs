@@ -98,7 +98,10 @@ namespace Keel.Net
         public const int TcpKeepAliveTimeouts = 87;
         public const int UdpRefused = 88;
         public const int TcpReceiveBufferGrowths = 89;
-        public const int Count = 90;
+        public const int IcmpFragNeededRx = 90;
+        public const int IcmpFragNeededIgnored = 91;
+        public const int TcpPmtuReductions = 92;
+        public const int Count = 93;
 
         /// <summary>Name of counter <paramref name="index"/>.</summary>
         public static string Name(int index)
@@ -144,6 +147,8 @@ namespace Keel.Net
                 case IcmpUnreachableSent: return "icmp_unreachable_sent";
                 case IcmpUnreachableRx: return "icmp_unreachable_rx";
                 case IcmpOtherRx: return "icmp_other_rx";
+                case IcmpFragNeededRx: return "icmp_frag_needed_rx";
+                case IcmpFragNeededIgnored: return "icmp_frag_needed_ignored";
                 case UdpRx: return "udp_rx";
                 case UdpTx: return "udp_tx";
                 case UdpBadLength: return "udp_bad_length";
@@ -190,6 +195,7 @@ namespace Keel.Net
                 case TcpKeepAliveProbes: return "tcp_keepalive_probes";
                 case TcpKeepAliveTimeouts: return "tcp_keepalive_timeouts";
                 case TcpReceiveBufferGrowths: return "tcp_rcvbuf_growths";
+                case TcpPmtuReductions: return "tcp_pmtu_reductions";
                 case UdpRefused: return "udp_refused";
                 case TcpSynCookiesSent: return "tcp_syncookies_sent";
                 case TcpSynCookiesReceived: return "tcp_syncookies_recv";

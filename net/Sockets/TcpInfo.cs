@@ -85,6 +85,9 @@ namespace Keel.Net.Sockets
         /// <summary>Segments dropped by PAWS.</summary>
         public long PawsRejected;
 
+        /// <summary>Path MTU to the peer, bytes: the device's MTU unless ICMP fragmentation-needed lowered it (RFC 1191).</summary>
+        public int PathMtu;
+
         /// <summary>Congestion control ("cubic", "newreno").</summary>
         public string CongestionControl;
     }

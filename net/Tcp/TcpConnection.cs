@@ -296,6 +296,7 @@ namespace Keel.Net.Tcp
             DsacksSent = 0;
             PawsRejected = 0;
             Recoveries = 0;
+            ResetPathMtu();
         }
 
         internal void GetInfo(out TcpInfo info)
@@ -332,6 +333,7 @@ namespace Keel.Net.Tcp
             info.DsacksSent = DsacksSent;
             info.PawsRejected = PawsRejected;
             info.CongestionControl = Cc.Name;
+            info.PathMtu = CurrentPathMtu;
         }
 
         /// <summary>The per-connection part of <c>net</c>: options agreed, windows, RTT, recovery counts.</summary>
@@ -347,6 +349,8 @@ namespace Keel.Net.Tcp
             output.Write(WindowScaleOk ? (long)RcvWindowScale : -1);
             output.Write(" mss ");
             output.Write((long)SendMss);
+            output.Write(" pmtu ");
+            output.Write((long)CurrentPathMtu);
             output.Write(" cwnd ");
             output.Write(Cwnd);
             output.Write(" ssthresh ");
