@@ -31,11 +31,19 @@ namespace Keel.Net.Tcp
         /// <summary>Times an ICMP message lowered the path MTU of this connection.</summary>
         internal long PmtuReductions;
 
+        /// <summary>
+        /// The loss state was entered by <see cref="SimpleRetransmit"/>, not by a timeout: the first real timeout in
+        /// it still takes ssthresh from the congestion control (Linux: <c>tcp_enter_loss</c> in loss state with no
+        /// retransmission timeout yet).
+        /// </summary>
+        internal bool PmtuLossState;
+
         private void ResetPathMtu()
         {
             PathMtu = 0;
             PmtuLocked = false;
             PmtuReductions = 0;
+            PmtuLossState = false;
         }
 
         /// <summary>The path MTU in use (0 in <see cref="PathMtu"/> means the device's).</summary>
@@ -155,6 +163,7 @@ namespace Keel.Net.Tcp
                     Ssthresh = current;
                 }
                 CaState = TcpCaState.Loss;
+                PmtuLossState = true;
                 Recover = SndMax;
                 Frto = 0;
                 DupAcks = 0;

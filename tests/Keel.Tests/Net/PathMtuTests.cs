@@ -139,6 +139,29 @@ namespace Keel.Tests.Net
             Assert.That(info.Recoveries, Is.Zero, "the resent pieces did not start fast recovery (no reduction later either)");
         }
 
+        /// <summary>
+        /// The loss state the resend entered is not a timeout's: a real timeout right after it (the path went dead)
+        /// still takes ssthresh from the congestion control and cuts cwnd to one segment (RFC 5681 section 3.1).
+        /// </summary>
+        [Test]
+        public void TimeoutAfterTheResendStillReducesSsthresh()
+        {
+            NetPair pair = new NetPair(NetPair.TestConfig(), NetPair.TestConfig(), 8);
+            BulkTransfer transfer;
+            Socket client = FlightDropped(pair, out transfer);
+            TcpConnection c = client.Tcp;
+            InjectIntoA(pair, FrameBuilder.FragmentationNeeded(pair.Link.TooBigFrames[0], 1000));
+            Assert.That(c.Ssthresh, Is.EqualTo(CongestionControl.MaxCongestionWindow), "slow start goes on after the resend");
+            pair.Link.Cut = true;
+            for (int i = 0; i < 100_000 && c.Timeouts == 0; i++)
+            {
+                pair.Step();
+            }
+            Assert.That(c.Timeouts, Is.EqualTo(1));
+            Assert.That(c.Ssthresh, Is.LessThan(CongestionControl.MaxCongestionWindow));
+            Assert.That(c.Cwnd, Is.EqualTo(c.SendMss));
+        }
+
         [Test]
         public void FragmentationNeededThatFitsNoSegmentInFlightIsCountedAndIgnored()
         {
