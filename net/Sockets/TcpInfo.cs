@@ -85,6 +85,10 @@ namespace Keel.Net.Sockets
         /// <summary>Segments dropped by PAWS.</summary>
         public long PawsRejected;
 
+        /// <summary>Receive buffer now (bytes; auto-tuning grows it) and how many times it grew.</summary>
+        public long ReceiveBufferSize;
+        public long ReceiveBufferGrowths;
+
         /// <summary>Path MTU to the peer, bytes: the device's MTU unless ICMP fragmentation-needed lowered it (RFC 1191).</summary>
         public int PathMtu;
 

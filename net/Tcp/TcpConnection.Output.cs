@@ -139,10 +139,9 @@ namespace Keel.Net.Tcp
                 {
                     RtoDeadline = now + (RtoUs << Backoff) * 1000;
                 }
-                if (TlpDeadline == 0)
-                {
-                    ScheduleLossProbe(now);
-                }
+                // RFC 8985 7.2: (re)start the probe timer after new data. The ACK that let this data go out armed it
+                // for the flight before (with one segment left, 40 ms more for the peer's delayed ACK).
+                ScheduleLossProbe(now);
             }
         }
 

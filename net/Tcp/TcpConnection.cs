@@ -332,6 +332,8 @@ namespace Keel.Net.Tcp
             info.DsacksReceived = DsacksReceived;
             info.DsacksSent = DsacksSent;
             info.PawsRejected = PawsRejected;
+            info.ReceiveBufferSize = ReceiveBufferSize;
+            info.ReceiveBufferGrowths = ReceiveBufferGrowths;
             info.CongestionControl = Cc.Name;
             info.PathMtu = CurrentPathMtu;
         }
@@ -383,6 +385,8 @@ namespace Keel.Net.Tcp
             output.Write((long)OooBytes);
             output.Write(" paws ");
             output.Write(PawsRejected);
+            output.Write(" rcvbuf ");
+            output.Write((long)ReceiveBufferSize);
             output.WriteLine();
         }
     }
