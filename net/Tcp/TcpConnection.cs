@@ -19,7 +19,8 @@ namespace Keel.Net.Tcp
     /// in-order and out-of-order data, SACK/D-SACK blocks; <c>.Ack.cs</c> ACK processing and RTT;
     /// <c>.Recovery.cs</c> loss detection and recovery (SACK scoreboard, RACK-TLP, PRR, F-RTO, NewReno);
     /// <c>.Output.cs</c> transmission and retransmission; <c>.Timers.cs</c> RTO, probe, keepalive and
-    /// orphan timers; <c>.Close.cs</c> closing and the application's reads and writes. Congestion control
+    /// orphan timers; <c>.Close.cs</c> closing and the application's reads and writes; <c>.PathMtu.cs</c> path-MTU
+    /// discovery (ICMP fragmentation needed). Congestion control
     /// sits behind <see cref="CongestionControl"/>. Each pooled <see cref="Socket"/> owns one, made at start-up.
     /// </summary>
     internal sealed unsafe partial class TcpConnection
