@@ -99,10 +99,11 @@ namespace Keel.Net
         public const int UdpRefused = 88;
         public const int TcpReceiveBufferGrowths = 89;
         public const int TcpRcvCoalesced = 90;
-        public const int IcmpFragNeededRx = 91;
-        public const int IcmpFragNeededIgnored = 92;
-        public const int TcpPmtuReductions = 93;
-        public const int Count = 94;
+        public const int TcpTlpRepairs = 91;
+        public const int IcmpFragNeededRx = 92;
+        public const int IcmpFragNeededIgnored = 93;
+        public const int TcpPmtuReductions = 94;
+        public const int Count = 95;
 
         /// <summary>Name of counter <paramref name="index"/>.</summary>
         public static string Name(int index)
@@ -197,6 +198,7 @@ namespace Keel.Net
                 case TcpKeepAliveTimeouts: return "tcp_keepalive_timeouts";
                 case TcpReceiveBufferGrowths: return "tcp_rcvbuf_growths";
                 case TcpRcvCoalesced: return "tcp_rcv_coalesced";
+                case TcpTlpRepairs: return "tcp_tlp_repairs";
                 case TcpPmtuReductions: return "tcp_pmtu_reductions";
                 case UdpRefused: return "udp_refused";
                 case TcpSynCookiesSent: return "tcp_syncookies_sent";

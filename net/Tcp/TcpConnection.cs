@@ -275,6 +275,7 @@ namespace Keel.Net.Tcp
             SendBufferSize = config.TcpSendBufferSize;
             ReceiveBufferSize = config.TcpReceiveBufferSize;
             ResetReceiveTuning(config);
+            ResetTlpRepair();
             Error = SocketError.Success;
             KeepAlive = false;
             UserMss = 0;
@@ -329,6 +330,7 @@ namespace Keel.Net.Tcp
             info.Recoveries = Recoveries;
             info.RackLosses = RackMarked;
             info.TlpProbes = TlpProbes;
+            info.TlpRepairs = TlpRepairs;
             info.SpuriousTimeouts = FrtoSpurious;
             info.DsacksReceived = DsacksReceived;
             info.DsacksSent = DsacksSent;
@@ -374,6 +376,8 @@ namespace Keel.Net.Tcp
             output.Write(RackMarked);
             output.Write(" tlp ");
             output.Write(TlpProbes);
+            output.Write(" tlp_repairs ");
+            output.Write(TlpRepairs);
             output.Write(" rto ");
             output.Write(Timeouts);
             output.Write(" frto_undo ");
