@@ -169,6 +169,7 @@ namespace Keel.Net.Tcp
                 DupAcks = 0;
                 TlpDeadline = 0;
                 TlpOutstanding = false;
+                _tlpRetransPending = false; // a probe of the old packaging repairs nothing (TcpConnection.TlpRepair.cs)
             }
             Output(now);
         }
