@@ -72,9 +72,12 @@ namespace Keel.Tests.Net
         }
 
         /// <summary>Sends <paramref name="segments"/> full segments, lets the probe fire at exactly the PTO; returns its frames.</summary>
-        private static List<Ack> Probe(int segments, long expectedPtoNs, out uint first)
+        private static List<Ack> Probe(int segments, long expectedPtoNs, out uint first) =>
+            Probe(segments, expectedPtoNs, out first, out _, out _, out _);
+
+        private static List<Ack> Probe(int segments, long expectedPtoNs, out uint first, out SingleStack s, out TcpConnection c, out Socket server)
         {
-            SingleStack s = Sender(null, out uint iss, out _, out TcpConnection c, out Socket server);
+            s = Sender(null, out uint iss, out _, out c, out server);
             first = iss + 1;
             long sentAt = s.Clock.NowNanoseconds;
             Write(s, server, segments * M);
@@ -173,6 +176,53 @@ namespace Keel.Tests.Net
             Assert.That(probe.Count, Is.EqualTo(1));
             Assert.That(probe[0].Sequence, Is.EqualTo(iss + 1));
             Assert.That(probe[0].PayloadLength, Is.EqualTo(100));
+        }
+
+        /// <summary>
+        /// RFC 8985 7.4: a probe that resent the last segment. A D-SACK of it says the original had arrived (no
+        /// loss, cwnd kept); an ACK exactly at its end may still be answered by that D-SACK, so nothing is decided;
+        /// an ACK beyond it without one says the probe repaired a loss: cwnd and ssthresh are cut once.
+        /// </summary>
+        [Test]
+        public void ADsackOfTheProbeMeansNoLoss()
+        {
+            Probe(10, (2 * RttMs + 2) * Ms, out uint first, out SingleStack s, out TcpConnection c, out _);
+            long cwnd = c.Cwnd;
+            s.Inject(AckFrame(first + 10 * M, 600, 0, (first + 9 * M, first + 10 * M)));
+            Assert.That(c.DsacksReceived, Is.EqualTo(1));
+            Assert.That(c.TlpRepairs, Is.Zero);
+            Assert.That(c.Cwnd, Is.GreaterThanOrEqualTo(cwnd), "no reduction");
+            Assert.That(s.Counter(NetStatistics.TcpTlpRepairs), Is.Zero);
+        }
+
+        [Test]
+        public void AnAckBeyondTheProbeWithoutDsackCutsCwndOnce()
+        {
+            Probe(10, (2 * RttMs + 2) * Ms, out uint first, out SingleStack s, out TcpConnection c, out Socket server);
+            s.Inject(AckFrame(first + 10 * M, 600, 0));
+            Assert.That(c.TlpRepairs, Is.Zero, "an ACK exactly at the probe's end decides nothing yet");
+            long cwnd = c.Cwnd;
+            Write(s, server, 2 * M);
+            Sent(s);
+            s.Inject(AckFrame(first + 12 * M, 700, 0));
+            Assert.That(c.TlpRepairs, Is.EqualTo(1));
+            Assert.That(s.Counter(NetStatistics.TcpTlpRepairs), Is.EqualTo(1));
+            Assert.That(c.Cwnd, Is.LessThan(cwnd + 2 * M), "cut, not grown by the ACK");
+            Assert.That(c.Cwnd, Is.EqualTo(c.Ssthresh));
+            s.Inject(AckFrame(first + 12 * M, 800, 0));
+            Assert.That(c.TlpRepairs, Is.EqualTo(1), "once per probe");
+        }
+
+        [Test]
+        public void ADuplicateAckAtTheProbesEndMeansBothCopiesArrived()
+        {
+            Probe(10, (2 * RttMs + 2) * Ms, out uint first, out SingleStack s, out TcpConnection c, out Socket server);
+            s.Inject(AckFrame(first + 10 * M, 600, 0));
+            s.Inject(AckFrame(first + 10 * M, 700, 0));
+            Write(s, server, 2 * M);
+            Sent(s);
+            s.Inject(AckFrame(first + 12 * M, 800, 0));
+            Assert.That(c.TlpRepairs, Is.Zero);
         }
 
         /// <summary>The sender's state as RFC 6675 / RFC 6937 describe it, segment by segment (all of size M).</summary>
