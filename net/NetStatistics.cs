@@ -100,7 +100,10 @@ namespace Keel.Net
         public const int TcpReceiveBufferGrowths = 89;
         public const int TcpRcvCoalesced = 90;
         public const int TcpTlpRepairs = 91;
-        public const int Count = 92;
+        public const int IcmpFragNeededRx = 92;
+        public const int IcmpFragNeededIgnored = 93;
+        public const int TcpPmtuReductions = 94;
+        public const int Count = 95;
 
         /// <summary>Name of counter <paramref name="index"/>.</summary>
         public static string Name(int index)
@@ -146,6 +149,8 @@ namespace Keel.Net
                 case IcmpUnreachableSent: return "icmp_unreachable_sent";
                 case IcmpUnreachableRx: return "icmp_unreachable_rx";
                 case IcmpOtherRx: return "icmp_other_rx";
+                case IcmpFragNeededRx: return "icmp_frag_needed_rx";
+                case IcmpFragNeededIgnored: return "icmp_frag_needed_ignored";
                 case UdpRx: return "udp_rx";
                 case UdpTx: return "udp_tx";
                 case UdpBadLength: return "udp_bad_length";
@@ -194,6 +199,7 @@ namespace Keel.Net
                 case TcpReceiveBufferGrowths: return "tcp_rcvbuf_growths";
                 case TcpRcvCoalesced: return "tcp_rcv_coalesced";
                 case TcpTlpRepairs: return "tcp_tlp_repairs";
+                case TcpPmtuReductions: return "tcp_pmtu_reductions";
                 case UdpRefused: return "udp_refused";
                 case TcpSynCookiesSent: return "tcp_syncookies_sent";
                 case TcpSynCookiesReceived: return "tcp_syncookies_recv";

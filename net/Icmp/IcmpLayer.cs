@@ -15,6 +15,7 @@ namespace Keel.Net.Icmp
         internal const int TypeDestinationUnreachable = 3;
         internal const int TypeEchoRequest = 8;
         internal const int CodePortUnreachable = 3;
+        internal const int CodeFragmentationNeeded = 4;
 
         internal readonly NetStack Stack;
         internal readonly long[] Counters;
@@ -61,13 +62,21 @@ namespace Keel.Net.Icmp
         /// <summary>
         /// Destination unreachable (RFC 792): the quoted IPv4 header and first 8 bytes of our datagram say which
         /// socket sent it. Port unreachable for UDP: a socket connected to that peer sees ConnectionRefused (once,
-        /// like Linux's ECONNREFUSED on a connected UDP socket). Other codes are only counted.
+        /// like Linux's ECONNREFUSED on a connected UDP socket). Fragmentation needed (code 4) quoting a TCP
+        /// segment: path-MTU discovery (RFC 1191, see <c>TcpLayer.PathMtu.cs</c>); one that cannot be used (quote
+        /// too short, not TCP) is counted as ignored. Other codes are only counted.
         /// </summary>
         private void UnreachableInput(Packet packet, int headerLength, int length)
         {
             const int QuoteStart = 8;
+            int code = packet.Data[headerLength + 1];
+            if (code == CodeFragmentationNeeded)
+            {
+                Counters[NetStatistics.IcmpFragNeededRx]++;
+            }
             if (length < QuoteStart + 20 + 8 || !packet.EnsureLinear(headerLength + QuoteStart + 20))
             {
+                CountIgnored(code);
                 return;
             }
             byte* inner = packet.Data + headerLength + QuoteStart;
@@ -75,17 +84,36 @@ namespace Keel.Net.Icmp
             if ((inner[0] >> 4) != 4 || innerHeader < 20 || length < QuoteStart + innerHeader + 8 ||
                 !packet.EnsureLinear(headerLength + QuoteStart + innerHeader + 8))
             {
+                CountIgnored(code);
                 return;
             }
             byte* icmp = packet.Data + headerLength;
             inner = icmp + QuoteStart;
-            int code = icmp[1];
             int protocol = inner[9];
             uint destination = NetBytes.Read32(inner + 16);
             byte* ports = inner + innerHeader;
             if (protocol == Ipv4Layer.ProtocolUdp && code == CodePortUnreachable)
             {
                 Stack.Udp.NoteRefused(NetBytes.Read16(ports), destination, NetBytes.Read16(ports + 2));
+            }
+            else if (code == CodeFragmentationNeeded)
+            {
+                // Bytes 6-7 of the ICMP header: the next-hop MTU (RFC 1191 section 4; 0 from older routers).
+                if (protocol != Ipv4Layer.ProtocolTcp ||
+                    !Stack.Tcp.FragmentationNeeded(NetBytes.Read32(inner + 12), NetBytes.Read16(ports), destination,
+                        NetBytes.Read16(ports + 2), NetBytes.Read32(ports + 4), NetBytes.Read16(icmp + 6),
+                        NetBytes.Read16(inner + 2), Stack.Now))
+                {
+                    Counters[NetStatistics.IcmpFragNeededIgnored]++;
+                }
+            }
+        }
+
+        private void CountIgnored(int code)
+        {
+            if (code == CodeFragmentationNeeded)
+            {
+                Counters[NetStatistics.IcmpFragNeededIgnored]++;
             }
         }
 

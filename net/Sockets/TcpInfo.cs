@@ -92,6 +92,9 @@ namespace Keel.Net.Sockets
         public long ReceiveBufferSize;
         public long ReceiveBufferGrowths;
 
+        /// <summary>Path MTU to the peer, bytes: the device's MTU unless ICMP fragmentation-needed lowered it (RFC 1191).</summary>
+        public int PathMtu;
+
         /// <summary>Congestion control ("cubic", "newreno").</summary>
         public string CongestionControl;
     }

@@ -191,12 +191,7 @@ namespace Keel.Net.Tcp
             int length = Board.Length(i);
             bool fin = (Board.Flags(i) & TcpScoreboard.FlagFin) != 0;
             int data = fin ? length - 1 : length;
-            int flags = TcpLayer.FlagAck | (fin ? TcpLayer.FlagFin : 0);
-            if (data > 0 && start + (uint)data == DataEnd)
-            {
-                flags |= TcpLayer.FlagPsh;
-            }
-            if (!Layer.SendSegment(this, start, flags, (int)(start - SendBufferSequence), data))
+            if (!SendRecordData(start, data, fin)) // in pieces when the path MTU was lowered (.PathMtu.cs)
             {
                 return false;
             }

@@ -156,7 +156,8 @@ namespace Keel.Net.Tcp
             }
             RtoByState[(int)CaState]++;
             // RFC 5681 / 6298 section 5: ssthresh from the flight, cwnd one segment, everything not SACKed is lost.
-            bool firstTimeout = CaState != TcpCaState.Loss;
+            bool firstTimeout = CaState != TcpCaState.Loss || PmtuLossState; // see TcpConnection.PathMtu.cs
+            PmtuLossState = false;
             if (CaState == TcpCaState.Open)
             {
                 PriorCwnd = Cwnd;

@@ -19,7 +19,8 @@ namespace Keel.Net.Tcp
     /// in-order and out-of-order data, SACK/D-SACK blocks; <c>.Ack.cs</c> ACK processing and RTT;
     /// <c>.Recovery.cs</c> loss detection and recovery (SACK scoreboard, RACK-TLP, PRR, F-RTO, NewReno);
     /// <c>.Output.cs</c> transmission and retransmission; <c>.Timers.cs</c> RTO, probe, keepalive and
-    /// orphan timers; <c>.Close.cs</c> closing and the application's reads and writes. Congestion control
+    /// orphan timers; <c>.Close.cs</c> closing and the application's reads and writes; <c>.PathMtu.cs</c> path-MTU
+    /// discovery (ICMP fragmentation needed). Congestion control
     /// sits behind <see cref="CongestionControl"/>. Each pooled <see cref="Socket"/> owns one, made at start-up.
     /// </summary>
     internal sealed unsafe partial class TcpConnection
@@ -297,6 +298,7 @@ namespace Keel.Net.Tcp
             DsacksSent = 0;
             PawsRejected = 0;
             Recoveries = 0;
+            ResetPathMtu();
         }
 
         internal void GetInfo(out TcpInfo info)
@@ -336,6 +338,7 @@ namespace Keel.Net.Tcp
             info.ReceiveBufferSize = ReceiveBufferSize;
             info.ReceiveBufferGrowths = ReceiveBufferGrowths;
             info.CongestionControl = Cc.Name;
+            info.PathMtu = CurrentPathMtu;
         }
 
         /// <summary>The per-connection part of <c>net</c>: options agreed, windows, RTT, recovery counts.</summary>
@@ -351,6 +354,8 @@ namespace Keel.Net.Tcp
             output.Write(WindowScaleOk ? (long)RcvWindowScale : -1);
             output.Write(" mss ");
             output.Write((long)SendMss);
+            output.Write(" pmtu ");
+            output.Write((long)CurrentPathMtu);
             output.Write(" cwnd ");
             output.Write(Cwnd);
             output.Write(" ssthresh ");

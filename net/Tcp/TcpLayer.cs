@@ -268,7 +268,7 @@ namespace Keel.Net.Tcp
             }
             Counters[NetStatistics.TcpTxSegments]++;
             c.SegmentsOut++;
-            Stack.OutputIPv4(packet, c.RemoteAddress, NetStack.ProtocolTcp, true);
+            Stack.OutputIPv4(packet, c.RemoteAddress, NetStack.ProtocolTcp, !c.PmtuLocked);
             return true;
         }
 

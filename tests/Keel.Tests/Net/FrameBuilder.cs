@@ -2,7 +2,7 @@ using System.Collections.Generic;
 
 namespace Keel.Tests.Net
 {
-    /// <summary>Test-side IPv4 fragmentation and reassembly of frames (host reference code; allocates).</summary>
+    /// <summary>Test-side IPv4 fragmentation and reassembly of frames, ICMP errors about them (host reference code; allocates).</summary>
     internal static class FrameBuilder
     {
         /// <summary>Fragments <paramref name="payload"/> into frames with the Ethernet/IP addressing of <paramref name="template"/>.</summary>
@@ -33,6 +33,40 @@ namespace Keel.Tests.Net
                 frames.Add(f);
             }
             return frames;
+        }
+
+        /// <summary>
+        /// ICMP destination unreachable, fragmentation needed (RFC 792 type 3 code 4; RFC 1191 section 4: next-hop MTU
+        /// in bytes 6-7) answering the Ethernet/IPv4 frame <paramref name="offending"/>, as a router at its destination
+        /// address would send it: quotes the IP header and the first <paramref name="quotedPayload"/> bytes after it.
+        /// </summary>
+        public static byte[] FragmentationNeeded(byte[] offending, int nextHopMtu, int quotedPayload = 8)
+        {
+            int ihl = (offending[14] & 15) * 4;
+            int quote = ihl + quotedPayload;
+            byte[] f = new byte[14 + 20 + 8 + quote];
+            System.Array.Copy(offending, 6, f, 0, 6);  // back to the sender's MAC
+            System.Array.Copy(offending, 0, f, 6, 6);
+            f[12] = 8;
+            f[14] = 0x45;
+            f[16] = (byte)((20 + 8 + quote) >> 8);
+            f[17] = (byte)(20 + 8 + quote);
+            f[22] = 64;
+            f[23] = 1;
+            System.Array.Copy(offending, 30, f, 26, 4); // from the datagram's destination
+            System.Array.Copy(offending, 26, f, 30, 4); // to its source
+            ushort c = GoldenPacketTests.ReferenceChecksum(f, 14, 20);
+            f[24] = (byte)(c >> 8);
+            f[25] = (byte)c;
+            f[34] = 3;
+            f[35] = 4;
+            f[40] = (byte)(nextHopMtu >> 8);
+            f[41] = (byte)nextHopMtu;
+            System.Array.Copy(offending, 14, f, 42, quote);
+            c = GoldenPacketTests.ReferenceChecksum(f, 34, 8 + quote);
+            f[36] = (byte)(c >> 8);
+            f[37] = (byte)c;
+            return f;
         }
 
         /// <summary>Joins the IP payloads of fragment frames (one datagram); null when incomplete.</summary>

@@ -84,6 +84,61 @@ namespace Keel.Tests.Net
                 Lost++;
                 return;
             }
+            if (PathMtu > 0 && TooBigForPath(from, frame))
+            {
+                return;
+            }
+            Enqueue(from, frame);
+        }
+
+        /// <summary>
+        /// A router on the link with a smaller MTU (RFC 1191): an IPv4 datagram with DF set larger than
+        /// <see cref="PathMtu"/> is dropped, kept in <see cref="TooBigFrames"/>, and (when
+        /// <see cref="AnswerFragmentationNeeded"/>) answered with ICMP fragmentation needed from the far end's address.
+        /// Datagrams without DF pass (as if the router fragmented them and the far end reassembled them).
+        /// </summary>
+        private bool TooBigForPath(TestNetDevice from, Packet frame)
+        {
+            if (frame.Length < 34)
+            {
+                return false;
+            }
+            byte[] f = new byte[frame.Length];
+            frame.CopyTo(0, f);
+            if (f[12] != 8 || f[13] != 0 || ((f[16] << 8) | f[17]) <= PathMtu || (f[20] & 0x40) == 0)
+            {
+                return false;
+            }
+            TooBig++;
+            TooBigFrames.Add(f);
+            if (AnswerFragmentationNeeded)
+            {
+                byte[] icmp = FrameBuilder.FragmentationNeeded(f, PathMtu);
+                fixed (byte* p = icmp)
+                {
+                    EnqueueBytes(p, icmp.Length, from != _a);
+                }
+            }
+            return true;
+        }
+
+        /// <summary>IPv4 path MTU of the link (0: no limit), see <see cref="TooBigForPath"/>.</summary>
+        public int PathMtu;
+        public bool AnswerFragmentationNeeded = true;
+        public long TooBig;
+        public readonly System.Collections.Generic.List<byte[]> TooBigFrames = new System.Collections.Generic.List<byte[]>();
+
+        /// <summary>When set, a copy of every frame the link accepts for delivery is added (tests read what was sent).</summary>
+        public System.Collections.Generic.List<byte[]> Record;
+
+        private void Enqueue(TestNetDevice from, Packet frame)
+        {
+            if (Record != null)
+            {
+                byte[] copy = new byte[frame.Length];
+                frame.CopyTo(0, copy);
+                Record.Add(copy);
+            }
             int copies = DuplicateRate > 0 && NextDouble() < DuplicateRate ? 2 : 1;
             if (copies == 2)
             {
@@ -113,6 +168,23 @@ namespace Keel.Tests.Net
                 _order[slot] = _sent++;
                 _pending[_pendingCount++] = slot;
             }
+        }
+
+        /// <summary>Queues <paramref name="length"/> bytes for delivery after the link delay (to B when <paramref name="toB"/>).</summary>
+        private void EnqueueBytes(byte* frame, int length, bool toB)
+        {
+            if (_freeCount == 0 || length > SlotSize)
+            {
+                Overflowed++;
+                return;
+            }
+            int slot = _free[--_freeCount];
+            new System.ReadOnlySpan<byte>(frame, length).CopyTo(new System.Span<byte>(_data, slot * SlotSize, length));
+            _length[slot] = length;
+            _due[slot] = _clock.NowNanoseconds + DelayNanoseconds;
+            _toB[slot] = toB;
+            _order[slot] = _sent++;
+            _pending[_pendingCount++] = slot;
         }
 
         public int InFlight => _pendingCount;
