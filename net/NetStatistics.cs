@@ -98,7 +98,9 @@ namespace Keel.Net
         public const int TcpKeepAliveTimeouts = 87;
         public const int UdpRefused = 88;
         public const int TcpReceiveBufferGrowths = 89;
-        public const int Count = 90;
+        public const int TcpRcvCoalesced = 90;
+        public const int TcpTlpRepairs = 91;
+        public const int Count = 92;
 
         /// <summary>Name of counter <paramref name="index"/>.</summary>
         public static string Name(int index)
@@ -190,6 +192,8 @@ namespace Keel.Net
                 case TcpKeepAliveProbes: return "tcp_keepalive_probes";
                 case TcpKeepAliveTimeouts: return "tcp_keepalive_timeouts";
                 case TcpReceiveBufferGrowths: return "tcp_rcvbuf_growths";
+                case TcpRcvCoalesced: return "tcp_rcv_coalesced";
+                case TcpTlpRepairs: return "tcp_tlp_repairs";
                 case UdpRefused: return "udp_refused";
                 case TcpSynCookiesSent: return "tcp_syncookies_sent";
                 case TcpSynCookiesReceived: return "tcp_syncookies_recv";

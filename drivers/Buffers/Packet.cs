@@ -227,6 +227,55 @@ namespace Keel.Buffers
             return true;
         }
 
+        /// <summary>
+        /// Moves all of <paramref name="other"/>'s bytes behind this packet's without copying (Linux skb_try_coalesce,
+        /// as TCP uses it for adjacent segments): possible when they are all in page fragments and the slots
+        /// suffice; a first fragment that continues this packet's last one in the same page is merged into it. The
+        /// page references move along; <paramref name="other"/> is left empty, for the caller to free. TrueSize
+        /// grows by what <paramref name="other"/> was charged beyond its own linear area. False (nothing changed)
+        /// when <paramref name="other"/> has bytes in its linear area or too many fragments.
+        /// </summary>
+        public bool TryAppendPacket(Packet other)
+        {
+            if ((object)other == this || other._linearLength != 0 || other._fragmentCount == 0)
+            {
+                return false;
+            }
+            int first = 0;
+            if (_fragmentCount > 0)
+            {
+                ref PageFragment last = ref _fragments[_fragmentCount - 1];
+                ref PageFragment head = ref other._fragments[0];
+                if ((object)last.Pool == head.Pool && last.Page == head.Page && last.Offset + last.Length == head.Offset)
+                {
+                    first = 1;
+                }
+            }
+            if (_fragmentCount + other._fragmentCount - first > MaxFragments)
+            {
+                return false;
+            }
+            if (first == 1)
+            {
+                ref PageFragment head = ref other._fragments[0];
+                _fragments[_fragmentCount - 1].Length += head.Length;
+                head.Pool.Release(head.Page); // this packet already holds a reference on the page
+                head.Pool = null;
+            }
+            for (int i = first; i < other._fragmentCount; i++)
+            {
+                _fragments[_fragmentCount++] = other._fragments[i];
+                other._fragments[i].Pool = null;
+            }
+            other._fragmentCount = 0;
+            Length += other.Length;
+            int charged = other.TrueSize - LinearCapacity;
+            TrueSize += charged > 0 ? charged : 0;
+            other.Length = 0;
+            other.TrueSize = LinearCapacity;
+            return true;
+        }
+
         /// <summary>Removes <paramref name="count"/> bytes from the front (a header that has been parsed).</summary>
         public bool Pull(int count)
         {

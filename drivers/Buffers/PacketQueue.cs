@@ -40,6 +40,27 @@ namespace Keel.Buffers
             TrueSize += packet.TrueSize;
         }
 
+        /// <summary>
+        /// Appends <paramref name="packet"/>'s bytes to the last packet without a copy (<see cref="Packet.TryAppendPacket"/>);
+        /// true when done — <paramref name="packet"/> is then empty and the caller frees it.
+        /// </summary>
+        public bool TryCoalesceTail(Packet packet)
+        {
+            if (_tail == null)
+            {
+                return false;
+            }
+            int length = packet.Length;
+            int before = _tail.TrueSize;
+            if (!_tail.TryAppendPacket(packet))
+            {
+                return false;
+            }
+            Bytes += length;
+            TrueSize += _tail.TrueSize - before;
+            return true;
+        }
+
         /// <summary>Puts a packet back at the front (e.g. a frame the device refused, to be retried first).</summary>
         public void PushFront(Packet packet)
         {

@@ -16,8 +16,16 @@ namespace Keel.Drivers.VirtioNet
     /// </summary>
     public sealed unsafe partial class ReceiveQueue
     {
-        /// <summary>Bytes copied into a packet's linear area (Linux GOOD_COPY_LEN).</summary>
+        /// <summary>Frames up to this length are copied whole into a packet's linear area (Linux GOOD_COPY_LEN).</summary>
         public const int GoodCopyLength = 128;
+
+        /// <summary>
+        /// Bytes of a frame's first buffer copied into the linear area (Linux page_to_skb): all of a frame of up to
+        /// <see cref="GoodCopyLength"/>, else only the Ethernet header. The stack pulls the IP and TCP/UDP headers
+        /// out of the fragment as it parses them (<c>Packet.EnsureLinear</c>), so a TCP segment's payload is
+        /// entirely in page fragments and can be coalesced with its neighbours without a copy.
+        /// </summary>
+        internal static int CopyLength(int firstLength) => firstLength <= GoodCopyLength ? firstLength : EthernetHeaderLength;
 
         /// <summary>Largest frame a small buffer holds: 1514 + VLAN tag (Linux GOOD_PACKET_LEN).</summary>
         public const int GoodPacketLength = 1518;

@@ -75,6 +75,9 @@ namespace Keel.Net.Sockets
         /// <summary>Tail loss probes sent.</summary>
         public long TlpProbes;
 
+        /// <summary>Probes that repaired a loss (RFC 8985 7.4; each cut cwnd once).</summary>
+        public long TlpRepairs;
+
         /// <summary>Retransmission timeouts F-RTO found spurious and undid.</summary>
         public long SpuriousTimeouts;
 

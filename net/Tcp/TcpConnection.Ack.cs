@@ -78,6 +78,7 @@ namespace Keel.Net.Tcp
                                     (int)(segment.TsEcr - FrtoTsVal) < 0;
                 OnAckForRecovery(acked, delivered, duplicate && acked == 0, priorUna, now);
             }
+            TlpRepairAck(ack, acked > 0, now);
             RtoDeadline = SndUna == SndMax ? 0 : (acked > 0 || RtoDeadline == 0 ? now + RtoUs * 1000 : RtoDeadline);
             ScheduleLossProbe(now);
             OutputPending = true;
@@ -110,6 +111,7 @@ namespace Keel.Net.Tcp
                     {
                         DsacksReceived++;
                         Counters[NetStatistics.TcpDsacksRx]++;
+                        TlpDsackSeen(right);
                         Board.ReorderingSeen = true;
                         if (ReoWndMultiplier < 16)
                         {

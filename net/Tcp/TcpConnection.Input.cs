@@ -218,6 +218,12 @@ namespace Keel.Net.Tcp
                     return;
                 }
             }
+            else if (ack == SndUna)
+            {
+                // Nothing outstanding: a duplicate ACK (with the probe's D-SACK or without) can still end a tail
+                // loss probe's episode (RFC 8985 7.4): both copies arrived.
+                TlpRepairAck(ack, false, now);
+            }
 
             // 6. Data and FIN.
             bool queued = false;

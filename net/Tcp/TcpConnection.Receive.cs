@@ -51,7 +51,17 @@ namespace Keel.Net.Tcp
             }
             if (sequence == RcvNxt)
             {
-                ReceiveQueue.Enqueue(packet);
+                // Joined to the last unread packet when its payload is all in page fragments (Linux
+                // tcp_try_coalesce): the driver gets the descriptor back at once.
+                if (ReceiveQueue.TryCoalesceTail(packet))
+                {
+                    packet.Free();
+                    Counters[NetStatistics.TcpRcvCoalesced]++;
+                }
+                else
+                {
+                    ReceiveQueue.Enqueue(packet);
+                }
                 RcvNxt += (uint)length;
                 BytesReceived += length;
                 MeasureReceiveRtt(packet, Stack.Now);
@@ -83,6 +93,13 @@ namespace Keel.Net.Tcp
             if (OooTail != null && Geq(sequence, OooTail.Tag + (uint)OooTail.Length))
             {
                 // The usual case: the next segment after the ones already queued (O(1), runs kept up to date).
+                // Directly adjacent to the last one: joined to it without a copy when it can be.
+                if (sequence == OooTail.Tag + (uint)OooTail.Length && CoalesceInto(OooTail, packet))
+                {
+                    OooBytes += length;
+                    AppendToRuns(sequence, length);
+                    return true;
+                }
                 packet.Tag = sequence;
                 packet.Next = null;
                 OooTail.Next = packet;
@@ -90,23 +107,7 @@ namespace Keel.Net.Tcp
                 OooBytes += length;
                 OooCount++;
                 OooTrueSize += packet.TrueSize;
-                if (!_runsDirty)
-                {
-                    if (_runCount > 0 && _runs[2 * _runCount - 1] == sequence)
-                    {
-                        _runs[2 * _runCount - 1] = sequence + (uint)length;
-                    }
-                    else if (_runCount < MaxSackRuns)
-                    {
-                        _runs[2 * _runCount] = sequence;
-                        _runs[2 * _runCount + 1] = sequence + (uint)length;
-                        _runCount++;
-                    }
-                    else
-                    {
-                        _runsDirty = true;
-                    }
-                }
+                AppendToRuns(sequence, length);
                 return true;
             }
             Packet previous = null;
@@ -126,6 +127,13 @@ namespace Keel.Net.Tcp
                 SetDsack(sequence, sequence + (uint)length);
                 return false;
             }
+            if (previous != null && previous.Tag + (uint)previous.Length == sequence && CoalesceInto(previous, packet))
+            {
+                // A retransmission filling the start of a hole: joined to the segment before it.
+                OooBytes += length;
+                AddToRuns(sequence, sequence + (uint)length);
+                return true;
+            }
             packet.Tag = sequence;
             packet.Next = next;
             if (previous == null)
@@ -144,6 +152,24 @@ namespace Keel.Net.Tcp
             OooCount++;
             OooTrueSize += packet.TrueSize;
             AddToRuns(sequence, sequence + (uint)length);
+            return true;
+        }
+
+        /// <summary>
+        /// Joins out-of-order <paramref name="packet"/> to the queued <paramref name="target"/> just before it when
+        /// its payload is all in page fragments (Linux tcp_try_coalesce): one packet descriptor less held, no copy,
+        /// the list stays short. Frees <paramref name="packet"/>'s descriptor on success.
+        /// </summary>
+        private bool CoalesceInto(Packet target, Packet packet)
+        {
+            int before = target.TrueSize;
+            if (!target.TryAppendPacket(packet))
+            {
+                return false;
+            }
+            OooTrueSize += target.TrueSize - before;
+            packet.Free();
+            Counters[NetStatistics.TcpRcvCoalesced]++;
             return true;
         }
 

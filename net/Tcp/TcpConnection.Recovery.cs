@@ -280,9 +280,9 @@ namespace Keel.Net.Tcp
             if (!sent)
             {
                 int last = Board.Count - 1;
-                if ((Board.Flags(last) & TcpScoreboard.FlagSacked) == 0)
+                if ((Board.Flags(last) & TcpScoreboard.FlagSacked) == 0 && RetransmitRecord(last, now))
                 {
-                    RetransmitRecord(last, now);
+                    TlpRetransmitted(SndMax);
                 }
             }
             TlpHighSeq = SndMax;

@@ -149,6 +149,29 @@ namespace Keel.Net.Tcp
             _runCount++;
         }
 
+        /// <summary>[sequence, sequence + length) was appended after all queued out-of-order data: O(1).</summary>
+        private void AppendToRuns(uint sequence, int length)
+        {
+            if (_runsDirty)
+            {
+                return;
+            }
+            if (_runCount > 0 && _runs[2 * _runCount - 1] == sequence)
+            {
+                _runs[2 * _runCount - 1] = sequence + (uint)length;
+            }
+            else if (_runCount < MaxSackRuns)
+            {
+                _runs[2 * _runCount] = sequence;
+                _runs[2 * _runCount + 1] = sequence + (uint)length;
+                _runCount++;
+            }
+            else
+            {
+                _runsDirty = true;
+            }
+        }
+
         /// <summary>RcvNxt moved over the lowest out-of-order data (DrainOutOfOrder): drop the runs now in order.</summary>
         private void TrimRuns()
         {

@@ -124,6 +124,7 @@ namespace Keel.Net.Tcp
 
         private void OnRetransmitTimeout(long now)
         {
+            _tlpRetransPending = false; // the timeout's own response covers a probe's loss
             Retries++;
             if (Retries > RetryLimit)
             {

@@ -274,6 +274,7 @@ namespace Keel.Net.Tcp
             SendBufferSize = config.TcpSendBufferSize;
             ReceiveBufferSize = config.TcpReceiveBufferSize;
             ResetReceiveTuning(config);
+            ResetTlpRepair();
             Error = SocketError.Success;
             KeepAlive = false;
             UserMss = 0;
@@ -327,6 +328,7 @@ namespace Keel.Net.Tcp
             info.Recoveries = Recoveries;
             info.RackLosses = RackMarked;
             info.TlpProbes = TlpProbes;
+            info.TlpRepairs = TlpRepairs;
             info.SpuriousTimeouts = FrtoSpurious;
             info.DsacksReceived = DsacksReceived;
             info.DsacksSent = DsacksSent;
@@ -369,6 +371,8 @@ namespace Keel.Net.Tcp
             output.Write(RackMarked);
             output.Write(" tlp ");
             output.Write(TlpProbes);
+            output.Write(" tlp_repairs ");
+            output.Write(TlpRepairs);
             output.Write(" rto ");
             output.Write(Timeouts);
             output.Write(" frto_undo ");

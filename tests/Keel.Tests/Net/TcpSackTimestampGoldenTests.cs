@@ -14,21 +14,24 @@ namespace Keel.Tests.Net
     /// </summary>
     public class TcpSackTimestampGoldenTests
     {
-        private const uint ClientIsn = 0x10000000;
-        private const int Seg = 500; // RFC 2018's example uses 500-byte segments
+        internal const uint ClientIsn = 0x10000000;
+        internal const int Seg = 500; // RFC 2018's example uses 500-byte segments
 
-        private sealed class Ack
+        internal sealed class Ack
         {
             public uint Sequence;
             public uint Acknowledgment;
             public int Flags;
+            public int Window;
+            public int WindowScale = -1;
+            public int PayloadLength;
             public bool HasTs;
             public uint TsVal;
             public uint TsEcr;
             public readonly List<(uint, uint)> Sack = new List<(uint, uint)>();
         }
 
-        private static byte[] Frame(uint seq, uint ack, int flags, byte[] options, int payload, byte fill = 0x55)
+        internal static byte[] Frame(uint seq, uint ack, int flags, byte[] options, int payload, byte fill = 0x55, int window = 65535)
         {
             int tcpLength = 20 + options.Length + payload;
             byte[] f = new byte[14 + 20 + tcpLength];
@@ -54,7 +57,7 @@ namespace Keel.Tests.Net
             Put32(f, t + 8, ack);
             f[t + 12] = (byte)(((20 + options.Length) / 4) << 4);
             f[t + 13] = (byte)flags;
-            Put16(f, t + 14, 65535);
+            Put16(f, t + 14, window);
             options.CopyTo(f, t + 20);
             for (int i = 0; i < payload; i++)
             {
@@ -85,7 +88,7 @@ namespace Keel.Tests.Net
             f[i + 1] = (byte)v;
         }
 
-        private static void Put32(byte[] f, int i, uint v)
+        internal static void Put32(byte[] f, int i, uint v)
         {
             f[i] = (byte)(v >> 24);
             f[i + 1] = (byte)(v >> 16);
@@ -96,7 +99,7 @@ namespace Keel.Tests.Net
         private static uint Get32(byte[] f, int i) => (uint)((f[i] << 24) | (f[i + 1] << 16) | (f[i + 2] << 8) | f[i + 3]);
 
         /// <summary>NOP NOP TS (RFC 7323 appendix A layout).</summary>
-        private static byte[] Ts(uint val, uint ecr)
+        internal static byte[] Ts(uint val, uint ecr)
         {
             byte[] o = new byte[12];
             o[0] = 1;
@@ -108,11 +111,12 @@ namespace Keel.Tests.Net
             return o;
         }
 
-        private static Ack Parse(byte[] f)
+        internal static Ack Parse(byte[] f)
         {
             int t = 34;
-            Ack a = new Ack { Sequence = Get32(f, t + 4), Acknowledgment = Get32(f, t + 8), Flags = f[t + 13] };
+            Ack a = new Ack { Sequence = Get32(f, t + 4), Acknowledgment = Get32(f, t + 8), Flags = f[t + 13], Window = (f[t + 14] << 8) | f[t + 15] };
             int doff = (f[t + 12] >> 4) * 4;
+            a.PayloadLength = ((f[16] << 8) | f[17]) - 20 - doff;
             int i = t + 20;
             while (i < t + doff)
             {
@@ -133,6 +137,10 @@ namespace Keel.Tests.Net
                     a.TsVal = Get32(f, i + 2);
                     a.TsEcr = Get32(f, i + 6);
                 }
+                else if (kind == 3)
+                {
+                    a.WindowScale = f[i + 2];
+                }
                 else if (kind == 5)
                 {
                     for (int b = i + 2; b < i + len; b += 8)
@@ -145,9 +153,18 @@ namespace Keel.Tests.Net
             return a;
         }
 
-        private static SingleStack Established(out uint iss, out uint tsOurs)
+        /// <summary>
+        /// A connection accepted on port 80 from the hand-built host (MSS 1460, SACK, TS, WS 7);
+        /// <paramref name="rttMs"/> passes between SYN-ACK and ACK (the first RTT sample, RFC 6298 2.2).
+        /// </summary>
+        internal static SingleStack Established(out uint iss, out uint tsOurs, NetConfig config = null, int rttMs = 0)
         {
-            SingleStack s = new SingleStack();
+            return Established(out iss, out tsOurs, out _, out _, config, rttMs);
+        }
+
+        internal static SingleStack Established(out uint iss, out uint tsOurs, out Socket server, out Ack synAck, NetConfig config = null, int rttMs = 0)
+        {
+            SingleStack s = new SingleStack(config);
             s.LearnHost();
             Socket listener = s.Stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
             listener.Bind(new IPEndPoint(IPv4Address.Any, 80));
@@ -155,14 +172,14 @@ namespace Keel.Tests.Net
             // SYN: MSS 1460, SACK-permitted, TS (val 100), NOP, WS 7 (Linux's layout).
             byte[] syn = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 100, 0, 0, 0, 0, 1, 3, 3, 7 };
             s.Inject(Frame(ClientIsn, 0, 0x02, syn, 0));
-            Ack synAck = Parse(s.Capture.Take());
+            synAck = Parse(s.Capture.Take());
+            s.Clock.AdvanceMilliseconds(rttMs);
             Assert.That(synAck.Flags, Is.EqualTo(0x12));
             Assert.That(synAck.HasTs, Is.True, "timestamps agreed on the passive open");
             Assert.That(synAck.TsEcr, Is.EqualTo(100u), "SYN-ACK echoes the SYN's TSval (RFC 7323 3.2)");
             iss = synAck.Sequence;
             tsOurs = synAck.TsVal;
             s.Inject(Frame(ClientIsn + 1, iss + 1, 0x10, Ts(101, tsOurs), 0));
-            Socket server;
             Assert.That(listener.Accept(out server), Is.EqualTo(SocketError.Success));
             TcpInfo info;
             server.GetTcpInfo(out info);

@@ -327,7 +327,10 @@ namespace Keel.Tests.Net
                     stuck.Pump();
                     pair.Step();
                 }
-                Assert.That(pair.B.Counter(NetStatistics.TcpRcvMemoryPressure), Is.GreaterThan(0), "pressure seen");
+                // Either the memory-pressure rule refused segments, or (payload in page fragments) the unread
+                // segments were joined into few descriptors (tcp_rcv_coalesced): the driver keeps buffers both ways.
+                Assert.That(pair.B.Counter(NetStatistics.TcpRcvMemoryPressure) + pair.B.Counter(NetStatistics.TcpRcvCoalesced),
+                    Is.GreaterThan(0), "pressure seen or segments coalesced");
                 Assert.That(pair.DeviceB.ReceivePackets.Available, Is.GreaterThan(0), "the driver keeps buffers");
                 // Another connection still works while the first one's application sleeps.
                 BulkTransfer other = new BulkTransfer(clients[1], servers[1], 512 * 1024);
