@@ -44,7 +44,7 @@ namespace Keel.Apps.Iperf3
 
         public bool NoDelay;
 
-        /// <summary>-M (0 = unset; not applied: the stack has no per-socket MSS).</summary>
+        /// <summary>-M (0 = unset): the data connections' MSS (TCP_MAXSEG), announced in their SYN-ACK and used to send.</summary>
         public long Mss;
 
         public bool UdpCounters64Bit;

@@ -45,10 +45,9 @@ namespace Keel.Apps.Iperf3
                 }
                 _udpHello = udp;
                 long size = p.Length;
-                int linkLimit = _stack.Device.Mtu - 28;
-                if (size > linkLimit)
+                if (size > _payload.Length)
                 {
-                    size = linkLimit; // the stack does not fragment UDP it sends; the client reads any size
+                    size = _payload.Length; // at most 65,507 bytes; above the MTU IPv4 output fragments it
                 }
                 int header = p.UdpCounters64Bit ? UdpHeader64 : UdpHeader32;
                 if (size < header)
@@ -57,12 +56,20 @@ namespace Keel.Apps.Iperf3
                 }
                 _udpDatagramSize = (int)size;
             }
-            else if (p.Window > 0 && _listener != null)
+            else if (_listener != null && (p.Window > 0 || p.Mss > 0))
             {
-                // Sockets accepted from now on (only data streams) take the listener's buffer sizes.
-                int window = p.Window > (1 << 24) ? 1 << 24 : (int)p.Window;
-                _listener.ReceiveBufferSize = window;
-                _listener.SendBufferSize = window;
+                // Sockets accepted from now on (only data streams) take the listener's buffer sizes and MSS (-M:
+                // the SYN-ACK of a data connection announces it, as upstream's listener set up with TCP_MAXSEG).
+                if (p.Window > 0)
+                {
+                    int window = p.Window > (1 << 24) ? 1 << 24 : (int)p.Window;
+                    _listener.ReceiveBufferSize = window;
+                    _listener.SendBufferSize = window;
+                }
+                if (p.Mss > 0)
+                {
+                    _listener.MaximumSegmentSize = p.Mss > 65535 ? 65535 : (int)p.Mss;
+                }
                 _listenerBuffersChanged = true;
             }
             SendControlByte(Iperf3Message.CreateStreams);
@@ -76,6 +83,7 @@ namespace Keel.Apps.Iperf3
                 _listener.ReceiveBufferSize = _listenerReceiveBuffer;
                 _listener.ReceiveBufferAutoTune = _listenerAutoTune;
                 _listener.SendBufferSize = _listenerSendBuffer;
+                _listener.MaximumSegmentSize = _listenerMss;
             }
             _listenerBuffersChanged = false;
         }

@@ -78,6 +78,7 @@ namespace Keel.Apps.Iperf3
         private int _listenerReceiveBuffer;
         private bool _listenerAutoTune;
         private int _listenerSendBuffer;
+        private int _listenerMss;
 
         /// <summary>Counter values, indexed by the <see cref="Iperf3Statistics"/> constants.</summary>
         public readonly long[] Counters = new long[Iperf3Statistics.Count];
@@ -213,6 +214,7 @@ namespace Keel.Apps.Iperf3
             _listenerReceiveBuffer = listener.ReceiveBufferSize;
             _listenerAutoTune = listener.ReceiveBufferAutoTune;
             _listenerSendBuffer = listener.SendBufferSize;
+            _listenerMss = listener.MaximumSegmentSize;
             ResetTest();
             EnterState(Iperf3ServerState.Idle, _clock.NowNanoseconds);
             if (_log != null)

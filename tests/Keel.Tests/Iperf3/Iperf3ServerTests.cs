@@ -1,6 +1,7 @@
 using System;
 using System.Text.Json;
 using Keel.Apps.Iperf3;
+using Keel.Net;
 using Keel.Net.Sockets;
 using Keel.Tests.Net;
 using NUnit.Framework;
@@ -421,8 +422,10 @@ namespace Keel.Tests.Iperf3
         }
 
         [Test]
-        public void UdpReverseCapsDatagramsAtTheLinkMtu()
+        public void UdpReverseSendsDatagramsOfTheRequestedLengthFragmented()
         {
+            // -l 32768 -R: datagrams of the requested length (iperf3 -l), above the MTU: IPv4 output fragments them
+            // (1480 bytes per fragment, RFC 791) and the client's stack reassembles them.
             Iperf3TestBed bed = new Iperf3TestBed();
             FakeIperf3Client client = new FakeIperf3Client(bed);
             client.Handshake(UdpParams(reverse: true, bandwidth: 1_000_000, len: 32768));
@@ -436,7 +439,9 @@ namespace Keel.Tests.Iperf3
                 size = client.Streams[0].Receive(buffer, out e);
                 return size > 0;
             }), Is.True);
-            Assert.That(size, Is.EqualTo(1500 - 28));
+            Assert.That(size, Is.EqualTo(32768));
+            Assert.That(bed.Pair.B.Counter(NetStatistics.IpFragTx), Is.GreaterThanOrEqualTo((32768 + 8 + 1479) / 1480));
+            Assert.That(bed.Pair.A.Counter(NetStatistics.IpReassembled), Is.GreaterThanOrEqualTo(1));
             client.Finish(new long[] { 0 }, null);
             client.CloseStreams();
         }
