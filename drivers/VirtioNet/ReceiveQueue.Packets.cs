@@ -159,7 +159,7 @@ namespace Keel.Drivers.VirtioNet
                     return;
                 }
             }
-            int copy = CopyLength(firstLength);
+            int copy = CopyLength(frame, firstLength);
             Copy(frame, packet.Put(copy), copy);
             if (firstLength > copy)
             {
@@ -300,7 +300,7 @@ namespace Keel.Drivers.VirtioNet
                     return;
                 }
             }
-            int copy = CopyLength(firstLength);
+            int copy = CopyLength(frame, firstLength);
             Copy(frame, packet.Put(copy), copy);
             int remaining = frameLength - copy;
             for (int k = 0; k < _bigPagesPerBuffer; k++)

@@ -20,12 +20,44 @@ namespace Keel.Drivers.VirtioNet
         public const int GoodCopyLength = 128;
 
         /// <summary>
-        /// Bytes of a frame's first buffer copied into the linear area (Linux page_to_skb): all of a frame of up to
-        /// <see cref="GoodCopyLength"/>, else only the Ethernet header. The stack pulls the IP and TCP/UDP headers
-        /// out of the fragment as it parses them (<c>Packet.EnsureLinear</c>), so a TCP segment's payload is
-        /// entirely in page fragments and can be coalesced with its neighbours without a copy.
+        /// Bytes of a frame's first buffer copied into the linear area: all of a frame of up to
+        /// <see cref="GoodCopyLength"/>, else its headers only (Linux eth_get_headlen, as igb/ixgbe use it):
+        /// Ethernet, IPv4 and the TCP or UDP header, read from the frame with every length checked against
+        /// <paramref name="firstLength"/>; only the Ethernet header for anything else (Linux page_to_skb), the
+        /// stack pulling the rest with <c>Packet.EnsureLinear</c>. A segment's payload is then entirely in page
+        /// fragments, so TCP can coalesce it with its neighbours without a copy, and the stack finds its headers
+        /// without copying them out of the fragment.
         /// </summary>
-        internal static int CopyLength(int firstLength) => firstLength <= GoodCopyLength ? firstLength : EthernetHeaderLength;
+        internal static int CopyLength(byte* frame, int firstLength)
+        {
+            if (firstLength <= GoodCopyLength)
+            {
+                return firstLength;
+            }
+            const int Ip = EthernetHeaderLength;
+            if (frame[12] != 0x08 || frame[13] != 0x00 || (frame[Ip] >> 4) != 4)
+            {
+                return EthernetHeaderLength;
+            }
+            int ipLength = (frame[Ip] & 15) * 4;
+            if (ipLength < 20)
+            {
+                return EthernetHeaderLength;
+            }
+            int l4 = Ip + ipLength;
+            int length = l4;
+            bool firstFragment = (frame[Ip + 6] & 0x1F) == 0 && frame[Ip + 7] == 0;
+            if (firstFragment && frame[Ip + 9] == 6 && l4 + 13 < firstLength)
+            {
+                int tcpLength = (frame[l4 + 12] >> 4) * 4;
+                length = tcpLength >= 20 ? l4 + tcpLength : l4;
+            }
+            else if (firstFragment && frame[Ip + 9] == 17)
+            {
+                length = l4 + 8;
+            }
+            return length < firstLength && length <= GoodCopyLength ? length : EthernetHeaderLength;
+        }
 
         /// <summary>Largest frame a small buffer holds: 1514 + VLAN tag (Linux GOOD_PACKET_LEN).</summary>
         public const int GoodPacketLength = 1518;

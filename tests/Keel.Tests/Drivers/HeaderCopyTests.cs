@@ -1,0 +1,63 @@
+using Keel.Drivers.VirtioNet;
+using NUnit.Framework;
+
+namespace Keel.Tests.Drivers
+{
+    /// <summary>
+    /// What the receive path copies into a packet's linear area (Linux eth_get_headlen): a frame of up to 128 bytes
+    /// whole; else the Ethernet, IPv4 and TCP/UDP headers (lengths from RFC 791 IHL and RFC 9293 data offset), so
+    /// the payload stays in page fragments; only the Ethernet header when the frame is anything else.
+    /// </summary>
+    public sealed unsafe class HeaderCopyTests
+    {
+        private static byte[] Frame(int length, ushort etherType, int ihlWords, int protocol, int tcpWords, int fragmentField = 0)
+        {
+            byte[] f = new byte[length];
+            f[12] = (byte)(etherType >> 8);
+            f[13] = (byte)etherType;
+            f[14] = (byte)(0x40 | ihlWords);
+            f[20] = (byte)(fragmentField >> 8);
+            f[21] = (byte)fragmentField;
+            f[23] = (byte)protocol;
+            int l4 = 14 + ihlWords * 4;
+            f[l4 + 12] = (byte)(tcpWords << 4);
+            return f;
+        }
+
+        private static int Copy(byte[] f)
+        {
+            fixed (byte* p = f)
+            {
+                return ReceiveQueue.CopyLength(p, f.Length);
+            }
+        }
+
+        [Test]
+        public void SmallFramesAreCopiedWhole()
+        {
+            Assert.That(Copy(Frame(60, 0x0800, 5, 6, 8)), Is.EqualTo(60));
+            Assert.That(Copy(Frame(128, 0x0800, 5, 6, 8)), Is.EqualTo(128));
+        }
+
+        [Test]
+        public void TcpAndUdpHeadersAreCopiedAndThePayloadIsNot()
+        {
+            Assert.That(Copy(Frame(1514, 0x0800, 5, 6, 8)), Is.EqualTo(14 + 20 + 32), "TCP with timestamps");
+            Assert.That(Copy(Frame(1514, 0x0800, 5, 6, 5)), Is.EqualTo(14 + 20 + 20), "TCP without options");
+            Assert.That(Copy(Frame(1514, 0x0800, 6, 6, 15)), Is.EqualTo(14 + 24 + 60), "IP option, longest TCP header");
+            Assert.That(Copy(Frame(1442, 0x0800, 5, 17, 0)), Is.EqualTo(14 + 20 + 8), "UDP");
+            Assert.That(Copy(Frame(1514, 0x0800, 5, 1, 0)), Is.EqualTo(14 + 20), "ICMP: the IP header");
+        }
+
+        [Test]
+        public void FragmentsAndOtherFramesGetTheEthernetHeaderOrTheIpHeader()
+        {
+            Assert.That(Copy(Frame(1514, 0x0800, 5, 17, 0, 0x00B9)), Is.EqualTo(14 + 20), "a later fragment has no UDP header");
+            Assert.That(Copy(Frame(1514, 0x0800, 5, 17, 0, 0x2000)), Is.EqualTo(14 + 20 + 8), "the first fragment (MF) has it");
+            Assert.That(Copy(Frame(1514, 0x86DD, 5, 6, 8)), Is.EqualTo(14), "IPv6: Ethernet header only");
+            Assert.That(Copy(Frame(1514, 0x8100, 5, 6, 8)), Is.EqualTo(14), "VLAN tag: Ethernet header only");
+            Assert.That(Copy(Frame(1514, 0x0800, 3, 6, 8)), Is.EqualTo(14), "IHL below 5 is invalid (RFC 791)");
+            Assert.That(Copy(Frame(1514, 0x0800, 5, 6, 2)), Is.EqualTo(14 + 20), "a TCP data offset below 5 stops at IP");
+        }
+    }
+}
