@@ -39,7 +39,7 @@ namespace Keel.BootTests
             string framegen = Path.Combine(Repository.Root, "tools", "framegen", "framegen");
             using System.Diagnostics.Process receiver = netns.Start(framegen, "--recv-udp", "40000", "--idle", "3", "--duration", "120");
             System.Threading.Thread.Sleep(300);
-            (int sendStatus, string sent) = netns.Exec(150, framegen, "-i", NetworkNamespace.Tap, "-n", Frames.ToString(), "--sweep", "60:1514", "--lossless", "--run-id", "7");
+            (int sendStatus, string sent) = netns.Exec(150, framegen, "-i", NetworkNamespace.Tap, "-n", Frames.ToString(), "--sweep", "60:1514", "--lossless", "--rate", "20k", "--run-id", "7");
             Assert.That(sendStatus, Is.EqualTo(0), sent);
             Assert.That(receiver.WaitForExit(130000), Is.True, "echo receiver did not finish");
             string echoes = receiver.StandardOutput.ReadToEnd() + receiver.StandardError.ReadToEnd();
@@ -53,6 +53,8 @@ namespace Keel.BootTests
             Assert.That(Counter(hook, "min"), Is.EqualTo(60), hook);
             Assert.That(Counter(hook, "max"), Is.EqualTo(1514), hook);
             // Echoes are samples: a frame is sent back when the transmit ring has room (never dropped silently).
+            // At 20k frames/s (well below what the guest takes) QEMU also drains the transmit ring during the
+            // sweep; unpaced, it sometimes did not before the sweep passed 1200 bytes (the echoes stopped at 1019).
             long echoed = Counter(hook, "echoed");
             Assert.That(echoed + Counter(hook, "echo_skipped"), Is.EqualTo(Frames), hook);
             Assert.That(echoed, Is.GreaterThanOrEqualTo(Frames / 10), hook);
