@@ -74,13 +74,7 @@ namespace Keel.Net.Tcp
             }
             TcpState previous = State;
             State = TcpState.Closed;
-            RtoDeadline = 0;
-            PersistDeadline = 0;
-            DelayedAckDeadline = 0;
-            TimeWaitDeadline = 0;
-            TlpDeadline = 0;
-            RackDeadline = 0;
-            KeepAliveDeadline = 0;
+            StopTimers();
             Board.Clear();
             if (error != SocketError.Success)
             {
@@ -115,24 +109,10 @@ namespace Keel.Net.Tcp
         internal void Close(long now)
         {
             Orphan = true;
-            switch (State)
+            if (State == TcpState.Closed || State == TcpState.Listen || State == TcpState.SynSent)
             {
-                case TcpState.Closed:
-                    EnterClosed(SocketError.Success);
-                    return;
-                case TcpState.Listen:
-                    while (ChildHead != null)
-                    {
-                        TcpConnection child = ChildHead;
-                        RemoveChild(child);
-                        child.Orphan = true;
-                        child.Abort();
-                    }
-                    EnterClosed(SocketError.Success);
-                    return;
-                case TcpState.SynSent:
-                    EnterClosed(SocketError.Success);
-                    return;
+                Abort(); // nothing to say to a peer: no RST, a listener's children are aborted, CLOSED
+                return;
             }
             if (!ReceiveQueue.IsEmpty || OooHead != null)
             {

@@ -161,16 +161,7 @@ namespace Keel.Net.Tcp
                     MaxSndWnd = SndWnd;
                     SndWl1 = sequence;
                     SndWl2 = ack;
-                    if (SynRttTiming && Backoff == 0)
-                    {
-                        SampleRtt((now - SynSentAt) / 1000, now);
-                    }
-                    SynRttTiming = false;
-                    SndUna = ack;
-                    RtoDeadline = 0;
-                    Backoff = 0;
-                    Retries = 0;
-                    Established(now);
+                    HandshakeAcked(ack, now);
                 }
                 else
                 {
@@ -303,16 +294,7 @@ namespace Keel.Net.Tcp
             SndWl2 = ack;
             if (hasAck)
             {
-                if (SynRttTiming && Backoff == 0)
-                {
-                    SampleRtt((now - SynSentAt) / 1000, now);
-                }
-                SynRttTiming = false;
-                SndUna = ack;
-                RtoDeadline = 0;
-                Backoff = 0;
-                Retries = 0;
-                Established(now);
+                HandshakeAcked(ack, now);
                 SendAckNow();
                 OutputPending = true;
                 Layer.Schedule(this);

@@ -150,6 +150,21 @@ namespace Keel.Net.Tcp
             }
         }
 
+        /// <summary>Our SYN was acknowledged (SYN-SENT or SYN-RECEIVED): RTT from the SYN unless it was resent (Karn), ESTABLISHED.</summary>
+        private void HandshakeAcked(uint ack, long now)
+        {
+            if (SynRttTiming && Backoff == 0)
+            {
+                SampleRtt((now - SynSentAt) / 1000, now);
+            }
+            SynRttTiming = false;
+            SndUna = ack;
+            RtoDeadline = 0;
+            Backoff = 0;
+            Retries = 0;
+            Established(now);
+        }
+
         private void Established(long now)
         {
             State = TcpState.Established;

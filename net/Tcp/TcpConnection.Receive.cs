@@ -271,12 +271,7 @@ namespace Keel.Net.Tcp
         private void EnterTimeWait(long now)
         {
             State = TcpState.TimeWait;
-            RtoDeadline = 0;
-            PersistDeadline = 0;
-            DelayedAckDeadline = 0;
-            TlpDeadline = 0;
-            RackDeadline = 0;
-            KeepAliveDeadline = 0;
+            StopTimers();
             TimeWaitDeadline = now + Layer.Config.TcpTimeWaitMilliseconds * 1000000L;
             Board.Clear();
             FreeReceiveQueues(!Orphan); // the application may still read what arrived before the FIN

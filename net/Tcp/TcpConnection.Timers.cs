@@ -10,6 +10,18 @@ namespace Keel.Net.Tcp
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
+        /// <summary>Disarms every timer of the connection (CLOSED, TIME_WAIT before its own, a reused socket).</summary>
+        private void StopTimers()
+        {
+            RtoDeadline = 0;
+            PersistDeadline = 0;
+            DelayedAckDeadline = 0;
+            TimeWaitDeadline = 0;
+            TlpDeadline = 0;
+            RackDeadline = 0;
+            KeepAliveDeadline = 0;
+        }
+
         internal long NextDeadline()
         {
             long best = long.MaxValue;

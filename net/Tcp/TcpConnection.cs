@@ -258,13 +258,7 @@ namespace Keel.Net.Tcp
             Backoff = 0;
             Retries = 0;
             ProbesOut = 0;
-            RtoDeadline = 0;
-            PersistDeadline = 0;
-            DelayedAckDeadline = 0;
-            TimeWaitDeadline = 0;
-            TlpDeadline = 0;
-            RackDeadline = 0;
-            KeepAliveDeadline = 0;
+            StopTimers();
             LastReceive = 0;
             LastKeepAliveProbe = 0;
             AckPendingSegments = 0;
