@@ -23,6 +23,7 @@ namespace Keel.Drivers.VirtioNet
         public long ChecksumPartial;
         public long CoalescedFragments;
         public long TooManyFragments;
+        public long LargeBuffers;
     }
 
     /// <summary>Counters of one send queue (Linux virtnet_sq_stats).</summary>
@@ -44,5 +45,6 @@ namespace Keel.Drivers.VirtioNet
         public long PushedHeaders;
         public long ChecksumPartial;
         public long GsoFrames;
+        public long LazyReclaims;
     }
 }

@@ -125,7 +125,9 @@ namespace Keel.Drivers.VirtioNet
                 DropHead(head);
                 return;
             }
-            int firstLength = length - hdr;
+            int large = LargeCount(head);
+            // The part of the frame contiguous behind the header: a large buffer's first page only.
+            int firstLength = (large > 0 && length > PageSize ? PageSize : length) - hdr;
             byte* frame = buffer + hdr;
 
             IRawReceiveHook hook = _device.RawReceiveHook;
@@ -161,7 +163,11 @@ namespace Keel.Drivers.VirtioNet
             }
             int copy = CopyLength(frame, firstLength);
             Copy(frame, packet.Put(copy), copy);
-            if (firstLength > copy)
+            if (large > 0)
+            {
+                AppendLargeBuffer(packet, head, hdr + copy, length);
+            }
+            else if (firstLength > copy)
             {
                 // The packet takes over this buffer's page reference.
                 packet.AppendFragment(Pages, page, _offset[head] + hdr + copy, firstLength - copy, _trueSize[head]);
@@ -207,17 +213,19 @@ namespace Keel.Drivers.VirtioNet
                     // "len exceeds truesize".
                     Stats.LengthErrors++;
                     Stats.Drops++;
-                    Pages.Release(_page[next]);
+                    ReleasePages(next);
                     packet.Free();
                     DiscardBuffers(buffers - b - 1);
                     return;
                 }
                 if (nextLength == 0)
                 {
-                    Pages.Release(_page[next]);
+                    ReleasePages(next);
                     continue;
                 }
-                if (packet.TryCoalesceFragment(Pages, _page[next], _offset[next], nextLength, _trueSize[next]))
+                int nextLarge = LargeCount(next);
+                int fragments = nextLarge > 0 ? PagesUsed(nextLength) : 1;
+                if (nextLarge == 0 && packet.TryCoalesceFragment(Pages, _page[next], _offset[next], nextLength, _trueSize[next]))
                 {
                     // Carved right behind the previous buffer in the same page: one fragment (the packet keeps
                     // the reference it already holds on the page).
@@ -225,7 +233,7 @@ namespace Keel.Drivers.VirtioNet
                     Stats.CoalescedFragments++;
                     continue;
                 }
-                if (packet.FragmentCount == Packet.MaxFragments)
+                if (packet.FragmentCount + fragments > Packet.MaxFragments)
                 {
                     // More fragments than a packet carries (a 64 KiB GSO frame in small buffers before the EWMA
                     // has grown them; Linux chains a second skb instead). Dropped, but the length still counts
@@ -234,10 +242,15 @@ namespace Keel.Drivers.VirtioNet
                     Stats.TooManyFragments++;
                     Stats.Drops++;
                     AddPacketLengthSample(packet.Length + nextLength * (buffers - b));
-                    Pages.Release(_page[next]);
+                    ReleasePages(next);
                     packet.Free();
                     DiscardBuffers(buffers - b - 1);
                     return;
+                }
+                if (nextLarge > 0)
+                {
+                    AppendLargeBuffer(packet, next, 0, nextLength);
+                    continue;
                 }
                 packet.AppendFragment(Pages, _page[next], _offset[next], nextLength, _trueSize[next]);
             }

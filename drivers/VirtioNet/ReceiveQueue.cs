@@ -280,6 +280,10 @@ namespace Keel.Drivers.VirtioNet
                     minimum = PageSize - _headerLength;
                 }
                 _mergeableMinLength = minimum;
+                if (!AllocateLargeBuffers(ringSize, poolPages))
+                {
+                    return false;
+                }
             }
             Pages = new PagePool(_platform.Pages, poolPages);
             Pages.RecycleEnabled = _options.PagePoolRecycling;
@@ -456,6 +460,11 @@ namespace Keel.Drivers.VirtioNet
         /// <summary>Posts one mergeable or small buffer (one descriptor, carved from a pool page).</summary>
         private bool AddFragmentBuffer()
         {
+            int largePages = _mode == ReceiveMode.Mergeable ? LargeBufferPages() : 0;
+            if (largePages > 0)
+            {
+                return AddLargeBuffer(largePages);
+            }
             int length = _mode == ReceiveMode.Mergeable
                 ? MergeableLength()
                 : (_headerLength + GoodPacketLength + CacheLine - 1) & ~(CacheLine - 1);
@@ -491,6 +500,10 @@ namespace Keel.Drivers.VirtioNet
             _trueSize[head] = trueSize;
             _capacity[head] = capacity;
             _preallocated[head] = preallocated;
+            if (_largeCount != null)
+            {
+                _largeCount[head] = 0;
+            }
             _posted++;
             return true;
         }
@@ -575,7 +588,7 @@ namespace Keel.Drivers.VirtioNet
             }
             else
             {
-                Pages.Release(_page[head]);
+                ReleasePages(head);
             }
             Packet preallocated = _preallocated[head];
             if (preallocated != null)

@@ -19,6 +19,9 @@ namespace Keel.Drivers.VirtioNet
         private readonly IVirtioTransport _transport;
         private readonly WatchdogWork _watchdogWork;
         private readonly int _watchdogTimer;
+        private readonly ReclaimWork _reclaimWork;
+        private readonly int _reclaimTimer;
+        private bool _reclaimTimerArmed;
         private readonly Interrupt _interrupt;
         private readonly int _pair;
         private Virtqueue _ring;
@@ -37,6 +40,8 @@ namespace Keel.Drivers.VirtioNet
             _platform = platform;
             _watchdogWork = new WatchdogWork(this);
             _watchdogTimer = platform.Timers.CreateTimer(_watchdogWork);
+            _reclaimWork = new ReclaimWork(this);
+            _reclaimTimer = platform.Timers.CreateTimer(_reclaimWork);
             _interrupt = new Interrupt(this);
         }
 
@@ -54,6 +59,8 @@ namespace Keel.Drivers.VirtioNet
         internal void CancelTimers()
         {
             _platform.Timers.Cancel(_watchdogTimer);
+            _platform.Timers.Cancel(_reclaimTimer);
+            _reclaimTimerArmed = false;
         }
 
         /// <summary>After a device reset: packets still in the ring are freed and counted.</summary>
@@ -108,6 +115,13 @@ namespace Keel.Drivers.VirtioNet
             private readonly SendQueue _queue;
             public WatchdogWork(SendQueue queue) { _queue = queue; }
             public void Run() => _queue.OnWatchdog();
+        }
+
+        private sealed class ReclaimWork : IWorkItem
+        {
+            private readonly SendQueue _queue;
+            public ReclaimWork(SendQueue queue) { _queue = queue; }
+            public void Run() => _queue.OnReclaimTimer();
         }
 
         /// <summary>Bytes reserved per descriptor id in the transmit header area (a 12-byte header, 16-aligned).</summary>
@@ -375,8 +389,12 @@ namespace Keel.Drivers.VirtioNet
         }
 
         /// <summary>
-        /// While packets are outstanding, ask for a completion interrupt after about three quarters of them
-        /// (Linux virtqueue_enable_cb_delayed), so their packets are freed even when nothing else runs the poll.
+        /// While packets are outstanding, make sure they are freed even when nothing else runs the poll. With a
+        /// quarter of the ring or more in flight (a bulk sender), a completion interrupt after about three quarters
+        /// of them (Linux virtqueue_enable_cb_delayed). With fewer (ACKs and replies, which the next receive poll
+        /// reclaims anyway), no interrupt: a lazy timer (<see cref="VirtioNetOptions.TxLazyReclaimNanoseconds"/>)
+        /// reclaims them and asks for the interrupt only if some are still outstanding then. A TCP receiver sends an
+        /// ACK per poll; a completion interrupt for each woke the guest and ran a second poll per received batch.
         /// </summary>
         internal void ArmCompletion()
         {
@@ -384,6 +402,36 @@ namespace Keel.Drivers.VirtioNet
             {
                 return;
             }
+            long lazy = _options.TxLazyReclaimNanoseconds;
+            if (lazy > 0 && !_stopped && _ring.InFlight < _ring.Size / 4)
+            {
+                if (!_reclaimTimerArmed)
+                {
+                    _reclaimTimerArmed = true;
+                    _platform.Timers.Start(_reclaimTimer, lazy);
+                }
+                return;
+            }
+            RequestCompletionInterrupt();
+        }
+
+        private void OnReclaimTimer()
+        {
+            _reclaimTimerArmed = false;
+            if (!_device.IsRunning)
+            {
+                return;
+            }
+            Stats.LazyReclaims++;
+            Reclaim();
+            if (_ring.InFlight > 0 && _ring.CallbacksDisabled)
+            {
+                RequestCompletionInterrupt();
+            }
+        }
+
+        private void RequestCompletionInterrupt()
+        {
             if (!_ring.EnableCallbacksDelayed())
             {
                 _ring.DisableCallbacks();

@@ -59,6 +59,8 @@ namespace Keel.Drivers.VirtioNet
             "ctrl_errors",
             "link_announces",
             "config_generation_retries",
+            "rx_queue_0_large_buffers",
+            "tx_queue_0_lazy_reclaims",
         };
 
         public int StatisticsCount => StatisticNames.Length;
@@ -121,6 +123,8 @@ namespace Keel.Drivers.VirtioNet
                 case 49: return _controlErrors;
                 case 50: return _announces;
                 case 51: return _core.ConfigRetries;
+                case 52: return _rq.Stats.LargeBuffers;
+                case 53: return _sq.Stats.LazyReclaims;
                 default: return 0;
             }
         }

@@ -147,6 +147,9 @@ namespace Keel.Drivers.VirtioNet
         /// <summary>Current mergeable buffer length (header included) of the first queue.</summary>
         public int MergeableBufferLength => _rq.MergeableBufferLength;
 
+        /// <summary>Most pages of one large mergeable receive buffer (first queue; 0: page-sized buffers only).</summary>
+        public int RxLargeBufferPagesMax => _rq.LargeBufferPagesMax;
+
         /// <summary>Receive buffers posted to the device right now (first queue).</summary>
         public int RxBuffersPosted => _rq.BuffersPosted;
 

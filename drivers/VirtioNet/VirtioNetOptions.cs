@@ -77,6 +77,14 @@ namespace Keel.Drivers.VirtioNet
         /// <summary>Most pages the receive page pool may hold; 0 = 4 × ring size (big mode: enough for two full rings).</summary>
         public int RxPoolPages;
 
+        /// <summary>
+        /// Mergeable mode with indirect descriptors: when the average received packet is longer than a page (64 KiB
+        /// TCP segments with GUEST_TSO), a receive buffer is a chain of up to this many whole pages in one ring slot,
+        /// so the device takes one buffer per 16 KiB instead of one per page and a ring holds more data. Capped so the
+        /// posted pages stay within half of the receive page pool. 1 = page-sized buffers only (Linux).
+        /// </summary>
+        public int RxBufferPagesMax = 4;
+
         /// <summary>Receive packet descriptors; 0 = 2 × ring size.</summary>
         public int RxPackets;
 
@@ -88,6 +96,13 @@ namespace Keel.Drivers.VirtioNet
 
         /// <summary>Delay before retrying a refill that ran out of memory (Linux refill_work: HZ/2).</summary>
         public long RefillRetryNanoseconds = 500000000;
+
+        /// <summary>
+        /// Transmit completions while less than a quarter of the ring is in flight: reclaimed by the next poll or,
+        /// at the latest, by a timer this long after the first of them was sent, instead of a completion interrupt
+        /// per batch (0 = always ask for the interrupt).
+        /// </summary>
+        public long TxLazyReclaimNanoseconds = 1000000;
 
         /// <summary>How long the transmit queue may stay stopped without progress before a timeout is counted.</summary>
         public long TxTimeoutNanoseconds = 5000000000;

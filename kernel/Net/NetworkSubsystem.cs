@@ -104,6 +104,10 @@ namespace Keel.Kernel.Net
             VirtioNetOptions options = new VirtioNetOptions();
             options.PreallocatePackets = commandLine.Prealloc;
             options.PagePoolRecycling = commandLine.RecycleEnabled;
+            if (!commandLine.TxLazyReclaim)
+            {
+                options.TxLazyReclaimNanoseconds = 0;
+            }
             options.ProcessInInterrupt = !commandLine.NapiEnabled;
             // offload=on (default) | csum (checksum offload only, no TSO) | off (no checksum offload, no TSO):
             // the benchmark ablation for the offloads on top of the receive design.
@@ -116,6 +120,10 @@ namespace Keel.Kernel.Net
             if (commandLine.Budget > 0)
             {
                 options.Budget = commandLine.Budget;
+            }
+            if (commandLine.RxBufferPages > 0)
+            {
+                options.RxBufferPagesMax = commandLine.RxBufferPages;
             }
             if (smallMemory)
             {

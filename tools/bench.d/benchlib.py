@@ -251,6 +251,7 @@ MAIN = [
 
 ABL = [("base", "all seeds (baseline)"),
        ("mrg_off", "mergeable rx buffers off (`--mrg-rxbuf off`)"),
+       ("page_bufs", "mergeable rx buffers of one page at most, as in Linux (`rxbufpages=1`)"),
        ("prealloc", "packet prealloc at post time (`prealloc=on`)"),
        ("recycle_off", "page pool recycling off (`recycle=off`)"),
        ("napi_off", "no NAPI: packets handled in the IRQ handler (`napi=off`)"),

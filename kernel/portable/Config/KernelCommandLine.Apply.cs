@@ -108,6 +108,14 @@ namespace Keel.Kernel.Config
                         RecycleEnabled = flag;
                     }
                 }
+                else if (AsciiText.Matches(key, "txlazy"))
+                {
+                    ok = TryParseBool(entry, out flag);
+                    if (ok)
+                    {
+                        TxLazyReclaim = flag;
+                    }
+                }
                 else if (AsciiText.Matches(key, "offload"))
                 {
                     ok = true;
@@ -152,6 +160,16 @@ namespace Keel.Kernel.Config
                     if (ok)
                     {
                         Budget = (int)budget;
+                    }
+                }
+                else if (AsciiText.Matches(key, "rxbufpages"))
+                {
+                    long pages = 0;
+                    ok = EntryHasValue(entry) && NumberParser.TryParseInt64(EntryValue(entry), out pages)
+                        && pages > 0 && pages <= MaxRxBufferPages;
+                    if (ok)
+                    {
+                        RxBufferPages = (int)pages;
                     }
                 }
                 else if (AsciiText.Matches(key, "hook"))

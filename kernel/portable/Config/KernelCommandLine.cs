@@ -15,7 +15,7 @@ namespace Keel.Kernel.Config
     /// Known keys: <c>ip=A.B.C.D[/N]</c> or <c>ip=dhcp</c> (no <c>ip=</c> at all also means DHCP; the static
     /// default below is then unused), <c>gw=A.B.C.D</c> (default none), <c>dns=A.B.C.D</c> (DNS server with a static address),
     /// <c>shell=on|off</c>, <c>test=pagefault|nullref|bounds|throw|NAME</c>, and the benchmark switches
-    /// <c>napi=on|off</c>, <c>prealloc=on|off</c>, <c>recycle=on|off</c>,
+    /// <c>napi=on|off</c>, <c>prealloc=on|off</c>, <c>recycle=on|off</c>, <c>txlazy=on|off</c>, <c>rxbufpages=N</c>,
     /// <c>hook=drop|echo-count|none</c>, each also accepted with a <c>bench-</c> prefix. Other <c>bench-*</c>
     /// keys are free-form benchmark parameters: kept for <see cref="TryGetValue"/>, not reported. Any other key
     /// is kept and reported as unknown; a known key with a bad value is reported and its default kept.
@@ -94,6 +94,7 @@ namespace Keel.Kernel.Config
             ShellEnabled = true;
             NapiEnabled = true;
             RecycleEnabled = true;
+            TxLazyReclaim = true;
         }
 
         /// <summary>Interface address (first octet most significant). Default 198.18.0.2.</summary>
@@ -137,6 +138,12 @@ namespace Keel.Kernel.Config
         /// <summary>False with <c>recycle=off</c>: page pools give pages back instead of recycling them.</summary>
         public bool RecycleEnabled { get; private set; }
 
+        /// <summary>
+        /// False with <c>txlazy=off</c>: every transmit batch asks for a completion interrupt instead of small
+        /// batches being reclaimed by the next poll or a 1 ms timer.
+        /// </summary>
+        public bool TxLazyReclaim { get; private set; }
+
         /// <summary>Benchmark receive hook (<c>hook=</c>).</summary>
         public PacketHookMode Hook { get; private set; }
 
@@ -151,6 +158,15 @@ namespace Keel.Kernel.Config
 
         /// <summary>NAPI poll budget (<c>budget=</c>, 1..1024); 0 = the driver's default.</summary>
         public int Budget { get; private set; }
+
+        /// <summary>Largest accepted <c>rxbufpages=</c>.</summary>
+        public const int MaxRxBufferPages = 8;
+
+        /// <summary>
+        /// Most pages in one mergeable receive buffer (<c>rxbufpages=</c>, 1..8; 1 = page-sized buffers as in
+        /// Linux); 0 = the driver's default.
+        /// </summary>
+        public int RxBufferPages { get; private set; }
 
         /// <summary>The command line as kept (quotes removed, at most <see cref="MaxLength"/> bytes).</summary>
         public ReadOnlySpan<byte> Text => new ReadOnlySpan<byte>(_text, 0, _textLength);
@@ -322,6 +338,7 @@ namespace Keel.Kernel.Config
             output.Write(NapiEnabled ? " napi=on" : " napi=off");
             output.Write(Prealloc ? " prealloc=on" : " prealloc=off");
             output.Write(RecycleEnabled ? " recycle=on" : " recycle=off");
+            output.Write(TxLazyReclaim ? " txlazy=on" : " txlazy=off");
             output.Write(" hook=");
             output.Write(Hook == PacketHookMode.Drop ? "drop" : Hook == PacketHookMode.EchoCount ? "echo-count" : "none");
             output.WriteLine();

@@ -36,7 +36,7 @@ namespace Keel.Tests.Kernel
             Assert.That(c.IssueCount, Is.EqualTo(0));
             var output = new TextCapture();
             c.PrintSettings(output);
-            Assert.That(output.Text, Is.EqualTo("ip=dhcp gw=none shell=on napi=on prealloc=off recycle=on hook=none\n"));
+            Assert.That(output.Text, Is.EqualTo("ip=dhcp gw=none shell=on napi=on prealloc=off recycle=on txlazy=on hook=none\n"));
             Assert.That(c.UseDhcp, Is.True, "no ip= means DHCP");
         }
 
@@ -116,7 +116,7 @@ namespace Keel.Tests.Kernel
             Assert.That(c.IssueCount, Is.EqualTo(0), Report(c));
             var output = new TextCapture();
             c.PrintSettings(output);
-            Assert.That(output.Text, Is.EqualTo("ip=10.1.2.3/16 gw=10.1.0.1 shell=off test=nullref napi=off prealloc=on recycle=off hook=echo-count\n"));
+            Assert.That(output.Text, Is.EqualTo("ip=10.1.2.3/16 gw=10.1.0.1 shell=off test=nullref napi=off prealloc=on recycle=off txlazy=on hook=echo-count\n"));
         }
 
         [TestCase("pagefault", KernelTest.PageFault)]
