@@ -7,7 +7,7 @@ namespace Keel.Drivers.VirtioNet
 {
     public sealed unsafe partial class ReceiveQueue
     {
-        // ---- large mergeable buffers ----
+        // ---- buffers of several pages: big-mode chains and large mergeable buffers ----
         //
         // Mergeable buffers are page-sized at most in Linux, so a 64 KiB TCP segment from the host (GUEST_TSO) takes
         // 17 of them: the device pops 17 ring entries for it, and a 256-entry ring holds 1 MiB. When the EWMA of
@@ -16,6 +16,73 @@ namespace Keel.Drivers.VirtioNet
         // fills as many of them as a frame needs and says how many in num_buffers). The frame's pages become the
         // packet's fragments one by one, each charged a whole page of truesize; pages a short frame did not reach go
         // straight back to the pool.
+
+        /// <summary>
+        /// Posts one big-mode chain (Linux add_recvbuf_big): a header descriptor at the start of the first page,
+        /// the rest of the first page, then whole pages. Each page holds one pool reference.
+        /// </summary>
+        private bool AddBigBuffer()
+        {
+            int pages = _bigPagesPerBuffer;
+            int head = _ring.NextHead;
+            int baseIndex = head * pages;
+            for (int k = 0; k < pages; k++)
+            {
+                int page;
+                if (!Pages.TryAllocate(out page))
+                {
+                    for (int j = 0; j < k; j++)
+                    {
+                        Pages.Release(_bigPages[baseIndex + j]);
+                    }
+                    return false;
+                }
+                _bigPages[baseIndex + k] = page;
+            }
+            Packet preallocated = null;
+            if (_options.PreallocatePackets)
+            {
+                preallocated = Packets.TryAllocate(RxHeadroom);
+                if (preallocated == null)
+                {
+                    for (int j = 0; j < pages; j++)
+                    {
+                        Pages.Release(_bigPages[baseIndex + j]);
+                    }
+                    return false;
+                }
+            }
+            ScatterList list = _scatter;
+            list.Clear();
+            int first = _bigPages[baseIndex];
+            list.Add(Pages.Physical(first), _headerLength, true);
+            list.Add(Pages.Physical(first) + BigFirstDataOffset, PageSize - BigFirstDataOffset, true);
+            for (int k = 1; k < pages; k++)
+            {
+                list.Add(Pages.Physical(_bigPages[baseIndex + k]), PageSize, true);
+            }
+            ushort added;
+            bool ok = _ring.IndirectEntries > 0 ? _ring.TryAddIndirect(list, out added) : _ring.TryAdd(list, out added);
+            if (!ok || added != head)
+            {
+                for (int j = 0; j < pages; j++)
+                {
+                    Pages.Release(_bigPages[baseIndex + j]);
+                }
+                if (preallocated != null)
+                {
+                    preallocated.Free();
+                }
+                return false;
+            }
+            _page[head] = first;
+            _offset[head] = 0;
+            _trueSize[head] = pages * PageSize;
+            _capacity[head] = _headerLength + pages * PageSize - BigFirstDataOffset;
+            _preallocated[head] = preallocated;
+            _posted++;
+            return true;
+        }
 
         /// <summary>Most pages in one large mergeable buffer (0: page-sized buffers only).</summary>
         private int _largePagesMax;

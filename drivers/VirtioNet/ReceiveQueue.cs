@@ -11,8 +11,10 @@ namespace Keel.Drivers.VirtioNet
     /// NAPI interrupt state and its counters. Buffers follow Linux drivers/net/virtio_net.c: mergeable page
     /// fragments carved from a premapped <see cref="PagePool"/> sized by an EWMA of packet length; packets are
     /// built only when data arrives (header copy + page fragments); small buffers and big page chains as
-    /// fallbacks; every device-supplied value is checked and counted.
-    /// Files: this one (buffers, refill), <c>ReceiveQueue.Packets.cs</c> (building packets).
+    /// fallbacks; large mergeable buffers of several pages when packets are longer than a page; every
+    /// device-supplied value is checked and counted.
+    /// Files: this one (buffers, refill), <c>ReceiveQueue.LargeBuffers.cs</c> (big chains, large mergeable
+    /// buffers), <c>ReceiveQueue.Packets.cs</c> (building packets), <c>ReceiveQueue.Napi.cs</c> (poll state).
     /// </summary>
     public sealed unsafe partial class ReceiveQueue
     {
@@ -504,73 +506,6 @@ namespace Keel.Drivers.VirtioNet
             {
                 _largeCount[head] = 0;
             }
-            _posted++;
-            return true;
-        }
-
-        /// <summary>
-        /// Posts one big-mode chain (Linux add_recvbuf_big): a header descriptor at the start of the first page,
-        /// the rest of the first page, then whole pages. Each page holds one pool reference.
-        /// </summary>
-        private bool AddBigBuffer()
-        {
-            int pages = _bigPagesPerBuffer;
-            int head = _ring.NextHead;
-            int baseIndex = head * pages;
-            for (int k = 0; k < pages; k++)
-            {
-                int page;
-                if (!Pages.TryAllocate(out page))
-                {
-                    for (int j = 0; j < k; j++)
-                    {
-                        Pages.Release(_bigPages[baseIndex + j]);
-                    }
-                    return false;
-                }
-                _bigPages[baseIndex + k] = page;
-            }
-            Packet preallocated = null;
-            if (_options.PreallocatePackets)
-            {
-                preallocated = Packets.TryAllocate(RxHeadroom);
-                if (preallocated == null)
-                {
-                    for (int j = 0; j < pages; j++)
-                    {
-                        Pages.Release(_bigPages[baseIndex + j]);
-                    }
-                    return false;
-                }
-            }
-            ScatterList list = _scatter;
-            list.Clear();
-            int first = _bigPages[baseIndex];
-            list.Add(Pages.Physical(first), _headerLength, true);
-            list.Add(Pages.Physical(first) + BigFirstDataOffset, PageSize - BigFirstDataOffset, true);
-            for (int k = 1; k < pages; k++)
-            {
-                list.Add(Pages.Physical(_bigPages[baseIndex + k]), PageSize, true);
-            }
-            ushort added;
-            bool ok = _ring.IndirectEntries > 0 ? _ring.TryAddIndirect(list, out added) : _ring.TryAdd(list, out added);
-            if (!ok || added != head)
-            {
-                for (int j = 0; j < pages; j++)
-                {
-                    Pages.Release(_bigPages[baseIndex + j]);
-                }
-                if (preallocated != null)
-                {
-                    preallocated.Free();
-                }
-                return false;
-            }
-            _page[head] = first;
-            _offset[head] = 0;
-            _trueSize[head] = pages * PageSize;
-            _capacity[head] = _headerLength + pages * PageSize - BigFirstDataOffset;
-            _preallocated[head] = preallocated;
             _posted++;
             return true;
         }
