@@ -402,7 +402,9 @@ namespace Keel.Drivers.VirtioNet
             {
                 return;
             }
-            long lazy = _options.TxLazyReclaimNanoseconds;
+            // Not with packets handled in the interrupt handler: the timer runs from the main loop, which would
+            // then race the handler on the ring and the pools.
+            long lazy = _options.ProcessInInterrupt ? 0 : _options.TxLazyReclaimNanoseconds;
             if (lazy > 0 && !_stopped && _ring.InFlight < _ring.Size / 4)
             {
                 if (!_reclaimTimerArmed)

@@ -100,7 +100,7 @@ namespace Keel.Drivers.VirtioNet
         /// <summary>
         /// Transmit completions while less than a quarter of the ring is in flight: reclaimed by the next poll or,
         /// at the latest, by a timer this long after the first of them was sent, instead of a completion interrupt
-        /// per batch (0 = always ask for the interrupt).
+        /// per batch (0 = always ask for the interrupt; also ignored with <see cref="ProcessInInterrupt"/>).
         /// </summary>
         public long TxLazyReclaimNanoseconds = 1000000;
 
