@@ -89,7 +89,11 @@ namespace Keel.Kernel
             Native.EnableInterrupts();
             Console.Write("clock: TSC ");
             Console.Write((long)Tsc.TicksPerMicrosecond);
-            Console.Write(" MHz\n");
+            Console.Write(" MHz (calibration bracket ");
+            Console.Write((long)(Tsc.CalibrationUncertainty / Tsc.TicksPerMicrosecond));
+            Console.Write(" us, ");
+            Console.Write((long)Tsc.CalibrationAttempts);
+            Console.Write(" of at most 8 tries)\n");
 
             FaultTests.Run(CommandLine.Test);
 
