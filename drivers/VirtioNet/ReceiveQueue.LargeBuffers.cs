@@ -90,8 +90,6 @@ namespace Keel.Drivers.VirtioNet
         /// <summary>Pages of each large buffer, <c>_largePages[head * _largePagesMax + k]</c>.</summary>
         private int[] _largePages;
 
-        /// <summary>Pages in the buffer whose head id is the index; 0 for a carved (page-sized or smaller) buffer.</summary>
-        private byte[] _largeCount;
 
         /// <summary>
         /// Mergeable mode, first start: allows large buffers when indirect descriptors were agreed and the pool can
@@ -121,7 +119,6 @@ namespace Keel.Drivers.VirtioNet
             _ring.SetIndirectTables(_indirect, most);
             _largePagesMax = most;
             _largePages = new int[ringSize * most];
-            _largeCount = new byte[ringSize];
             _scatter = new ScatterList(most);
             return true;
         }
@@ -193,7 +190,6 @@ namespace Keel.Drivers.VirtioNet
             _trueSize[head] = pages * PageSize;
             _capacity[head] = pages * PageSize;
             _preallocated[head] = preallocated;
-            _largeCount[head] = (byte)pages;
             _posted++;
             Stats.LargeBuffers++;
             return true;
@@ -208,7 +204,16 @@ namespace Keel.Drivers.VirtioNet
         }
 
         /// <summary>Pages in the buffer of <paramref name="head"/> (0: a carved buffer).</summary>
-        private int LargeCount(int head) => _largeCount == null ? 0 : _largeCount[head];
+        /// <remarks>
+        /// Read from the capacity, which the receive path reads anyway: only a large buffer holds more than a page
+        /// (a carved buffer's true size never exceeds its page, a small buffer is 12 + 1518 bytes), so small
+        /// frames touch no extra per-id array.
+        /// </remarks>
+        private int LargeCount(int head)
+        {
+            int capacity = _capacity[head];
+            return capacity > PageSize ? capacity / PageSize : 0;
+        }
 
         /// <summary>Gives back the page references a mergeable or small buffer holds (not its ablation packet).</summary>
         private void ReleasePages(int head)
@@ -230,7 +235,7 @@ namespace Keel.Drivers.VirtioNet
         private void AppendLargeBuffer(Packet packet, int head, int from, int to)
         {
             int baseIndex = head * _largePagesMax;
-            int count = _largeCount[head];
+            int count = LargeCount(head);
             for (int k = 0; k < count; k++)
             {
                 int page = _largePages[baseIndex + k];

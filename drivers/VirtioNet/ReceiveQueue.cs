@@ -282,10 +282,6 @@ namespace Keel.Drivers.VirtioNet
                     minimum = PageSize - _headerLength;
                 }
                 _mergeableMinLength = minimum;
-                if (!AllocateLargeBuffers(ringSize, poolPages))
-                {
-                    return false;
-                }
             }
             Pages = new PagePool(_platform.Pages, poolPages);
             Pages.RecycleEnabled = _options.PagePoolRecycling;
@@ -295,7 +291,12 @@ namespace Keel.Drivers.VirtioNet
                 packets = ringSize + 64;
             }
             Packets = PacketPool.Create(_platform.Pages, packets);
-            return Packets != null;
+            if (Packets == null)
+            {
+                return false;
+            }
+            // Last, so the pools above land where they would without large buffers.
+            return _mode != ReceiveMode.Mergeable || AllocateLargeBuffers(ringSize, poolPages);
         }
 
         /// <summary>Cancels the refill retry (stop, reset).</summary>
@@ -502,10 +503,6 @@ namespace Keel.Drivers.VirtioNet
             _trueSize[head] = trueSize;
             _capacity[head] = capacity;
             _preallocated[head] = preallocated;
-            if (_largeCount != null)
-            {
-                _largeCount[head] = 0;
-            }
             _posted++;
             return true;
         }
