@@ -93,7 +93,9 @@ namespace Keel.Kernel
             Console.Write((long)(Tsc.CalibrationUncertainty / Tsc.TicksPerMicrosecond));
             Console.Write(" us, ");
             Console.Write((long)Tsc.CalibrationAttempts);
-            Console.Write(" of at most 8 tries)\n");
+            Console.Write(" of at most ");
+            Console.Write((long)TscCalibration.MaxAttempts);
+            Console.Write(" tries)\n");
 
             FaultTests.Run(CommandLine.Test);
 

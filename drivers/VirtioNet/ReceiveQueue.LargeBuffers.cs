@@ -26,18 +26,9 @@ namespace Keel.Drivers.VirtioNet
             int pages = _bigPagesPerBuffer;
             int head = _ring.NextHead;
             int baseIndex = head * pages;
-            for (int k = 0; k < pages; k++)
+            if (!TryAllocatePages(_bigPages, baseIndex, pages))
             {
-                int page;
-                if (!Pages.TryAllocate(out page))
-                {
-                    for (int j = 0; j < k; j++)
-                    {
-                        Pages.Release(_bigPages[baseIndex + j]);
-                    }
-                    return false;
-                }
-                _bigPages[baseIndex + k] = page;
+                return false;
             }
             Packet preallocated = null;
             if (_options.PreallocatePackets)
@@ -45,10 +36,7 @@ namespace Keel.Drivers.VirtioNet
                 preallocated = Packets.TryAllocate(RxHeadroom);
                 if (preallocated == null)
                 {
-                    for (int j = 0; j < pages; j++)
-                    {
-                        Pages.Release(_bigPages[baseIndex + j]);
-                    }
+                    ReleasePageRange(_bigPages, baseIndex, pages);
                     return false;
                 }
             }
@@ -65,10 +53,7 @@ namespace Keel.Drivers.VirtioNet
             bool ok = _ring.IndirectEntries > 0 ? _ring.TryAddIndirect(list, out added) : _ring.TryAdd(list, out added);
             if (!ok || added != head)
             {
-                for (int j = 0; j < pages; j++)
-                {
-                    Pages.Release(_bigPages[baseIndex + j]);
-                }
+                ReleasePageRange(_bigPages, baseIndex, pages);
                 if (preallocated != null)
                 {
                     preallocated.Free();
@@ -89,7 +74,6 @@ namespace Keel.Drivers.VirtioNet
 
         /// <summary>Pages of each large buffer, <c>_largePages[head * _largePagesMax + k]</c>.</summary>
         private int[] _largePages;
-
 
         /// <summary>
         /// Mergeable mode, first start: allows large buffers when indirect descriptors were agreed and the pool can
@@ -149,15 +133,9 @@ namespace Keel.Drivers.VirtioNet
         {
             int head = _ring.NextHead;
             int baseIndex = head * _largePagesMax;
-            for (int k = 0; k < pages; k++)
+            if (!TryAllocatePages(_largePages, baseIndex, pages))
             {
-                int page;
-                if (!Pages.TryAllocate(out page))
-                {
-                    ReleasePageRange(baseIndex, k);
-                    return false;
-                }
-                _largePages[baseIndex + k] = page;
+                return false;
             }
             Packet preallocated = null;
             if (_options.PreallocatePackets)
@@ -165,7 +143,7 @@ namespace Keel.Drivers.VirtioNet
                 preallocated = Packets.TryAllocate(RxHeadroom);
                 if (preallocated == null)
                 {
-                    ReleasePageRange(baseIndex, pages);
+                    ReleasePageRange(_largePages, baseIndex, pages);
                     return false;
                 }
             }
@@ -178,7 +156,7 @@ namespace Keel.Drivers.VirtioNet
             ushort added;
             if (!_ring.TryAddIndirect(list, out added) || added != head)
             {
-                ReleasePageRange(baseIndex, pages);
+                ReleasePageRange(_largePages, baseIndex, pages);
                 if (preallocated != null)
                 {
                     preallocated.Free();
@@ -195,11 +173,30 @@ namespace Keel.Drivers.VirtioNet
             return true;
         }
 
-        private void ReleasePageRange(int baseIndex, int count)
+        /// <summary>
+        /// Takes <paramref name="count"/> pool pages into <paramref name="pages"/> from <paramref name="baseIndex"/>
+        /// (a big chain's or a large buffer's); when the pool runs dry, gives back those taken and returns false.
+        /// </summary>
+        private bool TryAllocatePages(int[] pages, int baseIndex, int count)
         {
             for (int k = 0; k < count; k++)
             {
-                Pages.Release(_largePages[baseIndex + k]);
+                int page;
+                if (!Pages.TryAllocate(out page))
+                {
+                    ReleasePageRange(pages, baseIndex, k);
+                    return false;
+                }
+                pages[baseIndex + k] = page;
+            }
+            return true;
+        }
+
+        private void ReleasePageRange(int[] pages, int baseIndex, int count)
+        {
+            for (int k = 0; k < count; k++)
+            {
+                Pages.Release(pages[baseIndex + k]);
             }
         }
 
@@ -224,7 +221,7 @@ namespace Keel.Drivers.VirtioNet
                 Pages.Release(_page[head]);
                 return;
             }
-            ReleasePageRange(head * _largePagesMax, count);
+            ReleasePageRange(_largePages, head * _largePagesMax, count);
         }
 
         /// <summary>

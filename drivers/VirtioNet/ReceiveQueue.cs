@@ -512,11 +512,7 @@ namespace Keel.Drivers.VirtioNet
         {
             if (_mode == ReceiveMode.Big)
             {
-                int baseIndex = head * _bigPagesPerBuffer;
-                for (int k = 0; k < _bigPagesPerBuffer; k++)
-                {
-                    Pages.Release(_bigPages[baseIndex + k]);
-                }
+                ReleasePageRange(_bigPages, head * _bigPagesPerBuffer, _bigPagesPerBuffer);
             }
             else
             {

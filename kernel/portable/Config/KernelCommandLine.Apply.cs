@@ -154,22 +154,20 @@ namespace Keel.Kernel.Config
                 }
                 else if (AsciiText.Matches(key, "budget"))
                 {
-                    long budget = 0;
-                    ok = EntryHasValue(entry) && NumberParser.TryParseInt64(EntryValue(entry), out budget)
-                        && budget > 0 && budget <= MaxBudget;
+                    int budget;
+                    ok = TryParseCount(entry, MaxBudget, out budget);
                     if (ok)
                     {
-                        Budget = (int)budget;
+                        Budget = budget;
                     }
                 }
                 else if (AsciiText.Matches(key, "rxbufpages"))
                 {
-                    long pages = 0;
-                    ok = EntryHasValue(entry) && NumberParser.TryParseInt64(EntryValue(entry), out pages)
-                        && pages > 0 && pages <= MaxRxBufferPages;
+                    int pages;
+                    ok = TryParseCount(entry, MaxRxBufferPages, out pages);
                     if (ok)
                     {
-                        RxBufferPages = (int)pages;
+                        RxBufferPages = pages;
                     }
                 }
                 else if (AsciiText.Matches(key, "hook"))
@@ -202,6 +200,16 @@ namespace Keel.Kernel.Config
             {
                 AddIssue(CommandLineIssueKind.MalformedValue, entry);
             }
+        }
+
+        /// <summary>A value of 1..<paramref name="max"/> (<c>budget=</c>, <c>rxbufpages=</c>).</summary>
+        private bool TryParseCount(int entry, int max, out int value)
+        {
+            long parsed = 0;
+            bool ok = EntryHasValue(entry) && NumberParser.TryParseInt64(EntryValue(entry), out parsed)
+                && parsed > 0 && parsed <= max;
+            value = ok ? (int)parsed : 0;
+            return ok;
         }
 
         /// <summary>Boolean value of an entry; a bare flag is true.</summary>

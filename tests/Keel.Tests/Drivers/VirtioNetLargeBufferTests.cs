@@ -42,14 +42,7 @@ namespace Keel.Tests.Drivers
             }
         }
 
-        private void AssertCleanShutdown()
-        {
-            _bench.Receiver.FreeHeld();
-            Assert.That(_bench.Driver.Stop(), Is.True, "all memory returned");
-            Assert.That(_bench.Driver.RxPagePool.InFlight, Is.Zero);
-            Assert.That(_bench.Driver.RxPagePool.PagesHeld, Is.Zero);
-            Assert.That(_bench.Memory.AllocatedPages, Is.Zero);
-        }
+        private void AssertCleanShutdown() => VirtioNetReceiveTests.AssertCleanShutdown(_bench);
 
         /// <summary>Sends 64 KiB GSO frames until every buffer in the 256-entry ring has been posted since the EWMA grew.</summary>
         private void GrowToLargeBuffers(int frames = 200)

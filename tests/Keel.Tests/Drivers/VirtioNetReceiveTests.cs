@@ -31,7 +31,7 @@ namespace Keel.Tests.Drivers
         }
 
         /// <summary>Stops the driver and checks every page and packet went home.</summary>
-        private static void AssertCleanShutdown(Bench bench)
+        internal static void AssertCleanShutdown(Bench bench)
         {
             bench.Receiver.FreeHeld();
             Assert.That(bench.Driver.Stop(), Is.True, "all memory returned");
