@@ -176,6 +176,14 @@ namespace Keel.Net.Tcp
                 SendAckNow();
                 return;
             }
+            if (Lt(ack, SndUna - (uint)MaxSndWnd))
+            {
+                // RFC 5961 section 5.2: an ACK below SND.UNA - MAX.SND.WND is a blind injection; drop and ACK.
+                packet.Free();
+                Counters[NetStatistics.TcpChallengeAcks]++;
+                SendAckNow();
+                return;
+            }
             bool windowChanged = false;
             if (Lt(SndWl1, sequence) || (SndWl1 == sequence && Leq(SndWl2, ack)))
             {

@@ -14,7 +14,7 @@ namespace Keel.Tests.Net
     {
         private const int Scale = 7; // Keel's shift for a 4 MiB maximum buffer (RFC 7323 2.3: 65535 << 7 >= 4 MiB)
 
-        private static byte[] Data(uint seq, uint iss, uint ts, uint tsOurs, int length = Seg) =>
+        private static byte[] Data(uint seq, uint iss, uint ts, uint tsOurs, int length = SegmentBytes) =>
             Frame(seq, iss + 1, 0x10, Ts(ts, tsOurs), length);
 
         /// <summary>Frames injected without ending the batch, then the batch end; returns the ACKs sent.</summary>
@@ -43,13 +43,13 @@ namespace Keel.Tests.Net
             s.Capture.Frames.Clear();
             for (int k = 0; k < 4; k++)
             {
-                s.Device.Inject(Data(b + (uint)(k * Seg), iss, (uint)(200 + k), ts));
+                s.Device.Inject(Data(b + (uint)(k * SegmentBytes), iss, (uint)(200 + k), ts));
             }
             Assert.That(s.Capture.Frames, Is.Empty, "no ACK before the batch ends");
             s.Stack.ReceiveBatchDone();
             Assert.That(s.Capture.Frames.Count, Is.EqualTo(1), "one ACK for the batch (RFC 5681 4.2: at least every second segment)");
             Ack a = Parse(s.Capture.Take());
-            Assert.That(a.Acknowledgment, Is.EqualTo(b + 4 * Seg));
+            Assert.That(a.Acknowledgment, Is.EqualTo(b + 4 * SegmentBytes));
             Assert.That(a.Sack, Is.Empty);
         }
 
@@ -62,14 +62,14 @@ namespace Keel.Tests.Net
             s.Capture.Frames.Clear();
             for (int k = 1; k <= 3; k++)
             {
-                s.Device.Inject(Data(b + (uint)(k * Seg), iss, (uint)(200 + k), ts));
+                s.Device.Inject(Data(b + (uint)(k * SegmentBytes), iss, (uint)(200 + k), ts));
             }
             Assert.That(s.Capture.Frames, Is.Empty, "the ACK waits for the end of the batch");
             List<Ack> acks = Batch(s);
             Assert.That(acks.Count, Is.EqualTo(1));
             Assert.That(acks[0].Acknowledgment, Is.EqualTo(b), "ACK stays at the hole");
             Assert.That(acks[0].Sack.Count, Is.EqualTo(1));
-            Assert.That(acks[0].Sack[0], Is.EqualTo((b + Seg, b + 4 * Seg)));
+            Assert.That(acks[0].Sack[0], Is.EqualTo((b + SegmentBytes, b + 4 * SegmentBytes)));
         }
 
         [Test]
@@ -78,18 +78,18 @@ namespace Keel.Tests.Net
             SingleStack s = Established(out uint iss, out uint ts);
             uint b = ClientIsn + 1;
             // Segments 0 and 3 lost: runs [1, 3) and [4, 6) arrive in one batch.
-            List<Ack> acks = Batch(s, Data(b + Seg, iss, 200, ts), Data(b + 2 * Seg, iss, 201, ts),
-                Data(b + 4 * Seg, iss, 202, ts), Data(b + 5 * Seg, iss, 203, ts));
+            List<Ack> acks = Batch(s, Data(b + SegmentBytes, iss, 200, ts), Data(b + 2 * SegmentBytes, iss, 201, ts),
+                Data(b + 4 * SegmentBytes, iss, 202, ts), Data(b + 5 * SegmentBytes, iss, 203, ts));
             Assert.That(acks.Count, Is.EqualTo(2), "one ACK per contiguous run");
             Assert.That(acks[0].Acknowledgment, Is.EqualTo(b));
-            Assert.That(acks[0].Sack[0], Is.EqualTo((b + Seg, b + 3 * Seg)), "first run first");
+            Assert.That(acks[0].Sack[0], Is.EqualTo((b + SegmentBytes, b + 3 * SegmentBytes)), "first run first");
             Assert.That(acks[1].Acknowledgment, Is.EqualTo(b));
             Assert.That(acks[1].Sack.Count, Is.EqualTo(2));
-            Assert.That(acks[1].Sack[0], Is.EqualTo((b + 4 * Seg, b + 6 * Seg)), "the newest run first (RFC 2018 section 4)");
-            Assert.That(acks[1].Sack[1], Is.EqualTo((b + Seg, b + 3 * Seg)), "then the block reported before");
+            Assert.That(acks[1].Sack[0], Is.EqualTo((b + 4 * SegmentBytes, b + 6 * SegmentBytes)), "the newest run first (RFC 2018 section 4)");
+            Assert.That(acks[1].Sack[1], Is.EqualTo((b + SegmentBytes, b + 3 * SegmentBytes)), "then the block reported before");
             // The holes are filled in one batch: the data becomes in order, one ACK with no blocks.
-            acks = Batch(s, Data(b, iss, 204, ts), Data(b + 3 * Seg, iss, 205, ts));
-            Assert.That(acks[acks.Count - 1].Acknowledgment, Is.EqualTo(b + 6 * Seg));
+            acks = Batch(s, Data(b, iss, 204, ts), Data(b + 3 * SegmentBytes, iss, 205, ts));
+            Assert.That(acks[acks.Count - 1].Acknowledgment, Is.EqualTo(b + 6 * SegmentBytes));
             Assert.That(acks[acks.Count - 1].Sack, Is.Empty);
         }
 
@@ -105,7 +105,7 @@ namespace Keel.Tests.Net
             uint right = 0;
             for (int k = 1; k <= 5; k++)
             {
-                List<Ack> acks = Batch(s, Data(b + (uint)(k * Seg), iss, (uint)(200 + k), ts));
+                List<Ack> acks = Batch(s, Data(b + (uint)(k * SegmentBytes), iss, (uint)(200 + k), ts));
                 Ack a = acks[acks.Count - 1];
                 Assert.That(a.Acknowledgment, Is.EqualTo(b));
                 Assert.That((long)a.Window << Scale, Is.EqualTo(buffer & ~((1L << Scale) - 1)), "window = buffer - 0 unread bytes, " + k + " out of order");
@@ -114,13 +114,13 @@ namespace Keel.Tests.Net
             // Segment 0 arrives: six segments in order, unread. The edge RCV.NXT + buffer - unread equals the
             // previous one; the window field is that edge less RCV.NXT, shifted (RFC 7323 2.3).
             Ack full = Batch(s, Data(b, iss, 210, ts))[0];
-            Assert.That(full.Acknowledgment, Is.EqualTo(b + 6 * Seg));
-            long unread = 6 * Seg;
+            Assert.That(full.Acknowledgment, Is.EqualTo(b + 6 * SegmentBytes));
+            long unread = 6 * SegmentBytes;
             long expected = System.Math.Max(right - full.Acknowledgment, buffer - unread) >> Scale;
             Assert.That(full.Window, Is.EqualTo(expected), "buffer - unread in-order bytes, never left of the edge advertised before");
             // More out-of-order data after a new hole leaves the window as it is.
-            Ack after = Batch(s, Data(b + 7 * Seg, iss, 211, ts))[0];
-            Assert.That(after.Acknowledgment, Is.EqualTo(b + 6 * Seg));
+            Ack after = Batch(s, Data(b + 7 * SegmentBytes, iss, 211, ts))[0];
+            Assert.That(after.Acknowledgment, Is.EqualTo(b + 6 * SegmentBytes));
             Assert.That(after.Window, Is.EqualTo(full.Window), "out-of-order bytes are not subtracted");
         }
 
@@ -137,27 +137,27 @@ namespace Keel.Tests.Net
             // Odd segments arrive, even ones are lost: holes at 0, 2, 4, ..., 78.
             for (int k = 0; k < 40; k++)
             {
-                Batch(s, Data(b + (uint)((2 * k + 1) * Seg), iss, tsVal++, ts));
+                Batch(s, Data(b + (uint)((2 * k + 1) * SegmentBytes), iss, tsVal++, ts));
             }
-            uint hole = b + 10 * Seg; // hole 5 of 40: [10, 11) between runs [9, 10) and [11, 12)
+            uint hole = b + 10 * SegmentBytes; // hole 5 of 40: [10, 11) between runs [9, 10) and [11, 12)
             // 200 bytes in the middle of the hole: a new run of its own.
             Ack a = Batch(s, Data(hole + 100, iss, tsVal++, ts, 200))[0];
             Assert.That(a.Acknowledgment, Is.EqualTo(b));
             Assert.That(a.Sack[0], Is.EqualTo((hole + 100, hole + 300)), "the most recent segment's block first");
             // The rest of the hole above it: joins the run [11, 12).
             a = Batch(s, Data(hole + 300, iss, tsVal++, ts, 200))[0];
-            Assert.That(a.Sack[0], Is.EqualTo((hole + 100, b + 12 * Seg)));
+            Assert.That(a.Sack[0], Is.EqualTo((hole + 100, b + 12 * SegmentBytes)));
             // The 100 bytes left below: the hole is filled exactly, runs [9, 10) and [10, 12) become one.
             a = Batch(s, Data(hole, iss, tsVal++, ts, 100))[0];
-            Assert.That(a.Sack[0], Is.EqualTo((b + 9 * Seg, b + 12 * Seg)));
+            Assert.That(a.Sack[0], Is.EqualTo((b + 9 * SegmentBytes, b + 12 * SegmentBytes)));
             // A block for a high run is still correct, and the next low hole too.
-            a = Batch(s, Data(b + 2 * Seg, iss, tsVal++, ts))[0];
-            Assert.That(a.Sack[0], Is.EqualTo((b + Seg, b + 4 * Seg)));
+            a = Batch(s, Data(b + 2 * SegmentBytes, iss, tsVal++, ts))[0];
+            Assert.That(a.Sack[0], Is.EqualTo((b + SegmentBytes, b + 4 * SegmentBytes)));
             // Hole 0 filled: RCV.NXT moves to the next hole; remaining runs keep being reported.
             a = Batch(s, Data(b, iss, tsVal++, ts))[0];
-            Assert.That(a.Acknowledgment, Is.EqualTo(b + 4 * Seg));
+            Assert.That(a.Acknowledgment, Is.EqualTo(b + 4 * SegmentBytes));
             Assert.That(a.Sack.Count, Is.GreaterThan(0));
-            Assert.That(a.Sack.Contains((b + 9 * Seg, b + 12 * Seg)), Is.True, "the merged run is still reported");
+            Assert.That(a.Sack.Contains((b + 9 * SegmentBytes, b + 12 * SegmentBytes)), Is.True, "the merged run is still reported");
             Assert.That(s.Idle(out string detail), Is.True, detail);
         }
     }

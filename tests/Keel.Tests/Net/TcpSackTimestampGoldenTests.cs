@@ -15,7 +15,7 @@ namespace Keel.Tests.Net
     public class TcpSackTimestampGoldenTests
     {
         internal const uint ClientIsn = 0x10000000;
-        internal const int Seg = 500; // RFC 2018's example uses 500-byte segments
+        internal const int SegmentBytes = 500; // RFC 2018's example uses 500-byte segments
 
         internal sealed class Ack
         {
@@ -200,32 +200,32 @@ namespace Keel.Tests.Net
             // [b+500, b+500k) (RFC 2018 section 3, case 2).
             for (int k = 1; k <= 3; k++)
             {
-                s.Inject(Frame(b + (uint)(k * Seg), iss + 1, 0x10, Ts((uint)(110 + k), ts), Seg));
+                s.Inject(Frame(b + (uint)(k * SegmentBytes), iss + 1, 0x10, Ts((uint)(110 + k), ts), SegmentBytes));
                 Ack a = Parse(s.Capture.Take());
                 Assert.That(a.Acknowledgment, Is.EqualTo(b), "ACK stays at the hole");
                 Assert.That(a.Sack.Count, Is.EqualTo(1));
-                Assert.That(a.Sack[0], Is.EqualTo((b + Seg, b + (uint)((k + 1) * Seg))));
+                Assert.That(a.Sack[0], Is.EqualTo((b + SegmentBytes, b + (uint)((k + 1) * SegmentBytes))));
                 Assert.That(a.TsEcr, Is.EqualTo(101u), "out-of-order segments do not advance TS.Recent (RFC 7323 4.3)");
             }
             // Segment 3 again (a duplicate of out-of-order data): D-SACK block first, then the block holding it.
-            s.Inject(Frame(b + 2 * Seg, iss + 1, 0x10, Ts(120, ts), Seg));
+            s.Inject(Frame(b + 2 * SegmentBytes, iss + 1, 0x10, Ts(120, ts), SegmentBytes));
             Ack d = Parse(s.Capture.Take());
             Assert.That(d.Acknowledgment, Is.EqualTo(b));
             Assert.That(d.Sack.Count, Is.EqualTo(2));
-            Assert.That(d.Sack[0], Is.EqualTo((b + 2 * Seg, b + 3 * Seg)), "D-SACK (RFC 2883 4.1.2)");
-            Assert.That(d.Sack[1], Is.EqualTo((b + Seg, b + 4 * Seg)));
+            Assert.That(d.Sack[0], Is.EqualTo((b + 2 * SegmentBytes, b + 3 * SegmentBytes)), "D-SACK (RFC 2883 4.1.2)");
+            Assert.That(d.Sack[1], Is.EqualTo((b + SegmentBytes, b + 4 * SegmentBytes)));
             // The hole is filled: everything is acknowledged, no blocks left.
-            s.Inject(Frame(b, iss + 1, 0x10, Ts(121, ts), Seg));
+            s.Inject(Frame(b, iss + 1, 0x10, Ts(121, ts), SegmentBytes));
             Ack full = Parse(s.Capture.Take());
-            Assert.That(full.Acknowledgment, Is.EqualTo(b + 4 * Seg));
+            Assert.That(full.Acknowledgment, Is.EqualTo(b + 4 * SegmentBytes));
             Assert.That(full.Sack.Count, Is.EqualTo(0));
             Assert.That(full.TsEcr, Is.EqualTo(121u), "the segment at the left edge sets TS.Recent");
             // Segment 1 again, below the ACK: D-SACK of it alone (RFC 2883 4.1.1).
-            s.Inject(Frame(b, iss + 1, 0x10, Ts(122, ts), Seg));
+            s.Inject(Frame(b, iss + 1, 0x10, Ts(122, ts), SegmentBytes));
             Ack old = Parse(s.Capture.Take());
-            Assert.That(old.Acknowledgment, Is.EqualTo(b + 4 * Seg));
+            Assert.That(old.Acknowledgment, Is.EqualTo(b + 4 * SegmentBytes));
             Assert.That(old.Sack.Count, Is.EqualTo(1));
-            Assert.That(old.Sack[0], Is.EqualTo((b, b + Seg)));
+            Assert.That(old.Sack[0], Is.EqualTo((b, b + SegmentBytes)));
         }
 
         [Test]
@@ -239,13 +239,13 @@ namespace Keel.Tests.Net
             Ack a = null;
             for (int k = 1; k <= 7; k += 2)
             {
-                s.Inject(Frame(b + (uint)(k * Seg), iss + 1, 0x10, Ts(200, ts), Seg));
+                s.Inject(Frame(b + (uint)(k * SegmentBytes), iss + 1, 0x10, Ts(200, ts), SegmentBytes));
                 a = Parse(s.Capture.Take());
             }
             Assert.That(a.Sack.Count, Is.EqualTo(3), "40 option bytes: timestamps (12) + 3 blocks (26)");
-            Assert.That(a.Sack[0], Is.EqualTo((b + 7 * Seg, b + 8 * Seg)), "the most recent segment's block first");
-            Assert.That(a.Sack[1], Is.EqualTo((b + 5 * Seg, b + 6 * Seg)), "then the blocks reported before");
-            Assert.That(a.Sack[2], Is.EqualTo((b + 3 * Seg, b + 4 * Seg)));
+            Assert.That(a.Sack[0], Is.EqualTo((b + 7 * SegmentBytes, b + 8 * SegmentBytes)), "the most recent segment's block first");
+            Assert.That(a.Sack[1], Is.EqualTo((b + 5 * SegmentBytes, b + 6 * SegmentBytes)), "then the blocks reported before");
+            Assert.That(a.Sack[2], Is.EqualTo((b + 3 * SegmentBytes, b + 4 * SegmentBytes)));
         }
 
         [Test]
@@ -255,17 +255,17 @@ namespace Keel.Tests.Net
             uint ts;
             SingleStack s = Established(out iss, out ts);
             uint b = ClientIsn + 1;
-            s.Inject(Frame(b, iss + 1, 0x10, Ts(1000, ts), Seg));
+            s.Inject(Frame(b, iss + 1, 0x10, Ts(1000, ts), SegmentBytes));
             s.Stack.Poll();
             s.Capture.Frames.Clear();
             // In window, but TSval 999 < TS.Recent 1000: an old duplicate (RFC 7323 section 5.3 R1).
-            s.Inject(Frame(b + Seg, iss + 1, 0x10, Ts(999, ts), Seg));
+            s.Inject(Frame(b + SegmentBytes, iss + 1, 0x10, Ts(999, ts), SegmentBytes));
             Ack a = Parse(s.Capture.Take());
-            Assert.That(a.Acknowledgment, Is.EqualTo(b + Seg), "the data was not accepted");
+            Assert.That(a.Acknowledgment, Is.EqualTo(b + SegmentBytes), "the data was not accepted");
             Assert.That(a.TsEcr, Is.EqualTo(1000u));
             Assert.That(s.Counter(NetStatistics.TcpPawsRejected), Is.EqualTo(1));
             // The same segment with a current TSval is accepted.
-            s.Inject(Frame(b + Seg, iss + 1, 0x10, Ts(1001, ts), Seg));
+            s.Inject(Frame(b + SegmentBytes, iss + 1, 0x10, Ts(1001, ts), SegmentBytes));
             s.Stack.Poll();
             Assert.That(s.Counter(NetStatistics.TcpPawsRejected), Is.EqualTo(1));
         }
