@@ -12,15 +12,11 @@ namespace Keel.Tests.Drivers
     {
         private static byte[] Frame(int length, ushort etherType, int ihlWords, int protocol, int tcpWords, int fragmentField = 0)
         {
-            byte[] f = new byte[length];
-            f[12] = (byte)(etherType >> 8);
-            f[13] = (byte)etherType;
+            byte[] f = Frames.IPv4(protocol, length - Frames.EthernetHeader - Frames.IPv4Header);
+            Frames.Put16(f, 12, etherType);
             f[14] = (byte)(0x40 | ihlWords);
-            f[20] = (byte)(fragmentField >> 8);
-            f[21] = (byte)fragmentField;
-            f[23] = (byte)protocol;
-            int l4 = 14 + ihlWords * 4;
-            f[l4 + 12] = (byte)(tcpWords << 4);
+            Frames.Put16(f, 20, fragmentField);
+            f[14 + ihlWords * 4 + 12] = (byte)(tcpWords << 4);
             return f;
         }
 

@@ -120,6 +120,48 @@ namespace Keel.Tests.Fakes
             return f;
         }
 
+        /// <summary>Recomputes the IPv4 header checksum and the TCP, UDP or ICMP checksum of a frame a test has changed.</summary>
+        public static void FixChecksums(byte[] f)
+        {
+            if (f.Length < 34 || f[12] != 8 || f[13] != 0)
+            {
+                return;
+            }
+            int ihl = (f[14] & 15) * 4;
+            if (ihl < 20 || 14 + ihl > f.Length)
+            {
+                return;
+            }
+            f[24] = 0;
+            f[25] = 0;
+            ushort c = Checksum(f, 14, ihl);
+            f[24] = (byte)(c >> 8);
+            f[25] = (byte)c;
+            int total = (f[16] << 8) | f[17];
+            int length = System.Math.Min(total, f.Length - 14) - ihl;
+            int t = 14 + ihl;
+            if (length <= 0)
+            {
+                return;
+            }
+            uint pseudo = 0;
+            for (int i = 26; i < 34; i += 2)
+            {
+                pseudo += (uint)((f[i] << 8) | f[i + 1]);
+            }
+            pseudo += (uint)f[23] + (uint)length;
+            int field = f[23] == 6 ? 16 : f[23] == 17 ? 6 : f[23] == 1 ? 2 : -1;
+            if (field < 0 || field + 2 > length)
+            {
+                return;
+            }
+            f[t + field] = 0;
+            f[t + field + 1] = 0;
+            c = Checksum(f, t, length, f[23] == 1 ? 0 : pseudo);
+            f[t + field] = (byte)(c >> 8);
+            f[t + field + 1] = (byte)c;
+        }
+
         // ------------------------------------------------------------ parsing
 
         /// <summary>True when <paramref name="f"/> is an Ethernet/IPv4 frame carrying TCP.</summary>

@@ -29,7 +29,7 @@ namespace Keel.Tests.Iperf3
             byte[] datagram = new byte[500];
             for (int i = 1; i <= 50; i++)
             {
-                Put32(datagram, 8, (uint)i);
+                Frames.Put32(datagram, 8, (uint)i);
                 SocketError e;
                 udp.Streams[0].Send(datagram, out e);
                 bed.Step();

@@ -302,9 +302,9 @@ namespace Keel.Tests.Iperf3
                 long now = bed.Pair.Clock.NowNanoseconds;
                 uint sec = (uint)(now / 1_000_000_000L);
                 uint usec = (uint)(now % 1_000_000_000L / 1000);
-                Put32(datagram, 0, sec);
-                Put32(datagram, 4, usec);
-                Put32(datagram, 8, (uint)order[i]);
+                Frames.Put32(datagram, 0, sec);
+                Frames.Put32(datagram, 4, usec);
+                Frames.Put32(datagram, 8, (uint)order[i]);
                 SocketError e;
                 client.Streams[0].Send(datagram, out e);
                 Assert.That(e, Is.EqualTo(SocketError.Success));
@@ -343,9 +343,9 @@ namespace Keel.Tests.Iperf3
             for (int i = 0; i < n; i++)
             {
                 long stamp = baseTime + i * 1_000_000L;
-                Put32(datagram, 0, (uint)(stamp / 1_000_000_000L));
-                Put32(datagram, 4, (uint)(stamp % 1_000_000_000L / 1000));
-                Put32(datagram, 8, (uint)(i + 1));
+                Frames.Put32(datagram, 0, (uint)(stamp / 1_000_000_000L));
+                Frames.Put32(datagram, 4, (uint)(stamp % 1_000_000_000L / 1000));
+                Frames.Put32(datagram, 8, (uint)(i + 1));
                 SocketError e;
                 client.Streams[0].Send(datagram, out e);
                 bed.Run(2);
@@ -384,8 +384,8 @@ namespace Keel.Tests.Iperf3
                         }
                         Assert.That(n, Is.EqualTo(len));
                         long seq = counters64
-                            ? (long)(((ulong)Get32(buffer, 8) << 32) | Get32(buffer, 12))
-                            : Get32(buffer, 8);
+                            ? (long)(((ulong)Frames.Get32(buffer, 8) << 32) | Frames.Get32(buffer, 12))
+                            : Frames.Get32(buffer, 8);
                         Assert.That(seq, Is.EqualTo(nextSeq[i]), "sequence numbers start at 1 and go up by 1");
                         nextSeq[i]++;
                         received[i]++;
@@ -484,16 +484,5 @@ namespace Keel.Tests.Iperf3
             Assert.That(streams[1].GetProperty("bytes").GetInt64(), Is.GreaterThanOrEqualTo(received));
             client.CloseStreams();
         }
-
-        private static void Put32(byte[] b, int offset, uint value)
-        {
-            b[offset] = (byte)(value >> 24);
-            b[offset + 1] = (byte)(value >> 16);
-            b[offset + 2] = (byte)(value >> 8);
-            b[offset + 3] = (byte)value;
-        }
-
-        private static uint Get32(byte[] b, int offset) =>
-            ((uint)b[offset] << 24) | ((uint)b[offset + 1] << 16) | ((uint)b[offset + 2] << 8) | b[offset + 3];
     }
 }

@@ -36,23 +36,11 @@ namespace Keel.Tests.Kernel
         /// <summary>A framegen frame of <paramref name="size"/> bytes (60..1514) with sequence <paramref name="sequence"/>.</summary>
         private static byte[] GeneratorFrame(int size, ulong sequence)
         {
-            byte[] f = new byte[size];
-            HostMac.CopyTo(f, 6);
-            GuestMac.CopyTo(f, 0);
-            f[12] = 0x08;
-            f[13] = 0x00;
             int payloadLength = size - 42;
-            f[14] = 0x45;
-            Put16(f, 16, 20 + 8 + payloadLength);
-            Put16(f, 18, (int)(ushort)sequence);
-            Put16(f, 20, 0x4000);
-            f[22] = 64;
-            f[23] = 17;
-            HostIp.CopyTo(f, 26);
-            GuestIp.CopyTo(f, 30);
-            Put16(f, 34, SourcePort);
-            Put16(f, 36, DestinationPort);
-            Put16(f, 38, 8 + payloadLength);
+            byte[] f = Frames.IPv4(Frames.ProtocolUdp, 8 + payloadLength, HostIp, GuestIp, HostMac, GuestMac, (ushort)sequence);
+            Frames.Put16(f, 34, SourcePort);
+            Frames.Put16(f, 36, DestinationPort);
+            Frames.Put16(f, 38, 8 + payloadLength);
             int p = 42;
             f[p] = (byte)'K';
             f[p + 1] = (byte)'F';
@@ -62,19 +50,13 @@ namespace Keel.Tests.Kernel
             {
                 f[p + 4 + i] = (byte)(sequence >> (56 - 8 * i));
             }
-            Put16(f, p + 12, size);
-            Put16(f, p + 14, 0x1234);
+            Frames.Put16(f, p + 12, size);
+            Frames.Put16(f, p + 14, 0x1234);
             for (int i = 16; i < payloadLength; i++)
             {
                 f[p + i] = (byte)(i + (int)sequence);
             }
             return f;
-        }
-
-        private static void Put16(byte[] b, int offset, int value)
-        {
-            b[offset] = (byte)(value >> 8);
-            b[offset + 1] = (byte)value;
         }
 
         private static RawReceiveVerdict Inspect(FrameHook hook, byte[] frame, int bufferCount = 1)
@@ -137,7 +119,7 @@ namespace Keel.Tests.Kernel
             arp[13] = 0x06;
             Inspect(hook, arp);
             byte[] wrongSize = GeneratorFrame(200, 4);
-            Put16(wrongSize, 42 + 12, 300);
+            Frames.Put16(wrongSize, 42 + 12, 300);
             Inspect(hook, wrongSize);
             Assert.That(hook.Bad, Is.EqualTo(2));
             Assert.That(hook.Foreign, Is.EqualTo(2));

@@ -83,13 +83,13 @@ namespace Keel.Tests.Net
             Assert.That(f[14], Is.EqualTo(0x45));
             Assert.That(f[23], Is.EqualTo(17));
             Assert.That(f.AsSpan(26, 8).ToArray(), Is.EqualTo(new byte[] { 0, 0, 0, 0, 255, 255, 255, 255 }));
-            Assert.That(GoldenPacketTests.ReferenceChecksum(f, 14, 20), Is.EqualTo(0));
+            Assert.That(Frames.Checksum(f, 14, 20), Is.EqualTo(0));
             Assert.That(f[34] << 8 | f[35], Is.EqualTo(68));
             Assert.That(f[36] << 8 | f[37], Is.EqualTo(67));
             int udpLength = f[38] << 8 | f[39];
             Assert.That(udpLength, Is.EqualTo(8 + 300), "padded to BOOTP's 300 bytes (RFC 1542 2.1)");
             uint pseudo = (uint)(17 + udpLength) + 0xFFFF + 0xFFFF;
-            Assert.That(GoldenPacketTests.ReferenceChecksum(f, 34, udpLength, pseudo), Is.EqualTo(0));
+            Assert.That(Frames.Checksum(f, 34, udpLength, pseudo), Is.EqualTo(0));
 
             byte[] m = f.AsSpan(42, 300).ToArray();
             List<byte> expected = new List<byte> { 1, 1, 6, 0 };            // op BOOTREQUEST, htype 1, hlen 6, hops 0
@@ -132,7 +132,7 @@ namespace Keel.Tests.Net
 
             // RFC 5227: three ARP probes (sender IP 0, target the offered address) before the address is used.
             List<byte[]> probes = b.FromClient.Frames.FindAll(f => f[12] == 8 && f[13] == 6 && f[21] == 1 &&
-                FakeDhcpServer.Be32(f, 28) == 0 && FakeDhcpServer.Be32(f, 38) == Leased.Value);
+                Frames.Get32(f, 28) == 0 && Frames.Get32(f, 38) == Leased.Value);
             Assert.That(probes.Count, Is.EqualTo(3));
             Assert.That(b.C(DhcpStatistics.ProbesSent), Is.EqualTo(3));
             Assert.That(b.C(DhcpStatistics.Leases), Is.EqualTo(1));
@@ -168,7 +168,7 @@ namespace Keel.Tests.Net
             Assert.That(renew.Server, Is.EqualTo(0u), "no option 54 in RENEWING");
             Assert.That(renew.Time - requestTime, Is.InRange(60 * Second, 61 * Second));
             byte[] frame = b.FromClient.Frames.FindLast(f => f.Length > 42 && f[23] == 17 && (f[36] << 8 | f[37]) == 67);
-            Assert.That(FakeDhcpServer.Be32(frame, 30), Is.EqualTo(0xC6120001u), "unicast to the server");
+            Assert.That(Frames.Get32(frame, 30), Is.EqualTo(0xC6120001u), "unicast to the server");
             Assert.That(b.Client.State, Is.EqualTo(DhcpState.Bound));
             Assert.That(b.Client.ExpiryNanoseconds - renew.Time, Is.EqualTo(120 * Second).Within(Step));
             Assert.That(b.Pair.B.Address, Is.EqualTo(Leased));
@@ -188,7 +188,7 @@ namespace Keel.Tests.Net
             Assert.That(rebind.Time - requestTime, Is.InRange(105 * Second, 106 * Second));
             Assert.That(rebind.ClientAddress, Is.EqualTo(Leased.Value));
             byte[] frame = b.FromClient.Frames.FindLast(f => f.Length > 42 && f[23] == 17 && (f[36] << 8 | f[37]) == 67);
-            Assert.That(FakeDhcpServer.Be32(frame, 30), Is.EqualTo(0xFFFFFFFFu), "broadcast in REBINDING");
+            Assert.That(Frames.Get32(frame, 30), Is.EqualTo(0xFFFFFFFFu), "broadcast in REBINDING");
             Assert.That(b.Client.State, Is.EqualTo(DhcpState.Bound));
         }
 
@@ -314,11 +314,11 @@ namespace Keel.Tests.Net
             Expect(WithOptions(54, 4, 198, 18, 0, 1, 255), DhcpStatistics.Malformed, "no message type");
             Expect(WithOptions(53, 1, 2, 52, 1, 9, 255), DhcpStatistics.Malformed, "overload value 9");
             Expect(good.AsSpan(0, 243).ToArray(), DhcpStatistics.Malformed, "options without an end");
-            Expect(Mutate(m => FakeDhcpServer.Put32(m, 16, 0)), DhcpStatistics.Hostile, "yiaddr 0.0.0.0");
-            Expect(Mutate(m => FakeDhcpServer.Put32(m, 16, 0x7F000001)), DhcpStatistics.Hostile, "yiaddr loopback");
-            Expect(Mutate(m => FakeDhcpServer.Put32(m, 16, 0xE0000005)), DhcpStatistics.Hostile, "yiaddr multicast");
-            Expect(Mutate(m => FakeDhcpServer.Put32(m, 16, 0xC61200FF)), DhcpStatistics.Hostile, "yiaddr the subnet broadcast");
-            Expect(b.Server.BuildReply(discover, 2, Leased.Value).Let(m => FakeDhcpServer.Put32(m, 240 + 3 + 6 + 6 + 2, 0xFF00FF00)), DhcpStatistics.Hostile, "mask with holes");
+            Expect(Mutate(m => Frames.Put32(m, 16, 0)), DhcpStatistics.Hostile, "yiaddr 0.0.0.0");
+            Expect(Mutate(m => Frames.Put32(m, 16, 0x7F000001)), DhcpStatistics.Hostile, "yiaddr loopback");
+            Expect(Mutate(m => Frames.Put32(m, 16, 0xE0000005)), DhcpStatistics.Hostile, "yiaddr multicast");
+            Expect(Mutate(m => Frames.Put32(m, 16, 0xC61200FF)), DhcpStatistics.Hostile, "yiaddr the subnet broadcast");
+            Expect(b.Server.BuildReply(discover, 2, Leased.Value).Let(m => Frames.Put32(m, 240 + 3 + 6 + 6 + 2, 0xFF00FF00)), DhcpStatistics.Hostile, "mask with holes");
             Expect(b.Server.BuildReply(discover, 5, Leased.Value), DhcpStatistics.Unexpected, "ACK while selecting");
             Expect(b.Server.BuildReply(discover, 6, 0), DhcpStatistics.Unexpected, "NAK while selecting");
             Expect(good, DhcpStatistics.WrongSource, "from a port other than 67", 6767);

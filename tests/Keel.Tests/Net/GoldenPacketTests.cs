@@ -7,32 +7,6 @@ namespace Keel.Tests.Net
 {
     public class GoldenPacketTests
     {
-        internal static ushort ReferenceChecksum(byte[] data, int offset, int length, uint initial = 0)
-        {
-            uint sum = initial;
-            for (int i = 0; i < length; i += 2)
-            {
-                int hi = data[offset + i];
-                int lo = i + 1 < length ? data[offset + i + 1] : 0;
-                sum += (uint)((hi << 8) | lo);
-            }
-            while ((sum >> 16) != 0)
-            {
-                sum = (sum & 0xFFFF) + (sum >> 16);
-            }
-            return (ushort)~sum;
-        }
-
-        private static uint PseudoSum(byte[] frame, int protocol, int length)
-        {
-            uint sum = 0;
-            for (int i = 26; i < 34; i += 2)
-            {
-                sum += (uint)((frame[i] << 8) | frame[i + 1]);
-            }
-            return sum + (uint)protocol + (uint)length;
-        }
-
         [Test]
         public void AnswersArpRequestWithExactReply()
         {
@@ -105,8 +79,8 @@ namespace Keel.Tests.Net
                     Assert.That(frame[i], Is.EqualTo(expected[i]), "byte " + i);
                 }
             }
-            Assert.That(ReferenceChecksum(frame, 14, 20), Is.EqualTo(0), "IP header checksum");
-            Assert.That(ReferenceChecksum(frame, 34, frame.Length - 34), Is.EqualTo(0), "ICMP checksum");
+            Assert.That(Frames.Checksum(frame, 14, 20), Is.EqualTo(0), "IP header checksum");
+            Assert.That(Frames.Checksum(frame, 34, frame.Length - 34), Is.EqualTo(0), "ICMP checksum");
         }
 
         [Test]
@@ -124,19 +98,19 @@ namespace Keel.Tests.Net
                 {
                     icmp[8 + i] = (byte)(i * 31 + 7);
                 }
-                ushort c = ReferenceChecksum(icmp, 0, icmp.Length);
+                ushort c = Frames.Checksum(icmp, 0, icmp.Length);
                 icmp[2] = (byte)(c >> 8);
                 icmp[3] = (byte)c;
-                foreach (byte[] f in FrameBuilder.FragmentIPv4(GoldenFrames.EchoRequest, icmp, 1, 1500, (ushort)(size + 1)))
+                foreach (byte[] f in Frames.FragmentIPv4(GoldenFrames.EchoRequest, icmp, 1, 1500, (ushort)(size + 1)))
                 {
                     s.Inject(f);
                 }
-                byte[] reassembled = FrameBuilder.Reassemble(s.Capture.Frames);
+                byte[] reassembled = Frames.Reassemble(s.Capture.Frames);
                 s.Capture.Frames.Clear();
                 Assert.That(reassembled, Is.Not.Null, "reply for " + size);
                 Assert.That(reassembled.Length, Is.EqualTo(icmp.Length));
                 Assert.That(reassembled[0], Is.EqualTo(0), "echo reply");
-                Assert.That(ReferenceChecksum(reassembled, 0, reassembled.Length), Is.EqualTo(0));
+                Assert.That(Frames.Checksum(reassembled, 0, reassembled.Length), Is.EqualTo(0));
                 for (int i = 4; i < icmp.Length; i++)
                 {
                     Assert.That(reassembled[i], Is.EqualTo(icmp[i]));
@@ -180,7 +154,7 @@ namespace Keel.Tests.Net
             Assert.That((frame[34] << 8) | frame[35], Is.EqualTo(9999));
             Assert.That((frame[36] << 8) | frame[37], Is.EqualTo(40000));
             Assert.That((frame[38] << 8) | frame[39], Is.EqualTo(11));
-            Assert.That(ReferenceChecksum(frame, 34, 11, PseudoSum(frame, 17, 11)), Is.EqualTo(0));
+            Assert.That(Frames.Checksum(frame, 34, 11, Frames.PseudoHeaderSum(frame, 17, 11)), Is.EqualTo(0));
             u.Close();
             string detail;
             Assert.That(s.Idle(out detail), Is.True, detail);
@@ -241,8 +215,8 @@ namespace Keel.Tests.Net
             Assert.That(f[t + 38], Is.EqualTo(3));
             Assert.That(f[t + 39], Is.InRange(1, 14));
             Assert.That(f[20] & 0x40, Is.EqualTo(0x40), "DF");
-            Assert.That(ReferenceChecksum(f, 14, 20), Is.EqualTo(0));
-            Assert.That(ReferenceChecksum(f, t, doff, PseudoSum(f, 6, doff)), Is.EqualTo(0), "TCP checksum");
+            Assert.That(Frames.Checksum(f, 14, 20), Is.EqualTo(0));
+            Assert.That(Frames.Checksum(f, t, doff, Frames.PseudoHeaderSum(f, 6, doff)), Is.EqualTo(0), "TCP checksum");
             // A SYN queue entry, no socket yet: tcp_passive_opens counts completed handshakes (Linux
             // tcp_create_openreq_child), `net` lists the entry as SYN_RECV.
             Assert.That(s.Counter(NetStatistics.TcpPassiveOpens), Is.EqualTo(0));

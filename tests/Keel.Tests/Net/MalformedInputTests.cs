@@ -27,47 +27,6 @@ namespace Keel.Tests.Net
         };
 
         /// <summary>Recomputes the IPv4 header checksum and the TCP/UDP/ICMP checksum where the lengths allow.</summary>
-        internal static void FixChecksums(byte[] f)
-        {
-            if (f.Length < 34 || f[12] != 8 || f[13] != 0)
-            {
-                return;
-            }
-            int ihl = (f[14] & 15) * 4;
-            if (ihl < 20 || 14 + ihl > f.Length)
-            {
-                return;
-            }
-            f[24] = 0;
-            f[25] = 0;
-            ushort c = GoldenPacketTests.ReferenceChecksum(f, 14, ihl);
-            f[24] = (byte)(c >> 8);
-            f[25] = (byte)c;
-            int total = (f[16] << 8) | f[17];
-            int length = Math.Min(total, f.Length - 14) - ihl;
-            int t = 14 + ihl;
-            if (length <= 0)
-            {
-                return;
-            }
-            uint pseudo = 0;
-            for (int i = 26; i < 34; i += 2)
-            {
-                pseudo += (uint)((f[i] << 8) | f[i + 1]);
-            }
-            pseudo += (uint)f[23] + (uint)length;
-            int field = f[23] == 6 ? 16 : f[23] == 17 ? 6 : f[23] == 1 ? 2 : -1;
-            if (field < 0 || field + 2 > length)
-            {
-                return;
-            }
-            f[t + field] = 0;
-            f[t + field + 1] = 0;
-            c = GoldenPacketTests.ReferenceChecksum(f, t, length, f[23] == 1 ? 0 : pseudo);
-            f[t + field] = (byte)(c >> 8);
-            f[t + field + 1] = (byte)c;
-        }
-
         [Test]
         public void EveryTruncationIsDropped()
         {
@@ -86,7 +45,7 @@ namespace Keel.Tests.Net
                     {
                         f[16] = (byte)((length - 14) >> 8);
                         f[17] = (byte)(length - 14);
-                        FixChecksums(f);
+                        Frames.FixChecksums(f);
                         s.Inject(f);
                     }
                 }
@@ -125,7 +84,7 @@ namespace Keel.Tests.Net
                 }
                 if (random.Next(3) != 0)
                 {
-                    FixChecksums(f); // let most corruptions past the checksums, into the parsers
+                    Frames.FixChecksums(f); // let most corruptions past the checksums, into the parsers
                 }
                 s.Inject(f);
                 if ((iteration & 255) == 0)
@@ -156,25 +115,15 @@ namespace Keel.Tests.Net
             Assert.That(s.Idle(out detail), Is.True, detail);
         }
 
+        /// <summary>A segment to port 80 (sequence 0x11223344) whose data offset may lie (<paramref name="dataOffsetWords"/>).</summary>
         private static byte[] Tcp(int flags, byte[] options, int dataOffsetWords = -1, int payload = 0)
         {
-            int optionLength = options == null ? 0 : options.Length;
-            byte[] f = new byte[54 + optionLength + payload];
-            Array.Copy(GoldenFrames.TcpSynWithOptions, f, 34);
-            int total = 20 + 20 + optionLength + payload;
-            f[16] = (byte)(total >> 8);
-            f[17] = (byte)total;
-            int t = 34;
-            Array.Copy(GoldenFrames.TcpSynWithOptions, t, f, t, 12);
-            f[t + 12] = (byte)((dataOffsetWords >= 0 ? dataOffsetWords : (20 + optionLength) / 4) << 4);
-            f[t + 13] = (byte)flags;
-            f[t + 14] = 0xFF;
-            f[t + 15] = 0xFF;
-            if (options != null)
+            byte[] f = Frames.Tcp(new Seg { Sequence = 0x11223344, Flags = flags, RawOptions = options ?? new byte[0], PayloadLength = payload, Fill = 0 });
+            if (dataOffsetWords >= 0)
             {
-                Array.Copy(options, 0, f, t + 20, optionLength);
+                f[Frames.EthernetHeader + Frames.IPv4Header + 12] = (byte)(dataOffsetWords << 4);
+                Frames.FixChecksums(f);
             }
-            FixChecksums(f);
             return f;
         }
 
@@ -187,23 +136,23 @@ namespace Keel.Tests.Net
 
             byte[] ihlTooSmall = (byte[])GoldenFrames.EchoRequest.Clone();
             ihlTooSmall[14] = 0x44;
-            FixChecksums(ihlTooSmall);
+            Frames.FixChecksums(ihlTooSmall);
             s.Inject(ihlTooSmall);
             byte[] version6 = (byte[])GoldenFrames.EchoRequest.Clone();
             version6[14] = 0x65;
             s.Inject(version6);
             byte[] totalTooLong = (byte[])GoldenFrames.EchoRequest.Clone();
             totalTooLong[16] = 0x40;
-            FixChecksums(totalTooLong);
+            Frames.FixChecksums(totalTooLong);
             s.Inject(totalTooLong);
             byte[] totalBelowHeader = (byte[])GoldenFrames.EchoRequest.Clone();
             totalBelowHeader[16] = 0;
             totalBelowHeader[17] = 10;
-            FixChecksums(totalBelowHeader);
+            Frames.FixChecksums(totalBelowHeader);
             s.Inject(totalBelowHeader);
             byte[] udpTooLong = (byte[])GoldenFrames.UdpToPort9999.Clone();
             udpTooLong[38] = 0x10;
-            FixChecksums(udpTooLong);
+            Frames.FixChecksums(udpTooLong);
             s.Inject(udpTooLong);
             byte[] udpTooShort = (byte[])GoldenFrames.UdpToPort9999.Clone();
             udpTooShort[39] = 4;
@@ -235,7 +184,7 @@ namespace Keel.Tests.Net
             long resets = s.Counter(NetStatistics.TcpResetsSent);
             byte[] ackToListener = Tcp(0x10, null);
             ackToListener[35] ^= 0x55; // another source port: no connection, only the listener matches
-            FixChecksums(ackToListener);
+            Frames.FixChecksums(ackToListener);
             s.Inject(ackToListener);
             Assert.That(s.Counter(NetStatistics.TcpResetsSent), Is.EqualTo(resets + 1));
             s.Inject(Tcp(0x04, null)); // RST to a listener: ignored silently
@@ -247,11 +196,11 @@ namespace Keel.Tests.Net
                 broadcastTcp[i] = 0xFF;
             }
             broadcastTcp[33] = 255;
-            FixChecksums(broadcastTcp);
+            Frames.FixChecksums(broadcastTcp);
             s.Inject(broadcastTcp);
             byte[] otherHost = (byte[])GoldenFrames.EchoRequest.Clone();
             otherHost[33] = 77;
-            FixChecksums(otherHost);
+            Frames.FixChecksums(otherHost);
             s.Inject(otherHost);
             Assert.That(s.Counter(NetStatistics.IpNotForUs), Is.EqualTo(2));
             udp.Close();
@@ -267,10 +216,10 @@ namespace Keel.Tests.Net
             s.LearnHost();
             byte[] icmp = new byte[3008];
             icmp[0] = 8;
-            ushort c = GoldenPacketTests.ReferenceChecksum(icmp, 0, icmp.Length);
+            ushort c = Frames.Checksum(icmp, 0, icmp.Length);
             icmp[2] = (byte)(c >> 8);
             icmp[3] = (byte)c;
-            var frames = FrameBuilder.FragmentIPv4(GoldenFrames.EchoRequest, icmp, 1, 1500, 77);
+            var frames = Frames.FragmentIPv4(GoldenFrames.EchoRequest, icmp, 1, 1500, 77);
             // Duplicates and reverse order still reassemble once.
             s.Inject(frames[2]);
             s.Inject(frames[1]);
@@ -278,7 +227,7 @@ namespace Keel.Tests.Net
             s.Inject(frames[0]);
             Assert.That(s.Counter(NetStatistics.IpReassembled), Is.EqualTo(1));
             // A lone fragment times out.
-            var lone = FrameBuilder.FragmentIPv4(GoldenFrames.EchoRequest, icmp, 1, 1500, 78);
+            var lone = Frames.FragmentIPv4(GoldenFrames.EchoRequest, icmp, 1, 1500, 78);
             s.Inject(lone[0]);
             s.Clock.AdvanceMilliseconds(31_000);
             s.Stack.Poll();
@@ -287,11 +236,11 @@ namespace Keel.Tests.Net
             byte[] huge = (byte[])lone[1].Clone();
             huge[20] = 0x3F;
             huge[21] = 0xFF;
-            FixChecksums(huge);
+            Frames.FixChecksums(huge);
             s.Inject(huge);
             byte[] odd = (byte[])lone[0].Clone();
             odd[17] -= 3;
-            FixChecksums(odd);
+            Frames.FixChecksums(odd);
             s.Inject(odd);
             Assert.That(s.Counter(NetStatistics.IpReasmDropped), Is.GreaterThanOrEqualTo(2));
             string detail;

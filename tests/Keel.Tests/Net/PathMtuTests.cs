@@ -53,22 +53,12 @@ namespace Keel.Tests.Net
 
         private static bool DontFragment(byte[] f) => (f[20] & 0x40) != 0;
 
-        private static uint Sequence(byte[] f) => Read32(f, 14 + (f[14] & 15) * 4 + 4);
+        private static uint Sequence(byte[] f) => Frames.Get32(f, 14 + (f[14] & 15) * 4 + 4);
 
         private static int Payload(byte[] f)
         {
             int ihl = (f[14] & 15) * 4;
             return TotalLength(f) - ihl - (f[14 + ihl + 12] >> 4) * 4;
-        }
-
-        private static uint Read32(byte[] f, int i) => (uint)((f[i] << 24) | (f[i + 1] << 16) | (f[i + 2] << 8) | f[i + 3]);
-
-        private static void Write32(byte[] f, int i, uint v)
-        {
-            f[i] = (byte)(v >> 24);
-            f[i + 1] = (byte)(v >> 16);
-            f[i + 2] = (byte)(v >> 8);
-            f[i + 3] = (byte)v;
         }
 
         /// <summary>The TCP data frames A sent (source address 198.18.0.1, protocol 6, with payload).</summary>
@@ -99,7 +89,7 @@ namespace Keel.Tests.Net
             Assert.That(max - una, Is.GreaterThan(2u * 1448), "several full-sized segments in flight");
 
             pair.Link.Record = new List<byte[]>();
-            InjectIntoA(pair, FrameBuilder.FragmentationNeeded(pair.Link.TooBigFrames[0], 1000));
+            InjectIntoA(pair, Frames.FragmentationNeeded(pair.Link.TooBigFrames[0], 1000));
 
             TcpInfo info;
             client.GetTcpInfo(out info);
@@ -150,7 +140,7 @@ namespace Keel.Tests.Net
             BulkTransfer transfer;
             Socket client = FlightDropped(pair, out transfer);
             TcpConnection c = client.Tcp;
-            InjectIntoA(pair, FrameBuilder.FragmentationNeeded(pair.Link.TooBigFrames[0], 1000));
+            InjectIntoA(pair, Frames.FragmentationNeeded(pair.Link.TooBigFrames[0], 1000));
             Assert.That(c.Ssthresh, Is.EqualTo(CongestionControl.MaxCongestionWindow), "slow start goes on after the resend");
             pair.Link.Cut = true;
             for (int i = 0; i < 100_000 && c.Timeouts == 0; i++)
@@ -176,18 +166,18 @@ namespace Keel.Tests.Net
 
             // RFC 5927 section 4.1: the quoted sequence number must be in [SND.UNA, SND.MAX).
             byte[] beyond = (byte[])quoted.Clone();
-            Write32(beyond, tcp + 4, c.SndMax);
+            Frames.Put32(beyond, tcp + 4, c.SndMax);
             byte[] acked = (byte[])quoted.Clone();
-            Write32(acked, tcp + 4, c.SndUna - 1);
+            Frames.Put32(acked, tcp + 4, c.SndUna - 1);
             // A connection that does not exist (another local port).
             byte[] unknown = (byte[])quoted.Clone();
             unknown[tcp] ^= 0x40;
             pair.Link.Record = new List<byte[]>();
-            InjectIntoA(pair, FrameBuilder.FragmentationNeeded(beyond, 1000));
-            InjectIntoA(pair, FrameBuilder.FragmentationNeeded(acked, 1000));
-            InjectIntoA(pair, FrameBuilder.FragmentationNeeded(unknown, 1000));
+            InjectIntoA(pair, Frames.FragmentationNeeded(beyond, 1000));
+            InjectIntoA(pair, Frames.FragmentationNeeded(acked, 1000));
+            InjectIntoA(pair, Frames.FragmentationNeeded(unknown, 1000));
             // Too short: RFC 792 asks for 8 bytes of the datagram after the IP header; 4 hold no sequence number.
-            InjectIntoA(pair, FrameBuilder.FragmentationNeeded(quoted, 1000, 4));
+            InjectIntoA(pair, Frames.FragmentationNeeded(quoted, 1000, 4));
 
             Assert.That(pair.A.Counter(NetStatistics.IcmpFragNeededRx), Is.EqualTo(4));
             Assert.That(pair.A.Counter(NetStatistics.IcmpFragNeededIgnored), Is.EqualTo(4));
@@ -200,7 +190,7 @@ namespace Keel.Tests.Net
             Assert.That(DataFromA(pair.Link.Record), Is.Empty, "nothing resent");
 
             // An MTU not below the current path MTU is taken (in window) but changes nothing.
-            InjectIntoA(pair, FrameBuilder.FragmentationNeeded(quoted, 1500));
+            InjectIntoA(pair, Frames.FragmentationNeeded(quoted, 1500));
             Assert.That(pair.A.Counter(NetStatistics.IcmpFragNeededIgnored), Is.EqualTo(4));
             client.GetTcpInfo(out info);
             Assert.That(info.PathMtu, Is.EqualTo(1500));
@@ -220,7 +210,7 @@ namespace Keel.Tests.Net
             BulkTransfer transfer;
             Socket client = FlightDropped(pair, out transfer);
             pair.Link.Record = new List<byte[]>();
-            InjectIntoA(pair, FrameBuilder.FragmentationNeeded(pair.Link.TooBigFrames[0], reported));
+            InjectIntoA(pair, Frames.FragmentationNeeded(pair.Link.TooBigFrames[0], reported));
             TcpInfo info;
             client.GetTcpInfo(out info);
             Assert.That(info.PathMtu, Is.EqualTo(pathMtu));

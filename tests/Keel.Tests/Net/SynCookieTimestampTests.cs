@@ -41,13 +41,7 @@ namespace Keel.Tests.Net
         private static readonly byte[] SynOptionsWithTimestamps =
             { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0, 1, 3, 3, 7 };
 
-        private static byte[] AckTimestamps(uint tsVal, uint tsEcr)
-        {
-            byte[] o = { 1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0 };
-            SynQueueTests.Write32(o, 4, tsVal);
-            SynQueueTests.Write32(o, 8, tsEcr);
-            return o;
-        }
+        private static byte[] AckTimestamps(uint tsVal, uint tsEcr) => new Seg().WithTs(tsVal, tsEcr).OptionBytes();
 
         /// <summary>Offset of TCP option <paramref name="kind"/> in a captured frame, or -1.</summary>
         private static int FindOption(byte[] frame, int kind)
@@ -99,14 +93,14 @@ namespace Keel.Tests.Net
             Assert.That(FindOption(synAck, 4), Is.GreaterThan(0), "SACK-permitted offered");
             int ts = FindOption(synAck, 8);
             Assert.That(ts, Is.GreaterThan(0), "timestamps");
-            uint tsVal = SynQueueTests.Read32(synAck, ts + 2);
-            Assert.That(SynQueueTests.Read32(synAck, ts + 6), Is.EqualTo(0x01020304u), "TSecr echoes the SYN's TSval");
+            uint tsVal = Frames.Get32(synAck, ts + 2);
+            Assert.That(Frames.Get32(synAck, ts + 6), Is.EqualTo(0x01020304u), "TSecr echoes the SYN's TSval");
             uint clockTs = tsVal - s.Stack.Tcp.TsOffset;
             Assert.That(clockTs & 0x3F, Is.EqualTo(0x10u | 7u), "TS_OPT_SACK | window scale 7");
             uint nowMs = (uint)(s.Clock.NowNanoseconds / 1_000_000);
             Assert.That(clockTs, Is.LessThanOrEqualTo(nowMs).And.GreaterThan(nowMs - 64), "time-based, never ahead");
 
-            uint cookie = SynQueueTests.Read32(synAck, 38);
+            uint cookie = Frames.Get32(synAck, 38);
             s.Inject(SynQueueTests.Segment(30000, 0x10, 0x5001, cookie + 1, AckTimestamps(0x01020305, tsVal)));
             Assert.That(s.Counter(NetStatistics.TcpSynCookiesReceived), Is.EqualTo(1));
             Assert.That(listener.Accept(out Socket accepted), Is.EqualTo(SocketError.Success));
@@ -129,7 +123,7 @@ namespace Keel.Tests.Net
             s.Inject(SynQueueTests.Segment(30000, 0x02, 0x5000, 0, new byte[] { 2, 4, 0x05, 0xb4, 1, 3, 3, 7 }));
             byte[] synAck = s.Capture.Take();
             Assert.That((synAck[46] >> 4) * 4, Is.EqualTo(24), "MSS only, as Linux without timestamps");
-            s.Inject(SynQueueTests.Segment(30000, 0x10, 0x5001, SynQueueTests.Read32(synAck, 38) + 1, null));
+            s.Inject(SynQueueTests.Segment(30000, 0x10, 0x5001, Frames.Get32(synAck, 38) + 1, null));
             Assert.That(listener.Accept(out Socket accepted), Is.EqualTo(SocketError.Success));
             accepted.GetTcpInfo(out TcpInfo info);
             Assert.That(info.SendWindowScale, Is.EqualTo(-1), "no window scaling");
@@ -145,8 +139,8 @@ namespace Keel.Tests.Net
             SingleStack s = FullListener(out Socket listener);
             s.Inject(SynQueueTests.Segment(30000, 0x02, 0x5000, 0, SynOptionsWithTimestamps));
             byte[] synAck = s.Capture.Take();
-            uint cookie = SynQueueTests.Read32(synAck, 38);
-            uint tsVal = SynQueueTests.Read32(synAck, FindOption(synAck, 8) + 2);
+            uint cookie = Frames.Get32(synAck, 38);
+            uint tsVal = Frames.Get32(synAck, FindOption(synAck, 8) + 2);
 
             // A forged cookie with a well-formed timestamp.
             s.Inject(SynQueueTests.Segment(30000, 0x10, 0x5001, cookie + 0x100 + 1, AckTimestamps(0x01020305, tsVal)));
@@ -174,7 +168,7 @@ namespace Keel.Tests.Net
             // A half-open connection from a host that never answers (198.18.0.3) fills the listener's SYN queue.
             byte[] phantom = SynQueueTests.Segment(20000, 0x02, 1000, 0, SynOptionsWithTimestamps);
             phantom[29] = 3;
-            MalformedInputTests.FixChecksums(phantom);
+            Frames.FixChecksums(phantom);
             pair.DeviceB.Inject(phantom);
             pair.B.ReceiveBatchDone();
             Assert.That(pair.B.Tcp.SynQueue.Count, Is.EqualTo(1));

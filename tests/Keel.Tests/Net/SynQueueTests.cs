@@ -95,9 +95,9 @@ namespace Keel.Tests.Net
             s.Inject(Segment(30000, 0x02, 0x5000, 0, SynOptions));
             byte[] synAck = s.Capture.Take();
             Assert.That(synAck[47], Is.EqualTo(0x12), "SYN|ACK");
-            Assert.That(Read32(synAck, 42), Is.EqualTo(0x5001u));
+            Assert.That(Frames.Get32(synAck, 42), Is.EqualTo(0x5001u));
             Assert.That((synAck[46] >> 4) * 4, Is.EqualTo(24), "a cookie SYN-ACK offers only the MSS (no window scale)");
-            uint cookie = Read32(synAck, 38);
+            uint cookie = Frames.Get32(synAck, 38);
             s.Inject(Segment(30000, 0x10, 0x5001, cookie + 1, null));
             Assert.That(s.Counter(NetStatistics.TcpSynCookiesReceived), Is.EqualTo(1));
             Socket accepted;
@@ -123,7 +123,7 @@ namespace Keel.Tests.Net
             byte[] synAck = s.Capture.Take();
             Assert.That((synAck[46] >> 4) * 4, Is.EqualTo(28), "MSS and window scale");
             Assert.That(s.Counter(NetStatistics.TcpSynCookiesSent), Is.Zero);
-            s.Inject(Segment(30000, 0x10, 0x5001, Read32(synAck, 38) + 1, null));
+            s.Inject(Segment(30000, 0x10, 0x5001, Frames.Get32(synAck, 38) + 1, null));
             Assert.That(s.Stack.Tcp.SynQueue.Count, Is.Zero);
             Socket accepted;
             Assert.That(listener.Accept(out accepted), Is.EqualTo(SocketError.Success));
@@ -174,7 +174,7 @@ namespace Keel.Tests.Net
             Listen(s, 8);
             s.Inject(Segment(30000, 0x02, 0x5000, 0, SynOptions));
             byte[] synAck = s.Capture.Take();
-            s.Inject(Segment(30000, 0x10, 0x5001, Read32(synAck, 38) + 1, null));
+            s.Inject(Segment(30000, 0x10, 0x5001, Frames.Get32(synAck, 38) + 1, null));
             byte[] reset = s.Capture.Take();
             Assert.That(reset[47] & 0x04, Is.EqualTo(0x04), "RST, not a silent hang");
             Assert.That(s.Stack.Tcp.SynQueue.Count, Is.Zero);
@@ -203,40 +203,7 @@ namespace Keel.Tests.Net
         }
 
         /// <summary>A segment from the host (198.18.0.1:<paramref name="sourcePort"/>) to port 80.</summary>
-        internal static byte[] Segment(int sourcePort, int flags, uint sequence, uint ack, byte[] options)
-        {
-            int optionLength = options == null ? 0 : options.Length;
-            byte[] f = new byte[54 + optionLength];
-            Array.Copy(GoldenFrames.TcpSynWithOptions, f, 34);
-            int total = 40 + optionLength;
-            f[16] = (byte)(total >> 8);
-            f[17] = (byte)total;
-            f[34] = (byte)(sourcePort >> 8);
-            f[35] = (byte)sourcePort;
-            f[36] = 0;
-            f[37] = ListenPort;
-            Write32(f, 38, sequence);
-            Write32(f, 42, ack);
-            f[46] = (byte)(((20 + optionLength) / 4) << 4);
-            f[47] = (byte)flags;
-            f[48] = 0xFF;
-            f[49] = 0xFF;
-            if (options != null)
-            {
-                Array.Copy(options, 0, f, 54, optionLength);
-            }
-            MalformedInputTests.FixChecksums(f);
-            return f;
-        }
-
-        internal static void Write32(byte[] f, int at, uint value)
-        {
-            f[at] = (byte)(value >> 24);
-            f[at + 1] = (byte)(value >> 16);
-            f[at + 2] = (byte)(value >> 8);
-            f[at + 3] = (byte)value;
-        }
-
-        internal static uint Read32(byte[] f, int at) => (uint)((f[at] << 24) | (f[at + 1] << 16) | (f[at + 2] << 8) | f[at + 3]);
+        internal static byte[] Segment(int sourcePort, int flags, uint sequence, uint ack, byte[] options) =>
+            Frames.Tcp(new Seg { Sequence = sequence, Acknowledgment = ack, Flags = flags, RawOptions = options ?? new byte[0] }.WithPorts(sourcePort, ListenPort));
     }
 }

@@ -35,12 +35,12 @@ namespace Keel.Tests.Net
             s.Stack.Poll();
         }
 
-        private static List<Ack> Sent(SingleStack s)
+        private static List<Seg> Sent(SingleStack s)
         {
-            List<Ack> frames = new List<Ack>();
+            List<Seg> frames = new List<Seg>();
             foreach (byte[] f in s.Capture.Frames)
             {
-                if (f.Length >= 54 && f[12] == 8 && f[13] == 0 && f[23] == 6)
+                if (Frames.IsTcp(f))
                 {
                     frames.Add(Parse(f)); // TCP only (the first poll also announces the address by ARP)
                 }
@@ -50,32 +50,14 @@ namespace Keel.Tests.Net
         }
 
         /// <summary>An ACK from the host with timestamps and SACK blocks (RFC 2018 section 3).</summary>
-        private static byte[] AckFrame(uint ack, uint tsVal, uint tsEcr, params (uint, uint)[] blocks)
-        {
-            byte[] ts = Ts(tsVal, tsEcr);
-            byte[] o = new byte[ts.Length + (blocks.Length > 0 ? 4 + 8 * blocks.Length : 0)];
-            ts.CopyTo(o, 0);
-            if (blocks.Length > 0)
-            {
-                int i = ts.Length;
-                o[i] = 1;
-                o[i + 1] = 1;
-                o[i + 2] = 5;
-                o[i + 3] = (byte)(2 + 8 * blocks.Length);
-                for (int b = 0; b < blocks.Length; b++)
-                {
-                    Put32(o, i + 4 + 8 * b, blocks[b].Item1);
-                    Put32(o, i + 8 + 8 * b, blocks[b].Item2);
-                }
-            }
-            return Frame(ClientIsn + 1, ack, 0x10, o, 0);
-        }
+        private static byte[] AckFrame(uint ack, uint tsVal, uint tsEcr, params (uint, uint)[] blocks) =>
+            Frames.Tcp(Seg.Ack(ClientIsn + 1, ack, 65535).WithTs(tsVal, tsEcr).WithSack(blocks));
 
         /// <summary>Sends <paramref name="segments"/> full segments, lets the probe fire at exactly the PTO; returns its frames.</summary>
-        private static List<Ack> Probe(int segments, long expectedPtoNs, out uint first) =>
+        private static List<Seg> Probe(int segments, long expectedPtoNs, out uint first) =>
             Probe(segments, expectedPtoNs, out first, out _, out _, out _);
 
-        private static List<Ack> Probe(int segments, long expectedPtoNs, out uint first, out SingleStack s, out TcpConnection c, out Socket server)
+        private static List<Seg> Probe(int segments, long expectedPtoNs, out uint first, out SingleStack s, out TcpConnection c, out Socket server)
         {
             s = Sender(null, out uint iss, out _, out c, out server);
             first = iss + 1;
@@ -96,7 +78,7 @@ namespace Keel.Tests.Net
         [Test]
         public void TheProbeSendsTwoNewSegmentsWhenTwoAreWaiting()
         {
-            List<Ack> probe = Probe(12, (2 * RttMs + 2) * Ms, out uint first);
+            List<Seg> probe = Probe(12, (2 * RttMs + 2) * Ms, out uint first);
             Assert.That(probe.Count, Is.EqualTo(2));
             Assert.That(probe[0].Sequence, Is.EqualTo(first + 10 * M));
             Assert.That(probe[0].PayloadLength, Is.EqualTo(M));
@@ -107,7 +89,7 @@ namespace Keel.Tests.Net
         [Test]
         public void TheProbeSendsTheOneNewSegmentWaiting()
         {
-            List<Ack> probe = Probe(11, (2 * RttMs + 2) * Ms, out uint first);
+            List<Seg> probe = Probe(11, (2 * RttMs + 2) * Ms, out uint first);
             Assert.That(probe.Count, Is.EqualTo(1));
             Assert.That(probe[0].Sequence, Is.EqualTo(first + 10 * M));
             Assert.That(probe[0].PayloadLength, Is.EqualTo(M));
@@ -126,7 +108,7 @@ namespace Keel.Tests.Net
             Assert.That(Sent(s).Count, Is.EqualTo(10), "initial window");
             s.Clock.NowNanoseconds = sentAt + (2 * RttMs + 2) * Ms;
             s.Stack.Poll();
-            List<Ack> probe = Sent(s);
+            List<Seg> probe = Sent(s);
             Assert.That(probe.Count, Is.EqualTo(1), "the second new segment does not fit the peer's window");
             Assert.That(probe[0].Sequence, Is.EqualTo(first + 10 * M));
             Assert.That(probe[0].PayloadLength, Is.EqualTo(M));
@@ -155,7 +137,7 @@ namespace Keel.Tests.Net
         [Test]
         public void WithoutNewDataTheProbeSendsTheLastSegmentAgain()
         {
-            List<Ack> probe = Probe(10, (2 * RttMs + 2) * Ms, out uint first);
+            List<Seg> probe = Probe(10, (2 * RttMs + 2) * Ms, out uint first);
             Assert.That(probe.Count, Is.EqualTo(1));
             Assert.That(probe[0].Sequence, Is.EqualTo(first + 9 * M), "RFC 8985 7.3: the highest-sequence segment");
             Assert.That(probe[0].PayloadLength, Is.EqualTo(M));
@@ -172,7 +154,7 @@ namespace Keel.Tests.Net
             Assert.That(c.TlpDeadline, Is.EqualTo(sentAt + pto));
             s.Clock.NowNanoseconds = sentAt + pto;
             s.Stack.Poll();
-            List<Ack> probe = Sent(s);
+            List<Seg> probe = Sent(s);
             Assert.That(probe.Count, Is.EqualTo(1));
             Assert.That(probe[0].Sequence, Is.EqualTo(iss + 1));
             Assert.That(probe[0].PayloadLength, Is.EqualTo(100));
@@ -399,7 +381,7 @@ namespace Keel.Tests.Net
             {
                 s.Inject(AckFrame(first, tsVal++, ts, (first + (uint)(lost * M), first + (uint)(top * M))));
                 long cwnd = model.OnAck(top - 1, top);
-                List<Ack> frames = Sent(s);
+                List<Seg> frames = Sent(s);
                 List<int> expected;
                 if (cwnd < 0)
                 {

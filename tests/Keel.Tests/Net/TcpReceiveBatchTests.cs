@@ -18,7 +18,7 @@ namespace Keel.Tests.Net
             Frame(seq, iss + 1, 0x10, Ts(ts, tsOurs), length);
 
         /// <summary>Frames injected without ending the batch, then the batch end; returns the ACKs sent.</summary>
-        private static List<Ack> Batch(SingleStack s, params byte[][] frames)
+        private static List<Seg> Batch(SingleStack s, params byte[][] frames)
         {
             s.Capture.Frames.Clear();
             foreach (byte[] f in frames)
@@ -26,7 +26,7 @@ namespace Keel.Tests.Net
                 s.Device.Inject(f);
             }
             s.Stack.ReceiveBatchDone();
-            List<Ack> acks = new List<Ack>();
+            List<Seg> acks = new List<Seg>();
             foreach (byte[] f in s.Capture.Frames)
             {
                 acks.Add(Parse(f));
@@ -48,7 +48,7 @@ namespace Keel.Tests.Net
             Assert.That(s.Capture.Frames, Is.Empty, "no ACK before the batch ends");
             s.Stack.ReceiveBatchDone();
             Assert.That(s.Capture.Frames.Count, Is.EqualTo(1), "one ACK for the batch (RFC 5681 4.2: at least every second segment)");
-            Ack a = Parse(s.Capture.Take());
+            Seg a = Parse(s.Capture.Take());
             Assert.That(a.Acknowledgment, Is.EqualTo(b + 4 * SegmentBytes));
             Assert.That(a.Sack, Is.Empty);
         }
@@ -65,7 +65,7 @@ namespace Keel.Tests.Net
                 s.Device.Inject(Data(b + (uint)(k * SegmentBytes), iss, (uint)(200 + k), ts));
             }
             Assert.That(s.Capture.Frames, Is.Empty, "the ACK waits for the end of the batch");
-            List<Ack> acks = Batch(s);
+            List<Seg> acks = Batch(s);
             Assert.That(acks.Count, Is.EqualTo(1));
             Assert.That(acks[0].Acknowledgment, Is.EqualTo(b), "ACK stays at the hole");
             Assert.That(acks[0].Sack.Count, Is.EqualTo(1));
@@ -78,7 +78,7 @@ namespace Keel.Tests.Net
             SingleStack s = Established(out uint iss, out uint ts);
             uint b = ClientIsn + 1;
             // Segments 0 and 3 lost: runs [1, 3) and [4, 6) arrive in one batch.
-            List<Ack> acks = Batch(s, Data(b + SegmentBytes, iss, 200, ts), Data(b + 2 * SegmentBytes, iss, 201, ts),
+            List<Seg> acks = Batch(s, Data(b + SegmentBytes, iss, 200, ts), Data(b + 2 * SegmentBytes, iss, 201, ts),
                 Data(b + 4 * SegmentBytes, iss, 202, ts), Data(b + 5 * SegmentBytes, iss, 203, ts));
             Assert.That(acks.Count, Is.EqualTo(2), "one ACK per contiguous run");
             Assert.That(acks[0].Acknowledgment, Is.EqualTo(b));
@@ -98,28 +98,28 @@ namespace Keel.Tests.Net
         {
             NetConfig config = NetConfig.Create(NetPair.AddressB, 24, IPv4Address.Any);
             long buffer = config.TcpReceiveBufferSize;
-            SingleStack s = Established(out uint iss, out uint ts, out _, out Ack synAck, config);
+            SingleStack s = Established(out uint iss, out uint ts, out _, out Seg synAck, config);
             Assert.That(synAck.WindowScale, Is.EqualTo(Scale));
             uint b = ClientIsn + 1;
             // Out-of-order segments only: nothing unread in order, so the window is the whole buffer, from RCV.NXT.
             uint right = 0;
             for (int k = 1; k <= 5; k++)
             {
-                List<Ack> acks = Batch(s, Data(b + (uint)(k * SegmentBytes), iss, (uint)(200 + k), ts));
-                Ack a = acks[acks.Count - 1];
+                List<Seg> acks = Batch(s, Data(b + (uint)(k * SegmentBytes), iss, (uint)(200 + k), ts));
+                Seg a = acks[acks.Count - 1];
                 Assert.That(a.Acknowledgment, Is.EqualTo(b));
                 Assert.That((long)a.Window << Scale, Is.EqualTo(buffer & ~((1L << Scale) - 1)), "window = buffer - 0 unread bytes, " + k + " out of order");
                 right = a.Acknowledgment + (uint)(a.Window << Scale);
             }
             // Segment 0 arrives: six segments in order, unread. The edge RCV.NXT + buffer - unread equals the
             // previous one; the window field is that edge less RCV.NXT, shifted (RFC 7323 2.3).
-            Ack full = Batch(s, Data(b, iss, 210, ts))[0];
+            Seg full = Batch(s, Data(b, iss, 210, ts))[0];
             Assert.That(full.Acknowledgment, Is.EqualTo(b + 6 * SegmentBytes));
             long unread = 6 * SegmentBytes;
             long expected = System.Math.Max(right - full.Acknowledgment, buffer - unread) >> Scale;
             Assert.That(full.Window, Is.EqualTo(expected), "buffer - unread in-order bytes, never left of the edge advertised before");
             // More out-of-order data after a new hole leaves the window as it is.
-            Ack after = Batch(s, Data(b + 7 * SegmentBytes, iss, 211, ts))[0];
+            Seg after = Batch(s, Data(b + 7 * SegmentBytes, iss, 211, ts))[0];
             Assert.That(after.Acknowledgment, Is.EqualTo(b + 6 * SegmentBytes));
             Assert.That(after.Window, Is.EqualTo(full.Window), "out-of-order bytes are not subtracted");
         }
@@ -141,7 +141,7 @@ namespace Keel.Tests.Net
             }
             uint hole = b + 10 * SegmentBytes; // hole 5 of 40: [10, 11) between runs [9, 10) and [11, 12)
             // 200 bytes in the middle of the hole: a new run of its own.
-            Ack a = Batch(s, Data(hole + 100, iss, tsVal++, ts, 200))[0];
+            Seg a = Batch(s, Data(hole + 100, iss, tsVal++, ts, 200))[0];
             Assert.That(a.Acknowledgment, Is.EqualTo(b));
             Assert.That(a.Sack[0], Is.EqualTo((hole + 100, hole + 300)), "the most recent segment's block first");
             // The rest of the hole above it: joins the run [11, 12).

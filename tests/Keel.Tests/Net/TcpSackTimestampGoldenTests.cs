@@ -17,141 +17,14 @@ namespace Keel.Tests.Net
         internal const uint ClientIsn = 0x10000000;
         internal const int SegmentBytes = 500; // RFC 2018's example uses 500-byte segments
 
-        internal sealed class Ack
-        {
-            public uint Sequence;
-            public uint Acknowledgment;
-            public int Flags;
-            public int Window;
-            public int WindowScale = -1;
-            public int PayloadLength;
-            public bool HasTs;
-            public uint TsVal;
-            public uint TsEcr;
-            public readonly List<(uint, uint)> Sack = new List<(uint, uint)>();
-        }
-
-        internal static byte[] Frame(uint seq, uint ack, int flags, byte[] options, int payload, byte fill = 0x55, int window = 65535)
-        {
-            int tcpLength = 20 + options.Length + payload;
-            byte[] f = new byte[14 + 20 + tcpLength];
-            byte[] dst = { 0x02, 0, 0, 0, 0, 0x02 };
-            byte[] src = { 0x02, 0, 0, 0, 0, 0x01 };
-            dst.CopyTo(f, 0);
-            src.CopyTo(f, 6);
-            f[12] = 0x08;
-            int ip = 14;
-            f[ip] = 0x45;
-            f[ip + 2] = (byte)((20 + tcpLength) >> 8);
-            f[ip + 3] = (byte)(20 + tcpLength);
-            f[ip + 6] = 0x40;
-            f[ip + 8] = 64;
-            f[ip + 9] = 6;
-            byte[] a = { 198, 18, 0, 1, 198, 18, 0, 2 };
-            a.CopyTo(f, ip + 12);
-            Put16(f, ip + 10, Sum(f, ip, 20, 0));
-            int t = 34;
-            Put16(f, t, 40001);
-            Put16(f, t + 2, 80);
-            Put32(f, t + 4, seq);
-            Put32(f, t + 8, ack);
-            f[t + 12] = (byte)(((20 + options.Length) / 4) << 4);
-            f[t + 13] = (byte)flags;
-            Put16(f, t + 14, window);
-            options.CopyTo(f, t + 20);
-            for (int i = 0; i < payload; i++)
-            {
-                f[t + 20 + options.Length + i] = fill;
-            }
-            uint pseudo = (uint)((198 << 8) + 18 + (0 << 8) + 1 + (198 << 8) + 18 + (0 << 8) + 2 + 6 + tcpLength);
-            Put16(f, t + 16, Sum(f, t, tcpLength, pseudo));
-            return f;
-        }
-
-        private static ushort Sum(byte[] f, int start, int length, uint initial)
-        {
-            uint sum = initial;
-            for (int i = 0; i < length; i += 2)
-            {
-                sum += (uint)(f[start + i] << 8) + (i + 1 < length ? f[start + i + 1] : 0u);
-            }
-            while ((sum >> 16) != 0)
-            {
-                sum = (sum & 0xFFFF) + (sum >> 16);
-            }
-            return (ushort)~sum;
-        }
-
-        private static void Put16(byte[] f, int i, int v)
-        {
-            f[i] = (byte)(v >> 8);
-            f[i + 1] = (byte)v;
-        }
-
-        internal static void Put32(byte[] f, int i, uint v)
-        {
-            f[i] = (byte)(v >> 24);
-            f[i + 1] = (byte)(v >> 16);
-            f[i + 2] = (byte)(v >> 8);
-            f[i + 3] = (byte)v;
-        }
-
-        private static uint Get32(byte[] f, int i) => (uint)((f[i] << 24) | (f[i + 1] << 16) | (f[i + 2] << 8) | f[i + 3]);
+        /// <summary>A segment from the host (198.18.0.1:40001) to port 80 with raw option bytes and <paramref name="payload"/> bytes of <paramref name="fill"/>.</summary>
+        internal static byte[] Frame(uint seq, uint ack, int flags, byte[] options, int payload, byte fill = 0x55, int window = 65535) =>
+            Frames.Tcp(new Seg { Sequence = seq, Acknowledgment = ack, Flags = flags, Window = window, RawOptions = options, PayloadLength = payload, Fill = fill });
 
         /// <summary>NOP NOP TS (RFC 7323 appendix A layout).</summary>
-        internal static byte[] Ts(uint val, uint ecr)
-        {
-            byte[] o = new byte[12];
-            o[0] = 1;
-            o[1] = 1;
-            o[2] = 8;
-            o[3] = 10;
-            Put32(o, 4, val);
-            Put32(o, 8, ecr);
-            return o;
-        }
+        internal static byte[] Ts(uint val, uint ecr) => new Seg().WithTs(val, ecr).OptionBytes();
 
-        internal static Ack Parse(byte[] f)
-        {
-            int t = 34;
-            Ack a = new Ack { Sequence = Get32(f, t + 4), Acknowledgment = Get32(f, t + 8), Flags = f[t + 13], Window = (f[t + 14] << 8) | f[t + 15] };
-            int doff = (f[t + 12] >> 4) * 4;
-            a.PayloadLength = ((f[16] << 8) | f[17]) - 20 - doff;
-            int i = t + 20;
-            while (i < t + doff)
-            {
-                int kind = f[i];
-                if (kind == 0)
-                {
-                    break;
-                }
-                if (kind == 1)
-                {
-                    i++;
-                    continue;
-                }
-                int len = f[i + 1];
-                if (kind == 8)
-                {
-                    a.HasTs = true;
-                    a.TsVal = Get32(f, i + 2);
-                    a.TsEcr = Get32(f, i + 6);
-                }
-                else if (kind == 3)
-                {
-                    a.WindowScale = f[i + 2];
-                }
-                else if (kind == 5)
-                {
-                    for (int b = i + 2; b < i + len; b += 8)
-                    {
-                        a.Sack.Add((Get32(f, b), Get32(f, b + 4)));
-                    }
-                }
-                i += len;
-            }
-            return a;
-        }
+        internal static Seg Parse(byte[] f) => Frames.ParseTcp(f);
 
         /// <summary>
         /// A connection accepted on port 80 from the hand-built host (MSS 1460, SACK, TS, WS 7);
@@ -162,7 +35,7 @@ namespace Keel.Tests.Net
             return Established(out iss, out tsOurs, out _, out _, config, rttMs);
         }
 
-        internal static SingleStack Established(out uint iss, out uint tsOurs, out Socket server, out Ack synAck, NetConfig config = null, int rttMs = 0)
+        internal static SingleStack Established(out uint iss, out uint tsOurs, out Socket server, out Seg synAck, NetConfig config = null, int rttMs = 0)
         {
             SingleStack s = new SingleStack(config);
             s.LearnHost();
@@ -201,7 +74,7 @@ namespace Keel.Tests.Net
             for (int k = 1; k <= 3; k++)
             {
                 s.Inject(Frame(b + (uint)(k * SegmentBytes), iss + 1, 0x10, Ts((uint)(110 + k), ts), SegmentBytes));
-                Ack a = Parse(s.Capture.Take());
+                Seg a = Parse(s.Capture.Take());
                 Assert.That(a.Acknowledgment, Is.EqualTo(b), "ACK stays at the hole");
                 Assert.That(a.Sack.Count, Is.EqualTo(1));
                 Assert.That(a.Sack[0], Is.EqualTo((b + SegmentBytes, b + (uint)((k + 1) * SegmentBytes))));
@@ -209,20 +82,20 @@ namespace Keel.Tests.Net
             }
             // Segment 3 again (a duplicate of out-of-order data): D-SACK block first, then the block holding it.
             s.Inject(Frame(b + 2 * SegmentBytes, iss + 1, 0x10, Ts(120, ts), SegmentBytes));
-            Ack d = Parse(s.Capture.Take());
+            Seg d = Parse(s.Capture.Take());
             Assert.That(d.Acknowledgment, Is.EqualTo(b));
             Assert.That(d.Sack.Count, Is.EqualTo(2));
             Assert.That(d.Sack[0], Is.EqualTo((b + 2 * SegmentBytes, b + 3 * SegmentBytes)), "D-SACK (RFC 2883 4.1.2)");
             Assert.That(d.Sack[1], Is.EqualTo((b + SegmentBytes, b + 4 * SegmentBytes)));
             // The hole is filled: everything is acknowledged, no blocks left.
             s.Inject(Frame(b, iss + 1, 0x10, Ts(121, ts), SegmentBytes));
-            Ack full = Parse(s.Capture.Take());
+            Seg full = Parse(s.Capture.Take());
             Assert.That(full.Acknowledgment, Is.EqualTo(b + 4 * SegmentBytes));
             Assert.That(full.Sack.Count, Is.EqualTo(0));
             Assert.That(full.TsEcr, Is.EqualTo(121u), "the segment at the left edge sets TS.Recent");
             // Segment 1 again, below the ACK: D-SACK of it alone (RFC 2883 4.1.1).
             s.Inject(Frame(b, iss + 1, 0x10, Ts(122, ts), SegmentBytes));
-            Ack old = Parse(s.Capture.Take());
+            Seg old = Parse(s.Capture.Take());
             Assert.That(old.Acknowledgment, Is.EqualTo(b + 4 * SegmentBytes));
             Assert.That(old.Sack.Count, Is.EqualTo(1));
             Assert.That(old.Sack[0], Is.EqualTo((b, b + SegmentBytes)));
@@ -236,7 +109,7 @@ namespace Keel.Tests.Net
             SingleStack s = Established(out iss, out ts);
             uint b = ClientIsn + 1;
             // Four separate islands (every other segment), received in the order 1, 3, 5, 7.
-            Ack a = null;
+            Seg a = null;
             for (int k = 1; k <= 7; k += 2)
             {
                 s.Inject(Frame(b + (uint)(k * SegmentBytes), iss + 1, 0x10, Ts(200, ts), SegmentBytes));
@@ -260,7 +133,7 @@ namespace Keel.Tests.Net
             s.Capture.Frames.Clear();
             // In window, but TSval 999 < TS.Recent 1000: an old duplicate (RFC 7323 section 5.3 R1).
             s.Inject(Frame(b + SegmentBytes, iss + 1, 0x10, Ts(999, ts), SegmentBytes));
-            Ack a = Parse(s.Capture.Take());
+            Seg a = Parse(s.Capture.Take());
             Assert.That(a.Acknowledgment, Is.EqualTo(b + SegmentBytes), "the data was not accepted");
             Assert.That(a.TsEcr, Is.EqualTo(1000u));
             Assert.That(s.Counter(NetStatistics.TcpPawsRejected), Is.EqualTo(1));

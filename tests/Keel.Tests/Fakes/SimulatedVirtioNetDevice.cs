@@ -1,8 +1,7 @@
 using System;
 using System.Threading;
-using Keel.Tests.Fakes;
 
-namespace Keel.Tests.Simulation
+namespace Keel.Tests.Fakes
 {
     /// <summary>Where the simulated device raises interrupts (the transport decides: MSI-X vector or INTx + ISR).</summary>
     public interface ISimInterruptSink

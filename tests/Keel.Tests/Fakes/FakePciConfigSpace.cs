@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using Keel.Kernel.Pci;
 
-namespace Keel.Tests.Kernel
+namespace Keel.Tests.Fakes
 {
     /// <summary>
     /// A simulated PCI configuration space: functions with 256-byte config spaces, BARs that answer the all-ones

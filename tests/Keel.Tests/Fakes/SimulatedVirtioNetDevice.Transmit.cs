@@ -1,8 +1,7 @@
 using System;
 using System.Threading;
-using Keel.Tests.Fakes;
 
-namespace Keel.Tests.Simulation
+namespace Keel.Tests.Fakes
 {
     public sealed unsafe partial class SimulatedVirtioNetDevice
     {

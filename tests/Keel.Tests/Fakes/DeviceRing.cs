@@ -1,6 +1,6 @@
 using System.Threading;
 
-namespace Keel.Tests.Simulation
+namespace Keel.Tests.Fakes
 {
     /// <summary>One descriptor of a chain as the device read it.</summary>
     public struct DeviceBuffer

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using Keel.Net;
 using Keel.Net.Sockets;
 
-namespace Keel.Tests.Net
+namespace Keel.Tests.Fakes
 {
     /// <summary>
     /// A DHCP server (RFC 2131 section 4.3) on a test stack's UDP port 67, written from the RFC's message
@@ -83,8 +83,8 @@ namespace Keel.Tests.Net
         {
             Request r = new Request { Source = from.Address.Value, Time = Stack.Clock.NowNanoseconds };
             r.Bytes = b.AsSpan(0, n).ToArray();
-            r.Xid = Be32(b, 4);
-            r.ClientAddress = Be32(b, 12);
+            r.Xid = Frames.Get32(b, 4);
+            r.ClientAddress = Frames.Get32(b, 12);
             // Whether it came to 255.255.255.255 is not visible through a socket: renewals carry ciaddr and go unicast.
             for (int i = 240; i < n && b[i] != 255;)
             {
@@ -95,8 +95,8 @@ namespace Keel.Tests.Net
                 }
                 int code = b[i], len = b[i + 1];
                 if (code == 53) r.Type = b[i + 2];
-                if (code == 50) r.Requested = Be32(b, i + 2);
-                if (code == 54) r.Server = Be32(b, i + 2);
+                if (code == 50) r.Requested = Frames.Get32(b, i + 2);
+                if (code == 54) r.Server = Frames.Get32(b, i + 2);
                 i += 2 + len;
             }
             r.Broadcast = (b[10] & 0x80) != 0;   // the BROADCAST flag
@@ -151,21 +151,21 @@ namespace Keel.Tests.Net
             m[2] = 6;
             Array.Copy(request, 4, m, 4, 4);     // xid
             Array.Copy(request, 10, m, 10, 2);   // flags
-            Put32(m, 16, yiaddr);
+            Frames.Put32(m, 16, yiaddr);
             Array.Copy(request, 28, m, 28, 16);  // chaddr
-            Put32(m, 236, 0x63825363);
+            Frames.Put32(m, 236, 0x63825363);
             int o = 240;
             m[o++] = 53; m[o++] = 1; m[o++] = (byte)type;
-            m[o++] = 54; m[o++] = 4; Put32(m, o, ServerId); o += 4;
+            m[o++] = 54; m[o++] = 4; Frames.Put32(m, o, ServerId); o += 4;
             if (type != 6)
             {
-                m[o++] = 51; m[o++] = 4; Put32(m, o, LeaseSeconds); o += 4;
-                m[o++] = 1; m[o++] = 4; Put32(m, o, Mask); o += 4;
-                m[o++] = 3; m[o++] = 4; Put32(m, o, Router); o += 4;
+                m[o++] = 51; m[o++] = 4; Frames.Put32(m, o, LeaseSeconds); o += 4;
+                m[o++] = 1; m[o++] = 4; Frames.Put32(m, o, Mask); o += 4;
+                m[o++] = 3; m[o++] = 4; Frames.Put32(m, o, Router); o += 4;
                 m[o++] = 6; m[o++] = (byte)(4 * Dns.Length);
                 foreach (uint d in Dns)
                 {
-                    Put32(m, o, d);
+                    Frames.Put32(m, o, d);
                     o += 4;
                 }
                 m[o++] = 26; m[o++] = 2; m[o++] = (byte)(Mtu >> 8); m[o++] = (byte)Mtu;
@@ -186,20 +186,10 @@ namespace Keel.Tests.Net
             }
             _socket.SendTo(message, new IPEndPoint(IPv4Address.Broadcast, 68), out SocketError error);
         }
-
-        internal static uint Be32(byte[] b, int i) => (uint)((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]);
-
-        internal static void Put32(byte[] b, int i, uint v)
-        {
-            b[i] = (byte)(v >> 24);
-            b[i + 1] = (byte)(v >> 16);
-            b[i + 2] = (byte)(v >> 8);
-            b[i + 3] = (byte)v;
-        }
     }
 }
 
-namespace Keel.Tests.Net
+namespace Keel.Tests.Fakes
 {
     /// <summary>Passes frames on to the link and keeps a copy of each (to see where a device sent what).</summary>
     public sealed class TeeSink : ITestFrameSink

@@ -1,6 +1,6 @@
 using Keel.Buffers;
 
-namespace Keel.Tests.Net
+namespace Keel.Tests.Fakes
 {
     /// <summary>
     /// An in-memory Ethernet cable between two <see cref="TestNetDevice"/>s with a fake clock: frames are copied
@@ -113,7 +113,7 @@ namespace Keel.Tests.Net
             TooBigFrames.Add(f);
             if (AnswerFragmentationNeeded)
             {
-                byte[] icmp = FrameBuilder.FragmentationNeeded(f, PathMtu);
+                byte[] icmp = Frames.FragmentationNeeded(f, PathMtu);
                 fixed (byte* p = icmp)
                 {
                     EnqueueBytes(p, icmp.Length, from != _a);

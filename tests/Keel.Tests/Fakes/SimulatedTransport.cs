@@ -1,7 +1,7 @@
 using Keel.Drivers.Virtio;
 using Keel.Hal;
 
-namespace Keel.Tests.Simulation
+namespace Keel.Tests.Fakes
 {
     /// <summary>
     /// Fake <see cref="IVirtioTransport"/> wired straight to a <see cref="SimulatedVirtioNetDevice"/> (no PCI

@@ -1,9 +1,8 @@
 using Keel.Buffers;
 using Keel.Drivers.Net;
 using Keel.Hal;
-using Keel.Tests.Fakes;
 
-namespace Keel.Tests.Net
+namespace Keel.Tests.Fakes
 {
     /// <summary>
     /// A fake NIC: transmitted frames are copied out (to a <see cref="TestLink"/> or a capture list) and the

@@ -2,7 +2,7 @@ using System;
 using Keel.Drivers.Virtio;
 using Keel.Hal;
 
-namespace Keel.Tests.Simulation
+namespace Keel.Tests.Fakes
 {
     public sealed partial class SimulatedPciFunction
     {

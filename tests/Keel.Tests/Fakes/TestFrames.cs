@@ -2,7 +2,7 @@ using System;
 using Keel.Buffers;
 using Keel.Drivers.Net;
 
-namespace Keel.Tests.Simulation
+namespace Keel.Tests.Fakes
 {
     /// <summary>
     /// Test frames: Ethernet header (to the driver's MAC, ethertype 0x88B5 "local experimental"), a 4-byte

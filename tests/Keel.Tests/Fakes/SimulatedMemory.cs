@@ -2,7 +2,7 @@ using System;
 using System.Runtime.InteropServices;
 using Keel.Hal;
 
-namespace Keel.Tests.Simulation
+namespace Keel.Tests.Fakes
 {
     /// <summary>
     /// Simulated physical memory: one big native block whose bytes have "physical" addresses

@@ -1,7 +1,7 @@
 using System;
 using System.Threading;
 
-namespace Keel.Tests.Simulation
+namespace Keel.Tests.Fakes
 {
     public sealed unsafe partial class SimulatedVirtioNetDevice
     {

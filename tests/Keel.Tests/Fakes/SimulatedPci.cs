@@ -3,7 +3,7 @@ using Keel.Drivers.Virtio;
 using Keel.Hal;
 using Keel.Tests.Kernel;
 
-namespace Keel.Tests.Simulation
+namespace Keel.Tests.Fakes
 {
     /// <summary>
     /// A virtio-net PCI function at register level, as QEMU presents it: configuration space with the virtio

@@ -1,7 +1,7 @@
 using System.Collections.Generic;
 using Keel.Buffers;
 
-namespace Keel.Tests.Net
+namespace Keel.Tests.Fakes
 {
     /// <summary>Keeps copies of every transmitted frame (test only; allocates).</summary>
     public sealed class FrameCapture : ITestFrameSink

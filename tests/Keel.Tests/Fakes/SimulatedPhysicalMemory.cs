@@ -1,7 +1,7 @@
 using System;
 using System.Runtime.InteropServices;
 
-namespace Keel.Tests.Kernel
+namespace Keel.Tests.Fakes
 {
     /// <summary>
     /// A native memory block standing in for physical memory [<see cref="PhysicalBase"/>, + <see cref="Size"/>):

@@ -1,4 +1,4 @@
-namespace Keel.Tests.Simulation
+namespace Keel.Tests.Fakes
 {
     /// <summary>
     /// The control virtqueue of the simulated card (virtio "Control Virtqueue", queue 2 without multiqueue):

@@ -1,6 +1,6 @@
 using Keel.Net;
 
-namespace Keel.Tests.Net
+namespace Keel.Tests.Fakes
 {
     /// <summary>One stack (198.18.0.2) on a test NIC whose transmitted frames are captured.</summary>
     public sealed class SingleStack

@@ -1,7 +1,7 @@
 using Keel.Net;
 using Keel.Net.Sockets;
 
-namespace Keel.Tests.Net
+namespace Keel.Tests.Fakes
 {
     /// <summary>Two stacks (198.18.0.1 and 198.18.0.2) joined by a <see cref="TestLink"/>, driven by a fake clock.</summary>
     public sealed class NetPair

@@ -1,4 +1,4 @@
-namespace Keel.Tests.Simulation
+namespace Keel.Tests.Fakes
 {
     /// <summary>
     /// Values written out from the virtio 1.1/1.2 specification (not taken from the driver), for the simulated

@@ -1,7 +1,7 @@
 using System;
 using Keel.Kernel.Time;
 
-namespace Keel.Tests.Kernel
+namespace Keel.Tests.Fakes
 {
     /// <summary>
     /// A local APIC one-shot timer, a clock and the CPU interrupt flag, simulated. Every call the code under

@@ -4,7 +4,7 @@ using System.Text;
 using Keel.Net;
 using Keel.Net.Sockets;
 
-namespace Keel.Tests.Net
+namespace Keel.Tests.Fakes
 {
     /// <summary>
     /// An authoritative-style DNS server (RFC 1035 section 4) on a test stack's port 53, UDP and TCP, written

@@ -1,4 +1,4 @@
-namespace Keel.Tests.Net
+namespace Keel.Tests.Fakes
 {
     /// <summary>
     /// Hand-built frames (generated once from the RFC layouts, checksums included) between the host

@@ -2,7 +2,7 @@ using System;
 using Keel.Drivers.Virtio;
 using Keel.Hal;
 
-namespace Keel.Tests.Simulation
+namespace Keel.Tests.Fakes
 {
     /// <summary>
     /// The kernel's interrupt routing for host tests: MSI messages are (0xFEE00000, vector) pairs; a device

@@ -1,6 +1,6 @@
 using Keel.Hal;
 
-namespace Keel.Tests.Simulation
+namespace Keel.Tests.Fakes
 {
     /// <summary>
     /// The kernel services of the HAL for host tests: a work scheduler with one pending bit per item (the

@@ -1,7 +1,7 @@
 using Keel.Drivers.Virtio;
 using Keel.Hal;
 
-namespace Keel.Tests.Simulation
+namespace Keel.Tests.Fakes
 {
     /// <summary>Entropy device misbehaviours, applied to the next buffer it returns.</summary>
     public enum RngFault
