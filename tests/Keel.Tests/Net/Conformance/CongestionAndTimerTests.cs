@@ -29,23 +29,13 @@ namespace Keel.Tests.Net.Conformance
             return h;
         }
 
-        private static long Bytes(List<Seg> segments)
-        {
-            long n = 0;
-            foreach (Seg s in segments)
-            {
-                n += s.PayloadLength;
-            }
-            return n;
-        }
-
         // ------------------------------------------------------------ RFC 5681
 
         [Test, Rfc("5681 3.1; 6928 2")]
         public void TheInitialWindowIsTenSegments()
         {
             TcpHarness h = Sender(30 * M);
-            Assert.That(Bytes(h.OutAll()), Is.EqualTo(10 * M));
+            Assert.That(h.SentBytes(), Is.EqualTo(10 * M));
         }
 
         [Test, Rfc("5681 3.1 (slow start)")]
@@ -56,7 +46,7 @@ namespace Keel.Tests.Net.Conformance
             h.Advance(50);
             h.Send(Seg.Ack(P + 1, h.Iss + 1 + 10 * M));
             // cwnd grew from 10 to 20 segments: 20 more segments may leave.
-            Assert.That(Bytes(h.OutAll()), Is.EqualTo(20 * M));
+            Assert.That(h.SentBytes(), Is.EqualTo(20 * M));
         }
 
         [Test, Rfc("5681 3.2 (fast retransmit)")]
@@ -271,6 +261,19 @@ namespace Keel.Tests.Net.Conformance
 
         // ------------------------------------------------------------ RFC 1122 4.2.3.2
 
+        /// <summary>A connection that has received 20 small segments 100 ms apart (past any quick-ACK phase): RCV.NXT = P + 201.</summary>
+        private static TcpHarness PastQuickAcks()
+        {
+            TcpHarness h = Sender(0);
+            for (uint i = 0; i < 20; i++)
+            {
+                h.Send(Seg.Data(P + 1 + i * 10, h.Iss + 1, 10));
+                h.Advance(100);
+            }
+            h.OutAll();
+            return h;
+        }
+
         [Test, Rfc("1122 4.2.3.2")]
         public void AnAckIsNotDelayedMoreThanHalfASecond()
         {
@@ -302,14 +305,7 @@ namespace Keel.Tests.Net.Conformance
         [Test, Rfc("1122 4.2.3.2")]
         public void TheAckRidesOnDataSentBeforeTheDelayEnds()
         {
-            TcpHarness h = Sender(0);
-            // Warm up past any quick-ACK phase.
-            for (uint i = 0; i < 20; i++)
-            {
-                h.Send(Seg.Data(P + 1 + i * 10, h.Iss + 1, 10));
-                h.Advance(100);
-            }
-            h.OutAll();
+            TcpHarness h = PastQuickAcks();
             h.Send(Seg.Data(P + 201, h.Iss + 1, 10));
             List<Seg> now = h.OutAll();
             h.Write(100);
@@ -323,13 +319,7 @@ namespace Keel.Tests.Net.Conformance
         [Test, Rfc("1122 4.2.3.2")]
         public void TheDelayedAckTimerSendsTheAck()
         {
-            TcpHarness h = Sender(0);
-            for (uint i = 0; i < 20; i++)
-            {
-                h.Send(Seg.Data(P + 1 + i * 10, h.Iss + 1, 10));
-                h.Advance(100);
-            }
-            h.OutAll();
+            TcpHarness h = PastQuickAcks();
             h.Send(Seg.Data(P + 201, h.Iss + 1, 10));
             List<Seg> immediate = h.OutAll();
             if (immediate.Count == 0)

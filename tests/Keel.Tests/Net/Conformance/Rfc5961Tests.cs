@@ -52,6 +52,12 @@ namespace Keel.Tests.Net.Conformance
             Assert.That(h.State, Is.EqualTo(TcpState.Established));
         }
 
+        /// <remarks>
+        /// RFC 5961 3.2 (as 9293 3.10.7.4 adopts it) asks for a challenge ACK here as in the other synchronized
+        /// states. A passive open in SYN-RECEIVED is an entry of Keel's SYN queue, not a connection, and drops the
+        /// reset silently, as it does everything but an exact reset or the final ACK: a known deviation with no
+        /// effect on the open, since the peer's next segment (or the SYN-ACK retransmission) continues it.
+        /// </remarks>
         [Test, Rfc("5961 3.2; 9293 3.10.7.4 (SYN-RECEIVED)")]
         public void ResetInsideTheWindowInSynReceivedDoesNotEndTheOpen()
         {

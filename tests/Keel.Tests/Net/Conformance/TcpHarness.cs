@@ -95,6 +95,17 @@ namespace Keel.Tests.Net.Conformance
             return all;
         }
 
+        /// <summary>Payload bytes of every segment sent and not yet taken (which are taken).</summary>
+        public long SentBytes()
+        {
+            long n = 0;
+            foreach (Seg s in OutAll())
+            {
+                n += s.PayloadLength;
+            }
+            return n;
+        }
+
         /// <summary>Moves time on by <paramref name="milliseconds"/>, in one step.</summary>
         public void Advance(long milliseconds) => Stack.Advance(milliseconds);
 
