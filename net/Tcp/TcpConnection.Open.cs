@@ -151,11 +151,19 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>Our SYN was acknowledged (SYN-SENT or SYN-RECEIVED): RTT from the SYN unless it was resent (Karn), ESTABLISHED.</summary>
+        /// <summary>The RTO data transmission starts with after a SYN retransmission without an RTT sample (RFC 6298 5.7).</summary>
+        private const long SynLossRtoUs = 3_000_000;
+
         private void HandshakeAcked(uint ack, long now)
         {
             if (SynRttTiming && Backoff == 0)
             {
                 SampleRtt((now - SynSentAt) / 1000, now);
+            }
+            else if (Backoff > 0 && !RttValid && RtoUs < SynLossRtoUs)
+            {
+                // RFC 6298 5.7: the SYN timed out and no RTT sample exists; data starts with a 3 s RTO.
+                RtoUs = SynLossRtoUs;
             }
             SynRttTiming = false;
             SndUna = ack;

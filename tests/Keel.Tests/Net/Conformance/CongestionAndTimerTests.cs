@@ -142,6 +142,22 @@ namespace Keel.Tests.Net.Conformance
         }
 
         /// <remarks>
+        /// RFC 6298 5.7: when the SYN had to be retransmitted and the RTO in use is below 3 s, the RTO is set to 3 s
+        /// when data transmission begins (no RTT sample was taken, by Karn's rule).
+        /// </remarks>
+        [Test, Rfc("6298 5.7")]
+        public void AfterALostSynTheDataRtoIsThreeSeconds()
+        {
+            TcpHarness h = new TcpHarness(c => c.TcpTimestamps = false);
+            Seg syn = h.OpenActive();
+            Assert.That(h.AdvanceUntilOut(1500), Is.EqualTo(1000));
+            h.Out();
+            h.Send(Seg.SynAck(P, h.Iss + 1, win: 65535, mss: 1460));
+            h.ExpectOut(Seg.Ack(h.Iss + 1, P + 1));
+            Assert.That(h.Info.RtoMicroseconds, Is.GreaterThanOrEqualTo(3000000));
+        }
+
+        /// <remarks>
         /// With one segment in flight the tail loss probe comes first, at 2 * SRTT plus an allowance for the peer's
         /// delayed ACK. RFC 8985 7.2 recommends 200 ms (WCDelAckT) for that allowance; Keel allows 40 ms, Linux's
         /// delayed ACK, a deliberate choice for the Linux peers it talks to. The probe re-arms the RTO (7.3).

@@ -147,5 +147,23 @@ namespace Keel.Tests.Net.Conformance
             h.ExpectOut(Seg.Ack(h.Iss + 1, P + 1));
             Assert.That(h.State, Is.EqualTo(TcpState.Established));
         }
+
+        /// <remarks>
+        /// RFC 5961 section 7 asks (SHOULD) for a limit on challenge ACKs so that they cannot be used to probe or
+        /// to amplify; Linux limits them per socket and host-wide. Keel sends one per offending segment: a known
+        /// gap, shown here so that a limit, when added, changes this scenario.
+        /// </remarks>
+        [Test, Rfc("5961 7")]
+        public void ChallengeAcksAreNotThrottled()
+        {
+            TcpHarness h = new TcpHarness();
+            h.EstablishPassive();
+            for (uint i = 0; i < 10; i++)
+            {
+                h.Send(Seg.Rst(P + 100 + i));
+            }
+            Assert.That(h.OutAll().Count, Is.EqualTo(10));
+            Assert.That(h.State, Is.EqualTo(TcpState.Established));
+        }
     }
 }

@@ -193,5 +193,21 @@ namespace Keel.Tests.Net.Conformance
             h.Send(Seg.Ack(P + 1, h.Iss + 1001).WithTs(5100, data.TsVal));
             Assert.That(h.Info.RttMicroseconds, Is.InRange(1000, 80000), "an 80 ms sample from TSecr moved SRTT (RFC 6298 2.3)");
         }
+
+        /// <remarks>
+        /// RFC 7323 3.2 says a non-RST segment without timestamps on a connection that agreed on them SHOULD be
+        /// dropped. Keel accepts it, as Linux does, a deliberate choice (middleboxes that strip the option on
+        /// some segments would otherwise stall the connection); it does not update TS.Recent.
+        /// </remarks>
+        [Test, Rfc("7323 3.2")]
+        public void ASegmentWithoutTimestampsIsAcceptedAfterAgreement()
+        {
+            TcpHarness h = new TcpHarness();
+            h.EstablishPassive(SynWithTs(5000), tsVal: 5001);
+            h.Send(Seg.Data(P + 1, h.Iss + 1, 100));
+            h.AdvanceUntilOut(500);
+            Seg ack = h.ExpectOut(Seg.Ack(h.Iss + 1, P + 101));
+            Assert.That(ack.TsEcr, Is.EqualTo(5001u), "TS.Recent unchanged");
+        }
     }
 }

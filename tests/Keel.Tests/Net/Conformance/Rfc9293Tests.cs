@@ -366,6 +366,37 @@ namespace Keel.Tests.Net.Conformance
             Assert.That(h.State, Is.EqualTo(TcpState.CloseWait));
         }
 
+        [Test, Rfc("9293 3.10.7.4 (seventh check, CLOSE-WAIT)")]
+        public void DataAfterThePeersFinIsIgnored()
+        {
+            TcpHarness h = new TcpHarness();
+            h.EstablishPassive();
+            h.Send(Seg.FinAck(P + 1, h.Iss + 1));
+            h.Out();
+            h.Send(Seg.Data(P + 2, h.Iss + 1, 100));
+            h.Advance(500);
+            foreach (Seg s in h.OutAll())
+            {
+                Assert.That(s.Acknowledgment, Is.EqualTo(P + 2), "RCV.NXT does not move past the FIN");
+            }
+            Assert.That(h.Info.BytesReceived, Is.EqualTo(0));
+            Assert.That(h.State, Is.EqualTo(TcpState.CloseWait));
+        }
+
+        [Test, Rfc("9293 3.10.7.4 (LAST-ACK); RFC 6298 5.4")]
+        public void AnUnacknowledgedFinIsRetransmitted()
+        {
+            TcpHarness h = new TcpHarness();
+            h.EstablishPassive(rttMs: 100);
+            h.Send(Seg.FinAck(P + 1, h.Iss + 1));
+            h.Out();
+            h.Close();
+            h.ExpectOut(Seg.FinAck(h.Iss + 1, P + 2));
+            Assert.That(h.AdvanceUntilOut(5000), Is.GreaterThan(0));
+            h.ExpectOut(Seg.FinAck(h.Iss + 1, P + 2), "the FIN again");
+            Assert.That(h.State, Is.EqualTo(TcpState.LastAck));
+        }
+
         [Test, Rfc("9293 3.10.4; RFC 1122 4.2.2.13")]
         public void CloseWithUnreadDataSendsReset()
         {
