@@ -87,35 +87,17 @@ namespace Keel.Tests.Drivers
         /// </summary>
         private static Packet MakeTcpFrame(PacketPool pool, PagePool pages, int payload, byte flags)
         {
+            byte[] header = Frames.Tcp(new Seg { Sequence = 0x01000000, Flags = flags, Window = 0xFF00 }.WithPorts(5201, 49152), Frames.StackIp, Frames.HostIp);
+            Frames.Put16(header, 16, 40 + payload);
+            Frames.Put16(header, 24, 0);
+            Frames.Put16(header, 24, Frames.Checksum(header, 14, 20));
+            Frames.Put16(header, 50, (ushort)~Frames.Checksum(header, 0, 0, Frames.PseudoHeaderSum(header, Frames.ProtocolTcp, 20 + payload)));
             Packet packet = pool.TryAllocate();
             byte* h = packet.Put(54);
             for (int i = 0; i < 54; i++)
             {
-                h[i] = 0;
+                h[i] = header[i];
             }
-            h[12] = 0x08;
-            h[14] = 0x45;
-            int ipLength = 40 + payload;
-            h[16] = (byte)(ipLength >> 8);
-            h[17] = (byte)ipLength;
-            h[18] = 0x12;
-            h[19] = 0x34;
-            h[22] = 64;
-            h[23] = 6;
-            h[26] = 198; h[27] = 18; h[28] = 0; h[29] = 2;
-            h[30] = 198; h[31] = 18; h[32] = 0; h[33] = 1;
-            h[34] = 0x14; h[35] = 0x51; h[36] = 0xC0; h[37] = 0x00;
-            h[38] = 0x01; h[39] = 0x00; h[40] = 0x00; h[41] = 0x00; // sequence 0x01000000
-            h[46] = 0x50;
-            h[47] = flags;
-            h[48] = 0xFF;
-            ulong pseudo = 0xC612 + 0x0002 + 0xC612 + 0x0001 + 6 + (ulong)(20 + payload);
-            while ((pseudo >> 16) != 0)
-            {
-                pseudo = (pseudo & 0xFFFF) + (pseudo >> 16);
-            }
-            h[50] = (byte)(pseudo >> 8);
-            h[51] = (byte)pseudo;
             int offset = 0;
             while (offset < payload)
             {
@@ -134,19 +116,7 @@ namespace Keel.Tests.Drivers
             return packet;
         }
 
-        private static bool ChecksumOk(byte[] frame, int start, int end, ulong pseudo)
-        {
-            ulong sum = pseudo;
-            for (int i = start; i < end; i++)
-            {
-                sum += ((i - start) & 1) == 0 ? (ulong)frame[i] << 8 : frame[i];
-            }
-            while ((sum >> 16) != 0)
-            {
-                sum = (sum & 0xFFFF) + (sum >> 16);
-            }
-            return sum == 0xFFFF;
-        }
+        private static bool ChecksumOk(byte[] frame, int start, int end, ulong pseudo) => Frames.Checksum(frame, start, end - start, (uint)pseudo) == 0;
 
         [TestCase(true)]
         [TestCase(false)]
