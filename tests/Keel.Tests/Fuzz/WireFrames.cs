@@ -1,0 +1,85 @@
+using System;
+using Keel.Tests.Net;
+
+namespace Keel.Tests.Fuzz
+{
+    /// <summary>
+    /// Frames from the host (198.18.0.1, 02:00:00:00:00:01) to the stack under test (198.18.0.2,
+    /// 02:00:00:00:00:02) around fuzzed bytes, with lengths and checksums made right (RFC 791, 768, 793, 792)
+    /// so the input reaches the parser behind them instead of dying at the checksum.
+    /// </summary>
+    public static class WireFrames
+    {
+        public const int EtherTypeIpv4 = 0x0800;
+        public const int EtherTypeArp = 0x0806;
+
+        /// <summary>Ethernet header (to the stack, from the host) and <paramref name="payload"/>.</summary>
+        public static byte[] Ethernet(int etherType, ReadOnlySpan<byte> payload)
+        {
+            byte[] f = new byte[14 + payload.Length];
+            f[0] = 0x02;
+            f[5] = 0x02;
+            f[6] = 0x02;
+            f[11] = 0x01;
+            f[12] = (byte)(etherType >> 8);
+            f[13] = (byte)etherType;
+            payload.CopyTo(f.AsSpan(14));
+            return f;
+        }
+
+        /// <summary>
+        /// An IPv4 datagram from the host carrying <paramref name="payload"/> (ident <paramref name="id"/>, fragment
+        /// field <paramref name="fragment"/>), checksums fixed. The transport checksum only when it is not a fragment.
+        /// </summary>
+        public static byte[] Ipv4(int protocol, ReadOnlySpan<byte> payload, ushort id = 0x1c46, int fragment = 0x4000, int source = 1)
+        {
+            int length = Math.Min(payload.Length, FuzzStack.MaxFrame - 34);
+            byte[] f = new byte[34 + length];
+            Ethernet(EtherTypeIpv4, default).CopyTo(f, 0);
+            f[14] = 0x45;
+            f[16] = (byte)((20 + length) >> 8);
+            f[17] = (byte)(20 + length);
+            f[18] = (byte)(id >> 8);
+            f[19] = (byte)id;
+            f[20] = (byte)(fragment >> 8);
+            f[21] = (byte)fragment;
+            f[22] = 64;
+            f[23] = (byte)protocol;
+            f[26] = 198;
+            f[27] = 18;
+            f[29] = (byte)source;
+            f[30] = 198;
+            f[31] = 18;
+            f[33] = 2;
+            payload.Slice(0, length).CopyTo(f.AsSpan(34));
+            if ((fragment & 0x3FFF) == 0)
+            {
+                MalformedInputTests.FixChecksums(f);
+            }
+            else
+            {
+                FixHeaderChecksum(f);
+            }
+            return f;
+        }
+
+        /// <summary>Recomputes only the IPv4 header checksum (when the header fits the frame).</summary>
+        public static void FixHeaderChecksum(byte[] f)
+        {
+            if (f.Length < 34 || f[12] != 8 || f[13] != 0)
+            {
+                return;
+            }
+            int ihl = (f[14] & 15) * 4;
+            if (ihl < 20 || 14 + ihl > f.Length)
+            {
+                return;
+            }
+            f[24] = 0;
+            f[25] = 0;
+            ushort c = GoldenPacketTests.ReferenceChecksum(f, 14, ihl);
+            f[24] = (byte)(c >> 8);
+            f[25] = (byte)c;
+        }
+    }
+}
