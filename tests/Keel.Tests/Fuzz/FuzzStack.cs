@@ -67,14 +67,28 @@ namespace Keel.Tests.Fuzz
         {
             int length = Math.Min(frame.Length, MaxFrame);
             frame.Slice(0, length).CopyTo(_frame);
-            long before = GC.GetAllocatedBytesForCurrentThread();
+            long before = GC.GetAllocatedBytesForCurrentThread() - Sent.CaptureAllocatedBytes;
             fixed (byte* p = _frame)
             {
                 Device.Inject(p, length);
             }
             Stack.ReceiveBatchDone();
-            ReceiveAllocatedBytes += GC.GetAllocatedBytesForCurrentThread() - before;
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - Sent.CaptureAllocatedBytes - before;
+            if (allocated != 0 && ReceiveAllocatedBytes == 0)
+            {
+                FirstAllocatingFrame = _frames;
+            }
+            ReceiveAllocatedBytes += allocated;
+            _frames++;
         }
+
+        private int _frames;
+
+        /// <summary>Index (from 0, the set-up's ARP request included) of the first injected frame that allocated.</summary>
+        public int FirstAllocatingFrame = -1;
+
+        /// <summary>The <paramref name="index"/>th accepted connection still open; null when there is none.</summary>
+        public Socket Accepted(int index) => _accepted[index];
 
         /// <summary>What an application does: accepts, reads and echoes on TCP, reads UDP.</summary>
         public void Serve()

@@ -19,6 +19,9 @@ namespace Keel.Tests.Fuzz
         /// <summary>When set, every frame is also copied here (the scripted peers read what they were sent).</summary>
         public FrameCapture Capture;
 
+        /// <summary>What copying into <see cref="Capture"/> allocated (test code, not the stack's).</summary>
+        public long CaptureAllocatedBytes;
+
         public void Accept(TestNetDevice from, Packet frame)
         {
             int length = frame.Length;
@@ -26,7 +29,12 @@ namespace Keel.Tests.Fuzz
             frame.CopyTo(0, _frame);
             Frames++;
             Verify(_frame, length);
-            Capture?.Accept(from, frame);
+            if (Capture != null)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                Capture.Accept(from, frame);
+                CaptureAllocatedBytes += GC.GetAllocatedBytesForCurrentThread() - before;
+            }
         }
 
         /// <summary>Checks the checksums of one Ethernet frame (IPv4 only; other types have none to check).</summary>

@@ -106,7 +106,7 @@ namespace Keel.Tests.Fuzz
         {
             s.Serve();
             s.Run(3000, 100);
-            FuzzInvariantException.Check(s.ReceiveAllocatedBytes == 0, "the receive path allocated " + s.ReceiveAllocatedBytes + " bytes");
+            FuzzInvariantException.Check(s.ReceiveAllocatedBytes == 0, "the receive path allocated " + s.ReceiveAllocatedBytes + " bytes, first at frame " + s.FirstAllocatingFrame);
             s.Finish();
         }
     }

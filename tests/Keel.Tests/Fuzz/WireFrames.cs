@@ -31,7 +31,8 @@ namespace Keel.Tests.Fuzz
         /// An IPv4 datagram from the host carrying <paramref name="payload"/> (ident <paramref name="id"/>, fragment
         /// field <paramref name="fragment"/>), checksums fixed. The transport checksum only when it is not a fragment.
         /// </summary>
-        public static byte[] Ipv4(int protocol, ReadOnlySpan<byte> payload, ushort id = 0x1c46, int fragment = 0x4000, int source = 1)
+        public static byte[] Ipv4(int protocol, ReadOnlySpan<byte> payload, ushort id = 0x1c46, int fragment = 0x4000, int source = 1,
+                                  uint destination = 0xC6120002)
         {
             int length = Math.Min(payload.Length, FuzzStack.MaxFrame - 34);
             byte[] f = new byte[34 + length];
@@ -48,9 +49,10 @@ namespace Keel.Tests.Fuzz
             f[26] = 198;
             f[27] = 18;
             f[29] = (byte)source;
-            f[30] = 198;
-            f[31] = 18;
-            f[33] = 2;
+            f[30] = (byte)(destination >> 24);
+            f[31] = (byte)(destination >> 16);
+            f[32] = (byte)(destination >> 8);
+            f[33] = (byte)destination;
             payload.Slice(0, length).CopyTo(f.AsSpan(34));
             if ((fragment & 0x3FFF) == 0)
             {
@@ -61,6 +63,20 @@ namespace Keel.Tests.Fuzz
                 FixHeaderChecksum(f);
             }
             return f;
+        }
+
+        /// <summary>A UDP header (RFC 768; checksum left 0, <see cref="Ipv4"/> fills it) and <paramref name="payload"/>.</summary>
+        public static byte[] Udp(int sourcePort, int destinationPort, ReadOnlySpan<byte> payload)
+        {
+            byte[] d = new byte[8 + payload.Length];
+            d[0] = (byte)(sourcePort >> 8);
+            d[1] = (byte)sourcePort;
+            d[2] = (byte)(destinationPort >> 8);
+            d[3] = (byte)destinationPort;
+            d[4] = (byte)(d.Length >> 8);
+            d[5] = (byte)d.Length;
+            payload.CopyTo(d.AsSpan(8));
+            return d;
         }
 
         /// <summary>Recomputes only the IPv4 header checksum (when the header fits the frame).</summary>

@@ -77,6 +77,7 @@ namespace Keel.Tests.Simulation
                 {
                     announced = needed + 3;
                 }
+                announced = NextRxLie.NumBuffers ?? announced;
                 _stream[VirtioSpec.HDR_NUM_BUFFERS] = (byte)announced;
                 _stream[VirtioSpec.HDR_NUM_BUFFERS + 1] = (byte)(announced >> 8);
             }
@@ -115,6 +116,11 @@ namespace Keel.Tests.Simulation
                 {
                     id = FindIdNotInFlight(q, head);
                 }
+                if (b == NextRxLie.Buffer)
+                {
+                    id = NextRxLie.Id ?? id;
+                    length = NextRxLie.Length ?? length;
+                }
                 // struct virtq_used_elem { le32 id; le32 len; } after used->flags and used->idx.
                 uint* element = (uint*)(q.Used + VirtioSpec.SplitUsedHeader + VirtioSpec.SplitUsedElementSize * ((q.UsedIdx + b) & mask));
                 element[0] = id;
@@ -122,6 +128,7 @@ namespace Keel.Tests.Simulation
             }
             PublishUsed(q, needed, NextRxFault == RxFault.UsedIndexJump);
             NextRxFault = RxFault.None;
+            NextRxLie = default;
             RxFrames++;
             return true;
         }
