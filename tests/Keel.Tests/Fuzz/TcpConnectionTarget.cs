@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using Keel.Net.Sockets;
 using Keel.Tests.Net;
+using Golden = Keel.Tests.Net.TcpSackTimestampGoldenTests;
 
 namespace Keel.Tests.Fuzz
 {
@@ -44,7 +45,6 @@ namespace Keel.Tests.Fuzz
             Peer peer = new Peer();
             Open(s, peer);
             FuzzReader r = new FuzzReader(input);
-            byte[] payload = new byte[1400];
             while (!r.AtEnd)
             {
                 int flags = r.U8();
@@ -55,8 +55,7 @@ namespace Keel.Tests.Fuzz
                 List<byte> o = new List<byte>();
                 if ((options & 1) != 0)
                 {
-                    o.AddRange(new byte[] { 1, 1 });
-                    Timestamps(o, 0x01020304 + (uint)s.Clock.NowNanoseconds / 1000000, peer.TsRecent);
+                    o.AddRange(Golden.Ts(0x01020304 + (uint)(s.Clock.NowNanoseconds / 1000000), peer.TsRecent));
                 }
                 if ((options & 2) != 0)
                 {
@@ -73,14 +72,13 @@ namespace Keel.Tests.Fuzz
                         Be32(o, left + r.U16());
                     }
                 }
-                int length = Math.Min(r.U8() * 6, payload.Length);
+                int length = Math.Min(r.U8() * 6, 1400);
                 int wait = r.U8() * 4;
                 if ((flags & 0x06) != 0)
                 {
                     peer.Checking = false; // a SYN or RST from the peer may end or replace the connection
                 }
-                byte[] segment = Segment(seq, ack, flags, window, o.ToArray(), new ReadOnlySpan<byte>(payload, 0, length));
-                s.Inject(WireFrames.Ipv4(6, segment));
+                s.Inject(Golden.Frame(seq, ack, flags, o.ToArray(), length, 0x55, window));
                 if (seq == peer.Next)
                 {
                     peer.Next += (uint)length + ((flags & 1) != 0 ? 1u : 0u);
@@ -99,25 +97,24 @@ namespace Keel.Tests.Fuzz
 
         private static void Open(FuzzStack s, Peer peer)
         {
-            List<byte> o = new List<byte> { 2, 4, 0x05, 0xB4, 4, 2 };
-            Timestamps(o, 0x01020304, 0);
-            o.AddRange(new byte[] { 1, 3, 3, 7 });
-            s.Inject(WireFrames.Ipv4(6, Segment(PeerIsn, 0, 0x02, 65535, o.ToArray(), default)));
+            // SYN: MSS 1460, SACK-permitted, timestamps, NOP, window scale 7.
+            byte[] syn = { 2, 4, 0x05, 0xB4, 4, 2, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0, 1, 3, 3, 7 };
+            s.Inject(Golden.Frame(PeerIsn, 0, 0x02, syn, 0));
             peer.Next = PeerIsn + 1;
             foreach (byte[] f in s.Sent.Capture.Frames)
             {
                 if (IsTcpToPeer(f) && (f[47] & 0x12) == 0x12)
                 {
-                    peer.ServerIsn = Be32(f, 38);
-                    peer.ServerNext = peer.ServerIsn + 1;
-                    ReadOptions(f, peer);
+                    Golden.Ack synAck = Golden.Parse(f);
+                    peer.ServerIsn = synAck.Sequence;
+                    peer.ServerNext = synAck.Sequence + 1;
+                    peer.ServerScale = Math.Clamp(synAck.WindowScale, 0, 14);
+                    peer.TsRecent = synAck.TsVal;
                 }
             }
             s.Sent.Capture.Frames.Clear();
             FuzzInvariantException.Check(peer.ServerNext != 0, "no SYN-ACK to the peer's SYN");
-            List<byte> ts = new List<byte> { 1, 1 };
-            Timestamps(ts, 0x01020305, peer.TsRecent);
-            s.Inject(WireFrames.Ipv4(6, Segment(peer.Next, peer.ServerNext, 0x10, 65535 >> 7, ts.ToArray(), default)));
+            s.Inject(Golden.Frame(peer.Next, peer.ServerNext, 0x10, Golden.Ts(0x01020305, peer.TsRecent), 0, 0x55, 65535 >> 7));
             s.Serve();
             peer.Checking = true;
             Observe(s, peer);
@@ -132,20 +129,19 @@ namespace Keel.Tests.Fuzz
                 {
                     continue;
                 }
-                int ihl = (f[14] & 15) * 4;
-                int t = 14 + ihl;
-                int flags = f[t + 13];
-                uint seq = Be32(f, t + 4);
-                uint ack = Be32(f, t + 8);
-                int window = (f[t + 14] << 8) | f[t + 15];
-                int dataOffset = (f[t + 12] >> 4) * 4;
-                int total = (f[16] << 8) | f[17];
-                uint end = seq + (uint)(total - ihl - dataOffset) + ((flags & 0x03) != 0 ? 1u : 0u);
+                Golden.Ack a = Golden.Parse(f);
+                int flags = a.Flags;
+                uint ack = a.Acknowledgment;
+                int window = a.Window;
+                uint end = a.Sequence + (uint)a.PayloadLength + ((flags & 0x03) != 0 ? 1u : 0u);
                 if ((int)(end - peer.ServerNext) > 0)
                 {
                     peer.ServerNext = end;
                 }
-                ReadOptions(f, peer);
+                if (a.HasTs)
+                {
+                    peer.TsRecent = a.TsVal;
+                }
                 if ((flags & 0x04) != 0)
                 {
                     peer.Checking = false;
@@ -175,69 +171,9 @@ namespace Keel.Tests.Fuzz
             }
         }
 
+        /// <summary>A TCP segment to the peer (the stack's IPv4 headers carry no options).</summary>
         private static bool IsTcpToPeer(byte[] f) =>
-            f.Length >= 54 && f[12] == 8 && f[13] == 0 && f[23] == 6 && ((f[14 + (f[14] & 15) * 4 + 2] << 8) | f[14 + (f[14] & 15) * 4 + 3]) == PeerPort;
-
-        /// <summary>Takes the stack's window scale (SYN-ACK) and timestamp value from a sent segment's options.</summary>
-        private static void ReadOptions(byte[] f, Peer peer)
-        {
-            int t = 14 + (f[14] & 15) * 4;
-            int end = Math.Min(t + (f[t + 12] >> 4) * 4, f.Length);
-            int i = t + 20;
-            while (i < end)
-            {
-                int kind = f[i];
-                if (kind == 0)
-                {
-                    break;
-                }
-                if (kind == 1)
-                {
-                    i++;
-                    continue;
-                }
-                int len = i + 1 < end ? f[i + 1] : 0;
-                if (len < 2 || i + len > end)
-                {
-                    break;
-                }
-                if (kind == 3 && len == 3 && (f[t + 13] & 0x02) != 0)
-                {
-                    peer.ServerScale = Math.Min((int)f[i + 2], 14);
-                }
-                else if (kind == 8 && len == 10)
-                {
-                    peer.TsRecent = Be32(f, i + 2);
-                }
-                i += len;
-            }
-        }
-
-        private static byte[] Segment(uint seq, uint ack, int flags, int window, byte[] options, ReadOnlySpan<byte> payload)
-        {
-            int header = 20 + ((options.Length + 3) & ~3);
-            byte[] d = new byte[header + payload.Length];
-            d[0] = PeerPort >> 8;
-            d[1] = PeerPort & 0xFF;
-            d[3] = FuzzStack.TcpPort;
-            Put32(d, 4, seq);
-            Put32(d, 8, ack);
-            d[12] = (byte)((header / 4) << 4);
-            d[13] = (byte)flags;
-            d[14] = (byte)(window >> 8);
-            d[15] = (byte)window;
-            options.CopyTo(d, 20);
-            payload.CopyTo(d.AsSpan(header));
-            return d;
-        }
-
-        private static void Timestamps(List<byte> o, uint value, uint echo)
-        {
-            o.Add(8);
-            o.Add(10);
-            Be32(o, value);
-            Be32(o, echo);
-        }
+            f.Length >= 54 && f[12] == 8 && f[13] == 0 && f[14] == 0x45 && f[23] == 6 && ((f[36] << 8) | f[37]) == PeerPort;
 
         private static void Be32(List<byte> o, uint v)
         {
@@ -246,15 +182,5 @@ namespace Keel.Tests.Fuzz
             o.Add((byte)(v >> 8));
             o.Add((byte)v);
         }
-
-        private static void Put32(byte[] d, int at, uint v)
-        {
-            d[at] = (byte)(v >> 24);
-            d[at + 1] = (byte)(v >> 16);
-            d[at + 2] = (byte)(v >> 8);
-            d[at + 3] = (byte)v;
-        }
-
-        private static uint Be32(byte[] f, int at) => (uint)((f[at] << 24) | (f[at + 1] << 16) | (f[at + 2] << 8) | f[at + 3]);
     }
 }
