@@ -19,7 +19,7 @@ namespace Keel.Tests.Fuzz
         /// </summary>
         public static void Run(ReadOnlySpan<byte> input)
         {
-            using Bench bench = new Bench(queueSize: 16, megabytes: 8);
+            using Bench bench = new Bench(queueSize: 16, megabytes: 2);
             FuzzInvariantException.Check(bench.Start(), "the driver did not start");
             FuzzReader r = new FuzzReader(input);
             int frames = 0;
