@@ -79,7 +79,7 @@ namespace Keel.Kernel
             LegacyPic.Disable();
             Keel.Kernel.Acpi.AcpiSubsystem.Initialize(Console);
             LocalApic.Initialize(Keel.Kernel.Acpi.AcpiSubsystem.LocalApicAddress);
-            IoApic.Initialize(Keel.Kernel.Acpi.AcpiSubsystem.IoApicAddress);
+            IoApic.Initialize(Keel.Kernel.Acpi.AcpiSubsystem.Madt);
             Tsc.Calibrate();
             Clock = new KernelClock();
             Interrupts = new InterruptController();
@@ -108,6 +108,7 @@ namespace Keel.Kernel
             Commands.Register(new RuntimeSelfTest());
             PciSubsystem.Initialize(Console);
             Commands.Register(new PciCommand());
+            Keel.Kernel.Platform.VirtioMmioDevices.Initialize(CommandLine, Console);
 
             Keel.Kernel.Entropy.EntropySubsystem.Initialize(Console);
             Keel.Kernel.Net.NetworkSubsystem.Initialize(CommandLine, Console);

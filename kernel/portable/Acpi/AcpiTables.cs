@@ -51,9 +51,25 @@ namespace Keel.Kernel.Acpi
         /// <summary>Tables skipped: bad signature, length or checksum.</summary>
         public int BadTables;
 
+        /// <summary>Length of the DSDT at <see cref="AcpiPowerInfo.DsdtAddress"/>; 0 when there is no valid one.</summary>
+        public uint DsdtLength;
+
         public AcpiTables(IPhysicalMemoryReader memory)
         {
             _memory = memory;
+        }
+
+        /// <summary>
+        /// The virtio-mmio devices the DSDT describes (<see cref="AmlMmioDevices"/>), in table order, into
+        /// <paramref name="devices"/>; returns how many (0 without a valid DSDT).
+        /// </summary>
+        public int FindMmioDevices(Keel.Kernel.Platform.MmioDevice[] devices)
+        {
+            if (DsdtLength <= HeaderLength)
+            {
+                return 0;
+            }
+            return AmlMmioDevices.Find(_memory, Power.DsdtAddress + HeaderLength, DsdtLength - HeaderLength, devices);
         }
 
         /// <summary>Looks for "RSD PTR " on 16-byte boundaries in [start, end) (the BIOS area 0xE0000-0xFFFFF); 0 if none.</summary>
@@ -171,6 +187,7 @@ namespace Keel.Kernel.Acpi
             {
                 return AcpiStatus.BadDsdt;
             }
+            DsdtLength = dsdtLength;
             if (!AmlSleepPackage.TryFind(_memory, dsdt + HeaderLength, dsdtLength - HeaderLength, out power.SleepTypeA, out power.SleepTypeB))
             {
                 return AcpiStatus.NoS5;
@@ -227,6 +244,11 @@ namespace Keel.Kernel.Acpi
                             {
                                 info.IoApicAddress = Read32(entry + 4);
                                 info.IoApicGsiBase = Read32(entry + 8);
+                            }
+                            if (info.IoApicCount < MadtInfo.MaxIoApics)
+                            {
+                                info.IoApicAddresses[info.IoApicCount] = Read32(entry + 4);
+                                info.IoApicGsiBases[info.IoApicCount] = Read32(entry + 8);
                             }
                             info.IoApicCount++;
                         }
