@@ -10,11 +10,12 @@ namespace Keel.BootTests
     {
         /// <summary>Boots the kernel with <paramref name="memory"/> on the tap of <paramref name="netns"/> and waits
         /// for the shell and for an answer to ping; on failure the guest is stopped before the assertion propagates.
-        /// <paramref name="commandLine"/>: more kernel command-line options (e.g. <c>offload=csum</c>).</summary>
-        public static QemuGuest Boot(NetworkNamespace netns, string memory, int timeoutSeconds, string commandLine = null)
+        /// <paramref name="commandLine"/>: more kernel command-line options (e.g. <c>offload=csum</c>);
+        /// <paramref name="machine"/>: a QEMU machine other than q35 (e.g. <c>microvm</c>).</summary>
+        public static QemuGuest Boot(NetworkNamespace netns, string memory, int timeoutSeconds, string commandLine = null, string machine = null)
         {
             string append = commandLine == null ? "ip=198.18.0.2/24" : "ip=198.18.0.2/24 " + commandLine;
-            QemuGuest guest = new QemuGuest(new[] { "-m", memory, "--tap", NetworkNamespace.Tap, "--append", append }, netns.Name, timeoutSeconds);
+            QemuGuest guest = new QemuGuest(new[] { "-m", memory, "--tap", NetworkNamespace.Tap, "--append", append }, netns.Name, timeoutSeconds, machine);
             try
             {
                 guest.WaitFor("^keel> ", 30);
