@@ -80,22 +80,14 @@ namespace Keel.Kernel
             Keel.Kernel.Acpi.AcpiSubsystem.Initialize(Console);
             LocalApic.Initialize(Keel.Kernel.Acpi.AcpiSubsystem.LocalApicAddress);
             IoApic.Initialize(Keel.Kernel.Acpi.AcpiSubsystem.Madt);
-            Tsc.Calibrate();
+            Tsc.Calibrate(Console);
             Clock = new KernelClock();
             Interrupts = new InterruptController();
             Work = new WorkScheduler();
             Timers = new TimerService();
             Timers.Initialize();
             Native.EnableInterrupts();
-            Console.Write("clock: TSC ");
-            Console.Write((long)Tsc.TicksPerMicrosecond);
-            Console.Write(" MHz (calibration bracket ");
-            Console.Write((long)(Tsc.CalibrationUncertainty / Tsc.TicksPerMicrosecond));
-            Console.Write(" us, ");
-            Console.Write((long)Tsc.CalibrationAttempts);
-            Console.Write(" of at most ");
-            Console.Write((long)TscCalibration.MaxAttempts);
-            Console.Write(" tries)\n");
+            Tsc.Print(Console);
 
             FaultTests.Run(CommandLine.Test);
 
