@@ -46,9 +46,10 @@ setup:
 
 # Builds and boots the kernel on a tap inside its own network namespace (root), serial console on this
 # terminal. NET=user: QEMU's user-mode network instead, no root; prints the forwarded ports.
+# MACHINE=microvm (or microvm,acpi=off, any -M value): that machine instead of q35.
 # Fails with the guest's status when it stops with `exit N` (N != 0); see tools/run-keel.
 run: setup all
-	@NET="$(NET)" NET_RESTRICT="$(NET_RESTRICT)" tools/run-keel
+	@NET="$(NET)" NET_RESTRICT="$(NET_RESTRICT)" MACHINE="$(MACHINE)" tools/run-keel
 
 # Build (a failed kernel build fails the run and no QEMU test runs), unit tests on the host, then the
 # QEMU boot/network tests; last line: "N passed, N failed". See tools/run-tests.

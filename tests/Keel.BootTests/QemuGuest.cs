@@ -25,9 +25,20 @@ namespace Keel.BootTests
         private readonly object _lock = new object();
         private readonly List<string> _arguments;
 
-        public QemuGuest(IEnumerable<string> launchArguments, string netns = null, int timeoutSeconds = 120)
+        /// <summary>The microvm variants a test boots on: ACPI on (virtio-mmio devices in the DSDT) and off (on the
+        /// command line), without the PIT, and without the RTC and PIC.</summary>
+        public static readonly string[] MicrovmVariants = { "microvm", "microvm,acpi=off", "microvm,pit=off", "microvm,rtc=off,pic=off" };
+
+        /// <summary>Starts QEMU through tools/qemu-launch with <paramref name="launchArguments"/>; <paramref name="machine"/>
+        /// (a -M value such as <c>microvm,acpi=off</c>) replaces the launcher's default q35, and its NIC and
+        /// <c>--rng</c> then sit on that machine's transport (virtio-mmio on microvm).</summary>
+        public QemuGuest(IEnumerable<string> launchArguments, string netns = null, int timeoutSeconds = 120, string machine = null)
         {
             _arguments = new List<string>(launchArguments);
+            if (machine != null)
+            {
+                _arguments.InsertRange(0, new[] { "--machine", machine });
+            }
             ProcessStartInfo start = new ProcessStartInfo();
             if (netns != null)
             {
