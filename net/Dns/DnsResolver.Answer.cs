@@ -213,6 +213,13 @@ namespace Keel.Net.Dns
                                 return;
                             }
                             uint address = NetBytes.Read32(m + dataOffset);
+                            if ((address >> 24) == 0 || address == 0xFFFFFFFF)
+                            {
+                                // "This network" (RFC 1122 3.2.1.3) or the limited broadcast: no host to reach,
+                                // and 0.0.0.0 is what an unresolved query holds. A sinkhole's "blocked" answer.
+                                Counters[DnsStatistics.UnusableAddress]++;
+                                continue;
+                            }
                             q.MinTtl = ttl < q.MinTtl ? ttl : q.MinTtl;
                             q.Address = new IPv4Address(address);
                             q.TimeToLive = q.MinTtl;

@@ -22,7 +22,9 @@ namespace Keel.Net.Dns
         public const int CnameRequeries = 16;
         public const int SendFailures = 17;
         public const int NoQuerySlot = 18;
-        public const int Count = 19;
+        /// <summary>A records whose address no host can be reached at (0.0.0.0/8, 255.255.255.255): skipped.</summary>
+        public const int UnusableAddress = 19;
+        public const int Count = 20;
 
         public static string Name(int index)
         {
@@ -47,6 +49,7 @@ namespace Keel.Net.Dns
                 case CnameRequeries: return "cname_requeries";
                 case SendFailures: return "send_failures";
                 case NoQuerySlot: return "no_query_slot";
+                case UnusableAddress: return "rx_unusable_address";
                 default: return "unknown";
             }
         }

@@ -120,23 +120,38 @@ namespace Keel.Tests.Fakes
             return f;
         }
 
-        /// <summary>Recomputes the IPv4 header checksum and the TCP, UDP or ICMP checksum of a frame a test has changed.</summary>
-        public static void FixChecksums(byte[] f)
+        /// <summary>
+        /// Recomputes only the IPv4 header checksum of a frame a test has changed; returns the header length, or 0
+        /// (nothing done) when the frame is not IPv4 or its header does not fit.
+        /// </summary>
+        public static int FixHeaderChecksum(byte[] f)
         {
             if (f.Length < 34 || f[12] != 8 || f[13] != 0)
             {
-                return;
+                return 0;
             }
             int ihl = (f[14] & 15) * 4;
             if (ihl < 20 || 14 + ihl > f.Length)
             {
-                return;
+                return 0;
             }
             f[24] = 0;
             f[25] = 0;
             ushort c = Checksum(f, 14, ihl);
             f[24] = (byte)(c >> 8);
             f[25] = (byte)c;
+            return ihl;
+        }
+
+        /// <summary>Recomputes the IPv4 header checksum and the TCP, UDP or ICMP checksum of a frame a test has changed.</summary>
+        public static void FixChecksums(byte[] f)
+        {
+            int ihl = FixHeaderChecksum(f);
+            if (ihl == 0)
+            {
+                return;
+            }
+            ushort c;
             int total = (f[16] << 8) | f[17];
             int length = System.Math.Min(total, f.Length - 14) - ihl;
             int t = 14 + ihl;

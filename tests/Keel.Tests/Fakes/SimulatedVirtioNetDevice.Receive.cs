@@ -76,6 +76,7 @@ namespace Keel.Tests.Fakes
                 {
                     announced = needed + 3;
                 }
+                announced = NextRxLie.NumBuffers ?? announced;
                 _stream[VirtioSpec.HDR_NUM_BUFFERS] = (byte)announced;
                 _stream[VirtioSpec.HDR_NUM_BUFFERS + 1] = (byte)(announced >> 8);
             }
@@ -114,6 +115,11 @@ namespace Keel.Tests.Fakes
                 {
                     id = FindIdNotInFlight(q, head);
                 }
+                if (b == NextRxLie.Buffer)
+                {
+                    id = NextRxLie.Id ?? id;
+                    length = NextRxLie.Length ?? length;
+                }
                 // struct virtq_used_elem { le32 id; le32 len; } after used->flags and used->idx.
                 uint* element = (uint*)(q.Used + VirtioSpec.SplitUsedHeader + VirtioSpec.SplitUsedElementSize * ((q.UsedIdx + b) & mask));
                 element[0] = id;
@@ -121,6 +127,7 @@ namespace Keel.Tests.Fakes
             }
             PublishUsed(q, needed, NextRxFault == RxFault.UsedIndexJump);
             NextRxFault = RxFault.None;
+            NextRxLie = default;
             RxFrames++;
             return true;
         }

@@ -114,6 +114,20 @@ namespace Keel.Tests.Fakes
         // ---- behaviour knobs ----
 
         public RxFault NextRxFault;
+
+        /// <summary>
+        /// Lies the next received frame tells (a device that lies anyhow, for the fuzz target): the used element of
+        /// buffer <see cref="RxLie.Buffer"/> gets this id and/or length, the header this num_buffers. Cleared after the frame.
+        /// </summary>
+        public RxLie NextRxLie;
+
+        public struct RxLie
+        {
+            public int Buffer;
+            public uint? Id;
+            public uint? Length;
+            public ushort? NumBuffers;
+        }
         public TxFault NextTxFault;
 
         /// <summary>Header fields written into received frames.</summary>

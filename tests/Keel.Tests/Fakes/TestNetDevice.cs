@@ -314,6 +314,13 @@ namespace Keel.Tests.Fakes
 
         /// <summary>Every packet and page of the device's own pools is back.</summary>
         public bool PoolsIdle => TransmitPackets.InUse == 0 && ReceivePackets.InUse == 0 && ReceivePages.InFlight == 0;
+
+        /// <summary>Gives every page of the device's pools back to the allocator; false when something is still out.</summary>
+        public bool DestroyPools()
+        {
+            bool packets = TransmitPackets.Destroy() & ReceivePackets.Destroy() & _segmentPackets.Destroy();
+            return packets && ReceivePages.ReleaseFreePages() == 0;
+        }
     }
 
     public interface ITestFrameSink

@@ -16,10 +16,13 @@ namespace Keel.Tests.Kernel
     {
         private const ulong Base = 0xE0000;
         private const ulong Rsdp = 0xE0040;
-        private const ulong Root = 0xF0000;
-        private const ulong Fadt = 0xF1000;
-        private const ulong Madt = 0xF2000;
-        private const ulong Dsdt = 0xF3000;
+        private const ulong Root = 0xE0100;
+        private const ulong Fadt = 0xE0200;
+        private const ulong Madt = 0xE0400;
+        private const ulong Dsdt = 0xE0600;
+
+        /// <summary>Bytes from <see cref="Base"/> that hold every table <see cref="Build"/> writes.</summary>
+        internal const int ImageLength = 0x700;
 
         private SimulatedPhysicalMemory _memory;
 
@@ -32,6 +35,17 @@ namespace Keel.Tests.Kernel
 
         [TearDown]
         public void TearDown() => _memory.Dispose();
+
+        /// <summary>The tables of <see cref="Build"/> as one image at <see cref="Base"/> (the fuzz target's seeds).</summary>
+        internal static byte[] Image(int revision, bool qemuS5)
+        {
+            AcpiTests t = new AcpiTests();
+            t.SetUp();
+            t.Build(revision, qemuS5 ? QemuS5Bytes : S5Bytes);
+            byte[] image = new Span<byte>(t._memory.At(Base), ImageLength).ToArray();
+            t.TearDown();
+            return image;
+        }
 
         // Name(\_S5, Package(0x04){0x05, 0x05, Zero, Zero}) as real firmware writes it.
         private static readonly byte[] S5Bytes = { 0x08, 0x5C, 0x5F, 0x53, 0x35, 0x5F, 0x12, 0x0A, 0x04, 0x0A, 0x05, 0x0A, 0x05, 0x00, 0x00 };

@@ -164,6 +164,24 @@ namespace Keel.Tests.Net
             Assert.That(b.Server.UdpQueries, Is.EqualTo(2 + DnsResolver.MaxAttempts));
         }
 
+        /// <summary>
+        /// An A record of 0.0.0.0 (a sinkhole's "blocked") or of the limited broadcast names no host: skipped and
+        /// counted, so the query ends without an address rather than "resolved" to what an unresolved query holds.
+        /// </summary>
+        [TestCase("0.0.0.0")]
+        [TestCase("0.1.2.3")]
+        [TestCase("255.255.255.255")]
+        public void UnusableAddressIsNoAnswer(string address)
+        {
+            Bed b = new Bed();
+            b.Server.Zone["blocked.keel.test"] = ("A", address, 300);
+            DnsQuery q = b.Resolve("blocked.keel.test");
+            Assert.That(q.Status, Is.EqualTo(DnsStatus.NoData));
+            Assert.That(q.Address, Is.EqualTo(IPv4Address.Any));
+            Assert.That(b.C(DnsStatistics.UnusableAddress), Is.EqualTo(1));
+            Assert.That(b.Resolve("www.keel.test").Status, Is.EqualTo(DnsStatus.Success), "the next query still works");
+        }
+
         [Test]
         public void LostRepliesAreRetriedWithDoublingTimeoutsThenTimedOut()
         {

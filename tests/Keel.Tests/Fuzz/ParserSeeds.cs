@@ -1,0 +1,140 @@
+using System;
+using System.Collections.Generic;
+using System.Text;
+using Keel.Tests.Kernel;
+using Keel.Tests.Net;
+
+namespace Keel.Tests.Fuzz
+{
+    /// <summary>Seeds of the single-parser targets, written from the RFC and specification layouts.</summary>
+    internal static class ParserSeeds
+    {
+        public static IEnumerable<SeedCorpus.Seed> All()
+        {
+            yield return new SeedCorpus.Seed("dhcp-message", "offer", DhcpReply(2));
+            yield return new SeedCorpus.Seed("dhcp-message", "ack", DhcpReply(5));
+            yield return new SeedCorpus.Seed("dns-message", "a-record", DnsAnswer(false));
+            yield return new SeedCorpus.Seed("dns-message", "cname-chain", DnsAnswer(true));
+            // SYN: MSS 1460, SACK permitted, timestamps, NOP, window scale 7 (the golden SYN's 20 option bytes).
+            yield return new SeedCorpus.Seed("tcp-options", "syn", Prefix(1, GoldenFrames.TcpSynWithOptions.AsSpan(54, 20)));
+            // An ACK: NOP, NOP, timestamps; NOP, NOP, SACK with two blocks (RFC 2018 3).
+            yield return new SeedCorpus.Seed("tcp-options", "ack-sack", new byte[]
+            {
+                0, 1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 9, 1, 1, 5, 18, 0, 0, 0x10, 0, 0, 0, 0x14, 0, 0, 0, 0x20, 0, 0, 0, 0x28, 0,
+            });
+            yield return new SeedCorpus.Seed("syn-cookies", "one", Encoding.ASCII.GetBytes("0123456789abcdefghijklmnopqrstuvwxyz0123456789"));
+            yield return new SeedCorpus.Seed("json", "iperf3-params", Encoding.ASCII.GetBytes(Iperf3Parameters));
+            yield return new SeedCorpus.Seed("json", "iperf3-results", Encoding.ASCII.GetBytes(Iperf3Results));
+            yield return new SeedCorpus.Seed("multiboot2", "grub", Multiboot2Info());
+            yield return new SeedCorpus.Seed("cmdline", "static", Encoding.ASCII.GetBytes("ip=198.18.0.2/24 gw=198.18.0.1 dns=198.18.0.1 budget=64 rxbufpages=1"));
+            yield return new SeedCorpus.Seed("cmdline", "dhcp", Encoding.ASCII.GetBytes("ip=dhcp shell=off test=selftest virtio_mmio.device=512@0xfeb00e00:12"));
+            yield return new SeedCorpus.Seed("acpi", "acpi2", AcpiTests.Image(2, false));
+            yield return new SeedCorpus.Seed("acpi", "acpi1-qemu", AcpiTests.Image(0, true));
+        }
+
+        // iperf3 3.12's parameters and results messages (its JSON as it sends it).
+        internal const string Iperf3Parameters =
+            "{\"tcp\":true,\"omit\":0,\"time\":10,\"num\":0,\"blockcount\":0,\"parallel\":1,\"len\":131072,\"pacing_timer\":1000," +
+            "\"client_version\":\"3.12\"}";
+
+        internal const string Iperf3Results =
+            "{\"cpu_util_total\":1.5,\"cpu_util_user\":0.2,\"cpu_util_system\":1.3,\"sender_has_retransmits\":1," +
+            "\"congestion_used\":\"cubic\",\"streams\":[{\"id\":1,\"bytes\":1048576,\"retransmits\":0,\"jitter\":0," +
+            "\"errors\":0,\"omitted_errors\":0,\"packets\":0,\"omitted_packets\":0,\"start_time\":0,\"end_time\":1.0001}]}";
+
+        private static byte[] Prefix(byte first, ReadOnlySpan<byte> rest)
+        {
+            byte[] b = new byte[1 + rest.Length];
+            b[0] = first;
+            rest.CopyTo(b.AsSpan(1));
+            return b;
+        }
+
+        /// <summary>
+        /// A BOOTREPLY (RFC 2131 2): xid 0x3903F326, yiaddr 198.18.0.50, chaddr 02:00:00:00:00:02, magic cookie,
+        /// options (RFC 2132): message type, server id, mask, router, DNS, lease time, end.
+        /// </summary>
+        internal static byte[] DhcpReply(int type)
+        {
+            List<byte> m = new List<byte> { 2, 1, 6, 0, 0x39, 0x03, 0xF3, 0x26 };
+            m.AddRange(new byte[8]);                      // secs, flags, ciaddr
+            m.AddRange(new byte[] { 198, 18, 0, 50 });    // yiaddr
+            m.AddRange(new byte[] { 198, 18, 0, 1 });     // siaddr
+            m.AddRange(new byte[4]);                      // giaddr
+            m.AddRange(new byte[] { 2, 0, 0, 0, 0, 2 });  // chaddr
+            m.AddRange(new byte[10 + 64 + 128]);          // chaddr padding, sname, file
+            m.AddRange(new byte[] { 99, 130, 83, 99 });
+            m.AddRange(new byte[] { 53, 1, (byte)type, 54, 4, 198, 18, 0, 1, 1, 4, 255, 255, 255, 0, 3, 4, 198, 18, 0, 1 });
+            m.AddRange(new byte[] { 6, 8, 198, 18, 0, 1, 198, 18, 0, 53, 51, 4, 0, 0, 0x0E, 0x10, 26, 2, 5, 0xDC, 255 });
+            return m.ToArray();
+        }
+
+        /// <summary>
+        /// A response (RFC 1035 4.1) to "www.example.com" A: either the A record (198.18.0.80) or a CNAME
+        /// (alias.example.com) followed by the A record, names compressed with pointers (RFC 1035 4.1.4).
+        /// </summary>
+        internal static byte[] DnsAnswer(bool cname)
+        {
+            List<byte> m = new List<byte> { 0x12, 0x34, 0x81, 0x80, 0, 1, 0, (byte)(cname ? 2 : 1), 0, 0, 0, 0 };
+            m.AddRange(new byte[] { 3, (byte)'w', (byte)'w', (byte)'w', 7, (byte)'e', (byte)'x', (byte)'a', (byte)'m', (byte)'p', (byte)'l', (byte)'e', 3, (byte)'c', (byte)'o', (byte)'m', 0, 0, 1, 0, 1 });
+            if (cname)
+            {
+                // www.example.com CNAME alias.example.com (alias + pointer to "example.com" at 16).
+                m.AddRange(new byte[] { 0xC0, 12, 0, 5, 0, 1, 0, 0, 0x0E, 0x10, 0, 8, 5, (byte)'a', (byte)'l', (byte)'i', (byte)'a', (byte)'s', 0xC0, 16 });
+                // alias.example.com A 198.18.0.80 (pointer to the CNAME's data at 45).
+                m.AddRange(new byte[] { 0xC0, 45, 0, 1, 0, 1, 0, 0, 0x0E, 0x10, 0, 4, 198, 18, 0, 80 });
+            }
+            else
+            {
+                m.AddRange(new byte[] { 0xC0, 12, 0, 1, 0, 1, 0, 0, 0x0E, 0x10, 0, 4, 198, 18, 0, 80 });
+            }
+            return m.ToArray();
+        }
+
+        /// <summary>
+        /// A multiboot2 information structure (Multiboot2 3.6): total size and reserved, a command line tag, a memory
+        /// map tag (two 24-byte entries), an ACPI new-RSDP tag, the end tag.
+        /// </summary>
+        internal static byte[] Multiboot2Info()
+        {
+            List<byte> m = new List<byte>();
+            void U32(uint v) => m.AddRange(BitConverter.GetBytes(v));
+            void Align()
+            {
+                while (m.Count % 8 != 0)
+                {
+                    m.Add(0);
+                }
+            }
+            U32(0);
+            U32(0);
+            byte[] line = Encoding.ASCII.GetBytes("ip=198.18.0.2/24 gw=198.18.0.1\0");
+            U32(1);
+            U32((uint)(8 + line.Length));
+            m.AddRange(line);
+            Align();
+            U32(6);
+            U32(16 + 2 * 24);
+            U32(24);
+            U32(0);
+            m.AddRange(BitConverter.GetBytes(0UL));
+            m.AddRange(BitConverter.GetBytes(0x9FC00UL));
+            U32(1);
+            U32(0);
+            m.AddRange(BitConverter.GetBytes(0x100000UL));
+            m.AddRange(BitConverter.GetBytes(0x7EE0000UL));
+            U32(1);
+            U32(0);
+            U32(15);
+            U32(8 + 36);
+            m.AddRange(Encoding.ASCII.GetBytes("RSD PTR "));
+            m.AddRange(new byte[28]);
+            Align();
+            U32(0);
+            U32(8);
+            byte[] info = m.ToArray();
+            BitConverter.GetBytes((uint)info.Length).CopyTo(info, 0);
+            return info;
+        }
+    }
+}
