@@ -35,37 +35,42 @@ ILCFLAGS := --targetos:linux --targetarch:x64 -O --systemmodule:System.Private.C
 
 FORCE:
 
-.PHONY: all setup run test unit-test qemu-test bench clean iso pack check-layers fuzz
+.PHONY: all help setup run test unit-test qemu-test bench clean iso pack check-layers fuzz
 # A recipe that fails leaves no half-written target behind.
 .DELETE_ON_ERROR:
 
-all: $(BUILD)/keel.elf
+all: $(BUILD)/keel.elf ## builds build/keel.elf (also plain `make`)
 
-setup:
+# Every target with its one line: the text after `##` on its rule line.
+help: ## lists every target with one line each
+	@sed -n -E 's/^([a-z-]+):.*## (.*)$$/\1\t\2/p' $(firstword $(MAKEFILE_LIST)) | \
+	  while IFS=$$'\t' read -r target what; do printf '  make %-13s %s\n' "$$target" "$$what"; done
+
+setup: ## installs the Debian packages and restores the NativeAOT compiler (tools/setup)
 	@tools/setup --quiet
 
 # Builds and boots the kernel on a tap inside its own network namespace (root), serial console on this
-# terminal. NET=user: QEMU's user-mode network instead, no root; prints the forwarded ports.
-# MACHINE=microvm (or microvm,acpi=off, any -M value): that machine instead of q35.
-# Fails with the guest's status when it stops with `exit N` (N != 0); see tools/run-keel.
-run: setup all
-	@NET="$(NET)" NET_RESTRICT="$(NET_RESTRICT)" MACHINE="$(MACHINE)" tools/run-keel
+# terminal. NET=user: QEMU's user-mode network instead, no root; prints the forwarded ports; FWD adds
+# forwards (tools/run-keel). MACHINE=microvm (or microvm,acpi=off, any -M value): that machine instead of q35.
+# After `exit 0` make succeeds; after `exit N` (N != 0) it fails ("Error N").
+run: setup all ## boots Keel, console here: on a tap (root), or NET=user [FWD=tcp:7119-:19]; MACHINE=microvm (tools/run-keel)
+	@NET="$(NET)" NET_RESTRICT="$(NET_RESTRICT)" FWD="$(FWD)" MACHINE="$(MACHINE)" tools/run-keel
 
 # Build (a failed kernel build fails the run and no QEMU test runs), unit tests on the host, then the
 # QEMU boot/network tests; last line: "N passed, N failed". See tools/run-tests.
-test: setup
+test: setup ## every test: build, checks, unit, docs, QEMU, packages; last line "N passed, N failed"
 	@tools/run-tests
 
 # Only the host unit tests (NUnit, tests/Keel.Tests).
-unit-test: setup
+unit-test: setup ## only the host unit tests and the doc examples
 	@tools/run-tests unit
 
 # Only the build and the QEMU tests (tests/Keel.BootTests).
-qemu-test: setup
+qemu-test: setup ## only the build step and the QEMU tests
 	@tools/run-tests qemu
 
 # A GRUB image (BIOS and UEFI) that boots build/keel.elf through multiboot2: build/keel.iso.
-iso: setup $(BUILD)/keel.iso
+iso: setup $(BUILD)/keel.iso ## build/keel.iso: GRUB (BIOS and UEFI) booting build/keel.elf
 
 $(BUILD)/keel.iso: $(BUILD)/keel.elf boot/grub.cfg
 	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
@@ -74,19 +79,22 @@ $(BUILD)/keel.iso: $(BUILD)/keel.elf boot/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso >$(BUILD)/grub-mkrescue.log 2>&1 || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
 # NuGet packages in build/nuget/: Keel.Net (HAL, buffers, virtio, virtio-net, the IPv4 stack) and Keel.Apps.
-# Same version each time: the copies tools/hoststack restored from the last pack are dropped so it takes these.
-pack:
+# Their version (tools/pack-version) changes with the packed code, so no NuGet cache serves an older copy
+# under it; build/nuget/version holds the last one (tools/hoststack reads it).
+pack: ## NuGet packages Keel.Net and Keel.Apps in build/nuget/ (their version changes with the code)
 	@mkdir -p $(BUILD)/nuget
-	$(DOTNET) pack projects/Keel.Net/Keel.Net.csproj -c Release -o $(BUILD)/nuget -nologo -v q
-	$(DOTNET) pack projects/Keel.Apps/Keel.Apps.csproj -c Release -o $(BUILD)/nuget -nologo -v q
-	@rm -rf $(BUILD)/hoststack-packages/keel.net $(BUILD)/hoststack-packages/keel.apps
+	$(eval PACK_VERSION := $(shell tools/pack-version))
+	$(DOTNET) pack projects/Keel.Net/Keel.Net.csproj -c Release -o $(BUILD)/nuget -nologo -v q -p:Version=$(PACK_VERSION)
+	$(DOTNET) pack projects/Keel.Apps/Keel.Apps.csproj -c Release -o $(BUILD)/nuget -nologo -v q -p:Version=$(PACK_VERSION)
+	@echo $(PACK_VERSION) > $(BUILD)/nuget/version
+	@echo "pack: Keel.Net and Keel.Apps $(PACK_VERSION) in $(BUILD)/nuget/"
 
 # Coverage-guided fuzzing (AFL++ and SharpFuzz, docs/fuzzing.md): every target FUZZ_SECONDS each (default 60),
 # as many at once as there are cores; TARGET=name runs one. Prints executions, exec/s, paths, edges, crashes, hangs.
-fuzz: setup
+fuzz: setup ## fuzzes every parser the wire or the device reaches (FUZZ_SECONDS=, TARGET=; docs/fuzzing.md)
 	@FUZZ_SECONDS="$(FUZZ_SECONDS)" TARGET="$(TARGET)" tools/fuzz
 
-bench: setup all
+bench: setup all ## the benchmarks (docs/BENCHMARKS.md)
 	@tools/bench
 
 $(BUILD)/System.Private.CoreLib.dll: $(CORELIB_SRC) | $(BUILD) $(ILC)
@@ -118,7 +126,7 @@ $(BUILD)/layers/%.dll: $$($$(call upper,$$*)_SRC) $(BUILD)/layers/%-sources.txt 
 	$(call layer_dll,$*)
 
 # Each layer compiled with a use of a type from a layer it must not see must fail (tools/check-layers).
-check-layers: $(LAYER_DLLS)
+check-layers: $(LAYER_DLLS) ## shows that no layer can use a layer it must not see
 	@tools/check-layers $(BUILD) "$(CSC) $(CSFLAGS) -target:library $(CORELIB_REF)" \
 	  hal="$(HAL_REFS)" virtio="$(VIRTIO_REFS)" virtionet="$(VIRTIONET_REFS)" virtiorng="$(VIRTIORNG_REFS)" net="$(NET_REFS)" \
 	  apps="$(APPS_REFS)" portable="$(PORTABLE_REFS)"
@@ -147,5 +155,5 @@ $(BUILD):
 $(ILC):
 	@tools/setup --quiet
 
-clean:
+clean: ## removes build/
 	rm -rf $(BUILD)

@@ -117,7 +117,7 @@ namespace Keel.Kernel
             Console.Write("Keel ready\n");
             if (CommandLine.ShellEnabled)
             {
-                Shell.Start();
+                AddPoller(new FirstPrompt(Shell, Keel.Kernel.Net.NetworkSubsystem.Dhcp, Console, Clock.NowNanoseconds));
             }
             MainLoop();
         }

@@ -23,7 +23,6 @@ namespace Keel.BootTests
         private readonly Process _process;
         private readonly StringBuilder _output = new StringBuilder();
         private readonly object _lock = new object();
-        private readonly List<string> _arguments;
 
         /// <summary>The microvm variants a test boots on: ACPI on (virtio-mmio devices in the DSDT) and off (on the
         /// command line), without the PIT, and without the RTC and PIC.</summary>
@@ -33,12 +32,36 @@ namespace Keel.BootTests
         /// (a -M value such as <c>microvm,acpi=off</c>) replaces the launcher's default q35, and its NIC and
         /// <c>--rng</c> then sit on that machine's transport (virtio-mmio on microvm).</summary>
         public QemuGuest(IEnumerable<string> launchArguments, string netns = null, int timeoutSeconds = 120, string machine = null)
+            : this(LaunchStart(launchArguments, netns, timeoutSeconds, machine))
         {
-            _arguments = new List<string>(launchArguments);
-            if (machine != null)
+        }
+
+        /// <summary>
+        /// Runs any command that ends in QEMU with its serial console on stdio (tools/run-keel, `make run`):
+        /// <paramref name="start"/> names the program, its arguments and environment; the streams are redirected here.
+        /// </summary>
+        public QemuGuest(ProcessStartInfo start)
+        {
+            start.RedirectStandardInput = true;
+            start.RedirectStandardOutput = true;
+            start.RedirectStandardError = true;
+            start.UseShellExecute = false;
+            if (string.IsNullOrEmpty(start.WorkingDirectory))
             {
-                _arguments.InsertRange(0, new[] { "--machine", machine });
+                start.WorkingDirectory = Repository.Root;
             }
+            _process = new Process { StartInfo = start };
+            _process.ErrorDataReceived += (sender, e) => AppendLine(e.Data == null ? null : "[stderr] " + e.Data);
+            _process.Start();
+            _process.BeginErrorReadLine();
+            // The serial console is read as raw characters: a shell prompt has no newline after it.
+            _reader = new Thread(ReadConsole) { IsBackground = true, Name = "qemu-serial" };
+            _reader.Start();
+        }
+
+        /// <summary>tools/qemu-launch with the kernel, the serial console on stdio, a timeout and these options.</summary>
+        private static ProcessStartInfo LaunchStart(IEnumerable<string> launchArguments, string netns, int timeoutSeconds, string machine)
+        {
             ProcessStartInfo start = new ProcessStartInfo();
             if (netns != null)
             {
@@ -58,22 +81,16 @@ namespace Keel.BootTests
             start.ArgumentList.Add("stdio");
             start.ArgumentList.Add("--timeout");
             start.ArgumentList.Add(timeoutSeconds.ToString());
-            foreach (string argument in _arguments)
+            if (machine != null)
+            {
+                start.ArgumentList.Add("--machine");
+                start.ArgumentList.Add(machine);
+            }
+            foreach (string argument in launchArguments)
             {
                 start.ArgumentList.Add(argument);
             }
-            start.RedirectStandardInput = true;
-            start.RedirectStandardOutput = true;
-            start.RedirectStandardError = true;
-            start.UseShellExecute = false;
-            start.WorkingDirectory = Repository.Root;
-            _process = new Process { StartInfo = start };
-            _process.ErrorDataReceived += (sender, e) => AppendLine(e.Data == null ? null : "[stderr] " + e.Data);
-            _process.Start();
-            _process.BeginErrorReadLine();
-            // The serial console is read as raw characters: a shell prompt has no newline after it.
-            _reader = new Thread(ReadConsole) { IsBackground = true, Name = "qemu-serial" };
-            _reader.Start();
+            return start;
         }
 
         /// <summary>Everything printed so far (serial console and QEMU's stderr).</summary>
@@ -180,6 +197,13 @@ namespace Keel.BootTests
             {
                 throw new InvalidOperationException("booted build id " + booted + " is not the one just built, " + expected);
             }
+        }
+
+        /// <summary>Types these characters on the serial console as they are (a menu hotkey), no CR.</summary>
+        public void SendKeys(string keys)
+        {
+            _process.StandardInput.Write(keys);
+            _process.StandardInput.Flush();
         }
 
         /// <summary>Types a line on the serial console (CR terminated, as a terminal sends it).</summary>

@@ -1,3 +1,4 @@
+using System;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -54,6 +55,25 @@ namespace Keel.BootTests
             throw new System.InvalidOperationException("no free port on 127.0.0.1");
         }
 
+        /// <summary>Sends a line to 127.0.0.1:<paramref name="port"/> and asserts it comes back (the guest's TCP echo behind a hostfwd).</summary>
+        internal static void AssertEchoes(int port, string line, QemuGuest guest)
+        {
+            using TcpClient client = new TcpClient("127.0.0.1", port);
+            NetworkStream stream = client.GetStream();
+            stream.ReadTimeout = 30000;
+            byte[] sent = System.Text.Encoding.ASCII.GetBytes(line);
+            stream.Write(sent);
+            byte[] back = new byte[sent.Length];
+            int read = 0;
+            while (read < back.Length)
+            {
+                int n = stream.Read(back, read, back.Length - read);
+                Assert.That(n, Is.GreaterThan(0), "the echo closed early; guest:\n" + guest.Output);
+                read += n;
+            }
+            Assert.That(System.Text.Encoding.ASCII.GetString(back), Is.EqualTo(line), guest.Output);
+        }
+
         protected void Iperf(params string[] options)
         {
             string[] arguments = new string[options.Length + 5];
@@ -90,6 +110,9 @@ namespace Keel.BootTests
         [Test, Order(1)]
         public void LeaseFromQemusDhcpServerShowsInNet()
         {
+            // The first prompt waits for the lease line (kernel/Shell/FirstPrompt.cs).
+            Assert.That(Guest.Output.IndexOf("dhcp: lease 10.0.2.15/24", StringComparison.Ordinal),
+                Is.LessThan(Guest.Output.IndexOf("keel> ", StringComparison.Ordinal)), Guest.Output);
             string net = Guest.Command("net");
             Assert.That(net, Does.Contain("address 10.0.2.15/24"), net);
             Assert.That(net, Does.Match("dhcp: bound, lease 10\\.0\\.2\\.15 from 10\\.0\\.2\\.2, expires in \\d+ s"), net);

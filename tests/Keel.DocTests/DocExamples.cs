@@ -40,7 +40,7 @@ namespace Keel.DocTests
             public override string ToString() => File + ":" + Line;
         }
 
-        private static string Root
+        internal static string Root
         {
             get
             {
