@@ -100,8 +100,8 @@ namespace Keel.Net.Sockets
         /// </summary>
         public void SetKeepAlive(int idleMilliseconds, int intervalMilliseconds, int probes)
         {
-            Tcp.KeepAliveIdleMs = idleMilliseconds > 0 ? idleMilliseconds : 1;
-            Tcp.KeepAliveIntervalMs = intervalMilliseconds > 0 ? intervalMilliseconds : 1;
+            Tcp.KeepAliveIdle = Duration.FromMilliseconds(idleMilliseconds > 0 ? idleMilliseconds : 1);
+            Tcp.KeepAliveInterval = Duration.FromMilliseconds(intervalMilliseconds > 0 ? intervalMilliseconds : 1);
             Tcp.KeepAliveCount = probes > 0 ? probes : 1;
             KeepAlive = true;
         }
@@ -218,7 +218,7 @@ namespace Keel.Net.Sockets
                 output.Write(" retrans ");
                 output.Write(Tcp.Retransmits);
                 output.Write(" rtt ");
-                output.Write(Tcp.SrttUs);
+                output.Write(Tcp.Rtt.Srtt.Microseconds);
                 output.Write("us cwnd ");
                 output.Write(Tcp.Cwnd);
                 output.Write(" wnd ");

@@ -104,7 +104,7 @@ namespace Keel.Net.Sockets
             PendingEvents = SocketEvents.None;
             _socketType = SocketType.Unknown;
             _protocolType = ProtocolType.Unknown;
-            Tcp.State = TcpState.Closed;
+            Tcp.SetState(TcpState.Closed);
         }
 
         private bool IsTcp => _protocolType == ProtocolType.Tcp;
@@ -210,8 +210,7 @@ namespace Keel.Net.Sockets
             Tcp.SendBufferSize = _sendBufferSize;
             Tcp.ReceiveBufferSize = _receiveBufferSize;
             Tcp.ReceiveAutoTune &= !_receiveBufferSet;
-            Tcp.State = TcpState.Listen;
-            _stack.Tcp.AddListener(Tcp);
+            Tcp.Listen();
             return SocketError.Success;
         }
 

@@ -1,3 +1,4 @@
+using Keel.Hal;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
@@ -95,7 +96,7 @@ namespace Keel.Net.Tcp
         /// not fit this connection (not synchronized, or the quoted sequence number outside [SND.UNA, SND.MAX),
         /// RFC 5927 section 4.1: an old or forged message); true when it was taken (even if it changed nothing).
         /// </summary>
-        internal bool FragmentationNeeded(uint sequence, int nextHopMtu, int quotedLength, long now)
+        internal bool FragmentationNeeded(uint sequence, int nextHopMtu, int quotedLength, Instant now)
         {
             if (!CanSendData || !Geq(sequence, SndUna) || !Lt(sequence, SndMax))
             {
@@ -135,7 +136,7 @@ namespace Keel.Net.Tcp
         /// these marks do not start fast recovery with its reduction), with ssthresh at least 3/4 of cwnd as Linux's
         /// <c>tcp_current_ssthresh</c> gives; in recovery or loss it stays in that state.
         /// </summary>
-        private void SimpleRetransmit(long now)
+        private void SimpleRetransmit(Instant now)
         {
             int mss = SendMss;
             int marked = 0;
@@ -167,7 +168,7 @@ namespace Keel.Net.Tcp
                 Recover = SndMax;
                 Frto = 0;
                 DupAcks = 0;
-                TlpDeadline = 0;
+                Timers.Stop(TcpTimer.LossProbe);
                 TlpOutstanding = false;
                 _tlpRetransPending = false; // a probe of the old packaging repairs nothing (TcpConnection.TlpRepair.cs)
             }

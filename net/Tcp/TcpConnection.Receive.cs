@@ -1,4 +1,5 @@
 using Keel.Buffers;
+using Keel.Hal;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
@@ -237,7 +238,7 @@ namespace Keel.Net.Tcp
             TrimRuns();
         }
 
-        private void FinInput(long now)
+        private void FinInput(Instant now)
         {
             RcvNxt++;
             FinReceived = true;
@@ -246,7 +247,7 @@ namespace Keel.Net.Tcp
             {
                 case TcpState.SynReceived:
                 case TcpState.Established:
-                    State = TcpState.CloseWait;
+                    SetState(TcpState.CloseWait);
                     break;
                 case TcpState.FinWait1:
                     if (FinQueued && SndUna == DataEnd + 1)
@@ -255,7 +256,7 @@ namespace Keel.Net.Tcp
                     }
                     else
                     {
-                        State = TcpState.Closing;
+                        SetState(TcpState.Closing);
                     }
                     break;
                 case TcpState.FinWait2:
@@ -268,11 +269,11 @@ namespace Keel.Net.Tcp
             Stack.Notify(Socket, SocketEvents.Readable);
         }
 
-        private void EnterTimeWait(long now)
+        private void EnterTimeWait(Instant now)
         {
-            State = TcpState.TimeWait;
-            StopTimers();
-            TimeWaitDeadline = now + Layer.Config.TcpTimeWaitMilliseconds * 1000000L;
+            SetState(TcpState.TimeWait);
+            Timers.StopAll();
+            Timers.Arm(TcpTimer.TimeWait, now + Layer.TimeWaitTimeout);
             Board.Clear();
             FreeReceiveQueues(!Orphan); // the application may still read what arrived before the FIN
             Send.Clear();

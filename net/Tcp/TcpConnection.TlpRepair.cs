@@ -1,3 +1,5 @@
+using Keel.Hal;
+
 namespace Keel.Net.Tcp
 {
     /// <summary>
@@ -41,7 +43,7 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>After an ACK's SACK blocks and cumulative part: decide the probe's episode if this ACK tells.</summary>
-        private void TlpRepairAck(uint ack, bool advanced, long now)
+        private void TlpRepairAck(uint ack, bool advanced, Instant now)
         {
             if (!_tlpRetransPending || Lt(ack, _tlpRetransEnd))
             {

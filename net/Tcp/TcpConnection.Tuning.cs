@@ -20,10 +20,10 @@ namespace Keel.Net.Tcp
         /// <summary>Times the buffer grew (shown by `net`).</summary>
         internal int ReceiveBufferGrowths;
 
-        private long _rcvRttNs;        // receiver RTT estimate, 0 = none yet
-        private long _rcvRttMarkTime;  // when the window being timed was advertised (0 = none)
+        private Duration _rcvRtt;      // receiver RTT estimate, zero = none yet
+        private Instant _rcvRttMark;   // when the window being timed was advertised (None = none)
         private uint _rcvRttMarkSeq;   // its right edge
-        private long _spaceStart;      // start of the current measurement RTT (0 = none)
+        private Instant _spaceStart;   // start of the current measurement RTT (None = none)
         private long _spaceReadStart;  // BytesRead then
         private long _rcvSpace;        // most bytes read in one RTT so far
         private int _driverWindowCap;  // largest buffer the driver's receive pools can hold for us (0 = not known)
@@ -33,10 +33,10 @@ namespace Keel.Net.Tcp
         {
             ReceiveAutoTune = config.TcpReceiveBufferMax > config.TcpReceiveBufferSize;
             ReceiveBufferGrowths = 0;
-            _rcvRttNs = 0;
-            _rcvRttMarkTime = 0;
+            _rcvRtt = Duration.Zero;
+            _rcvRttMark = Instant.None;
             _rcvRttMarkSeq = 0;
-            _spaceStart = 0;
+            _spaceStart = Instant.None;
             _spaceReadStart = 0;
             _rcvSpace = 0;
             _driverWindowCap = 0;
@@ -54,7 +54,7 @@ namespace Keel.Net.Tcp
         /// cost the peer a loss per refused segment, so the buffer grows at most to half the packets, each a
         /// full-sized segment, and a quarter of the pages.
         /// </summary>
-        private void MeasureReceiveRtt(Packet packet, long now)
+        private void MeasureReceiveRtt(Packet packet, Instant now)
         {
             if (_driverWindowCap == 0 && packet.Pool != null)
             {
@@ -66,38 +66,38 @@ namespace Keel.Net.Tcp
                 }
                 _driverWindowCap = cap > int.MaxValue ? int.MaxValue : (int)cap;
             }
-            if (_rcvRttMarkTime != 0 && Geq(RcvNxt, _rcvRttMarkSeq))
+            if (_rcvRttMark.IsSet && Geq(RcvNxt, _rcvRttMarkSeq))
             {
-                long sample = now - _rcvRttMarkTime;
-                if (sample > 0)
+                Duration sample = now - _rcvRttMark;
+                if (sample > Duration.Zero)
                 {
                     // The smaller sample wins at once (a window that arrived sooner bounds the RTT); larger ones
                     // move the estimate by an eighth.
-                    _rcvRttNs = _rcvRttNs == 0 || sample < _rcvRttNs ? sample : _rcvRttNs + (sample - _rcvRttNs) / 8;
+                    _rcvRtt = _rcvRtt.IsZero || sample < _rcvRtt ? sample : _rcvRtt + (sample - _rcvRtt) / 8;
                 }
-                _rcvRttMarkTime = 0;
+                _rcvRttMark = Instant.None;
             }
-            if (_rcvRttMarkTime == 0 && Gt(RcvAdv, RcvNxt))
+            if (!_rcvRttMark.IsSet && Gt(RcvAdv, RcvNxt))
             {
-                _rcvRttMarkTime = now;
+                _rcvRttMark = now;
                 _rcvRttMarkSeq = RcvAdv;
             }
         }
 
         /// <summary>The application read: once per receiver RTT, grow the buffer to twice the bytes read in it.</summary>
-        private void AdjustReceiveSpace(long now)
+        private void AdjustReceiveSpace(Instant now)
         {
-            if (!ReceiveAutoTune || _rcvRttNs == 0)
+            if (!ReceiveAutoTune || _rcvRtt.IsZero)
             {
                 return;
             }
-            if (_spaceStart == 0)
+            if (!_spaceStart.IsSet)
             {
                 _spaceStart = now;
                 _spaceReadStart = BytesRead;
                 return;
             }
-            if (now - _spaceStart < _rcvRttNs)
+            if (now - _spaceStart < _rcvRtt)
             {
                 return;
             }

@@ -26,7 +26,6 @@ namespace Keel.Net.Tcp
     internal sealed unsafe partial class TcpConnection
     {
         private const int InlineAckSegments = 16;
-        private const long ClockGranularityUs = 1000;
         private const int DuplicateAckThreshold = 3;
         private const int MinQueuedUnderPressure = 4;
 
@@ -36,7 +35,8 @@ namespace Keel.Net.Tcp
         internal readonly TcpScoreboard Board;
         internal readonly CongestionControl Cc;
 
-        internal TcpState State = TcpState.Closed;
+        /// <summary>Where the connection is in RFC 9293's state diagram; changed only by <see cref="SetState"/>.</summary>
+        internal TcpState State { get; private set; } = TcpState.Closed;
         internal uint LocalAddress;
         internal int LocalPort;
         internal uint RemoteAddress;
@@ -125,25 +125,16 @@ namespace Keel.Net.Tcp
         internal uint TlpHighSeq;
         internal int ReoWndMultiplier = 1;
 
-        // RTT and timers (deadlines in clock nanoseconds, 0 = off)
-        internal long SrttUs;
-        internal long RttVarUs;
-        internal long RtoUs;
-        internal bool RttValid;
+        // RTT and timers
+        internal RttEstimator Rtt;
+        internal readonly TcpTimers Timers = new TcpTimers();
         internal bool SynRttTiming;
-        internal long SynSentAt;
+        internal Instant SynSentAt;
         internal int Backoff;
         internal int Retries;
         internal int ProbesOut;
-        internal long RtoDeadline;
-        internal long PersistDeadline;
-        internal long DelayedAckDeadline;
-        internal long TimeWaitDeadline;
-        internal long TlpDeadline;
-        internal long RackDeadline;
-        internal long KeepAliveDeadline;
-        internal long LastReceive;
-        internal long LastKeepAliveProbe;
+        internal Instant LastReceive;
+        internal Instant LastKeepAliveProbe;
 
         // ACK bookkeeping
         internal int AckPendingSegments;
@@ -158,8 +149,8 @@ namespace Keel.Net.Tcp
         internal SocketError Error;
         internal bool KeepAlive;
         internal int UserMss;     // TCP_MAXSEG (0: none)
-        internal int KeepAliveIdleMs;
-        internal int KeepAliveIntervalMs;
+        internal Duration KeepAliveIdle;
+        internal Duration KeepAliveInterval;
         internal int KeepAliveCount;
         internal int KeepAliveProbes;
 
@@ -213,12 +204,26 @@ namespace Keel.Net.Tcp
         internal long Pipe => (long)(SndMax - SndUna) - Board.SackedBytes - Board.LostBytes + Board.RetransBytes;
 
         /// <summary>Timestamp clock (RFC 7323): milliseconds plus a per-connection random offset.</summary>
-        internal uint TsNow(long now) => (uint)(now / 1000000) + TsOffset;
+        internal uint TsNow(Instant now) => (uint)now.SinceOrigin.Milliseconds + TsOffset;
+
+        /// <summary>
+        /// The one writer of <see cref="State"/>: takes an edge of RFC 9293's diagram (<see cref="TcpStateMachine"/>)
+        /// and refuses any other, leaving the state as it was. Returns whether the state is now <paramref name="next"/>.
+        /// </summary>
+        internal bool SetState(TcpState next)
+        {
+            if (!TcpStateMachine.IsAllowed(State, next))
+            {
+                return false;
+            }
+            State = next;
+            return true;
+        }
 
         /// <summary>Resets everything for a fresh use of the pooled socket.</summary>
         internal void Reset(NetConfig config)
         {
-            State = TcpState.Closed;
+            SetState(TcpState.Closed);
             LocalAddress = 0;
             LocalPort = 0;
             RemoteAddress = 0;
@@ -250,17 +255,14 @@ namespace Keel.Net.Tcp
             Frto = 0;
             TlpOutstanding = false;
             ReoWndMultiplier = 1;
-            SrttUs = 0;
-            RttVarUs = 0;
-            RtoUs = config.TcpInitialRtoMilliseconds * 1000L;
-            RttValid = false;
+            Rtt.Reset(Duration.FromMilliseconds(config.TcpInitialRtoMilliseconds));
             SynRttTiming = false;
             Backoff = 0;
             Retries = 0;
             ProbesOut = 0;
-            StopTimers();
-            LastReceive = 0;
-            LastKeepAliveProbe = 0;
+            Timers.StopAll();
+            LastReceive = Instant.None;
+            LastKeepAliveProbe = Instant.None;
             AckPendingSegments = 0;
             AckNow = false;
             OutputPending = false;
@@ -273,8 +275,8 @@ namespace Keel.Net.Tcp
             Error = SocketError.Success;
             KeepAlive = false;
             UserMss = 0;
-            KeepAliveIdleMs = config.TcpKeepAliveIdleMilliseconds;
-            KeepAliveIntervalMs = config.TcpKeepAliveIntervalMilliseconds;
+            KeepAliveIdle = Duration.FromMilliseconds(config.TcpKeepAliveIdleMilliseconds);
+            KeepAliveInterval = Duration.FromMilliseconds(config.TcpKeepAliveIntervalMilliseconds);
             KeepAliveCount = config.TcpKeepAliveProbes;
             KeepAliveProbes = 0;
             Retransmits = 0;
@@ -300,9 +302,9 @@ namespace Keel.Net.Tcp
             info = default;
             info.State = State;
             info.TotalRetransmits = Retransmits;
-            info.RttMicroseconds = SrttUs;
-            info.RttVarMicroseconds = RttVarUs;
-            info.RtoMicroseconds = RtoUs;
+            info.RttMicroseconds = Rtt.Srtt.Microseconds;
+            info.RttVarMicroseconds = Rtt.RttVar.Microseconds;
+            info.RtoMicroseconds = Rtt.Rto.Microseconds;
             info.CongestionWindow = Cwnd;
             info.SlowStartThreshold = Ssthresh;
             info.SendWindow = SndWnd;
@@ -355,11 +357,11 @@ namespace Keel.Net.Tcp
             output.Write(" ssthresh ");
             output.Write(Ssthresh >= CongestionControl.MaxCongestionWindow ? -1 : Ssthresh);
             output.Write(" srtt ");
-            output.Write(SrttUs);
+            output.Write(Rtt.Srtt.Microseconds);
             output.Write("us rttvar ");
-            output.Write(RttVarUs);
+            output.Write(Rtt.RttVar.Microseconds);
             output.Write("us rto ");
-            output.Write(RtoUs / 1000);
+            output.Write(Rtt.Rto.Milliseconds);
             output.Write("ms");
             output.WriteLine();
             output.Write("      retrans ");

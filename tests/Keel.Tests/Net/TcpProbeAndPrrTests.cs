@@ -24,7 +24,7 @@ namespace Keel.Tests.Net
             config ??= NetConfig.Create(NetPair.AddressB, 24, IPv4Address.Any);
             SingleStack s = Established(out iss, out ts, out server, out _, config, RttMs);
             c = server.Tcp;
-            Assert.That(c.SrttUs, Is.EqualTo(RttMs * 1000), "first RTT sample: SRTT = R (RFC 6298 2.2)");
+            Assert.That(c.Rtt.Srtt.Microseconds, Is.EqualTo(RttMs * 1000), "first RTT sample: SRTT = R (RFC 6298 2.2)");
             return s;
         }
 
@@ -83,7 +83,7 @@ namespace Keel.Tests.Net
             Write(s, server, segments * M);
             int window = System.Math.Min(segments, 10); // RFC 6928 initial window: 10 segments
             Assert.That(Sent(s).Count, Is.EqualTo(window));
-            Assert.That(c.TlpDeadline, Is.EqualTo(sentAt + expectedPtoNs), "PTO");
+            Assert.That(c.Timers.Deadline(TcpTimer.LossProbe).Nanoseconds, Is.EqualTo(sentAt + expectedPtoNs), "PTO");
             s.Clock.NowNanoseconds = sentAt + expectedPtoNs - 1;
             s.Stack.Poll();
             Assert.That(s.Capture.Frames, Is.Empty, "nothing before the PTO");
@@ -146,10 +146,10 @@ namespace Keel.Tests.Net
             s.Clock.AdvanceMilliseconds(RttMs);
             long ackAt = s.Clock.NowNanoseconds;
             s.Inject(Frame(ClientIsn + 1, first + 9 * M, 0x10, Ts(500, ts), 0)); // RTT sample 10 ms: SRTT stays 10 ms
-            Assert.That(c.SrttUs, Is.EqualTo(RttMs * 1000));
+            Assert.That(c.Rtt.Srtt.Microseconds, Is.EqualTo(RttMs * 1000));
             Assert.That(Sent(s).Count, Is.GreaterThan(0), "the ACK let new data out");
             Assert.That(c.Board.Count, Is.GreaterThan(1));
-            Assert.That(c.TlpDeadline, Is.EqualTo(ackAt + (2 * RttMs + 2) * Ms));
+            Assert.That(c.Timers.Deadline(TcpTimer.LossProbe).Nanoseconds, Is.EqualTo(ackAt + (2 * RttMs + 2) * Ms));
         }
 
         [Test]
@@ -169,7 +169,7 @@ namespace Keel.Tests.Net
             Write(s, server, 100);
             Assert.That(Sent(s).Count, Is.EqualTo(1));
             long pto = (2 * RttMs + 40) * Ms; // RFC 8985 7.2: 2 SRTT + WCDelAckT
-            Assert.That(c.TlpDeadline, Is.EqualTo(sentAt + pto));
+            Assert.That(c.Timers.Deadline(TcpTimer.LossProbe).Nanoseconds, Is.EqualTo(sentAt + pto));
             s.Clock.NowNanoseconds = sentAt + pto;
             s.Stack.Poll();
             List<Ack> probe = Sent(s);
