@@ -216,7 +216,7 @@ namespace Keel.Net.Sockets
                 output.Write(" txq ");
                 output.Write((long)Tcp.Send.Length);
                 output.Write(" retrans ");
-                output.Write(Tcp.Retransmits);
+                output.Write(Tcp.Stats.Retransmits);
                 output.Write(" rtt ");
                 output.Write(Tcp.Rtt.Srtt.Microseconds);
                 output.Write("us cwnd ");

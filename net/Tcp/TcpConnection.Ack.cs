@@ -37,7 +37,7 @@ namespace Keel.Net.Tcp
                     {
                         Send.Release(released);
                         SendBufferSequence = top;
-                        BytesAcked += released;
+                        Stats.BytesAcked(released);
                     }
                 }
                 if (rtt >= Duration.Zero)
@@ -117,8 +117,7 @@ namespace Keel.Net.Tcp
                                  (segment.SackCount > 1 && Geq(left, segment.Sack[2]) && Leq(right, segment.Sack[3]));
                     if (dsack)
                     {
-                        DsacksReceived++;
-                        Counters[NetStatistics.TcpDsacksRx]++;
+                        Stats.DsackReceived();
                         TlpDsackSeen(right);
                         Board.ReorderingSeen = true;
                         if (ReoWndMultiplier < 16)

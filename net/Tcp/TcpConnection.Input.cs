@@ -9,7 +9,7 @@ namespace Keel.Net.Tcp
     {
         internal void Input(Packet packet, ref TcpSegment segment, Instant now)
         {
-            SegmentsIn++;
+            Stats.SegmentIn();
             LastReceive = now;
             if (State == TcpState.SynSent)
             {
@@ -41,8 +41,7 @@ namespace Keel.Net.Tcp
             if (TsOk && segment.HasTimestamp && (flags & TcpLayer.FlagRst) == 0 && (int)(segment.TsVal - TsRecent) < 0)
             {
                 packet.Free();
-                PawsRejected++;
-                Counters[NetStatistics.TcpPawsRejected]++;
+                Stats.PawsReject();
                 if (dataLength > 0 && Leq(sequence + (uint)dataLength, RcvNxt))
                 {
                     SetDsack(sequence, sequence + (uint)dataLength);

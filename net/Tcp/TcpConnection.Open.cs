@@ -90,8 +90,7 @@ namespace Keel.Net.Tcp
             bool retransmission = SndMax != Iss;
             if (retransmission)
             {
-                Retransmits++;
-                Counters[NetStatistics.TcpRetransmits]++;
+                Stats.Retransmitted();
             }
             else
             {

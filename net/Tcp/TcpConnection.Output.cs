@@ -197,8 +197,7 @@ namespace Keel.Net.Tcp
                 return false;
             }
             Board.Retransmitted(i, now);
-            Retransmits++;
-            Counters[NetStatistics.TcpRetransmits]++;
+            Stats.Retransmitted();
             if (CaState == TcpCaState.Recovery)
             {
                 PrrOut += length;

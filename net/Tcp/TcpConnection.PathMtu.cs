@@ -29,9 +29,6 @@ namespace Keel.Net.Tcp
         /// <summary>The path MTU was clamped to <see cref="MinPathMtu"/>: segments go without DF from then on.</summary>
         internal bool PmtuLocked;
 
-        /// <summary>Times an ICMP message lowered the path MTU of this connection.</summary>
-        internal long PmtuReductions;
-
         /// <summary>
         /// The loss state was entered by <see cref="SimpleRetransmit"/>, not by a timeout: the first real timeout in
         /// it still takes ssthresh from the congestion control (Linux: <c>tcp_enter_loss</c> in loss state with no
@@ -43,7 +40,6 @@ namespace Keel.Net.Tcp
         {
             PathMtu = 0;
             PmtuLocked = false;
-            PmtuReductions = 0;
             PmtuLossState = false;
         }
 
@@ -118,8 +114,7 @@ namespace Keel.Net.Tcp
                 return true;
             }
             PathMtu = mtu;
-            PmtuReductions++;
-            Counters[NetStatistics.TcpPmtuReductions]++;
+            Stats.PmtuReduction();
             int mss = mtu - NetStack.IPv4HeaderLength - TcpLayer.HeaderLength;
             if (mss < Mss)
             {

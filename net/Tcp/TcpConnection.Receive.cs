@@ -64,7 +64,7 @@ namespace Keel.Net.Tcp
                     ReceiveQueue.Enqueue(packet);
                 }
                 RcvNxt += (uint)length;
-                BytesReceived += length;
+                Stats.BytesReceived(length);
                 MeasureReceiveRtt(packet, Stack.Now);
                 // A segment coalesced by the device (GRO/LRO, up to 64 KiB) counts as the full-sized segments
                 // it carries, so ACKs still go out at least every two segments' worth (RFC 5681 4.2).
@@ -86,8 +86,7 @@ namespace Keel.Net.Tcp
                 return true;
             }
             // Out of order: insert sorted by sequence, dropping exact duplicates.
-            OutOfOrderSegments++;
-            Counters[NetStatistics.TcpOutOfOrder]++;
+            Stats.OutOfOrderSegment();
             AckNow = true;
             AckPendingSegments++;
             SackRecent = sequence;
@@ -228,7 +227,7 @@ namespace Keel.Net.Tcp
                 }
                 p.Pull((int)(RcvNxt - p.Tag));
                 ReceiveQueue.Enqueue(p);
-                BytesReceived += p.Length;
+                Stats.BytesReceived(p.Length);
                 RcvNxt = end;
             }
             if (OooHead == null)

@@ -101,9 +101,7 @@ namespace Keel.Net.Tcp
             RecoverFs = SndMax - SndUna;
             PrrDelivered = 0;
             PrrOut = 0;
-            Recoveries++;
-            FastRetransmits++;
-            Counters[NetStatistics.TcpFastRetransmits]++;
+            Stats.FastRetransmit();
             Timers.Stop(TcpTimer.LossProbe);
         }
 
@@ -157,8 +155,7 @@ namespace Keel.Net.Tcp
             int marked = Board.DetectLoss(now, ReorderWindow(), true, out timeout);
             if (marked > 0)
             {
-                RackMarked += marked;
-                Counters[NetStatistics.TcpRackLosses] += marked;
+                Stats.RackLosses(marked);
                 OutputPending = true;
             }
             if (timeout > Duration.Zero)
@@ -219,8 +216,7 @@ namespace Keel.Net.Tcp
             if (acked > 0)
             {
                 // Step 3b: new data acknowledged after only one retransmission: the timeout was spurious.
-                FrtoSpurious++;
-                Counters[NetStatistics.TcpSpuriousRtos]++;
+                Stats.SpuriousTimeout();
                 Board.UnmarkLost();
                 Cwnd = PriorCwnd;
                 Ssthresh = PriorSsthresh;
@@ -270,8 +266,7 @@ namespace Keel.Net.Tcp
             {
                 return;
             }
-            TlpProbes++;
-            Counters[NetStatistics.TcpLossProbes]++;
+            Stats.LossProbe();
             TlpOutstanding = true;
             TlpHighSeq = SndMax;
             uint dataEnd = DataEnd;

@@ -46,7 +46,7 @@ namespace Keel.Net.Tcp
                 blocks[1] = DsackEnd;
                 n = 1;
                 DsackPending = false;
-                DsacksSent++;
+                Stats.DsackSent();
             }
             if (OooHead == null)
             {

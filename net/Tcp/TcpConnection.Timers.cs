@@ -90,8 +90,7 @@ namespace Keel.Net.Tcp
                 EnterClosed(SocketError.TimedOut);
                 return;
             }
-            Timeouts++;
-            Counters[NetStatistics.TcpTimeouts]++;
+            Stats.Timeout();
             if (Backoff < 10)
             {
                 Backoff++;
@@ -108,7 +107,7 @@ namespace Keel.Net.Tcp
             {
                 return;
             }
-            RtoByState[(int)CaState]++;
+            Stats.TimeoutIn(CaState);
             // RFC 5681 / 6298 section 5: ssthresh from the flight, cwnd one segment, everything not SACKed is lost.
             bool firstTimeout = CaState != TcpCaState.Loss || PmtuLossState; // see TcpConnection.PathMtu.cs
             PmtuLossState = false;

@@ -15,14 +15,10 @@ namespace Keel.Net.Tcp
         private uint _tlpRetransEnd;     // its end sequence (SND.MAX when it was sent)
         private bool _tlpDsacked;        // a D-SACK named it
 
-        /// <summary>Probes that repaired a loss (RFC 8985 7.4), each answered by one cwnd reduction.</summary>
-        internal long TlpRepairs;
-
         private void ResetTlpRepair()
         {
             _tlpRetransPending = false;
             _tlpDsacked = false;
-            TlpRepairs = 0;
         }
 
         /// <summary>The probe retransmitted the segment ending at <paramref name="end"/>.</summary>
@@ -57,8 +53,7 @@ namespace Keel.Net.Tcp
             if (Gt(ack, _tlpRetransEnd))
             {
                 _tlpRetransPending = false;
-                TlpRepairs++;
-                Counters[NetStatistics.TcpTlpRepairs]++;
+                Stats.TlpRepair();
                 if (CaState == TcpCaState.Open)
                 {
                     Ssthresh = Cc.SsthreshOnLoss(this, now);

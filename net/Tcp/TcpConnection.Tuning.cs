@@ -17,9 +17,6 @@ namespace Keel.Net.Tcp
         /// <summary>True when the buffer may grow (the application did not set SO_RCVBUF).</summary>
         internal bool ReceiveAutoTune;
 
-        /// <summary>Times the buffer grew (shown by `net`).</summary>
-        internal int ReceiveBufferGrowths;
-
         private Duration _rcvRtt;      // receiver RTT estimate, zero = none yet
         private Instant _rcvRttMark;   // when the window being timed was advertised (None = none)
         private uint _rcvRttMarkSeq;   // its right edge
@@ -32,7 +29,6 @@ namespace Keel.Net.Tcp
         private void ResetReceiveTuning(NetConfig config)
         {
             ReceiveAutoTune = config.TcpReceiveBufferMax > config.TcpReceiveBufferSize;
-            ReceiveBufferGrowths = 0;
             _rcvRtt = Duration.Zero;
             _rcvRttMark = Instant.None;
             _rcvRttMarkSeq = 0;
@@ -122,8 +118,7 @@ namespace Keel.Net.Tcp
             if (target > ReceiveBufferSize)
             {
                 ReceiveBufferSize = (int)target;
-                ReceiveBufferGrowths++;
-                Counters[NetStatistics.TcpReceiveBufferGrowths]++;
+                Stats.ReceiveBufferGrowth();
             }
         }
     }

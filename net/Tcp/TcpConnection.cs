@@ -154,23 +154,7 @@ namespace Keel.Net.Tcp
         internal int KeepAliveCount;
         internal int KeepAliveProbes;
 
-        // statistics
-        internal long Retransmits;
-        internal long FastRetransmits;
-        internal long Timeouts;
-        internal long OutOfOrderSegments;
-        internal long BytesAcked;
-        internal long BytesReceived;
-        internal long SegmentsIn;
-        internal long SegmentsOut;
-        internal long RackMarked;
-        internal long TlpProbes;
-        internal long FrtoSpurious;
-        internal long DsacksReceived;
-        internal long DsacksSent;
-        internal long PawsRejected;
-        internal long Recoveries;
-        internal readonly long[] RtoByState = new long[3];
+        internal readonly TcpStatistics Stats;
 
         public TcpConnection(Socket socket, TcpLayer layer, SendBuffer send)
         {
@@ -180,6 +164,7 @@ namespace Keel.Net.Tcp
             // One record per MSS-sized segment in flight: the send buffer over the smallest usual MSS.
             Board = new TcpScoreboard(layer.Config.TcpSendBufferSize / 1024 + 32);
             Cc = CongestionControl.Create(layer.Config.TcpCongestionControl);
+            Stats = new TcpStatistics(layer.Counters);
         }
 
         private NetStack Stack => Layer.Stack;
@@ -279,21 +264,7 @@ namespace Keel.Net.Tcp
             KeepAliveInterval = Duration.FromMilliseconds(config.TcpKeepAliveIntervalMilliseconds);
             KeepAliveCount = config.TcpKeepAliveProbes;
             KeepAliveProbes = 0;
-            Retransmits = 0;
-            FastRetransmits = 0;
-            Timeouts = 0;
-            OutOfOrderSegments = 0;
-            BytesAcked = 0;
-            BytesReceived = 0;
-            SegmentsIn = 0;
-            SegmentsOut = 0;
-            RackMarked = 0;
-            TlpProbes = 0;
-            FrtoSpurious = 0;
-            DsacksReceived = 0;
-            DsacksSent = 0;
-            PawsRejected = 0;
-            Recoveries = 0;
+            Stats.Clear();
             ResetPathMtu();
         }
 
@@ -301,7 +272,6 @@ namespace Keel.Net.Tcp
         {
             info = default;
             info.State = State;
-            info.TotalRetransmits = Retransmits;
             info.RttMicroseconds = Rtt.Srtt.Microseconds;
             info.RttVarMicroseconds = Rtt.RttVar.Microseconds;
             info.RtoMicroseconds = Rtt.Rto.Microseconds;
@@ -315,26 +285,11 @@ namespace Keel.Net.Tcp
             info.SackPermitted = SackOk;
             info.Timestamps = TsOk;
             info.BytesInFlight = SndMax - SndUna;
-            info.BytesAcked = BytesAcked;
-            info.BytesReceived = BytesReceived;
-            info.SegmentsIn = SegmentsIn;
-            info.SegmentsOut = SegmentsOut;
-            info.OutOfOrderSegments = OutOfOrderSegments;
             info.OutOfOrderBytes = OooBytes;
-            info.Timeouts = Timeouts;
-            info.FastRetransmits = FastRetransmits;
-            info.Recoveries = Recoveries;
-            info.RackLosses = RackMarked;
-            info.TlpProbes = TlpProbes;
-            info.TlpRepairs = TlpRepairs;
-            info.SpuriousTimeouts = FrtoSpurious;
-            info.DsacksReceived = DsacksReceived;
-            info.DsacksSent = DsacksSent;
-            info.PawsRejected = PawsRejected;
             info.ReceiveBufferSize = ReceiveBufferSize;
-            info.ReceiveBufferGrowths = ReceiveBufferGrowths;
             info.CongestionControl = Cc.Name;
             info.PathMtu = CurrentPathMtu;
+            Stats.Fill(ref info);
         }
 
         /// <summary>The per-connection part of <c>net</c>: options agreed, windows, RTT, recovery counts.</summary>
@@ -364,28 +319,11 @@ namespace Keel.Net.Tcp
             output.Write(Rtt.Rto.Milliseconds);
             output.Write("ms");
             output.WriteLine();
-            output.Write("      retrans ");
-            output.Write(Retransmits);
-            output.Write(" recoveries ");
-            output.Write(Recoveries);
-            output.Write(" rack ");
-            output.Write(RackMarked);
-            output.Write(" tlp ");
-            output.Write(TlpProbes);
-            output.Write(" tlp_repairs ");
-            output.Write(TlpRepairs);
-            output.Write(" rto ");
-            output.Write(Timeouts);
-            output.Write(" frto_undo ");
-            output.Write(FrtoSpurious);
-            output.Write(" dsack_rx ");
-            output.Write(DsacksReceived);
-            output.Write(" dsack_tx ");
-            output.Write(DsacksSent);
+            Stats.PrintRecovery(output);
             output.Write(" ooo_bytes ");
             output.Write((long)OooBytes);
             output.Write(" paws ");
-            output.Write(PawsRejected);
+            output.Write(Stats.PawsRejected);
             output.Write(" rcvbuf ");
             output.Write((long)ReceiveBufferSize);
             output.WriteLine();

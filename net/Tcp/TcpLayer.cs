@@ -275,8 +275,7 @@ namespace Keel.Net.Tcp
             {
                 Counters[NetStatistics.TcpResetsSent]++;
             }
-            Counters[NetStatistics.TcpTxSegments]++;
-            c.SegmentsOut++;
+            c.Stats.SegmentOut();
             Stack.OutputIPv4(packet, c.RemoteAddress, NetStack.ProtocolTcp, !c.PmtuLocked);
             return true;
         }

@@ -189,8 +189,8 @@ namespace Keel.Tests.Net
             Probe(10, (2 * RttMs + 2) * Ms, out uint first, out SingleStack s, out TcpConnection c, out _);
             long cwnd = c.Cwnd;
             s.Inject(AckFrame(first + 10 * M, 600, 0, (first + 9 * M, first + 10 * M)));
-            Assert.That(c.DsacksReceived, Is.EqualTo(1));
-            Assert.That(c.TlpRepairs, Is.Zero);
+            Assert.That(c.Stats.DsacksReceived, Is.EqualTo(1));
+            Assert.That(c.Stats.TlpRepairs, Is.Zero);
             Assert.That(c.Cwnd, Is.GreaterThanOrEqualTo(cwnd), "no reduction");
             Assert.That(s.Counter(NetStatistics.TcpTlpRepairs), Is.Zero);
         }
@@ -200,17 +200,17 @@ namespace Keel.Tests.Net
         {
             Probe(10, (2 * RttMs + 2) * Ms, out uint first, out SingleStack s, out TcpConnection c, out Socket server);
             s.Inject(AckFrame(first + 10 * M, 600, 0));
-            Assert.That(c.TlpRepairs, Is.Zero, "an ACK exactly at the probe's end decides nothing yet");
+            Assert.That(c.Stats.TlpRepairs, Is.Zero, "an ACK exactly at the probe's end decides nothing yet");
             long cwnd = c.Cwnd;
             Write(s, server, 2 * M);
             Sent(s);
             s.Inject(AckFrame(first + 12 * M, 700, 0));
-            Assert.That(c.TlpRepairs, Is.EqualTo(1));
+            Assert.That(c.Stats.TlpRepairs, Is.EqualTo(1));
             Assert.That(s.Counter(NetStatistics.TcpTlpRepairs), Is.EqualTo(1));
             Assert.That(c.Cwnd, Is.LessThan(cwnd + 2 * M), "cut, not grown by the ACK");
             Assert.That(c.Cwnd, Is.EqualTo(c.Ssthresh));
             s.Inject(AckFrame(first + 12 * M, 800, 0));
-            Assert.That(c.TlpRepairs, Is.EqualTo(1), "once per probe");
+            Assert.That(c.Stats.TlpRepairs, Is.EqualTo(1), "once per probe");
         }
 
         [Test]
@@ -222,7 +222,7 @@ namespace Keel.Tests.Net
             Write(s, server, 2 * M);
             Sent(s);
             s.Inject(AckFrame(first + 12 * M, 800, 0));
-            Assert.That(c.TlpRepairs, Is.Zero);
+            Assert.That(c.Stats.TlpRepairs, Is.Zero);
         }
 
         /// <summary>The sender's state as RFC 6675 / RFC 6937 describe it, segment by segment (all of size M).</summary>
