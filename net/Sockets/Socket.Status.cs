@@ -148,7 +148,7 @@ namespace Keel.Net.Sockets
                 if (Tcp.State == TcpState.Closed || Tcp.State == TcpState.Listen)
                 {
                     Tcp.ReceiveBufferSize = _receiveBufferSize;
-                    Tcp.ReceiveAutoTune = false;
+                    Tcp.ReceiveTuning.Enabled = false;
                 }
             }
         }
@@ -166,7 +166,7 @@ namespace Keel.Net.Sockets
                 _receiveBufferSet = !value;
                 if (Tcp.State == TcpState.Closed || Tcp.State == TcpState.Listen)
                 {
-                    Tcp.ReceiveAutoTune = value && _stack.Config.TcpReceiveBufferMax > _receiveBufferSize;
+                    Tcp.ReceiveTuning.Enabled = value && _stack.Config.TcpReceiveBufferMax > _receiveBufferSize;
                 }
             }
         }
@@ -212,7 +212,7 @@ namespace Keel.Net.Sockets
                 output.Write(" rxq ");
                 output.Write((long)Tcp.ReceiveQueue.Bytes);
                 output.Write(" ooo ");
-                output.Write((long)Tcp.OooBytes);
+                output.Write((long)Tcp.Reassembly.Bytes);
                 output.Write(" txq ");
                 output.Write((long)Tcp.Send.Length);
                 output.Write(" retrans ");

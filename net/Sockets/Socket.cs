@@ -209,7 +209,7 @@ namespace Keel.Net.Sockets
             Tcp.NoDelay = _noDelay;
             Tcp.SendBufferSize = _sendBufferSize;
             Tcp.ReceiveBufferSize = _receiveBufferSize;
-            Tcp.ReceiveAutoTune &= !_receiveBufferSet;
+            Tcp.ReceiveTuning.Enabled &= !_receiveBufferSet;
             Tcp.Listen();
             return SocketError.Success;
         }
@@ -303,7 +303,7 @@ namespace Keel.Net.Sockets
             Tcp.NoDelay = _noDelay;
             Tcp.SendBufferSize = _sendBufferSize;
             Tcp.ReceiveBufferSize = _receiveBufferSize;
-            Tcp.ReceiveAutoTune &= !_receiveBufferSet;
+            Tcp.ReceiveTuning.Enabled &= !_receiveBufferSet;
             Tcp.Connect(_stack.Now);
             return SocketError.InProgress;
         }

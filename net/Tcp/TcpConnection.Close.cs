@@ -43,21 +43,7 @@ namespace Keel.Net.Tcp
             {
                 ReceiveQueue.FreeAll();
             }
-            Packet p = OooHead;
-            while (p != null)
-            {
-                Packet next = p.Next;
-                p.Next = null;
-                p.Free();
-                p = next;
-            }
-            OooHead = null;
-            OooTail = null;
-            _runCount = 0;
-            _runsDirty = false;
-            OooBytes = 0;
-            OooCount = 0;
-            OooTrueSize = 0;
+            Reassembly.Clear();
         }
 
         /// <summary>
@@ -115,7 +101,7 @@ namespace Keel.Net.Tcp
                 Abort(); // nothing to say to a peer: no RST, a listener's children are aborted, CLOSED
                 return;
             }
-            if (!ReceiveQueue.IsEmpty || OooHead != null)
+            if (!ReceiveQueue.IsEmpty || !Reassembly.IsEmpty)
             {
                 Abort();
                 return;
@@ -204,8 +190,12 @@ namespace Keel.Net.Tcp
                 }
             }
             error = SocketError.Success;
-            BytesRead += copied;
-            AdjustReceiveSpace(Stack.Now);
+            int tuned = ReceiveTuning.Read(copied, ReceiveBufferSize, ReceiveMss, Layer.Config.TcpReceiveBufferMax, Stack.Now);
+            if (tuned > ReceiveBufferSize)
+            {
+                ReceiveBufferSize = tuned;
+                Stats.ReceiveBufferGrowth();
+            }
             MaybeWindowUpdate();
             return copied;
         }

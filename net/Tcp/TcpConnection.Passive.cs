@@ -25,7 +25,7 @@ namespace Keel.Net.Tcp
             KeepAliveCount = listener.KeepAliveCount;
             SendBufferSize = listener.SendBufferSize;
             ReceiveBufferSize = listener.ReceiveBufferSize;
-            ReceiveAutoTune = listener.ReceiveAutoTune;
+            ReceiveTuning.Enabled = listener.ReceiveTuning.Enabled;
             LocalAddress = localAddress;
             LocalPort = localPort;
             RemoteAddress = remoteAddress;

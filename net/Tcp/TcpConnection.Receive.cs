@@ -34,13 +34,13 @@ namespace Keel.Net.Tcp
                 }
                 return false;
             }
-            if (ReceiveQueue.TrueSize + OooTrueSize + packet.TrueSize > ReceiveBufferSize * 4 + 65536)
+            if (ReceiveQueue.TrueSize + Reassembly.TrueSize + packet.TrueSize > ReceiveBufferSize * 4 + 65536)
             {
                 Counters[NetStatistics.TcpRcvPruned]++;
                 AckNow = true;
                 return false;
             }
-            if (DriverMemoryLow(packet, sequence == RcvNxt ? ReceiveQueue.Count : ReceiveQueue.Count + OooCount))
+            if (DriverMemoryLow(packet, sequence == RcvNxt ? ReceiveQueue.Count : ReceiveQueue.Count + Reassembly.Count))
             {
                 // The driver's receive buffers are nearly all queued on sockets and this connection holds a
                 // large share: take no more from it (the peer retransmits), so ACKs, ARP and the other
@@ -65,7 +65,7 @@ namespace Keel.Net.Tcp
                 }
                 RcvNxt += (uint)length;
                 Stats.BytesReceived(length);
-                MeasureReceiveRtt(packet, Stack.Now);
+                ReceiveTuning.DataArrived(packet, ReceiveMss, RcvNxt, RcvAdv, Stack.Now);
                 // A segment coalesced by the device (GRO/LRO, up to 64 KiB) counts as the full-sized segments
                 // it carries, so ACKs still go out at least every two segments' worth (RFC 5681 4.2).
                 if (length > ReceiveMss)
@@ -77,7 +77,7 @@ namespace Keel.Net.Tcp
                 {
                     AckPendingSegments++;
                 }
-                if (OooHead != null)
+                if (!Reassembly.IsEmpty)
                 {
                     DrainOutOfOrder();
                     AckNow = true;
@@ -89,88 +89,7 @@ namespace Keel.Net.Tcp
             Stats.OutOfOrderSegment();
             AckNow = true;
             AckPendingSegments++;
-            SackRecent = sequence;
-            if (OooTail != null && Geq(sequence, OooTail.Tag + (uint)OooTail.Length))
-            {
-                // The usual case: the next segment after the ones already queued (O(1), runs kept up to date).
-                // Directly adjacent to the last one: joined to it without a copy when it can be.
-                if (sequence == OooTail.Tag + (uint)OooTail.Length && CoalesceInto(OooTail, packet))
-                {
-                    OooBytes += length;
-                    AppendToRuns(sequence, length);
-                    return true;
-                }
-                packet.Tag = sequence;
-                packet.Next = null;
-                OooTail.Next = packet;
-                OooTail = packet;
-                OooBytes += length;
-                OooCount++;
-                OooTrueSize += packet.TrueSize;
-                AppendToRuns(sequence, length);
-                return true;
-            }
-            Packet previous = null;
-            Packet next = OooHead;
-            while (next != null && Lt(next.Tag, sequence))
-            {
-                previous = next;
-                next = next.Next;
-            }
-            if (next != null && next.Tag == sequence && next.Length >= length)
-            {
-                SetDsack(sequence, sequence + (uint)length);
-                return false;
-            }
-            if (previous != null && Geq(previous.Tag + (uint)previous.Length, sequence + (uint)length))
-            {
-                SetDsack(sequence, sequence + (uint)length);
-                return false;
-            }
-            if (previous != null && previous.Tag + (uint)previous.Length == sequence && CoalesceInto(previous, packet))
-            {
-                // A retransmission filling the start of a hole: joined to the segment before it.
-                OooBytes += length;
-                AddToRuns(sequence, sequence + (uint)length);
-                return true;
-            }
-            packet.Tag = sequence;
-            packet.Next = next;
-            if (previous == null)
-            {
-                OooHead = packet;
-            }
-            else
-            {
-                previous.Next = packet;
-            }
-            if (next == null)
-            {
-                OooTail = packet;
-            }
-            OooBytes += length;
-            OooCount++;
-            OooTrueSize += packet.TrueSize;
-            AddToRuns(sequence, sequence + (uint)length);
-            return true;
-        }
-
-        /// <summary>
-        /// Joins out-of-order <paramref name="packet"/> to the queued <paramref name="target"/> just before it when
-        /// its payload is all in page fragments (Linux tcp_try_coalesce): one packet descriptor less held, no copy,
-        /// the list stays short. Frees <paramref name="packet"/>'s descriptor on success.
-        /// </summary>
-        private bool CoalesceInto(Packet target, Packet packet)
-        {
-            int before = target.TrueSize;
-            if (!target.TryAppendPacket(packet))
-            {
-                return false;
-            }
-            OooTrueSize += target.TrueSize - before;
-            packet.Free();
-            Counters[NetStatistics.TcpRcvCoalesced]++;
-            return true;
+            return Reassembly.Insert(packet, sequence, length, SackOk);
         }
 
         /// <summary>
@@ -211,30 +130,7 @@ namespace Keel.Net.Tcp
 
         private void DrainOutOfOrder()
         {
-            while (OooHead != null && Leq(OooHead.Tag, RcvNxt))
-            {
-                Packet p = OooHead;
-                OooHead = p.Next;
-                p.Next = null;
-                OooBytes -= p.Length;
-                OooCount--;
-                OooTrueSize -= p.TrueSize;
-                uint end = p.Tag + (uint)p.Length;
-                if (Leq(end, RcvNxt))
-                {
-                    p.Free();
-                    continue;
-                }
-                p.Pull((int)(RcvNxt - p.Tag));
-                ReceiveQueue.Enqueue(p);
-                Stats.BytesReceived(p.Length);
-                RcvNxt = end;
-            }
-            if (OooHead == null)
-            {
-                OooTail = null;
-            }
-            TrimRuns();
+            Stats.BytesReceived(Reassembly.Drain(ref RcvNxt, ref ReceiveQueue));
         }
 
         private void FinInput(Instant now)

@@ -91,21 +91,9 @@ namespace Keel.Net.Tcp
         internal uint RcvNxt;
         internal uint RcvAdv;
         internal PacketQueue ReceiveQueue;
-        internal Packet OooHead;
-        internal Packet OooTail;
-        internal int OooBytes;
-        internal int OooCount;
-        internal int OooTrueSize;
+        internal readonly ReceiveReassembly Reassembly;
         internal bool FinReceived;
         internal bool ReceiveShutdown;
-
-        // SACK blocks to send (RFC 2018 / 2883)
-        internal uint SackRecent;                 // sequence of the most recent out-of-order segment
-        private readonly uint[] _sackHistory = new uint[TcpSegment.MaxSackBlocks]; // left edges last reported
-        private int _sackHistoryCount;
-        internal bool DsackPending;
-        internal uint DsackStart;
-        internal uint DsackEnd;
 
         // congestion control and recovery
         internal long Cwnd;
@@ -155,6 +143,7 @@ namespace Keel.Net.Tcp
         internal int KeepAliveProbes;
 
         internal readonly TcpStatistics Stats;
+        internal readonly ReceiveBufferTuning ReceiveTuning = new ReceiveBufferTuning();
 
         public TcpConnection(Socket socket, TcpLayer layer, SendBuffer send)
         {
@@ -165,6 +154,7 @@ namespace Keel.Net.Tcp
             Board = new TcpScoreboard(layer.Config.TcpSendBufferSize / 1024 + 32);
             Cc = CongestionControl.Create(layer.Config.TcpCongestionControl);
             Stats = new TcpStatistics(layer.Counters);
+            Reassembly = new ReceiveReassembly(layer.Counters);
         }
 
         private NetStack Stack => Layer.Stack;
@@ -185,6 +175,10 @@ namespace Keel.Net.Tcp
         /// <summary>Payload bytes per segment: the MSS less the options every segment carries (timestamps).</summary>
         internal int SendMss => TsOk ? Mss - TcpOptions.AlignedTimestampLength : Mss;
 
+        /// <summary>Largest buffer this connection may reach: the window scale is chosen from it at the SYN.</summary>
+        internal int ReceiveWindowLimit =>
+            ReceiveTuning.Enabled && Layer.Config.TcpReceiveBufferMax > ReceiveBufferSize ? Layer.Config.TcpReceiveBufferMax : ReceiveBufferSize;
+
         /// <summary>RFC 6675 pipe: bytes in flight (outstanding, less SACKed and lost, plus retransmitted).</summary>
         internal long Pipe => (long)(SndMax - SndUna) - Board.SackedBytes - Board.LostBytes + Board.RetransBytes;
 
@@ -203,6 +197,28 @@ namespace Keel.Net.Tcp
             }
             State = next;
             return true;
+        }
+
+        /// <summary>Reports [start, end) as a duplicate in the next ACK (D-SACK, RFC 2883) when SACK was agreed.</summary>
+        private void SetDsack(uint start, uint end)
+        {
+            if (!SackOk || start == end)
+            {
+                return;
+            }
+            Reassembly.SetDsack(start, end);
+            AckNow = true;
+        }
+
+        /// <summary>SACK blocks for the next ACK (<see cref="ReceiveReassembly.BuildSackBlocks"/>), D-SACKs counted.</summary>
+        internal int BuildSackBlocks(uint* blocks, int max)
+        {
+            int n = Reassembly.BuildSackBlocks(blocks, max, out bool dsack);
+            if (dsack)
+            {
+                Stats.DsackSent();
+            }
+            return n;
         }
 
         /// <summary>Resets everything for a fresh use of the pooled socket.</summary>
@@ -231,9 +247,8 @@ namespace Keel.Net.Tcp
             RcvWindowScale = 0;
             SndWnd = 0;
             MaxSndWnd = 0;
-            _sackHistoryCount = 0;
             _sackCacheCount = 0;
-            DsackPending = false;
+            Reassembly.ResetBlocks();
             Board.Clear();
             CaState = TcpCaState.Open;
             DupAcks = 0;
@@ -255,7 +270,7 @@ namespace Keel.Net.Tcp
             NoDelay = false;
             SendBufferSize = config.TcpSendBufferSize;
             ReceiveBufferSize = config.TcpReceiveBufferSize;
-            ResetReceiveTuning(config);
+            ReceiveTuning.Reset(config.TcpReceiveBufferMax > config.TcpReceiveBufferSize);
             ResetTlpRepair();
             Error = SocketError.Success;
             KeepAlive = false;
@@ -285,7 +300,7 @@ namespace Keel.Net.Tcp
             info.SackPermitted = SackOk;
             info.Timestamps = TsOk;
             info.BytesInFlight = SndMax - SndUna;
-            info.OutOfOrderBytes = OooBytes;
+            info.OutOfOrderBytes = Reassembly.Bytes;
             info.ReceiveBufferSize = ReceiveBufferSize;
             info.CongestionControl = Cc.Name;
             info.PathMtu = CurrentPathMtu;
@@ -321,7 +336,7 @@ namespace Keel.Net.Tcp
             output.WriteLine();
             Stats.PrintRecovery(output);
             output.Write(" ooo_bytes ");
-            output.Write((long)OooBytes);
+            output.Write((long)Reassembly.Bytes);
             output.Write(" paws ");
             output.Write(Stats.PawsRejected);
             output.Write(" rcvbuf ");

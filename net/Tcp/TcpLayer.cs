@@ -197,7 +197,7 @@ namespace Keel.Net.Tcp
                 {
                     optionsLength = TcpOptions.AlignedTimestampLength;
                 }
-                if (c.SackOk && length == 0 && (flags & (FlagFin | FlagRst)) == 0 && (c.OooHead != null || c.DsackPending))
+                if (c.SackOk && length == 0 && (flags & (FlagFin | FlagRst)) == 0 && (!c.Reassembly.IsEmpty || c.Reassembly.DsackPending))
                 {
                     blockCount = c.BuildSackBlocks(blocks, timestamps ? 3 : 4);
                     if (blockCount > 0)
