@@ -84,10 +84,10 @@ namespace Keel.Net.Sockets
         /// </summary>
         public bool KeepAlive
         {
-            get => Tcp.KeepAlive;
+            get => Tcp.KeepAlive.Enabled;
             set
             {
-                Tcp.KeepAlive = value;
+                Tcp.KeepAlive.Enabled = value;
                 Tcp.ArmKeepAlive(_stack.Now);
             }
         }
@@ -100,9 +100,8 @@ namespace Keel.Net.Sockets
         /// </summary>
         public void SetKeepAlive(int idleMilliseconds, int intervalMilliseconds, int probes)
         {
-            Tcp.KeepAliveIdle = Duration.FromMilliseconds(idleMilliseconds > 0 ? idleMilliseconds : 1);
-            Tcp.KeepAliveInterval = Duration.FromMilliseconds(intervalMilliseconds > 0 ? intervalMilliseconds : 1);
-            Tcp.KeepAliveCount = probes > 0 ? probes : 1;
+            Tcp.KeepAlive.Configure(Duration.FromMilliseconds(idleMilliseconds > 0 ? idleMilliseconds : 1),
+                Duration.FromMilliseconds(intervalMilliseconds > 0 ? intervalMilliseconds : 1), probes > 0 ? probes : 1);
             KeepAlive = true;
         }
 

@@ -118,7 +118,7 @@ namespace Keel.Net.Tcp
                     if (dsack)
                     {
                         Stats.DsackReceived();
-                        TlpDsackSeen(right);
+                        _tlp.DsackSeen(right);
                         Board.ReorderingSeen = true;
                         if (ReoWndMultiplier < 16)
                         {

@@ -19,10 +19,7 @@ namespace Keel.Net.Tcp
         {
             NoDelay = listener.NoDelay;
             UserMss = listener.UserMss;
-            KeepAlive = listener.KeepAlive;
-            KeepAliveIdle = listener.KeepAliveIdle;
-            KeepAliveInterval = listener.KeepAliveInterval;
-            KeepAliveCount = listener.KeepAliveCount;
+            KeepAlive.CopySettings(listener.KeepAlive);
             SendBufferSize = listener.SendBufferSize;
             ReceiveBufferSize = listener.ReceiveBufferSize;
             ReceiveTuning.Enabled = listener.ReceiveTuning.Enabled;

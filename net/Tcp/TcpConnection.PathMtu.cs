@@ -165,7 +165,7 @@ namespace Keel.Net.Tcp
                 DupAcks = 0;
                 Timers.Stop(TcpTimer.LossProbe);
                 TlpOutstanding = false;
-                _tlpRetransPending = false; // a probe of the old packaging repairs nothing (TcpConnection.TlpRepair.cs)
+                _tlp.Reset(); // a probe of the old packaging repairs nothing (see TlpRepair)
             }
             Output(now);
         }

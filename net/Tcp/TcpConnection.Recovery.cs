@@ -293,11 +293,26 @@ namespace Keel.Net.Tcp
                 int last = Board.Count - 1;
                 if ((Board.Flags(last) & TcpScoreboard.FlagSacked) == 0 && RetransmitRecord(last, now))
                 {
-                    TlpRetransmitted(SndMax);
+                    _tlp.Retransmitted(SndMax);
                 }
             }
             TlpHighSeq = SndMax;
             Timers.Arm(TcpTimer.Retransmit, now + (Rtt.Rto << Backoff));
+        }
+
+        /// <summary>After an ACK: a tail loss probe that repaired a loss gets one congestion response (RFC 8985 7.4).</summary>
+        private void TlpRepairAck(uint ack, bool advanced, Instant now)
+        {
+            if (!_tlp.Ack(ack, advanced))
+            {
+                return;
+            }
+            Stats.TlpRepair();
+            if (CaState == TcpCaState.Open)
+            {
+                Ssthresh = Cc.SsthreshOnLoss(this, now);
+                Cwnd = Ssthresh;
+            }
         }
     }
 }

@@ -78,7 +78,7 @@ namespace Keel.Net.Tcp
 
         private void OnRetransmitTimeout(Instant now)
         {
-            _tlpRetransPending = false; // the timeout's own response covers a probe's loss
+            _tlp.Reset(); // the timeout's own response covers a probe's loss
             Retries++;
             if (Retries > RetryLimit)
             {
@@ -171,57 +171,38 @@ namespace Keel.Net.Tcp
         /// <summary>Starts the keepalive timer when the option is on and the connection is synchronized.</summary>
         internal void ArmKeepAlive(Instant now)
         {
-            if (!KeepAlive || KeepAliveIdle <= Duration.Zero)
+            Instant first = KeepAlive.FirstDeadline(LastReceive, now);
+            if (!first.IsSet)
             {
                 Timers.Stop(TcpTimer.KeepAlive);
-                return;
             }
-            if (State == TcpState.Established || State == TcpState.CloseWait || State == TcpState.FinWait2)
+            else if (State == TcpState.Established || State == TcpState.CloseWait || State == TcpState.FinWait2)
             {
-                Instant from = LastReceive.IsSet ? LastReceive : now;
-                Instant deadline = from + KeepAliveIdle;
-                Timers.Arm(TcpTimer.KeepAlive, deadline <= now ? now + Duration.FromNanoseconds(1) : deadline);
+                Timers.Arm(TcpTimer.KeepAlive, first);
             }
         }
 
-        /// <summary>
-        /// Keepalive (RFC 9293 section 3.8.4, Linux's timing): after <see cref="KeepAliveIdle"/> without a segment from
-        /// the peer, a probe (an ACK one below snd.una) every <see cref="KeepAliveInterval"/>; after
-        /// <see cref="KeepAliveCount"/> unanswered probes the connection is reset with TimedOut. Data outstanding
-        /// is left to the retransmission timer.
-        /// </summary>
+        /// <summary>The keepalive timer (<see cref="TcpKeepAlive"/>): probe, wait, or reset with TimedOut.</summary>
         private void OnKeepAlive(Instant now)
         {
-            if (!KeepAlive || !(State == TcpState.Established || State == TcpState.CloseWait || State == TcpState.FinWait2))
+            if (!KeepAlive.Enabled || !(State == TcpState.Established || State == TcpState.CloseWait || State == TcpState.FinWait2))
             {
                 return;
             }
-            if (LastReceive > LastKeepAliveProbe)
+            bool busy = !Board.IsEmpty || Timers.IsArmed(TcpTimer.Persist);
+            switch (KeepAlive.OnTimer(now, LastReceive, busy, out Instant next))
             {
-                KeepAliveProbes = 0; // the peer spoke since the last probe
+                case KeepAliveAction.GiveUp:
+                    Counters[NetStatistics.TcpKeepAliveTimeouts]++;
+                    SendResetSegment();
+                    EnterClosed(SocketError.TimedOut);
+                    return;
+                case KeepAliveAction.Probe:
+                    Counters[NetStatistics.TcpKeepAliveProbes]++;
+                    Layer.SendSegment(this, SndUna - 1, TcpLayer.FlagAck, 0, 0);
+                    break;
             }
-            if (KeepAliveProbes == 0 && now - LastReceive < KeepAliveIdle)
-            {
-                Timers.Arm(TcpTimer.KeepAlive, LastReceive + KeepAliveIdle);
-                return;
-            }
-            if (!Board.IsEmpty || Timers.IsArmed(TcpTimer.Persist))
-            {
-                Timers.Arm(TcpTimer.KeepAlive, now + KeepAliveIdle);
-                return;
-            }
-            if (KeepAliveProbes >= KeepAliveCount)
-            {
-                Counters[NetStatistics.TcpKeepAliveTimeouts]++;
-                SendResetSegment();
-                EnterClosed(SocketError.TimedOut);
-                return;
-            }
-            KeepAliveProbes++;
-            LastKeepAliveProbe = now;
-            Counters[NetStatistics.TcpKeepAliveProbes]++;
-            Layer.SendSegment(this, SndUna - 1, TcpLayer.FlagAck, 0, 0);
-            Timers.Arm(TcpTimer.KeepAlive, now + KeepAliveInterval);
+            Timers.Arm(TcpTimer.KeepAlive, next);
         }
     }
 }

@@ -112,6 +112,7 @@ namespace Keel.Net.Tcp
         internal bool TlpOutstanding;
         internal uint TlpHighSeq;
         internal int ReoWndMultiplier = 1;
+        private TlpRepair _tlp;
 
         // RTT and timers
         internal RttEstimator Rtt;
@@ -122,7 +123,6 @@ namespace Keel.Net.Tcp
         internal int Retries;
         internal int ProbesOut;
         internal Instant LastReceive;
-        internal Instant LastKeepAliveProbe;
 
         // ACK bookkeeping
         internal int AckPendingSegments;
@@ -135,15 +135,11 @@ namespace Keel.Net.Tcp
         internal int SendBufferSize;
         internal int ReceiveBufferSize;
         internal SocketError Error;
-        internal bool KeepAlive;
         internal int UserMss;     // TCP_MAXSEG (0: none)
-        internal Duration KeepAliveIdle;
-        internal Duration KeepAliveInterval;
-        internal int KeepAliveCount;
-        internal int KeepAliveProbes;
 
         internal readonly TcpStatistics Stats;
         internal readonly ReceiveBufferTuning ReceiveTuning = new ReceiveBufferTuning();
+        internal readonly TcpKeepAlive KeepAlive = new TcpKeepAlive();
 
         public TcpConnection(Socket socket, TcpLayer layer, SendBuffer send)
         {
@@ -262,7 +258,6 @@ namespace Keel.Net.Tcp
             ProbesOut = 0;
             Timers.StopAll();
             LastReceive = Instant.None;
-            LastKeepAliveProbe = Instant.None;
             AckPendingSegments = 0;
             AckNow = false;
             OutputPending = false;
@@ -271,14 +266,10 @@ namespace Keel.Net.Tcp
             SendBufferSize = config.TcpSendBufferSize;
             ReceiveBufferSize = config.TcpReceiveBufferSize;
             ReceiveTuning.Reset(config.TcpReceiveBufferMax > config.TcpReceiveBufferSize);
-            ResetTlpRepair();
+            _tlp.Reset();
             Error = SocketError.Success;
-            KeepAlive = false;
             UserMss = 0;
-            KeepAliveIdle = Duration.FromMilliseconds(config.TcpKeepAliveIdleMilliseconds);
-            KeepAliveInterval = Duration.FromMilliseconds(config.TcpKeepAliveIntervalMilliseconds);
-            KeepAliveCount = config.TcpKeepAliveProbes;
-            KeepAliveProbes = 0;
+            KeepAlive.Reset(config);
             Stats.Clear();
             ResetPathMtu();
         }
