@@ -60,7 +60,6 @@ namespace Keel.Net.Dhcp
         private bool _announcePending;
         private Instant _announceAt;
         private DhcpReply _lease;
-        private Instant _leaseStart;
         private Instant _t1;
         private Instant _t2;
         private Instant _expiry;
@@ -431,7 +430,6 @@ namespace Keel.Net.Dhcp
         /// <summary>Lease times count from when the REQUEST was sent (RFC 2131 4.4.1).</summary>
         private void SetTimes(Instant start)
         {
-            _leaseStart = start;
             uint lease = _lease.LeaseSeconds;
             if (lease == 0xFFFFFFFF)
             {
