@@ -13,15 +13,14 @@ namespace Keel.Net.Tcp
     }
 
     /// <summary>
-    /// One TCP control block (RFC 9293). Split by concern like Linux's <c>net/ipv4/tcp_*.c</c>:
-    /// this file holds the state and its reset; <c>TcpConnection.Open.cs</c> the handshakes and listener
-    /// children; <c>.Input.cs</c> segment input by state (RST/SYN checks, PAWS, trimming); <c>.Receive.cs</c>
-    /// in-order and out-of-order data, SACK/D-SACK blocks; <c>.Ack.cs</c> ACK processing and RTT;
-    /// <c>.Recovery.cs</c> loss detection and recovery (SACK scoreboard, RACK-TLP, PRR, F-RTO, NewReno);
-    /// <c>.Output.cs</c> transmission and retransmission; <c>.Timers.cs</c> RTO, probe, keepalive and
-    /// orphan timers; <c>.Close.cs</c> closing and the application's reads and writes; <c>.PathMtu.cs</c> path-MTU
-    /// discovery (ICMP fragmentation needed). Congestion control
-    /// sits behind <see cref="CongestionControl"/>. Each pooled <see cref="Socket"/> owns one, made at start-up.
+    /// One TCP control block (RFC 9293): addresses, sequence space, windows, options agreed, congestion window, and
+    /// parts that own their state: <see cref="TcpTimers"/>, <see cref="RttEstimator"/>, <see cref="TcpScoreboard"/>,
+    /// <see cref="ReceiveReassembly"/>, <see cref="ReceiveBufferTuning"/>, <see cref="TcpKeepAlive"/>,
+    /// <see cref="TlpRepair"/>, <see cref="TcpStatistics"/>, behind <see cref="CongestionControl"/>. The partial
+    /// files hold the connection's own steps: handshakes (<c>.Open</c>, <c>.Passive</c>), segment input by state
+    /// (<c>.Input</c>), data and FIN (<c>.Receive</c>), ACK processing (<c>.Ack</c>), loss recovery (<c>.Recovery</c>),
+    /// output (<c>.Output</c>), timer handlers (<c>.Timers</c>), closing and the application's reads and writes
+    /// (<c>.Close</c>), path MTU (<c>.PathMtu</c>). Each pooled <see cref="Socket"/> owns one, made at start-up.
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
