@@ -8,7 +8,7 @@ ILC_VER    := 10.0.14
 ILC        := $(HOME)/.nuget/packages/runtime.linux-x64.microsoft.dotnet.ilcompiler/$(ILC_VER)/tools/ilc
 CSC        := $(DOTNET) $(wildcard $(dir $(shell readlink -f $$(command -v $(DOTNET))))sdk/*/Roslyn/bincore/csc.dll)
 CSFLAGS    := -noconfig -nostdlib -unsafe -langversion:latest -runtimemetadataversion:v4.0.30319 \
-              -nologo -optimize+ -deterministic -debug- -warnaserror+ -nowarn:CS0169,CS0649,CS8500,CS0436,CS1685,CS0414
+              -nologo -optimize+ -deterministic -debug- -warnaserror+ -nowarn:CS8500,CS0436,CS1685
 
 CORELIB_SRC := $(shell find kernel/corelib -name '*.cs')
 # The layers (docs/ARCHITECTURE.md), lowest first; each compiles to its own assembly against the corelib and
