@@ -229,7 +229,8 @@ namespace Keel.Tests.Kernel
             Assert.That(devices[0].Irq, Is.EqualTo(47));
             Assert.That(devices[0].LevelTriggered, Is.True);
 
-            WriteTable(Dsdt, "DSDT", Concat(device, QemuS5Bytes), lengthOverride: 0x10000);
+            // A length that runs past the end of memory.
+            WriteTable(Dsdt, "DSDT", Concat(device, QemuS5Bytes), lengthOverride: 0x20000);
             tables = new AcpiTables(_memory);
             Assert.That(tables.Parse(Rsdp), Is.EqualTo(AcpiStatus.BadDsdt));
             Assert.That(tables.FindMmioDevices(devices), Is.Zero, "no devices from a DSDT that failed its checks");
