@@ -72,18 +72,8 @@ namespace Keel.BootTests
             using QemuGuest guest = new QemuGuest(arguments, netns.Name, 180, machine);
             guest.WaitFor("^keel> ", 60);
             Assert.That(netns.WaitForPing(30), Is.True, "no answer to ping; output:\n" + guest.Output);
-            (int status, string output) = netns.Exec(30, "ping", "-c", "10", "-i", "0.02", "-s", "1400", NetworkNamespace.GuestAddress);
-            Assert.That(status, Is.EqualTo(0), output);
-            Assert.That(output, Does.Contain(" 0% packet loss"), output);
-            foreach (string direction in new[] { "", "-R" })
-            {
-                string[] iperf = direction.Length == 0
-                    ? new[] { "-c", NetworkNamespace.GuestAddress, "-t", "1" }
-                    : new[] { "-c", NetworkNamespace.GuestAddress, "-t", "1", direction };
-                (status, output) = netns.Exec(40, "iperf3", iperf);
-                Assert.That(status, Is.EqualTo(0), "iperf3 " + direction + ": " + output + "\n" + guest.Output);
-                Assert.That(output, Does.Contain("receiver"), output);
-            }
+            TapGuest.AssertPings(netns, 10, 1400);
+            TapGuest.AssertIperfBothWays(netns, guest, 1);
 
             string path = machine != null && machine.StartsWith("microvm") ? "/machine/peripheral/nic0" : "/machine/peripheral/nic0/virtio-backend";
             string features = monitor.Command("info virtio-status " + path);

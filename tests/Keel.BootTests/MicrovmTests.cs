@@ -42,20 +42,9 @@ namespace Keel.BootTests
             }
 
             Assert.That(netns.WaitForPing(30), Is.True, "no answer to ping; output:\n" + guest.Output);
-            (int status, string output) = netns.Exec(30, "ping", "-c", "20", "-i", "0.02", "-s", "1400", NetworkNamespace.GuestAddress);
-            Assert.That(status, Is.EqualTo(0), output);
-            Assert.That(output, Does.Contain(" 0% packet loss"), output);
-            (status, output) = netns.Exec(30, "ping", "-c", "3", "-s", "8000", NetworkNamespace.GuestAddress);
-            Assert.That(status, Is.EqualTo(0), "fragmented pings: " + output);
-            foreach (string direction in new[] { "", "-R" })
-            {
-                string[] iperf = direction.Length == 0
-                    ? new[] { "-c", NetworkNamespace.GuestAddress, "-t", "1" }
-                    : new[] { "-c", NetworkNamespace.GuestAddress, "-t", "1", direction };
-                (status, output) = netns.Exec(40, "iperf3", iperf);
-                Assert.That(status, Is.EqualTo(0), "iperf3 " + direction + ": " + output + "\n" + guest.Output);
-                Assert.That(output, Does.Contain("receiver"), output);
-            }
+            TapGuest.AssertPings(netns, 20, 1400);
+            TapGuest.AssertPings(netns, 3, 8000);
+            TapGuest.AssertIperfBothWays(netns, guest, 1);
 
             string features = monitor.Command("info virtio-status " + NicPath);
             TestContext.Out.WriteLine(features);

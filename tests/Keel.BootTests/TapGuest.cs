@@ -29,6 +29,28 @@ namespace Keel.BootTests
             return guest;
         }
 
+        /// <summary><paramref name="count"/> pings of <paramref name="size"/> bytes, 20 ms apart: every one must be answered.</summary>
+        public static void AssertPings(NetworkNamespace netns, int count, int size)
+        {
+            (int status, string output) = netns.Exec(30, "ping", "-c", count.ToString(), "-i", "0.02", "-s", size.ToString(), NetworkNamespace.GuestAddress);
+            Assert.That(status, Is.EqualTo(0), output);
+            Assert.That(output, Does.Contain(" 0% packet loss"), output);
+        }
+
+        /// <summary>TCP both ways: <c>iperf3 -c</c> for <paramref name="seconds"/>, then with <c>-R</c>; both must finish.</summary>
+        public static void AssertIperfBothWays(NetworkNamespace netns, QemuGuest guest, int seconds)
+        {
+            foreach (string direction in new[] { "", "-R" })
+            {
+                string[] iperf = direction.Length == 0
+                    ? new[] { "-c", NetworkNamespace.GuestAddress, "-t", seconds.ToString() }
+                    : new[] { "-c", NetworkNamespace.GuestAddress, "-t", seconds.ToString(), direction };
+                (int status, string output) = netns.Exec(30 + 2 * seconds, "iperf3", iperf);
+                Assert.That(status, Is.EqualTo(0), "iperf3 " + direction + ": " + output + "\n" + guest.Output);
+                Assert.That(output, Does.Contain("receiver"), output);
+            }
+        }
+
         /// <summary>Runs <c>iperf3 -c</c> against the guest with <c>--json</c> and <paramref name="options"/>, inside
         /// <paramref name="netns"/>.</summary>
         public static (int Status, string Output) Iperf3Json(NetworkNamespace netns, int timeoutSeconds, string[] options)

@@ -23,13 +23,6 @@ namespace Keel.Kernel.Acpi
         private const byte NameOp = 0x08;
         private const byte StringPrefix = 0x0D;
         private const byte BufferOp = 0x11;
-        private const byte ZeroOp = 0x00;
-        private const byte OneOp = 0x01;
-        private const byte OnesOp = 0xFF;
-        private const byte BytePrefix = 0x0A;
-        private const byte WordPrefix = 0x0B;
-        private const byte DWordPrefix = 0x0C;
-        private const byte QWordPrefix = 0x0E;
         private const byte RootChar = 0x5C;
         private const byte ParentPrefix = 0x5E;
         private const byte DualNamePrefix = 0x2E;
@@ -64,7 +57,7 @@ namespace Keel.Kernel.Acpi
                 }
                 ulong deviceEnd;
                 ulong terms;
-                if (!TryReadPackage(memory, at + 2, end, out deviceEnd, out terms) || !TrySkipNameString(memory, ref terms, deviceEnd))
+                if (!AmlEncoding.TryReadPackage(memory, at + 2, end, out deviceEnd, out terms) || !TrySkipNameString(memory, ref terms, deviceEnd))
                 {
                     continue;
                 }
@@ -106,7 +99,7 @@ namespace Keel.Kernel.Acpi
                 {
                     ulong nestedEnd;
                     ulong ignored;
-                    at = TryReadPackage(memory, at + 2, end, out nestedEnd, out ignored) ? nestedEnd : at + 1;
+                    at = AmlEncoding.TryReadPackage(memory, at + 2, end, out nestedEnd, out ignored) ? nestedEnd : at + 1;
                     continue;
                 }
                 if (op != NameOp)
@@ -136,7 +129,7 @@ namespace Keel.Kernel.Acpi
                 else if (IsSegment(memory, at + 1, "_UID") || IsSegment(memory, at + 1, "_STA"))
                 {
                     ulong integer;
-                    if (TryReadInteger(memory, ref value, end, out integer))
+                    if (AmlEncoding.TryReadInteger(memory, ref value, end, out integer))
                     {
                         if (memory.Read8(at + 2) == (byte)'U')
                         {
@@ -166,12 +159,12 @@ namespace Keel.Kernel.Acpi
             }
             ulong bufferEnd;
             ulong bytes;
-            if (!TryReadPackage(memory, at + 1, end, out bufferEnd, out bytes))
+            if (!AmlEncoding.TryReadPackage(memory, at + 1, end, out bufferEnd, out bytes))
             {
                 return false;
             }
             ulong declared;
-            if (!TryReadInteger(memory, ref bytes, bufferEnd, out declared))
+            if (!AmlEncoding.TryReadInteger(memory, ref bytes, bufferEnd, out declared))
             {
                 return false;
             }
@@ -303,35 +296,6 @@ namespace Keel.Kernel.Acpi
             return true;
         }
 
-        /// <summary>
-        /// PkgLength at <paramref name="at"/> (§20.2.4: lead byte bits 7-6 = following bytes; 0 → 6-bit length,
-        /// else the low 4 bits and 8 bits per following byte). <paramref name="packageEnd"/> is where the package
-        /// ends (the length counts itself), <paramref name="contents"/> where its contents begin.
-        /// </summary>
-        private static bool TryReadPackage(IPhysicalMemoryReader memory, ulong at, ulong end, out ulong packageEnd, out ulong contents)
-        {
-            packageEnd = 0;
-            contents = 0;
-            if (at >= end)
-            {
-                return false;
-            }
-            byte lead = memory.Read8(at);
-            int follow = lead >> 6;
-            if (at + 1 + (ulong)follow > end)
-            {
-                return false;
-            }
-            ulong length = follow == 0 ? (ulong)(lead & 0x3F) : (ulong)(lead & 0x0F);
-            for (int i = 0; i < follow; i++)
-            {
-                length |= (ulong)memory.Read8(at + 1 + (ulong)i) << (4 + 8 * i);
-            }
-            contents = at + 1 + (ulong)follow;
-            packageEnd = at + length;
-            return length >= (ulong)(1 + follow) && packageEnd <= end;
-        }
-
         /// <summary>Steps over a NameString (§20.2.2): root or parent prefixes, then a NameSeg, dual, multi or null name.</summary>
         private static bool TrySkipNameString(IPhysicalMemoryReader memory, ref ulong at, ulong end)
         {
@@ -415,56 +379,6 @@ namespace Keel.Kernel.Acpi
                 }
             }
             next = last + 1;
-            return true;
-        }
-
-        /// <summary>An integer constant (ZeroOp, OneOp, OnesOp, Byte/Word/DWord/QWord prefix); advances past it.</summary>
-        private static bool TryReadInteger(IPhysicalMemoryReader memory, ref ulong at, ulong end, out ulong value)
-        {
-            value = 0;
-            if (at >= end)
-            {
-                return false;
-            }
-            byte op = memory.Read8(at);
-            int size;
-            switch (op)
-            {
-                case ZeroOp:
-                    at++;
-                    return true;
-                case OneOp:
-                    value = 1;
-                    at++;
-                    return true;
-                case OnesOp:
-                    value = ulong.MaxValue;
-                    at++;
-                    return true;
-                case BytePrefix:
-                    size = 1;
-                    break;
-                case WordPrefix:
-                    size = 2;
-                    break;
-                case DWordPrefix:
-                    size = 4;
-                    break;
-                case QWordPrefix:
-                    size = 8;
-                    break;
-                default:
-                    return false;
-            }
-            if (at + 1 + (ulong)size > end)
-            {
-                return false;
-            }
-            for (int i = 0; i < size; i++)
-            {
-                value |= (ulong)memory.Read8(at + 1 + (ulong)i) << (8 * i);
-            }
-            at += (ulong)(1 + size);
             return true;
         }
 
