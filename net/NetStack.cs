@@ -220,7 +220,7 @@ namespace Keel.Net
             Sockets.DispatchEvents();
         }
 
-        /// <summary>The transmit page pool gives back free pages above its recent need (issue 12); returns how many.</summary>
+        /// <summary>The transmit page pool gives back free pages above its recent need; returns how many.</summary>
         public int ReleaseExcessPages(int slack) => TransmitPages.ReleaseExcess(slack);
 
         /// <summary>Earliest time (IClock nanoseconds) at which <see cref="Poll"/> has timer work; long.MaxValue for none.</summary>

@@ -9,7 +9,7 @@ namespace Keel.Apps.Echo
     /// A connection holds one of a few buffers made at start-up only while it has bytes to echo (idle
     /// connections hold none, and nothing is allocated after start-up); bytes that the send buffer could not
     /// take yet are kept and retried on the next poll, and no more is read until they are gone
-    /// (back-pressure). With every buffer busy, reading waits for the next poll. Limits (issue 12): it accepts as many connections as it has slots (the kernel
+    /// (back-pressure). With every buffer busy, reading waits for the next poll. Limits: it accepts as many connections as it has slots (the kernel
     /// gives it one per socket); a connection beyond that is accepted and reset at once (counted in
     /// <see cref="Refused"/>), never left waiting in the accept queue; a connection with no traffic for
     /// <see cref="IdleTimeoutNanoseconds"/> is reset (<see cref="IdleClosed"/>), so vanished peers do not

@@ -2,7 +2,7 @@ namespace Keel.Apps.Iperf3
 {
     /// <summary>
     /// iperf3 control-channel state bytes (iperf_api.h), each sent as one signed byte, and the other wire
-    /// constants of the iperf3 3.12 protocol (docs: /work/shared/notes/iperf3-protocol.md §2.3, §4.3).
+    /// constants of the iperf3 3.12 protocol (iperf3 3.12's own source and wire behaviour).
     /// </summary>
     public static class Iperf3Message
     {

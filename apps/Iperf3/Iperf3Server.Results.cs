@@ -17,7 +17,7 @@ namespace Keel.Apps.Iperf3
             _testEnd = now;
             if (SentNothing())
             {
-                // The stack could not send a byte (out of memory, issue 12): an error, not an empty success.
+                // The stack could not send a byte (out of memory): an error, not an empty success.
                 ServerError(Iperf3Message.ErrorStreamWrite, now, "could not send any data (out of memory?)");
                 return;
             }

@@ -8,7 +8,7 @@ namespace Keel.Apps.Iperf3
 {
     /// <summary>
     /// An iperf3 server compatible with the stock iperf3 3.12 client (TCP and UDP, -R, --bidir, -P, -b, -l,
-    /// -t/-n/-k, -O, --udp-counters-64bit, --get-server-output), following /work/shared/notes/iperf3-protocol.md.
+    /// -t/-n/-k, -O, --udp-counters-64bit, --get-server-output), following iperf3 3.12's wire protocol.
     /// <para>
     /// No threads: a state machine driven by <see cref="Poll"/>, which the kernel main loop calls after the
     /// driver poll and NetStack.Poll. Every call returns at once; all sockets are non-blocking. Every buffer is

@@ -7,7 +7,7 @@ namespace Keel.Kernel.Net
     /// <summary>
     /// Once a second: the page pools give back pages above their need (<see cref="Keel.Buffers.PagePool.ReleaseExcess"/>,
     /// the receive pool of the NIC and the stack's transmit pool), and when free memory is low a console
-    /// warning, at most one every 10 s (issue 12).
+    /// warning, at most one every 10 s.
     /// </summary>
     public sealed unsafe class MemoryPressure : IWorkItem
     {

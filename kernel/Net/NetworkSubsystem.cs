@@ -57,7 +57,7 @@ namespace Keel.Kernel.Net
         /// </summary>
         public const long LargeMemoryFreePages = 32768;
 
-        /// <summary>Free pages the stack's transmit pool leaves for the NIC's receive refill (issue 12); a quarter
+        /// <summary>Free pages the stack's transmit pool leaves for the NIC's receive refill; a quarter
         /// of it with small memory.</summary>
         public const int ReceiveReservePages = 64;
 
@@ -84,7 +84,7 @@ namespace Keel.Kernel.Net
             long freePages = KernelMemory.Pages->FreePages;
             if (freePages < MinimumFreePages)
             {
-                // A `new` that fails stops the kernel: check before building anything (issue 12).
+                // A `new` that fails stops the kernel: check before building anything.
                 output.Write("net: not enough memory for networking (");
                 output.Write(freePages * 4);
                 output.Write(" KiB free, ");

@@ -9,7 +9,7 @@ namespace Keel.Kernel.Net
     /// queue: when used buffers have been waiting since the previous look and no NAPI poll ran in between,
     /// the interrupt that should have scheduled one was lost; it then runs the poll itself and counts a
     /// <c>rx_watchdog_rescues</c>. A rescue is a bug report: `stats`, tools/bench and the QEMU tests show the
-    /// counter and expect 0. (It was a poll every 100 ms before issue 12; the stall it papered over in
+    /// counter and expect 0. (It was a poll every 100 ms before; the stall it papered over in
     /// tools/bench.d/rx-stall-repro is analysed in docs/network-stack.md.) `bench-rxwatchdog=off` removes it.
     /// </summary>
     public sealed class ReceiveWatchdog : IWorkItem

@@ -7,7 +7,7 @@ namespace Keel.Kernel.Net
     /// The page allocator as the network stack's transmit pool sees it: it refuses a page once free memory
     /// is down to <see cref="ReservePages"/>, so the pages left are there for the NIC's receive refill (and the
     /// kernel heap). Without a reserve a busy sender could take the last pages and the kernel could no longer
-    /// receive the ACKs that would free them (issue 12). Refusals are counted; the stack drops and retries.
+    /// receive the ACKs that would free them. Refusals are counted; the stack drops and retries.
     /// </summary>
     public sealed unsafe class ReservePageSource : IPageAllocator
     {

@@ -6,7 +6,7 @@ using NUnit.Framework;
 namespace Keel.BootTests
 {
     /// <summary>
-    /// Issue 8 item 6 against one booted kernel, checked on the wire with tcpdump on the tap: <c>iperf3 -M 1000</c>
+    /// ICMP errors, PMTU and per-socket MSS against one booted kernel, checked on the wire with tcpdump on the tap: <c>iperf3 -M 1000</c>
     /// (the per-socket MSS, TCP_MAXSEG) both ways, and UDP datagrams of 8000 bytes fragmented by Keel's IPv4 output
     /// (<c>-u -R -l 8000</c>) and reassembled by it (<c>-u -l 8000</c>). The kernel runs with <c>offload=csum</c>: no
     /// TSO and no large receive, so every TCP segment on the tap is one wire segment (with TSO tcpdump would see the

@@ -5,7 +5,7 @@ using NUnit.Framework;
 namespace Keel.BootTests
 {
     /// <summary>
-    /// Issue 8: Keel behind a router namespace that drops 5 % of the forwarded TCP segments (both directions,
+    /// TCP under loss: Keel behind a router namespace that drops 5 % of the forwarded TCP segments (both directions,
     /// offloads off on the path so one drop is one segment). tools/lossy-link --check boots the kernel, runs
     /// iperf3 -n 4M each way, echoes 1 MiB of random bytes compared byte for byte, and checks that `net` shows a
     /// connection with SACK and timestamps agreed.

@@ -80,7 +80,7 @@ namespace Keel.BootTests
             string stats = _guest.Command("stats");
             Assert.That(stats, Does.Contain("rx_queue_0_packets").And.Contain("page_pool_recycled"));
             Assert.That(stats, Does.Contain("rx_length_errors: 0").And.Contain("rx_frame_errors: 0"));
-            Assert.That(stats, Does.Contain("rx_watchdog_rescues: 0"), "a receive watchdog rescue is a lost interrupt (issue 12)");
+            Assert.That(stats, Does.Contain("rx_watchdog_rescues: 0"), "a receive watchdog rescue is a lost interrupt");
         }
 
         private void RunIperf(params string[] options)

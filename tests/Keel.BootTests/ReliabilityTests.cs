@@ -6,7 +6,7 @@ using NUnit.Framework;
 namespace Keel.BootTests
 {
     /// <summary>
-    /// The defects of issue 12 as they were found, against one booted kernel: idle echo clients, a spoofed SYN
+    /// The reliability defects as they were found, against one booted kernel: idle echo clients, a spoofed SYN
     /// flood, and unacknowledged data on an otherwise silent link (tests/Keel.BootTests/fakepeer.py plays the
     /// misbehaving peer from an address of its own on the tap). The receive watchdog must never have had to
     /// rescue the receive queue.
@@ -86,7 +86,7 @@ namespace Keel.BootTests
                 t[i] = times[i].GetDouble();
             }
             // The RTO (from the handshake's RTT, at least 200 ms, 1 s without a sample) doubles on every
-            // retransmission (RFC 6298 5.5): r, 3r, 7r, 15r, ... With the lost timer (issue 12) retransmission
+            // retransmission (RFC 6298 5.5): r, 3r, 7r, 15r, ... With the lost timer retransmission
             // stopped after 4.6 or 6.2 s.
             Assert.That(n, Is.GreaterThanOrEqualTo(4), "original and at least 3 retransmissions in 25 s: " + times);
             Assert.That(t[n - 1], Is.GreaterThan(12.0), "still retransmitting after 12 s: " + times);

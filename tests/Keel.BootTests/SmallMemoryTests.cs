@@ -4,7 +4,7 @@ using NUnit.Framework;
 namespace Keel.BootTests
 {
     /// <summary>
-    /// The smallest supported memory (issue 12, item 4; docs/network-stack.md "Memory"): at -m 4M the kernel
+    /// The smallest supported memory (docs/network-stack.md "Memory"): at -m 4M the kernel
     /// sends with iperf3 -R -P 4 without a panic, and below the minimum it says so cleanly.
     /// </summary>
     [TestFixture]

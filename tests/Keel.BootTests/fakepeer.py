@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A misbehaving TCP peer for the reliability boot tests (issue 12), run inside the test's network namespace.
+"""A misbehaving TCP peer for the reliability boot tests, run inside the test's network namespace.
 
 It owns a made-up address on the tap (198.18.0.77, answering ARP for it itself, so the host's own TCP stack
 never sees or resets the guest's segments) and speaks TCP by hand through an AF_PACKET socket:

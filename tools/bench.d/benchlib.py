@@ -533,7 +533,7 @@ def report(results_path, meta_path, out_md):
         txt += ["", "Memory search (smallest passing: %s)" % (passing[-1] if passing else "none")]
         txt += text_table(["-m", "result", "detail"], rows)
 
-    # 6. Receive watchdog rescues (issue 12): each one is a lost interrupt the safety net recovered.
+    # 6. Receive watchdog rescues: each one is a lost interrupt the safety net recovered.
     resc = [r for r in R.rows if r[0] == "keel" and r[2] == "rx_watchdog_rescues"]
     if resc:
         total = sum(int(r[4]) for r in resc if r[4].isdigit())

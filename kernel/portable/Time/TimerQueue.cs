@@ -8,7 +8,7 @@ namespace Keel.Kernel.Time
     /// interrupt handler (<see cref="OnInterrupt"/>) only forgets the armed deadline. Every path that arms
     /// (<see cref="Start"/>, <see cref="RunExpired"/>, <see cref="PrepareIdle"/>) programs the hardware and
     /// records the armed deadline together with interrupts disabled, so a timer interrupt can never land
-    /// between the two and leave a deadline recorded that nothing will fire for (issue 12: with the 1 µs
+    /// between the two and leave a deadline recorded that nothing will fire for (with the 1 µs
     /// minimum delay that happened and stalled every timer until some other interrupt came).
     /// <see cref="PrepareIdle"/> is the last check before the CPU halts: it re-arms whenever an active
     /// timer has no hardware deadline at or before it, whatever happened since the last arming.

@@ -5,7 +5,7 @@ using NUnit.Framework;
 namespace Keel.Tests.Buffers
 {
     /// <summary>
-    /// The page pool's release path (issue 12, item 4): after a burst the pool gives back the free pages it
+    /// The page pool's release path: after a burst the pool gives back the free pages it
     /// did not need in the next quiet period, instead of holding the burst's peak for ever (before: pages
     /// held 128 → 688 after 30 tests at -m 8M).
     /// </summary>

@@ -209,7 +209,7 @@ namespace Keel.Tests.Iperf3
         [Test]
         public void ReverseTestThatCouldNotSendAByteEndsWithServerErrorNotEmptyResults()
         {
-            // Issue 12: out of memory, the server sent nothing yet reported a successful empty test.
+            // Out of memory, the server sent nothing yet reported a successful empty test.
             Iperf3TestBed bed = new Iperf3TestBed();
             FakeIperf3Client client = new FakeIperf3Client(bed);
             client.Handshake(TcpParams(1, reverse: true));

@@ -10,7 +10,7 @@ namespace Keel.Tests.Kernel
     /// <summary>
     /// <see cref="TimerQueue"/> against <see cref="SimulatedApicTimer"/>: the timer interrupt is made to happen
     /// at every point of <c>Start</c>, <c>Cancel</c>, <c>RunExpired</c> and <c>PrepareIdle</c> (before and after
-    /// every hardware access), and no timer may ever be lost or run late (issue 12, item 1).
+    /// every hardware access), and no timer may ever be lost or run late.
     /// </summary>
     [TestFixture]
     public sealed class TimerQueueTests

@@ -7,7 +7,7 @@ using NUnit.Framework;
 namespace Keel.Tests.Net
 {
     /// <summary>
-    /// SYN cookies with RFC 7323 timestamps (issue 12, item 2): window scale and SACK-permitted kept in the low 6
+    /// SYN cookies with RFC 7323 timestamps: window scale and SACK-permitted kept in the low 6
     /// bits of the cookie SYN-ACK's TSval and recovered from the completing ACK's TSecr, as Linux
     /// net/ipv4/syncookies.c (cookie_init_timestamp / cookie_timestamp_decode) does.
     /// </summary>

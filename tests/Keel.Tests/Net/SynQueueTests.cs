@@ -9,7 +9,7 @@ using NUnit.Framework;
 namespace Keel.Tests.Net
 {
     /// <summary>
-    /// Listen queues (issue 12, item 2): SipHash against its paper's test vector, SYN cookies against Linux's
+    /// Listen queues: SipHash against its paper's test vector, SYN cookies against Linux's
     /// layout (net/ipv4/syncookies.c), the SYN queue's limit, cookies during a SYN flood, SYN-ACK retries
     /// (Linux: 5, dropped 63 s after the SYN), and a RST rather than a silent hang when no socket is left.
     /// </summary>

@@ -4,7 +4,7 @@ using NUnit.Framework;
 namespace Keel.Tests.Net
 {
     /// <summary>
-    /// Receive-side coalescing (issue 8, item 5): adjacent segments, in order and out of order, are joined into
+    /// Receive-side coalescing: adjacent segments, in order and out of order, are joined into
     /// one packet without a copy when their payload is in page fragments, so a window of data holds few of the
     /// driver's packet descriptors; the bytes still arrive exact.
     /// </summary>

@@ -5,7 +5,7 @@ using NUnit.Framework;
 namespace Keel.Tests.Net
 {
     /// <summary>
-    /// Issue 12 item 3: connections to vanished peers are freed. Keepalive (RFC 9293 section 3.8.4) resets an idle
+    /// Connections to vanished peers are freed. Keepalive (RFC 9293 section 3.8.4) resets an idle
     /// connection whose peer stopped answering; orphans in FIN_WAIT_1 / LAST_ACK give up after
     /// <see cref="NetConfig.TcpOrphanRetries"/> retransmissions; an orphan in FIN_WAIT_2 waits
     /// <see cref="NetConfig.TcpFinWait2TimeoutMilliseconds"/> (Linux: 60 s) for the peer's FIN.
@@ -105,7 +105,7 @@ namespace Keel.Tests.Net
             pair.Link.Cut = true;
             server.Close(); // FIN never acknowledged
             // RTO 200 ms (initial; min 20 ms in the test config) doubling: 8 retransmissions take at most
-            // 0.2 × (2^9 - 1) s ≈ 102 s, well under the 483 s of issue 12.
+            // 0.2 × (2^9 - 1) s ≈ 102 s, well under the 483 s of a keepalive-less orphan.
             pair.Run(110_000);
             Assert.That(pair.B.FreeSockets, Is.EqualTo(free + 1), "the orphan was freed");
             Assert.That(pair.B.Counter(NetStatistics.TcpOrphanTimeouts), Is.EqualTo(1));
