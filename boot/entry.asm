@@ -30,6 +30,7 @@
 extern KeelMain
 global pvh_start
 global mb2_start
+extern __keel_bss_start, __keel_bss_end
 
 global keel_boot_stack_top
 global keel_boot_stack_guard
@@ -175,6 +176,14 @@ long_mode:
     mov dword [rdi + 12], 0
     mov ax, 0x18
     ltr ax
+
+    ; Zero .bss: not every loader does (memsz beyond filesz).
+    mov rdi, __keel_bss_start
+    mov rcx, __keel_bss_end
+    sub rcx, rdi
+    shr rcx, 3
+    xor eax, eax
+    rep stosq
 
     fninit
     mov edi, esi                        ; start_info / multiboot2 information (zero-extended)
