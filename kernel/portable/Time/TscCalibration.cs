@@ -112,6 +112,16 @@ namespace Keel.Kernel.Time
         public const int MaxPolls = 2_000_000;
 
         /// <summary>
+        /// A coarse reference changes seldom: a measurement waits up to two of its ticks past the interval, however
+        /// many polls that takes. The wait is bounded in counter ticks by the fastest counter there is (10 GHz),
+        /// since the counter's rate is what is being measured, and by <see cref="MaxCoarsePolls"/>.
+        /// </summary>
+        public const ulong FastestCounterHertz = 10_000_000_000;
+
+        /// <summary>Polls of a coarse reference in one measurement, past which it is given up in any case.</summary>
+        public const int MaxCoarsePolls = 400_000_000;
+
+        /// <summary>
         /// Calibrates <paramref name="clock"/> over about <paramref name="milliseconds"/> of
         /// <paramref name="reference"/> time (never more than half its wrap).
         /// </summary>
@@ -275,7 +285,9 @@ namespace Keel.Kernel.Time
             ulong startHigh = 0;
             ulong elapsed = 0;
             ulong longestGap = 0;
-            for (int polls = 0; polls < MaxPolls; polls++)
+            ulong first = olderRead;
+            ulong budget = (ticks + 2) * (FastestCounterHertz / reference.Frequency);
+            for (int polls = 0; polls < MaxCoarsePolls; polls++)
             {
                 ulong value = reference.Read();
                 ulong now = clock.ReadCounter();
@@ -305,6 +317,10 @@ namespace Keel.Kernel.Time
                 last = value;
                 olderRead = lastRead;
                 lastRead = now;
+                if (polls >= MaxPolls && now - first > budget)
+                {
+                    break;
+                }
             }
             return started ? Attempt.Void : Attempt.Stopped;
         }

@@ -172,6 +172,29 @@ namespace Keel.Tests.Kernel
         }
 
         [Test]
+        public void RtcSecondsAreWaitedForHoweverQuickTheReads()
+        {
+            // 2,000,000 polls at 0.2 us each are 0.4 s: a second's edge is still waited for, up to two of them.
+            SimulatedMachine machine = new SimulatedMachine { ReferenceStart = 0.1e9, ReferenceCost = 140 };
+            SecondsCounter rtc = new SecondsCounter(machine);
+            CalibrationResult result = TscCalibration.Measure(machine, rtc, 1000);
+            AssertRate(result, 2500);
+            Assert.That(result.Attempts, Is.EqualTo(1));
+        }
+
+        [Test]
+        public void AStoppedRtcIsGivenUpAfterTwoSecondsOfTheFastestCounter()
+        {
+            SimulatedMachine machine = new SimulatedMachine { Running = false, ReferenceCost = 140 };
+            SecondsCounter rtc = new SecondsCounter(machine);
+            CalibrationResult result = TscCalibration.Measure(machine, rtc, 1000);
+            Assert.That(result.Failure, Is.EqualTo(CalibrationFailure.ReferenceStopped));
+            Assert.That(result.Attempts, Is.EqualTo(1));
+            // 3 s of a 10 GHz counter is 12 s of this 2.5 GHz one.
+            Assert.That(machine.Now, Is.InRange(11.9e9, 12.2e9));
+        }
+
+        [Test]
         public void DescheduledWhereTheCountPassesTheTargetCostsNothing()
         {
             // A 3.5 ms time slice lost in the poll whose count passes the target: timing the change there made that
