@@ -462,6 +462,33 @@ def report(results_path, meta_path, out_md):
                "Rate = counted frames / flood duration."]
         txt += ["Keel and Linux (median (min–max) over runs)"] + text_table(hdr, rows)
 
+    # 1b. A/B of two binaries (--baseline): the previous kernel and this one, same runs
+    if R.has("keel", "baseline"):
+        rows = []
+        for metric, label, d, scale, lower in MAIN:
+            if metric in ("flood_offered", "flood_qemu"):
+                continue
+            nt, nm = R.cell("keel", "base", metric, d, scale)
+            bt, bm = R.cell("keel", "baseline", metric, d, scale)
+            change = "—"
+            ratios = R.paired(("keel", "base"), ("keel", "baseline"), metric)
+            if ratios:
+                change = "%+.1f %%" % ((statistics.median(ratios) - 1) * 100)
+            verdict = "—"
+            nv = [num(v) for v in R.values("keel", "base", metric) if num(v) is not None]
+            bv = [num(v) for v in R.values("keel", "baseline", metric) if num(v) is not None]
+            if nv and bv:
+                worse = (min(nv) > max(bv)) if lower else (max(nv) < min(bv))
+                better = (max(nv) < min(bv)) if lower else (min(nv) > max(bv))
+                verdict = "worse beyond the spread" if worse else "better beyond the spread" if better else "within the spread"
+            rows.append([label, bt, nt, change, verdict])
+        hdr = ["measure", "previous binary median (min–max)", "this binary median (min–max)",
+               "change (paired, median)", "verdict"]
+        md += ["", "### A/B: the previous binary and this one, same runs (`--baseline`)", ""] + md_table(hdr, rows)
+        md += ["", "The two binaries alternate which goes first from run to run. \"Worse beyond the spread\": "
+               "every run of this binary is worse than every run of the previous one."]
+        txt += ["", "A/B (previous binary vs this one)"] + text_table(hdr, rows)
+
     # 2. Ablations
     if any(R.has("keel", cfg) for cfg, _ in ABL[1:]):
         rows = []
@@ -561,7 +588,8 @@ def report(results_path, meta_path, out_md):
 
     head = ["## Run %s" % meta.get("date", "?"), ""]
     for k, label in (("machine", "Machine"), ("cpu", "CPU"), ("qemu", "QEMU"), ("host_kernel", "Host kernel"),
-                     ("iperf3", "Host iperf3"), ("keel_rev", "Keel"), ("linux", "Linux guest"),
+                     ("iperf3", "Host iperf3"), ("keel_rev", "Keel"), ("baseline", "Previous binary (A/B)"),
+                     ("linux", "Linux guest"),
                      ("settings", "Settings"), ("load", "Host load average (start → end)"),
                      ("elapsed", "Bench wall time")):
         if k in meta:
