@@ -8,7 +8,7 @@ ILC_VER    := 10.0.14
 ILC        := $(HOME)/.nuget/packages/runtime.linux-x64.microsoft.dotnet.ilcompiler/$(ILC_VER)/tools/ilc
 CSC        := $(DOTNET) $(wildcard $(dir $(shell readlink -f $$(command -v $(DOTNET))))sdk/*/Roslyn/bincore/csc.dll)
 CSFLAGS    := -noconfig -nostdlib -unsafe -langversion:latest -runtimemetadataversion:v4.0.30319 \
-              -nologo -optimize+ -deterministic -debug- -warnaserror+ -nowarn:CS0169,CS0649,CS8500,CS0436,CS1685,CS0414
+              -nologo -optimize+ -deterministic -debug- -warnaserror+ -nowarn:CS8500,CS0436,CS1685
 
 CORELIB_SRC := $(shell find kernel/corelib -name '*.cs')
 # The layers (docs/ARCHITECTURE.md), lowest first; each compiles to its own assembly against the corelib and
@@ -51,9 +51,10 @@ setup: ## installs the Debian packages and restores the NativeAOT compiler (tool
 
 # Builds and boots the kernel on a tap inside its own network namespace (root), serial console on this
 # terminal. NET=user: QEMU's user-mode network instead, no root; prints the forwarded ports; FWD adds
-# forwards (tools/run-keel). After `exit 0` make succeeds; after `exit N` (N != 0) it fails ("Error N").
-run: setup all ## boots Keel, console here: on a tap (root), or NET=user [FWD=tcp:7119-:19] (tools/run-keel)
-	@NET="$(NET)" NET_RESTRICT="$(NET_RESTRICT)" FWD="$(FWD)" tools/run-keel
+# forwards (tools/run-keel). MACHINE=microvm (or microvm,acpi=off, any -M value): that machine instead of q35.
+# After `exit 0` make succeeds; after `exit N` (N != 0) it fails ("Error N").
+run: setup all ## boots Keel, console here: on a tap (root), or NET=user [FWD=tcp:7119-:19]; MACHINE=microvm (tools/run-keel)
+	@NET="$(NET)" NET_RESTRICT="$(NET_RESTRICT)" FWD="$(FWD)" MACHINE="$(MACHINE)" tools/run-keel
 
 # Build (a failed kernel build fails the run and no QEMU test runs), unit tests on the host, then the
 # QEMU boot/network tests; last line: "N passed, N failed". See tools/run-tests.

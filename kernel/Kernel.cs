@@ -79,23 +79,15 @@ namespace Keel.Kernel
             LegacyPic.Disable();
             Keel.Kernel.Acpi.AcpiSubsystem.Initialize(Console);
             LocalApic.Initialize(Keel.Kernel.Acpi.AcpiSubsystem.LocalApicAddress);
-            IoApic.Initialize(Keel.Kernel.Acpi.AcpiSubsystem.IoApicAddress);
-            Tsc.Calibrate();
+            IoApic.Initialize(Keel.Kernel.Acpi.AcpiSubsystem.Madt);
+            Tsc.Calibrate(Console);
             Clock = new KernelClock();
             Interrupts = new InterruptController();
             Work = new WorkScheduler();
             Timers = new TimerService();
             Timers.Initialize();
             Native.EnableInterrupts();
-            Console.Write("clock: TSC ");
-            Console.Write((long)Tsc.TicksPerMicrosecond);
-            Console.Write(" MHz (calibration bracket ");
-            Console.Write((long)(Tsc.CalibrationUncertainty / Tsc.TicksPerMicrosecond));
-            Console.Write(" us, ");
-            Console.Write((long)Tsc.CalibrationAttempts);
-            Console.Write(" of at most ");
-            Console.Write((long)TscCalibration.MaxAttempts);
-            Console.Write(" tries)\n");
+            Tsc.Print(Console);
 
             FaultTests.Run(CommandLine.Test);
 
@@ -108,6 +100,7 @@ namespace Keel.Kernel
             Commands.Register(new RuntimeSelfTest());
             PciSubsystem.Initialize(Console);
             Commands.Register(new PciCommand());
+            Keel.Kernel.Platform.VirtioMmioDevices.Initialize(CommandLine, Console);
 
             Keel.Kernel.Entropy.EntropySubsystem.Initialize(Console);
             Keel.Kernel.Net.NetworkSubsystem.Initialize(CommandLine, Console);

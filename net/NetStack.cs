@@ -60,8 +60,8 @@ namespace Keel.Net
         internal readonly ulong Mac;
         internal int Mtu;
 
-        /// <summary>The clock at the start of the current receive batch or poll (nanoseconds).</summary>
-        internal long Now;
+        /// <summary>The clock at the start of the current receive batch or poll.</summary>
+        internal Instant Now;
 
         /// <summary>The device completes TCP/UDP checksums (and the configuration allows it).</summary>
         internal readonly bool ChecksumOffload;
@@ -102,7 +102,7 @@ namespace Keel.Net
             Udp = new UdpLayer(this);
             Tcp = new TcpLayer(this, config);
             Sockets = new SocketTable(this, config, TransmitPages, ephemeralSeed);
-            Now = clock.NowNanoseconds;
+            Now = Instant.Now(clock);
             device.Receiver = this;
         }
 
@@ -205,7 +205,7 @@ namespace Keel.Net
         /// </summary>
         public void Poll()
         {
-            Now = _clock.NowNanoseconds;
+            Now = Instant.Now(_clock);
             if (!_announced && Ipv4.Address != 0 && Device.LinkUp)
             {
                 _announced = true;
@@ -228,23 +228,19 @@ namespace Keel.Net
         {
             get
             {
-                long next = Tcp.NextDeadline();
+                Instant next = Tcp.NextDeadline();
                 if (Ethernet.TransmitCongested || Tcp.HasScheduled)
                 {
                     // Output waits for the device (ring full, packet pool empty): retry soon even if no
                     // completion interrupt wakes the driver.
-                    long soon = _clock.NowNanoseconds + RetryNanoseconds;
-                    if (soon < next)
-                    {
-                        next = soon;
-                    }
+                    next = Instant.Min(next, Instant.Now(_clock) + RetryDelay);
                 }
-                return next;
+                return next.Nanoseconds;
             }
         }
 
         /// <summary>Longest wait before output stopped by the device is retried (see <see cref="NextTimerNanoseconds"/>).</summary>
-        internal const long RetryNanoseconds = 1000000;
+        internal static Duration RetryDelay => Duration.FromMilliseconds(1);
 
         /// <summary>Sends a gratuitous ARP request announcing our address (also done by the first Poll).</summary>
         public void SendGratuitousArp()
@@ -260,14 +256,14 @@ namespace Keel.Net
         /// <summary>One received Ethernet frame (the stack frees it).</summary>
         public void Receive(Packet frame)
         {
-            Now = _clock.NowNanoseconds;
+            Now = Instant.Now(_clock);
             Ethernet.Input(frame);
         }
 
         /// <summary>End of a driver poll: sends the batched ACKs and delivers socket callbacks.</summary>
         public void ReceiveBatchDone()
         {
-            Now = _clock.NowNanoseconds;
+            Now = Instant.Now(_clock);
             Ethernet.FlushBacklog();
             Tcp.FlushBatch(Now);
             Ethernet.FlushBacklog();
@@ -319,7 +315,7 @@ namespace Keel.Net
         /// <summary>Prints what the shell's <c>net</c> command shows: address, ARP cache, sockets, counters.</summary>
         public void PrintStatus(ITextOutput output)
         {
-            long now = _clock.NowNanoseconds;
+            Instant now = Instant.Now(_clock);
             output.Write("address ");
             Config.Address.WriteTo(output);
             output.Write('/');

@@ -25,6 +25,30 @@ namespace Keel.Hal
     }
 
     /// <summary>
+    /// A wired interrupt line a platform description names for a device that is not on PCI (a virtio-mmio
+    /// transport from the kernel command line or the ACPI DSDT): the global system interrupt (the I/O APIC
+    /// input, counted across all I/O APICs) and how the device drives it.
+    /// </summary>
+    public struct InterruptLine
+    {
+        /// <summary>Global system interrupt number.</summary>
+        public int Gsi;
+
+        /// <summary>True when the device holds the line while it wants service (level), false for edges.</summary>
+        public bool LevelTriggered;
+
+        /// <summary>True when the line is asserted low.</summary>
+        public bool ActiveLow;
+
+        public InterruptLine(int gsi, bool levelTriggered, bool activeLow)
+        {
+            Gsi = gsi;
+            LevelTriggered = levelTriggered;
+            ActiveLow = activeLow;
+        }
+    }
+
+    /// <summary>
     /// Interrupt routing the kernel provides. Start-up and shutdown only. The driver programs MSI-X table
     /// entries itself (see Keel.Drivers.Virtio.PciMsix) with the messages it gets here.
     /// </summary>
@@ -48,5 +72,15 @@ namespace Keel.Hal
 
         /// <summary>Detaches a handler attached with <see cref="TryAttachLegacy"/>.</summary>
         void DetachLegacy(IPciFunction function, IInterruptHandler handler);
+
+        /// <summary>
+        /// Attaches <paramref name="handler"/> to a wired line named by the platform (not PCI), programmed with
+        /// the line's trigger mode and polarity; the line may be shared (each handler on it is called until one
+        /// returns true). False when the machine has no such input or no room for another handler.
+        /// </summary>
+        bool TryAttachLine(InterruptLine line, IInterruptHandler handler);
+
+        /// <summary>Detaches a handler attached with <see cref="TryAttachLine"/>.</summary>
+        void DetachLine(InterruptLine line, IInterruptHandler handler);
     }
 }

@@ -176,6 +176,20 @@ namespace Keel.Drivers.Virtio
         /// <summary>Pages of ring memory for a queue of <paramref name="size"/> entries.</summary>
         public static int RingPages(int size) => RingBytes(size) / DmaPage.Size;
 
+        /// <summary>
+        /// True when a queue of <paramref name="size"/> entries at these device addresses has the legacy layout
+        /// (virtio 1.2 "Legacy Interfaces: A Note on Virtqueue Layout"): one block starting on a 4096 boundary,
+        /// available ring right after the descriptors, used ring at the next 4096 boundary after the available
+        /// ring, so that a legacy device finds all three from the first page's frame number alone.
+        /// </summary>
+        public static bool IsLegacyLayout(int size, ulong descriptors, ulong driverArea, ulong deviceArea)
+        {
+            return (descriptors & 4095) == 0
+                && driverArea == descriptors + (ulong)AvailOffset(size)
+                && deviceArea == descriptors + (ulong)UsedOffset(size)
+                && (descriptors >> 12) <= uint.MaxValue;
+        }
+
         /// <summary>True for 1, 2, 4 … <see cref="MaxSize"/>.</summary>
         public static bool IsValidSize(int size) => size > 0 && size <= MaxSize && (size & (size - 1)) == 0;
 

@@ -120,25 +120,6 @@ namespace Keel.Drivers.Virtio
         }
 
         /// <summary>INTx: reading ISR acknowledges; bit 0 = some queue, bit 1 = configuration change.</summary>
-        public bool HandleInterrupt()
-        {
-            byte isr = _transport.ReadIsr();
-            if (isr == 0)
-            {
-                return false;
-            }
-            if ((isr & 1) != 0)
-            {
-                for (int q = 0; q < _queues.Length; q++)
-                {
-                    _queues[q].HandleInterrupt();
-                }
-            }
-            if ((isr & 2) != 0)
-            {
-                _config.HandleInterrupt();
-            }
-            return true;
-        }
+        public bool HandleInterrupt() => VirtioIsr.Dispatch(_transport.ReadIsr(), _config, _queues);
     }
 }

@@ -22,9 +22,6 @@ namespace Keel.Drivers.Virtio
         private const int ConfigWithoutMsix = 20;
         private const int ConfigWithMsix = 24;
 
-        /// <summary>Legacy ring alignment (VIRTIO_PCI_VRING_ALIGN) and PFN shift.</summary>
-        private const int RingAlign = 4096;
-
         private readonly IRegisterRegion _io;
         private readonly VirtioPciInterrupts _interrupts;
 
@@ -102,10 +99,7 @@ namespace Keel.Drivers.Virtio
             {
                 return false;
             }
-            ulong availExpected = descriptors + (ulong)(16 * size);
-            ulong usedExpected = (availExpected + (ulong)(6 + 2 * size) + RingAlign - 1) & ~(ulong)(RingAlign - 1);
-            if ((descriptors & (RingAlign - 1)) != 0 || driverArea != availExpected || deviceArea != usedExpected
-                || (descriptors >> 12) > uint.MaxValue)
+            if (!SplitVirtqueue.IsLegacyLayout(size, descriptors, driverArea, deviceArea))
             {
                 return false;
             }

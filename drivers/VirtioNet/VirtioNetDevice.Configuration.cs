@@ -44,7 +44,22 @@ namespace Keel.Drivers.VirtioNet
             {
                 wanted |= VirtioNetFeatures.Csum;
             }
+            if (_options.HostTso)
+            {
+                wanted |= VirtioNetFeatures.HostTso4;
+            }
+            if (_options.GuestTso)
+            {
+                wanted |= VirtioNetFeatures.GuestTso4;
+            }
+            if (_options.ControlQueue)
+            {
+                wanted |= VirtioNetFeatures.ControlRx | VirtioNetFeatures.GuestAnnounce;
+            }
+            _askedFeatures = _transport.IsLegacy ? wanted & 0xFFFFFFFFUL : wanted;
             ulong result = wanted & offered;
+            // The dependent features are taken below, each only when what it depends on was negotiated.
+            result &= ~(VirtioNetFeatures.HostTso4 | VirtioNetFeatures.GuestTso4 | VirtioNetFeatures.ControlRx | VirtioNetFeatures.GuestAnnounce);
             // HOST_TSO4 depends on CSUM.
             if (_options.HostTso && (result & VirtioNetFeatures.Csum) != 0)
             {

@@ -5,7 +5,7 @@ namespace Keel.Drivers.VirtioNet
     public sealed partial class VirtioNetDevice : IStatisticsSource
     {
         /// <summary>Counter names, in index order. String literals only.</summary>
-        private static readonly string[] StatisticNames =
+        private static readonly string[] s_statisticNames =
         {
             "rx_queue_0_packets",
             "rx_queue_0_bytes",
@@ -63,9 +63,9 @@ namespace Keel.Drivers.VirtioNet
             "tx_queue_0_lazy_reclaims",
         };
 
-        public int StatisticsCount => StatisticNames.Length;
+        public int StatisticsCount => s_statisticNames.Length;
 
-        public string StatisticName(int index) => StatisticNames[index];
+        public string StatisticName(int index) => s_statisticNames[index];
 
         public long StatisticValue(int index)
         {
@@ -132,9 +132,9 @@ namespace Keel.Drivers.VirtioNet
         /// <summary>Value of the counter called <paramref name="name"/>; -1 when there is none (tests, shell).</summary>
         public long Statistic(string name)
         {
-            for (int i = 0; i < StatisticNames.Length; i++)
+            for (int i = 0; i < s_statisticNames.Length; i++)
             {
-                if (StatisticNames[i] == name)
+                if (s_statisticNames[i] == name)
                 {
                     return StatisticValue(i);
                 }

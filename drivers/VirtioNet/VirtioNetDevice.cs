@@ -58,6 +58,9 @@ namespace Keel.Drivers.VirtioNet
         /// <summary>Features asked for on the first start; asked for again after a recovery reset.</summary>
         private ulong _wantedFeatures;
 
+        /// <summary>Every feature the options asked for, whether or not the device offers it (see <see cref="NotOfferedFeatures"/>).</summary>
+        private ulong _askedFeatures;
+
         /// <summary>True between DRIVER_OK and shutdown/reset: queues may be kicked and polled.</summary>
         private bool _running;
 
@@ -106,6 +109,12 @@ namespace Keel.Drivers.VirtioNet
 
         /// <summary>Features the device offered at the last start.</summary>
         public ulong OfferedFeatures => _core.OfferedFeatures;
+
+        /// <summary>
+        /// Features this driver would have used (given its options) that the device did not offer: what
+        /// <c>link</c> reports with the fallback taken for each.
+        /// </summary>
+        public ulong NotOfferedFeatures => _askedFeatures & ~OfferedFeatures;
 
         /// <summary>True when the last start failed because the device cleared FEATURES_OK.</summary>
         public bool FeaturesRefused => _core.FeaturesRefused;

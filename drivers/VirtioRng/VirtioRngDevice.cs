@@ -317,7 +317,7 @@ namespace Keel.Drivers.VirtioRng
             return true;
         }
 
-        private static readonly string[] StatisticNames =
+        private static readonly string[] s_statisticNames =
         {
             "rng_bytes",
             "rng_requests",
@@ -329,9 +329,9 @@ namespace Keel.Drivers.VirtioRng
             "rng_device_resets",
         };
 
-        public int StatisticsCount => StatisticNames.Length;
+        public int StatisticsCount => s_statisticNames.Length;
 
-        public string StatisticName(int index) => StatisticNames[index];
+        public string StatisticName(int index) => s_statisticNames[index];
 
         public long StatisticValue(int index)
         {

@@ -48,28 +48,21 @@ namespace Keel.Kernel.Acpi
             {
                 console.Write(", lapic ");
                 console.WriteHex(Tables.Madt.LocalApicAddress);
-                console.Write(", ioapic ");
-                console.WriteHex(Tables.Madt.IoApicAddress);
-                console.Write(" gsi ");
-                console.Write((long)Tables.Madt.IoApicGsiBase);
+                for (int i = 0; i < Tables.Madt.IoApicsKept; i++)
+                {
+                    console.Write(", ioapic ");
+                    console.WriteHex(Tables.Madt.IoApicAddresses[i]);
+                    console.Write(" gsi ");
+                    console.Write((long)Tables.Madt.IoApicGsiBases[i]);
+                }
                 console.Write(", overrides ");
                 console.Write((long)Tables.Madt.OverrideCount);
             }
             console.Write('\n');
         }
 
-        /// <summary>The I/O APIC's physical address from the MADT, or the PC default.</summary>
-        public static ulong IoApicAddress
-        {
-            get
-            {
-                if ((object)Tables != null && Tables.HasMadt && Tables.Madt.IoApicAddress != 0)
-                {
-                    return Tables.Madt.IoApicAddress;
-                }
-                return IoApic.DefaultPhysicalBase;
-            }
-        }
+        /// <summary>The MADT's interrupt controllers, or null when there is no valid MADT.</summary>
+        public static MadtInfo Madt => (object)Tables != null && Tables.HasMadt ? Tables.Madt : null;
 
         /// <summary>The local APIC's physical address from the MADT, or 0 when there is none (then the MSR is used).</summary>
         public static ulong LocalApicAddress
@@ -84,8 +77,8 @@ namespace Keel.Kernel.Acpi
             }
         }
 
-        /// <summary>I/O APIC input for ISA IRQ <paramref name="irq"/> after the MADT's overrides (−1 when outside the I/O APIC).</summary>
-        public static int IsaIrqToIoApicInput(int irq, out bool activeLow, out bool levelTriggered)
+        /// <summary>The GSI ISA IRQ <paramref name="irq"/> arrives on after the MADT's overrides, with its polarity and trigger.</summary>
+        public static int IsaIrqToGsi(int irq, out bool activeLow, out bool levelTriggered)
         {
             if ((object)Tables == null || !Tables.HasMadt)
             {
@@ -94,11 +87,7 @@ namespace Keel.Kernel.Acpi
                 return irq;
             }
             uint gsi = Tables.Madt.IsaIrqToGsi(irq, out activeLow, out levelTriggered);
-            if (gsi < Tables.Madt.IoApicGsiBase)
-            {
-                return -1;
-            }
-            return (int)(gsi - Tables.Madt.IoApicGsiBase);
+            return gsi > int.MaxValue ? -1 : (int)gsi;
         }
 
         /// <summary>

@@ -17,7 +17,10 @@ namespace Keel.Kernel.Boot
         /// <summary>Bytes of a multiboot2 RSDP copy kept (an ACPI 2.0+ RSDP is 36).</summary>
         public const int MaxRsdp = 64;
 
+        // Reached only through its fixed buffers' addresses, which the compiler does not count as a use.
+#pragma warning disable CS0169
         private static BootInfoStorage s_storage;
+#pragma warning restore CS0169
 
         /// <summary>Number of memory map entries copied.</summary>
         public static int MemoryMapCount;

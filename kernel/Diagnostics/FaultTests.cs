@@ -14,7 +14,10 @@ namespace Keel.Kernel.Diagnostics
             public int Value;
         }
 
+        // Never assigned on purpose: the null-reference test dereferences it.
+#pragma warning disable CS0649
         private static Victim s_nothing;
+#pragma warning restore CS0649
         private static int[] s_small;
 
         public static void Run(KernelTest test)

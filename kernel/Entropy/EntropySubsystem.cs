@@ -2,7 +2,7 @@ using Keel.Drivers.Virtio;
 using Keel.Drivers.VirtioRng;
 using Keel.Hal;
 using Keel.Kernel.Memory;
-using Keel.Kernel.Pci;
+using Keel.Kernel.Platform;
 using Keel.Runtime;
 
 namespace Keel.Kernel.Entropy
@@ -23,8 +23,9 @@ namespace Keel.Kernel.Entropy
         public static void Initialize(ITextOutput output)
         {
             Pool = new EntropyPool(Native.ReadTimestampCounter(), CpuRandom.TryCreate());
-            PciDevice pci = FindVirtio(VirtioRngDevice.DeviceType);
-            if ((object)pci == null)
+            bool found;
+            IVirtioTransport transport = VirtioTransports.Find(VirtioRngDevice.DeviceType, out found);
+            if (!found)
             {
                 output.Write("rng: no virtio-rng device, using ");
                 output.Write(EntropyPool.SourceName(Pool.Source));
@@ -32,7 +33,6 @@ namespace Keel.Kernel.Entropy
             }
             else
             {
-                IVirtioTransport transport = VirtioPci.TryCreateTransport(pci, Kernel.Interrupts);
                 PhysicalPageSource pages = new PhysicalPageSource(KernelMemory.Pages);
                 VirtioRngDevice device = (object)transport != null
                     ? new VirtioRngDevice(transport, pages, Kernel.Work, output, Pool)
@@ -55,21 +55,6 @@ namespace Keel.Kernel.Entropy
                 }
             }
             Kernel.Commands.Register(new RngCommand());
-        }
-
-        /// <summary>The first PCI function that is a virtio device of type <paramref name="deviceType"/>.</summary>
-        public static PciDevice FindVirtio(int deviceType)
-        {
-            PciEnumerator devices = PciSubsystem.Devices;
-            for (int i = 0; i < devices.Count; i++)
-            {
-                PciDevice device = devices.Get(i);
-                if (VirtioPci.IsDevice(device, deviceType))
-                {
-                    return device;
-                }
-            }
-            return null;
         }
     }
 }

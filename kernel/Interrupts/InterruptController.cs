@@ -5,14 +5,15 @@ namespace Keel.Kernel.Interrupts
 {
     /// <summary>
     /// The kernel's <see cref="IInterruptController"/>: MSI/MSI-X messages get their own vectors
-    /// (0x40-0xEF); legacy INTx and ISA lines go through the I/O APIC (vectors 0x20 + GSI).
+    /// (0x80-0xEF); legacy INTx, ISA and platform-named lines go through the I/O APICs (vector 0x20 + GSI, so
+    /// GSIs 0-95: room for microvm's second I/O APIC at GSI 24-47).
     /// </summary>
     public sealed class InterruptController : IInterruptController
     {
         /// <summary>Vector of GSI 0; GSI n uses <c>LegacyVectorBase + n</c>.</summary>
         public const int LegacyVectorBase = 0x20;
 
-        private const int FirstMessageVector = 0x40;
+        private const int FirstMessageVector = 0x80;
         private const int LastMessageVector = 0xEF;
         private const ulong MsiAddressBase = 0xFEE00000;
         private const int FirstPciGsi = 16;
@@ -99,22 +100,40 @@ namespace Keel.Kernel.Interrupts
         {
             bool activeLow;
             bool level;
-            int input = Keel.Kernel.Acpi.AcpiSubsystem.IsaIrqToIoApicInput(irq, out activeLow, out level);
-            if (input < 0 || input >= IoApic.InputCount || !InterruptDispatcher.Register(LegacyVectorBase + input, handler))
-            {
-                return false;
-            }
-            IoApic.Route(input, LegacyVectorBase + input, level, activeLow);
-            return true;
+            int gsi = Keel.Kernel.Acpi.AcpiSubsystem.IsaIrqToGsi(irq, out activeLow, out level);
+            return AttachGsi(gsi, handler, level, activeLow);
         }
 
-        private static bool AttachGsi(int gsi, IInterruptHandler handler, bool level)
+        /// <summary>A line named by the platform (virtio-mmio): its own trigger mode and polarity.</summary>
+        public bool TryAttachLine(InterruptLine line, IInterruptHandler handler)
         {
-            if (gsi >= IoApic.InputCount || !InterruptDispatcher.Register(LegacyVectorBase + gsi, handler))
+            return AttachGsi(line.Gsi, handler, line.LevelTriggered, line.ActiveLow);
+        }
+
+        public void DetachLine(InterruptLine line, IInterruptHandler handler)
+        {
+            if (!HasLegacyVector(line.Gsi))
+            {
+                return;
+            }
+            int vector = LegacyVectorBase + line.Gsi;
+            InterruptDispatcher.Unregister(vector, handler);
+            if (!InterruptDispatcher.HasHandlers(vector))
+            {
+                IoApic.Mask(line.Gsi);
+            }
+        }
+
+        /// <summary>True when <paramref name="gsi"/> has an I/O APIC input and a vector below the message vectors.</summary>
+        private static bool HasLegacyVector(int gsi) => gsi >= 0 && LegacyVectorBase + gsi < FirstMessageVector && IoApic.Serves(gsi);
+
+        private static bool AttachGsi(int gsi, IInterruptHandler handler, bool level, bool activeLow = false)
+        {
+            if (!HasLegacyVector(gsi) || !InterruptDispatcher.Register(LegacyVectorBase + gsi, handler))
             {
                 return false;
             }
-            IoApic.Route(gsi, LegacyVectorBase + gsi, level, false);
+            IoApic.Route(gsi, LegacyVectorBase + gsi, level, activeLow);
             return true;
         }
     }

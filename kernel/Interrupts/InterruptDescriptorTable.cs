@@ -12,7 +12,10 @@ namespace Keel.Kernel.Interrupts
         private const int MachineCheckVector = 18;
         private const byte FaultStackIst = 1;
 
+        // Reached only through its fixed buffer's address, which the compiler does not count as a use.
+#pragma warning disable CS0169
         private static IdtStorage s_table;
+#pragma warning restore CS0169
 
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.InternalCall)]
         [System.Runtime.RuntimeImport("*", "keel_interrupt_stub_address")]

@@ -61,6 +61,19 @@ namespace Keel.Kernel.Interrupts
             }
         }
 
+        /// <summary>True when some handler is registered on <paramref name="vector"/>.</summary>
+        public static bool HasHandlers(int vector)
+        {
+            for (int i = 0; i < MaxHandlersPerVector; i++)
+            {
+                if ((object)s_handlers[vector * MaxHandlersPerVector + i] != null)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+
         /// <summary>Removes every handler from a vector.</summary>
         public static void UnregisterAll(int vector)
         {

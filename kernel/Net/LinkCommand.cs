@@ -7,7 +7,8 @@ namespace Keel.Kernel.Net
 {
     /// <summary>
     /// <c>link</c>: link state, MTU (from the device's configuration with VIRTIO_NET_F_MTU), MAC, ring format,
-    /// control-queue settings (promiscuous, all-multicast, MAC filter) and announcements.
+    /// the features Keel would use that the device did not offer (and what it does instead), control-queue
+    /// settings (promiscuous, all-multicast, MAC filter) and announcements.
     /// <c>link promisc on|off</c> and <c>link allmulti on|off</c> send the control-queue commands.
     /// </summary>
     public sealed class LinkCommand : IShellCommand
@@ -70,6 +71,7 @@ namespace Keel.Kernel.Net
             output.Write(", tx ");
             output.Write(_device.TxQueue.Size);
             output.WriteLine();
+            WriteNotOffered(output);
             output.Write("control queue: ");
             if (!_device.HasControlQueue)
             {
@@ -93,6 +95,123 @@ namespace Keel.Kernel.Net
             output.Write(", errors ");
             output.Write(_device.ControlErrors);
             output.WriteLine();
+        }
+
+        /// <summary>
+        /// "not offered: …", then one line per feature Keel would have used but the device did not offer, with
+        /// what Keel does instead (features that only matter with one that is missing are left out).
+        /// </summary>
+        private void WriteNotOffered(ITextOutput output)
+        {
+            ulong missing = _device.NotOfferedFeatures;
+            if ((missing & VirtioNetFeatures.ControlQueue) != 0)
+            {
+                missing &= ~(VirtioNetFeatures.ControlRx | VirtioNetFeatures.GuestAnnounce);
+            }
+            output.Write("not offered:");
+            if (missing == 0)
+            {
+                output.Write(" none\n");
+                return;
+            }
+            for (int bit = 0; bit < 64; bit++)
+            {
+                string name;
+                string instead;
+                if ((missing & (1UL << bit)) != 0 && Describe(bit, out name, out instead))
+                {
+                    output.Write(' ');
+                    output.Write(name);
+                }
+            }
+            output.WriteLine();
+            for (int bit = 0; bit < 64; bit++)
+            {
+                string name;
+                string instead;
+                if ((missing & (1UL << bit)) != 0 && Describe(bit, out name, out instead))
+                {
+                    output.Write("  ");
+                    output.Write(name);
+                    output.Write(": ");
+                    output.Write(instead);
+                    output.WriteLine();
+                }
+            }
+        }
+
+        /// <summary>The virtio name of feature <paramref name="bit"/> and what Keel does without it.</summary>
+        private bool Describe(int bit, out string name, out string instead)
+        {
+            switch (bit)
+            {
+                case 0:
+                    name = "csum";
+                    instead = "the stack computes transmit checksums; no TSO";
+                    return true;
+                case 1:
+                    name = "guest_csum";
+                    instead = "the stack verifies receive checksums; no large receive";
+                    return true;
+                case 3:
+                    name = "mtu";
+                    instead = "MTU 1500";
+                    return true;
+                case 5:
+                    name = "mac";
+                    instead = "a random locally administered MAC";
+                    return true;
+                case 7:
+                    name = "guest_tso4";
+                    instead = "no large receive: packets arrive MTU-sized";
+                    return true;
+                case 11:
+                    name = "host_tso4";
+                    instead = "the stack segments TCP to the MSS";
+                    return true;
+                case 15:
+                    name = "mrg_rxbuf";
+                    instead = _device.Mode == ReceiveMode.Big
+                        ? "a chain of whole pages per received packet (big buffers), 10-byte header"
+                        : "one MTU-sized buffer per received packet (small buffers), 10-byte header";
+                    return true;
+                case 16:
+                    name = "status";
+                    instead = "link taken as up";
+                    return true;
+                case 17:
+                    name = "ctrl_vq";
+                    instead = "no receive-mode, MAC-filter or announce commands: the device's own filter stays";
+                    return true;
+                case 18:
+                    name = "ctrl_rx";
+                    instead = "the device's own receive filter stays";
+                    return true;
+                case 21:
+                    name = "guest_announce";
+                    instead = "no announcements after a migration";
+                    return true;
+                case 27:
+                    name = "any_layout";
+                    instead = "the header in a descriptor of its own";
+                    return true;
+                case 28:
+                    name = "indirect_desc";
+                    instead = "transmit chains in ring descriptors (no indirect tables)";
+                    return true;
+                case 29:
+                    name = "event_idx";
+                    instead = "ring flags suppress notifications and interrupts";
+                    return true;
+                case 34:
+                    name = "ring_packed";
+                    instead = "split rings";
+                    return true;
+                default:
+                    name = null;
+                    instead = null;
+                    return false;
+            }
         }
 
         private static void WriteHexByte(ITextOutput output, byte value)

@@ -6,7 +6,7 @@ using Keel.Hal;
 using Keel.Kernel.Config;
 using Keel.Kernel.Entropy;
 using Keel.Kernel.Memory;
-using Keel.Kernel.Pci;
+using Keel.Kernel.Platform;
 using Keel.Net;
 using Keel.Net.Dhcp;
 using Keel.Net.Dns;
@@ -69,13 +69,13 @@ namespace Keel.Kernel.Net
 
         public static void Initialize(KernelCommandLine commandLine, ITextOutput output)
         {
-            PciDevice pci = EntropySubsystem.FindVirtio(VirtioNetDevice.DeviceType);
-            if ((object)pci == null)
+            bool found;
+            IVirtioTransport transport = VirtioTransports.Find(VirtioNetDevice.DeviceType, out found);
+            if (!found)
             {
                 output.Write("net: no virtio-net device\n");
                 return;
             }
-            IVirtioTransport transport = VirtioPci.TryCreateTransport(pci, Kernel.Interrupts);
             if ((object)transport == null)
             {
                 output.Write("net: virtio transport set-up failed\n");

@@ -1,33 +1,149 @@
+using Keel.Kernel.Acpi;
+using Keel.Kernel.Console;
 using Keel.Runtime;
 
 namespace Keel.Kernel.Time
 {
     /// <summary>
-    /// The time-stamp counter as the kernel clock, calibrated once against the PIT (channel 2, gated by
-    /// port 0x61, no interrupt needed) by <see cref="TscCalibration"/>.
+    /// The time-stamp counter as the kernel clock. Its rate comes from CPUID when the CPU or the hypervisor
+    /// states it (<see cref="CpuidTscFrequency"/>), else from <see cref="TscCalibration"/> against the first timer
+    /// the machine has, in this order: HPET, ACPI PM timer (both from the ACPI tables), PIT, RTC. A calibration
+    /// that fails is said on the console and the next timer is tried; it is never used.
     /// </summary>
     public static class Tsc
     {
         private const uint CalibrationMilliseconds = 10;
 
-        /// <summary>TSC ticks per microsecond (measured).</summary>
+        /// <summary>The RTC's seconds tick at 1 Hz: one second.</summary>
+        private const uint RtcCalibrationMilliseconds = 1000;
+
+        /// <summary>Used when nothing gives the rate: the clock is then only a guess, and the console says so.</summary>
+        public const ulong AssumedTicksPerMicrosecond = 1000;
+
+        /// <summary>TSC ticks per microsecond.</summary>
         public static ulong TicksPerMicrosecond;
 
         /// <summary>TSC value at calibration (time zero of <see cref="NowNanoseconds"/>).</summary>
         public static ulong Origin;
 
-        /// <summary>Bracket of the calibration used, in TSC ticks (see <see cref="TscCalibration"/>).</summary>
+        /// <summary>Bracket of the calibration used, in TSC ticks (0 when the rate came from CPUID).</summary>
         public static ulong CalibrationUncertainty;
 
-        /// <summary>Measurements the calibration made.</summary>
+        /// <summary>Measurements the calibration used made (0 when the rate came from CPUID).</summary>
         public static int CalibrationAttempts;
 
-        /// <summary>Measures the TSC rate over 10 ms of PIT time.</summary>
-        public static void Calibrate()
+        /// <summary>The CPUID leaf the rate came from (None when it was measured or assumed).</summary>
+        public static CpuidFrequencySource CpuidSource;
+
+        /// <summary>The timer the rate was measured against (null when it came from CPUID or was assumed).</summary>
+        public static string Reference;
+
+        /// <summary>Finds the TSC rate; says on <paramref name="console"/> each calibration refused.</summary>
+        public static void Calibrate(SerialConsole console)
         {
             Origin = Native.ReadTimestampCounter();
-            TicksPerMicrosecond = TscCalibration.Measure(new PitChannel2(), CalibrationMilliseconds,
-                out CalibrationUncertainty, out CalibrationAttempts);
+            ulong hertz = CpuidTscFrequency.Read(new KernelCpuid(), out CpuidSource);
+            if (hertz >= 1_000_000)
+            {
+                TicksPerMicrosecond = hertz / 1_000_000;
+                return;
+            }
+            CpuidSource = CpuidFrequencySource.None;
+            TscCounter tsc = new TscCounter();
+            AcpiTimerInfo timers = (object)AcpiSubsystem.Tables != null ? AcpiSubsystem.Tables.Timers : null;
+            if ((object)timers != null && timers.HpetAddress != 0)
+            {
+                HpetReference hpet = new HpetReference(timers.HpetAddress);
+                if (hpet.Start() && TryCalibrate(console, tsc, hpet, CalibrationMilliseconds))
+                {
+                    return;
+                }
+            }
+            if ((object)timers != null && timers.PmTimerPort != 0 && TryCalibrate(console, tsc, new PmTimerReference(timers.PmTimerPort, timers.PmTimerMask), CalibrationMilliseconds))
+            {
+                return;
+            }
+            PitReference pit = new PitReference();
+            if (pit.Start() && TryCalibrate(console, tsc, pit, CalibrationMilliseconds))
+            {
+                return;
+            }
+            RtcReference rtc = new RtcReference();
+            if (rtc.Start() && TryCalibrate(console, tsc, rtc, RtcCalibrationMilliseconds))
+            {
+                return;
+            }
+            TicksPerMicrosecond = AssumedTicksPerMicrosecond;
+            console.Write("clock: no TSC rate from CPUID and no timer to measure it against: assuming ");
+            console.Write((long)AssumedTicksPerMicrosecond);
+            console.Write(" MHz, time will be wrong\n");
+        }
+
+        private static bool TryCalibrate(SerialConsole console, TscCounter tsc, ICalibrationReference reference, uint milliseconds)
+        {
+            CalibrationResult result = TscCalibration.Measure(tsc, reference, milliseconds);
+            if (result.Succeeded)
+            {
+                TicksPerMicrosecond = result.TicksPerMicrosecond;
+                CalibrationUncertainty = result.Uncertainty;
+                CalibrationAttempts = result.Attempts;
+                Reference = reference.Name;
+                return true;
+            }
+            console.Write("clock: calibration against ");
+            console.Write(reference.Name);
+            console.Write(" refused (");
+            console.Write(FailureText(result.Failure));
+            console.Write(", bracket ");
+            console.Write((long)result.Uncertainty);
+            console.Write(" of ");
+            console.Write((long)result.Interval);
+            console.Write(" TSC ticks, ");
+            console.Write((long)result.Attempts);
+            console.Write(" tries)\n");
+            return false;
+        }
+
+        private static string FailureText(CalibrationFailure failure)
+        {
+            switch (failure)
+            {
+                case CalibrationFailure.ReferenceStopped: return "the timer did not move";
+                case CalibrationFailure.Disturbed: return "every try was interrupted long enough to lose timer ticks";
+                case CalibrationFailure.TooUncertain: return "bracket over 2 % of the interval";
+                default: return "under 1 MHz";
+            }
+        }
+
+        /// <summary>Prints where the rate came from: "clock: TSC N MHz ..." (one line).</summary>
+        public static void Print(SerialConsole console)
+        {
+            console.Write("clock: TSC ");
+            console.Write((long)TicksPerMicrosecond);
+            console.Write(" MHz");
+            if (CpuidSource != CpuidFrequencySource.None)
+            {
+                console.Write(" from CPUID leaf ");
+                console.WriteHex(CpuidSource == CpuidFrequencySource.HypervisorLeaf ? CpuidTscFrequency.HypervisorTimingLeaf
+                    : CpuidSource == CpuidFrequencySource.CrystalRatio ? CpuidTscFrequency.CrystalLeaf : CpuidTscFrequency.FrequencyLeaf);
+            }
+            else if ((object)Reference != null)
+            {
+                console.Write(", calibrated against ");
+                console.Write(Reference);
+                console.Write(" (bracket ");
+                console.Write((long)(CalibrationUncertainty / TicksPerMicrosecond));
+                console.Write(" us, ");
+                console.Write((long)CalibrationAttempts);
+                console.Write(" of at most ");
+                console.Write((long)TscCalibration.MaxAttempts);
+                console.Write(" tries)");
+            }
+            else
+            {
+                console.Write(" (assumed)");
+            }
+            console.Write('\n');
         }
 
         /// <summary>Nanoseconds since calibration.</summary>
@@ -40,31 +156,22 @@ namespace Keel.Kernel.Time
             }
         }
 
-        /// <summary>PIT channel 2 in one-shot mode, its OUT pin read through port 0x61; the TSC.</summary>
-        private sealed class PitChannel2 : ICalibrationClock
+        private sealed class TscCounter : ICalibrationClock
         {
-            private const ushort Channel2 = 0x42;
-            private const ushort Command = 0x43;
-            private const ushort GatePort = 0x61;
-            private const byte Channel2OneShot = 0xB0;
-            private const byte GateOn = 0x01;
-            private const byte SpeakerOff = 0x02;
-            private const byte OutputHigh = 0x20;
-
             public ulong ReadCounter() => Native.ReadTimestampCounter();
+        }
 
-            public void StartReference(uint ticks)
+        private sealed unsafe class KernelCpuid : ICpuid
+        {
+            public void Query(uint leaf, out uint eax, out uint ebx, out uint ecx, out uint edx)
             {
-                byte gate = Native.In8(GatePort);
-                Native.Out8(GatePort, (byte)((gate & ~SpeakerOff) & ~GateOn));
-                Native.Out8(Command, Channel2OneShot);
-                Native.Out8(Channel2, (byte)ticks);
-                Native.Out8(Channel2, (byte)(ticks >> 8));
-                gate = Native.In8(GatePort);
-                Native.Out8(GatePort, (byte)(gate | GateOn));
+                uint* registers = stackalloc uint[4];
+                Native.Cpuid(leaf, 0, registers);
+                eax = registers[0];
+                ebx = registers[1];
+                ecx = registers[2];
+                edx = registers[3];
             }
-
-            public bool ReferenceExpired => (Native.In8(GatePort) & OutputHigh) != 0;
         }
     }
 }

@@ -141,7 +141,7 @@ namespace Keel.Net.Arp
         }
 
         /// <summary>Expires entries, retries requests, drops packets whose resolution failed.</summary>
-        internal void Poll(long now)
+        internal void Poll(Instant now)
         {
             _table.Poll(now);
         }
@@ -153,7 +153,7 @@ namespace Keel.Net.Arp
         }
 
         /// <summary>Prints the cache (shell <c>net</c>).</summary>
-        internal void Print(ITextOutput output, long now)
+        internal void Print(ITextOutput output, Instant now)
         {
             _table.Print(output, now);
         }

@@ -14,17 +14,17 @@ namespace Keel.Net.Arp
         internal const int StateIncomplete = 1;
         internal const int StateReachable = 2;
 
-        private const long RetryIntervalNs = 1000L * 1000 * 1000;
+        private static Duration RetryInterval => Duration.FromSeconds(1);
         private const int MaxRequests = 3;
 
         private readonly NetStack _stack;
         private readonly uint[] _address;
         private readonly ulong[] _mac;
         private readonly int[] _state;
-        private readonly long[] _expires;
-        private readonly long[] _nextRequest;
+        private readonly Instant[] _expires;
+        private readonly Instant[] _nextRequest;
         private readonly int[] _requests;
-        private readonly long _timeoutNs;
+        private readonly Duration _timeout;
         private readonly int _pendingLimit;
         private PacketQueue _pending;
 
@@ -38,10 +38,10 @@ namespace Keel.Net.Arp
             _address = new uint[size];
             _mac = new ulong[size];
             _state = new int[size];
-            _expires = new long[size];
-            _nextRequest = new long[size];
+            _expires = new Instant[size];
+            _nextRequest = new Instant[size];
             _requests = new int[size];
-            _timeoutNs = timeoutMilliseconds * 1000000L;
+            _timeout = Duration.FromMilliseconds(timeoutMilliseconds);
             _pendingLimit = pendingLimit;
         }
 
@@ -53,7 +53,7 @@ namespace Keel.Net.Arp
 
         public ulong Mac(int index) => _mac[index];
 
-        public long Expires(int index) => _expires[index];
+        public Instant Expires(int index) => _expires[index];
 
         public int PendingCount => _pending.Count;
 
@@ -78,16 +78,16 @@ namespace Keel.Net.Arp
         }
 
         /// <summary>Hardware address for <paramref name="address"/>; false when not (yet) known.</summary>
-        public bool TryResolve(uint address, long now, out ulong mac)
+        public bool TryResolve(uint address, Instant now, out ulong mac)
         {
             int i = Find(address);
             if (i >= 0 && _state[i] == StateReachable)
             {
                 mac = _mac[i];
                 // Refresh an entry in use shortly before it expires, so a busy flow never waits for ARP.
-                if (now > _expires[i] - (_timeoutNs >> 2) && now >= _nextRequest[i])
+                if (now > _expires[i] - _timeout / 4 && now >= _nextRequest[i])
                 {
-                    _nextRequest[i] = now + RetryIntervalNs;
+                    _nextRequest[i] = now + RetryInterval;
                     _stack.SendArp(NetStack.ArpOpRequest, mac, address);
                 }
                 return true;
@@ -97,7 +97,7 @@ namespace Keel.Net.Arp
         }
 
         /// <summary>Queues a packet (Ethernet header not yet pushed) until <paramref name="address"/> resolves.</summary>
-        public void QueueAndResolve(Packet packet, uint address, long now)
+        public void QueueAndResolve(Packet packet, uint address, Instant now)
         {
             int i = Find(address);
             if (i < 0)
@@ -108,7 +108,7 @@ namespace Keel.Net.Arp
                 _mac[i] = 0;
                 _requests[i] = 0;
                 _nextRequest[i] = now;
-                _expires[i] = 0;
+                _expires[i] = Instant.None;
             }
             if (_pending.Count >= _pendingLimit)
             {
@@ -126,17 +126,17 @@ namespace Keel.Net.Arp
             }
         }
 
-        private void SendRequest(int i, long now)
+        private void SendRequest(int i, Instant now)
         {
             _requests[i]++;
-            _nextRequest[i] = now + RetryIntervalNs;
+            _nextRequest[i] = now + RetryInterval;
             _stack.SendArp(NetStack.ArpOpRequest, NetStack.BroadcastMac, _address[i]);
         }
 
-        private int Allocate(long now)
+        private int Allocate(Instant now)
         {
             int victim = 0;
-            long oldest = long.MaxValue;
+            Instant oldest = Instant.MaxValue;
             for (int i = 0; i < _address.Length; i++)
             {
                 if (_state[i] == StateFree)
@@ -167,7 +167,7 @@ namespace Keel.Net.Arp
         /// Learns a mapping from a received ARP packet. <paramref name="create"/> is true when the packet was
         /// addressed to us (RFC 826 merge: otherwise only existing entries are updated).
         /// </summary>
-        public void Update(uint address, ulong mac, bool create, long now)
+        public void Update(uint address, ulong mac, bool create, Instant now)
         {
             if (address == 0)
             {
@@ -185,7 +185,7 @@ namespace Keel.Net.Arp
             }
             _mac[i] = mac;
             _state[i] = StateReachable;
-            _expires[i] = now + _timeoutNs;
+            _expires[i] = now + _timeout;
             _requests[i] = 0;
             _nextRequest[i] = now;
             FlushPending(address, mac);
@@ -227,7 +227,7 @@ namespace Keel.Net.Arp
         }
 
         /// <summary>Retries requests, gives up on unanswered ones, forgets expired entries.</summary>
-        public void Poll(long now)
+        public void Poll(Instant now)
         {
             for (int i = 0; i < _address.Length; i++)
             {
@@ -246,7 +246,7 @@ namespace Keel.Net.Arp
                         }
                     }
                 }
-                else if (_state[i] == StateReachable && now > _expires[i] + MaxRequests * RetryIntervalNs)
+                else if (_state[i] == StateReachable && now > _expires[i] + MaxRequests * RetryInterval)
                 {
                     Remove(i);
                 }
@@ -263,7 +263,7 @@ namespace Keel.Net.Arp
             }
         }
 
-        public void Print(ITextOutput output, long now)
+        public void Print(ITextOutput output, Instant now)
         {
             for (int i = 0; i < _address.Length; i++)
             {
@@ -282,7 +282,7 @@ namespace Keel.Net.Arp
                 {
                     NetStack.WriteMac(output, _mac[i]);
                     output.Write("  expires in ");
-                    output.Write((_expires[i] - now) / 1000000000L);
+                    output.Write((_expires[i] - now).Seconds);
                     output.Write(" s");
                 }
                 output.WriteLine();

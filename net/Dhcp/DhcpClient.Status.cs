@@ -41,7 +41,7 @@ namespace Keel.Net.Dhcp
         /// <summary>What <c>net</c> shows: state, lease, and when it is renewed and expires.</summary>
         public void PrintStatus(ITextOutput output)
         {
-            long now = Now;
+            Instant now = Now;
             output.Write("dhcp: ");
             output.Write(StateName(_state));
             if (HasLease)
@@ -50,18 +50,18 @@ namespace Keel.Net.Dhcp
                 Address.WriteTo(output);
                 output.Write(" from ");
                 Server.WriteTo(output);
-                if (_expiry == long.MaxValue)
+                if (_expiry == Instant.MaxValue)
                 {
                     output.Write(", infinite");
                 }
                 else
                 {
                     output.Write(", expires in ");
-                    output.Write((_expiry - now) / Second);
+                    output.Write((_expiry - now).Seconds);
                     output.Write(" s (renew in ");
-                    output.Write(_t1 > now ? (_t1 - now) / Second : 0);
+                    output.Write(_t1 > now ? (_t1 - now).Seconds : 0);
                     output.Write(" s, rebind in ");
-                    output.Write(_t2 > now ? (_t2 - now) / Second : 0);
+                    output.Write(_t2 > now ? (_t2 - now).Seconds : 0);
                     output.Write(" s)");
                 }
             }

@@ -15,7 +15,6 @@ namespace Keel.Net.Dhcp
     /// </summary>
     public sealed unsafe partial class DhcpClient
     {
-        private const long Second = 1_000_000_000L;
 
         /// <summary>First retransmission timeout (RFC 2131 4.1: 4 s, doubled up to 64 s, ±1 s).</summary>
         public const int InitialTimeoutSeconds = 4;
@@ -49,22 +48,21 @@ namespace Keel.Net.Dhcp
         private readonly ulong _mac;
         private Socket _socket;
         private DhcpState _state;
-        private long _deadline;
-        private long _timeout;
+        private Instant _deadline;
+        private Duration _timeout;
         private int _attempts;
         private uint _xid;
-        private long _started;
-        private long _requestSent;
+        private Instant _started;
+        private Instant _requestSent;
         private uint _offered;
         private uint _server;
         private int _probesSent;
         private bool _announcePending;
-        private long _announceAt;
+        private Instant _announceAt;
         private DhcpReply _lease;
-        private long _leaseStart;
-        private long _t1;
-        private long _t2;
-        private long _expiry;
+        private Instant _t1;
+        private Instant _t2;
+        private Instant _expiry;
 
         /// <summary>Counter values, indexed by the <see cref="DhcpStatistics"/> constants.</summary>
         public readonly long[] Counters = new long[DhcpStatistics.Count];
@@ -103,14 +101,14 @@ namespace Keel.Net.Dhcp
         public uint LeaseSeconds => _lease.LeaseSeconds;
 
         /// <summary>When the lease ends (IClock nanoseconds; long.MaxValue for an infinite lease).</summary>
-        public long ExpiryNanoseconds => _expiry;
+        public long ExpiryNanoseconds => _expiry.Nanoseconds;
 
-        public long RenewalNanoseconds => _t1;
+        public long RenewalNanoseconds => _t1.Nanoseconds;
 
-        public long RebindingNanoseconds => _t2;
+        public long RebindingNanoseconds => _t2.Nanoseconds;
 
         /// <summary>Earliest time <see cref="Poll"/> has timer work (IClock nanoseconds).</summary>
-        public long NextWakeNanoseconds => _state == DhcpState.Stopped ? long.MaxValue : _deadline;
+        public long NextWakeNanoseconds => _state == DhcpState.Stopped ? long.MaxValue : _deadline.Nanoseconds;
 
         /// <summary>Opens the socket on port 68 and sends the first DISCOVER at the next Poll. False when no socket is free or the port is taken.</summary>
         public bool Start()
@@ -130,7 +128,7 @@ namespace Keel.Net.Dhcp
                 }
             }
             _stack.ConfigureAddress(IPv4Address.Any, 0, IPv4Address.Any);
-            Restart(Now, 0);
+            Restart(Now, Duration.Zero);
             return true;
         }
 
@@ -146,7 +144,7 @@ namespace Keel.Net.Dhcp
             }
         }
 
-        private long Now => _stack.Clock.NowNanoseconds;
+        private Instant Now => Instant.Now(_stack.Clock);
 
         /// <summary>Reads replies, then runs the timer of the current state.</summary>
         public void Poll()
@@ -155,7 +153,7 @@ namespace Keel.Net.Dhcp
             {
                 return;
             }
-            long now = Now;
+            Instant now = Now;
             Receive(now);
             if (_state == DhcpState.Probing && _stack.Arp.ProbeConflict)
             {
@@ -169,7 +167,7 @@ namespace Keel.Net.Dhcp
             }
         }
 
-        private void Receive(long now)
+        private void Receive(Instant now)
         {
             for (int budget = 0; budget < 16; budget++)
             {
@@ -213,7 +211,7 @@ namespace Keel.Net.Dhcp
             }
         }
 
-        private void OnReply(ref DhcpReply reply, long now)
+        private void OnReply(ref DhcpReply reply, Instant now)
         {
             int type = reply.MessageType;
             if (type == DhcpMessage.Offer)
@@ -228,7 +226,7 @@ namespace Keel.Net.Dhcp
                 _server = reply.ServerId;
                 _state = DhcpState.Requesting;
                 _attempts = 0;
-                _timeout = InitialTimeoutSeconds * Second;
+                _timeout = Duration.FromSeconds(InitialTimeoutSeconds);
                 SendRequest(now);
                 return;
             }
@@ -265,7 +263,7 @@ namespace Keel.Net.Dhcp
                 {
                     Report("dhcp: NAK, starting over");
                     Unconfigure();
-                    Restart(now, RestartWaitSeconds * Second);
+                    Restart(now, Duration.FromSeconds(RestartWaitSeconds));
                 }
                 else
                 {
@@ -276,7 +274,7 @@ namespace Keel.Net.Dhcp
             Counters[DhcpStatistics.Unexpected]++;
         }
 
-        private void OnTimer(long now)
+        private void OnTimer(Instant now)
         {
             switch (_state)
             {
@@ -284,7 +282,7 @@ namespace Keel.Net.Dhcp
                     _xid = _stack.Random.NextUInt();
                     _started = now;
                     _attempts = 0;
-                    _timeout = InitialTimeoutSeconds * Second;
+                    _timeout = Duration.FromSeconds(InitialTimeoutSeconds);
                     _state = DhcpState.Selecting;
                     SendDiscover(now);
                     break;
@@ -295,7 +293,7 @@ namespace Keel.Net.Dhcp
                 case DhcpState.Requesting:
                     if (_attempts >= MaxRequests)
                     {
-                        Restart(now, 0);
+                        Restart(now, Duration.Zero);
                         return;
                     }
                     Counters[DhcpStatistics.Retransmissions]++;
@@ -309,7 +307,7 @@ namespace Keel.Net.Dhcp
                         _stack.Arp.Send(NetStack.ArpOpRequest, NetStack.BroadcastMac, _offered);
                         _deadline = now + (_probesSent < ProbeCount
                             ? RandomMilliseconds(ProbeMinMilliseconds, ProbeMaxMilliseconds)
-                            : AnnounceWaitMilliseconds * 1_000_000L);
+                            : Duration.FromMilliseconds(AnnounceWaitMilliseconds));
                     }
                     else
                     {
@@ -353,7 +351,7 @@ namespace Keel.Net.Dhcp
                         Counters[DhcpStatistics.Expiries]++;
                         Report("dhcp: lease expired");
                         Unconfigure();
-                        Restart(now, RestartWaitSeconds * Second);
+                        Restart(now, Duration.FromSeconds(RestartWaitSeconds));
                     }
                     else
                     {
@@ -364,7 +362,7 @@ namespace Keel.Net.Dhcp
             }
         }
 
-        private void Restart(long now, long wait)
+        private void Restart(Instant now, Duration wait)
         {
             _state = DhcpState.Init;
             _stack.Arp.ProbeTarget = 0;
@@ -379,11 +377,11 @@ namespace Keel.Net.Dhcp
             _stack.ConfigureAddress(IPv4Address.Any, 0, IPv4Address.Any);
             _stack.SetMtu(_stack.Device.Mtu);
             _lease = default;
-            _t1 = _t2 = _expiry = 0;
+            _t1 = _t2 = _expiry = Instant.None;
             LeaseVersion++;
         }
 
-        private void StartProbe(long now)
+        private void StartProbe(Instant now)
         {
             _state = DhcpState.Probing;
             _probesSent = 0;
@@ -393,7 +391,7 @@ namespace Keel.Net.Dhcp
         }
 
         /// <summary>Takes the lease in <see cref="_lease"/> into use; <paramref name="fresh"/> after a probe, false after a renewal.</summary>
-        private void Bind(long now, bool fresh)
+        private void Bind(Instant now, bool fresh)
         {
             _stack.Arp.ProbeTarget = 0;
             uint mask = _lease.SubnetMask;
@@ -419,7 +417,7 @@ namespace Keel.Net.Dhcp
             {
                 Counters[DhcpStatistics.Leases]++;
                 _announcePending = true;
-                _announceAt = now + AnnounceIntervalMilliseconds * 1_000_000L;
+                _announceAt = now + Duration.FromMilliseconds(AnnounceIntervalMilliseconds);
                 _deadline = _announceAt < _t1 ? _announceAt : _t1;
                 PrintLease(Log);
             }
@@ -430,13 +428,12 @@ namespace Keel.Net.Dhcp
         }
 
         /// <summary>Lease times count from when the REQUEST was sent (RFC 2131 4.4.1).</summary>
-        private void SetTimes(long start)
+        private void SetTimes(Instant start)
         {
-            _leaseStart = start;
             uint lease = _lease.LeaseSeconds;
             if (lease == 0xFFFFFFFF)
             {
-                _t1 = _t2 = _expiry = long.MaxValue;
+                _t1 = _t2 = _expiry = Instant.MaxValue;
                 return;
             }
             if (lease < MinLeaseSeconds)
@@ -444,19 +441,19 @@ namespace Keel.Net.Dhcp
                 lease = MinLeaseSeconds;
                 _lease.LeaseSeconds = lease;
             }
-            long leaseNs = lease * Second;
+            Duration length = Duration.FromSeconds(lease);
             // RFC 2131 4.4.5 defaults: T1 = 0.5, T2 = 0.875 of the lease; server values only when T1 < T2 < lease.
-            long t1 = leaseNs / 2;
-            long t2 = leaseNs / 8 * 7;
+            Duration t1 = length / 2;
+            Duration t2 = length / 8 * 7;
             uint r1 = _lease.RenewalSeconds;
             uint r2 = _lease.RebindingSeconds;
             if (r2 != 0 && r2 < lease)
             {
-                t2 = r2 * Second;
+                t2 = Duration.FromSeconds(r2);
             }
-            if (r1 != 0 && r1 * Second < t2)
+            if (r1 != 0 && Duration.FromSeconds(r1) < t2)
             {
-                t1 = r1 * Second;
+                t1 = Duration.FromSeconds(r1);
             }
             else if (t1 >= t2)
             {
@@ -464,17 +461,17 @@ namespace Keel.Net.Dhcp
             }
             _t1 = start + t1;
             _t2 = start + t2;
-            _expiry = start + leaseNs;
+            _expiry = start + length;
         }
 
-        private void SendDiscover(long now)
+        private void SendDiscover(Instant now)
         {
             Counters[DhcpStatistics.DiscoversSent]++;
             Send(DhcpMessage.Discover, now, 0, 0, 0, IPv4Address.Broadcast);
             ArmBackoff(now);
         }
 
-        private void SendRequest(long now)
+        private void SendRequest(Instant now)
         {
             _attempts++;
             _requestSent = now;
@@ -484,37 +481,33 @@ namespace Keel.Net.Dhcp
         }
 
         /// <summary>REQUEST with ciaddr set: unicast to the server while renewing, broadcast while rebinding.</summary>
-        private void SendRenew(long now, long until)
+        private void SendRenew(Instant now, Instant until)
         {
             _requestSent = now;
             Counters[DhcpStatistics.RequestsSent]++;
             bool rebinding = _state == DhcpState.Rebinding;
             IPv4Address to = rebinding || _server == 0 ? IPv4Address.Broadcast : new IPv4Address(_server);
             Send(DhcpMessage.Request, now, _lease.YourAddress, 0, 0, to);
-            long wait = (until - now) / 2;
-            if (wait < MinRenewRetrySeconds * Second)
-            {
-                wait = MinRenewRetrySeconds * Second;
-            }
-            _deadline = now + wait < until ? now + wait : until;
+            Duration wait = Duration.Max((until - now) / 2, Duration.FromSeconds(MinRenewRetrySeconds));
+            _deadline = Instant.Min(now + wait, until);
         }
 
-        private void SendDecline(long now)
+        private void SendDecline(Instant now)
         {
             Counters[DhcpStatistics.DeclinesSent]++;
             Report("dhcp: address in use (ARP probe answered), declined");
             Send(DhcpMessage.Decline, now, 0, _offered, _server, IPv4Address.Broadcast);
             _lease = default;
-            Restart(now, DeclineWaitSeconds * Second);
+            Restart(now, Duration.FromSeconds(DeclineWaitSeconds));
         }
 
-        private void Send(int type, long now, uint clientAddress, uint requested, uint server, IPv4Address to)
+        private void Send(int type, Instant now, uint clientAddress, uint requested, uint server, IPv4Address to)
         {
             fixed (byte* data = _buffer)
             {
                 // The broadcast flag asks servers to broadcast replies: we take no unicast before we have an address.
                 bool broadcastFlag = clientAddress == 0;
-                int length = DhcpMessage.Build(data, _buffer.Length, type, _xid, (int)((now - _started) / Second), broadcastFlag, _mac,
+                int length = DhcpMessage.Build(data, _buffer.Length, type, _xid, (int)(now - _started).Seconds, broadcastFlag, _mac,
                     clientAddress, requested, server, _buffer.Length);
                 SocketError error;
                 _socket.SendTo(new ReadOnlySpan<byte>(data, length), new IPEndPoint(to, DhcpMessage.ServerPort), out error);
@@ -526,19 +519,15 @@ namespace Keel.Net.Dhcp
         }
 
         /// <summary>Next retransmission: the current timeout ±1 s (RFC 2131 4.1), then the timeout doubles up to 64 s.</summary>
-        private void ArmBackoff(long now)
+        private void ArmBackoff(Instant now)
         {
-            long jitter = (long)(_stack.Random.NextUInt() % 2001) * 1_000_000L - Second;
+            Duration jitter = RandomMilliseconds(0, 2000) - Duration.FromSeconds(1);
             _deadline = now + _timeout + jitter;
-            _timeout *= 2;
-            if (_timeout > MaxTimeoutSeconds * Second)
-            {
-                _timeout = MaxTimeoutSeconds * Second;
-            }
+            _timeout = Duration.Min(_timeout * 2, Duration.FromSeconds(MaxTimeoutSeconds));
         }
 
-        private long RandomMilliseconds(int min, int max) =>
-            (min + (long)(_stack.Random.NextUInt() % (uint)(max - min + 1))) * 1_000_000L;
+        private Duration RandomMilliseconds(int min, int max) =>
+            Duration.FromMilliseconds(min + (long)(_stack.Random.NextUInt() % (uint)(max - min + 1)));
 
         private void Report(string text)
         {

@@ -1,3 +1,5 @@
+using Keel.Hal;
+
 namespace Keel.Net.Dns
 {
     /// <summary>
@@ -7,11 +9,10 @@ namespace Keel.Net.Dns
     /// </summary>
     public sealed unsafe class DnsCache
     {
-        private const long Second = 1_000_000_000L;
         private readonly byte[][] _names;
         private readonly int[] _nameLength;
         private readonly uint[] _address;
-        private readonly long[] _expiry;
+        private readonly Instant[] _expiry;
 
         public DnsCache(int entries)
         {
@@ -23,13 +24,13 @@ namespace Keel.Net.Dns
             }
             _nameLength = new int[entries];
             _address = new uint[entries];
-            _expiry = new long[entries];
+            _expiry = new Instant[entries];
         }
 
         public int Capacity => _expiry.Length;
 
         /// <summary>Entries still valid at <paramref name="now"/>.</summary>
-        public int Count(long now)
+        public int Count(Instant now)
         {
             int n = 0;
             for (int i = 0; i < _expiry.Length; i++)
@@ -46,14 +47,14 @@ namespace Keel.Net.Dns
         {
             for (int i = 0; i < _expiry.Length; i++)
             {
-                _expiry[i] = 0;
+                _expiry[i] = Instant.None;
             }
         }
 
-        public bool Lookup(byte[] name, int length, long now, out uint address, out long expiry)
+        public bool Lookup(byte[] name, int length, Instant now, out uint address, out Instant expiry)
         {
             address = 0;
-            expiry = 0;
+            expiry = Instant.None;
             fixed (byte* n = name)
             {
                 for (int i = 0; i < _expiry.Length; i++)
@@ -76,7 +77,7 @@ namespace Keel.Net.Dns
             return false;
         }
 
-        public void Store(byte[] name, int length, uint address, uint ttl, long now)
+        public void Store(byte[] name, int length, uint address, uint ttl, Instant now)
         {
             if (ttl == 0 || _expiry.Length == 0)
             {
@@ -105,7 +106,7 @@ namespace Keel.Net.Dns
             }
             _nameLength[slot] = length;
             _address[slot] = address;
-            _expiry[slot] = now + ttl * Second;
+            _expiry[slot] = now + Duration.FromSeconds(ttl);
         }
     }
 }

@@ -1,3 +1,4 @@
+using Keel.Hal;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Dns
@@ -53,8 +54,8 @@ namespace Keel.Net.Dns
         internal int Id;
         internal int Server;
         internal int Attempts;
-        internal long Timeout;
-        internal long Deadline;
+        internal Duration Timeout;
+        internal Instant Deadline;
         internal uint MinTtl;
 
         internal DnsQuery(int bufferSize)

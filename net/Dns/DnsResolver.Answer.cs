@@ -1,4 +1,5 @@
 using System;
+using Keel.Hal;
 using Keel.Net.Internal;
 using Keel.Net.Sockets;
 
@@ -7,7 +8,7 @@ namespace Keel.Net.Dns
     /// <summary>The resolver's answer checks and CNAME following, and the TCP exchange after a truncated reply.</summary>
     public sealed unsafe partial class DnsResolver
     {
-        private void StartTcp(DnsQuery q, long now)
+        private void StartTcp(DnsQuery q, Instant now)
         {
             Counters[DnsStatistics.Truncated]++;
             CloseSockets(q);
@@ -29,10 +30,10 @@ namespace Keel.Net.Dns
             q.TcpSent = false;
             q.TcpReceived = 0;
             q.UsedTcp = true;
-            q.Deadline = now + TcpTimeoutMilliseconds * 1_000_000L;
+            q.Deadline = now + Duration.FromMilliseconds(TcpTimeoutMilliseconds);
         }
 
-        private void PollTcp(DnsQuery q, long now)
+        private void PollTcp(DnsQuery q, Instant now)
         {
             Socket s = q.Tcp;
             if (s.Poll(SelectMode.SelectError))
@@ -102,7 +103,7 @@ namespace Keel.Net.Dns
         }
 
         /// <summary>Checks an answer against the query and acts on it; a bad one is counted and dropped.</summary>
-        private void HandleAnswer(DnsQuery q, byte* m, int length, bool tcp, long now)
+        private void HandleAnswer(DnsQuery q, byte* m, int length, bool tcp, Instant now)
         {
             if (length < DnsMessage.HeaderLength)
             {
@@ -168,7 +169,7 @@ namespace Keel.Net.Dns
         }
 
         /// <summary>Follows CNAMEs from the question name through the answer section, then takes its A record.</summary>
-        private void FollowAnswers(DnsQuery q, byte* m, int length, int answers, int count, long now)
+        private void FollowAnswers(DnsQuery q, byte* m, int length, int answers, int count, Instant now)
         {
             fixed (byte* owner = _owner)
             fixed (byte* scratch = _scratch)
@@ -261,7 +262,7 @@ namespace Keel.Net.Dns
                 // The chain leaves this answer without an A record: ask for the last name (RFC 1034 5.3.3).
                 q.Attempts = 0;
                 q.Server = 0;
-                q.Timeout = InitialTimeoutMilliseconds * 1_000_000L;
+                q.Timeout = Duration.FromMilliseconds(InitialTimeoutMilliseconds);
                 Counters[DnsStatistics.CnameRequeries]++;
                 SendUdp(q, now);
             }

@@ -1,4 +1,5 @@
 using System;
+using Keel.Hal;
 using Keel.Net.Internal;
 using Keel.Net.Sockets;
 
@@ -14,7 +15,6 @@ namespace Keel.Net.Dns
     /// </summary>
     public sealed unsafe partial class DnsResolver
     {
-        private const long Second = 1_000_000_000L;
 
         /// <summary>First UDP timeout; doubled on each retry.</summary>
         public const int InitialTimeoutMilliseconds = 1000;
@@ -113,7 +113,7 @@ namespace Keel.Net.Dns
         {
             get
             {
-                long next = long.MaxValue;
+                Instant next = Instant.MaxValue;
                 for (int i = 0; i < _queries.Length; i++)
                 {
                     DnsQuery q = _queries[i];
@@ -122,7 +122,7 @@ namespace Keel.Net.Dns
                         next = q.Deadline;
                     }
                 }
-                return next;
+                return next.Nanoseconds;
             }
         }
 
@@ -189,14 +189,14 @@ namespace Keel.Net.Dns
                 q.Status = DnsStatus.BadName;
                 return q;
             }
-            long now = _stack.Clock.NowNanoseconds;
+            Instant now = Instant.Now(_stack.Clock);
             uint cached;
-            long expiry;
+            Instant expiry;
             if (_cache.Lookup(q.Asked, q.AskedLength, now, out cached, out expiry))
             {
                 Counters[DnsStatistics.CacheHits]++;
                 q.Address = new IPv4Address(cached);
-                q.TimeToLive = (uint)((expiry - now) / Second);
+                q.TimeToLive = (uint)(expiry - now).Seconds;
                 q.FromCache = true;
                 q.Status = DnsStatus.Success;
                 return q;
@@ -213,7 +213,7 @@ namespace Keel.Net.Dns
             q.NameLength = q.AskedLength;
             q.Server = 0;
             q.Attempts = 0;
-            q.Timeout = InitialTimeoutMilliseconds * 1_000_000L;
+            q.Timeout = Duration.FromMilliseconds(InitialTimeoutMilliseconds);
             SendUdp(q, now);
             return q;
         }
@@ -233,7 +233,7 @@ namespace Keel.Net.Dns
         /// <summary>Reads answers, runs timeouts and TCP exchanges, and calls the handlers of finished queries.</summary>
         public void Poll()
         {
-            long now = _stack.Clock.NowNanoseconds;
+            Instant now = Instant.Now(_stack.Clock);
             for (int i = 0; i < _queries.Length; i++)
             {
                 DnsQuery q = _queries[i];
@@ -267,7 +267,7 @@ namespace Keel.Net.Dns
             }
         }
 
-        private void OnTimeout(DnsQuery q, long now)
+        private void OnTimeout(DnsQuery q, Instant now)
         {
             if (q.Tcp != null)
             {
@@ -288,7 +288,7 @@ namespace Keel.Net.Dns
             SendUdp(q, now);
         }
 
-        private void SendUdp(DnsQuery q, long now)
+        private void SendUdp(DnsQuery q, Instant now)
         {
             CloseSockets(q);
             if (_serverCount == 0)
@@ -298,7 +298,7 @@ namespace Keel.Net.Dns
             }
             q.Attempts++;
             q.Deadline = now + q.Timeout;
-            q.Timeout *= 2;
+            q.Timeout = q.Timeout * 2;
             Socket s = _stack.CreateSocket(SocketType.Dgram, ProtocolType.Udp);
             if (s == null)
             {
@@ -325,7 +325,7 @@ namespace Keel.Net.Dns
         /// <summary>The server this attempt asks (0.0.0.0 when the servers were cleared meanwhile).</summary>
         private IPv4Address CurrentServer(DnsQuery q) => new IPv4Address(_serverCount == 0 ? 0 : _servers[q.Server % _serverCount]);
 
-        private void ReceiveUdp(DnsQuery q, long now)
+        private void ReceiveUdp(DnsQuery q, Instant now)
         {
             for (int budget = 0; budget < 8 && q.Udp != null && q.Status == DnsStatus.InProgress; budget++)
             {
@@ -380,7 +380,7 @@ namespace Keel.Net.Dns
         }
 
         /// <summary>Cached names still valid.</summary>
-        public int CacheCount => _cache.Count(_stack.Clock.NowNanoseconds);
+        public int CacheCount => _cache.Count(Instant.Now(_stack.Clock));
 
         /// <summary>Empties the cache.</summary>
         public void FlushCache() => _cache.Flush();
@@ -431,7 +431,7 @@ namespace Keel.Net.Dns
                 Server(i).WriteTo(output);
             }
             output.Write(", cache ");
-            output.Write((long)_cache.Count(_stack.Clock.NowNanoseconds));
+            output.Write((long)_cache.Count(Instant.Now(_stack.Clock)));
             output.Write(" of ");
             output.Write((long)_cache.Capacity);
             for (int i = 0; i < DnsStatistics.Count; i++)

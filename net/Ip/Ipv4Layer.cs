@@ -156,7 +156,7 @@ namespace Keel.Net.Ip
             address == 0xFFFFFFFF || (_netmask != 0xFFFFFFFF && address == (_address | ~_netmask));
 
         /// <summary>Expires partial datagrams.</summary>
-        internal void Poll(long now)
+        internal void Poll(Instant now)
         {
             _reassembler.Poll(now);
         }

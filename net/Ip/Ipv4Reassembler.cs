@@ -22,10 +22,10 @@ namespace Keel.Net.Ip
         private readonly int[] _total;
         private readonly int[] _received;
         private readonly int[] _count;
-        private readonly long[] _deadline;
+        private readonly Instant[] _deadline;
         private readonly Packet[] _head;
         private readonly bool[] _used;
-        private readonly long _timeoutNs;
+        private readonly Duration _timeout;
 
         public Ipv4Reassembler(NetStack stack, int slots, int timeoutMilliseconds)
         {
@@ -37,14 +37,14 @@ namespace Keel.Net.Ip
             _total = new int[slots];
             _received = new int[slots];
             _count = new int[slots];
-            _deadline = new long[slots];
+            _deadline = new Instant[slots];
             _head = new Packet[slots];
             _used = new bool[slots];
-            _timeoutNs = timeoutMilliseconds * 1000000L;
+            _timeout = Duration.FromMilliseconds(timeoutMilliseconds);
         }
 
         /// <summary>Takes a fragment (data at its IPv4 header, header already validated).</summary>
-        public void Input(Packet packet, int headerLength, uint source, uint destination, long now)
+        public void Input(Packet packet, int headerLength, uint source, uint destination, Instant now)
         {
             byte* ip = packet.Data;
             int id = NetBytes.Read16(ip + 4);
@@ -71,7 +71,7 @@ namespace Keel.Net.Ip
                 _received[slot] = 0;
                 _count[slot] = 0;
                 _head[slot] = null;
-                _deadline[slot] = now + _timeoutNs;
+                _deadline[slot] = now + _timeout;
                 _used[slot] = true;
             }
             packet.Pull(headerLength);
@@ -267,7 +267,7 @@ namespace Keel.Net.Ip
             return -1;
         }
 
-        private int Allocate(long now)
+        private int Allocate(Instant now)
         {
             int oldest = 0;
             for (int i = 0; i < _used.Length; i++)
@@ -306,7 +306,7 @@ namespace Keel.Net.Ip
             _used[slot] = false;
         }
 
-        public void Poll(long now)
+        public void Poll(Instant now)
         {
             for (int i = 0; i < _used.Length; i++)
             {

@@ -84,10 +84,10 @@ namespace Keel.Net.Sockets
         /// </summary>
         public bool KeepAlive
         {
-            get => Tcp.KeepAlive;
+            get => Tcp.KeepAlive.Enabled;
             set
             {
-                Tcp.KeepAlive = value;
+                Tcp.KeepAlive.Enabled = value;
                 Tcp.ArmKeepAlive(_stack.Now);
             }
         }
@@ -100,9 +100,8 @@ namespace Keel.Net.Sockets
         /// </summary>
         public void SetKeepAlive(int idleMilliseconds, int intervalMilliseconds, int probes)
         {
-            Tcp.KeepAliveIdleMs = idleMilliseconds > 0 ? idleMilliseconds : 1;
-            Tcp.KeepAliveIntervalMs = intervalMilliseconds > 0 ? intervalMilliseconds : 1;
-            Tcp.KeepAliveCount = probes > 0 ? probes : 1;
+            Tcp.KeepAlive.Configure(Duration.FromMilliseconds(idleMilliseconds > 0 ? idleMilliseconds : 1),
+                Duration.FromMilliseconds(intervalMilliseconds > 0 ? intervalMilliseconds : 1), probes > 0 ? probes : 1);
             KeepAlive = true;
         }
 
@@ -148,7 +147,7 @@ namespace Keel.Net.Sockets
                 if (Tcp.State == TcpState.Closed || Tcp.State == TcpState.Listen)
                 {
                     Tcp.ReceiveBufferSize = _receiveBufferSize;
-                    Tcp.ReceiveAutoTune = false;
+                    Tcp.ReceiveTuning.Enabled = false;
                 }
             }
         }
@@ -166,7 +165,7 @@ namespace Keel.Net.Sockets
                 _receiveBufferSet = !value;
                 if (Tcp.State == TcpState.Closed || Tcp.State == TcpState.Listen)
                 {
-                    Tcp.ReceiveAutoTune = value && _stack.Config.TcpReceiveBufferMax > _receiveBufferSize;
+                    Tcp.ReceiveTuning.Enabled = value && _stack.Config.TcpReceiveBufferMax > _receiveBufferSize;
                 }
             }
         }
@@ -212,13 +211,13 @@ namespace Keel.Net.Sockets
                 output.Write(" rxq ");
                 output.Write((long)Tcp.ReceiveQueue.Bytes);
                 output.Write(" ooo ");
-                output.Write((long)Tcp.OooBytes);
+                output.Write((long)Tcp.Reassembly.Bytes);
                 output.Write(" txq ");
                 output.Write((long)Tcp.Send.Length);
                 output.Write(" retrans ");
-                output.Write(Tcp.Retransmits);
+                output.Write(Tcp.Stats.Retransmits);
                 output.Write(" rtt ");
-                output.Write(Tcp.SrttUs);
+                output.Write(Tcp.Rtt.Srtt.Microseconds);
                 output.Write("us cwnd ");
                 output.Write(Tcp.Cwnd);
                 output.Write(" wnd ");

@@ -104,7 +104,7 @@ namespace Keel.Net.Sockets
             PendingEvents = SocketEvents.None;
             _socketType = SocketType.Unknown;
             _protocolType = ProtocolType.Unknown;
-            Tcp.State = TcpState.Closed;
+            Tcp.SetState(TcpState.Closed);
         }
 
         private bool IsTcp => _protocolType == ProtocolType.Tcp;
@@ -209,9 +209,8 @@ namespace Keel.Net.Sockets
             Tcp.NoDelay = _noDelay;
             Tcp.SendBufferSize = _sendBufferSize;
             Tcp.ReceiveBufferSize = _receiveBufferSize;
-            Tcp.ReceiveAutoTune &= !_receiveBufferSet;
-            Tcp.State = TcpState.Listen;
-            _stack.Tcp.AddListener(Tcp);
+            Tcp.ReceiveTuning.Enabled &= !_receiveBufferSet;
+            Tcp.Listen();
             return SocketError.Success;
         }
 
@@ -304,7 +303,7 @@ namespace Keel.Net.Sockets
             Tcp.NoDelay = _noDelay;
             Tcp.SendBufferSize = _sendBufferSize;
             Tcp.ReceiveBufferSize = _receiveBufferSize;
-            Tcp.ReceiveAutoTune &= !_receiveBufferSet;
+            Tcp.ReceiveTuning.Enabled &= !_receiveBufferSet;
             Tcp.Connect(_stack.Now);
             return SocketError.InProgress;
         }

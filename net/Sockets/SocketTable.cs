@@ -68,7 +68,7 @@ namespace Keel.Net.Sockets
                 {
                     TcpConnection c = _sockets[i].Tcp;
                     if (c.State == TcpState.TimeWait && c.Orphan &&
-                        (oldest == null || c.TimeWaitDeadline < oldest.TimeWaitDeadline))
+                        (oldest == null || c.Timers.Deadline(TcpTimer.TimeWait) < oldest.Timers.Deadline(TcpTimer.TimeWait)))
                     {
                         oldest = c;
                     }

@@ -1,3 +1,5 @@
+using Keel.Hal;
+
 namespace Keel.Net.Tcp
 {
     /// <summary>
@@ -19,13 +21,13 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>An ACK advanced snd.una by <paramref name="acked"/> bytes outside loss recovery: grow cwnd.</summary>
-        internal abstract void OnAck(TcpConnection c, long acked, long now);
+        internal abstract void OnAck(TcpConnection c, long acked, Instant now);
 
         /// <summary>Loss detected (fast recovery or a timeout): returns the new ssthresh (RFC 5681: flight / 2).</summary>
-        internal abstract long SsthreshOnLoss(TcpConnection c, long now);
+        internal abstract long SsthreshOnLoss(TcpConnection c, Instant now);
 
-        /// <summary>A new RTT sample (microseconds).</summary>
-        internal virtual void OnRttSample(TcpConnection c, long rttUs, long now)
+        /// <summary>A new RTT sample.</summary>
+        internal virtual void OnRttSample(TcpConnection c, Duration rtt, Instant now)
         {
         }
 
@@ -61,7 +63,7 @@ namespace Keel.Net.Tcp
             _bytesAckedInCa = 0;
         }
 
-        internal override void OnAck(TcpConnection c, long acked, long now)
+        internal override void OnAck(TcpConnection c, long acked, Instant now)
         {
             if (c.Cwnd < c.Ssthresh)
             {
@@ -76,7 +78,7 @@ namespace Keel.Net.Tcp
             }
         }
 
-        internal override long SsthreshOnLoss(TcpConnection c, long now)
+        internal override long SsthreshOnLoss(TcpConnection c, Instant now)
         {
             _bytesAckedInCa = 0;
             long half = c.Cwnd / 2;

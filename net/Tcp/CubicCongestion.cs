@@ -1,3 +1,5 @@
+using Keel.Hal;
+
 namespace Keel.Net.Tcp
 {
     /// <summary>
@@ -10,7 +12,7 @@ namespace Keel.Net.Tcp
         private const double Beta = 0.7;
         private const double AlphaReno = 3.0 * (1 - Beta) / (1 + Beta);
 
-        // HyStart++ (RFC 9406 section 4.3 constants).
+        // HyStart++ (RFC 9406 section 4.3 constants), RTTs in microseconds.
         private const int MinRttThresholdUs = 4000;
         private const int MaxRttThresholdUs = 16000;
         private const int MinRttDivisor = 8;
@@ -22,7 +24,7 @@ namespace Keel.Net.Tcp
         private double _wMaxPrevious;  // for Undo
         private double _k;             // seconds
         private double _wEst;          // segments (Reno-friendly estimate)
-        private long _epochStart;      // ns, 0 = no epoch
+        private Instant _epochStart;   // None = no epoch
         private double _fraction;      // bytes of growth not yet applied
 
         private bool _hystartDone;
@@ -45,7 +47,7 @@ namespace Keel.Net.Tcp
             _wMaxPrevious = 0;
             _k = 0;
             _wEst = 0;
-            _epochStart = 0;
+            _epochStart = Instant.None;
             _fraction = 0;
             _hystartDone = false;
             _inCss = false;
@@ -58,7 +60,7 @@ namespace Keel.Net.Tcp
             HystartExits = 0;
         }
 
-        internal override void OnAck(TcpConnection c, long acked, long now)
+        internal override void OnAck(TcpConnection c, long acked, Instant now)
         {
             if (c.Cwnd < c.Ssthresh)
             {
@@ -67,7 +69,7 @@ namespace Keel.Net.Tcp
             }
             double mss = c.SendMss;
             double cwnd = c.Cwnd / mss;
-            if (_epochStart == 0)
+            if (!_epochStart.IsSet)
             {
                 _epochStart = now;
                 if (cwnd < _wMax)
@@ -81,7 +83,7 @@ namespace Keel.Net.Tcp
                 }
                 _wEst = cwnd;
             }
-            double t = (now - _epochStart) / 1e9 + c.SrttUs / 1e6;
+            double t = (now - _epochStart).TotalSeconds + c.Rtt.Srtt.TotalSeconds;
             double d = t - _k;
             double target = C * d * d * d + _wMax;
             if (target < cwnd)
@@ -127,8 +129,9 @@ namespace Keel.Net.Tcp
             c.Cwnd = Clamp(c.Cwnd + (_inCss ? acked / CssGrowthDivisor : acked));
         }
 
-        internal override void OnRttSample(TcpConnection c, long rttUs, long now)
+        internal override void OnRttSample(TcpConnection c, Duration rtt, Instant now)
         {
+            long rttUs = rtt.Microseconds; // HyStart++ works at the estimator's resolution
             if (_hystartDone || c.Cwnd >= c.Ssthresh)
             {
                 return;
@@ -166,13 +169,13 @@ namespace Keel.Net.Tcp
             }
         }
 
-        internal override long SsthreshOnLoss(TcpConnection c, long now)
+        internal override long SsthreshOnLoss(TcpConnection c, Instant now)
         {
             double cwnd = c.Cwnd / (double)c.SendMss;
             _wMaxPrevious = _wMax;
             // Fast convergence (RFC 9438 section 4.7).
             _wMax = cwnd < _wMax ? cwnd * (1 + Beta) / 2 : cwnd;
-            _epochStart = 0;
+            _epochStart = Instant.None;
             _fraction = 0;
             _hystartDone = true;
             _inCss = false;
@@ -184,7 +187,7 @@ namespace Keel.Net.Tcp
         internal override void Undo(TcpConnection c)
         {
             _wMax = _wMaxPrevious;
-            _epochStart = 0;
+            _epochStart = Instant.None;
         }
 
         /// <summary>Cube root by Newton's method (the kernel's corelib has no Math.Cbrt).</summary>

@@ -1,3 +1,4 @@
+using Keel.Hal;
 using Keel.Net.Internal;
 
 namespace Keel.Net.Tcp
@@ -32,8 +33,8 @@ namespace Keel.Net.Tcp
         /// <summary>A cookie is valid in the minute it was made and the next one (Linux MAX_SYNCOOKIE_AGE).</summary>
         public const uint MaxAgeMinutes = 2;
 
-        /// <summary>Length of a cookie "minute" in clock nanoseconds (Linux: 60 * HZ jiffies).</summary>
-        public const long MinuteNanoseconds = 60_000_000_000L;
+        /// <summary>Length of a cookie "minute" (Linux: 60 * HZ jiffies).</summary>
+        public static Duration CookieMinute => Duration.FromSeconds(60);
 
         private readonly ulong _key0a;
         private readonly ulong _key0b;
@@ -76,7 +77,7 @@ namespace Keel.Net.Tcp
         public const int MssTableLength = 4;
 
         /// <summary>Minute counter for a clock time.</summary>
-        public static uint Minute(long nowNanoseconds) => (uint)(nowNanoseconds / MinuteNanoseconds);
+        public static uint Minute(Instant now) => (uint)(now.SinceOrigin / CookieMinute);
 
         /// <summary>The cookie (our ISN) for a SYN from saddr:sport to daddr:dport with ISN <paramref name="clientIsn"/>.</summary>
         public uint Make(uint saddr, uint daddr, int sport, int dport, uint clientIsn, int mssIndex, uint minute)

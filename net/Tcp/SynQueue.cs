@@ -1,3 +1,5 @@
+using Keel.Hal;
+
 namespace Keel.Net.Tcp
 {
     /// <summary>
@@ -21,10 +23,10 @@ namespace Keel.Net.Tcp
         internal uint PeerTsVal;
         internal int PeerWindow;
         internal int Retransmits;
-        internal long Deadline;
+        internal Instant Deadline;
 
         /// <summary>When the first SYN-ACK was sent (for the connection's first RTT sample).</summary>
-        internal long FirstSent;
+        internal Instant FirstSent;
 
         /// <summary>The final ACK came while the accept queue was full (Linux: inet_rsk(req)->acked).</summary>
         internal bool Acked;
@@ -136,10 +138,10 @@ namespace Keel.Net.Tcp
         /// <summary>Entry <paramref name="i"/> (for the timer walk), in use or not.</summary>
         public SynRequest At(int i) => _entries[i];
 
-        /// <summary>Earliest SYN-ACK deadline; long.MaxValue when the queue is empty.</summary>
-        public long NextDeadline()
+        /// <summary>Earliest SYN-ACK deadline; <see cref="Instant.MaxValue"/> when the queue is empty.</summary>
+        public Instant NextDeadline()
         {
-            long best = long.MaxValue;
+            Instant best = Instant.MaxValue;
             if (_used == 0)
             {
                 return best;

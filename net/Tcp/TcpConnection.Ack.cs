@@ -1,3 +1,4 @@
+using Keel.Hal;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
@@ -13,7 +14,7 @@ namespace Keel.Net.Tcp
         /// An acceptable ACK at or above snd.una. <paramref name="duplicate"/>: it carried no data, no FIN and no
         /// window change (RFC 5681's duplicate ACK when data is outstanding).
         /// </summary>
-        private void AckInput(ref TcpSegment segment, uint ack, bool duplicate, long now)
+        private void AckInput(ref TcpSegment segment, uint ack, bool duplicate, Instant now)
         {
             ProbesOut = 0;
             uint priorUna = SndUna;
@@ -26,8 +27,8 @@ namespace Keel.Net.Tcp
             if (Gt(ack, SndUna))
             {
                 acked = ack - SndUna;
-                long rttNs;
-                delivered += Board.AckTo(ack, now, out rttNs);
+                Duration rtt;
+                delivered += Board.AckTo(ack, now, out rtt);
                 if (Gt(ack, SendBufferSequence))
                 {
                     uint top = Lt(ack, DataEnd) ? ack : DataEnd;
@@ -36,17 +37,17 @@ namespace Keel.Net.Tcp
                     {
                         Send.Release(released);
                         SendBufferSequence = top;
-                        BytesAcked += released;
+                        Stats.BytesAcked(released);
                     }
                 }
-                if (rttNs >= 0)
+                if (rtt >= Duration.Zero)
                 {
-                    SampleRtt(rttNs / 1000, now);
+                    SampleRtt(rtt, now);
                 }
                 else if (TsOk && segment.HasTimestamp && segment.TsEcr != 0)
                 {
                     // Retransmitted: the echoed timestamp still says which copy arrived (RFC 7323 section 4.1).
-                    SampleRtt((long)(TsNow(now) - segment.TsEcr) * 1000, now);
+                    SampleRtt(Duration.FromMilliseconds(TsNow(now) - segment.TsEcr), now);
                 }
                 SndUna = ack;
                 if (Lt(SndNxt, SndUna))
@@ -79,7 +80,14 @@ namespace Keel.Net.Tcp
                 OnAckForRecovery(acked, delivered, duplicate && acked == 0, priorUna, now);
             }
             TlpRepairAck(ack, acked > 0, now);
-            RtoDeadline = SndUna == SndMax ? 0 : (acked > 0 || RtoDeadline == 0 ? now + RtoUs * 1000 : RtoDeadline);
+            if (SndUna == SndMax)
+            {
+                Timers.Stop(TcpTimer.Retransmit);
+            }
+            else if (acked > 0 || !Timers.IsArmed(TcpTimer.Retransmit))
+            {
+                Timers.Arm(TcpTimer.Retransmit, now + Rtt.Rto);
+            }
             ScheduleLossProbe(now);
             OutputPending = true;
             if (FinQueued && SndUna == DataEnd + 1)
@@ -92,7 +100,7 @@ namespace Keel.Net.Tcp
         private readonly uint[] _sackCache = new uint[2 * TcpSegment.MaxSackBlocks];
         private int _sackCacheCount;
 
-        private int SackInput(ref TcpSegment segment, uint ack, long now)
+        private int SackInput(ref TcpSegment segment, uint ack, Instant now)
         {
             int newly = 0;
             for (int b = 0; b < segment.SackCount; b++)
@@ -109,9 +117,8 @@ namespace Keel.Net.Tcp
                                  (segment.SackCount > 1 && Geq(left, segment.Sack[2]) && Leq(right, segment.Sack[3]));
                     if (dsack)
                     {
-                        DsacksReceived++;
-                        Counters[NetStatistics.TcpDsacksRx]++;
-                        TlpDsackSeen(right);
+                        Stats.DsackReceived();
+                        _tlp.DsackSeen(right);
                         Board.ReorderingSeen = true;
                         if (ReoWndMultiplier < 16)
                         {
@@ -149,15 +156,15 @@ namespace Keel.Net.Tcp
             return newly;
         }
 
-        private void OurFinAcked(long now)
+        private void OurFinAcked(Instant now)
         {
             switch (State)
             {
                 case TcpState.FinWait1:
-                    State = TcpState.FinWait2;
+                    SetState(TcpState.FinWait2);
                     if (Orphan)
                     {
-                        TimeWaitDeadline = now + Layer.Config.TcpFinWait2TimeoutMilliseconds * 1000000L;
+                        Timers.Arm(TcpTimer.FinWait2, now + Layer.FinWait2Timeout);
                     }
                     break;
                 case TcpState.Closing:
@@ -169,39 +176,10 @@ namespace Keel.Net.Tcp
             }
         }
 
-        /// <summary>One RTT sample, microseconds (RFC 6298 section 2).</summary>
-        private void SampleRtt(long rtt, long now)
+        /// <summary>One RTT sample (RFC 6298 section 2), also shown to congestion control.</summary>
+        private void SampleRtt(Duration measured, Instant now)
         {
-            if (rtt < 1)
-            {
-                rtt = 1;
-            }
-            if (!RttValid)
-            {
-                SrttUs = rtt;
-                RttVarUs = rtt / 2;
-                RttValid = true;
-            }
-            else
-            {
-                long delta = SrttUs - rtt;
-                if (delta < 0)
-                {
-                    delta = -delta;
-                }
-                RttVarUs = (3 * RttVarUs + delta) / 4;
-                SrttUs = (7 * SrttUs + rtt) / 8;
-            }
-            long variance = 4 * RttVarUs;
-            RtoUs = SrttUs + (variance > ClockGranularityUs ? variance : ClockGranularityUs);
-            if (RtoUs < Layer.MinRtoUs)
-            {
-                RtoUs = Layer.MinRtoUs;
-            }
-            if (RtoUs > Layer.MaxRtoUs)
-            {
-                RtoUs = Layer.MaxRtoUs;
-            }
+            Duration rtt = Rtt.Sample(measured, Layer.MinRto, Layer.MaxRto);
             Cc.OnRttSample(this, rtt, now);
         }
     }

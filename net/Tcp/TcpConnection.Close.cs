@@ -1,4 +1,5 @@
 using Keel.Buffers;
+using Keel.Hal;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
@@ -12,7 +13,7 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>Queues our FIN (Shutdown(Send) / Close).</summary>
-        internal void QueueFin(long now)
+        internal void QueueFin(Instant now)
         {
             if (FinQueued)
             {
@@ -23,11 +24,11 @@ namespace Keel.Net.Tcp
                 case TcpState.SynReceived:
                 case TcpState.Established:
                     FinQueued = true;
-                    State = TcpState.FinWait1;
+                    SetState(TcpState.FinWait1);
                     break;
                 case TcpState.CloseWait:
                     FinQueued = true;
-                    State = TcpState.LastAck;
+                    SetState(TcpState.LastAck);
                     break;
                 default:
                     return;
@@ -42,21 +43,7 @@ namespace Keel.Net.Tcp
             {
                 ReceiveQueue.FreeAll();
             }
-            Packet p = OooHead;
-            while (p != null)
-            {
-                Packet next = p.Next;
-                p.Next = null;
-                p.Free();
-                p = next;
-            }
-            OooHead = null;
-            OooTail = null;
-            _runCount = 0;
-            _runsDirty = false;
-            OooBytes = 0;
-            OooCount = 0;
-            OooTrueSize = 0;
+            Reassembly.Clear();
         }
 
         /// <summary>
@@ -73,8 +60,8 @@ namespace Keel.Net.Tcp
                 Layer.RemoveListener(this);
             }
             TcpState previous = State;
-            State = TcpState.Closed;
-            StopTimers();
+            SetState(TcpState.Closed);
+            Timers.StopAll();
             Board.Clear();
             if (error != SocketError.Success)
             {
@@ -106,7 +93,7 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>Application Close: graceful when possible, RST when unread data would be lost.</summary>
-        internal void Close(long now)
+        internal void Close(Instant now)
         {
             Orphan = true;
             if (State == TcpState.Closed || State == TcpState.Listen || State == TcpState.SynSent)
@@ -114,7 +101,7 @@ namespace Keel.Net.Tcp
                 Abort(); // nothing to say to a peer: no RST, a listener's children are aborted, CLOSED
                 return;
             }
-            if (!ReceiveQueue.IsEmpty || OooHead != null)
+            if (!ReceiveQueue.IsEmpty || !Reassembly.IsEmpty)
             {
                 Abort();
                 return;
@@ -128,7 +115,7 @@ namespace Keel.Net.Tcp
             }
             else if (State == TcpState.FinWait2)
             {
-                TimeWaitDeadline = now + Layer.Config.TcpFinWait2TimeoutMilliseconds * 1000000L;
+                Timers.Arm(TcpTimer.FinWait2, now + Layer.FinWait2Timeout);
             }
         }
 
@@ -203,8 +190,12 @@ namespace Keel.Net.Tcp
                 }
             }
             error = SocketError.Success;
-            BytesRead += copied;
-            AdjustReceiveSpace(Stack.Now);
+            int tuned = ReceiveTuning.Read(copied, ReceiveBufferSize, ReceiveMss, Layer.Config.TcpReceiveBufferMax, Stack.Now);
+            if (tuned > ReceiveBufferSize)
+            {
+                ReceiveBufferSize = tuned;
+                Stats.ReceiveBufferGrowth();
+            }
             MaybeWindowUpdate();
             return copied;
         }

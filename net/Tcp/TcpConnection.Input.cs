@@ -1,4 +1,5 @@
 using Keel.Buffers;
+using Keel.Hal;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
@@ -6,9 +7,9 @@ namespace Keel.Net.Tcp
     /// <summary>Segment input by state (RFC 9293 section 3.10.7): SYN-SENT, then the synchronized states.</summary>
     internal sealed unsafe partial class TcpConnection
     {
-        internal void Input(Packet packet, ref TcpSegment segment, long now)
+        internal void Input(Packet packet, ref TcpSegment segment, Instant now)
         {
-            SegmentsIn++;
+            Stats.SegmentIn();
             LastReceive = now;
             if (State == TcpState.SynSent)
             {
@@ -40,8 +41,7 @@ namespace Keel.Net.Tcp
             if (TsOk && segment.HasTimestamp && (flags & TcpLayer.FlagRst) == 0 && (int)(segment.TsVal - TsRecent) < 0)
             {
                 packet.Free();
-                PawsRejected++;
-                Counters[NetStatistics.TcpPawsRejected]++;
+                Stats.PawsReject();
                 if (dataLength > 0 && Leq(sequence + (uint)dataLength, RcvNxt))
                 {
                     SetDsack(sequence, sequence + (uint)dataLength);
@@ -63,7 +63,7 @@ namespace Keel.Net.Tcp
                     Counters[NetStatistics.TcpUnacceptable]++;
                     if (State == TcpState.TimeWait && (flags & TcpLayer.FlagFin) != 0)
                     {
-                        TimeWaitDeadline = now + Layer.Config.TcpTimeWaitMilliseconds * 1000000L;
+                        Timers.Arm(TcpTimer.TimeWait, now + Layer.TimeWaitTimeout);
                     }
                     if (dataLength > 0 && Leq(sequence + (uint)dataLength, RcvNxt))
                     {
@@ -196,9 +196,9 @@ namespace Keel.Net.Tcp
                 {
                     MaxSndWnd = SndWnd;
                 }
-                if (SndWnd > 0 && PersistDeadline != 0)
+                if (SndWnd > 0 && Timers.IsArmed(TcpTimer.Persist))
                 {
-                    PersistDeadline = 0;
+                    Timers.Stop(TcpTimer.Persist);
                     Backoff = 0;
                     OutputPending = true;
                 }
@@ -264,7 +264,7 @@ namespace Keel.Net.Tcp
             }
         }
 
-        private void SynSentInput(Packet packet, ref TcpSegment segment, long now)
+        private void SynSentInput(Packet packet, ref TcpSegment segment, Instant now)
         {
             packet.Free();
             int flags = segment.Flags;
@@ -310,7 +310,7 @@ namespace Keel.Net.Tcp
             else
             {
                 // Simultaneous open: answer with SYN-ACK, same ISS.
-                State = TcpState.SynReceived;
+                SetState(TcpState.SynReceived);
                 SndMax = Iss;
                 SendSyn(now);
             }

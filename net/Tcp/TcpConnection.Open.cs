@@ -1,4 +1,5 @@
 using Keel.Buffers;
+using Keel.Hal;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
@@ -6,7 +7,7 @@ namespace Keel.Net.Tcp
     /// <summary>Opening: active open, the listener's children (passive open), SYN options, ESTABLISHED.</summary>
     internal sealed unsafe partial class TcpConnection
     {
-        private void InitSendSide(long now)
+        private void InitSendSide(Instant now)
         {
             Iss = Stack.Random.NextUInt();
             SndUna = Iss;
@@ -61,18 +62,25 @@ namespace Keel.Net.Tcp
             }
         }
 
+        /// <summary>Passive open: CLOSED to LISTEN, on the layer's listener list.</summary>
+        internal void Listen()
+        {
+            SetState(TcpState.Listen);
+            Layer.AddListener(this);
+        }
+
         /// <summary>Active open (Connect).</summary>
-        internal void Connect(long now)
+        internal void Connect(Instant now)
         {
             InitSendSide(now);
-            State = TcpState.SynSent;
+            SetState(TcpState.SynSent);
             Layer.Hash(this);
             Layer.Activate(this);
             Counters[NetStatistics.TcpActiveOpens]++;
             SendSyn(now);
         }
 
-        private void SendSyn(long now)
+        private void SendSyn(Instant now)
         {
             int flags = TcpLayer.FlagSyn;
             if (State == TcpState.SynReceived)
@@ -82,8 +90,7 @@ namespace Keel.Net.Tcp
             bool retransmission = SndMax != Iss;
             if (retransmission)
             {
-                Retransmits++;
-                Counters[NetStatistics.TcpRetransmits]++;
+                Stats.Retransmitted();
             }
             else
             {
@@ -93,7 +100,7 @@ namespace Keel.Net.Tcp
             Layer.SendSegment(this, Iss, flags, 0, 0);
             SndNxt = Iss + 1;
             SndMax = Iss + 1;
-            RtoDeadline = now + (RtoUs << Backoff) * 1000;
+            Timers.Arm(TcpTimer.Retransmit, now + (Rtt.Rto << Backoff));
         }
 
         internal void RemoveChild(TcpConnection child)
@@ -151,31 +158,27 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>Our SYN was acknowledged (SYN-SENT or SYN-RECEIVED): RTT from the SYN unless it was resent (Karn), ESTABLISHED.</summary>
-        /// <summary>The RTO data transmission starts with after a SYN retransmission without an RTT sample (RFC 6298 5.7).</summary>
-        private const long SynLossRtoUs = 3_000_000;
-
-        private void HandshakeAcked(uint ack, long now)
+        private void HandshakeAcked(uint ack, Instant now)
         {
             if (SynRttTiming && Backoff == 0)
             {
-                SampleRtt((now - SynSentAt) / 1000, now);
+                SampleRtt(now - SynSentAt, now);
             }
-            else if (Backoff > 0 && !RttValid && RtoUs < SynLossRtoUs)
+            else if (Backoff > 0)
             {
-                // RFC 6298 5.7: the SYN timed out and no RTT sample exists; data starts with a 3 s RTO.
-                RtoUs = SynLossRtoUs;
+                Rtt.AfterSynTimeout();
             }
             SynRttTiming = false;
             SndUna = ack;
-            RtoDeadline = 0;
+            Timers.Stop(TcpTimer.Retransmit);
             Backoff = 0;
             Retries = 0;
             Established(now);
         }
 
-        private void Established(long now)
+        private void Established(Instant now)
         {
-            State = TcpState.Established;
+            SetState(TcpState.Established);
             LastReceive = now;
             ArmKeepAlive(now);
             Counters[NetStatistics.TcpEstablished]++;

@@ -1,3 +1,4 @@
+using Keel.Hal;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
@@ -13,7 +14,7 @@ namespace Keel.Net.Tcp
                                      State == TcpState.FinWait1 || State == TcpState.Closing || State == TcpState.LastAck;
 
         /// <summary>Sends whatever the windows, Nagle and the device allow.</summary>
-        internal void Output(long now)
+        internal void Output(Instant now)
         {
             OutputPending = false;
             if (!CanSendData)
@@ -135,9 +136,9 @@ namespace Keel.Net.Tcp
             }
             if (sentAny)
             {
-                if (RtoDeadline == 0 && SndMax != SndUna)
+                if (!Timers.IsArmed(TcpTimer.Retransmit) && SndMax != SndUna)
                 {
-                    RtoDeadline = now + (RtoUs << Backoff) * 1000;
+                    Timers.Arm(TcpTimer.Retransmit, now + (Rtt.Rto << Backoff));
                 }
                 // RFC 8985 7.2: (re)start the probe timer after new data. The ACK that let this data go out armed it
                 // for the flight before (with one segment left, 40 ms more for the peer's delayed ACK).
@@ -146,7 +147,7 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>Sends new data [sequence, sequence+length) (+FIN) and records it, one record per MSS.</summary>
-        private bool SendNew(uint sequence, int length, bool fin, long now)
+        private bool SendNew(uint sequence, int length, bool fin, Instant now)
         {
             int flags = TcpLayer.FlagAck;
             if (length > 0 && sequence + (uint)length == DataEnd)
@@ -185,7 +186,7 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>Sends scoreboard record <paramref name="i"/> again (its data and FIN as first sent).</summary>
-        private bool RetransmitRecord(int i, long now)
+        private bool RetransmitRecord(int i, Instant now)
         {
             uint start = Board.Start(i);
             int length = Board.Length(i);
@@ -196,8 +197,7 @@ namespace Keel.Net.Tcp
                 return false;
             }
             Board.Retransmitted(i, now);
-            Retransmits++;
-            Counters[NetStatistics.TcpRetransmits]++;
+            Stats.Retransmitted();
             if (CaState == TcpCaState.Recovery)
             {
                 PrrOut += length;
@@ -243,7 +243,7 @@ namespace Keel.Net.Tcp
             LastAckSent = RcvNxt;
             AckPendingSegments = 0;
             AckNow = false;
-            DelayedAckDeadline = 0;
+            Timers.Stop(TcpTimer.DelayedAck);
             Counters[NetStatistics.TcpAcksSent]++;
         }
 
@@ -262,7 +262,7 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>End of the receive batch for this connection.</summary>
-        internal void FlushBatch(long now)
+        internal void FlushBatch(Instant now)
         {
             if (State == TcpState.Closed)
             {
@@ -276,9 +276,9 @@ namespace Keel.Net.Tcp
             {
                 SendAckNow();
             }
-            else if (AckPendingSegments == 1 && DelayedAckDeadline == 0)
+            else if (AckPendingSegments == 1 && !Timers.IsArmed(TcpTimer.DelayedAck))
             {
-                DelayedAckDeadline = now + Layer.Config.TcpDelayedAckMilliseconds * 1000000L;
+                Timers.Arm(TcpTimer.DelayedAck, now + Layer.DelayedAckTimeout);
             }
         }
     }

@@ -1,3 +1,4 @@
+using Keel.Hal;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
@@ -14,17 +15,14 @@ namespace Keel.Net.Tcp
         /// a cookie or a retransmitted SYN-ACK, Karn's rule).
         /// </summary>
         internal void OpenFromRequest(TcpConnection listener, uint localAddress, int localPort, uint remoteAddress, int remotePort,
-            uint iss, uint irs, ref TcpSegment synOptions, int window, long synAckSent, long now)
+            uint iss, uint irs, ref TcpSegment synOptions, int window, Instant synAckSent, Instant now)
         {
             NoDelay = listener.NoDelay;
             UserMss = listener.UserMss;
-            KeepAlive = listener.KeepAlive;
-            KeepAliveIdleMs = listener.KeepAliveIdleMs;
-            KeepAliveIntervalMs = listener.KeepAliveIntervalMs;
-            KeepAliveCount = listener.KeepAliveCount;
+            KeepAlive.CopySettings(listener.KeepAlive);
             SendBufferSize = listener.SendBufferSize;
             ReceiveBufferSize = listener.ReceiveBufferSize;
-            ReceiveAutoTune = listener.ReceiveAutoTune;
+            ReceiveTuning.Enabled = listener.ReceiveTuning.Enabled;
             LocalAddress = localAddress;
             LocalPort = localPort;
             RemoteAddress = remoteAddress;
@@ -47,12 +45,12 @@ namespace Keel.Net.Tcp
             SndWl2 = 0;
             RcvAdv = RcvNxt + (uint)(ReceiveBufferSize < 65535 ? ReceiveBufferSize : 65535);
             LastAckSent = RcvNxt; // the SYN-ACK acknowledged the SYN: the completing ACK's TSval becomes TS.Recent
-            if (synAckSent > 0)
+            if (synAckSent.IsSet)
             {
                 SynRttTiming = true;
                 SynSentAt = synAckSent;
             }
-            State = TcpState.SynReceived;
+            SetState(TcpState.SynReceived);
         }
     }
 }

@@ -1,3 +1,4 @@
+using Keel.Hal;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
@@ -28,9 +29,6 @@ namespace Keel.Net.Tcp
         /// <summary>The path MTU was clamped to <see cref="MinPathMtu"/>: segments go without DF from then on.</summary>
         internal bool PmtuLocked;
 
-        /// <summary>Times an ICMP message lowered the path MTU of this connection.</summary>
-        internal long PmtuReductions;
-
         /// <summary>
         /// The loss state was entered by <see cref="SimpleRetransmit"/>, not by a timeout: the first real timeout in
         /// it still takes ssthresh from the congestion control (Linux: <c>tcp_enter_loss</c> in loss state with no
@@ -42,7 +40,6 @@ namespace Keel.Net.Tcp
         {
             PathMtu = 0;
             PmtuLocked = false;
-            PmtuReductions = 0;
             PmtuLossState = false;
         }
 
@@ -95,7 +92,7 @@ namespace Keel.Net.Tcp
         /// not fit this connection (not synchronized, or the quoted sequence number outside [SND.UNA, SND.MAX),
         /// RFC 5927 section 4.1: an old or forged message); true when it was taken (even if it changed nothing).
         /// </summary>
-        internal bool FragmentationNeeded(uint sequence, int nextHopMtu, int quotedLength, long now)
+        internal bool FragmentationNeeded(uint sequence, int nextHopMtu, int quotedLength, Instant now)
         {
             if (!CanSendData || !Geq(sequence, SndUna) || !Lt(sequence, SndMax))
             {
@@ -117,8 +114,7 @@ namespace Keel.Net.Tcp
                 return true;
             }
             PathMtu = mtu;
-            PmtuReductions++;
-            Counters[NetStatistics.TcpPmtuReductions]++;
+            Stats.PmtuReduction();
             int mss = mtu - NetStack.IPv4HeaderLength - TcpLayer.HeaderLength;
             if (mss < Mss)
             {
@@ -135,7 +131,7 @@ namespace Keel.Net.Tcp
         /// these marks do not start fast recovery with its reduction), with ssthresh at least 3/4 of cwnd as Linux's
         /// <c>tcp_current_ssthresh</c> gives; in recovery or loss it stays in that state.
         /// </summary>
-        private void SimpleRetransmit(long now)
+        private void SimpleRetransmit(Instant now)
         {
             int mss = SendMss;
             int marked = 0;
@@ -167,9 +163,9 @@ namespace Keel.Net.Tcp
                 Recover = SndMax;
                 Frto = 0;
                 DupAcks = 0;
-                TlpDeadline = 0;
+                Timers.Stop(TcpTimer.LossProbe);
                 TlpOutstanding = false;
-                _tlpRetransPending = false; // a probe of the old packaging repairs nothing (TcpConnection.TlpRepair.cs)
+                _tlp.Reset(); // a probe of the old packaging repairs nothing (see TlpRepair)
             }
             Output(now);
         }

@@ -1,4 +1,5 @@
 using Keel.Buffers;
+using Keel.Hal;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
@@ -33,13 +34,13 @@ namespace Keel.Net.Tcp
                 }
                 return false;
             }
-            if (ReceiveQueue.TrueSize + OooTrueSize + packet.TrueSize > ReceiveBufferSize * 4 + 65536)
+            if (ReceiveQueue.TrueSize + Reassembly.TrueSize + packet.TrueSize > ReceiveBufferSize * 4 + 65536)
             {
                 Counters[NetStatistics.TcpRcvPruned]++;
                 AckNow = true;
                 return false;
             }
-            if (DriverMemoryLow(packet, sequence == RcvNxt ? ReceiveQueue.Count : ReceiveQueue.Count + OooCount))
+            if (DriverMemoryLow(packet, sequence == RcvNxt ? ReceiveQueue.Count : ReceiveQueue.Count + Reassembly.Count))
             {
                 // The driver's receive buffers are nearly all queued on sockets and this connection holds a
                 // large share: take no more from it (the peer retransmits), so ACKs, ARP and the other
@@ -63,8 +64,8 @@ namespace Keel.Net.Tcp
                     ReceiveQueue.Enqueue(packet);
                 }
                 RcvNxt += (uint)length;
-                BytesReceived += length;
-                MeasureReceiveRtt(packet, Stack.Now);
+                Stats.BytesReceived(length);
+                ReceiveTuning.DataArrived(packet, ReceiveMss, RcvNxt, RcvAdv, Stack.Now);
                 // A segment coalesced by the device (GRO/LRO, up to 64 KiB) counts as the full-sized segments
                 // it carries, so ACKs still go out at least every two segments' worth (RFC 5681 4.2).
                 if (length > ReceiveMss)
@@ -76,7 +77,7 @@ namespace Keel.Net.Tcp
                 {
                     AckPendingSegments++;
                 }
-                if (OooHead != null)
+                if (!Reassembly.IsEmpty)
                 {
                     DrainOutOfOrder();
                     AckNow = true;
@@ -85,92 +86,10 @@ namespace Keel.Net.Tcp
                 return true;
             }
             // Out of order: insert sorted by sequence, dropping exact duplicates.
-            OutOfOrderSegments++;
-            Counters[NetStatistics.TcpOutOfOrder]++;
+            Stats.OutOfOrderSegment();
             AckNow = true;
             AckPendingSegments++;
-            SackRecent = sequence;
-            if (OooTail != null && Geq(sequence, OooTail.Tag + (uint)OooTail.Length))
-            {
-                // The usual case: the next segment after the ones already queued (O(1), runs kept up to date).
-                // Directly adjacent to the last one: joined to it without a copy when it can be.
-                if (sequence == OooTail.Tag + (uint)OooTail.Length && CoalesceInto(OooTail, packet))
-                {
-                    OooBytes += length;
-                    AppendToRuns(sequence, length);
-                    return true;
-                }
-                packet.Tag = sequence;
-                packet.Next = null;
-                OooTail.Next = packet;
-                OooTail = packet;
-                OooBytes += length;
-                OooCount++;
-                OooTrueSize += packet.TrueSize;
-                AppendToRuns(sequence, length);
-                return true;
-            }
-            Packet previous = null;
-            Packet next = OooHead;
-            while (next != null && Lt(next.Tag, sequence))
-            {
-                previous = next;
-                next = next.Next;
-            }
-            if (next != null && next.Tag == sequence && next.Length >= length)
-            {
-                SetDsack(sequence, sequence + (uint)length);
-                return false;
-            }
-            if (previous != null && Geq(previous.Tag + (uint)previous.Length, sequence + (uint)length))
-            {
-                SetDsack(sequence, sequence + (uint)length);
-                return false;
-            }
-            if (previous != null && previous.Tag + (uint)previous.Length == sequence && CoalesceInto(previous, packet))
-            {
-                // A retransmission filling the start of a hole: joined to the segment before it.
-                OooBytes += length;
-                AddToRuns(sequence, sequence + (uint)length);
-                return true;
-            }
-            packet.Tag = sequence;
-            packet.Next = next;
-            if (previous == null)
-            {
-                OooHead = packet;
-            }
-            else
-            {
-                previous.Next = packet;
-            }
-            if (next == null)
-            {
-                OooTail = packet;
-            }
-            OooBytes += length;
-            OooCount++;
-            OooTrueSize += packet.TrueSize;
-            AddToRuns(sequence, sequence + (uint)length);
-            return true;
-        }
-
-        /// <summary>
-        /// Joins out-of-order <paramref name="packet"/> to the queued <paramref name="target"/> just before it when
-        /// its payload is all in page fragments (Linux tcp_try_coalesce): one packet descriptor less held, no copy,
-        /// the list stays short. Frees <paramref name="packet"/>'s descriptor on success.
-        /// </summary>
-        private bool CoalesceInto(Packet target, Packet packet)
-        {
-            int before = target.TrueSize;
-            if (!target.TryAppendPacket(packet))
-            {
-                return false;
-            }
-            OooTrueSize += target.TrueSize - before;
-            packet.Free();
-            Counters[NetStatistics.TcpRcvCoalesced]++;
-            return true;
+            return Reassembly.Insert(packet, sequence, length, SackOk);
         }
 
         /// <summary>
@@ -211,33 +130,10 @@ namespace Keel.Net.Tcp
 
         private void DrainOutOfOrder()
         {
-            while (OooHead != null && Leq(OooHead.Tag, RcvNxt))
-            {
-                Packet p = OooHead;
-                OooHead = p.Next;
-                p.Next = null;
-                OooBytes -= p.Length;
-                OooCount--;
-                OooTrueSize -= p.TrueSize;
-                uint end = p.Tag + (uint)p.Length;
-                if (Leq(end, RcvNxt))
-                {
-                    p.Free();
-                    continue;
-                }
-                p.Pull((int)(RcvNxt - p.Tag));
-                ReceiveQueue.Enqueue(p);
-                BytesReceived += p.Length;
-                RcvNxt = end;
-            }
-            if (OooHead == null)
-            {
-                OooTail = null;
-            }
-            TrimRuns();
+            Stats.BytesReceived(Reassembly.Drain(ref RcvNxt, ref ReceiveQueue));
         }
 
-        private void FinInput(long now)
+        private void FinInput(Instant now)
         {
             RcvNxt++;
             FinReceived = true;
@@ -246,7 +142,7 @@ namespace Keel.Net.Tcp
             {
                 case TcpState.SynReceived:
                 case TcpState.Established:
-                    State = TcpState.CloseWait;
+                    SetState(TcpState.CloseWait);
                     break;
                 case TcpState.FinWait1:
                     if (FinQueued && SndUna == DataEnd + 1)
@@ -255,7 +151,7 @@ namespace Keel.Net.Tcp
                     }
                     else
                     {
-                        State = TcpState.Closing;
+                        SetState(TcpState.Closing);
                     }
                     break;
                 case TcpState.FinWait2:
@@ -268,11 +164,11 @@ namespace Keel.Net.Tcp
             Stack.Notify(Socket, SocketEvents.Readable);
         }
 
-        private void EnterTimeWait(long now)
+        private void EnterTimeWait(Instant now)
         {
-            State = TcpState.TimeWait;
-            StopTimers();
-            TimeWaitDeadline = now + Layer.Config.TcpTimeWaitMilliseconds * 1000000L;
+            SetState(TcpState.TimeWait);
+            Timers.StopAll();
+            Timers.Arm(TcpTimer.TimeWait, now + Layer.TimeWaitTimeout);
             Board.Clear();
             FreeReceiveQueues(!Orphan); // the application may still read what arrived before the FIN
             Send.Clear();

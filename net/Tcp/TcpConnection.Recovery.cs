@@ -1,3 +1,5 @@
+using Keel.Hal;
+
 namespace Keel.Net.Tcp
 {
     /// <summary>
@@ -10,11 +12,14 @@ namespace Keel.Net.Tcp
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
-        private const long TlpExtraNs = 2_000_000;           // RFC 8985 7.2: PTO = 2 SRTT + 2 ms, flight > 1 segment
-        private const long TlpDelayedAckNs = 40_000_000;     // the peer's delayed ACK, when one segment is in flight
+        /// <summary>RFC 8985 section 7.2: PTO = 2 SRTT + 2 ms when more than one segment is in flight.</summary>
+        private static Duration TlpExtra => Duration.FromMilliseconds(2);
+
+        /// <summary>The peer's delayed ACK, added to the PTO when one segment is in flight.</summary>
+        private static Duration TlpDelayedAck => Duration.FromMilliseconds(40);
         private const int TlpProbeSegments = 2;              // new segments in one probe (see OnLossProbe)
 
-        private void OnAckForRecovery(long acked, int delivered, bool duplicate, uint priorUna, long now)
+        private void OnAckForRecovery(long acked, int delivered, bool duplicate, uint priorUna, Instant now)
         {
             if (acked > 0 && CaState != TcpCaState.Recovery)
             {
@@ -85,7 +90,7 @@ namespace Keel.Net.Tcp
             }
         }
 
-        private void EnterRecovery(long now)
+        private void EnterRecovery(Instant now)
         {
             TlpOutstanding = false;
             PriorCwnd = Cwnd;
@@ -96,10 +101,8 @@ namespace Keel.Net.Tcp
             RecoverFs = SndMax - SndUna;
             PrrDelivered = 0;
             PrrOut = 0;
-            Recoveries++;
-            FastRetransmits++;
-            Counters[NetStatistics.TcpFastRetransmits]++;
-            TlpDeadline = 0;
+            Stats.FastRetransmit();
+            Timers.Stop(TcpTimer.LossProbe);
         }
 
         /// <summary>Proportional Rate Reduction (RFC 6937 section 3.1, with PRR-SSRB): cwnd for this ACK.</summary>
@@ -132,37 +135,41 @@ namespace Keel.Net.Tcp
             OutputPending = true;
         }
 
-        /// <summary>RACK's reordering window (RFC 8985 section 6.2 step 4), nanoseconds.</summary>
-        private long ReorderWindowNs()
+        /// <summary>RACK's reordering window (RFC 8985 section 6.2 step 4).</summary>
+        private Duration ReorderWindow()
         {
             if (!Board.ReorderingSeen && (CaState == TcpCaState.Recovery || Board.SackedCount >= TcpScoreboard.DupThresh))
             {
-                return 0;
+                return Duration.Zero;
             }
-            if (Board.MinRttNs == long.MaxValue)
+            if (Board.MinRtt == Duration.MaxValue)
             {
-                return 0;
+                return Duration.Zero;
             }
-            long window = Board.MinRttNs / 4 * ReoWndMultiplier;
-            long srttNs = SrttUs * 1000;
-            return window < srttNs ? window : srttNs;
+            return Duration.Min(Board.MinRtt / 4 * ReoWndMultiplier, Rtt.Srtt);
         }
 
-        private void DetectLoss(long now)
+        private void DetectLoss(Instant now)
         {
-            long timeout;
-            int marked = Board.DetectLoss(now, ReorderWindowNs(), true, out timeout);
+            Duration timeout;
+            int marked = Board.DetectLoss(now, ReorderWindow(), true, out timeout);
             if (marked > 0)
             {
-                RackMarked += marked;
-                Counters[NetStatistics.TcpRackLosses] += marked;
+                Stats.RackLosses(marked);
                 OutputPending = true;
             }
-            RackDeadline = timeout > 0 ? now + timeout : 0;
+            if (timeout > Duration.Zero)
+            {
+                Timers.Arm(TcpTimer.Reorder, now + timeout);
+            }
+            else
+            {
+                Timers.Stop(TcpTimer.Reorder);
+            }
         }
 
         /// <summary>The RACK reordering timer fired (RFC 8985 section 6.3).</summary>
-        private void OnReorderTimer(long now)
+        private void OnReorderTimer(Instant now)
         {
             DetectLoss(now);
             if (Board.LostBytes > 0 && CaState == TcpCaState.Open)
@@ -179,7 +186,7 @@ namespace Keel.Net.Tcp
         /// <summary>
         /// F-RTO (RFC 5682 section 2) for the ACKs after a timeout. True when the ACK was fully handled here.
         /// </summary>
-        private bool FrtoAck(long acked, bool duplicate, long now)
+        private bool FrtoAck(long acked, bool duplicate, Instant now)
         {
             if (acked > 0 && FrtoOriginalAcked)
             {
@@ -209,8 +216,7 @@ namespace Keel.Net.Tcp
             if (acked > 0)
             {
                 // Step 3b: new data acknowledged after only one retransmission: the timeout was spurious.
-                FrtoSpurious++;
-                Counters[NetStatistics.TcpSpuriousRtos]++;
+                Stats.SpuriousTimeout();
                 Board.UnmarkLost();
                 Cwnd = PriorCwnd;
                 Ssthresh = PriorSsthresh;
@@ -228,17 +234,23 @@ namespace Keel.Net.Tcp
         /// the RFC it is also armed in fast recovery: when the last retransmissions are lost and nothing sent after
         /// them can be SACKed, the probe (sent later than all of them) lets RACK mark them lost instead of a timeout.
         /// </summary>
-        private void ScheduleLossProbe(long now)
+        private void ScheduleLossProbe(Instant now)
         {
-            if (!SackOk || CaState == TcpCaState.Loss || TlpOutstanding || Board.IsEmpty || !RttValid)
+            if (!SackOk || CaState == TcpCaState.Loss || TlpOutstanding || Board.IsEmpty || !Rtt.HasSample)
             {
-                TlpDeadline = 0;
+                Timers.Stop(TcpTimer.LossProbe);
                 return;
             }
-            long pto = 2 * SrttUs * 1000;
-            pto += Board.Count == 1 ? TlpDelayedAckNs : TlpExtraNs;
-            long deadline = now + pto;
-            TlpDeadline = RtoDeadline != 0 && deadline >= RtoDeadline ? 0 : deadline;
+            Duration pto = 2 * Rtt.Srtt + (Board.Count == 1 ? TlpDelayedAck : TlpExtra);
+            Instant deadline = now + pto;
+            if (Timers.IsArmed(TcpTimer.Retransmit) && deadline >= Timers.Deadline(TcpTimer.Retransmit))
+            {
+                Timers.Stop(TcpTimer.LossProbe);
+            }
+            else
+            {
+                Timers.Arm(TcpTimer.LossProbe, deadline);
+            }
         }
 
         /// <summary>
@@ -248,14 +260,13 @@ namespace Keel.Net.Tcp
         /// a single one for its delayed-ACK time, 40 ms, so a one-segment probe is answered only then. Measured
         /// through the lossy router at 5 % loss, guest sending: about 80 such stalls in 10 s.
         /// </summary>
-        private void OnLossProbe(long now)
+        private void OnLossProbe(Instant now)
         {
             if (Board.IsEmpty || CaState == TcpCaState.Loss)
             {
                 return;
             }
-            TlpProbes++;
-            Counters[NetStatistics.TcpLossProbes]++;
+            Stats.LossProbe();
             TlpOutstanding = true;
             TlpHighSeq = SndMax;
             uint dataEnd = DataEnd;
@@ -282,11 +293,26 @@ namespace Keel.Net.Tcp
                 int last = Board.Count - 1;
                 if ((Board.Flags(last) & TcpScoreboard.FlagSacked) == 0 && RetransmitRecord(last, now))
                 {
-                    TlpRetransmitted(SndMax);
+                    _tlp.Retransmitted(SndMax);
                 }
             }
             TlpHighSeq = SndMax;
-            RtoDeadline = now + (RtoUs << Backoff) * 1000;
+            Timers.Arm(TcpTimer.Retransmit, now + (Rtt.Rto << Backoff));
+        }
+
+        /// <summary>After an ACK: a tail loss probe that repaired a loss gets one congestion response (RFC 8985 7.4).</summary>
+        private void TlpRepairAck(uint ack, bool advanced, Instant now)
+        {
+            if (!_tlp.Ack(ack, advanced))
+            {
+                return;
+            }
+            Stats.TlpRepair();
+            if (CaState == TcpCaState.Open)
+            {
+                Ssthresh = Cc.SsthreshOnLoss(this, now);
+                Cwnd = Ssthresh;
+            }
         }
     }
 }

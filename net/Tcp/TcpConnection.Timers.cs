@@ -1,3 +1,4 @@
+using Keel.Hal;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
@@ -10,107 +11,52 @@ namespace Keel.Net.Tcp
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
-        /// <summary>Disarms every timer of the connection (CLOSED, TIME_WAIT before its own, a reused socket).</summary>
-        private void StopTimers()
-        {
-            RtoDeadline = 0;
-            PersistDeadline = 0;
-            DelayedAckDeadline = 0;
-            TimeWaitDeadline = 0;
-            TlpDeadline = 0;
-            RackDeadline = 0;
-            KeepAliveDeadline = 0;
-        }
+        internal Instant NextDeadline() => Timers.NextDeadline();
 
-        internal long NextDeadline()
+        internal void OnTimers(Instant now)
         {
-            long best = long.MaxValue;
-            if (RtoDeadline != 0 && RtoDeadline < best)
+            if (Timers.Expire(TcpTimer.TimeWait, now) && State == TcpState.TimeWait)
             {
-                best = RtoDeadline;
+                EnterClosed(SocketError.Success);
+                return;
             }
-            if (PersistDeadline != 0 && PersistDeadline < best)
+            if (Timers.Expire(TcpTimer.FinWait2, now) && State == TcpState.FinWait2)
             {
-                best = PersistDeadline;
+                Counters[NetStatistics.TcpFinWait2Timeouts]++;
+                EnterClosed(SocketError.Success);
+                return;
             }
-            if (DelayedAckDeadline != 0 && DelayedAckDeadline < best)
+            if (Timers.Expire(TcpTimer.Reorder, now))
             {
-                best = DelayedAckDeadline;
-            }
-            if (TimeWaitDeadline != 0 && TimeWaitDeadline < best)
-            {
-                best = TimeWaitDeadline;
-            }
-            if (TlpDeadline != 0 && TlpDeadline < best)
-            {
-                best = TlpDeadline;
-            }
-            if (RackDeadline != 0 && RackDeadline < best)
-            {
-                best = RackDeadline;
-            }
-            if (KeepAliveDeadline != 0 && KeepAliveDeadline < best)
-            {
-                best = KeepAliveDeadline;
-            }
-            return best;
-        }
-
-        internal void OnTimers(long now)
-        {
-            if (TimeWaitDeadline != 0 && now >= TimeWaitDeadline)
-            {
-                TimeWaitDeadline = 0;
-                if (State == TcpState.TimeWait || State == TcpState.FinWait2)
-                {
-                    if (State == TcpState.FinWait2)
-                    {
-                        Counters[NetStatistics.TcpFinWait2Timeouts]++;
-                    }
-                    EnterClosed(SocketError.Success);
-                    return;
-                }
-            }
-            if (RackDeadline != 0 && now >= RackDeadline)
-            {
-                RackDeadline = 0;
                 OnReorderTimer(now);
             }
-            if (TlpDeadline != 0 && now >= TlpDeadline)
+            if (Timers.Expire(TcpTimer.LossProbe, now))
             {
-                TlpDeadline = 0;
                 OnLossProbe(now);
             }
-            if (RtoDeadline != 0 && now >= RtoDeadline)
+            if (Timers.Expire(TcpTimer.Retransmit, now))
             {
-                RtoDeadline = 0;
                 OnRetransmitTimeout(now);
                 if (State == TcpState.Closed)
                 {
                     return;
                 }
             }
-            if (PersistDeadline != 0 && now >= PersistDeadline)
+            if (Timers.Expire(TcpTimer.Persist, now))
             {
-                PersistDeadline = 0;
                 OnPersist(now);
                 if (State == TcpState.Closed)
                 {
                     return;
                 }
             }
-            if (DelayedAckDeadline != 0 && now >= DelayedAckDeadline)
+            if (Timers.Expire(TcpTimer.DelayedAck, now) && AckPendingSegments > 0)
             {
-                DelayedAckDeadline = 0;
-                if (AckPendingSegments > 0)
-                {
-                    Counters[NetStatistics.TcpDelayedAcks]++;
-                    SendAckNow();
-                }
+                Counters[NetStatistics.TcpDelayedAcks]++;
+                SendAckNow();
             }
-            if (KeepAliveDeadline != 0 && now >= KeepAliveDeadline)
+            if (Timers.Expire(TcpTimer.KeepAlive, now))
             {
-                KeepAliveDeadline = 0;
                 OnKeepAlive(now);
             }
         }
@@ -128,15 +74,11 @@ namespace Keel.Net.Tcp
             }
         }
 
-        private long BackedOffRto()
-        {
-            long rto = RtoUs << Backoff;
-            return rto > Layer.MaxRtoUs ? Layer.MaxRtoUs : rto;
-        }
+        private Duration BackedOffRto() => Duration.Min(Rtt.Rto << Backoff, Layer.MaxRto);
 
-        private void OnRetransmitTimeout(long now)
+        private void OnRetransmitTimeout(Instant now)
         {
-            _tlpRetransPending = false; // the timeout's own response covers a probe's loss
+            _tlp.Reset(); // the timeout's own response covers a probe's loss
             Retries++;
             if (Retries > RetryLimit)
             {
@@ -148,8 +90,7 @@ namespace Keel.Net.Tcp
                 EnterClosed(SocketError.TimedOut);
                 return;
             }
-            Timeouts++;
-            Counters[NetStatistics.TcpTimeouts]++;
+            Stats.Timeout();
             if (Backoff < 10)
             {
                 Backoff++;
@@ -159,14 +100,14 @@ namespace Keel.Net.Tcp
             {
                 SndMax = Iss + 1;
                 SendSyn(now);
-                RtoDeadline = now + BackedOffRto() * 1000;
+                Timers.Arm(TcpTimer.Retransmit, now + BackedOffRto());
                 return;
             }
             if (Board.IsEmpty)
             {
                 return;
             }
-            RtoByState[(int)CaState]++;
+            Stats.TimeoutIn(CaState);
             // RFC 5681 / 6298 section 5: ssthresh from the flight, cwnd one segment, everything not SACKed is lost.
             bool firstTimeout = CaState != TcpCaState.Loss || PmtuLossState; // see TcpConnection.PathMtu.cs
             PmtuLossState = false;
@@ -184,24 +125,24 @@ namespace Keel.Net.Tcp
             CaState = TcpCaState.Loss;
             Recover = SndMax;
             DupAcks = 0;
-            TlpDeadline = 0;
-            RackDeadline = 0;
+            Timers.Stop(TcpTimer.LossProbe);
+            Timers.Stop(TcpTimer.Reorder);
             TlpOutstanding = false;
             Board.MarkAllLost();
             FrtoTsVal = TsNow(now);
             RetransmitRecord(0, now);
-            RtoDeadline = now + BackedOffRto() * 1000;
+            Timers.Arm(TcpTimer.Retransmit, now + BackedOffRto());
         }
 
-        private void ArmPersist(long now)
+        private void ArmPersist(Instant now)
         {
-            if (PersistDeadline == 0 && RtoDeadline == 0)
+            if (!Timers.IsArmed(TcpTimer.Persist) && !Timers.IsArmed(TcpTimer.Retransmit))
             {
-                PersistDeadline = now + BackedOffRto() * 1000;
+                Timers.Arm(TcpTimer.Persist, now + BackedOffRto());
             }
         }
 
-        private void OnPersist(long now)
+        private void OnPersist(Instant now)
         {
             if (SndWnd == 0 && Gt(DataEnd, SndMax) || SndWnd == 0 && FinQueued && SndMax == DataEnd)
             {
@@ -219,7 +160,7 @@ namespace Keel.Net.Tcp
                 {
                     Backoff++;
                 }
-                PersistDeadline = now + BackedOffRto() * 1000;
+                Timers.Arm(TcpTimer.Persist, now + BackedOffRto());
             }
             else
             {
@@ -228,63 +169,40 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>Starts the keepalive timer when the option is on and the connection is synchronized.</summary>
-        internal void ArmKeepAlive(long now)
+        internal void ArmKeepAlive(Instant now)
         {
-            if (!KeepAlive || KeepAliveIdleMs <= 0)
+            Instant first = KeepAlive.FirstDeadline(LastReceive, now);
+            if (!first.IsSet)
             {
-                KeepAliveDeadline = 0;
-                return;
+                Timers.Stop(TcpTimer.KeepAlive);
             }
-            if (State == TcpState.Established || State == TcpState.CloseWait || State == TcpState.FinWait2)
+            else if (State == TcpState.Established || State == TcpState.CloseWait || State == TcpState.FinWait2)
             {
-                long from = LastReceive > 0 ? LastReceive : now;
-                KeepAliveDeadline = from + KeepAliveIdleMs * 1000000L;
-                if (KeepAliveDeadline <= now)
-                {
-                    KeepAliveDeadline = now + 1;
-                }
+                Timers.Arm(TcpTimer.KeepAlive, first);
             }
         }
 
-        /// <summary>
-        /// Keepalive (RFC 9293 section 3.8.4, Linux's timing): after <see cref="KeepAliveIdleMs"/> without a segment from
-        /// the peer, a probe (an ACK one below snd.una) every <see cref="KeepAliveIntervalMs"/>; after
-        /// <see cref="KeepAliveCount"/> unanswered probes the connection is reset with TimedOut. Data outstanding
-        /// is left to the retransmission timer.
-        /// </summary>
-        private void OnKeepAlive(long now)
+        /// <summary>The keepalive timer (<see cref="TcpKeepAlive"/>): probe, wait, or reset with TimedOut.</summary>
+        private void OnKeepAlive(Instant now)
         {
-            if (!KeepAlive || !(State == TcpState.Established || State == TcpState.CloseWait || State == TcpState.FinWait2))
+            if (!KeepAlive.Enabled || !(State == TcpState.Established || State == TcpState.CloseWait || State == TcpState.FinWait2))
             {
                 return;
             }
-            if (LastReceive > LastKeepAliveProbe)
+            bool busy = !Board.IsEmpty || Timers.IsArmed(TcpTimer.Persist);
+            switch (KeepAlive.OnTimer(now, LastReceive, busy, out Instant next))
             {
-                KeepAliveProbes = 0; // the peer spoke since the last probe
+                case KeepAliveAction.GiveUp:
+                    Counters[NetStatistics.TcpKeepAliveTimeouts]++;
+                    SendResetSegment();
+                    EnterClosed(SocketError.TimedOut);
+                    return;
+                case KeepAliveAction.Probe:
+                    Counters[NetStatistics.TcpKeepAliveProbes]++;
+                    Layer.SendSegment(this, SndUna - 1, TcpLayer.FlagAck, 0, 0);
+                    break;
             }
-            long idle = KeepAliveIdleMs * 1000000L;
-            if (KeepAliveProbes == 0 && now - LastReceive < idle)
-            {
-                KeepAliveDeadline = LastReceive + idle;
-                return;
-            }
-            if (!Board.IsEmpty || PersistDeadline != 0)
-            {
-                KeepAliveDeadline = now + idle;
-                return;
-            }
-            if (KeepAliveProbes >= KeepAliveCount)
-            {
-                Counters[NetStatistics.TcpKeepAliveTimeouts]++;
-                SendResetSegment();
-                EnterClosed(SocketError.TimedOut);
-                return;
-            }
-            KeepAliveProbes++;
-            LastKeepAliveProbe = now;
-            Counters[NetStatistics.TcpKeepAliveProbes]++;
-            Layer.SendSegment(this, SndUna - 1, TcpLayer.FlagAck, 0, 0);
-            KeepAliveDeadline = now + KeepAliveIntervalMs * 1000000L;
+            Timers.Arm(TcpTimer.KeepAlive, next);
         }
     }
 }

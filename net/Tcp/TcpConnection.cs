@@ -13,20 +13,18 @@ namespace Keel.Net.Tcp
     }
 
     /// <summary>
-    /// One TCP control block (RFC 9293). Split by concern like Linux's <c>net/ipv4/tcp_*.c</c>:
-    /// this file holds the state and its reset; <c>TcpConnection.Open.cs</c> the handshakes and listener
-    /// children; <c>.Input.cs</c> segment input by state (RST/SYN checks, PAWS, trimming); <c>.Receive.cs</c>
-    /// in-order and out-of-order data, SACK/D-SACK blocks; <c>.Ack.cs</c> ACK processing and RTT;
-    /// <c>.Recovery.cs</c> loss detection and recovery (SACK scoreboard, RACK-TLP, PRR, F-RTO, NewReno);
-    /// <c>.Output.cs</c> transmission and retransmission; <c>.Timers.cs</c> RTO, probe, keepalive and
-    /// orphan timers; <c>.Close.cs</c> closing and the application's reads and writes; <c>.PathMtu.cs</c> path-MTU
-    /// discovery (ICMP fragmentation needed). Congestion control
-    /// sits behind <see cref="CongestionControl"/>. Each pooled <see cref="Socket"/> owns one, made at start-up.
+    /// One TCP control block (RFC 9293): addresses, sequence space, windows, options agreed, congestion window, and
+    /// parts that own their state: <see cref="TcpTimers"/>, <see cref="RttEstimator"/>, <see cref="TcpScoreboard"/>,
+    /// <see cref="ReceiveReassembly"/>, <see cref="ReceiveBufferTuning"/>, <see cref="TcpKeepAlive"/>,
+    /// <see cref="TlpRepair"/>, <see cref="TcpStatistics"/>, behind <see cref="CongestionControl"/>. The partial
+    /// files hold the connection's own steps: handshakes (<c>.Open</c>, <c>.Passive</c>), segment input by state
+    /// (<c>.Input</c>), data and FIN (<c>.Receive</c>), ACK processing (<c>.Ack</c>), loss recovery (<c>.Recovery</c>),
+    /// output (<c>.Output</c>), timer handlers (<c>.Timers</c>), closing and the application's reads and writes
+    /// (<c>.Close</c>), path MTU (<c>.PathMtu</c>). Each pooled <see cref="Socket"/> owns one, made at start-up.
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
         private const int InlineAckSegments = 16;
-        private const long ClockGranularityUs = 1000;
         private const int DuplicateAckThreshold = 3;
         private const int MinQueuedUnderPressure = 4;
 
@@ -36,7 +34,8 @@ namespace Keel.Net.Tcp
         internal readonly TcpScoreboard Board;
         internal readonly CongestionControl Cc;
 
-        internal TcpState State = TcpState.Closed;
+        /// <summary>Where the connection is in RFC 9293's state diagram; changed only by <see cref="SetState"/>.</summary>
+        internal TcpState State { get; private set; } = TcpState.Closed;
         internal uint LocalAddress;
         internal int LocalPort;
         internal uint RemoteAddress;
@@ -91,21 +90,9 @@ namespace Keel.Net.Tcp
         internal uint RcvNxt;
         internal uint RcvAdv;
         internal PacketQueue ReceiveQueue;
-        internal Packet OooHead;
-        internal Packet OooTail;
-        internal int OooBytes;
-        internal int OooCount;
-        internal int OooTrueSize;
+        internal readonly ReceiveReassembly Reassembly;
         internal bool FinReceived;
         internal bool ReceiveShutdown;
-
-        // SACK blocks to send (RFC 2018 / 2883)
-        internal uint SackRecent;                 // sequence of the most recent out-of-order segment
-        private readonly uint[] _sackHistory = new uint[TcpSegment.MaxSackBlocks]; // left edges last reported
-        private int _sackHistoryCount;
-        internal bool DsackPending;
-        internal uint DsackStart;
-        internal uint DsackEnd;
 
         // congestion control and recovery
         internal long Cwnd;
@@ -124,26 +111,17 @@ namespace Keel.Net.Tcp
         internal bool TlpOutstanding;
         internal uint TlpHighSeq;
         internal int ReoWndMultiplier = 1;
+        private TlpRepair _tlp;
 
-        // RTT and timers (deadlines in clock nanoseconds, 0 = off)
-        internal long SrttUs;
-        internal long RttVarUs;
-        internal long RtoUs;
-        internal bool RttValid;
+        // RTT and timers
+        internal RttEstimator Rtt;
+        internal readonly TcpTimers Timers = new TcpTimers();
         internal bool SynRttTiming;
-        internal long SynSentAt;
+        internal Instant SynSentAt;
         internal int Backoff;
         internal int Retries;
         internal int ProbesOut;
-        internal long RtoDeadline;
-        internal long PersistDeadline;
-        internal long DelayedAckDeadline;
-        internal long TimeWaitDeadline;
-        internal long TlpDeadline;
-        internal long RackDeadline;
-        internal long KeepAliveDeadline;
-        internal long LastReceive;
-        internal long LastKeepAliveProbe;
+        internal Instant LastReceive;
 
         // ACK bookkeeping
         internal int AckPendingSegments;
@@ -156,30 +134,11 @@ namespace Keel.Net.Tcp
         internal int SendBufferSize;
         internal int ReceiveBufferSize;
         internal SocketError Error;
-        internal bool KeepAlive;
         internal int UserMss;     // TCP_MAXSEG (0: none)
-        internal int KeepAliveIdleMs;
-        internal int KeepAliveIntervalMs;
-        internal int KeepAliveCount;
-        internal int KeepAliveProbes;
 
-        // statistics
-        internal long Retransmits;
-        internal long FastRetransmits;
-        internal long Timeouts;
-        internal long OutOfOrderSegments;
-        internal long BytesAcked;
-        internal long BytesReceived;
-        internal long SegmentsIn;
-        internal long SegmentsOut;
-        internal long RackMarked;
-        internal long TlpProbes;
-        internal long FrtoSpurious;
-        internal long DsacksReceived;
-        internal long DsacksSent;
-        internal long PawsRejected;
-        internal long Recoveries;
-        internal readonly long[] RtoByState = new long[3];
+        internal readonly TcpStatistics Stats;
+        internal readonly ReceiveBufferTuning ReceiveTuning = new ReceiveBufferTuning();
+        internal readonly TcpKeepAlive KeepAlive = new TcpKeepAlive();
 
         public TcpConnection(Socket socket, TcpLayer layer, SendBuffer send)
         {
@@ -189,6 +148,8 @@ namespace Keel.Net.Tcp
             // One record per MSS-sized segment in flight: the send buffer over the smallest usual MSS.
             Board = new TcpScoreboard(layer.Config.TcpSendBufferSize / 1024 + 32);
             Cc = CongestionControl.Create(layer.Config.TcpCongestionControl);
+            Stats = new TcpStatistics(layer.Counters);
+            Reassembly = new ReceiveReassembly(layer.Counters);
         }
 
         private NetStack Stack => Layer.Stack;
@@ -209,16 +170,56 @@ namespace Keel.Net.Tcp
         /// <summary>Payload bytes per segment: the MSS less the options every segment carries (timestamps).</summary>
         internal int SendMss => TsOk ? Mss - TcpOptions.AlignedTimestampLength : Mss;
 
+        /// <summary>Largest buffer this connection may reach: the window scale is chosen from it at the SYN.</summary>
+        internal int ReceiveWindowLimit =>
+            ReceiveTuning.Enabled && Layer.Config.TcpReceiveBufferMax > ReceiveBufferSize ? Layer.Config.TcpReceiveBufferMax : ReceiveBufferSize;
+
         /// <summary>RFC 6675 pipe: bytes in flight (outstanding, less SACKed and lost, plus retransmitted).</summary>
         internal long Pipe => (long)(SndMax - SndUna) - Board.SackedBytes - Board.LostBytes + Board.RetransBytes;
 
         /// <summary>Timestamp clock (RFC 7323): milliseconds plus a per-connection random offset.</summary>
-        internal uint TsNow(long now) => (uint)(now / 1000000) + TsOffset;
+        internal uint TsNow(Instant now) => (uint)now.SinceOrigin.Milliseconds + TsOffset;
+
+        /// <summary>
+        /// The one writer of <see cref="State"/>: takes an edge of RFC 9293's diagram (<see cref="TcpStateMachine"/>)
+        /// and refuses any other, leaving the state as it was. Returns whether the state is now <paramref name="next"/>.
+        /// </summary>
+        internal bool SetState(TcpState next)
+        {
+            if (!TcpStateMachine.IsAllowed(State, next))
+            {
+                return false;
+            }
+            State = next;
+            return true;
+        }
+
+        /// <summary>Reports [start, end) as a duplicate in the next ACK (D-SACK, RFC 2883) when SACK was agreed.</summary>
+        private void SetDsack(uint start, uint end)
+        {
+            if (!SackOk || start == end)
+            {
+                return;
+            }
+            Reassembly.SetDsack(start, end);
+            AckNow = true;
+        }
+
+        /// <summary>SACK blocks for the next ACK (<see cref="ReceiveReassembly.BuildSackBlocks"/>), D-SACKs counted.</summary>
+        internal int BuildSackBlocks(uint* blocks, int max)
+        {
+            int n = Reassembly.BuildSackBlocks(blocks, max, out bool dsack);
+            if (dsack)
+            {
+                Stats.DsackSent();
+            }
+            return n;
+        }
 
         /// <summary>Resets everything for a fresh use of the pooled socket.</summary>
         internal void Reset(NetConfig config)
         {
-            State = TcpState.Closed;
+            SetState(TcpState.Closed);
             LocalAddress = 0;
             LocalPort = 0;
             RemoteAddress = 0;
@@ -241,26 +242,21 @@ namespace Keel.Net.Tcp
             RcvWindowScale = 0;
             SndWnd = 0;
             MaxSndWnd = 0;
-            _sackHistoryCount = 0;
             _sackCacheCount = 0;
-            DsackPending = false;
+            Reassembly.ResetBlocks();
             Board.Clear();
             CaState = TcpCaState.Open;
             DupAcks = 0;
             Frto = 0;
             TlpOutstanding = false;
             ReoWndMultiplier = 1;
-            SrttUs = 0;
-            RttVarUs = 0;
-            RtoUs = config.TcpInitialRtoMilliseconds * 1000L;
-            RttValid = false;
+            Rtt.Reset(Duration.FromMilliseconds(config.TcpInitialRtoMilliseconds));
             SynRttTiming = false;
             Backoff = 0;
             Retries = 0;
             ProbesOut = 0;
-            StopTimers();
-            LastReceive = 0;
-            LastKeepAliveProbe = 0;
+            Timers.StopAll();
+            LastReceive = Instant.None;
             AckPendingSegments = 0;
             AckNow = false;
             OutputPending = false;
@@ -268,30 +264,12 @@ namespace Keel.Net.Tcp
             NoDelay = false;
             SendBufferSize = config.TcpSendBufferSize;
             ReceiveBufferSize = config.TcpReceiveBufferSize;
-            ResetReceiveTuning(config);
-            ResetTlpRepair();
+            ReceiveTuning.Reset(config.TcpReceiveBufferMax > config.TcpReceiveBufferSize);
+            _tlp.Reset();
             Error = SocketError.Success;
-            KeepAlive = false;
             UserMss = 0;
-            KeepAliveIdleMs = config.TcpKeepAliveIdleMilliseconds;
-            KeepAliveIntervalMs = config.TcpKeepAliveIntervalMilliseconds;
-            KeepAliveCount = config.TcpKeepAliveProbes;
-            KeepAliveProbes = 0;
-            Retransmits = 0;
-            FastRetransmits = 0;
-            Timeouts = 0;
-            OutOfOrderSegments = 0;
-            BytesAcked = 0;
-            BytesReceived = 0;
-            SegmentsIn = 0;
-            SegmentsOut = 0;
-            RackMarked = 0;
-            TlpProbes = 0;
-            FrtoSpurious = 0;
-            DsacksReceived = 0;
-            DsacksSent = 0;
-            PawsRejected = 0;
-            Recoveries = 0;
+            KeepAlive.Reset(config);
+            Stats.Clear();
             ResetPathMtu();
         }
 
@@ -299,10 +277,9 @@ namespace Keel.Net.Tcp
         {
             info = default;
             info.State = State;
-            info.TotalRetransmits = Retransmits;
-            info.RttMicroseconds = SrttUs;
-            info.RttVarMicroseconds = RttVarUs;
-            info.RtoMicroseconds = RtoUs;
+            info.RttMicroseconds = Rtt.Srtt.Microseconds;
+            info.RttVarMicroseconds = Rtt.RttVar.Microseconds;
+            info.RtoMicroseconds = Rtt.Rto.Microseconds;
             info.CongestionWindow = Cwnd;
             info.SlowStartThreshold = Ssthresh;
             info.SendWindow = SndWnd;
@@ -313,26 +290,11 @@ namespace Keel.Net.Tcp
             info.SackPermitted = SackOk;
             info.Timestamps = TsOk;
             info.BytesInFlight = SndMax - SndUna;
-            info.BytesAcked = BytesAcked;
-            info.BytesReceived = BytesReceived;
-            info.SegmentsIn = SegmentsIn;
-            info.SegmentsOut = SegmentsOut;
-            info.OutOfOrderSegments = OutOfOrderSegments;
-            info.OutOfOrderBytes = OooBytes;
-            info.Timeouts = Timeouts;
-            info.FastRetransmits = FastRetransmits;
-            info.Recoveries = Recoveries;
-            info.RackLosses = RackMarked;
-            info.TlpProbes = TlpProbes;
-            info.TlpRepairs = TlpRepairs;
-            info.SpuriousTimeouts = FrtoSpurious;
-            info.DsacksReceived = DsacksReceived;
-            info.DsacksSent = DsacksSent;
-            info.PawsRejected = PawsRejected;
+            info.OutOfOrderBytes = Reassembly.Bytes;
             info.ReceiveBufferSize = ReceiveBufferSize;
-            info.ReceiveBufferGrowths = ReceiveBufferGrowths;
             info.CongestionControl = Cc.Name;
             info.PathMtu = CurrentPathMtu;
+            Stats.Fill(ref info);
         }
 
         /// <summary>The per-connection part of <c>net</c>: options agreed, windows, RTT, recovery counts.</summary>
@@ -355,35 +317,18 @@ namespace Keel.Net.Tcp
             output.Write(" ssthresh ");
             output.Write(Ssthresh >= CongestionControl.MaxCongestionWindow ? -1 : Ssthresh);
             output.Write(" srtt ");
-            output.Write(SrttUs);
+            output.Write(Rtt.Srtt.Microseconds);
             output.Write("us rttvar ");
-            output.Write(RttVarUs);
+            output.Write(Rtt.RttVar.Microseconds);
             output.Write("us rto ");
-            output.Write(RtoUs / 1000);
+            output.Write(Rtt.Rto.Milliseconds);
             output.Write("ms");
             output.WriteLine();
-            output.Write("      retrans ");
-            output.Write(Retransmits);
-            output.Write(" recoveries ");
-            output.Write(Recoveries);
-            output.Write(" rack ");
-            output.Write(RackMarked);
-            output.Write(" tlp ");
-            output.Write(TlpProbes);
-            output.Write(" tlp_repairs ");
-            output.Write(TlpRepairs);
-            output.Write(" rto ");
-            output.Write(Timeouts);
-            output.Write(" frto_undo ");
-            output.Write(FrtoSpurious);
-            output.Write(" dsack_rx ");
-            output.Write(DsacksReceived);
-            output.Write(" dsack_tx ");
-            output.Write(DsacksSent);
+            Stats.PrintRecovery(output);
             output.Write(" ooo_bytes ");
-            output.Write((long)OooBytes);
+            output.Write((long)Reassembly.Bytes);
             output.Write(" paws ");
-            output.Write(PawsRejected);
+            output.Write(Stats.PawsRejected);
             output.Write(" rcvbuf ");
             output.Write((long)ReceiveBufferSize);
             output.WriteLine();

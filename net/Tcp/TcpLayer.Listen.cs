@@ -1,4 +1,5 @@
 using Keel.Buffers;
+using Keel.Hal;
 using Keel.Net.Internal;
 using Keel.Net.Sockets;
 
@@ -33,7 +34,7 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>A segment for a listening socket (no connection matched the 4-tuple). Takes the packet.</summary>
-        private void ListenInput(TcpConnection listener, Packet packet, ref TcpSegment segment, long now)
+        private void ListenInput(TcpConnection listener, Packet packet, ref TcpSegment segment, Instant now)
         {
             int flags = segment.Flags;
             SynRequest request = _synQueue.Find(segment.Destination, segment.DestinationPort, segment.Source, segment.SourcePort);
@@ -74,7 +75,7 @@ namespace Keel.Net.Tcp
                 options.SackPermitted = request.PeerSackPermitted;
                 options.HasTimestamp = request.PeerTimestamps;
                 options.TsVal = request.PeerTsVal;
-                long sent = request.Retransmits == 0 ? request.FirstSent : 0;
+                Instant sent = request.Retransmits == 0 ? request.FirstSent : Instant.None;
                 if (CompleteHandshake(listener, packet, ref segment, ref options, request.Iss, request.Irs, sent, now))
                 {
                     _synQueue.Remove(request);
@@ -119,10 +120,10 @@ namespace Keel.Net.Tcp
                 cookieOptions.TsVal = segment.TsVal;
             }
             Counters[NetStatistics.TcpSynCookiesReceived]++;
-            CompleteHandshake(listener, packet, ref segment, ref cookieOptions, segment.Acknowledgment - 1, segment.Sequence - 1, 0, now);
+            CompleteHandshake(listener, packet, ref segment, ref cookieOptions, segment.Acknowledgment - 1, segment.Sequence - 1, Instant.None, now);
         }
 
-        private void ListenSyn(TcpConnection listener, SynRequest request, ref TcpSegment segment, long now)
+        private void ListenSyn(TcpConnection listener, SynRequest request, ref TcpSegment segment, Instant now)
         {
             if (request != null)
             {
@@ -130,7 +131,7 @@ namespace Keel.Net.Tcp
                 if (segment.Sequence == request.Irs)
                 {
                     // Same deadline (repeated SYNs must not keep the entry alive); no RTT sample (Karn).
-                    request.FirstSent = 0;
+                    request.FirstSent = Instant.None;
                     request.PeerTsVal = segment.TsVal;
                     SendSynAckFor(request.Listener, request.LocalAddress, request.LocalPort, request.RemoteAddress,
                         request.RemotePort, request.Iss, request.Irs + 1, request.PeerWindowScale,
@@ -160,7 +161,7 @@ namespace Keel.Net.Tcp
                 bool timestamps = Config.TcpTimestamps && segment.HasTimestamp;
                 bool sack = timestamps && Config.TcpSack && segment.SackPermitted;
                 int peerWindowScale = timestamps ? segment.WindowScale : -1;
-                uint tsVal = timestamps ? SynCookies.EncodeTimestamp((uint)(now / 1_000_000), peerWindowScale, sack) + TsOffset : 0;
+                uint tsVal = timestamps ? SynCookies.EncodeTimestamp((uint)now.SinceOrigin.Milliseconds, peerWindowScale, sack) + TsOffset : 0;
                 SendSynAckFor(listener, segment.Destination, segment.DestinationPort, segment.Source, segment.SourcePort,
                     cookie, segment.Sequence + 1, peerWindowScale, sack, timestamps, segment.TsVal, tsVal);
                 return;
@@ -187,7 +188,7 @@ namespace Keel.Net.Tcp
         /// queue full: dropped; no socket: RST sent and the attempt is over).
         /// </summary>
         private bool CompleteHandshake(TcpConnection listener, Packet packet, ref TcpSegment segment, ref TcpSegment options,
-            uint iss, uint irs, long synAckSent, long now)
+            uint iss, uint irs, Instant synAckSent, Instant now)
         {
             if (listener.ChildCount >= listener.Backlog)
             {
@@ -235,15 +236,15 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>Sends (or resends) the SYN-ACK of a queued request and sets its retransmission deadline.</summary>
-        private void SendSynAck(SynRequest r, uint iss, long now)
+        private void SendSynAck(SynRequest r, uint iss, Instant now)
         {
             SendSynAckFor(r.Listener, r.LocalAddress, r.LocalPort, r.RemoteAddress, r.RemotePort, iss, r.Irs + 1, r.PeerWindowScale,
                 r.PeerSackPermitted, r.PeerTimestamps, r.PeerTsVal, TsNow(now));
-            r.Deadline = now + ((long)Config.TcpInitialRtoMilliseconds << r.Retransmits) * 1_000_000L;
+            r.Deadline = now + (InitialRto << r.Retransmits);
         }
 
         /// <summary>The SYN queue's timer (Linux reqsk_timer_handler): resend SYN-ACKs with backoff, drop after the last.</summary>
-        private void PollSynQueue(long now)
+        private void PollSynQueue(Instant now)
         {
             if (_synQueue.Count == 0)
             {
@@ -315,7 +316,7 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>Lists the half-open connections (for `net`, like ss's SYN-RECV lines).</summary>
-        internal void PrintSynQueue(Keel.Hal.ITextOutput output, long now)
+        internal void PrintSynQueue(Keel.Hal.ITextOutput output, Instant now)
         {
             if (_synQueue.Count == 0)
             {
@@ -341,7 +342,7 @@ namespace Keel.Net.Tcp
                 output.Write(" SYN_RECV synack retrans ");
                 output.Write((long)r.Retransmits);
                 output.Write(" next in ");
-                output.Write((r.Deadline - now) / 1_000_000);
+                output.Write((r.Deadline - now).Milliseconds);
                 output.Write(" ms");
                 output.WriteLine();
             }

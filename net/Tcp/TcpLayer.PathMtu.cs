@@ -1,3 +1,5 @@
+using Keel.Hal;
+
 namespace Keel.Net.Tcp
 {
     /// <summary>Path-MTU discovery (RFC 1191): an ICMP "fragmentation needed" quoting one of our segments.</summary>
@@ -11,7 +13,7 @@ namespace Keel.Net.Tcp
         /// (unknown, not synchronized, or the sequence number is not one we have in flight): the caller counts it.
         /// </summary>
         internal bool FragmentationNeeded(uint localAddress, int localPort, uint remoteAddress, int remotePort, uint sequence,
-            int nextHopMtu, int quotedLength, long now)
+            int nextHopMtu, int quotedLength, Instant now)
         {
             TcpConnection c = Lookup(localAddress, localPort, remoteAddress, remotePort);
             return c != null && c.FragmentationNeeded(sequence, nextHopMtu, quotedLength, now);

@@ -1,4 +1,5 @@
 using Keel.Buffers;
+using Keel.Hal;
 using Keel.Net.Internal;
 using Keel.Net.Sockets;
 
@@ -220,7 +221,7 @@ namespace Keel.Net.Tcp
         /// ring or an empty packet pool, which only the driver's next poll can change) waits for the next call
         /// instead of being retried here for ever.
         /// </summary>
-        internal void FlushBatch(long now)
+        internal void FlushBatch(Instant now)
         {
             if (_batchHead == null)
             {
@@ -244,7 +245,7 @@ namespace Keel.Net.Tcp
             }
         }
 
-        internal void Poll(long now)
+        internal void Poll(Instant now)
         {
             TcpConnection c = _active;
             while (c != null)
@@ -256,12 +257,12 @@ namespace Keel.Net.Tcp
             PollSynQueue(now);
         }
 
-        internal long NextDeadline()
+        internal Instant NextDeadline()
         {
-            long best = _synQueue.NextDeadline();
+            Instant best = _synQueue.NextDeadline();
             for (TcpConnection c = _active; c != null; c = c.ActiveNext)
             {
-                long d = c.NextDeadline();
+                Instant d = c.NextDeadline();
                 if (d < best)
                 {
                     best = d;

@@ -1,4 +1,5 @@
 using Keel.Buffers;
+using Keel.Hal;
 using Keel.Net.Internal;
 using Keel.Net.Sockets;
 
@@ -55,15 +56,23 @@ namespace Keel.Net.Tcp
         internal uint TsOffset;
 
         /// <summary>Timestamp clock value (milliseconds) at <paramref name="now"/>.</summary>
-        internal uint TsNow(long now) => (uint)(now / 1000000) + TsOffset;
+        internal uint TsNow(Instant now) => (uint)now.SinceOrigin.Milliseconds + TsOffset;
 
-        internal long MinRtoUs => Config.TcpMinRtoMilliseconds * 1000L;
+        internal Duration MinRto => Duration.FromMilliseconds(Config.TcpMinRtoMilliseconds);
 
-        internal long MaxRtoUs => Config.TcpMaxRtoMilliseconds * 1000L;
+        internal Duration MaxRto => Duration.FromMilliseconds(Config.TcpMaxRtoMilliseconds);
+
+        internal Duration InitialRto => Duration.FromMilliseconds(Config.TcpInitialRtoMilliseconds);
+
+        internal Duration TimeWaitTimeout => Duration.FromMilliseconds(Config.TcpTimeWaitMilliseconds);
+
+        internal Duration FinWait2Timeout => Duration.FromMilliseconds(Config.TcpFinWait2TimeoutMilliseconds);
+
+        internal Duration DelayedAckTimeout => Duration.FromMilliseconds(Config.TcpDelayedAckMilliseconds);
 
         // ------------------------------------------------------------ input
 
-        internal void Input(Packet packet, int ipHeaderLength, uint source, uint destination, long now)
+        internal void Input(Packet packet, int ipHeaderLength, uint source, uint destination, Instant now)
         {
             Counters[NetStatistics.TcpRxSegments]++;
             int tcpLength = packet.Length - ipHeaderLength;
@@ -188,7 +197,7 @@ namespace Keel.Net.Tcp
                 {
                     optionsLength = TcpOptions.AlignedTimestampLength;
                 }
-                if (c.SackOk && length == 0 && (flags & (FlagFin | FlagRst)) == 0 && (c.OooHead != null || c.DsackPending))
+                if (c.SackOk && length == 0 && (flags & (FlagFin | FlagRst)) == 0 && (!c.Reassembly.IsEmpty || c.Reassembly.DsackPending))
                 {
                     blockCount = c.BuildSackBlocks(blocks, timestamps ? 3 : 4);
                     if (blockCount > 0)
@@ -266,8 +275,7 @@ namespace Keel.Net.Tcp
             {
                 Counters[NetStatistics.TcpResetsSent]++;
             }
-            Counters[NetStatistics.TcpTxSegments]++;
-            c.SegmentsOut++;
+            c.Stats.SegmentOut();
             Stack.OutputIPv4(packet, c.RemoteAddress, NetStack.ProtocolTcp, !c.PmtuLocked);
             return true;
         }

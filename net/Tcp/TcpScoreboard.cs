@@ -1,3 +1,5 @@
+using Keel.Hal;
+
 namespace Keel.Net.Tcp
 {
     /// <summary>
@@ -22,7 +24,7 @@ namespace Keel.Net.Tcp
 
         private readonly uint[] _start;
         private readonly int[] _length;
-        private readonly long[] _xmit;
+        private readonly Instant[] _xmit;
         private readonly byte[] _flags;
         private readonly int _mask;
         private int _head;
@@ -35,11 +37,11 @@ namespace Keel.Net.Tcp
         internal int SackedCount;
 
         // RACK (RFC 8985 section 6.2): the most recently sent segment that was delivered.
-        internal long RackXmit;
+        internal Instant RackXmit;
         internal uint RackEnd;
-        internal long RackRttNs;
+        internal Duration RackRtt;
         internal bool RackValid;
-        internal long MinRttNs = long.MaxValue;
+        internal Duration MinRtt = Duration.MaxValue;
 
         /// <summary>Highest SACKed sequence (forward-most ACK), valid while <see cref="SackedCount"/> &gt; 0.</summary>
         internal uint Fack;
@@ -56,7 +58,7 @@ namespace Keel.Net.Tcp
             }
             _start = new uint[size];
             _length = new int[size];
-            _xmit = new long[size];
+            _xmit = new Instant[size];
             _flags = new byte[size];
             _mask = size - 1;
         }
@@ -75,7 +77,7 @@ namespace Keel.Net.Tcp
 
         internal uint End(int i) => _start[(_head + i) & _mask] + (uint)_length[(_head + i) & _mask];
 
-        internal long Xmit(int i) => _xmit[(_head + i) & _mask];
+        internal Instant Xmit(int i) => _xmit[(_head + i) & _mask];
 
         internal byte Flags(int i) => _flags[(_head + i) & _mask];
 
@@ -88,16 +90,16 @@ namespace Keel.Net.Tcp
             LostBytes = 0;
             RetransBytes = 0;
             SackedCount = 0;
-            RackXmit = 0;
+            RackXmit = Instant.None;
             RackEnd = 0;
-            RackRttNs = 0;
+            RackRtt = Duration.Zero;
             RackValid = false;
-            MinRttNs = long.MaxValue;
+            MinRtt = Duration.MaxValue;
             ReorderingSeen = false;
         }
 
         /// <summary>Appends a newly sent segment of <paramref name="length"/> sequence numbers (FIN included).</summary>
-        internal void Add(uint start, int length, long now, bool fin)
+        internal void Add(uint start, int length, Instant now, bool fin)
         {
             int slot = (_head + _count) & _mask;
             _start[slot] = start;
@@ -109,12 +111,12 @@ namespace Keel.Net.Tcp
 
         /// <summary>
         /// Removes what <paramref name="ack"/> acknowledges. Returns bytes newly delivered that were not SACKed before;
-        /// <paramref name="rttNs"/> is the RTT of the newest record acknowledged that was never retransmitted
-        /// (Karn), or -1.
+        /// <paramref name="rtt"/> is the RTT of the newest record acknowledged that was never retransmitted
+        /// (Karn), or negative when there is none.
         /// </summary>
-        internal int AckTo(uint ack, long now, out long rttNs)
+        internal int AckTo(uint ack, Instant now, out Duration rtt)
         {
-            rttNs = -1;
+            rtt = Duration.FromNanoseconds(-1);
             int delivered = 0;
             while (_count > 0)
             {
@@ -128,7 +130,7 @@ namespace Keel.Net.Tcp
                     Delivered(slot, now, flags);
                     if ((flags & FlagEverRetrans) == 0)
                     {
-                        rttNs = now - _xmit[slot];
+                        rtt = now - _xmit[slot];
                     }
                     if ((flags & FlagSacked) == 0)
                     {
@@ -191,24 +193,24 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>RACK step 2: a record was delivered (cumulatively or by SACK).</summary>
-        private void Delivered(int slot, long now, byte flags)
+        private void Delivered(int slot, Instant now, byte flags)
         {
-            long xmit = _xmit[slot];
-            long rtt = now - xmit;
-            if ((flags & FlagEverRetrans) != 0 && rtt < MinRttNs)
+            Instant xmit = _xmit[slot];
+            Duration rtt = now - xmit;
+            if ((flags & FlagEverRetrans) != 0 && rtt < MinRtt)
             {
                 return; // the ACK is probably for the original transmission (RFC 8985 step 2)
             }
-            if ((flags & FlagEverRetrans) == 0 && rtt < MinRttNs)
+            if ((flags & FlagEverRetrans) == 0 && rtt < MinRtt)
             {
-                MinRttNs = rtt;
+                MinRtt = rtt;
             }
             uint end = _start[slot] + (uint)_length[slot];
             if (!RackValid || xmit > RackXmit || (xmit == RackXmit && TcpSequence.Gt(end, RackEnd)))
             {
                 RackXmit = xmit;
                 RackEnd = end;
-                RackRttNs = rtt;
+                RackRtt = rtt;
                 RackValid = true;
             }
         }
@@ -217,7 +219,7 @@ namespace Keel.Net.Tcp
         /// Marks records fully inside [<paramref name="left"/>, <paramref name="right"/>) SACKed. Returns bytes newly
         /// SACKed. A record SACKed below one already SACKed without having been retransmitted is reordering.
         /// </summary>
-        internal int MarkSacked(uint left, uint right, long now)
+        internal int MarkSacked(uint left, uint right, Instant now)
         {
             int newly = 0;
             for (int i = FirstAtOrAfter(left); i < _count; i++)
@@ -267,12 +269,12 @@ namespace Keel.Net.Tcp
 
         /// <summary>
         /// RACK (RFC 8985 section 6.2 step 5) and RFC 6675's DupThresh rule in one backward walk: marks records lost.
-        /// Returns the number of records newly marked; <paramref name="reorderTimeoutNs"/> is how long until the
-        /// earliest record not yet lost would be (0: none waiting).
+        /// Returns the number of records newly marked; <paramref name="reorderTimeout"/> is how long until the
+        /// earliest record not yet lost would be (zero: none waiting).
         /// </summary>
-        internal int DetectLoss(long now, long reorderWindowNs, bool useDupThresh, out long reorderTimeoutNs)
+        internal int DetectLoss(Instant now, Duration reorderWindow, bool useDupThresh, out Duration reorderTimeout)
         {
-            reorderTimeoutNs = 0;
+            reorderTimeout = Duration.Zero;
             int marked = 0;
             int sackedAbove = 0;
             for (int i = _count - 1; i >= 0; i--)
@@ -295,18 +297,18 @@ namespace Keel.Net.Tcp
                 }
                 else if (RackValid)
                 {
-                    long xmit = _xmit[slot];
+                    Instant xmit = _xmit[slot];
                     uint end = _start[slot] + (uint)_length[slot];
                     if (xmit < RackXmit || (xmit == RackXmit && TcpSequence.Lt(end, RackEnd)))
                     {
-                        long remaining = xmit + RackRttNs + reorderWindowNs - now;
-                        if (remaining <= 0)
+                        Duration remaining = xmit + RackRtt + reorderWindow - now;
+                        if (remaining <= Duration.Zero)
                         {
                             lost = true;
                         }
-                        else if (reorderTimeoutNs == 0 || remaining < reorderTimeoutNs)
+                        else if (reorderTimeout.IsZero || remaining < reorderTimeout)
                         {
-                            reorderTimeoutNs = remaining;
+                            reorderTimeout = remaining;
                         }
                     }
                 }
@@ -388,7 +390,7 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>Record <paramref name="i"/> was sent again at <paramref name="now"/>.</summary>
-        internal void Retransmitted(int i, long now)
+        internal void Retransmitted(int i, Instant now)
         {
             int slot = (_head + i) & _mask;
             byte flags = _flags[slot];

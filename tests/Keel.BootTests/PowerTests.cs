@@ -2,7 +2,8 @@ using NUnit.Framework;
 
 namespace Keel.BootTests
 {
-    /// <summary>ACPI at boot (tables, MADT) and power-off through S5 when there is no isa-debug-exit device.</summary>
+    /// <summary>ACPI at boot (tables, MADT), power-off through S5 when there is no isa-debug-exit device, and
+    /// <c>exit N</c> on microvm with and without ACPI.</summary>
     [TestFixture]
     [Parallelizable(ParallelScope.None)]
     public class PowerTests
@@ -19,6 +20,16 @@ namespace Keel.BootTests
             Assert.That(guest.WaitForExit(), Is.EqualTo(0), guest.Output);
             Assert.That(guest.Output, Does.Contain("acpi: no isa-debug-exit, powering off (S5)"));
             Assert.That(guest.Output, Does.Not.Contain("power-off not possible"));
+        }
+
+        [TestCase("microvm")]
+        [TestCase("microvm,acpi=off")]
+        public void ExitCarriesTheNumberThroughDebugExitOnMicrovm(string machine)
+        {
+            using QemuGuest guest = new QemuGuest(new[] { "-m", "128M" }, machine: machine);
+            guest.WaitFor("^keel> ", 30);
+            guest.Send("exit 5");
+            Assert.That(guest.WaitForExit(), Is.EqualTo((5 << 1) | 1), guest.Output);
         }
     }
 }

@@ -24,8 +24,15 @@ namespace Keel.BootTests
         private readonly StringBuilder _output = new StringBuilder();
         private readonly object _lock = new object();
 
-        public QemuGuest(IEnumerable<string> launchArguments, string netns = null, int timeoutSeconds = 120)
-            : this(LaunchStart(launchArguments, netns, timeoutSeconds))
+        /// <summary>The microvm variants a test boots on: ACPI on (virtio-mmio devices in the DSDT) and off (on the
+        /// command line), without the PIT, and without the RTC and PIC.</summary>
+        public static readonly string[] MicrovmVariants = { "microvm", "microvm,acpi=off", "microvm,pit=off", "microvm,rtc=off,pic=off" };
+
+        /// <summary>Starts QEMU through tools/qemu-launch with <paramref name="launchArguments"/>; <paramref name="machine"/>
+        /// (a -M value such as <c>microvm,acpi=off</c>) replaces the launcher's default q35, and its NIC and
+        /// <c>--rng</c> then sit on that machine's transport (virtio-mmio on microvm).</summary>
+        public QemuGuest(IEnumerable<string> launchArguments, string netns = null, int timeoutSeconds = 120, string machine = null)
+            : this(LaunchStart(launchArguments, netns, timeoutSeconds, machine))
         {
         }
 
@@ -53,7 +60,7 @@ namespace Keel.BootTests
         }
 
         /// <summary>tools/qemu-launch with the kernel, the serial console on stdio, a timeout and these options.</summary>
-        private static ProcessStartInfo LaunchStart(IEnumerable<string> launchArguments, string netns, int timeoutSeconds)
+        private static ProcessStartInfo LaunchStart(IEnumerable<string> launchArguments, string netns, int timeoutSeconds, string machine)
         {
             ProcessStartInfo start = new ProcessStartInfo();
             if (netns != null)
@@ -74,6 +81,11 @@ namespace Keel.BootTests
             start.ArgumentList.Add("stdio");
             start.ArgumentList.Add("--timeout");
             start.ArgumentList.Add(timeoutSeconds.ToString());
+            if (machine != null)
+            {
+                start.ArgumentList.Add("--machine");
+                start.ArgumentList.Add(machine);
+            }
             foreach (string argument in launchArguments)
             {
                 start.ArgumentList.Add(argument);

@@ -24,7 +24,7 @@ for w in $(cat /proc/cmdline); do
   esac
 done
 
-for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
+for m in virtio_ring virtio virtio_mmio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
   insmod "/lib/modules/$m.ko" || echo "init: insmod $m failed"
 done
 

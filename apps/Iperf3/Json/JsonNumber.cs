@@ -20,25 +20,25 @@ namespace Keel.Apps.Iperf3.Json
         private const long TenPow15 = 1000000000000000L;
 
         /// <summary>10^0 .. 10^22: every one is exact in a double.</summary>
-        private static readonly double[] PowersOfTen;
+        private static readonly double[] s_powersOfTen;
 
         /// <summary>10^0 .. 10^18 as integers.</summary>
-        private static readonly long[] IntegerPowersOfTen;
+        private static readonly long[] s_integerPowersOfTen;
 
         static JsonNumber()
         {
-            PowersOfTen = new double[23];
+            s_powersOfTen = new double[23];
             double p = 1.0;
-            for (int i = 0; i < PowersOfTen.Length; i++)
+            for (int i = 0; i < s_powersOfTen.Length; i++)
             {
-                PowersOfTen[i] = p;
+                s_powersOfTen[i] = p;
                 p *= 10.0;
             }
-            IntegerPowersOfTen = new long[19];
+            s_integerPowersOfTen = new long[19];
             long q = 1;
-            for (int i = 0; i < IntegerPowersOfTen.Length; i++)
+            for (int i = 0; i < s_integerPowersOfTen.Length; i++)
             {
-                IntegerPowersOfTen[i] = q;
+                s_integerPowersOfTen[i] = q;
                 q *= 10;
             }
         }
@@ -207,7 +207,7 @@ namespace Keel.Apps.Iperf3.Json
             {
                 value = -value;
             }
-            double scaled = value * PowersOfTen[decimals] + 0.5;
+            double scaled = value * s_powersOfTen[decimals] + 0.5;
             if (scaled >= 9.0e18)
             {
                 if (negative)
@@ -221,7 +221,7 @@ namespace Keel.Apps.Iperf3.Json
             {
                 destination[length++] = (byte)'-';
             }
-            long unit = IntegerPowersOfTen[decimals];
+            long unit = s_integerPowersOfTen[decimals];
             length += FormatInt64(whole / unit, destination.Slice(length));
             if (decimals > 0)
             {
@@ -251,11 +251,11 @@ namespace Keel.Apps.Iperf3.Json
                 while (exponent < 400 && value >= 10.0)
                 {
                     int step = 1;
-                    while (step < 22 && value >= PowersOfTen[step + 1])
+                    while (step < 22 && value >= s_powersOfTen[step + 1])
                     {
                         step++;
                     }
-                    value /= PowersOfTen[step];
+                    value /= s_powersOfTen[step];
                     exponent += step;
                 }
                 return exponent;
@@ -283,13 +283,13 @@ namespace Keel.Apps.Iperf3.Json
             int shift = DoubleDigits - 1 - exponent;
             if (shift >= 0 && shift <= 22)
             {
-                double p = PowersOfTen[shift];
+                double p = s_powersOfTen[shift];
                 double high = value * p;
                 return RoundHalfEven(high, ProductError(value, p, high));
             }
             if (shift < 0 && shift >= -22)
             {
-                double p = PowersOfTen[-shift];
+                double p = s_powersOfTen[-shift];
                 double quotient = value / p;
                 double product = quotient * p;
                 double remainder = (value - product) - ProductError(quotient, p, product);
@@ -308,11 +308,11 @@ namespace Keel.Apps.Iperf3.Json
             }
             if (shift >= 0)
             {
-                scaled *= PowersOfTen[shift];
+                scaled *= s_powersOfTen[shift];
             }
             else
             {
-                scaled /= PowersOfTen[-shift];
+                scaled /= s_powersOfTen[-shift];
             }
             return (long)(scaled + 0.5);
         }
@@ -540,11 +540,11 @@ namespace Keel.Apps.Iperf3.Json
                 }
                 if (exponent >= 0)
                 {
-                    result *= PowersOfTen[exponent > 22 ? 22 : exponent];
+                    result *= s_powersOfTen[exponent > 22 ? 22 : exponent];
                 }
                 else
                 {
-                    result /= PowersOfTen[-exponent > 22 ? 22 : -exponent];
+                    result /= s_powersOfTen[-exponent > 22 ? 22 : -exponent];
                 }
             }
             value = negative ? -result : result;

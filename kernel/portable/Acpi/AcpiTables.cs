@@ -33,6 +33,9 @@ namespace Keel.Kernel.Acpi
         /// <summary>Power-off information (FADT, \_S5).</summary>
         public readonly AcpiPowerInfo Power = new AcpiPowerInfo();
 
+        /// <summary>PM timer (FADT) and HPET (HPET table).</summary>
+        public readonly AcpiTimerInfo Timers = new AcpiTimerInfo();
+
         /// <summary>Interrupt controllers (MADT).</summary>
         public readonly MadtInfo Madt = new MadtInfo();
 
@@ -51,9 +54,25 @@ namespace Keel.Kernel.Acpi
         /// <summary>Tables skipped: bad signature, length or checksum.</summary>
         public int BadTables;
 
+        /// <summary>Length of the DSDT at <see cref="AcpiPowerInfo.DsdtAddress"/>; 0 when there is no valid one.</summary>
+        public uint DsdtLength;
+
         public AcpiTables(IPhysicalMemoryReader memory)
         {
             _memory = memory;
+        }
+
+        /// <summary>
+        /// The virtio-mmio devices the DSDT describes (<see cref="AmlMmioDevices"/>), in table order, into
+        /// <paramref name="devices"/>; returns how many (0 without a valid DSDT).
+        /// </summary>
+        public int FindMmioDevices(Keel.Kernel.Platform.MmioDevice[] devices)
+        {
+            if (DsdtLength <= HeaderLength)
+            {
+                return 0;
+            }
+            return AmlMmioDevices.Find(_memory, Power.DsdtAddress + HeaderLength, DsdtLength - HeaderLength, devices);
         }
 
         /// <summary>Looks for "RSD PTR " on 16-byte boundaries in [start, end) (the BIOS area 0xE0000-0xFFFFF); 0 if none.</summary>
@@ -125,6 +144,14 @@ namespace Keel.Kernel.Acpi
                         fadt = table;
                     }
                 }
+                else if (IsSignature(table, "HPET"))
+                {
+                    // The event timer block's base address: a generic address structure at 40, in memory space.
+                    if (CheckTable(table, "HPET", out length) && length >= 56 && _memory.Read8(table + 40) == 0)
+                    {
+                        Timers.HpetAddress = Read64(table + 44);
+                    }
+                }
                 else if (IsSignature(table, "APIC"))
                 {
                     if (CheckTable(table, "APIC", out length))
@@ -152,7 +179,15 @@ namespace Keel.Kernel.Acpi
             power.AcpiEnableValue = _memory.Read8(fadt + 52);
             power.Pm1aControlPort = Read32(fadt + 64);
             power.Pm1bControlPort = Read32(fadt + 68);
-            power.HardwareReduced = (Read32(fadt + 112) & (1u << 20)) != 0;
+            uint flags = Read32(fadt + 112);
+            power.HardwareReduced = (flags & (1u << 20)) != 0;
+            Timers.PmTimerPort = ExtendedPort(fadt, length, 208, Read32(fadt + 76));
+            Timers.PmTimer32Bit = (flags & (1u << 8)) != 0;
+            if (length >= 256 && _memory.Read8(fadt + 244) == 0)
+            {
+                // SLEEP_CONTROL_REG (hardware-reduced ACPI), a generic address structure in memory space.
+                power.SleepControlAddress = Read64(fadt + 248);
+            }
             ulong dsdt = Read32(fadt + 40);
             if (length >= 148)
             {
@@ -171,6 +206,7 @@ namespace Keel.Kernel.Acpi
             {
                 return AcpiStatus.BadDsdt;
             }
+            DsdtLength = dsdtLength;
             if (!AmlSleepPackage.TryFind(_memory, dsdt + HeaderLength, dsdtLength - HeaderLength, out power.SleepTypeA, out power.SleepTypeB))
             {
                 return AcpiStatus.NoS5;
@@ -227,6 +263,11 @@ namespace Keel.Kernel.Acpi
                             {
                                 info.IoApicAddress = Read32(entry + 4);
                                 info.IoApicGsiBase = Read32(entry + 8);
+                            }
+                            if (info.IoApicCount < MadtInfo.MaxIoApics)
+                            {
+                                info.IoApicAddresses[info.IoApicCount] = Read32(entry + 4);
+                                info.IoApicGsiBases[info.IoApicCount] = Read32(entry + 8);
                             }
                             info.IoApicCount++;
                         }

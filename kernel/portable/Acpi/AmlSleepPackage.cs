@@ -10,11 +10,6 @@ namespace Keel.Kernel.Acpi
         private const byte NameOp = 0x08;
         private const byte RootPrefix = 0x5C;
         private const byte PackageOp = 0x12;
-        private const byte ZeroOp = 0x00;
-        private const byte OneOp = 0x01;
-        private const byte BytePrefix = 0x0A;
-        private const byte WordPrefix = 0x0B;
-        private const byte DWordPrefix = 0x0C;
 
         /// <summary>Searches [<paramref name="start"/>, +<paramref name="length"/>) for the \_S5 package.</summary>
         public static bool TryFind(IPhysicalMemoryReader memory, ulong start, uint length, out byte sleepTypeA, out byte sleepTypeB)
@@ -64,62 +59,20 @@ namespace Keel.Kernel.Acpi
             {
                 return false;
             }
-            uint value;
-            if (!TryReadInteger(memory, ref at, end, out value) || value > 7)
+            ulong value;
+            if (!AmlEncoding.TryReadInteger(memory, ref at, end, out value) || value > 7)
             {
                 return false;
             }
             a = (byte)value;
             if (elements >= 2)
             {
-                if (!TryReadInteger(memory, ref at, end, out value) || value > 7)
+                if (!AmlEncoding.TryReadInteger(memory, ref at, end, out value) || value > 7)
                 {
                     return false;
                 }
                 b = (byte)value;
             }
-            return true;
-        }
-
-        private static bool TryReadInteger(IPhysicalMemoryReader memory, ref ulong at, ulong end, out uint value)
-        {
-            value = 0;
-            if (at >= end)
-            {
-                return false;
-            }
-            byte op = memory.Read8(at);
-            int size;
-            switch (op)
-            {
-                case ZeroOp:
-                    at++;
-                    return true;
-                case OneOp:
-                    value = 1;
-                    at++;
-                    return true;
-                case BytePrefix:
-                    size = 1;
-                    break;
-                case WordPrefix:
-                    size = 2;
-                    break;
-                case DWordPrefix:
-                    size = 4;
-                    break;
-                default:
-                    return false;
-            }
-            if (at + 1 + (ulong)size > end)
-            {
-                return false;
-            }
-            for (int i = 0; i < size; i++)
-            {
-                value |= (uint)memory.Read8(at + 1 + (ulong)i) << (8 * i);
-            }
-            at += (ulong)(1 + size);
             return true;
         }
     }

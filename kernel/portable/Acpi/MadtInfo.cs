@@ -25,14 +25,26 @@ namespace Keel.Kernel.Acpi
         /// <summary>Physical address of the local APIC (after a type 5 override, if any).</summary>
         public ulong LocalApicAddress;
 
+        /// <summary>Most I/O APICs kept (QEMU microvm with ACPI has two: GSIs 0-23 and 24-47).</summary>
+        public const int MaxIoApics = 4;
+
         /// <summary>Physical address of the first I/O APIC (0 = none listed).</summary>
         public ulong IoApicAddress;
 
         /// <summary>First GSI of that I/O APIC.</summary>
         public uint IoApicGsiBase;
 
-        /// <summary>I/O APICs listed (only the first is used).</summary>
+        /// <summary>I/O APICs listed (the first <see cref="MaxIoApics"/> are kept).</summary>
         public int IoApicCount;
+
+        /// <summary>Physical address of each kept I/O APIC, in table order.</summary>
+        public readonly ulong[] IoApicAddresses = new ulong[MaxIoApics];
+
+        /// <summary>First GSI of each kept I/O APIC.</summary>
+        public readonly uint[] IoApicGsiBases = new uint[MaxIoApics];
+
+        /// <summary>I/O APICs kept in <see cref="IoApicAddresses"/>.</summary>
+        public int IoApicsKept => IoApicCount < MaxIoApics ? IoApicCount : MaxIoApics;
 
         /// <summary>Processor local APIC entries (enabled or not).</summary>
         public int ProcessorCount;

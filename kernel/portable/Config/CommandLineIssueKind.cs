@@ -15,6 +15,12 @@ namespace Keel.Kernel.Config
         /// <summary>More entries than <see cref="KernelCommandLine.MaxEntries"/>; the rest were dropped.</summary>
         TooManyEntries,
 
+        /// <summary>A <c>virtio_mmio.device=</c> value that is not <c>&lt;size&gt;@&lt;base&gt;:&lt;irq&gt;[:&lt;id&gt;]</c> (the device is ignored).</summary>
+        RefusedDevice,
+
+        /// <summary>More <c>virtio_mmio.device=</c> entries than <see cref="KernelCommandLine.MaxMmioDevices"/>; the rest were ignored.</summary>
+        TooManyDevices,
+
         /// <summary>The command line was longer than <see cref="KernelCommandLine.MaxLength"/>; the rest was dropped.</summary>
         Truncated,
     }

@@ -1,4 +1,5 @@
 using System;
+using Keel.Kernel.Platform;
 using Keel.Kernel.Text;
 
 namespace Keel.Kernel.Config
@@ -77,6 +78,11 @@ namespace Keel.Kernel.Config
                         : AsciiText.Matches(value, "throw") ? KernelTest.Throw
                         : KernelTest.Other;
                 }
+            }
+            else if (VirtioMmioCommandLine.IsKey(key))
+            {
+                ApplyMmioDevice(entry, value);
+                return;
             }
             else
             {
@@ -199,6 +205,24 @@ namespace Keel.Kernel.Config
             if (!ok)
             {
                 AddIssue(CommandLineIssueKind.MalformedValue, entry);
+            }
+        }
+
+        /// <summary>Keeps one <c>virtio_mmio.device=</c> device in command-line order, or records why it was refused.</summary>
+        private void ApplyMmioDevice(int entry, ReadOnlySpan<byte> value)
+        {
+            MmioDevice device;
+            if (VirtioMmioCommandLine.TryParse(value, out device) != null)
+            {
+                AddIssue(CommandLineIssueKind.RefusedDevice, entry);
+            }
+            else if (_mmioDeviceCount == MaxMmioDevices)
+            {
+                AddIssue(CommandLineIssueKind.TooManyDevices, entry);
+            }
+            else
+            {
+                _mmioDevices[_mmioDeviceCount++] = device;
             }
         }
 

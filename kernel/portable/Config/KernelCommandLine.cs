@@ -1,5 +1,6 @@
 using System;
 using Keel.Hal;
+using Keel.Kernel.Platform;
 using Keel.Kernel.Text;
 
 namespace Keel.Kernel.Config
@@ -16,7 +17,9 @@ namespace Keel.Kernel.Config
     /// default below is then unused), <c>gw=A.B.C.D</c> (default none), <c>dns=A.B.C.D</c> (DNS server with a static address),
     /// <c>shell=on|off</c>, <c>test=pagefault|nullref|bounds|throw|NAME</c>, and the benchmark switches
     /// <c>napi=on|off</c>, <c>prealloc=on|off</c>, <c>recycle=on|off</c>, <c>txlazy=on|off</c>, <c>rxbufpages=N</c>,
-    /// <c>hook=drop|echo-count|none</c>, each also accepted with a <c>bench-</c> prefix. Other <c>bench-*</c>
+    /// <c>hook=drop|echo-count|none</c>, each also accepted with a <c>bench-</c> prefix; and
+    /// <c>virtio_mmio.device=&lt;size&gt;@&lt;base&gt;:&lt;irq&gt;[:&lt;id&gt;]</c>, any number of times, one per device
+    /// (<see cref="VirtioMmioCommandLine"/>; a malformed one is reported and ignored). Other <c>bench-*</c>
     /// keys are free-form benchmark parameters: kept for <see cref="TryGetValue"/>, not reported. Any other key
     /// is kept and reported as unknown; a known key with a bad value is reported and its default kept.
     /// Booleans accept on/off, yes/no, true/false, 1/0.
@@ -82,6 +85,15 @@ namespace Keel.Kernel.Config
 
         /// <summary>Problems found beyond <see cref="MaxIssues"/> (counted, not kept).</summary>
         private int _droppedIssues;
+
+        /// <summary>Most <c>virtio_mmio.device=</c> devices kept.</summary>
+        public const int MaxMmioDevices = 16;
+
+        /// <summary>Devices from <c>virtio_mmio.device=</c>, in command-line order.</summary>
+        private readonly MmioDevice[] _mmioDevices = new MmioDevice[MaxMmioDevices];
+
+        /// <summary>Devices kept in <see cref="_mmioDevices"/>.</summary>
+        private int _mmioDeviceCount;
 
         /// <summary>Entry holding the <c>test=</c> name, or -1.</summary>
         private int _testEntry = -1;
@@ -167,6 +179,12 @@ namespace Keel.Kernel.Config
         /// Linux); 0 = the driver's default.
         /// </summary>
         public int RxBufferPages { get; private set; }
+
+        /// <summary>Well-formed <c>virtio_mmio.device=</c> entries (see <see cref="VirtioMmioCommandLine"/>).</summary>
+        public int MmioDeviceCount => _mmioDeviceCount;
+
+        /// <summary>The <paramref name="index"/>th well-formed <c>virtio_mmio.device=</c> device, in command-line order.</summary>
+        public MmioDevice GetMmioDevice(int index) => _mmioDevices[index];
 
         /// <summary>The command line as kept (quotes removed, at most <see cref="MaxLength"/> bytes).</summary>
         public ReadOnlySpan<byte> Text => new ReadOnlySpan<byte>(_text, 0, _textLength);
@@ -287,6 +305,20 @@ namespace Keel.Kernel.Config
                         output.Write("entry without a key: '=");
                         TextWriting.WriteAscii(output, EntryValue(issue.Entry));
                         output.Write("'");
+                        break;
+                    case CommandLineIssueKind.RefusedDevice:
+                        MmioDevice ignored;
+                        output.Write("device ignored: ");
+                        TextWriting.WriteAscii(output, EntryKey(issue.Entry));
+                        output.Write("=");
+                        TextWriting.WriteAscii(output, EntryValue(issue.Entry));
+                        output.Write(": ");
+                        output.Write(VirtioMmioCommandLine.TryParse(EntryValue(issue.Entry), out ignored));
+                        break;
+                    case CommandLineIssueKind.TooManyDevices:
+                        output.Write("device ignored: more than ");
+                        output.Write(MaxMmioDevices);
+                        output.Write(" virtio_mmio.device entries");
                         break;
                     case CommandLineIssueKind.TooManyEntries:
                         output.Write("too many entries, the rest are ignored");

@@ -32,11 +32,7 @@ namespace Keel.Tests.Drivers
             _pci = new SimulatedPciFunction(_device, _interrupts, modern, legacy, msix);
             Assert.That(VirtioPci.DeviceType(_pci), Is.EqualTo(VirtioSpec.VirtioNetDeviceId), "modern 0x1041, or transitional 0x1000 with subsystem id 1");
             IVirtioTransport transport = VirtioPci.TryCreateTransport(_pci, _interrupts);
-            Assert.That(transport, Is.Not.Null);
-            VirtioNetPlatform platform = new VirtioNetPlatform { Pages = _memory, Dma = _memory, Work = _kernel, Timers = _kernel, Clock = _kernel };
-            _driver = new VirtioNetDevice(transport, platform, options ?? new VirtioNetOptions());
-            _receiver = new TestReceiver();
-            _driver.Receiver = _receiver;
+            _driver = TransportDriver.Create(transport, _memory, _kernel, options, out _receiver);
             return transport;
         }
 
@@ -55,22 +51,7 @@ namespace Keel.Tests.Drivers
 
         private void Traffic(int count, int length)
         {
-            _receiver.ExpectedLength = length;
-            _receiver.EchoTo = _driver;
-            long before = _receiver.Packets;
-            for (int i = 0; i < count; i++)
-            {
-                TestFrames.FillNoAlloc(_frame, length, _sequence++);
-                Assert.That(_device.InjectFrame(new System.ReadOnlySpan<byte>(_frame, 0, length)), Is.True);
-                if ((i & 7) == 7)
-                {
-                    _kernel.RunPending();
-                }
-            }
-            _kernel.RunPending();
-            Assert.That(_receiver.Packets - before, Is.EqualTo(count));
-            Assert.That(_receiver.BadPackets, Is.Zero);
-            Assert.That(_receiver.EchoFailures, Is.Zero);
+            TransportDriver.Echo(_device, _kernel, _driver, _receiver, _frame, ref _sequence, count, length);
         }
 
         private void StopAndCheck()

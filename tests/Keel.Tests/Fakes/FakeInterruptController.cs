@@ -80,6 +80,55 @@ namespace Keel.Tests.Fakes
             }
         }
 
+        /// <summary>Handlers attached to platform lines, with the line each was attached with.</summary>
+        private readonly System.Collections.Generic.List<(InterruptLine Line, IInterruptHandler Handler)> _platformLines =
+            new System.Collections.Generic.List<(InterruptLine, IInterruptHandler)>();
+
+        /// <summary>Largest GSI <see cref="TryAttachLine"/> accepts (-1 refuses every line).</summary>
+        public int MaxGsi = 47;
+
+        /// <summary>The last line attached with <see cref="TryAttachLine"/>.</summary>
+        public InterruptLine LastLine { get; private set; }
+
+        /// <summary>Handlers attached to platform lines.</summary>
+        public int PlatformLineHandlers => _platformLines.Count;
+
+        public bool TryAttachLine(InterruptLine line, IInterruptHandler handler)
+        {
+            if (line.Gsi < 0 || line.Gsi > MaxGsi)
+            {
+                return false;
+            }
+            _platformLines.Add((line, handler));
+            LastLine = line;
+            return true;
+        }
+
+        public void DetachLine(InterruptLine line, IInterruptHandler handler)
+        {
+            int index = _platformLines.FindIndex(entry => entry.Line.Gsi == line.Gsi && entry.Handler == handler);
+            if (index < 0)
+            {
+                Error = Error ?? "line detached that was not attached";
+                return;
+            }
+            _platformLines.RemoveAt(index);
+        }
+
+        /// <summary>GSI <paramref name="gsi"/> is asserted: its handlers run until one claims it.</summary>
+        public void AssertGsi(int gsi)
+        {
+            foreach ((InterruptLine line, IInterruptHandler handler) in _platformLines.ToArray())
+            {
+                if (line.Gsi == gsi && handler.HandleInterrupt())
+                {
+                    Delivered++;
+                    return;
+                }
+            }
+            Unclaimed++;
+        }
+
         /// <summary>A device wrote <paramref name="data"/> to <paramref name="address"/>.</summary>
         public void DeliverMessage(ulong address, uint data)
         {

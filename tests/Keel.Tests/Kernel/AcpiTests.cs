@@ -198,6 +198,45 @@ namespace Keel.Tests.Kernel
         }
 
         [Test]
+        public void SecondIoApicAndTheDsdtsVirtioMmioDevicesAreFound()
+        {
+            Build(revision: 2, s5: QemuS5Bytes);
+            // MADT as on microvm with ACPI: two I/O APICs (type 1, length 12), the second from GSI 24.
+            byte[] entries = Concat(new byte[] { 0, 8, 0, 0, 1, 0, 0, 0 }, new byte[] { 1, 12, 0, 0 }, Le32(0xFEC00000), Le32(0),
+                new byte[] { 1, 12, 1, 0 }, Le32(0xFEC10000), Le32(24));
+            WriteTable(Madt, "APIC", Concat(Le32(0xFEE00000), Le32(1), entries));
+            // Device(VR23){ Name(_HID, "LNRO0005") Name(_CRS, ResourceTemplate(){ Memory32Fixed(ReadWrite, 0xFEB02E00, 0x200)
+            // Interrupt(ResourceConsumer, Level, ActiveHigh, Exclusive){ 47 } }) }, then \_S5.
+            byte[] device =
+            {
+                0x5B, 0x82, 0x34, (byte)'V', (byte)'R', (byte)'2', (byte)'3',
+                0x08, (byte)'_', (byte)'H', (byte)'I', (byte)'D', 0x0D, (byte)'L', (byte)'N', (byte)'R', (byte)'O', (byte)'0', (byte)'0', (byte)'0', (byte)'5', 0x00,
+                0x08, (byte)'_', (byte)'C', (byte)'R', (byte)'S', 0x11, 0x1A, 0x0A, 0x17,
+                0x86, 0x09, 0x00, 0x01, 0x00, 0x2E, 0xB0, 0xFE, 0x00, 0x02, 0x00, 0x00,
+                0x89, 0x06, 0x00, 0x01, 0x01, 0x2F, 0x00, 0x00, 0x00,
+                0x79, 0x00,
+            };
+            WriteTable(Dsdt, "DSDT", Concat(device, QemuS5Bytes));
+            AcpiTables tables = new AcpiTables(_memory);
+            Assert.That(tables.Parse(Rsdp), Is.EqualTo(AcpiStatus.Ok));
+            Assert.That(tables.Madt.IoApicCount, Is.EqualTo(2));
+            Assert.That(tables.Madt.IoApicsKept, Is.EqualTo(2));
+            Assert.That(tables.Madt.IoApicAddresses[1], Is.EqualTo(0xFEC10000UL));
+            Assert.That(tables.Madt.IoApicGsiBases[1], Is.EqualTo(24u));
+            Keel.Kernel.Platform.MmioDevice[] devices = new Keel.Kernel.Platform.MmioDevice[4];
+            Assert.That(tables.FindMmioDevices(devices), Is.EqualTo(1));
+            Assert.That(devices[0].Base, Is.EqualTo(0xFEB02E00UL));
+            Assert.That(devices[0].Irq, Is.EqualTo(47));
+            Assert.That(devices[0].LevelTriggered, Is.True);
+
+            // A length that runs past the end of memory.
+            WriteTable(Dsdt, "DSDT", Concat(device, QemuS5Bytes), lengthOverride: 0x20000);
+            tables = new AcpiTables(_memory);
+            Assert.That(tables.Parse(Rsdp), Is.EqualTo(AcpiStatus.BadDsdt));
+            Assert.That(tables.FindMmioDevices(devices), Is.Zero, "no devices from a DSDT that failed its checks");
+        }
+
+        [Test]
         public void SleepControlValueSetsSlpTypAndSlpEnKeepingOtherBits()
         {
             // PM1_CNT: SCI_EN bit 0, SLP_TYPx bits 10-12, SLP_EN bit 13 (ACPI 6.5 table 4.13).

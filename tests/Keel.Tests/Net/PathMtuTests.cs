@@ -39,7 +39,7 @@ namespace Keel.Tests.Net
                 pair.Step();
             }
             Assert.That(pair.Link.TooBig, Is.GreaterThan(1), "the initial window was dropped by the narrower hop");
-            Assert.That(client.Tcp.Timeouts + client.Tcp.TlpProbes, Is.Zero, "nothing resent yet");
+            Assert.That(client.Tcp.Stats.Timeouts + client.Tcp.Stats.LossProbes, Is.Zero, "nothing resent yet");
             return client;
         }
 
@@ -143,11 +143,11 @@ namespace Keel.Tests.Net
             InjectIntoA(pair, Frames.FragmentationNeeded(pair.Link.TooBigFrames[0], 1000));
             Assert.That(c.Ssthresh, Is.EqualTo(CongestionControl.MaxCongestionWindow), "slow start goes on after the resend");
             pair.Link.Cut = true;
-            for (int i = 0; i < 100_000 && c.Timeouts == 0; i++)
+            for (int i = 0; i < 100_000 && c.Stats.Timeouts == 0; i++)
             {
                 pair.Step();
             }
-            Assert.That(c.Timeouts, Is.EqualTo(1));
+            Assert.That(c.Stats.Timeouts, Is.EqualTo(1));
             Assert.That(c.Ssthresh, Is.LessThan(CongestionControl.MaxCongestionWindow));
             Assert.That(c.Cwnd, Is.EqualTo(c.SendMss));
         }

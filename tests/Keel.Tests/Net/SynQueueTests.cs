@@ -1,4 +1,5 @@
 using System;
+using Keel.Hal;
 using Keel.Net;
 using Keel.Net.Internal;
 using Keel.Net.Sockets;
@@ -73,7 +74,7 @@ namespace Keel.Tests.Net
             Assert.That(cookies.Check(saddr, daddr, sport, dport, isn + 7, cookie, minute), Is.EqualTo(-1), "other ISN");
             Assert.That(cookies.Check(saddr, daddr, sport, dport, isn, cookie + 0x10, minute), Is.EqualTo(-1), "forged");
             Assert.That(new SynCookies(1, 2, 3, 4).Check(saddr, daddr, sport, dport, isn, cookie, minute), Is.EqualTo(-1), "other secret");
-            Assert.That(SynCookies.Minute(3 * 60_000_000_000L + 5), Is.EqualTo(3u));
+            Assert.That(SynCookies.Minute(Instant.FromNanoseconds(3 * 60_000_000_000L + 5)), Is.EqualTo(3u));
         }
 
         [Test]

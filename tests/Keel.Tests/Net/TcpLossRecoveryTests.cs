@@ -1,5 +1,6 @@
 using Keel.Net;
 using Keel.Net.Sockets;
+using Keel.Net.Tcp;
 using NUnit.Framework;
 
 namespace Keel.Tests.Net
@@ -56,7 +57,7 @@ namespace Keel.Tests.Net
             TestContext.Out.WriteLine("loss " + loss + " sim ms " + simMs + " received " + transfer.Received + " lost " + pair.Link.Lost +
                 " retrans " + info.TotalRetransmits + " recoveries " + info.Recoveries + " rack " + info.RackLosses +
                 " tlp " + info.TlpProbes + " rto " + info.Timeouts + " frto " + info.SpuriousTimeouts + " dsack " + info.DsacksReceived +
-                " rtoOpen/Rec/Loss " + client.Tcp.RtoByState[0] + "/" + client.Tcp.RtoByState[1] + "/" + client.Tcp.RtoByState[2] + " paws " + server.Tcp.PawsRejected +
+                " rtoOpen/Rec/Loss " + client.Tcp.Stats.RtoIn(TcpCaState.Open) + "/" + client.Tcp.Stats.RtoIn(TcpCaState.Recovery) + "/" + client.Tcp.Stats.RtoIn(TcpCaState.Loss) + " paws " + server.Tcp.Stats.PawsRejected +
                 " sack " + info.SackPermitted + " ts " + info.Timestamps + " cwnd " + info.CongestionWindow + " srtt " + info.RttMicroseconds);
             return info;
         }

@@ -24,7 +24,7 @@ namespace Keel.Tests.Net
             config ??= NetConfig.Create(NetPair.AddressB, 24, IPv4Address.Any);
             SingleStack s = Established(out iss, out ts, out server, out _, config, RttMs);
             c = server.Tcp;
-            Assert.That(c.SrttUs, Is.EqualTo(RttMs * 1000), "first RTT sample: SRTT = R (RFC 6298 2.2)");
+            Assert.That(c.Rtt.Srtt.Microseconds, Is.EqualTo(RttMs * 1000), "first RTT sample: SRTT = R (RFC 6298 2.2)");
             return s;
         }
 
@@ -65,7 +65,7 @@ namespace Keel.Tests.Net
             Write(s, server, segments * M);
             int window = System.Math.Min(segments, 10); // RFC 6928 initial window: 10 segments
             Assert.That(Sent(s).Count, Is.EqualTo(window));
-            Assert.That(c.TlpDeadline, Is.EqualTo(sentAt + expectedPtoNs), "PTO");
+            Assert.That(c.Timers.Deadline(TcpTimer.LossProbe).Nanoseconds, Is.EqualTo(sentAt + expectedPtoNs), "PTO");
             s.Clock.NowNanoseconds = sentAt + expectedPtoNs - 1;
             s.Stack.Poll();
             Assert.That(s.Capture.Frames, Is.Empty, "nothing before the PTO");
@@ -128,10 +128,10 @@ namespace Keel.Tests.Net
             s.Clock.AdvanceMilliseconds(RttMs);
             long ackAt = s.Clock.NowNanoseconds;
             s.Inject(Frame(ClientIsn + 1, first + 9 * M, 0x10, Ts(500, ts), 0)); // RTT sample 10 ms: SRTT stays 10 ms
-            Assert.That(c.SrttUs, Is.EqualTo(RttMs * 1000));
+            Assert.That(c.Rtt.Srtt.Microseconds, Is.EqualTo(RttMs * 1000));
             Assert.That(Sent(s).Count, Is.GreaterThan(0), "the ACK let new data out");
             Assert.That(c.Board.Count, Is.GreaterThan(1));
-            Assert.That(c.TlpDeadline, Is.EqualTo(ackAt + (2 * RttMs + 2) * Ms));
+            Assert.That(c.Timers.Deadline(TcpTimer.LossProbe).Nanoseconds, Is.EqualTo(ackAt + (2 * RttMs + 2) * Ms));
         }
 
         [Test]
@@ -151,7 +151,7 @@ namespace Keel.Tests.Net
             Write(s, server, 100);
             Assert.That(Sent(s).Count, Is.EqualTo(1));
             long pto = (2 * RttMs + 40) * Ms; // RFC 8985 7.2: 2 SRTT + WCDelAckT
-            Assert.That(c.TlpDeadline, Is.EqualTo(sentAt + pto));
+            Assert.That(c.Timers.Deadline(TcpTimer.LossProbe).Nanoseconds, Is.EqualTo(sentAt + pto));
             s.Clock.NowNanoseconds = sentAt + pto;
             s.Stack.Poll();
             List<Seg> probe = Sent(s);
@@ -171,8 +171,8 @@ namespace Keel.Tests.Net
             Probe(10, (2 * RttMs + 2) * Ms, out uint first, out SingleStack s, out TcpConnection c, out _);
             long cwnd = c.Cwnd;
             s.Inject(AckFrame(first + 10 * M, 600, 0, (first + 9 * M, first + 10 * M)));
-            Assert.That(c.DsacksReceived, Is.EqualTo(1));
-            Assert.That(c.TlpRepairs, Is.Zero);
+            Assert.That(c.Stats.DsacksReceived, Is.EqualTo(1));
+            Assert.That(c.Stats.TlpRepairs, Is.Zero);
             Assert.That(c.Cwnd, Is.GreaterThanOrEqualTo(cwnd), "no reduction");
             Assert.That(s.Counter(NetStatistics.TcpTlpRepairs), Is.Zero);
         }
@@ -182,17 +182,17 @@ namespace Keel.Tests.Net
         {
             Probe(10, (2 * RttMs + 2) * Ms, out uint first, out SingleStack s, out TcpConnection c, out Socket server);
             s.Inject(AckFrame(first + 10 * M, 600, 0));
-            Assert.That(c.TlpRepairs, Is.Zero, "an ACK exactly at the probe's end decides nothing yet");
+            Assert.That(c.Stats.TlpRepairs, Is.Zero, "an ACK exactly at the probe's end decides nothing yet");
             long cwnd = c.Cwnd;
             Write(s, server, 2 * M);
             Sent(s);
             s.Inject(AckFrame(first + 12 * M, 700, 0));
-            Assert.That(c.TlpRepairs, Is.EqualTo(1));
+            Assert.That(c.Stats.TlpRepairs, Is.EqualTo(1));
             Assert.That(s.Counter(NetStatistics.TcpTlpRepairs), Is.EqualTo(1));
             Assert.That(c.Cwnd, Is.LessThan(cwnd + 2 * M), "cut, not grown by the ACK");
             Assert.That(c.Cwnd, Is.EqualTo(c.Ssthresh));
             s.Inject(AckFrame(first + 12 * M, 800, 0));
-            Assert.That(c.TlpRepairs, Is.EqualTo(1), "once per probe");
+            Assert.That(c.Stats.TlpRepairs, Is.EqualTo(1), "once per probe");
         }
 
         [Test]
@@ -204,7 +204,7 @@ namespace Keel.Tests.Net
             Write(s, server, 2 * M);
             Sent(s);
             s.Inject(AckFrame(first + 12 * M, 800, 0));
-            Assert.That(c.TlpRepairs, Is.Zero);
+            Assert.That(c.Stats.TlpRepairs, Is.Zero);
         }
 
         /// <summary>The sender's state as RFC 6675 / RFC 6937 describe it, segment by segment (all of size M).</summary>

@@ -20,7 +20,10 @@ namespace Keel.Runtime
         private const int CacheSize = 4096;
 
         /// <summary>Cache entries: cell, type, target (3 words each). Non-GC static storage.</summary>
+        // Reached only through a fixed pointer to its words, which the compiler does not count as a use.
+#pragma warning disable CS0169
         private static CacheTable s_cache;
+#pragma warning restore CS0169
 
         /// <summary>Resolutions that missed the cache (walked a dispatch map).</summary>
         public static long Misses;
@@ -118,9 +121,12 @@ namespace Keel.Runtime
     }
 
     /// <summary>An interface dispatch cell as emitted by ILC: stub address and cache word.</summary>
+    // Written by ILC into the image and read through pointers, never assigned in C#.
+#pragma warning disable CS0649
     internal struct InterfaceDispatchCell
     {
         internal ulong Stub;
         internal ulong Cache;
     }
+#pragma warning restore CS0649
 }

@@ -171,6 +171,9 @@ namespace Keel.Runtime
         }
     }
 
+    // The module header and its section table are written by ILC into the image and read through pointers,
+    // never assigned in C#.
+#pragma warning disable CS0649
     /// <summary>Module header emitted by ILC (one per module).</summary>
     internal struct ReadyToRunHeader
     {
@@ -191,4 +194,5 @@ namespace Keel.Runtime
         internal ulong Start;
         internal ulong End;
     }
+#pragma warning restore CS0649
 }
