@@ -117,7 +117,7 @@ namespace Keel.Kernel
             Console.Write("Keel ready\n");
             if (CommandLine.ShellEnabled)
             {
-                AddPoller(new FirstPrompt(Shell, Keel.Kernel.Net.NetworkSubsystem.Dhcp, Console, Clock.NowNanoseconds));
+                AddPoller(new FirstPrompt(Shell, Keel.Kernel.Net.NetworkSubsystem.Dhcp, Console, Instant.Now(Clock)));
             }
             MainLoop();
         }

@@ -1,8 +1,10 @@
+using Keel.Hal;
+
 namespace Keel.Net
 {
     /// <summary>
     /// Settings for a <see cref="NetStack"/>. Everything is sized from these numbers once, at construction.
-    /// Times are in milliseconds.
+    /// Times are <see cref="Duration"/>s.
     /// </summary>
     public sealed class NetConfig
     {
@@ -50,25 +52,25 @@ namespace Keel.Net
         public int ArpCacheSize = 32;
 
         /// <summary>How long a resolved ARP entry stays valid.</summary>
-        public int ArpTimeoutMilliseconds = 60000;
+        public Duration ArpTimeout = Duration.FromSeconds(60);
 
         /// <summary>Packets waiting for ARP resolution (all destinations together); more are dropped and counted.</summary>
         public int ArpPendingPackets = 16;
 
         /// <summary>Lower bound of the TCP retransmission timeout (RFC 6298 says 1 s; Linux uses 200 ms).</summary>
-        public int TcpMinRtoMilliseconds = 200;
+        public Duration TcpMinRto = Duration.FromMilliseconds(200);
 
         /// <summary>Upper bound of the TCP retransmission timeout.</summary>
-        public int TcpMaxRtoMilliseconds = 60000;
+        public Duration TcpMaxRto = Duration.FromSeconds(60);
 
         /// <summary>Retransmission timeout before the first RTT sample (RFC 6298: 1 s).</summary>
-        public int TcpInitialRtoMilliseconds = 1000;
+        public Duration TcpInitialRto = Duration.FromSeconds(1);
 
         /// <summary>Longest an ACK is delayed.</summary>
-        public int TcpDelayedAckMilliseconds = 40;
+        public Duration TcpDelayedAck = Duration.FromMilliseconds(40);
 
         /// <summary>Time spent in TIME_WAIT (2 MSL).</summary>
-        public int TcpTimeWaitMilliseconds = 30000;
+        public Duration TcpTimeWait = Duration.FromSeconds(30);
 
         /// <summary>Retransmissions of one segment (or SYN) before the connection is dropped with TimedOut.</summary>
         public int TcpMaxRetries = 12;
@@ -95,13 +97,13 @@ namespace Keel.Net
         public int TcpOrphanRetries = 8;
 
         /// <summary>How long a closed connection waits in FIN_WAIT_2 for the peer's FIN (Linux tcp_fin_timeout: 60 s).</summary>
-        public int TcpFinWait2TimeoutMilliseconds = 60000;
+        public Duration TcpFinWait2Timeout = Duration.FromSeconds(60);
 
         /// <summary>Keepalive (when a socket turns it on): idle time before the first probe (Linux: 7200 s).</summary>
-        public int TcpKeepAliveIdleMilliseconds = 7200000;
+        public Duration TcpKeepAliveIdle = Duration.FromSeconds(7200);
 
         /// <summary>Keepalive: time between unanswered probes (Linux: 75 s).</summary>
-        public int TcpKeepAliveIntervalMilliseconds = 75000;
+        public Duration TcpKeepAliveInterval = Duration.FromSeconds(75);
 
         /// <summary>Keepalive: unanswered probes before the connection is reset (Linux: 9).</summary>
         public int TcpKeepAliveProbes = 9;
@@ -122,7 +124,7 @@ namespace Keel.Net
         public bool TcpSegmentationOffload = true;
 
         /// <summary>Time an incomplete datagram waits for its missing fragments.</summary>
-        public int IpReassemblyTimeoutMilliseconds = 30000;
+        public Duration IpReassemblyTimeout = Duration.FromSeconds(30);
 
         /// <summary>Makes a configuration for <paramref name="address"/>/<paramref name="prefixLength"/> via <paramref name="gateway"/>.</summary>
         public static NetConfig Create(IPv4Address address, int prefixLength, IPv4Address gateway)

@@ -223,8 +223,8 @@ namespace Keel.Net
         /// <summary>The transmit page pool gives back free pages above its recent need; returns how many.</summary>
         public int ReleaseExcessPages(int slack) => TransmitPages.ReleaseExcess(slack);
 
-        /// <summary>Earliest time (IClock nanoseconds) at which <see cref="Poll"/> has timer work; long.MaxValue for none.</summary>
-        public long NextTimerNanoseconds
+        /// <summary>Earliest time at which <see cref="Poll"/> has timer work; Instant.MaxValue for none.</summary>
+        public Instant NextTimer
         {
             get
             {
@@ -235,11 +235,11 @@ namespace Keel.Net
                     // completion interrupt wakes the driver.
                     next = Instant.Min(next, Instant.Now(_clock) + RetryDelay);
                 }
-                return next.Nanoseconds;
+                return next;
             }
         }
 
-        /// <summary>Longest wait before output stopped by the device is retried (see <see cref="NextTimerNanoseconds"/>).</summary>
+        /// <summary>Longest wait before output stopped by the device is retried (see <see cref="NextTimer"/>).</summary>
         internal static Duration RetryDelay => Duration.FromMilliseconds(1);
 
         /// <summary>Sends a gratuitous ARP request announcing our address (also done by the first Poll).</summary>

@@ -26,7 +26,7 @@ namespace Keel.Apps.Echo
 
         public string Help => "TCP echo server (port 7) counters";
 
-        public long NextWakeNanoseconds => long.MaxValue;
+        public Instant NextWake => Instant.MaxValue;
 
         public bool Start(IApplicationHost host)
         {

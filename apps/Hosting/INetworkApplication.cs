@@ -1,3 +1,4 @@
+using Keel.Hal;
 namespace Keel.Apps.Hosting
 {
     /// <summary>
@@ -21,10 +22,11 @@ namespace Keel.Apps.Hosting
         void Poll();
 
         /// <summary>
-        /// Earliest host clock time (nanoseconds) at which <see cref="Poll"/> has work even without new input:
-        /// 0 for at once, long.MaxValue when only received data or a socket event gives it work.
+        /// Earliest host clock time at which <see cref="Poll"/> has work even without new input:
+        /// <see cref="Instant.None"/> for at once, <see cref="Instant.MaxValue"/> when only received data or a
+        /// socket event gives it work.
         /// </summary>
-        long NextWakeNanoseconds { get; }
+        Instant NextWake { get; }
 
         /// <summary>Closes every socket the application holds (host shutdown).</summary>
         void Stop();

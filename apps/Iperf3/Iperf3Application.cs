@@ -21,7 +21,7 @@ namespace Keel.Apps.Iperf3
 
         public string Help => "iperf3 server (port 5201) counters";
 
-        public long NextWakeNanoseconds => Server.NextWakeNanoseconds;
+        public Instant NextWake => Server.NextWake;
 
         public bool Start(IApplicationHost host)
         {

@@ -143,11 +143,14 @@ namespace Keel.Apps.Iperf3
         public ReadOnlySpan<byte> LastLine => _line.Text;
 
         /// <summary>
-        /// Earliest IClock time at which <see cref="Poll"/> has sending to do: 0 (at once) while a stream sends
-        /// without a rate limit and its socket has room, the next pacing slot with one, long.MaxValue when the server only reacts to
-        /// received data. A main loop may sleep until then or until the device has input.
+        /// Earliest clock time at which <see cref="Poll"/> has sending to do: <see cref="Instant.None"/> (at once)
+        /// while a stream sends without a rate limit and its socket has room, the next pacing slot with one,
+        /// <see cref="Instant.MaxValue"/> when the server only reacts to received data. A main loop may sleep until
+        /// then or until the device has input.
         /// </summary>
-        public long NextWakeNanoseconds
+        public Instant NextWake => Instant.FromNanoseconds(NextWakeNanoseconds);
+
+        private long NextWakeNanoseconds
         {
             get
             {

@@ -1,3 +1,4 @@
+using Keel.Hal;
 using Keel.Apps.Hosting;
 using Keel.Net;
 using Keel.Net.Dhcp;
@@ -57,14 +58,14 @@ namespace Keel.Kernel.Net
             }
         }
 
-        public long NextWakeNanoseconds
+        public Instant NextWake
         {
             get
             {
-                long next = (object)_resolver != null ? _resolver.NextWakeNanoseconds : long.MaxValue;
-                if ((object)_dhcp != null && _dhcp.NextWakeNanoseconds < next)
+                Instant next = (object)_resolver != null ? _resolver.NextWake : Instant.MaxValue;
+                if ((object)_dhcp != null)
                 {
-                    next = _dhcp.NextWakeNanoseconds;
+                    next = Instant.Min(next, _dhcp.NextWake);
                 }
                 return next;
             }

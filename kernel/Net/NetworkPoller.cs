@@ -9,7 +9,7 @@ namespace Keel.Kernel.Net
     /// </summary>
     public sealed class NetworkPoller : IWorkItem
     {
-        private const long MaxSleepNanoseconds = 50_000_000;
+        private static Duration MaxSleep => Duration.FromMilliseconds(50);
         private readonly ApplicationHost _host;
         private readonly int _timer;
 
@@ -36,14 +36,8 @@ namespace Keel.Kernel.Net
         private void PollAll()
         {
             _host.Poll();
-            long now = Kernel.Clock.NowNanoseconds;
-            long next = _host.NextWakeNanoseconds;
-            long delay = next == long.MaxValue ? MaxSleepNanoseconds : next - now;
-            if (delay > MaxSleepNanoseconds)
-            {
-                delay = MaxSleepNanoseconds;
-            }
-            Kernel.Timers.Start(_timer, delay);
+            Duration delay = Duration.Min(_host.NextWake - Instant.Now(Kernel.Clock), MaxSleep);
+            Kernel.Timers.Start(_timer, delay.Nanoseconds);
         }
     }
 }

@@ -6,27 +6,27 @@ namespace Keel.Kernel.Shell
     /// <summary>
     /// Prints the shell's first prompt after the boot messages it would otherwise come before: at once with a
     /// static address or no network, and with DHCP once the lease line is out, or after
-    /// <see cref="MaxWaitNanoseconds"/> when no server has answered (the client keeps asking; its lease line
+    /// <see cref="MaxWait"/> when no server has answered (the client keeps asking; its lease line
     /// comes when it does). Runs as a main-loop poller; the network's poller keeps the loop waking meanwhile.
     /// </summary>
     public sealed class FirstPrompt : IWorkItem
     {
         /// <summary>Longest wait for a DHCP lease before the prompt is printed anyway.</summary>
-        public const long MaxWaitNanoseconds = 10_000_000_000;
+        public static Duration MaxWait => Duration.FromSeconds(10);
 
         private readonly CommandShell _shell;
         private readonly DhcpClient _dhcp;
         private readonly ITextOutput _output;
-        private readonly long _deadline;
+        private readonly Instant _deadline;
         private bool _started;
 
         /// <param name="dhcp">null when the address does not come from DHCP</param>
-        public FirstPrompt(CommandShell shell, DhcpClient dhcp, ITextOutput output, long nowNanoseconds)
+        public FirstPrompt(CommandShell shell, DhcpClient dhcp, ITextOutput output, Instant now)
         {
             _shell = shell;
             _dhcp = dhcp;
             _output = output;
-            _deadline = nowNanoseconds + MaxWaitNanoseconds;
+            _deadline = now + MaxWait;
         }
 
         public void Run()
@@ -37,7 +37,7 @@ namespace Keel.Kernel.Shell
             }
             if ((object)_dhcp != null && !_dhcp.HasLease)
             {
-                if (Kernel.Clock.NowNanoseconds < _deadline)
+                if (Instant.Now(Kernel.Clock) < _deadline)
                 {
                     return;
                 }

@@ -35,7 +35,7 @@ namespace Keel.Net.Arp
             Counters = stack.Counters;
             _mac = mac;
             _address = config.Address.Value;
-            _table = new ArpTable(stack, config.ArpCacheSize, config.ArpTimeoutMilliseconds, config.ArpPendingPackets);
+            _table = new ArpTable(stack, config.ArpCacheSize, config.ArpTimeout, config.ArpPendingPackets);
         }
 
         /// <summary>Our address changed (DHCP); 0 = unconfigured (requests then go out as RFC 5227 probes).</summary>

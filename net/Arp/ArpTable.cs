@@ -28,7 +28,7 @@ namespace Keel.Net.Arp
         private readonly int _pendingLimit;
         private PacketQueue _pending;
 
-        public ArpTable(NetStack stack, int size, int timeoutMilliseconds, int pendingLimit)
+        public ArpTable(NetStack stack, int size, Duration timeout, int pendingLimit)
         {
             _stack = stack;
             if (size < 1)
@@ -41,7 +41,7 @@ namespace Keel.Net.Arp
             _expires = new Instant[size];
             _nextRequest = new Instant[size];
             _requests = new int[size];
-            _timeout = Duration.FromMilliseconds(timeoutMilliseconds);
+            _timeout = timeout;
             _pendingLimit = pendingLimit;
         }
 

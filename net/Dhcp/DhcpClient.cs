@@ -17,31 +17,33 @@ namespace Keel.Net.Dhcp
     {
 
         /// <summary>First retransmission timeout (RFC 2131 4.1: 4 s, doubled up to 64 s, ±1 s).</summary>
-        public const int InitialTimeoutSeconds = 4;
-        public const int MaxTimeoutSeconds = 64;
+        public static Duration InitialTimeout => Duration.FromSeconds(4);
+
+        /// <summary>Longest retransmission timeout (RFC 2131 4.1: 64 s).</summary>
+        public static Duration MaxTimeout => Duration.FromSeconds(64);
 
         /// <summary>REQUESTs sent for one offer before starting over with a DISCOVER.</summary>
         public const int MaxRequests = 4;
 
         /// <summary>Least wait between retransmissions while renewing or rebinding (RFC 2131 4.4.5).</summary>
-        public const int MinRenewRetrySeconds = 60;
+        public static Duration MinRenewRetry => Duration.FromSeconds(60);
 
         /// <summary>Wait after a DECLINE before starting again (RFC 2131 3.1.5: at least 10 s).</summary>
-        public const int DeclineWaitSeconds = 10;
+        public static Duration DeclineWait => Duration.FromSeconds(10);
 
         /// <summary>Wait after a NAK or expiry before the next DISCOVER (a hostile NAK stream cannot make a storm).</summary>
-        public const int RestartWaitSeconds = 2;
+        public static Duration RestartWait => Duration.FromSeconds(2);
 
         /// <summary>Shortest lease honoured: shorter ones are stretched to this.</summary>
         public const int MinLeaseSeconds = 30;
 
-        // RFC 5227 section 1.1 constants, milliseconds.
-        public const int ProbeWaitMilliseconds = 1000;
+        // RFC 5227 section 1.1 constants.
+        public static Duration ProbeWait => Duration.FromSeconds(1);
         public const int ProbeCount = 3;
-        public const int ProbeMinMilliseconds = 1000;
-        public const int ProbeMaxMilliseconds = 2000;
-        public const int AnnounceWaitMilliseconds = 2000;
-        public const int AnnounceIntervalMilliseconds = 2000;
+        public static Duration ProbeMin => Duration.FromSeconds(1);
+        public static Duration ProbeMax => Duration.FromSeconds(2);
+        public static Duration AnnounceWait => Duration.FromSeconds(2);
+        public static Duration AnnounceInterval => Duration.FromSeconds(2);
 
         private readonly NetStack _stack;
         private readonly byte[] _buffer = new byte[1500];
@@ -100,15 +102,17 @@ namespace Keel.Net.Dhcp
         /// <summary>Lease length granted by the server, seconds (0xFFFFFFFF = infinite).</summary>
         public uint LeaseSeconds => _lease.LeaseSeconds;
 
-        /// <summary>When the lease ends (IClock nanoseconds; long.MaxValue for an infinite lease).</summary>
-        public long ExpiryNanoseconds => _expiry.Nanoseconds;
+        /// <summary>When the lease ends (Instant.MaxValue for an infinite lease).</summary>
+        public Instant Expiry => _expiry;
 
-        public long RenewalNanoseconds => _t1.Nanoseconds;
+        /// <summary>When renewal starts (T1).</summary>
+        public Instant Renewal => _t1;
 
-        public long RebindingNanoseconds => _t2.Nanoseconds;
+        /// <summary>When rebinding starts (T2).</summary>
+        public Instant Rebinding => _t2;
 
-        /// <summary>Earliest time <see cref="Poll"/> has timer work (IClock nanoseconds).</summary>
-        public long NextWakeNanoseconds => _state == DhcpState.Stopped ? long.MaxValue : _deadline.Nanoseconds;
+        /// <summary>Earliest time <see cref="Poll"/> has timer work.</summary>
+        public Instant NextWake => _state == DhcpState.Stopped ? Instant.MaxValue : _deadline;
 
         /// <summary>Opens the socket on port 68 and sends the first DISCOVER at the next Poll. False when no socket is free or the port is taken.</summary>
         public bool Start()
@@ -226,7 +230,7 @@ namespace Keel.Net.Dhcp
                 _server = reply.ServerId;
                 _state = DhcpState.Requesting;
                 _attempts = 0;
-                _timeout = Duration.FromSeconds(InitialTimeoutSeconds);
+                _timeout = InitialTimeout;
                 SendRequest(now);
                 return;
             }
@@ -263,7 +267,7 @@ namespace Keel.Net.Dhcp
                 {
                     Report("dhcp: NAK, starting over");
                     Unconfigure();
-                    Restart(now, Duration.FromSeconds(RestartWaitSeconds));
+                    Restart(now, RestartWait);
                 }
                 else
                 {
@@ -282,7 +286,7 @@ namespace Keel.Net.Dhcp
                     _xid = _stack.Random.NextUInt();
                     _started = now;
                     _attempts = 0;
-                    _timeout = Duration.FromSeconds(InitialTimeoutSeconds);
+                    _timeout = InitialTimeout;
                     _state = DhcpState.Selecting;
                     SendDiscover(now);
                     break;
@@ -306,8 +310,8 @@ namespace Keel.Net.Dhcp
                         Counters[DhcpStatistics.ProbesSent]++;
                         _stack.Arp.Send(NetStack.ArpOpRequest, NetStack.BroadcastMac, _offered);
                         _deadline = now + (_probesSent < ProbeCount
-                            ? RandomMilliseconds(ProbeMinMilliseconds, ProbeMaxMilliseconds)
-                            : Duration.FromMilliseconds(AnnounceWaitMilliseconds));
+                            ? RandomBetween(ProbeMin, ProbeMax)
+                            : AnnounceWait);
                     }
                     else
                     {
@@ -351,7 +355,7 @@ namespace Keel.Net.Dhcp
                         Counters[DhcpStatistics.Expiries]++;
                         Report("dhcp: lease expired");
                         Unconfigure();
-                        Restart(now, Duration.FromSeconds(RestartWaitSeconds));
+                        Restart(now, RestartWait);
                     }
                     else
                     {
@@ -387,7 +391,7 @@ namespace Keel.Net.Dhcp
             _probesSent = 0;
             _stack.Arp.ProbeTarget = _offered;
             _stack.Arp.ProbeConflict = false;
-            _deadline = now + RandomMilliseconds(0, ProbeWaitMilliseconds);
+            _deadline = now + RandomBetween(Duration.Zero, ProbeWait);
         }
 
         /// <summary>Takes the lease in <see cref="_lease"/> into use; <paramref name="fresh"/> after a probe, false after a renewal.</summary>
@@ -417,7 +421,7 @@ namespace Keel.Net.Dhcp
             {
                 Counters[DhcpStatistics.Leases]++;
                 _announcePending = true;
-                _announceAt = now + Duration.FromMilliseconds(AnnounceIntervalMilliseconds);
+                _announceAt = now + AnnounceInterval;
                 _deadline = _announceAt < _t1 ? _announceAt : _t1;
                 PrintLease(Log);
             }
@@ -488,7 +492,7 @@ namespace Keel.Net.Dhcp
             bool rebinding = _state == DhcpState.Rebinding;
             IPv4Address to = rebinding || _server == 0 ? IPv4Address.Broadcast : new IPv4Address(_server);
             Send(DhcpMessage.Request, now, _lease.YourAddress, 0, 0, to);
-            Duration wait = Duration.Max((until - now) / 2, Duration.FromSeconds(MinRenewRetrySeconds));
+            Duration wait = Duration.Max((until - now) / 2, MinRenewRetry);
             _deadline = Instant.Min(now + wait, until);
         }
 
@@ -498,7 +502,7 @@ namespace Keel.Net.Dhcp
             Report("dhcp: address in use (ARP probe answered), declined");
             Send(DhcpMessage.Decline, now, 0, _offered, _server, IPv4Address.Broadcast);
             _lease = default;
-            Restart(now, Duration.FromSeconds(DeclineWaitSeconds));
+            Restart(now, DeclineWait);
         }
 
         private void Send(int type, Instant now, uint clientAddress, uint requested, uint server, IPv4Address to)
@@ -521,13 +525,14 @@ namespace Keel.Net.Dhcp
         /// <summary>Next retransmission: the current timeout ±1 s (RFC 2131 4.1), then the timeout doubles up to 64 s.</summary>
         private void ArmBackoff(Instant now)
         {
-            Duration jitter = RandomMilliseconds(0, 2000) - Duration.FromSeconds(1);
+            Duration jitter = RandomBetween(Duration.Zero, Duration.FromSeconds(2)) - Duration.FromSeconds(1);
             _deadline = now + _timeout + jitter;
-            _timeout = Duration.Min(_timeout * 2, Duration.FromSeconds(MaxTimeoutSeconds));
+            _timeout = Duration.Min(_timeout * 2, MaxTimeout);
         }
 
-        private Duration RandomMilliseconds(int min, int max) =>
-            Duration.FromMilliseconds(min + (long)(_stack.Random.NextUInt() % (uint)(max - min + 1)));
+        /// <summary>A random duration from <paramref name="min"/> to <paramref name="max"/>, in whole milliseconds.</summary>
+        private Duration RandomBetween(Duration min, Duration max) =>
+            min + Duration.FromMilliseconds((long)(_stack.Random.NextUInt() % (uint)((max - min).Milliseconds + 1)));
 
         private void Report(string text)
         {

@@ -30,7 +30,7 @@ namespace Keel.Net.Dns
             q.TcpSent = false;
             q.TcpReceived = 0;
             q.UsedTcp = true;
-            q.Deadline = now + Duration.FromMilliseconds(TcpTimeoutMilliseconds);
+            q.Deadline = now + TcpTimeout;
         }
 
         private void PollTcp(DnsQuery q, Instant now)
@@ -262,7 +262,7 @@ namespace Keel.Net.Dns
                 // The chain leaves this answer without an A record: ask for the last name (RFC 1034 5.3.3).
                 q.Attempts = 0;
                 q.Server = 0;
-                q.Timeout = Duration.FromMilliseconds(InitialTimeoutMilliseconds);
+                q.Timeout = InitialTimeout;
                 Counters[DnsStatistics.CnameRequeries]++;
                 SendUdp(q, now);
             }

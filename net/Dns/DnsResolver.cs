@@ -17,13 +17,13 @@ namespace Keel.Net.Dns
     {
 
         /// <summary>First UDP timeout; doubled on each retry.</summary>
-        public const int InitialTimeoutMilliseconds = 1000;
+        public static Duration InitialTimeout => Duration.FromSeconds(1);
 
         /// <summary>UDP sends per query (rotating over the servers) before TimedOut.</summary>
         public const int MaxAttempts = 4;
 
         /// <summary>Time allowed for a TCP exchange after a truncated reply.</summary>
-        public const int TcpTimeoutMilliseconds = 5000;
+        public static Duration TcpTimeout => Duration.FromSeconds(5);
 
         /// <summary>CNAME records followed, in one answer and across queries.</summary>
         public const int MaxCnameChain = 8;
@@ -108,8 +108,8 @@ namespace Keel.Net.Dns
             return Start(name.Length > _text.Length ? -1 : length);
         }
 
-        /// <summary>Earliest time (IClock nanoseconds) <see cref="Poll"/> has timer work.</summary>
-        public long NextWakeNanoseconds
+        /// <summary>Earliest time <see cref="Poll"/> has timer work.</summary>
+        public Instant NextWake
         {
             get
             {
@@ -122,7 +122,7 @@ namespace Keel.Net.Dns
                         next = q.Deadline;
                     }
                 }
-                return next.Nanoseconds;
+                return next;
             }
         }
 
@@ -213,7 +213,7 @@ namespace Keel.Net.Dns
             q.NameLength = q.AskedLength;
             q.Server = 0;
             q.Attempts = 0;
-            q.Timeout = Duration.FromMilliseconds(InitialTimeoutMilliseconds);
+            q.Timeout = InitialTimeout;
             SendUdp(q, now);
             return q;
         }

@@ -43,7 +43,7 @@ namespace Keel.Net.Ip
             _address = config.Address.Value;
             _netmask = config.PrefixLength <= 0 ? 0 : config.PrefixLength >= 32 ? 0xFFFFFFFF : ~(0xFFFFFFFFu >> config.PrefixLength);
             _gateway = config.Gateway.Value;
-            _reassembler = new Ipv4Reassembler(stack, config.IpReassemblySlots, config.IpReassemblyTimeoutMilliseconds);
+            _reassembler = new Ipv4Reassembler(stack, config.IpReassemblySlots, config.IpReassemblyTimeout);
         }
 
         /// <summary>This host's address.</summary>

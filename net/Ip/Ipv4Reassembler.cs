@@ -27,7 +27,7 @@ namespace Keel.Net.Ip
         private readonly bool[] _used;
         private readonly Duration _timeout;
 
-        public Ipv4Reassembler(NetStack stack, int slots, int timeoutMilliseconds)
+        public Ipv4Reassembler(NetStack stack, int slots, Duration timeout)
         {
             _stack = stack;
             _source = new uint[slots];
@@ -40,7 +40,7 @@ namespace Keel.Net.Ip
             _deadline = new Instant[slots];
             _head = new Packet[slots];
             _used = new bool[slots];
-            _timeout = Duration.FromMilliseconds(timeoutMilliseconds);
+            _timeout = timeout;
         }
 
         /// <summary>Takes a fragment (data at its IPv4 header, header already validated).</summary>

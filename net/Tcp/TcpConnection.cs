@@ -250,7 +250,7 @@ namespace Keel.Net.Tcp
             Frto = 0;
             TlpOutstanding = false;
             ReoWndMultiplier = 1;
-            Rtt.Reset(Duration.FromMilliseconds(config.TcpInitialRtoMilliseconds));
+            Rtt.Reset(config.TcpInitialRto);
             SynRttTiming = false;
             Backoff = 0;
             Retries = 0;

@@ -41,8 +41,8 @@ namespace Keel.Net.Tcp
         internal void Reset(NetConfig config)
         {
             Enabled = false;
-            _idle = Duration.FromMilliseconds(config.TcpKeepAliveIdleMilliseconds);
-            _interval = Duration.FromMilliseconds(config.TcpKeepAliveIntervalMilliseconds);
+            _idle = config.TcpKeepAliveIdle;
+            _interval = config.TcpKeepAliveInterval;
             _count = config.TcpKeepAliveProbes;
             _probes = 0;
             _lastProbe = Instant.None;

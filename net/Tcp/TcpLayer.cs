@@ -58,17 +58,17 @@ namespace Keel.Net.Tcp
         /// <summary>Timestamp clock value (milliseconds) at <paramref name="now"/>.</summary>
         internal uint TsNow(Instant now) => (uint)now.SinceOrigin.Milliseconds + TsOffset;
 
-        internal Duration MinRto => Duration.FromMilliseconds(Config.TcpMinRtoMilliseconds);
+        internal Duration MinRto => Config.TcpMinRto;
 
-        internal Duration MaxRto => Duration.FromMilliseconds(Config.TcpMaxRtoMilliseconds);
+        internal Duration MaxRto => Config.TcpMaxRto;
 
-        internal Duration InitialRto => Duration.FromMilliseconds(Config.TcpInitialRtoMilliseconds);
+        internal Duration InitialRto => Config.TcpInitialRto;
 
-        internal Duration TimeWaitTimeout => Duration.FromMilliseconds(Config.TcpTimeWaitMilliseconds);
+        internal Duration TimeWaitTimeout => Config.TcpTimeWait;
 
-        internal Duration FinWait2Timeout => Duration.FromMilliseconds(Config.TcpFinWait2TimeoutMilliseconds);
+        internal Duration FinWait2Timeout => Config.TcpFinWait2Timeout;
 
-        internal Duration DelayedAckTimeout => Duration.FromMilliseconds(Config.TcpDelayedAckMilliseconds);
+        internal Duration DelayedAckTimeout => Config.TcpDelayedAck;
 
         // ------------------------------------------------------------ input
 

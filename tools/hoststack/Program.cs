@@ -2,6 +2,7 @@ using System;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Keel.Apps.Echo;
+using Keel.Hal;
 using Keel.Apps.Iperf3;
 using Keel.Net;
 
@@ -136,7 +137,7 @@ namespace Keel.HostStack
             while (!_stop && clock.NowNanoseconds < end)
             {
                 long now = clock.NowNanoseconds;
-                long wake = Math.Min(iperf.NextWakeNanoseconds, stack.NextTimerNanoseconds);
+                long wake = Instant.Min(iperf.NextWake, stack.NextTimer).Nanoseconds;
                 int timeout = wake <= now ? 0 : (int)Math.Min(1, (wake - now + 999_999) / 1_000_000);
                 device.WaitReadable(timeout);
                 device.PollReceive(256);

@@ -98,19 +98,15 @@ namespace Keel.Kernel.Net
             }
         }
 
-        /// <summary>Earliest clock time at which the stack or an application has timed work; long.MaxValue for none.</summary>
-        public long NextWakeNanoseconds
+        /// <summary>Earliest time at which the stack or an application has timed work; Instant.MaxValue for none.</summary>
+        public Instant NextWake
         {
             get
             {
-                long next = Stack.NextTimerNanoseconds;
+                Instant next = Stack.NextTimer;
                 for (int i = 0; i < _count; i++)
                 {
-                    long wake = _applications[i].NextWakeNanoseconds;
-                    if (wake < next)
-                    {
-                        next = wake;
-                    }
+                    next = Instant.Min(next, _applications[i].NextWake);
                 }
                 return next;
             }

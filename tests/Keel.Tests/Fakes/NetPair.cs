@@ -1,3 +1,4 @@
+using Keel.Hal;
 using Keel.Net;
 using Keel.Net.Sockets;
 
@@ -44,10 +45,10 @@ namespace Keel.Tests.Fakes
         public static NetConfig TestConfig(int timeWaitMilliseconds = 1000)
         {
             NetConfig config = NetConfig.Create(IPv4Address.Any, 24, IPv4Address.Any);
-            config.TcpTimeWaitMilliseconds = timeWaitMilliseconds;
-            config.TcpFinWait2TimeoutMilliseconds = timeWaitMilliseconds;
-            config.TcpMinRtoMilliseconds = 20;
-            config.TcpInitialRtoMilliseconds = 200;
+            config.TcpTimeWait = Duration.FromMilliseconds(timeWaitMilliseconds);
+            config.TcpFinWait2Timeout = Duration.FromMilliseconds(timeWaitMilliseconds);
+            config.TcpMinRto = Duration.FromMilliseconds(20);
+            config.TcpInitialRto = Duration.FromMilliseconds(200);
             return config;
         }
 

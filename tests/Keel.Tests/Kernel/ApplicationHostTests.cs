@@ -25,7 +25,7 @@ namespace Keel.Tests.Kernel
                 Name = name;
                 _events = events;
                 StartResult = startResult;
-                NextWakeNanoseconds = wake;
+                NextWake = Instant.FromNanoseconds(wake);
             }
 
             public string Name { get; }
@@ -38,7 +38,7 @@ namespace Keel.Tests.Kernel
 
             public string Help => "probe";
 
-            public long NextWakeNanoseconds { get; set; }
+            public Instant NextWake { get; set; }
 
             public bool Start(IApplicationHost host)
             {
@@ -141,12 +141,12 @@ namespace Keel.Tests.Kernel
             var host = new ApplicationHost(_net.Stack, _net.Clock, _log, _commands);
             var probe = new ProbeApplication("probe", _events, wake: long.MaxValue);
             host.Add(probe);
-            Assert.That(host.NextWakeNanoseconds, Is.EqualTo(_net.Stack.NextTimerNanoseconds));
-            long soon = _net.Clock.NowNanoseconds + 1000;
-            probe.NextWakeNanoseconds = soon;
-            Assert.That(host.NextWakeNanoseconds, Is.EqualTo(Math.Min(soon, _net.Stack.NextTimerNanoseconds)));
-            probe.NextWakeNanoseconds = 0;
-            Assert.That(host.NextWakeNanoseconds, Is.EqualTo(0));
+            Assert.That(host.NextWake, Is.EqualTo(_net.Stack.NextTimer));
+            Instant soon = Instant.Now(_net.Clock) + Duration.FromMicroseconds(1);
+            probe.NextWake = soon;
+            Assert.That(host.NextWake, Is.EqualTo(Instant.Min(soon, _net.Stack.NextTimer)));
+            probe.NextWake = Instant.None;
+            Assert.That(host.NextWake, Is.EqualTo(Instant.None));
         }
 
         [Test]

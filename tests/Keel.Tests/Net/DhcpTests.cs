@@ -157,8 +157,8 @@ namespace Keel.Tests.Net
             Bed b = new Bed();
             Assert.That(b.RunUntil(() => b.Client.State == DhcpState.Bound, 20000), Is.True);
             long requestTime = b.Server.Requests[1].Time;
-            Assert.That(b.Client.RenewalNanoseconds - requestTime, Is.EqualTo(60 * Second).Within(Step), "T1 = 0.5 lease from the REQUEST (RFC 2131 4.4.5)");
-            Assert.That(b.Client.RebindingNanoseconds - requestTime, Is.EqualTo(105 * Second).Within(Step), "T2 = 0.875 lease");
+            Assert.That(b.Client.Renewal.Nanoseconds - requestTime, Is.EqualTo(60 * Second).Within(Step), "T1 = 0.5 lease from the REQUEST (RFC 2131 4.4.5)");
+            Assert.That(b.Client.Rebinding.Nanoseconds - requestTime, Is.EqualTo(105 * Second).Within(Step), "T2 = 0.875 lease");
             int frames = b.FromClient.Frames.Count;
             Assert.That(b.RunUntil(() => b.C(DhcpStatistics.Renewals) == 1, 70000), Is.True);
             FakeDhcpServer.Request renew = b.Server.Last;
@@ -170,7 +170,7 @@ namespace Keel.Tests.Net
             byte[] frame = b.FromClient.Frames.FindLast(f => f.Length > 42 && f[23] == 17 && (f[36] << 8 | f[37]) == 67);
             Assert.That(Frames.Get32(frame, 30), Is.EqualTo(0xC6120001u), "unicast to the server");
             Assert.That(b.Client.State, Is.EqualTo(DhcpState.Bound));
-            Assert.That(b.Client.ExpiryNanoseconds - renew.Time, Is.EqualTo(120 * Second).Within(Step));
+            Assert.That(b.Client.Expiry.Nanoseconds - renew.Time, Is.EqualTo(120 * Second).Within(Step));
             Assert.That(b.Pair.B.Address, Is.EqualTo(Leased));
             Assert.That(b.Pair.AllReturned(out string detail), Is.True, detail);
         }

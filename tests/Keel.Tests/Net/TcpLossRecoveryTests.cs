@@ -1,3 +1,4 @@
+using Keel.Hal;
 using Keel.Net;
 using Keel.Net.Sockets;
 using Keel.Net.Tcp;
@@ -85,7 +86,7 @@ namespace Keel.Tests.Net
         {
             NetConfig a = NetPair.TestConfig();
             NetConfig b = NetPair.TestConfig();
-            a.TcpMinRtoMilliseconds = b.TcpMinRtoMilliseconds = 200;
+            a.TcpMinRto = b.TcpMinRto = Duration.FromMilliseconds(200);
             NetPair pair = new NetPair(a, b, 42);
             pair.Link.DuplicateRate = 0.01;
             bool done;
@@ -114,7 +115,7 @@ namespace Keel.Tests.Net
         {
             NetConfig a = NetPair.TestConfig();
             NetConfig b = NetPair.TestConfig();
-            a.TcpMinRtoMilliseconds = b.TcpMinRtoMilliseconds = 200;
+            a.TcpMinRto = b.TcpMinRto = Duration.FromMilliseconds(200);
             NetPair pair = new NetPair(a, b, 11);
             Socket listener = pair.Listen(pair.B, 5001);
             Socket server;

@@ -1,3 +1,4 @@
+using Keel.Hal;
 using Keel.Net;
 using Keel.Net.Sockets;
 using NUnit.Framework;
@@ -8,7 +9,7 @@ namespace Keel.Tests.Net
     /// Connections to vanished peers are freed. Keepalive (RFC 9293 section 3.8.4) resets an idle
     /// connection whose peer stopped answering; orphans in FIN_WAIT_1 / LAST_ACK give up after
     /// <see cref="NetConfig.TcpOrphanRetries"/> retransmissions; an orphan in FIN_WAIT_2 waits
-    /// <see cref="NetConfig.TcpFinWait2TimeoutMilliseconds"/> (Linux: 60 s) for the peer's FIN.
+    /// <see cref="NetConfig.TcpFinWait2Timeout"/> (Linux: 60 s) for the peer's FIN.
     /// </summary>
     public class TcpOrphanKeepAliveTests
     {
@@ -29,7 +30,7 @@ namespace Keel.Tests.Net
         private static NetConfig Config()
         {
             NetConfig config = NetPair.TestConfig();
-            config.TcpFinWait2TimeoutMilliseconds = 60000; // Linux's tcp_fin_timeout
+            config.TcpFinWait2Timeout = Duration.FromSeconds(60); // Linux's tcp_fin_timeout
             return config;
         }
 

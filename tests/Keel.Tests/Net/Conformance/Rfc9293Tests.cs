@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using Keel.Hal;
 using Keel.Net.Sockets;
 using NUnit.Framework;
 
@@ -276,7 +277,7 @@ namespace Keel.Tests.Net.Conformance
         [Test, Rfc("9293 3.6 figure 12; 3.10.7.4 (TIME-WAIT)")]
         public void ActiveCloseGoesThroughFinWaitToTimeWaitAndExpires()
         {
-            TcpHarness h = new TcpHarness(c => c.TcpTimeWaitMilliseconds = 2000);
+            TcpHarness h = new TcpHarness(c => c.TcpTimeWait = Duration.FromSeconds(2));
             h.EstablishPassive();
             h.Close();
             h.ExpectOut(Seg.FinAck(h.Iss + 1, P + 1));
@@ -322,7 +323,7 @@ namespace Keel.Tests.Net.Conformance
         [Test, Rfc("9293 3.10.7.4 (TIME-WAIT, eighth check)")]
         public void TimeWaitAcknowledgesARetransmittedFinAndRestarts2Msl()
         {
-            TcpHarness h = new TcpHarness(c => c.TcpTimeWaitMilliseconds = 2000);
+            TcpHarness h = new TcpHarness(c => c.TcpTimeWait = Duration.FromSeconds(2));
             h.EstablishPassive();
             h.Close();
             h.Out();
