@@ -28,6 +28,8 @@ namespace Keel.Tests.Fuzz
             new FuzzTarget("multiboot2", "multiboot2 information tags", ParserTargets.Multiboot2),
             new FuzzTarget("cmdline", "the kernel command line", ParserTargets.CommandLine),
             new FuzzTarget("acpi", "ACPI tables (RSDP, RSDT/XSDT, FADT, MADT) and the AML \\_S5 package", ParserTargets.Acpi),
+            new FuzzTarget("dsdt-mmio", "the DSDT's virtio-mmio devices (LNRO0005, _CRS windows and interrupts)", PlatformTargets.DsdtMmio),
+            new FuzzTarget("virtio-mmio", "the virtio-net driver over a virtio-mmio window whose device lies", PlatformTargets.VirtioMmio),
         };
 
         /// <summary>The target called <paramref name="name"/>; null when there is none.</summary>

@@ -30,6 +30,14 @@ namespace Keel.Tests.Fuzz
             yield return new SeedCorpus.Seed("cmdline", "dhcp", Encoding.ASCII.GetBytes("ip=dhcp shell=off test=selftest virtio_mmio.device=512@0xfeb00e00:12"));
             yield return new SeedCorpus.Seed("acpi", "acpi2", AcpiTests.Image(2, false));
             yield return new SeedCorpus.Seed("acpi", "acpi1-qemu", AcpiTests.Image(0, true));
+            // QEMU microvm's DSDT: two virtio-mmio devices under \_SB (window 0x200, level interrupt).
+            yield return new SeedCorpus.Seed("dsdt-mmio", "microvm", AmlMmioDevicesTests.Scope("_SB_",
+                AmlMmioDevicesTests.VirtioDevice("VR00", 0xFEB00000, 16, 0), AmlMmioDevicesTests.VirtioDevice("VR01", 0xFEB00200, 17, 1)));
+            // The virtio-mmio window: version 2 and version 1 devices telling the truth, and a version 2 one that
+            // lies once about its magic value's first read and then about a queue size.
+            yield return new SeedCorpus.Seed("virtio-mmio", "modern", new byte[] { 1 });
+            yield return new SeedCorpus.Seed("virtio-mmio", "legacy", new byte[] { 0 });
+            yield return new SeedCorpus.Seed("virtio-mmio", "lies", new byte[] { 1, 0, 0, 0, 1, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0x7F, 0xFF });
         }
 
         // iperf3 3.12's parameters and results messages (its JSON as it sends it).

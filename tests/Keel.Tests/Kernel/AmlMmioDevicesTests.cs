@@ -35,7 +35,7 @@ namespace Keel.Tests.Kernel
         }
 
         /// <summary>Device(VRnn) as QEMU's microvm writes it: _HID, _UID, _CCA, _CRS with a window and a level interrupt.</summary>
-        private static byte[] VirtioDevice(string name, uint address, uint gsi, int uid, byte interruptFlags = 0x01)
+        internal static byte[] VirtioDevice(string name, uint address, uint gsi, int uid, byte interruptFlags = 0x01)
         {
             return Device(name,
                 Name("_HID", Str("LNRO0005")),
@@ -233,7 +233,7 @@ namespace Keel.Tests.Kernel
 
         private static byte[] Seg(string name) => Encoding.ASCII.GetBytes(name);
 
-        private static byte[] Scope(string name, params byte[][] terms) => Package(new byte[] { 0x10 }, Concat(Seg(name), Concat(terms)));
+        internal static byte[] Scope(string name, params byte[][] terms) => Package(new byte[] { 0x10 }, Concat(Seg(name), Concat(terms)));
 
         private static byte[] Device(string name, params byte[][] terms) => Package(new byte[] { 0x5B, 0x82 }, Concat(Seg(name), Concat(terms)));
 
