@@ -114,7 +114,7 @@ namespace Keel.Net
                 case EthRxBytes: return "eth_rx_bytes";
                 case EthTxFrames: return "eth_tx_frames";
                 case EthTxBytes: return "eth_tx_bytes";
-                case EthRxNotForUs: return "eth_rx_not_for_us";
+                case EthRxNotForUs: return "eth_rx_other_host";
                 case EthRxUnknownType: return "eth_rx_unknown_type";
                 case EthRxTruncated: return "eth_rx_truncated";
                 case TxBusyQueued: return "tx_busy_queued";
@@ -133,7 +133,7 @@ namespace Keel.Net
                 case IpBadHeader: return "ip_bad_header";
                 case IpBadChecksum: return "ip_bad_checksum";
                 case IpBadLength: return "ip_bad_length";
-                case IpNotForUs: return "ip_not_for_us";
+                case IpNotForUs: return "ip_rx_other_host";
                 case IpUnknownProtocol: return "ip_unknown_protocol";
                 case IpTtlZero: return "ip_ttl_zero";
                 case IpNoRoute: return "ip_no_route";

@@ -1,4 +1,5 @@
 using System;
+using Keel.Hal;
 
 namespace Keel.Apps.Http
 {
@@ -207,7 +208,7 @@ namespace Keel.Apps.Http
             }
             request.PathStart = start + firstSpace + 1 + pathOffset;
             request.PathLength = pathLength;
-            request.Method = IsExactly(method, "GET") ? HttpMethod.Get : IsExactly(method, "HEAD") ? HttpMethod.Head : HttpMethod.Other;
+            request.Method = AsciiText.Matches(method, "GET") ? HttpMethod.Get : AsciiText.Matches(method, "HEAD") ? HttpMethod.Head : HttpMethod.Other;
             return 0;
         }
 
@@ -427,22 +428,6 @@ namespace Keel.Apps.Http
         }
 
         private static bool IsDigit(byte c) => c >= (byte)'0' && c <= (byte)'9';
-
-        private static bool IsExactly(ReadOnlySpan<byte> text, string literal)
-        {
-            if (text.Length != literal.Length)
-            {
-                return false;
-            }
-            for (int i = 0; i < text.Length; i++)
-            {
-                if (text[i] != literal[i])
-                {
-                    return false;
-                }
-            }
-            return true;
-        }
 
         /// <summary>ASCII case-insensitive comparison with a lower-case literal.</summary>
         public static bool EqualsIgnoreCase(ReadOnlySpan<byte> text, string lowerCase)

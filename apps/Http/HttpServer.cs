@@ -404,19 +404,19 @@ namespace Keel.Apps.Http
                 }
             }
             c.RouteCount = 0;
-            if (path.Length == 0 || IsPath(path, "/") || IsPath(path, "/index.html"))
+            if (path.Length == 0 || AsciiText.Matches(path, "/") || AsciiText.Matches(path, "/index.html"))
             {
                 c.Route = HttpRoute.Index;
             }
-            else if (IsPath(path, "/stats"))
+            else if (AsciiText.Matches(path, "/stats"))
             {
                 c.Route = HttpRoute.Stats;
             }
-            else if (IsPath(path, "/metrics"))
+            else if (AsciiText.Matches(path, "/metrics"))
             {
                 c.Route = HttpRoute.Metrics;
             }
-            else if (StartsWith(path, "/bytes/"))
+            else if (AsciiText.StartsWith(path, "/bytes/"))
             {
                 long count = ParseCount(path.Slice(7));
                 c.Route = count < 0 ? HttpRoute.NotFound : count > _config.MaxBytesResource ? HttpRoute.BadRequest : HttpRoute.Bytes;
@@ -715,24 +715,6 @@ namespace Keel.Apps.Http
                 value = value * 10 + (digits[i] - '0');
             }
             return value;
-        }
-
-        private static bool IsPath(ReadOnlySpan<byte> path, string literal) => path.Length == literal.Length && StartsWith(path, literal);
-
-        private static bool StartsWith(ReadOnlySpan<byte> path, string literal)
-        {
-            if (path.Length < literal.Length)
-            {
-                return false;
-            }
-            for (int i = 0; i < literal.Length; i++)
-            {
-                if (path[i] != literal[i])
-                {
-                    return false;
-                }
-            }
-            return true;
         }
 
         public int StatisticsCount => HttpStatistics.Count;

@@ -8,7 +8,7 @@ namespace Keel.Kernel.Memory
     {
         private static readonly string[] s_names =
         {
-            "pages_total",
+            "pages_managed",
             "pages_free",
             "pages_free_min",
             "page_allocations",

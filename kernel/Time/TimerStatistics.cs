@@ -11,7 +11,7 @@ namespace Keel.Kernel.Time
             "expirations",
             "arms",
             "active",
-            "max_late_nanoseconds",
+            "max_lateness",
         };
 
         private static readonly string[] s_help =
@@ -20,7 +20,7 @@ namespace Keel.Kernel.Time
             "Timers that expired and ran",
             "Times the APIC deadline was armed",
             "Timers armed now",
-            "Latest a timer has run after its deadline, in nanoseconds",
+            "Latest a timer has run after its deadline (nanoseconds)",
         };
 
         private readonly TimerService _timers;
