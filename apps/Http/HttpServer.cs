@@ -318,6 +318,12 @@ namespace Keel.Apps.Http
                 }
                 HttpRequest request;
                 HttpParseResult result = HttpRequestParser.Parse(new ReadOnlySpan<byte>(c.Input, 0, c.InputLength), _config, out request);
+                if (result == HttpParseResult.Incomplete && c.InputLength == c.Input.Length)
+                {
+                    // Leading empty lines filled the buffer past the limits the parser counts.
+                    result = HttpParseResult.Error;
+                    request.ErrorStatus = 431;
+                }
                 if (result == HttpParseResult.Incomplete)
                 {
                     if (c.PeerDone)

@@ -130,6 +130,21 @@ namespace Keel.BootTests
         }
 
         [Test, Order(4)]
+        public void WrkAndAbAreServedWithoutErrors()
+        {
+            // wrk: keep-alive, 8 connections for 3 s; ab: one connection per request, 200 requests, 8 at a time.
+            (int status, string output) = _netns.Exec(30, "wrk", "-t", "1", "-c", "8", "-d", "3", Base + "/");
+            TestContext.Out.WriteLine(output);
+            Assert.That(status, Is.EqualTo(0), output);
+            Assert.That(output, Does.Match(@"\d+ requests in"));
+            Assert.That(output, Does.Not.Contain("Socket errors").And.Not.Contain("Non-2xx"), output);
+            (status, output) = _netns.Exec(60, "ab", "-n", "200", "-c", "8", Base + "/");
+            TestContext.Out.WriteLine(output);
+            Assert.That(status, Is.EqualTo(0), output);
+            Assert.That(output, Does.Contain("Complete requests:      200").And.Contain("Failed requests:        0"));
+        }
+
+        [Test, Order(5)]
         public void ShellShowsHttpCounters()
         {
             string http = _guest.Command("http");
