@@ -42,7 +42,12 @@ namespace Keel.Apps.Http
                 output.Append("# HELP ");
                 AppendFamily(subsystem, name, counter, output);
                 output.Append(' ');
-                AppendHelp(source.StatisticHelp(i), output);
+                string help = source.StatisticHelp(i);
+                if ((object)help == null || help.Length == 0)
+                {
+                    help = name; // a counter added without its line of help still gets a non-empty HELP
+                }
+                AppendHelp(help, output);
                 output.Append("\n# TYPE ");
                 AppendFamily(subsystem, name, counter, output);
                 output.Append(counter ? " counter\n" : " gauge\n");

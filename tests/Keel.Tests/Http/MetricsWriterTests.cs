@@ -77,6 +77,14 @@ namespace Keel.Tests.Http
             Assert.That(Write(registry), Does.Contain("\nkeel_iperf3_tests_started_total 100\n"));
         }
 
+        [Test]
+        public void ACounterWithoutHelpStillGetsAHelpLine()
+        {
+            StatisticsRegistry registry = new StatisticsRegistry();
+            registry.Add("net", new Source(new[] { "ip6_rx" }, new[] { StatisticKind.Counter }, new[] { "" }));
+            Assert.That(Write(registry), Does.Contain("\n# HELP keel_net_ip6_rx_total ip6_rx\n"));
+        }
+
         /// <summary>
         /// The whole exposition of the real stack's sources against the text format's grammar: every line a HELP, a
         /// TYPE or a sample; metric names [a-zA-Z_:][a-zA-Z0-9_:]*; each family's HELP and TYPE once, before its
