@@ -1,5 +1,6 @@
 using Keel.Apps.Echo;
 using Keel.Apps.Hosting;
+using Keel.Apps.Http;
 using Keel.Apps.Iperf3;
 
 namespace Keel.Apps
@@ -16,6 +17,7 @@ namespace Keel.Apps
             {
                 new EchoApplication(EchoApplication.DefaultConnections),
                 new Iperf3Application(new Iperf3ServerConfig()),
+                new HttpApplication(new HttpServerConfig()),
             };
         }
     }

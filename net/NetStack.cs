@@ -375,6 +375,10 @@ namespace Keel.Net
 
         public long StatisticValue(int index) => index >= 0 && index < NetStatistics.Count ? Counters[index] : 0;
 
+        public StatisticKind StatisticKind(int index) => Keel.Hal.StatisticKind.Counter;
+
+        public string StatisticHelp(int index) => NetStatistics.Help(index);
+
         /// <summary>Current value of a counter (index from <see cref="NetStatistics"/>).</summary>
         public long Counter(int index) => Counters[index];
     }

@@ -114,7 +114,7 @@ namespace Keel.Net
                 case EthRxBytes: return "eth_rx_bytes";
                 case EthTxFrames: return "eth_tx_frames";
                 case EthTxBytes: return "eth_tx_bytes";
-                case EthRxNotForUs: return "eth_rx_not_for_us";
+                case EthRxNotForUs: return "eth_rx_other_host";
                 case EthRxUnknownType: return "eth_rx_unknown_type";
                 case EthRxTruncated: return "eth_rx_truncated";
                 case TxBusyQueued: return "tx_busy_queued";
@@ -133,7 +133,7 @@ namespace Keel.Net
                 case IpBadHeader: return "ip_bad_header";
                 case IpBadChecksum: return "ip_bad_checksum";
                 case IpBadLength: return "ip_bad_length";
-                case IpNotForUs: return "ip_not_for_us";
+                case IpNotForUs: return "ip_rx_other_host";
                 case IpUnknownProtocol: return "ip_unknown_protocol";
                 case IpTtlZero: return "ip_ttl_zero";
                 case IpNoRoute: return "ip_no_route";
@@ -205,6 +205,110 @@ namespace Keel.Net
                 case TcpSynCookiesReceived: return "tcp_syncookies_recv";
                 case TcpSynCookiesFailed: return "tcp_syncookies_failed";
                 case TcpSynAckTimeouts: return "tcp_synack_timeouts";
+                default: return "";
+            }
+        }
+
+        /// <summary>What counter <paramref name="index"/> counts (one line). Every stack counter counts events.</summary>
+        public static string Help(int index)
+        {
+            switch (index)
+            {
+                case EthRxFrames: return "Ethernet frames received";
+                case EthRxBytes: return "Ethernet bytes received";
+                case EthTxFrames: return "Ethernet frames sent";
+                case EthTxBytes: return "Ethernet bytes sent";
+                case EthRxNotForUs: return "Frames for another MAC address";
+                case EthRxUnknownType: return "Frames of an EtherType the stack does not handle";
+                case EthRxTruncated: return "Frames shorter than their headers";
+                case TxBusyQueued: return "Frames queued because the device was busy";
+                case TxDropped: return "Frames dropped on transmit";
+                case TxPacketAllocFailures: return "Sends without a free packet";
+                case TxPageAllocFailures: return "Sends without a free transmit page";
+                case ArpRx: return "ARP packets received";
+                case ArpBad: return "Malformed ARP packets";
+                case ArpRequestsSent: return "ARP requests sent";
+                case ArpRepliesSent: return "ARP replies sent";
+                case ArpPendingDropped: return "Packets dropped while waiting for ARP";
+                case ArpResolveFailed: return "Addresses ARP could not resolve";
+                case ArpConflicts: return "ARP packets claiming our address";
+                case IpRx: return "IPv4 packets received";
+                case IpTx: return "IPv4 packets sent";
+                case IpBadHeader: return "IPv4 packets with a bad header";
+                case IpBadChecksum: return "IPv4 packets with a bad header checksum";
+                case IpBadLength: return "IPv4 packets with a bad length";
+                case IpNotForUs: return "IPv4 packets for another address";
+                case IpUnknownProtocol: return "IPv4 packets of an unknown protocol";
+                case IpTtlZero: return "IPv4 packets received with TTL 0";
+                case IpNoRoute: return "IPv4 sends with no route";
+                case IpFragRx: return "IPv4 fragments received";
+                case IpReassembled: return "IPv4 packets reassembled";
+                case IpReasmDropped: return "IPv4 fragments dropped by reassembly";
+                case IpReasmTimeouts: return "IPv4 reassemblies timed out";
+                case IpFragTx: return "IPv4 fragments sent";
+                case IcmpRx: return "ICMP messages received";
+                case IcmpBad: return "Malformed ICMP messages";
+                case IcmpEchoRequests: return "ICMP echo requests received";
+                case IcmpEchoRepliesSent: return "ICMP echo replies sent";
+                case IcmpUnreachableSent: return "ICMP destination unreachable sent";
+                case IcmpUnreachableRx: return "ICMP destination unreachable received";
+                case IcmpOtherRx: return "ICMP messages of other types received";
+                case UdpRx: return "UDP datagrams received";
+                case UdpTx: return "UDP datagrams sent";
+                case UdpBadLength: return "UDP datagrams with a bad length";
+                case UdpBadChecksum: return "UDP datagrams with a bad checksum";
+                case UdpNoPort: return "UDP datagrams to a closed port";
+                case UdpRcvbufErrors: return "UDP datagrams dropped with the receive queue full";
+                case UdpTxErrors: return "UDP sends that failed";
+                case TcpRxSegments: return "TCP segments received";
+                case TcpTxSegments: return "TCP segments sent";
+                case TcpBadHeader: return "TCP segments with a bad header";
+                case TcpBadChecksum: return "TCP segments with a bad checksum";
+                case TcpBadOptions: return "TCP segments with malformed options";
+                case TcpActiveOpens: return "TCP connections opened by us";
+                case TcpPassiveOpens: return "TCP connections accepted";
+                case TcpEstablished: return "TCP connections that reached ESTABLISHED";
+                case TcpResetsSent: return "TCP resets sent";
+                case TcpResetsReceived: return "TCP resets received";
+                case TcpRetransmits: return "TCP segments retransmitted";
+                case TcpFastRetransmits: return "TCP fast retransmissions";
+                case TcpTimeouts: return "TCP retransmission timeouts";
+                case TcpConnTimeouts: return "TCP connections given up after timeouts";
+                case TcpOutOfOrder: return "TCP segments received out of order";
+                case TcpDupAcksRx: return "TCP duplicate ACKs received";
+                case TcpListenOverflows: return "TCP connections refused with the backlog full";
+                case TcpNoSocket: return "TCP segments for no socket";
+                case TcpRcvPruned: return "TCP receive data dropped for lack of buffer";
+                case TcpDelayedAcks: return "TCP delayed ACKs sent";
+                case TcpAcksSent: return "TCP pure ACKs sent";
+                case TcpZeroWindowProbes: return "TCP zero-window probes sent";
+                case TcpChallengeAcks: return "TCP challenge ACKs sent";
+                case TcpUnacceptable: return "TCP segments outside the receive window";
+                case TcpTimewaitRecycled: return "TCP TIME_WAIT connections reused";
+                case TcpSocketExhausted: return "TCP connections refused with every socket in use";
+                case TcpRcvMemoryPressure: return "TCP receives under memory pressure";
+                case TcpTsoSegments: return "TCP segments sent with TSO";
+                case TcpLargeSegmentsRx: return "TCP segments received larger than the MSS (coalesced)";
+                case TcpSynCookiesSent: return "TCP SYN cookies sent";
+                case TcpSynCookiesReceived: return "TCP SYN cookies accepted";
+                case TcpSynCookiesFailed: return "TCP SYN cookies that failed to validate";
+                case TcpSynAckTimeouts: return "TCP SYN-ACKs never answered";
+                case TcpPawsRejected: return "TCP segments rejected by PAWS";
+                case TcpDsacksRx: return "TCP D-SACKs received";
+                case TcpRackLosses: return "TCP segments RACK marked lost";
+                case TcpSpuriousRtos: return "TCP timeouts found spurious (F-RTO)";
+                case TcpLossProbes: return "TCP tail loss probes sent";
+                case TcpFinWait2Timeouts: return "TCP FIN_WAIT_2 timeouts";
+                case TcpOrphanTimeouts: return "TCP orphaned connections timed out";
+                case TcpKeepAliveProbes: return "TCP keep-alive probes sent";
+                case TcpKeepAliveTimeouts: return "TCP connections closed by keep-alive";
+                case UdpRefused: return "UDP sends refused by an ICMP port unreachable";
+                case TcpReceiveBufferGrowths: return "TCP receive buffer auto-tuning growths";
+                case TcpRcvCoalesced: return "TCP received segments coalesced in the queue";
+                case TcpTlpRepairs: return "TCP losses repaired by a tail loss probe";
+                case IcmpFragNeededRx: return "ICMP fragmentation needed received";
+                case IcmpFragNeededIgnored: return "ICMP fragmentation needed ignored (not credible)";
+                case TcpPmtuReductions: return "TCP path MTU reductions";
                 default: return "";
             }
         }

@@ -40,6 +40,7 @@ namespace Keel.Apps.Iperf3
             {
                 return false;
             }
+            host.Statistics.Add("iperf3", Server);
             host.AddCommand(this);
             return true;
         }

@@ -1,4 +1,4 @@
-using Keel.Apps.Iperf3.Json;
+using Keel.Apps.Json;
 
 namespace Keel.Apps.Iperf3
 {

@@ -1,5 +1,5 @@
 using System;
-using Keel.Apps.Iperf3.Json;
+using Keel.Apps.Json;
 using Keel.Hal;
 using Keel.Net;
 using Keel.Net.Sockets;

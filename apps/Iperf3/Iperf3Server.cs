@@ -1,5 +1,6 @@
 using System;
-using Keel.Apps.Iperf3.Json;
+using Keel.Apps.Json;
+using Keel.Apps.Text;
 using Keel.Hal;
 using Keel.Net;
 using Keel.Net.Sockets;
@@ -359,6 +360,10 @@ namespace Keel.Apps.Iperf3
         public string StatisticName(int index) => Iperf3Statistics.Name(index);
 
         public long StatisticValue(int index) => index >= 0 && index < Iperf3Statistics.Count ? Counters[index] : 0;
+
+        public StatisticKind StatisticKind(int index) => Keel.Hal.StatisticKind.Counter;
+
+        public string StatisticHelp(int index) => Iperf3Statistics.Help(index);
 
         /// <summary>Writes the counters, one per line, for a shell command.</summary>
         public void PrintStatistics(ITextOutput output)

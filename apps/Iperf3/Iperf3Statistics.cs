@@ -54,5 +54,35 @@ namespace Keel.Apps.Iperf3
                 default: return "?";
             }
         }
+
+        /// <summary>What counter <paramref name="index"/> counts (one line); every one counts events.</summary>
+        public static string Help(int index)
+        {
+            switch (index)
+            {
+                case ControlAccepted: return "iperf3 control connections accepted";
+                case TestsStarted: return "iperf3 tests started";
+                case TestsCompleted: return "iperf3 tests completed";
+                case TestsAborted: return "iperf3 tests aborted";
+                case AccessDenied: return "iperf3 clients turned away while a test runs";
+                case BadCookies: return "iperf3 connections with an unknown cookie";
+                case ServerErrors: return "iperf3 tests ended by a server error";
+                case ProtocolErrors: return "iperf3 protocol errors";
+                case Timeouts: return "iperf3 tests timed out";
+                case ClientTerminated: return "iperf3 tests the client ended";
+                case StreamsCreated: return "iperf3 data streams created";
+                case TcpBytesReceived: return "iperf3 TCP bytes received";
+                case TcpBytesSent: return "iperf3 TCP bytes sent";
+                case UdpDatagramsReceived: return "iperf3 UDP datagrams received";
+                case UdpBytesReceived: return "iperf3 UDP bytes received";
+                case UdpDatagramsSent: return "iperf3 UDP datagrams sent";
+                case UdpBytesSent: return "iperf3 UDP bytes sent";
+                case UdpLost: return "iperf3 UDP datagrams lost";
+                case UdpOutOfOrder: return "iperf3 UDP datagrams out of order";
+                case UdpSendErrors: return "iperf3 UDP sends that failed";
+                case SocketExhausted: return "iperf3 streams refused with every socket in use";
+                default: return "";
+            }
+        }
     }
 }

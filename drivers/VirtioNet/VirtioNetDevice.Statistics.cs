@@ -63,9 +63,80 @@ namespace Keel.Drivers.VirtioNet
             "tx_queue_0_lazy_reclaims",
         };
 
+        /// <summary>One line per counter, in index order (Prometheus # HELP).</summary>
+        private static readonly string[] s_statisticHelp =
+        {
+            "Packets received and passed up",
+            "Bytes received in packets passed up",
+            "Received frames dropped (no packet, bad header, no receiver)",
+            "Frames the raw receive hook consumed",
+            "Frames the raw receive hook dropped",
+            "Receive queue notifications to the device",
+            "Receive interrupts",
+            "NAPI polls of the receive queue",
+            "Interrupts re-enabled with work already pending",
+            "Receive refills that found no page or packet",
+            "Receive refills retried later from the work queue",
+            "Received buffers whose length the device reported wrongly",
+            "Received frames too short or malformed",
+            "Used receive descriptors with an id the driver never posted",
+            "Received frames dropped for lack of a packet",
+            "Receive buffers posted to the device",
+            "Mergeable receive buffer length in bytes",
+            "Packets transmitted",
+            "Bytes transmitted",
+            "Transmit queue notifications to the device",
+            "Times the transmit queue stopped for lack of descriptors",
+            "Times the stopped transmit queue woke",
+            "Transmit watchdog timeouts",
+            "Sends refused with the transmit ring full",
+            "Transmit completion interrupts",
+            "Used transmit descriptors with an id the driver never posted",
+            "Frames dropped when the device was reset",
+            "Configuration change interrupts",
+            "Device resets",
+            "Used ring indexes that moved by more than the ring holds",
+            "Page pool allocations served from the recycle cache",
+            "Page pool allocations from the page allocator",
+            "Page pool allocations that failed",
+            "Pages returned to the page pool's cache",
+            "Pages the page pool gave back to the page allocator",
+            "Page pool pages handed out and not yet returned",
+            "Pages the page pool holds",
+            "Frames whose offload request the driver could not express",
+            "Frames dropped on transmit",
+            "Frames sent with an indirect descriptor table",
+            "Frames whose virtio-net header was pushed in front of the data",
+            "Frames sent with checksum offload",
+            "TSO frames sent",
+            "Coalesced (GSO) packets received",
+            "Received frames whose checksum the device validated",
+            "Received frames with a partial checksum to complete",
+            "Received fragments coalesced into one packet",
+            "Received frames with more fragments than a packet takes",
+            "Control queue commands sent",
+            "Control queue commands that failed",
+            "Link announcements sent (gratuitous ARP on request)",
+            "Configuration reads retried because the generation changed",
+            "Receive buffers of more than one page posted",
+            "Transmit completions reclaimed lazily on the next send",
+        };
+
         public int StatisticsCount => s_statisticNames.Length;
 
         public string StatisticName(int index) => s_statisticNames[index];
+
+        public string StatisticHelp(int index) => s_statisticHelp[index];
+
+        /// <summary>Levels (buffers posted, pages held, buffer size) are gauges; everything else counts events.</summary>
+        public StatisticKind StatisticKind(int index)
+        {
+            string name = s_statisticNames[index];
+            return name == "page_pool_in_flight" ||
+                name == "page_pool_pages_held" ||
+                name == "rx_queue_0_buffers_posted" ||
+                name == "rx_queue_0_mergeable_buf_len" ? Keel.Hal.StatisticKind.Gauge : Keel.Hal.StatisticKind.Counter;
+        }
 
         public long StatisticValue(int index)
         {

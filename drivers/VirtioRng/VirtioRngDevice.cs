@@ -333,6 +333,22 @@ namespace Keel.Drivers.VirtioRng
 
         public string StatisticName(int index) => s_statisticNames[index];
 
+        private static readonly string[] s_statisticHelp =
+        {
+            "Random bytes delivered by the device",
+            "Requests posted to the device",
+            "Requests the device completed",
+            "Interrupts from the device",
+            "Completions with a length larger than the request",
+            "Completions with no bytes",
+            "Completions with an id never posted",
+            "Device resets",
+        };
+
+        public StatisticKind StatisticKind(int index) => Keel.Hal.StatisticKind.Counter;
+
+        public string StatisticHelp(int index) => s_statisticHelp[index];
+
         public long StatisticValue(int index)
         {
             switch (index)

@@ -1,3 +1,4 @@
+using Keel.Hal;
 using Keel.Kernel.Config;
 using Keel.Runtime;
 
@@ -43,7 +44,7 @@ namespace Keel.Kernel.Diagnostics
                     ThrowSomething();
                     break;
                 case KernelTest.Other:
-                    if (Keel.Kernel.Text.AsciiText.Matches(Kernel.CommandLine.TestName, "stackoverflow"))
+                    if (AsciiText.Matches(Kernel.CommandLine.TestName, "stackoverflow"))
                     {
                         Kernel.Console.Write("test: unbounded recursion into the stack guard page\n");
                         Recurse(1);

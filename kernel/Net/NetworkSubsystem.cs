@@ -1,4 +1,5 @@
 using Keel.Apps;
+using Keel.Apps.Hosting;
 using Keel.Buffers;
 using Keel.Drivers.Virtio;
 using Keel.Drivers.VirtioNet;
@@ -7,6 +8,7 @@ using Keel.Kernel.Config;
 using Keel.Kernel.Entropy;
 using Keel.Kernel.Memory;
 using Keel.Kernel.Platform;
+using Keel.Kernel.Time;
 using Keel.Net;
 using Keel.Net.Dhcp;
 using Keel.Net.Dns;
@@ -210,6 +212,7 @@ namespace Keel.Kernel.Net
                 // First, so that the address and DNS servers are current when the applications run.
                 Applications.Add(new AddressServices(Dhcp, Resolver, commandLine.DnsServer != 0));
             }
+            RegisterStatistics();
             Applications.AddAll(Keel.Apps.Applications.CreateAll());
             Kernel.AddPoller(new NetworkPoller(Applications));
             Device.Announcer = new StackAnnouncer(Stack);
@@ -224,6 +227,39 @@ namespace Keel.Kernel.Net
             output.Write('/');
             output.Write(commandLine.PrefixLength);
             output.Write(" up\n");
+        }
+
+        /// <summary>
+        /// Every counter source of the kernel in the application host's registry (the HTTP server's /metrics and
+        /// /stats), and the wall clock for dates: the RTC read once now, against the monotonic clock.
+        /// </summary>
+        private static void RegisterStatistics()
+        {
+            StatisticsRegistry registry = Applications.Statistics;
+            registry.Add("virtio_net", Device);
+            if ((object)Watchdog != null)
+            {
+                registry.Add("rx_watchdog", Watchdog);
+            }
+            if ((object)Dhcp != null)
+            {
+                registry.Add("dhcp", Dhcp);
+            }
+            if ((object)Resolver != null)
+            {
+                registry.Add("dns", Resolver);
+            }
+            if ((object)EntropySubsystem.Device != null)
+            {
+                registry.Add("rng", EntropySubsystem.Device);
+            }
+            registry.Add("memory", new MemoryStatistics());
+            registry.Add("timer", new TimerStatistics(Kernel.Timers));
+            long unixNow = RtcReference.ReadUnixSeconds();
+            if (unixNow != 0)
+            {
+                Applications.UnixSecondsAtClockZero = unixNow - Kernel.Clock.NowNanoseconds / 1000000000L;
+            }
         }
 
         /// <summary>Stops the device and gives every buffer back; prints the pool balance.</summary>

@@ -12,7 +12,7 @@ namespace Keel.Kernel.Net
     /// counter and expect 0. (It was a poll every 100 ms before; the stall it papered over in
     /// tools/bench.d/rx-stall-repro is analysed in docs/network-stack.md.) `bench-rxwatchdog=off` removes it.
     /// </summary>
-    public sealed class ReceiveWatchdog : IWorkItem
+    public sealed class ReceiveWatchdog : IWorkItem, IStatisticsSource
     {
         private const long PeriodNanoseconds = 100_000_000;
 
@@ -45,6 +45,18 @@ namespace Keel.Kernel.Net
 
         /// <summary>Polls the watchdog had to run because receive work waited 100 ms with no poll.</summary>
         public long Rescues { get; private set; }
+
+        public int StatisticsCount => 2;
+
+        public string StatisticName(int index) => index == 0 ? "rx_watchdog_rescues" : "rx_watchdog_runs";
+
+        public string StatisticHelp(int index) => index == 0
+            ? "Receive polls the watchdog ran because work waited with no poll (must stay 0)"
+            : "Receive watchdog looks";
+
+        public StatisticKind StatisticKind(int index) => Keel.Hal.StatisticKind.Counter;
+
+        public long StatisticValue(int index) => index == 0 ? Rescues : Runs;
 
         /// <summary>The receive ring as the device sees it (for the bug report a rescue is).</summary>
         private unsafe void PrintQueueState()

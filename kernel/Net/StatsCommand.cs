@@ -20,9 +20,19 @@ namespace Keel.Kernel.Net
         public void Execute(ShellArguments arguments, ITextOutput output)
         {
             System.ReadOnlySpan<char> filter = arguments.Count > 0 ? arguments.Get(0) : System.ReadOnlySpan<char>.Empty;
-            for (int i = 0; i < _source.StatisticsCount; i++)
+            Print(_source, filter, output);
+            // The receive watchdog's rescues (kernel/Net/ReceiveWatchdog.cs): must read 0.
+            if ((object)NetworkSubsystem.Watchdog != null)
             {
-                string name = _source.StatisticName(i);
+                Print(NetworkSubsystem.Watchdog, filter, output);
+            }
+        }
+
+        private static void Print(IStatisticsSource source, System.ReadOnlySpan<char> filter, ITextOutput output)
+        {
+            for (int i = 0; i < source.StatisticsCount; i++)
+            {
+                string name = source.StatisticName(i);
                 if (!filter.IsEmpty && !Contains(name, filter))
                 {
                     continue;
@@ -30,14 +40,7 @@ namespace Keel.Kernel.Net
                 output.Write("     ");
                 output.Write(name);
                 output.Write(": ");
-                output.Write(_source.StatisticValue(i));
-                output.WriteLine();
-            }
-            // The receive watchdog's rescues (kernel/Net/ReceiveWatchdog.cs): must read 0.
-            if (filter.IsEmpty || Contains("rx_watchdog_rescues", filter))
-            {
-                output.Write("     rx_watchdog_rescues: ");
-                output.Write((object)NetworkSubsystem.Watchdog == null ? 0 : NetworkSubsystem.Watchdog.Rescues);
+                output.Write(source.StatisticValue(i));
                 output.WriteLine();
             }
         }

@@ -1,3 +1,4 @@
+using Keel.Hal;
 using Keel.Runtime;
 
 namespace Keel.Kernel.Time
@@ -58,6 +59,60 @@ namespace Keel.Kernel.Time
             }
             return _seconds;
         }
+
+        /// <summary>
+        /// The RTC's date and time as Unix seconds (the RTC is taken to keep UTC, as QEMU's does by default, and
+        /// the century to be 20xx); 0 when it answers nothing plausible. Reads twice until both agree, outside an
+        /// update cycle.
+        /// </summary>
+        public static long ReadUnixSeconds()
+        {
+            const byte RegisterMinutes = 0x02;
+            const byte RegisterHours = 0x04;
+            const byte RegisterDay = 0x07;
+            const byte RegisterMonth = 0x08;
+            const byte RegisterYear = 0x09;
+            const byte UpdateInProgress = 0x80;
+            const byte Hours24 = 0x02;
+            const byte HourPm = 0x80;
+            if ((ReadRegister(RegisterA) & DividerMask) != Divider32Khz)
+            {
+                return 0;
+            }
+            byte b = ReadRegister(RegisterB);
+            bool binary = (b & BinaryMode) != 0;
+            long previous = -1;
+            for (int attempt = 0; attempt < 8; attempt++)
+            {
+                for (int wait = 0; wait < 100000 && (ReadRegister(RegisterA) & UpdateInProgress) != 0; wait++)
+                {
+                }
+                int second = Decode(ReadRegister(RegisterSeconds), binary);
+                int minute = Decode(ReadRegister(RegisterMinutes), binary);
+                byte hourRaw = ReadRegister(RegisterHours);
+                int day = Decode(ReadRegister(RegisterDay), binary);
+                int month = Decode(ReadRegister(RegisterMonth), binary);
+                int year = Decode(ReadRegister(RegisterYear), binary);
+                int hour = Decode((byte)(hourRaw & ~HourPm), binary);
+                if ((b & Hours24) == 0)
+                {
+                    hour = (hour % 12) + ((hourRaw & HourPm) != 0 ? 12 : 0);
+                }
+                if (second > 59 || minute > 59 || hour > 23 || day < 1 || day > 31 || month < 1 || month > 12 || year > 99)
+                {
+                    return 0;
+                }
+                long now = CivilTime.ToUnixSeconds(2000 + year, month, day, hour, minute, second);
+                if (now == previous)
+                {
+                    return now;
+                }
+                previous = now;
+            }
+            return 0;
+        }
+
+        private static int Decode(byte value, bool binary) => binary ? value : (value >> 4) * 10 + (value & 0xF);
 
         private uint ReadSeconds()
         {

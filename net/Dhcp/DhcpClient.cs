@@ -13,7 +13,7 @@ namespace Keel.Net.Dhcp
     /// and the ARP probe hook. Call <see cref="Poll"/> from the main loop (after the stack's Poll).
     /// Every received message is checked (see <see cref="DhcpMessage.Parse"/>); what fails is counted and dropped.
     /// </summary>
-    public sealed unsafe partial class DhcpClient
+    public sealed unsafe partial class DhcpClient : IStatisticsSource
     {
 
         /// <summary>First retransmission timeout (RFC 2131 4.1: 4 s, doubled up to 64 s, ±1 s).</summary>
@@ -68,6 +68,16 @@ namespace Keel.Net.Dhcp
 
         /// <summary>Counter values, indexed by the <see cref="DhcpStatistics"/> constants.</summary>
         public readonly long[] Counters = new long[DhcpStatistics.Count];
+
+        public int StatisticsCount => DhcpStatistics.Count;
+
+        public string StatisticName(int index) => DhcpStatistics.Name(index);
+
+        public long StatisticValue(int index) => index >= 0 && index < DhcpStatistics.Count ? Counters[index] : 0;
+
+        public StatisticKind StatisticKind(int index) => Keel.Hal.StatisticKind.Counter;
+
+        public string StatisticHelp(int index) => DhcpStatistics.Help(index);
 
         /// <summary>Where lease changes are reported (one line each); null for none.</summary>
         public ITextOutput Log;

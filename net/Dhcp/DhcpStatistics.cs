@@ -56,5 +56,36 @@ namespace Keel.Net.Dhcp
                 default: return "unknown";
             }
         }
+
+        /// <summary>What counter <paramref name="index"/> counts (one line); every one counts events.</summary>
+        public static string Help(int index)
+        {
+            switch (index)
+            {
+                case DiscoversSent: return "DHCPDISCOVER messages sent";
+                case RequestsSent: return "DHCPREQUEST messages sent";
+                case DeclinesSent: return "DHCPDECLINE messages sent";
+                case Retransmissions: return "DHCP messages sent again after no answer";
+                case OffersReceived: return "DHCPOFFER messages received";
+                case AcksReceived: return "DHCPACK messages received";
+                case NaksReceived: return "DHCPNAK messages received";
+                case Short: return "DHCP replies too short to parse";
+                case NotReply: return "DHCP messages that are not replies";
+                case NotOurs: return "DHCP replies for another client";
+                case Malformed: return "Malformed DHCP replies";
+                case Hostile: return "DHCP replies with unusable values";
+                case Unexpected: return "DHCP replies not expected in the current state";
+                case WrongSource: return "DHCP replies from an unexpected server";
+                case Truncated: return "DHCP replies cut short by the frame";
+                case ProbesSent: return "ARP probes sent for an offered address";
+                case ProbeConflicts: return "Offered addresses found in use by ARP";
+                case Leases: return "DHCP leases obtained";
+                case Renewals: return "DHCP leases renewed";
+                case Rebinds: return "DHCP leases rebound";
+                case Expiries: return "DHCP leases expired";
+                case SendFailures: return "DHCP messages that could not be sent";
+                default: return "";
+            }
+        }
     }
 }

@@ -13,7 +13,7 @@ namespace Keel.Net.Dns
     /// UDP socket on a random ephemeral port and a random id; answers from elsewhere or not matching the
     /// question are counted and dropped. Everything is allocated in the constructor.
     /// </summary>
-    public sealed unsafe partial class DnsResolver
+    public sealed unsafe partial class DnsResolver : IStatisticsSource
     {
 
         /// <summary>First UDP timeout; doubled on each retry.</summary>
@@ -50,6 +50,16 @@ namespace Keel.Net.Dns
 
         /// <summary>Counter values, indexed by the <see cref="DnsStatistics"/> constants.</summary>
         public readonly long[] Counters = new long[DnsStatistics.Count];
+
+        public int StatisticsCount => DnsStatistics.Count;
+
+        public string StatisticName(int index) => DnsStatistics.Name(index);
+
+        public long StatisticValue(int index) => index >= 0 && index < DnsStatistics.Count ? Counters[index] : 0;
+
+        public StatisticKind StatisticKind(int index) => Keel.Hal.StatisticKind.Counter;
+
+        public string StatisticHelp(int index) => DnsStatistics.Help(index);
 
         public DnsResolver(NetStack stack, int maxQueries = 4, int cacheEntries = 16)
         {

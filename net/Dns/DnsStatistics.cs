@@ -53,5 +53,34 @@ namespace Keel.Net.Dns
                 default: return "unknown";
             }
         }
+
+        /// <summary>What counter <paramref name="index"/> counts (one line); every one counts events.</summary>
+        public static string Help(int index)
+        {
+            switch (index)
+            {
+                case Queries: return "DNS lookups asked for";
+                case CacheHits: return "DNS lookups answered from the cache";
+                case UdpSent: return "DNS queries sent over UDP";
+                case TcpSent: return "DNS queries sent over TCP";
+                case Answers: return "DNS lookups answered";
+                case Failures: return "DNS lookups that failed";
+                case Retransmissions: return "DNS queries sent again";
+                case Timeouts: return "DNS queries timed out";
+                case Truncated: return "DNS answers truncated (retried over TCP)";
+                case TcpFailures: return "DNS queries over TCP that failed";
+                case WrongSource: return "DNS answers from an unexpected address";
+                case WrongId: return "DNS answers with an unknown id";
+                case WrongQuestion: return "DNS answers to another question";
+                case Malformed: return "Malformed DNS answers";
+                case Oversized: return "DNS answers too large to take";
+                case ServerErrors: return "DNS answers reporting a server error";
+                case CnameRequeries: return "DNS queries sent again for a CNAME target";
+                case SendFailures: return "DNS queries that could not be sent";
+                case NoQuerySlot: return "DNS lookups refused with every query slot busy";
+                case UnusableAddress: return "DNS address records no host can be reached at";
+                default: return "";
+            }
+        }
     }
 }

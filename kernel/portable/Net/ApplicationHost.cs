@@ -28,6 +28,7 @@ namespace Keel.Kernel.Net
             Log = log;
             _commands = commands;
             _applications = new INetworkApplication[capacity < 1 ? 1 : capacity];
+            Statistics.Add("net", stack);
         }
 
         public NetStack Stack { get; }
@@ -35,6 +36,11 @@ namespace Keel.Kernel.Net
         public IClock Clock { get; }
 
         public ITextOutput Log { get; }
+
+        public StatisticsRegistry Statistics { get; } = new StatisticsRegistry();
+
+        /// <summary>Set by the host's owner when it has a wall clock (the kernel: the RTC at boot); 0 for none.</summary>
+        public long UnixSecondsAtClockZero { get; set; }
 
         /// <summary>Applications running.</summary>
         public int Count => _count;

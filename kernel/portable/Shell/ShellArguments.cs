@@ -1,4 +1,5 @@
 using System;
+using Keel.Hal;
 using Keel.Kernel.Text;
 
 namespace Keel.Kernel.Shell

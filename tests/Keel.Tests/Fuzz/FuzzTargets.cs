@@ -24,6 +24,7 @@ namespace Keel.Tests.Fuzz
             new FuzzTarget("dns-message", "DNS messages: names, compression pointers, records", ParserTargets.DnsMessage),
             new FuzzTarget("dns-client", "the DNS resolver fed replies", ClientTargets.DnsClient),
             new FuzzTarget("iperf3-control", "the iperf3 server fed control and stream bytes", Iperf3ControlTarget.Run),
+            new FuzzTarget("http-request", "HTTP request heads and chunked request bodies", HttpRequestTarget.Run),
             new FuzzTarget("json", "iperf3 JSON and its test parameters", ParserTargets.Json),
             new FuzzTarget("multiboot2", "multiboot2 information tags", ParserTargets.Multiboot2),
             new FuzzTarget("cmdline", "the kernel command line", ParserTargets.CommandLine),

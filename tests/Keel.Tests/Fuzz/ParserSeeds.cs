@@ -25,6 +25,13 @@ namespace Keel.Tests.Fuzz
             yield return new SeedCorpus.Seed("syn-cookies", "one", Encoding.ASCII.GetBytes("0123456789abcdefghijklmnopqrstuvwxyz0123456789"));
             yield return new SeedCorpus.Seed("json", "iperf3-params", Encoding.ASCII.GetBytes(Iperf3Parameters));
             yield return new SeedCorpus.Seed("json", "iperf3-results", Encoding.ASCII.GetBytes(Iperf3Results));
+            yield return new SeedCorpus.Seed("http-request", "get", Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: 198.18.0.2\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n"));
+            yield return new SeedCorpus.Seed("http-request", "pipelined", Encoding.ASCII.GetBytes(
+                "HEAD /stats HTTP/1.1\r\nHost: a\r\n\r\nGET /bytes/10 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+            yield return new SeedCorpus.Seed("http-request", "chunked", Encoding.ASCII.GetBytes(
+                "GET /metrics HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\nX-Trailer: 1\r\n\r\n"));
+            yield return new SeedCorpus.Seed("http-request", "absolute-1.0", Encoding.ASCII.GetBytes(
+                "GET http://198.18.0.2/index.html?x=1 HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nabc"));
             yield return new SeedCorpus.Seed("multiboot2", "grub", Multiboot2Info());
             yield return new SeedCorpus.Seed("cmdline", "static", Encoding.ASCII.GetBytes("ip=198.18.0.2/24 gw=198.18.0.1 dns=198.18.0.1 budget=64 rxbufpages=1"));
             yield return new SeedCorpus.Seed("cmdline", "dhcp", Encoding.ASCII.GetBytes("ip=dhcp shell=off test=selftest virtio_mmio.device=512@0xfeb00e00:12"));

@@ -1,6 +1,6 @@
 using System;
 using Keel.Apps.Iperf3;
-using Keel.Apps.Iperf3.Json;
+using Keel.Apps.Json;
 using Keel.Kernel.Acpi;
 using Keel.Kernel.Boot;
 using Keel.Kernel.Config;

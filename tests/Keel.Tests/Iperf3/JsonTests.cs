@@ -2,7 +2,7 @@ using System;
 using System.Globalization;
 using System.Text;
 using Keel.Apps.Iperf3;
-using Keel.Apps.Iperf3.Json;
+using Keel.Apps.Json;
 using NUnit.Framework;
 
 namespace Keel.Tests.Iperf3

@@ -169,6 +169,11 @@ namespace Keel.Tests.Kernel
             _commands.Find("echo").Execute(new ShellArguments(), output);
             Assert.That(output.Text, Does.StartWith("echo: port 7, 0 open"));
             Assert.That(echo.Server, Is.Not.Null);
+            Assert.That(_commands.Find("http"), Is.Not.Null);
+            // The registry /stats and /metrics read: the stack from the host, the servers from their Start.
+            Assert.That(host.Statistics.Find("net"), Is.SameAs(_net.Stack));
+            Assert.That(host.Statistics.Find("iperf3"), Is.SameAs(iperf3.Server));
+            Assert.That(host.Statistics.Find("http"), Is.Not.Null);
         }
     }
 }

@@ -1,6 +1,6 @@
 using System;
 
-namespace Keel.Apps.Iperf3.Json
+namespace Keel.Apps.Json
 {
     /// <summary>
     /// A forward-only JSON reader over bytes already in memory (in the spirit of System.Text.Json's

@@ -1,12 +1,13 @@
 using System;
-using Keel.Apps.Iperf3.Json;
+using Keel.Apps.Json;
 using Keel.Hal;
 
-namespace Keel.Apps.Iperf3
+namespace Keel.Apps.Text
 {
     /// <summary>
-    /// A line of ASCII text built in a fixed byte array (no string formatting exists in the kernel): the
-    /// per-test log line, which also goes to the client as server_output_text. Text that does not fit is cut off.
+    /// ASCII text built in a fixed byte array (no string formatting exists in the kernel): iperf3's per-test log
+    /// line, HTTP response heads, the Prometheus exposition. Text that does not fit is cut off and
+    /// <see cref="Overflowed"/> set.
     /// </summary>
     public sealed class TextBuffer
     {
@@ -17,17 +18,65 @@ namespace Keel.Apps.Iperf3
             _bytes = new byte[capacity];
         }
 
+        /// <summary>Text written into <paramref name="bytes"/> (shared with other writers that use it in turn).</summary>
+        public TextBuffer(byte[] bytes)
+        {
+            _bytes = bytes;
+        }
+
         public int Length { get; private set; }
+
+        /// <summary>The array the text is in, from offset 0.</summary>
+        public byte[] Buffer => _bytes;
+
+        /// <summary>True when some text did not fit since the last <see cref="Clear"/>.</summary>
+        public bool Overflowed { get; private set; }
 
         public ReadOnlySpan<byte> Text => new ReadOnlySpan<byte>(_bytes, 0, Length);
 
-        public void Clear() => Length = 0;
+        public void Clear()
+        {
+            Length = 0;
+            Overflowed = false;
+        }
 
         public void Append(char c)
         {
             if (Length < _bytes.Length)
             {
                 _bytes[Length++] = (byte)c;
+            }
+            else
+            {
+                Overflowed = true;
+            }
+        }
+
+        /// <summary>Bytes as they are (ASCII or UTF-8 text).</summary>
+        public void Append(ReadOnlySpan<byte> bytes)
+        {
+            int room = _bytes.Length - Length;
+            int count = bytes.Length <= room ? bytes.Length : room;
+            bytes.Slice(0, count).CopyTo(new Span<byte>(_bytes, Length, count));
+            Length += count;
+            if (count < bytes.Length)
+            {
+                Overflowed = true;
+            }
+        }
+
+        /// <summary>A number in lower-case hexadecimal, no leading zeros (HTTP chunk sizes).</summary>
+        public void AppendHex(long value)
+        {
+            int shift = 60;
+            while (shift > 0 && ((value >> shift) & 0xF) == 0)
+            {
+                shift -= 4;
+            }
+            for (; shift >= 0; shift -= 4)
+            {
+                int digit = (int)((value >> shift) & 0xF);
+                Append((char)(digit < 10 ? '0' + digit : 'a' + digit - 10));
             }
         }
 
@@ -42,14 +91,14 @@ namespace Keel.Apps.Iperf3
         public void Append(long value)
         {
             Span<byte> digits = stackalloc byte[JsonNumber.MaxLength];
-            AppendBytes(digits.Slice(0, JsonNumber.FormatInt64(value, digits)));
+            Append((ReadOnlySpan<byte>)digits.Slice(0, JsonNumber.FormatInt64(value, digits)));
         }
 
         /// <summary>A double with a fixed number of decimals ("3.00").</summary>
         public void AppendFixed(double value, int decimals)
         {
             Span<byte> digits = stackalloc byte[JsonNumber.MaxLength];
-            AppendBytes(digits.Slice(0, JsonNumber.FormatFixed(value, decimals, digits)));
+            Append((ReadOnlySpan<byte>)digits.Slice(0, JsonNumber.FormatFixed(value, decimals, digits)));
         }
 
         /// <summary>A rate in bits per second with a unit: "941.23 Mbit/s".</summary>
@@ -90,14 +139,6 @@ namespace Keel.Apps.Iperf3
             }
             Append(':');
             Append((long)endPoint.Port);
-        }
-
-        private void AppendBytes(ReadOnlySpan<byte> bytes)
-        {
-            for (int i = 0; i < bytes.Length; i++)
-            {
-                Append((char)bytes[i]);
-            }
         }
 
         /// <summary>Writes the text and a line end to <paramref name="output"/>.</summary>

@@ -1,4 +1,4 @@
-namespace Keel.Apps.Iperf3.Json
+namespace Keel.Apps.Json
 {
     /// <summary>What <see cref="JsonReader.Read"/> found (System.Text.Json.JsonTokenType, the subset we need).</summary>
     public enum JsonTokenType

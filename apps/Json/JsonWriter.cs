@@ -1,6 +1,6 @@
 using System;
 
-namespace Keel.Apps.Iperf3.Json
+namespace Keel.Apps.Json
 {
     /// <summary>
     /// Writes compact JSON (no whitespace, as cJSON's unformatted print) into a fixed byte array given at

@@ -1,6 +1,6 @@
 using System;
 
-namespace Keel.Apps.Iperf3.Json
+namespace Keel.Apps.Json
 {
     /// <summary>
     /// Number text for JSON and logs without the runtime's formatting: integers (64-bit, signed and unsigned),

@@ -1,6 +1,6 @@
 using System;
 
-namespace Keel.Kernel.Text
+namespace Keel.Hal
 {
     /// <summary>Comparisons between ASCII text held as bytes or chars and string literals, without allocating.</summary>
     public static class AsciiText
