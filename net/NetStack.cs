@@ -99,9 +99,9 @@ namespace Keel.Net
             Arp = new ArpLayer(this, config, Mac);
             Ipv4 = new Ipv4Layer(this, config, Mtu, firstIpId);
             Icmp = new IcmpLayer(this);
-            Udp = new UdpLayer(this);
+            Udp = new UdpLayer(this, config);
             Tcp = new TcpLayer(this, config);
-            Sockets = new SocketTable(this, config, TransmitPages, ephemeralSeed);
+            Sockets = new SocketTable(this, config, ephemeralSeed);
             Now = Instant.Now(clock);
             device.Receiver = this;
         }
@@ -136,18 +136,10 @@ namespace Keel.Net
             {
                 return null;
             }
-            Socket socket = Sockets.Allocate();
-            if (socket == null)
-            {
-                return null;
-            }
-            socket.Open(socketType, protocolType, true);
-            return socket;
+            return Sockets.Open(protocolType, true);
         }
 
         // The layers' services under the names the sockets and TCP use.
-        internal Socket AllocateSocket() => Sockets.Allocate();
-
         internal void ReleaseSocket(Socket socket) => Sockets.Release(socket);
 
         internal int AllocateEphemeralPort(int protocol) => Sockets.AllocateEphemeralPort(protocol);
@@ -156,21 +148,36 @@ namespace Keel.Net
 
         internal void Notify(Socket socket, SocketEvents events) => Sockets.Notify(socket, events);
 
-        internal void LinkUdp(Socket socket) => Udp.Link(socket);
+        internal void NoteUnreachable(uint address) => Udp.NoteUnreachable(new IPv4Address(address));
 
-        internal void UnlinkUdp(Socket socket) => Udp.Unlink(socket);
+        /// <summary>
+        /// True when sockets can use addresses of <paramref name="family"/>. Only IPv4 is carried: an IPv6 endpoint
+        /// is refused with AddressFamilyNotSupported.
+        /// </summary>
+        internal static bool Carries(AddressFamily family) => family == AddressFamily.InterNetwork;
 
-        internal SocketError UdpOutput(Socket socket, byte* data, int length, uint destination, int destinationPort) =>
-            Udp.Output(socket, data, length, destination, destinationPort);
+        /// <summary>True when <paramref name="destination"/> can be reached (on-link, broadcast or through the gateway).</summary>
+        internal bool Routable(IPAddress destination) => destination.IsIPv4 && Ipv4.Routable(destination.V4.Value);
 
-        internal void NoteUnreachable(uint address) => Udp.NoteUnreachable(address);
-
-        internal bool Routable(uint destination) => Ipv4.Routable(destination);
+        /// <summary>True when <paramref name="address"/> is this host's (IPv4: the configured address).</summary>
+        internal bool IsLocal(IPAddress address) => address.IsIPv4 && address.V4.Value == Ipv4.Address && Ipv4.Address != 0;
 
         internal bool IsBroadcast(uint address) => Ipv4.IsBroadcast(address);
 
-        internal bool OutputIPv4(Packet packet, uint destination, int protocol, bool dontFragment) =>
-            Ipv4.Output(packet, destination, protocol, dontFragment);
+        /// <summary>
+        /// Sends a transport segment (its header at the packet's data) to <paramref name="destination"/> by the IP of
+        /// its family. An address of a family not carried (<see cref="Carries"/>) is counted as unroutable and dropped.
+        /// </summary>
+        internal bool OutputIP(Packet packet, IPAddress destination, int protocol, bool dontFragment)
+        {
+            if (destination.IsIPv4)
+            {
+                return Ipv4.Output(packet, destination.V4.Value, protocol, dontFragment);
+            }
+            Counters[NetStatistics.IpNoRoute]++;
+            packet.Free();
+            return false;
+        }
 
         internal void Deliver(Packet packet, int headerLength, uint source, uint destination, int protocol, bool broadcast) =>
             Ipv4.Deliver(packet, headerLength, source, destination, protocol, broadcast);

@@ -7,8 +7,9 @@ namespace Keel.Apps.Iperf3
     /// <summary>
     /// A line of ASCII text built in a fixed byte array (no string formatting exists in the kernel): the
     /// per-test log line, which also goes to the client as server_output_text. Text that does not fit is cut off.
+    /// As an <see cref="ITextOutput"/> it takes what the network types write about themselves (addresses, endpoints).
     /// </summary>
-    public sealed class TextBuffer
+    public sealed class TextBuffer : ITextOutput
     {
         private readonly byte[] _bytes;
 
@@ -77,20 +78,30 @@ namespace Keel.Apps.Iperf3
             }
         }
 
-        /// <summary>A dotted address and port.</summary>
-        public void Append(Keel.Net.IPEndPoint endPoint)
+        /// <summary>An address and port: "a.b.c.d:port" or "[v6 address]:port".</summary>
+        public void Append(Keel.Net.IPEndPoint endPoint) => endPoint.WriteTo(this);
+
+        void ITextOutput.Write(string text) => Append(text);
+
+        void ITextOutput.Write(char character) => Append(character);
+
+        void ITextOutput.Write(long value) => Append(value);
+
+        void ITextOutput.WriteHex(ulong value)
         {
-            for (int i = 0; i < 4; i++)
+            int shift = 60;
+            while (shift > 0 && (value >> shift) == 0)
             {
-                if (i > 0)
-                {
-                    Append('.');
-                }
-                Append((long)endPoint.Address.GetOctet(i));
+                shift -= 4;
             }
-            Append(':');
-            Append((long)endPoint.Port);
+            for (; shift >= 0; shift -= 4)
+            {
+                int digit = (int)(value >> shift) & 0xF;
+                Append((char)(digit < 10 ? '0' + digit : 'a' + digit - 10));
+            }
         }
+
+        void ITextOutput.WriteLine() => Append('\n');
 
         private void AppendBytes(ReadOnlySpan<byte> bytes)
         {
