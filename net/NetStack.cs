@@ -22,25 +22,6 @@ namespace Keel.Net
     /// </summary>
     public sealed unsafe class NetStack : IPacketReceiver, IStatisticsSource
     {
-        // The protocol numbers and sizes, under the names the TCP code uses; each layer owns its own.
-        internal const int EtherTypeIPv4 = EthernetLayer.EtherTypeIPv4;
-        internal const int EtherTypeArp = EthernetLayer.EtherTypeArp;
-        internal const int EthernetHeaderLength = EthernetLayer.HeaderLength;
-        internal const int EthernetMinimumFrame = EthernetLayer.MinimumFrame;
-        internal const ulong BroadcastMac = EthernetLayer.BroadcastMac;
-        internal const int ArpOpRequest = ArpLayer.OpRequest;
-        internal const int ArpOpReply = ArpLayer.OpReply;
-        internal const int IPv4HeaderLength = Ipv4Layer.HeaderLength;
-        internal const int MaxIPv4Length = Ipv4Layer.MaxLength;
-        internal const int IPv4FlagDontFragment = Ipv4Layer.FlagDontFragment;
-        internal const int IPv4FlagMoreFragments = Ipv4Layer.FlagMoreFragments;
-        internal const int IPv4FragmentOffsetMask = Ipv4Layer.FragmentOffsetMask;
-        internal const int ProtocolIcmp = Ipv4Layer.ProtocolIcmp;
-        internal const int ProtocolTcp = Ipv4Layer.ProtocolTcp;
-        internal const int ProtocolUdp = Ipv4Layer.ProtocolUdp;
-        internal const int IcmpHeaderLength = IcmpLayer.HeaderLength;
-        internal const int UdpHeaderLength = UdpLayer.HeaderLength;
-
         private readonly IClock _clock;
         private readonly Prng _random;
         private readonly byte[] _macBytes = new byte[6];

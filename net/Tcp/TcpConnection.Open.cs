@@ -1,5 +1,6 @@
 using Keel.Buffers;
 using Keel.Hal;
+using Keel.Net.Ip;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
@@ -16,7 +17,7 @@ namespace Keel.Net.Tcp
             SendBufferSequence = Iss + 1;
             Recover = Iss;
             TsOffset = Layer.TsOffset;
-            ReceiveMss = Stack.Mtu - NetStack.IPv4HeaderLength - TcpLayer.HeaderLength;
+            ReceiveMss = Stack.Mtu - Ipv4Layer.HeaderLength - TcpLayer.HeaderLength;
             if (UserMss > 0 && UserMss < ReceiveMss)
             {
                 ReceiveMss = UserMss; // TCP_MAXSEG: announced and used both ways

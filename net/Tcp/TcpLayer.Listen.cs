@@ -1,6 +1,7 @@
 using Keel.Buffers;
 using Keel.Hal;
 using Keel.Net.Internal;
+using Keel.Net.Ip;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
@@ -299,7 +300,7 @@ namespace Keel.Net.Tcp
             int buffer = listener.ReceiveBufferSize;
             NetBytes.Write16(th + 14, buffer < 65535 ? buffer : 65535);
             *(uint*)(th + 16) = 0;
-            int mss = Stack.Mtu - NetStack.IPv4HeaderLength - HeaderLength;
+            int mss = Stack.Mtu - Ipv4Layer.HeaderLength - HeaderLength;
             if (listener.UserMss > 0 && listener.UserMss < mss)
             {
                 mss = listener.UserMss;
@@ -307,9 +308,9 @@ namespace Keel.Net.Tcp
             TcpOptions.WriteSyn(th + HeaderLength, mss, sack, timestamps,
                 tsVal, tsEcr, peerWindowScale >= 0 ? WindowScaleFor(listener.ReceiveWindowLimit) : -1);
             *(ushort*)(th + 16) = Checksum.Finish(
-                Checksum.PseudoHeader(local.Address, remote.Address, NetStack.ProtocolTcp, length) + Checksum.Sum(th, length));
+                Checksum.PseudoHeader(local.Address, remote.Address, Ipv4Layer.ProtocolTcp, length) + Checksum.Sum(th, length));
             Counters[NetStatistics.TcpTxSegments]++;
-            Stack.OutputIP(packet, remote.Address, NetStack.ProtocolTcp, true);
+            Stack.OutputIP(packet, remote.Address, Ipv4Layer.ProtocolTcp, true);
         }
 
         /// <summary>Lists the half-open connections (for `net`, like ss's SYN-RECV lines).</summary>

@@ -1,6 +1,7 @@
 using Keel.Buffers;
 using Keel.Hal;
 using Keel.Net.Internal;
+using Keel.Net.Ip;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
@@ -118,7 +119,7 @@ namespace Keel.Net.Tcp
             th = packet.Data + ipHeaderLength;
             if ((packet.Flags & Packet.FlagChecksumValid) == 0)
             {
-                ulong sum = Checksum.PseudoHeader(source, destination, NetStack.ProtocolTcp, tcpLength) +
+                ulong sum = Checksum.PseudoHeader(source, destination, Ipv4Layer.ProtocolTcp, tcpLength) +
                             Checksum.SumPacket(packet, ipHeaderLength, tcpLength);
                 if (!Checksum.IsValid(sum))
                 {
@@ -276,7 +277,7 @@ namespace Keel.Net.Tcp
             if (Stack.ChecksumOffload)
             {
                 // The device sums header and payload; the field holds the (uncomplemented) pseudo-header sum.
-                *(ushort*)(th + 16) = (ushort)Checksum.Fold(Checksum.PseudoHeader(c.Local.Address, c.Remote.Address, NetStack.ProtocolTcp, total));
+                *(ushort*)(th + 16) = (ushort)Checksum.Fold(Checksum.PseudoHeader(c.Local.Address, c.Remote.Address, Ipv4Layer.ProtocolTcp, total));
                 packet.SetChecksumPartial(0, 16);
                 if (length > c.SendMss)
                 {
@@ -290,7 +291,7 @@ namespace Keel.Net.Tcp
             else
             {
                 *(ushort*)(th + 16) = Checksum.Finish(
-                    Checksum.PseudoHeader(c.Local.Address, c.Remote.Address, NetStack.ProtocolTcp, total) + Checksum.SumPacket(packet, 0, total));
+                    Checksum.PseudoHeader(c.Local.Address, c.Remote.Address, Ipv4Layer.ProtocolTcp, total) + Checksum.SumPacket(packet, 0, total));
             }
             if ((flags & FlagAck) != 0)
             {
@@ -301,7 +302,7 @@ namespace Keel.Net.Tcp
                 Counters[NetStatistics.TcpResetsSent]++;
             }
             c.Stats.SegmentOut();
-            Stack.OutputIP(packet, c.Remote.Address, NetStack.ProtocolTcp, !c.PmtuLocked);
+            Stack.OutputIP(packet, c.Remote.Address, Ipv4Layer.ProtocolTcp, !c.PmtuLocked);
             return true;
         }
 
@@ -352,13 +353,13 @@ namespace Keel.Net.Tcp
             NetBytes.Write16(th + 14, window);
             *(uint*)(th + 16) = 0;
             *(ushort*)(th + 16) = Checksum.Finish(
-                Checksum.PseudoHeader(local.Address, remote.Address, NetStack.ProtocolTcp, HeaderLength) + Checksum.Sum(th, HeaderLength));
+                Checksum.PseudoHeader(local.Address, remote.Address, Ipv4Layer.ProtocolTcp, HeaderLength) + Checksum.Sum(th, HeaderLength));
             if ((flags & FlagRst) != 0)
             {
                 Counters[NetStatistics.TcpResetsSent]++;
             }
             Counters[NetStatistics.TcpTxSegments]++;
-            Stack.OutputIP(packet, remote.Address, NetStack.ProtocolTcp, true);
+            Stack.OutputIP(packet, remote.Address, Ipv4Layer.ProtocolTcp, true);
         }
     }
 }
