@@ -153,7 +153,7 @@ namespace Keel.Net.Sockets
                 }
                 else if (_udp != null)
                 {
-                    _udp.ReceiveBufferSize = value < 4096 ? 4096 : value > (1 << 24) ? 1 << 24 : value;
+                    _udp.SetReceiveBufferSize(value);
                 }
             }
         }

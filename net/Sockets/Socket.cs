@@ -250,7 +250,7 @@ namespace Keel.Net.Sockets
             }
             if (!IsTcp)
             {
-                _udp.Remote = remoteEP;
+                _udp.Connect(remoteEP);
                 return SocketError.Success;
             }
             return _tcp.Connect(remoteEP, _stack.Config.Address, _stack.Now);
@@ -289,15 +289,7 @@ namespace Keel.Net.Sockets
             {
                 return _tcp.Shutdown(receive, send, _stack.Now);
             }
-            if (send)
-            {
-                _udp.SendShutdown = true;
-            }
-            if (receive)
-            {
-                _udp.ReceiveShutdown = true;
-                _udp.DropQueued();
-            }
+            _udp.Shutdown(receive, send);
             return SocketError.Success;
         }
 

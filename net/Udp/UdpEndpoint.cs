@@ -18,7 +18,7 @@ namespace Keel.Net.Udp
         internal IPEndPoint Local;
 
         /// <summary>The connected peer: the default destination and the only accepted source (port 0: not connected).</summary>
-        internal IPEndPoint Remote;
+        internal IPEndPoint Remote { get; private set; }
 
         /// <summary>Where the last datagram went (an ARP failure for it is reported as HostUnreachable).</summary>
         internal IPAddress LastDestination;
@@ -27,10 +27,11 @@ namespace Keel.Net.Udp
         internal SocketError Error;
 
         /// <summary>Most bytes (packets' TrueSize) the receive queue may hold.</summary>
-        internal int ReceiveBufferSize;
+        internal int ReceiveBufferSize { get; private set; }
 
-        internal bool SendShutdown;
-        internal bool ReceiveShutdown;
+        internal bool SendShutdown { get; private set; }
+
+        internal bool ReceiveShutdown { get; private set; }
 
         /// <summary>Datagrams queued for the application; each packet's sender is kept with it (see <see cref="Enqueue"/>).</summary>
         private PacketQueue _queue;
@@ -77,6 +78,26 @@ namespace Keel.Net.Udp
             DatagramsSent = 0;
             ReceiveDrops = 0;
         }
+
+        /// <summary>Sets the default destination; from now on only datagrams from <paramref name="peer"/> are taken.</summary>
+        internal void Connect(IPEndPoint peer) => Remote = peer;
+
+        /// <summary>Receive: queued datagrams are freed and later ones dropped. Send: further sends fail with Shutdown.</summary>
+        internal void Shutdown(bool receive, bool send)
+        {
+            if (send)
+            {
+                SendShutdown = true;
+            }
+            if (receive)
+            {
+                ReceiveShutdown = true;
+                _queue.FreeAll();
+            }
+        }
+
+        /// <summary>SO_RCVBUF: the queue limit, 4 KiB to 16 MiB.</summary>
+        internal void SetReceiveBufferSize(int bytes) => ReceiveBufferSize = bytes < 4096 ? 4096 : bytes > (1 << 24) ? 1 << 24 : bytes;
 
         /// <summary>
         /// True when this endpoint is bound to <paramref name="destination"/>: its port, and its address or the
