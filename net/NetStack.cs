@@ -140,9 +140,6 @@ namespace Keel.Net
         /// <summary>True when <paramref name="destination"/> can be reached (on-link, broadcast or through the gateway).</summary>
         internal bool Routable(IPAddress destination) => destination.IsIPv4 && Ipv4.Routable(destination.V4.Value);
 
-        /// <summary>True when <paramref name="address"/> is this host's (IPv4: the configured address).</summary>
-        internal bool IsLocal(IPAddress address) => address.IsIPv4 && address.V4.Value == Ipv4.Address && Ipv4.Address != 0;
-
         internal bool IsBroadcast(uint address) => Ipv4.IsBroadcast(address);
 
         /// <summary>

@@ -13,9 +13,6 @@ namespace Keel.Net.Tcp
             Reset(config);
         }
 
-        /// <summary>True once a local port is set (Bind, Connect or a passive open).</summary>
-        internal bool IsBound => Local.Port != 0;
-
         /// <summary>Sets the local endpoint (the socket has checked that the port is free).</summary>
         internal void Bind(IPEndPoint local) => Local = local;
 

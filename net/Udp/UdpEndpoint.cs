@@ -45,13 +45,9 @@ namespace Keel.Net.Udp
         internal UdpEndpoint BoundNext;
         internal bool OnBoundList;
 
-        internal bool IsBound => Local.Port != 0;
-
         internal bool Connected => Remote.Port != 0;
 
         internal bool HasDatagram => !_queue.IsEmpty;
-
-        internal int QueuedDatagrams => _queue.Count;
 
         /// <summary>Length of the next datagram; 0 when none is queued.</summary>
         internal int NextLength
