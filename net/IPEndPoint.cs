@@ -1,29 +1,47 @@
 namespace Keel.Net
 {
-    /// <summary>An IPv4 address and a port (System.Net.IPEndPoint, as a struct so it never allocates).</summary>
+    /// <summary>
+    /// An IPv4 or IPv6 address and a port (System.Net.IPEndPoint, as a struct so it never allocates). An
+    /// <see cref="IPv4Address"/> converts to the address implicitly: <c>new IPEndPoint(new IPv4Address(198, 18, 0, 1), 80)</c>.
+    /// </summary>
     public readonly struct IPEndPoint
     {
-        public readonly IPv4Address Address;
+        public readonly IPAddress Address;
 
         /// <summary>Port in host byte order (0 = any / not set).</summary>
         public readonly int Port;
 
-        public IPEndPoint(IPv4Address address, int port)
+        public IPEndPoint(IPAddress address, int port)
         {
             Address = address;
             Port = port;
         }
 
-        public bool Equals(IPEndPoint other) => Address.Value == other.Address.Value && Port == other.Port;
+        public AddressFamily AddressFamily => Address.Family;
 
-        public override bool Equals(object obj) => obj is IPEndPoint other && Equals(other);
+        public static bool operator ==(IPEndPoint left, IPEndPoint right) => left.Port == right.Port && left.Address == right.Address;
 
-        public override int GetHashCode() => (int)Address.Value ^ Port;
+        public static bool operator !=(IPEndPoint left, IPEndPoint right) => !(left == right);
 
-        /// <summary>Writes "a.b.c.d:port" (no allocation).</summary>
+        public bool Equals(IPEndPoint other) => this == other;
+
+        public override bool Equals(object obj) => obj is IPEndPoint other && this == other;
+
+        public override int GetHashCode() => Address.GetHashCode() ^ Port;
+
+        /// <summary>Writes "a.b.c.d:port", or "[v6 address]:port" (RFC 5952 section 6), without allocating.</summary>
         public void WriteTo(Keel.Hal.ITextOutput output)
         {
-            Address.WriteTo(output);
+            if (Address.IsIPv6)
+            {
+                output.Write('[');
+                Address.WriteTo(output);
+                output.Write(']');
+            }
+            else
+            {
+                Address.WriteTo(output);
+            }
             output.Write(':');
             output.Write((long)Port);
         }

@@ -22,25 +22,6 @@ namespace Keel.Net
     /// </summary>
     public sealed unsafe class NetStack : IPacketReceiver, IStatisticsSource
     {
-        // The protocol numbers and sizes, under the names the TCP code uses; each layer owns its own.
-        internal const int EtherTypeIPv4 = EthernetLayer.EtherTypeIPv4;
-        internal const int EtherTypeArp = EthernetLayer.EtherTypeArp;
-        internal const int EthernetHeaderLength = EthernetLayer.HeaderLength;
-        internal const int EthernetMinimumFrame = EthernetLayer.MinimumFrame;
-        internal const ulong BroadcastMac = EthernetLayer.BroadcastMac;
-        internal const int ArpOpRequest = ArpLayer.OpRequest;
-        internal const int ArpOpReply = ArpLayer.OpReply;
-        internal const int IPv4HeaderLength = Ipv4Layer.HeaderLength;
-        internal const int MaxIPv4Length = Ipv4Layer.MaxLength;
-        internal const int IPv4FlagDontFragment = Ipv4Layer.FlagDontFragment;
-        internal const int IPv4FlagMoreFragments = Ipv4Layer.FlagMoreFragments;
-        internal const int IPv4FragmentOffsetMask = Ipv4Layer.FragmentOffsetMask;
-        internal const int ProtocolIcmp = Ipv4Layer.ProtocolIcmp;
-        internal const int ProtocolTcp = Ipv4Layer.ProtocolTcp;
-        internal const int ProtocolUdp = Ipv4Layer.ProtocolUdp;
-        internal const int IcmpHeaderLength = IcmpLayer.HeaderLength;
-        internal const int UdpHeaderLength = UdpLayer.HeaderLength;
-
         private readonly IClock _clock;
         private readonly Prng _random;
         private readonly byte[] _macBytes = new byte[6];
@@ -99,9 +80,9 @@ namespace Keel.Net
             Arp = new ArpLayer(this, config, Mac);
             Ipv4 = new Ipv4Layer(this, config, Mtu, firstIpId);
             Icmp = new IcmpLayer(this);
-            Udp = new UdpLayer(this);
+            Udp = new UdpLayer(this, config);
             Tcp = new TcpLayer(this, config);
-            Sockets = new SocketTable(this, config, TransmitPages, ephemeralSeed);
+            Sockets = new SocketTable(this, config, ephemeralSeed);
             Now = Instant.Now(clock);
             device.Receiver = this;
         }
@@ -136,18 +117,10 @@ namespace Keel.Net
             {
                 return null;
             }
-            Socket socket = Sockets.Allocate();
-            if (socket == null)
-            {
-                return null;
-            }
-            socket.Open(socketType, protocolType, true);
-            return socket;
+            return Sockets.Open(protocolType, true);
         }
 
         // The layers' services under the names the sockets and TCP use.
-        internal Socket AllocateSocket() => Sockets.Allocate();
-
         internal void ReleaseSocket(Socket socket) => Sockets.Release(socket);
 
         internal int AllocateEphemeralPort(int protocol) => Sockets.AllocateEphemeralPort(protocol);
@@ -156,21 +129,33 @@ namespace Keel.Net
 
         internal void Notify(Socket socket, SocketEvents events) => Sockets.Notify(socket, events);
 
-        internal void LinkUdp(Socket socket) => Udp.Link(socket);
+        internal void NoteUnreachable(uint address) => Udp.NoteUnreachable(new IPv4Address(address));
 
-        internal void UnlinkUdp(Socket socket) => Udp.Unlink(socket);
+        /// <summary>
+        /// True when sockets can use addresses of <paramref name="family"/>. Only IPv4 is carried: an IPv6 endpoint
+        /// is refused with AddressFamilyNotSupported.
+        /// </summary>
+        internal static bool Carries(AddressFamily family) => family == AddressFamily.InterNetwork;
 
-        internal SocketError UdpOutput(Socket socket, byte* data, int length, uint destination, int destinationPort) =>
-            Udp.Output(socket, data, length, destination, destinationPort);
-
-        internal void NoteUnreachable(uint address) => Udp.NoteUnreachable(address);
-
-        internal bool Routable(uint destination) => Ipv4.Routable(destination);
+        /// <summary>True when <paramref name="destination"/> can be reached (on-link, broadcast or through the gateway).</summary>
+        internal bool Routable(IPAddress destination) => destination.IsIPv4 && Ipv4.Routable(destination.V4.Value);
 
         internal bool IsBroadcast(uint address) => Ipv4.IsBroadcast(address);
 
-        internal bool OutputIPv4(Packet packet, uint destination, int protocol, bool dontFragment) =>
-            Ipv4.Output(packet, destination, protocol, dontFragment);
+        /// <summary>
+        /// Sends a transport segment (its header at the packet's data) to <paramref name="destination"/> by the IP of
+        /// its family. An address of a family not carried (<see cref="Carries"/>) is counted as unroutable and dropped.
+        /// </summary>
+        internal bool OutputIP(Packet packet, IPAddress destination, int protocol, bool dontFragment)
+        {
+            if (destination.IsIPv4)
+            {
+                return Ipv4.Output(packet, destination.V4.Value, protocol, dontFragment);
+            }
+            Counters[NetStatistics.IpNoRoute]++;
+            packet.Free();
+            return false;
+        }
 
         internal void Deliver(Packet packet, int headerLength, uint source, uint destination, int protocol, bool broadcast) =>
             Ipv4.Deliver(packet, headerLength, source, destination, protocol, broadcast);

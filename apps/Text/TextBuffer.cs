@@ -8,8 +8,9 @@ namespace Keel.Apps.Text
     /// ASCII text built in a fixed byte array (no string formatting exists in the kernel): iperf3's per-test log
     /// line, HTTP response heads, the Prometheus exposition. Text that does not fit is cut off and
     /// <see cref="Overflowed"/> set.
+    /// As an <see cref="ITextOutput"/> it takes what the network types write about themselves (addresses, endpoints).
     /// </summary>
-    public sealed class TextBuffer
+    public sealed class TextBuffer : ITextOutput
     {
         private readonly byte[] _bytes;
 
@@ -126,20 +127,30 @@ namespace Keel.Apps.Text
             }
         }
 
-        /// <summary>A dotted address and port.</summary>
-        public void Append(Keel.Net.IPEndPoint endPoint)
+        /// <summary>An address and port: "a.b.c.d:port" or "[v6 address]:port".</summary>
+        public void Append(Keel.Net.IPEndPoint endPoint) => endPoint.WriteTo(this);
+
+        void ITextOutput.Write(string text) => Append(text);
+
+        void ITextOutput.Write(char character) => Append(character);
+
+        void ITextOutput.Write(long value) => Append(value);
+
+        void ITextOutput.WriteHex(ulong value)
         {
-            for (int i = 0; i < 4; i++)
+            int shift = 60;
+            while (shift > 0 && (value >> shift) == 0)
             {
-                if (i > 0)
-                {
-                    Append('.');
-                }
-                Append((long)endPoint.Address.GetOctet(i));
+                shift -= 4;
             }
-            Append(':');
-            Append((long)endPoint.Port);
+            for (; shift >= 0; shift -= 4)
+            {
+                int digit = (int)(value >> shift) & 0xF;
+                Append((char)(digit < 10 ? '0' + digit : 'a' + digit - 10));
+            }
         }
+
+        void ITextOutput.WriteLine() => Append('\n');
 
         /// <summary>Writes the text and a line end to <paramref name="output"/>.</summary>
         public void WriteLineTo(ITextOutput output)

@@ -405,6 +405,11 @@ namespace Keel.Drivers.Virtio
         /// <summary>True when the device has returned entries we have not consumed (no barrier; a hint).</summary>
         public bool HasUsed => Volatile.Read(ref *UsedIdx) != _lastUsed;
 
+        /// <summary>The shared indices and flags as they are in ring memory now.</summary>
+        public VirtqueueIndices ReadIndices() =>
+            new VirtqueueIndices(false, Volatile.Read(ref *AvailIdx), Volatile.Read(ref *AvailFlags), Volatile.Read(ref *UsedEvent),
+                Volatile.Read(ref *UsedIdx), InFlight, CallbacksDisabled);
+
         /// <summary>
         /// Takes the next used entry (Linux virtqueue_get_buf). On <see cref="UsedResult.Buffer"/> the chain's
         /// descriptors are free again and <paramref name="head"/>/<paramref name="length"/> describe it; every

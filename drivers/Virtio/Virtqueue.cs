@@ -114,6 +114,10 @@ namespace Keel.Drivers.Virtio
             get { return _isPacked ? _packed.HasUsed : _split.HasUsed; }
         }
 
+        /// <summary>The ring's shared indices now (a packed ring reports only what is in flight and the callback state).</summary>
+        public VirtqueueIndices ReadIndices() =>
+            _isPacked ? new VirtqueueIndices(true, 0, 0, 0, 0, _packed.InFlight, _packed.CallbacksDisabled) : _split.ReadIndices();
+
         public ulong DescriptorPhysical
         {
             [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -94,7 +94,7 @@ namespace Keel.Drivers.VirtioNet
             int page = _page[head];
             byte* buffer = Pages.Address(page) + _offset[head];
             int hdr = _headerLength;
-            if (length < hdr + EthernetHeaderLength)
+            if (length < hdr + EthernetFrame.HeaderLength)
             {
                 // Short packet: Linux frees only this buffer (num_buffers cannot be trusted).
                 Stats.LengthErrors++;
@@ -265,7 +265,7 @@ namespace Keel.Drivers.VirtioNet
         private void ReceiveBig(int head, int length)
         {
             int hdr = _headerLength;
-            if (length < hdr + EthernetHeaderLength)
+            if (length < hdr + EthernetFrame.HeaderLength)
             {
                 Stats.LengthErrors++;
                 DropHead(head);

@@ -1,5 +1,6 @@
 using System;
 using Keel.Buffers;
+using Keel.Drivers.Net;
 using Keel.Drivers.Virtio;
 using Keel.Hal;
 
@@ -36,15 +37,15 @@ namespace Keel.Drivers.VirtioNet
             {
                 return firstLength;
             }
-            const int Ip = EthernetHeaderLength;
+            const int Ip = EthernetFrame.HeaderLength;
             if (frame[12] != 0x08 || frame[13] != 0x00 || (frame[Ip] >> 4) != 4)
             {
-                return EthernetHeaderLength;
+                return EthernetFrame.HeaderLength;
             }
             int ipLength = (frame[Ip] & 15) * 4;
             if (ipLength < 20)
             {
-                return EthernetHeaderLength;
+                return EthernetFrame.HeaderLength;
             }
             int l4 = Ip + ipLength;
             int length = l4;
@@ -58,7 +59,7 @@ namespace Keel.Drivers.VirtioNet
             {
                 length = l4 + 8;
             }
-            return length < firstLength && length <= GoodCopyLength ? length : EthernetHeaderLength;
+            return length < firstLength && length <= GoodCopyLength ? length : EthernetFrame.HeaderLength;
         }
 
         /// <summary>Largest frame a small buffer holds: 1514 + VLAN tag (Linux GOOD_PACKET_LEN).</summary>
@@ -84,7 +85,6 @@ namespace Keel.Drivers.VirtioNet
 
         private const int PageSize = DmaPage.Size;
 
-        private const int EthernetHeaderLength = 14;
 
         private readonly VirtioNetDevice _device;
         private readonly VirtioNetOptions _options;
@@ -129,6 +129,9 @@ namespace Keel.Drivers.VirtioNet
 
         /// <summary>The virtqueue (null before the first start).</summary>
         public Virtqueue Ring => _ring;
+
+        /// <summary>Polls so far and whether used buffers wait (for a stall watchdog; nothing waits before the first start).</summary>
+        public ReceiveProgress Progress => new ReceiveProgress(Stats.Polls, _ring != null && _ring.HasUsed);
 
         /// <summary>Receive page pool (premapped pages; recycling per <see cref="VirtioNetOptions.PagePoolRecycling"/>).</summary>
         public PagePool Pages { get; private set; }
@@ -233,7 +236,7 @@ namespace Keel.Drivers.VirtioNet
             if (_mode == ReceiveMode.Big)
             {
                 bool guestGso = Has(VirtioNetFeatures.GuestTso4) || Has(VirtioNetFeatures.GuestTso6);
-                int frame = EthernetHeaderLength + VlanHeaderLength + _device.Mtu;
+                int frame = EthernetFrame.HeaderLength + VlanHeaderLength + _device.Mtu;
                 int pages = guestGso ? BigPagesForGso : (frame + BigFirstDataOffset + PageSize - 1) / PageSize;
                 if (pages > Packet.MaxFragments - 1)
                 {
@@ -266,7 +269,7 @@ namespace Keel.Drivers.VirtioNet
             else if (_mode == ReceiveMode.Mergeable)
             {
                 int packetLength = _device.BigPackets || !Has(VirtioNetFeatures.Mtu) ? IpMaxMtu : _device.Mtu;
-                int bufferLength = _headerLength + EthernetHeaderLength + VlanHeaderLength + packetLength;
+                int bufferLength = _headerLength + EthernetFrame.HeaderLength + VlanHeaderLength + packetLength;
                 int minimum = (bufferLength + ringSize - 1) / ringSize;
                 if (minimum < _headerLength)
                 {

@@ -1,4 +1,5 @@
 using Keel.Buffers;
+using Keel.Drivers.Net;
 
 namespace Keel.Drivers.VirtioNet
 {
@@ -16,7 +17,7 @@ namespace Keel.Drivers.VirtioNet
             if ((flags & Packet.FlagTcpSegmentation) != 0)
             {
                 if (!Has(VirtioNetFeatures.HostTso4) || frame.GsoSize <= 0 || (flags & Packet.FlagNeedsChecksum) == 0
-                    || frame.Length - EthernetHeaderLength > MaxTsoPacket)
+                    || frame.Length - EthernetFrame.HeaderLength > MaxTsoPacket)
                 {
                     return false;
                 }

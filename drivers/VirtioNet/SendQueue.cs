@@ -11,7 +11,6 @@ namespace Keel.Drivers.VirtioNet
     /// </summary>
     public sealed unsafe partial class SendQueue
     {
-        private const int EthernetHeaderLength = 14;
 
         private readonly VirtioNetDevice _device;
         private readonly VirtioNetOptions _options;

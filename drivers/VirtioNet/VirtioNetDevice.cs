@@ -31,7 +31,6 @@ namespace Keel.Drivers.VirtioNet
         public const int RxQueueIndex = 0;
         public const int TxQueueIndex = 1;
 
-        internal const int EthernetHeaderLength = 14;
         private const int DefaultMtu = 1500;
         private const int MinMtu = 68;
         private const string Name = "virtio-net";

@@ -17,25 +17,18 @@ namespace Keel.Kernel.Net
         private const long PeriodNanoseconds = 100_000_000;
 
         private readonly VirtioNetDevice _device;
+        private readonly ReceiveQueue _queue;
         private readonly bool _interruptsOff;
         private readonly int _timer;
-        private readonly int _pollsStatistic = -1;
-        private bool _waitingSeen;
-        private long _pollsSeen;
+        private ReceiveProgress _seen;
 
         /// <param name="interruptsOff">True when the driver handles packets in its interrupt handler (napi=off):
         /// the poll must then not be interrupted by it.</param>
         public ReceiveWatchdog(VirtioNetDevice device, bool interruptsOff)
         {
             _device = device;
+            _queue = device.ReceiveQueue(0);
             _interruptsOff = interruptsOff;
-            for (int i = 0; i < device.StatisticsCount; i++)
-            {
-                if (device.StatisticName(i) == "rx_queue_0_polls")
-                {
-                    _pollsStatistic = i;
-                }
-            }
             _timer = Kernel.Timers.CreateTimer(this);
             Kernel.Timers.Start(_timer, PeriodNanoseconds);
         }
@@ -58,50 +51,20 @@ namespace Keel.Kernel.Net
 
         public long StatisticValue(int index) => index == 0 ? Rescues : Runs;
 
-        /// <summary>The receive ring as the device sees it (for the bug report a rescue is).</summary>
-        private unsafe void PrintQueueState()
-        {
-            Keel.Drivers.Virtio.Virtqueue q = _device.RxQueue;
-            if (q.IsPacked)
-            {
-                Kernel.Console.Write("  packed ring: in flight ");
-                Kernel.Console.Write((long)q.InFlight);
-                Kernel.Console.Write(" callbacks ");
-                Kernel.Console.Write(q.CallbacksDisabled ? "disabled" : "enabled");
-                Kernel.Console.WriteLine();
-                return;
-            }
-            byte* ring = q.Memory.Virtual;
-            int size = q.Size;
-            int avail = Keel.Drivers.Virtio.SplitVirtqueue.AvailOffset(size);
-            int used = Keel.Drivers.Virtio.SplitVirtqueue.UsedOffset(size);
-            Kernel.Console.Write("  avail.idx ");
-            Kernel.Console.Write((long)*(ushort*)(ring + avail + 2));
-            Kernel.Console.Write(" avail.flags ");
-            Kernel.Console.Write((long)*(ushort*)(ring + avail));
-            Kernel.Console.Write(" used_event ");
-            Kernel.Console.Write((long)*(ushort*)(ring + avail + 4 + 2 * size));
-            Kernel.Console.Write(" used.idx ");
-            Kernel.Console.Write((long)*(ushort*)(ring + used + 2));
-            Kernel.Console.Write(" in flight ");
-            Kernel.Console.Write((long)q.InFlight);
-            Kernel.Console.Write(" callbacks ");
-            Kernel.Console.Write(q.CallbacksDisabled ? "disabled" : "enabled");
-            Kernel.Console.Write(" work pending ");
-            Kernel.Console.Write(Kernel.Work.HasPending ? "yes" : "no");
-            Kernel.Console.WriteLine();
-        }
-
         public void Run()
         {
             Runs++;
-            long polls = _pollsStatistic < 0 ? 0 : _device.StatisticValue(_pollsStatistic);
-            bool waiting = (object)_device.RxQueue != null && _device.RxQueue.HasUsed;
-            if (waiting && _waitingSeen && polls == _pollsSeen)
+            ReceiveProgress now = _queue.Progress;
+            if (now.StalledSince(_seen))
             {
                 Rescues++;
                 Kernel.Console.Write("net: rx watchdog rescue (used buffers waited 100 ms with no poll: lost interrupt)\n");
-                PrintQueueState();
+                // The receive ring as the device sees it (for the bug report a rescue is).
+                Kernel.Console.Write("  ");
+                _queue.Ring.ReadIndices().WriteTo(Kernel.Console);
+                Kernel.Console.Write(" work pending ");
+                Kernel.Console.Write(Kernel.Work.HasPending ? "yes" : "no");
+                Kernel.Console.WriteLine();
                 if (_interruptsOff)
                 {
                     ulong flags = Native.SaveFlagsAndDisableInterrupts();
@@ -112,11 +75,9 @@ namespace Keel.Kernel.Net
                 {
                     _device.Poll();
                 }
-                waiting = false;
-                polls = _pollsStatistic < 0 ? 0 : _device.StatisticValue(_pollsStatistic);
+                now = new ReceiveProgress(_queue.Progress.Polls, false);
             }
-            _waitingSeen = waiting;
-            _pollsSeen = polls;
+            _seen = now;
             Kernel.Timers.Start(_timer, PeriodNanoseconds);
         }
     }

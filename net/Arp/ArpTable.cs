@@ -1,5 +1,6 @@
 using Keel.Buffers;
 using Keel.Hal;
+using Keel.Net.Ethernet;
 using Keel.Net.Internal;
 
 namespace Keel.Net.Arp
@@ -88,7 +89,7 @@ namespace Keel.Net.Arp
                 if (now > _expires[i] - _timeout / 4 && now >= _nextRequest[i])
                 {
                     _nextRequest[i] = now + RetryInterval;
-                    _stack.SendArp(NetStack.ArpOpRequest, mac, address);
+                    _stack.SendArp(ArpLayer.OpRequest, mac, address);
                 }
                 return true;
             }
@@ -130,7 +131,7 @@ namespace Keel.Net.Arp
         {
             _requests[i]++;
             _nextRequest[i] = now + RetryInterval;
-            _stack.SendArp(NetStack.ArpOpRequest, NetStack.BroadcastMac, _address[i]);
+            _stack.SendArp(ArpLayer.OpRequest, EthernetLayer.BroadcastMac, _address[i]);
         }
 
         private int Allocate(Instant now)

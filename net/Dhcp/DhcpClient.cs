@@ -1,5 +1,7 @@
 using System;
 using Keel.Hal;
+using Keel.Net.Arp;
+using Keel.Net.Ethernet;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Dhcp
@@ -318,7 +320,7 @@ namespace Keel.Net.Dhcp
                     {
                         _probesSent++;
                         Counters[DhcpStatistics.ProbesSent]++;
-                        _stack.Arp.Send(NetStack.ArpOpRequest, NetStack.BroadcastMac, _offered);
+                        _stack.Arp.Send(ArpLayer.OpRequest, EthernetLayer.BroadcastMac, _offered);
                         _deadline = now + (_probesSent < ProbeCount
                             ? RandomBetween(ProbeMin, ProbeMax)
                             : AnnounceWait);

@@ -13,7 +13,6 @@ namespace Keel.Net.Ethernet
     {
         internal const int EtherTypeIPv4 = 0x0800;
         internal const int EtherTypeArp = 0x0806;
-        internal const int HeaderLength = 14;
         internal const int MinimumFrame = 60;
         internal const ulong BroadcastMac = 0xFFFFFFFFFFFFUL;
 
@@ -48,7 +47,7 @@ namespace Keel.Net.Ethernet
         {
             Counters[NetStatistics.EthRxFrames]++;
             Counters[NetStatistics.EthRxBytes] += frame.Length;
-            if (!frame.EnsureLinear(HeaderLength))
+            if (!frame.EnsureLinear(EthernetFrame.HeaderLength))
             {
                 Counters[NetStatistics.EthRxTruncated]++;
                 frame.Free();
@@ -63,7 +62,7 @@ namespace Keel.Net.Ethernet
                 frame.Free();
                 return;
             }
-            frame.Pull(HeaderLength);
+            frame.Pull(EthernetFrame.HeaderLength);
             if (type == EtherTypeIPv4)
             {
                 Stack.Ipv4.Input(frame);
@@ -93,7 +92,7 @@ namespace Keel.Net.Ethernet
         /// <summary>Puts the Ethernet header in front and sends the frame, or backlogs it. Takes ownership.</summary>
         internal void Output(Packet packet, ulong destinationMac, int etherType)
         {
-            byte* e = packet.Push(HeaderLength);
+            byte* e = packet.Push(EthernetFrame.HeaderLength);
             if (e == null)
             {
                 Counters[NetStatistics.TxDropped]++;

@@ -94,14 +94,14 @@ namespace Keel.Net.Icmp
             byte* ports = inner + innerHeader;
             if (protocol == Ipv4Layer.ProtocolUdp && code == CodePortUnreachable)
             {
-                Stack.Udp.NoteRefused(NetBytes.Read16(ports), destination, NetBytes.Read16(ports + 2));
+                Stack.Udp.NoteRefused(NetBytes.Read16(ports), new IPEndPoint(new IPv4Address(destination), NetBytes.Read16(ports + 2)));
             }
             else if (code == CodeFragmentationNeeded)
             {
                 // Bytes 6-7 of the ICMP header: the next-hop MTU (RFC 1191 section 4; 0 from older routers).
                 if (protocol != Ipv4Layer.ProtocolTcp ||
-                    !Stack.Tcp.FragmentationNeeded(NetBytes.Read32(inner + 12), NetBytes.Read16(ports), destination,
-                        NetBytes.Read16(ports + 2), NetBytes.Read32(ports + 4), NetBytes.Read16(icmp + 6),
+                    !Stack.Tcp.FragmentationNeeded(new IPEndPoint(new IPv4Address(NetBytes.Read32(inner + 12)), NetBytes.Read16(ports)),
+                        new IPEndPoint(new IPv4Address(destination), NetBytes.Read16(ports + 2)), NetBytes.Read32(ports + 4), NetBytes.Read16(icmp + 6),
                         NetBytes.Read16(inner + 2), Stack.Now))
                 {
                     Counters[NetStatistics.IcmpFragNeededIgnored]++;

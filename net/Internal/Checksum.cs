@@ -84,12 +84,29 @@ namespace Keel.Net.Internal
             return total;
         }
 
-        /// <summary>Native-order sum of the TCP/UDP pseudo-header (addresses in host order).</summary>
+        /// <summary>
+        /// Native-order sum of the TCP/UDP pseudo-header for a segment of <paramref name="length"/> bytes: IPv4's
+        /// (source, destination, zero, protocol, 16-bit length; RFC 9293 section 3.1, RFC 768) or, when the addresses
+        /// are IPv6, RFC 8200 section 8.1's (source, destination, 32-bit upper-layer length, three zero bytes, next
+        /// header). Both addresses are of one family.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static ulong PseudoHeader(uint source, uint destination, int protocol, int length)
+        public static ulong PseudoHeader(IPAddress source, IPAddress destination, int protocol, int length)
         {
-            return (ulong)NetBytes.Swap32(source) + NetBytes.Swap32(destination) + ((uint)protocol << 8) + NetBytes.Swap16((uint)length);
+            if (source.IsIPv4)
+            {
+                return (ulong)NetBytes.Swap32(source.V4.Value) + NetBytes.Swap32(destination.V4.Value) + ((uint)protocol << 8) +
+                       NetBytes.Swap16((uint)length);
+            }
+            return PseudoHeaderIPv6(source.V6, destination.V6, protocol, length);
         }
+
+        private static ulong PseudoHeaderIPv6(IPv6Address source, IPv6Address destination, int protocol, int length) =>
+            SumWords(source.High) + SumWords(source.Low) + SumWords(destination.High) + SumWords(destination.Low) +
+            NetBytes.Swap32((uint)length) + NetBytes.Swap32((uint)protocol);
+
+        /// <summary>Native-order sum of eight address bytes held with the first in the high byte.</summary>
+        private static ulong SumWords(ulong bytes) => (ulong)NetBytes.Swap32((uint)(bytes >> 32)) + NetBytes.Swap32((uint)bytes);
 
         /// <summary>The value to store (natively) in a checksum field for a sum over the covered bytes.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -135,11 +135,11 @@ namespace Keel.Net.Ip
                     packet.Free();
                     return;
                 }
-                Stack.Tcp.Input(packet, headerLength, source, destination, Stack.Now);
+                Stack.Tcp.Input(packet, headerLength, new IPv4Address(source), new IPv4Address(destination), Stack.Now);
             }
             else if (protocol == ProtocolUdp)
             {
-                Stack.Udp.Input(packet, headerLength, source, destination, broadcast);
+                Stack.Udp.Input(packet, headerLength, new IPv4Address(source), new IPv4Address(destination), broadcast);
             }
             else if (protocol == ProtocolIcmp)
             {

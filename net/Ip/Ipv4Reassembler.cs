@@ -50,10 +50,10 @@ namespace Keel.Net.Ip
             int id = NetBytes.Read16(ip + 4);
             int protocol = ip[9];
             int field = NetBytes.Read16(ip + 6);
-            int offset = (field & NetStack.IPv4FragmentOffsetMask) * 8;
-            bool more = (field & NetStack.IPv4FlagMoreFragments) != 0;
+            int offset = (field & Ipv4Layer.FragmentOffsetMask) * 8;
+            bool more = (field & Ipv4Layer.FlagMoreFragments) != 0;
             int length = packet.Length - headerLength;
-            if (_used.Length == 0 || length <= 0 || offset + length > MaxDatagram - NetStack.IPv4HeaderLength ||
+            if (_used.Length == 0 || length <= 0 || offset + length > MaxDatagram - Ipv4Layer.HeaderLength ||
                 (more && (length & 7) != 0))
             {
                 Drop(packet);
@@ -184,10 +184,10 @@ namespace Keel.Net.Ip
                 _stack.Counters[NetStatistics.IpReasmDropped]++;
                 return;
             }
-            byte* ip = whole.Put(NetStack.IPv4HeaderLength);
+            byte* ip = whole.Put(Ipv4Layer.HeaderLength);
             ip[0] = 0x45;
             ip[1] = 0;
-            NetBytes.Write16(ip + 2, total + NetStack.IPv4HeaderLength);
+            NetBytes.Write16(ip + 2, total + Ipv4Layer.HeaderLength);
             NetBytes.Write16(ip + 4, _id[slot]);
             NetBytes.Write16(ip + 6, 0);
             ip[8] = 1;
@@ -195,7 +195,7 @@ namespace Keel.Net.Ip
             *(ushort*)(ip + 10) = 0;
             NetBytes.Write32(ip + 12, _source[slot]);
             NetBytes.Write32(ip + 16, _destination[slot]);
-            *(ushort*)(ip + 10) = Checksum.Finish(Checksum.Sum(ip, NetStack.IPv4HeaderLength));
+            *(ushort*)(ip + 10) = Checksum.Finish(Checksum.Sum(ip, Ipv4Layer.HeaderLength));
             int page = -1;
             int used = DmaPage.Size;
             bool ok = true;
@@ -245,14 +245,14 @@ namespace Keel.Net.Ip
             uint destination = _destination[slot];
             int protocol = _protocol[slot];
             Discard(slot);
-            if (!ok || whole.Length != total + NetStack.IPv4HeaderLength)
+            if (!ok || whole.Length != total + Ipv4Layer.HeaderLength)
             {
                 _stack.Counters[NetStatistics.IpReasmDropped]++;
                 whole.Free();
                 return;
             }
             _stack.Counters[NetStatistics.IpReassembled]++;
-            _stack.Deliver(whole, NetStack.IPv4HeaderLength, source, destination, protocol, _stack.IsBroadcast(destination));
+            _stack.Deliver(whole, Ipv4Layer.HeaderLength, source, destination, protocol, _stack.IsBroadcast(destination));
         }
 
         private int Find(uint source, uint destination, int id, int protocol)

@@ -37,19 +37,19 @@ namespace Keel.Net.Sockets
             }
             if (IsTcp)
             {
-                if (ShutdownSend)
+                if (_tcp.FinQueued)
                 {
-                    error = SocketError.Shutdown;
+                    error = SocketError.Shutdown; // after Shutdown(Send)
                     return 0;
                 }
-                return Tcp.Write(buffer, size, out error);
+                return _tcp.Write(buffer, size, out error);
             }
-            if (!UdpConnected)
+            if (!_udp.Connected)
             {
                 error = SocketError.DestinationAddressRequired;
                 return 0;
             }
-            return UdpSend(buffer, size, RemoteAddress, RemotePort, out error);
+            return UdpSend(buffer, size, _udp.Remote, out error);
         }
 
         /// <summary>
@@ -97,31 +97,23 @@ namespace Keel.Net.Sockets
             }
             if (IsTcp)
             {
-                if (ShutdownReceive)
+                if (_tcp.ReceiveShutdown || size == 0)
                 {
                     error = SocketError.Success;
                     return 0;
                 }
-                if (size == 0)
-                {
-                    error = SocketError.Success;
-                    return 0;
-                }
-                return Tcp.Read(discard ? null : buffer, size, out error);
+                return _tcp.Read(discard ? null : buffer, size, out error);
             }
-            Packet datagram = UdpQueue.Dequeue();
+            Packet datagram = _udp.Dequeue(out from);
             if (datagram == null)
             {
-                if (Error != SocketError.Success)
+                error = _udp.TakeError();
+                if (error == SocketError.Success)
                 {
-                    error = Error;
-                    Error = SocketError.Success;
-                    return 0;
+                    error = SocketError.WouldBlock;
                 }
-                error = SocketError.WouldBlock;
                 return 0;
             }
-            from = new IPEndPoint(new IPv4Address(datagram.Tag), (int)datagram.Timestamp);
             int length = datagram.Length;
             int copied = length < size ? length : size;
             if (!discard && copied > 0)
@@ -133,7 +125,10 @@ namespace Keel.Net.Sockets
             return discard ? length : copied;
         }
 
-        /// <summary>UDP: sends one datagram to <paramref name="remoteEP"/> (fragmented above the MTU). MessageSize above 65,507 bytes.</summary>
+        /// <summary>
+        /// UDP: sends one datagram to <paramref name="remoteEP"/> (fragmented above the MTU). MessageSize above 65,507
+        /// bytes; AddressFamilyNotSupported for an IPv6 peer.
+        /// </summary>
         public int SendTo(ReadOnlySpan<byte> buffer, IPEndPoint remoteEP, out SocketError error)
         {
             if (!Usable)
@@ -146,40 +141,38 @@ namespace Keel.Net.Sockets
                 error = SocketError.OperationNotSupported;
                 return 0;
             }
-            if (remoteEP.Address.Value == 0 || remoteEP.Port <= 0 || remoteEP.Port > 65535)
+            error = CheckPeer(remoteEP);
+            if (error != SocketError.Success)
             {
-                error = SocketError.InvalidArgument;
                 return 0;
             }
             fixed (byte* p = buffer)
             {
-                return UdpSend(p, buffer.Length, remoteEP.Address.Value, remoteEP.Port, out error);
+                return UdpSend(p, buffer.Length, remoteEP, out error);
             }
         }
 
-        private int UdpSend(byte* data, int size, uint address, int port, out SocketError error)
+        private int UdpSend(byte* data, int size, IPEndPoint destination, out SocketError error)
         {
-            if (ShutdownSend)
+            if (_udp.SendShutdown)
             {
                 error = SocketError.Shutdown;
                 return 0;
             }
-            if (Error != SocketError.Success)
+            error = _udp.TakeError();
+            if (error != SocketError.Success)
             {
-                error = Error;
-                Error = SocketError.Success;
                 return 0;
             }
             if (!IsBound)
             {
-                SocketError bound = Bind(new IPEndPoint(IPv4Address.Any, 0));
-                if (bound != SocketError.Success)
+                error = Bind(new IPEndPoint(IPAddress.Any, 0));
+                if (error != SocketError.Success)
                 {
-                    error = bound;
                     return 0;
                 }
             }
-            error = _stack.UdpOutput(this, data, size, address, port);
+            error = _stack.Udp.Output(_udp, data, size, destination);
             return error == SocketError.Success ? size : 0;
         }
 
@@ -207,12 +200,7 @@ namespace Keel.Net.Sockets
                 {
                     return 0;
                 }
-                if (IsTcp)
-                {
-                    return Tcp.ReceiveQueue.Bytes;
-                }
-                Packet head = UdpQueue.Peek();
-                return head == null ? 0 : head.Length;
+                return IsTcp ? _tcp.ReceiveQueue.Bytes : _udp.NextLength;
             }
         }
     }

@@ -21,34 +21,35 @@ namespace Keel.Net.Sockets
             {
                 if (mode == SelectMode.SelectRead)
                 {
-                    return !UdpQueue.IsEmpty || Error != SocketError.Success;
+                    return _udp.HasDatagram || _udp.Error != SocketError.Success;
                 }
                 if (mode == SelectMode.SelectWrite)
                 {
-                    return !ShutdownSend;
+                    return !_udp.SendShutdown;
                 }
-                return Error != SocketError.Success;
+                return _udp.Error != SocketError.Success;
             }
-            TcpState state = Tcp.State;
+            TcpConnection c = _tcp;
+            TcpState state = c.State;
             if (mode == SelectMode.SelectRead)
             {
                 if (state == TcpState.Listen)
                 {
-                    return Tcp.HasEstablishedChild;
+                    return c.HasEstablishedChild;
                 }
-                return !Tcp.ReceiveQueue.IsEmpty || Tcp.FinReceived || Tcp.Error != SocketError.Success ||
-                       ShutdownReceive || (state == TcpState.Closed && Tcp.RemotePort != 0);
+                return !c.ReceiveQueue.IsEmpty || c.FinReceived || c.Error != SocketError.Success ||
+                       c.ReceiveShutdown || (state == TcpState.Closed && c.Remote.Port != 0);
             }
             if (mode == SelectMode.SelectWrite)
             {
-                if (Tcp.Error != SocketError.Success)
+                if (c.Error != SocketError.Success)
                 {
                     return true;
                 }
-                return (state == TcpState.Established || state == TcpState.CloseWait) && !ShutdownSend &&
-                       Tcp.Send.Length < Tcp.SendBufferSize;
+                // (Shutdown(Send) leaves these two states, so no check for it is needed.)
+                return (state == TcpState.Established || state == TcpState.CloseWait) && c.Send.Length < c.SendBufferSize;
             }
-            return Tcp.Error != SocketError.Success;
+            return c.Error != SocketError.Success;
         }
 
         /// <summary>Callback for readiness changes; null for none. See <see cref="ISocketHandler"/>.</summary>
@@ -58,21 +59,19 @@ namespace Keel.Net.Sockets
         public object UserData { get; set; }
 
         /// <summary>The error that ended the connection (SO_ERROR), Success while there is none.</summary>
-        public SocketError PendingError => IsTcp ? Tcp.Error : Error;
+        public SocketError PendingError => IsTcp ? _tcp.Error : _udp != null ? _udp.Error : SocketError.Success;
 
         // --- options ---------------------------------------------------------------------------------
 
-        /// <summary>TCP_NODELAY: true disables Nagle's algorithm (small segments go out at once).</summary>
+        /// <summary>TCP_NODELAY: true disables Nagle's algorithm (small segments go out at once). Always false for UDP.</summary>
         public bool NoDelay
         {
-            get => _noDelay;
+            get => IsTcp && _tcp.NoDelay;
             set
             {
-                _noDelay = value;
-                Tcp.NoDelay = value;
-                if (value && IsTcp && Tcp.CanSendData)
+                if (IsTcp)
                 {
-                    Tcp.Output(_stack.Now);
+                    _tcp.SetNoDelay(value, _stack.Now);
                 }
             }
         }
@@ -84,11 +83,13 @@ namespace Keel.Net.Sockets
         /// </summary>
         public bool KeepAlive
         {
-            get => Tcp.KeepAlive.Enabled;
+            get => IsTcp && _tcp.KeepAlive.Enabled;
             set
             {
-                Tcp.KeepAlive.Enabled = value;
-                Tcp.ArmKeepAlive(_stack.Now);
+                if (IsTcp)
+                {
+                    _tcp.SetKeepAlive(value, _stack.Now);
+                }
             }
         }
 
@@ -100,9 +101,11 @@ namespace Keel.Net.Sockets
         /// </summary>
         public void SetKeepAlive(int idleMilliseconds, int intervalMilliseconds, int probes)
         {
-            Tcp.KeepAlive.Configure(Duration.FromMilliseconds(idleMilliseconds > 0 ? idleMilliseconds : 1),
-                Duration.FromMilliseconds(intervalMilliseconds > 0 ? intervalMilliseconds : 1), probes > 0 ? probes : 1);
-            KeepAlive = true;
+            if (IsTcp)
+            {
+                _tcp.ConfigureKeepAlive(Duration.FromMilliseconds(idleMilliseconds > 0 ? idleMilliseconds : 1),
+                    Duration.FromMilliseconds(intervalMilliseconds > 0 ? intervalMilliseconds : 1), probes > 0 ? probes : 1, _stack.Now);
+            }
         }
 
         /// <summary>
@@ -112,42 +115,45 @@ namespace Keel.Net.Sockets
         /// </summary>
         public int MaximumSegmentSize
         {
-            get => Tcp.UserMss;
+            get => IsTcp ? _tcp.UserMss : 0;
             set
             {
-                int mss = value <= 0 ? 0 : value < 64 ? 64 : value;
-                Tcp.UserMss = mss;
-                if (mss > 0 && Tcp.Mss > mss && Tcp.State != TcpState.Closed && Tcp.State != TcpState.Listen && Tcp.State != TcpState.SynSent)
+                if (IsTcp)
                 {
-                    Tcp.Mss = mss;
+                    _tcp.SetUserMss(value <= 0 ? 0 : value < 64 ? 64 : value);
                 }
             }
         }
 
-        /// <summary>SO_SNDBUF, bytes. Set before Connect/Listen for best effect.</summary>
+        /// <summary>SO_SNDBUF, bytes (TCP; 0 for UDP, which sends each datagram at once). Set before Connect/Listen for best effect.</summary>
         public int SendBufferSize
         {
-            get => _sendBufferSize;
+            get => IsTcp ? _tcp.SendBufferSize : 0;
             set
             {
-                int limit = Tcp.Send.Capacity;
-                _sendBufferSize = value < 4096 ? 4096 : value > limit ? limit : value;
-                Tcp.SendBufferSize = _sendBufferSize;
+                if (IsTcp)
+                {
+                    _tcp.SetSendBufferSize(value);
+                }
             }
         }
 
-        /// <summary>SO_RCVBUF, bytes: TCP receive window / UDP queue limit. Set before Connect/Listen.</summary>
+        /// <summary>
+        /// SO_RCVBUF, bytes: TCP receive buffer (the window; it grows while auto-tuned) / UDP queue limit. TCP: set
+        /// before Connect/Listen.
+        /// </summary>
         public int ReceiveBufferSize
         {
-            get => _receiveBufferSize;
+            get => IsTcp ? _tcp.ReceiveBufferSize : _udp != null ? _udp.ReceiveBufferSize : 0;
             set
             {
-                _receiveBufferSize = value < 4096 ? 4096 : value > (1 << 24) ? 1 << 24 : value;
-                _receiveBufferSet = true; // SO_RCVBUF set: no auto-tuning, as in Linux
-                if (Tcp.State == TcpState.Closed || Tcp.State == TcpState.Listen)
+                if (IsTcp)
                 {
-                    Tcp.ReceiveBufferSize = _receiveBufferSize;
-                    Tcp.ReceiveTuning.Enabled = false;
+                    _tcp.SetReceiveBufferSize(value); // SO_RCVBUF set: no auto-tuning, as in Linux
+                }
+                else if (_udp != null)
+                {
+                    _udp.SetReceiveBufferSize(value);
                 }
             }
         }
@@ -155,17 +161,16 @@ namespace Keel.Net.Sockets
         /// <summary>
         /// TCP receive-buffer auto-tuning (default on, up to NetConfig.TcpReceiveBufferMax). Setting
         /// <see cref="ReceiveBufferSize"/> turns it off, as SO_RCVBUF does in Linux; set this back to true to grow
-        /// from the current size again. Set before Connect/Listen.
+        /// from the current size again. Set before Connect/Listen. Always false for UDP.
         /// </summary>
         public bool ReceiveBufferAutoTune
         {
-            get => !_receiveBufferSet;
+            get => IsTcp && _tcp.ReceiveTuning.Enabled;
             set
             {
-                _receiveBufferSet = !value;
-                if (Tcp.State == TcpState.Closed || Tcp.State == TcpState.Listen)
+                if (IsTcp)
                 {
-                    Tcp.ReceiveTuning.Enabled = value && _stack.Config.TcpReceiveBufferMax > _receiveBufferSize;
+                    _tcp.SetReceiveAutoTune(value);
                 }
             }
         }
@@ -176,7 +181,7 @@ namespace Keel.Net.Sockets
         // --- TCP details -----------------------------------------------------------------------------
 
         /// <summary>TCP state (Closed for UDP).</summary>
-        public TcpState State => IsTcp ? Tcp.State : TcpState.Closed;
+        public TcpState State => IsTcp ? _tcp.State : TcpState.Closed;
 
         /// <summary>Fills <paramref name="info"/> with the connection's numbers (TCP_INFO).</summary>
         public void GetTcpInfo(out TcpInfo info)
@@ -186,7 +191,7 @@ namespace Keel.Net.Sockets
                 info = default;
                 return;
             }
-            Tcp.GetInfo(out info);
+            _tcp.GetInfo(out info);
         }
 
         /// <summary>Number of this socket in the stack's pool (stable for the stack's life).</summary>
@@ -240,9 +245,7 @@ namespace Keel.Net.Sockets
                 LocalEndPoint.WriteTo(output);
                 output.Write(' ');
                 RemoteEndPoint.WriteTo(output);
-                output.Write(" rxq ");
-                output.Write((long)UdpQueue.Count);
-                output.Write(" datagrams");
+                _udp.Print(output);
             }
             output.WriteLine();
         }

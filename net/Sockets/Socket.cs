@@ -2,6 +2,7 @@ using System;
 using Keel.Buffers;
 using Keel.Hal;
 using Keel.Net.Tcp;
+using Keel.Net.Udp;
 
 namespace Keel.Net.Sockets
 {
@@ -16,124 +17,108 @@ namespace Keel.Net.Sockets
     {
         private readonly NetStack _stack;
         private readonly int _index;
-        private SocketType _socketType = SocketType.Unknown;
-        private ProtocolType _protocolType = ProtocolType.Unknown;
-        private int _receiveBufferSize;
-        private bool _receiveBufferSet;
-        private int _sendBufferSize;
-        private bool _noDelay;
 
-        internal readonly TcpConnection Tcp;
+        /// <summary>The connection of a stream socket (null for a datagram socket and while pooled).</summary>
+        private TcpConnection _tcp;
+
+        /// <summary>The endpoint of a datagram socket (null for a stream socket and while pooled).</summary>
+        private UdpEndpoint _udp;
+
         internal Socket PoolNext;
         internal bool InPool = true;
         internal bool AppOwned;
-        internal bool IsBound;
-        internal uint LocalAddress;
-        internal int LocalPort;
-        internal uint RemoteAddress;
-        internal int RemotePort;
-        internal uint LastDestination;
-        internal SocketError Error;
-        internal bool ShutdownSend;
-        internal bool ShutdownReceive;
-
-        // UDP
-        internal PacketQueue UdpQueue;
-        internal Socket UdpNext;
-        internal bool OnUdpList;
-        internal bool UdpConnected;
 
         // callbacks
         internal SocketEvents PendingEvents;
         internal Socket EventNext;
         internal bool OnEventList;
 
-        internal Socket(NetStack stack, int index, SendBuffer sendBuffer)
+        internal Socket(NetStack stack, int index)
         {
             _stack = stack;
             _index = index;
-            Tcp = new TcpConnection(this, stack.Tcp, sendBuffer);
         }
 
-        internal void Open(SocketType socketType, ProtocolType protocolType, bool appOwned)
+        /// <summary>The TCP connection this socket refers to; null for UDP.</summary>
+        internal TcpConnection Tcp => _tcp;
+
+        /// <summary>
+        /// Takes this pooled socket into use with a fresh connection (Tcp) or endpoint (Udp) from its layer's pool;
+        /// false, with the socket still pooled, when that pool is empty.
+        /// </summary>
+        internal bool Open(ProtocolType protocolType, bool appOwned)
         {
+            if (protocolType == ProtocolType.Tcp)
+            {
+                _tcp = _stack.Tcp.Open(this);
+            }
+            else
+            {
+                _udp = _stack.Udp.Open(this);
+            }
+            if (_tcp == null && _udp == null)
+            {
+                return false;
+            }
             InPool = false;
             AppOwned = appOwned;
-            _socketType = socketType;
-            _protocolType = protocolType;
-            NetConfig config = _stack.Config;
-            Tcp.Reset(config);
-            _receiveBufferSize = protocolType == ProtocolType.Udp ? config.UdpReceiveBufferSize : config.TcpReceiveBufferSize;
-            _receiveBufferSet = false;
-            _sendBufferSize = config.TcpSendBufferSize;
-            _noDelay = false;
-            IsBound = false;
-            LocalAddress = 0;
-            LocalPort = 0;
-            RemoteAddress = 0;
-            RemotePort = 0;
-            LastDestination = 0;
-            Error = SocketError.Success;
-            ShutdownSend = false;
-            ShutdownReceive = false;
-            UdpConnected = false;
             PendingEvents = SocketEvents.None;
             Handler = null;
             UserData = null;
             ReuseAddress = false;
+            return true;
         }
 
-        /// <summary>Opens this pooled socket as a not-yet-accepted child of <paramref name="listener"/>.</summary>
-        internal void OpenChild(Socket listener)
-        {
-            Open(SocketType.Stream, ProtocolType.Tcp, false);
-            IsBound = true;
-            _receiveBufferSize = listener._receiveBufferSize;
-            _sendBufferSize = listener._sendBufferSize;
-            _noDelay = listener._noDelay;
-            Handler = listener.Handler;
-        }
-
+        /// <summary>Gives the connection or endpoint back to its layer's pool; the socket is pooled again.</summary>
         internal void ResetForPool()
         {
-            UdpQueue.FreeAll();
+            if (_udp != null)
+            {
+                _stack.Udp.Release(_udp);
+                _udp = null;
+            }
+            if (_tcp != null)
+            {
+                _stack.Tcp.Release(_tcp);
+                _tcp = null;
+            }
             InPool = true;
             AppOwned = false;
             Handler = null;
             UserData = null;
             PendingEvents = SocketEvents.None;
-            _socketType = SocketType.Unknown;
-            _protocolType = ProtocolType.Unknown;
-            Tcp.SetState(TcpState.Closed);
         }
 
-        private bool IsTcp => _protocolType == ProtocolType.Tcp;
+        private bool IsTcp => _tcp != null;
 
         private bool Usable => !InPool && AppOwned;
 
+        /// <summary>The local port this socket holds (0 when unbound).</summary>
+        internal int BoundPort => _tcp != null ? _tcp.Local.Port : _udp != null ? _udp.Local.Port : 0;
+
+        private bool IsBound => BoundPort != 0;
+
         // --- creation and addresses ------------------------------------------------------------------
 
-        /// <summary>Stream (TCP) or Dgram (UDP).</summary>
-        public SocketType SocketType => _socketType;
+        /// <summary>Stream (TCP) or Dgram (UDP); Unknown once back in the pool.</summary>
+        public SocketType SocketType => _tcp != null ? SocketType.Stream : _udp != null ? SocketType.Dgram : SocketType.Unknown;
 
-        /// <summary>Tcp or Udp.</summary>
-        public ProtocolType ProtocolType => _protocolType;
+        /// <summary>Tcp or Udp; Unknown once back in the pool.</summary>
+        public ProtocolType ProtocolType => _tcp != null ? ProtocolType.Tcp : _udp != null ? ProtocolType.Udp : ProtocolType.Unknown;
 
         /// <summary>False once closed (the object is back in the stack's pool).</summary>
         public bool IsOpen => Usable;
 
         /// <summary>Local address and port (port 0 until bound or connected).</summary>
-        public IPEndPoint LocalEndPoint =>
-            IsTcp && Tcp.LocalPort != 0
-                ? new IPEndPoint(new IPv4Address(Tcp.LocalAddress), Tcp.LocalPort)
-                : new IPEndPoint(new IPv4Address(LocalAddress), LocalPort);
+        public IPEndPoint LocalEndPoint => _tcp != null ? _tcp.Local : _udp != null ? _udp.Local : default;
 
         /// <summary>Peer address and port (TCP: when connected; UDP: after Connect).</summary>
-        public IPEndPoint RemoteEndPoint =>
-            IsTcp ? new IPEndPoint(new IPv4Address(Tcp.RemoteAddress), Tcp.RemotePort)
-                  : new IPEndPoint(new IPv4Address(RemoteAddress), RemotePort);
+        public IPEndPoint RemoteEndPoint => _tcp != null ? _tcp.Remote : _udp != null ? _udp.Remote : default;
 
-        /// <summary>Binds to a local port (address Any or this host's address). Port 0 picks an ephemeral port.</summary>
+        /// <summary>
+        /// Binds to a local port (address Any or this host's address). Port 0 picks an ephemeral port. An IPv6
+        /// address is refused with AddressFamilyNotSupported (the stack carries IPv4 only).
+        /// </summary>
         public SocketError Bind(IPEndPoint localEP)
         {
             if (!Usable)
@@ -144,8 +129,12 @@ namespace Keel.Net.Sockets
             {
                 return SocketError.InvalidArgument;
             }
-            uint address = localEP.Address.Value;
-            if (address != 0 && address != _stack.Config.Address.Value)
+            IPAddress address = localEP.Address;
+            if (!NetStack.Carries(address.Family))
+            {
+                return SocketError.AddressFamilyNotSupported;
+            }
+            if (!address.IsAny && address != (IPAddress)_stack.Config.Address)
             {
                 return SocketError.AddressNotAvailable;
             }
@@ -154,7 +143,7 @@ namespace Keel.Net.Sockets
             {
                 return SocketError.InvalidArgument;
             }
-            int protocol = (int)_protocolType;
+            int protocol = (int)ProtocolType;
             if (port == 0)
             {
                 port = _stack.AllocateEphemeralPort(protocol);
@@ -167,12 +156,14 @@ namespace Keel.Net.Sockets
             {
                 return SocketError.AddressAlreadyInUse;
             }
-            LocalAddress = address;
-            LocalPort = port;
-            IsBound = true;
-            if (!IsTcp)
+            IPEndPoint local = new IPEndPoint(address, port);
+            if (IsTcp)
             {
-                _stack.LinkUdp(this);
+                _tcp.Bind(local);
+            }
+            else
+            {
+                _stack.Udp.Bind(_udp, local);
             }
             return SocketError.Success;
         }
@@ -194,24 +185,7 @@ namespace Keel.Net.Sockets
             {
                 return SocketError.InvalidArgument;
             }
-            if (Tcp.State == TcpState.Listen)
-            {
-                Tcp.Backlog = backlog < 1 ? 1 : backlog;
-                return SocketError.Success;
-            }
-            if (Tcp.State != TcpState.Closed || Tcp.RemotePort != 0)
-            {
-                return SocketError.IsConnected;
-            }
-            Tcp.LocalAddress = LocalAddress;
-            Tcp.LocalPort = LocalPort;
-            Tcp.Backlog = backlog < 1 ? 1 : backlog;
-            Tcp.NoDelay = _noDelay;
-            Tcp.SendBufferSize = _sendBufferSize;
-            Tcp.ReceiveBufferSize = _receiveBufferSize;
-            Tcp.ReceiveTuning.Enabled &= !_receiveBufferSet;
-            Tcp.Listen();
-            return SocketError.Success;
+            return _tcp.Listen(backlog);
         }
 
         /// <summary>
@@ -229,20 +203,17 @@ namespace Keel.Net.Sockets
             {
                 return SocketError.OperationNotSupported;
             }
-            if (Tcp.State != TcpState.Listen)
+            if (_tcp.State != TcpState.Listen)
             {
                 return SocketError.InvalidArgument;
             }
-            TcpConnection child = Tcp.TakeEstablishedChild();
+            TcpConnection child = _tcp.TakeEstablishedChild();
             if (child == null)
             {
                 return SocketError.WouldBlock;
             }
-            Socket socket = child.Socket;
-            socket.AppOwned = true;
-            socket.LocalAddress = child.LocalAddress;
-            socket.LocalPort = child.LocalPort;
-            accepted = socket;
+            accepted = child.Socket;
+            accepted.AppOwned = true;
             return SocketError.Success;
         }
 
@@ -252,6 +223,7 @@ namespace Keel.Net.Sockets
         /// TCP: starts the handshake and returns InProgress; Poll(SelectWrite) turns true once connected, or
         /// Poll(SelectError) with <see cref="PendingError"/> = ConnectionRefused / TimedOut.
         /// UDP: sets the default destination used by Send and filters received datagrams to that peer.
+        /// An IPv6 peer is refused with AddressFamilyNotSupported.
         /// </summary>
         public SocketError Connect(IPEndPoint remoteEP)
         {
@@ -259,18 +231,18 @@ namespace Keel.Net.Sockets
             {
                 return SocketError.NotSocket;
             }
-            uint address = remoteEP.Address.Value;
-            if (address == 0 || remoteEP.Port <= 0 || remoteEP.Port > 65535)
+            SocketError invalid = CheckPeer(remoteEP);
+            if (invalid != SocketError.Success)
             {
-                return SocketError.InvalidArgument;
+                return invalid;
             }
-            if (!_stack.Routable(address))
+            if (!_stack.Routable(remoteEP.Address))
             {
                 return SocketError.NetworkUnreachable;
             }
             if (!IsBound)
             {
-                SocketError bound = Bind(new IPEndPoint(IPv4Address.Any, 0));
+                SocketError bound = Bind(new IPEndPoint(IPAddress.Any, 0));
                 if (bound != SocketError.Success)
                 {
                     return bound;
@@ -278,39 +250,29 @@ namespace Keel.Net.Sockets
             }
             if (!IsTcp)
             {
-                RemoteAddress = address;
-                RemotePort = remoteEP.Port;
-                UdpConnected = true;
+                _udp.Connect(remoteEP);
                 return SocketError.Success;
             }
-            if (Tcp.State == TcpState.SynSent)
+            return _tcp.Connect(remoteEP, _stack.Config.Address, _stack.Now);
+        }
+
+        /// <summary>Success for a peer a datagram or a connection can go to; else why not.</summary>
+        private static SocketError CheckPeer(IPEndPoint remoteEP)
+        {
+            if (!NetStack.Carries(remoteEP.Address.Family))
             {
-                return SocketError.AlreadyInProgress;
+                return SocketError.AddressFamilyNotSupported;
             }
-            if (Tcp.State != TcpState.Closed || Tcp.RemotePort != 0)
+            if (remoteEP.Address.IsAny || remoteEP.Port <= 0 || remoteEP.Port > 65535)
             {
-                return SocketError.IsConnected;
+                return SocketError.InvalidArgument;
             }
-            uint local = LocalAddress != 0 ? LocalAddress : _stack.Config.Address.Value;
-            if (_stack.Tcp.Lookup(local, LocalPort, address, remoteEP.Port) != null)
-            {
-                return SocketError.AddressAlreadyInUse;
-            }
-            Tcp.LocalAddress = local;
-            Tcp.LocalPort = LocalPort;
-            Tcp.RemoteAddress = address;
-            Tcp.RemotePort = remoteEP.Port;
-            Tcp.NoDelay = _noDelay;
-            Tcp.SendBufferSize = _sendBufferSize;
-            Tcp.ReceiveBufferSize = _receiveBufferSize;
-            Tcp.ReceiveTuning.Enabled &= !_receiveBufferSet;
-            Tcp.Connect(_stack.Now);
-            return SocketError.InProgress;
+            return SocketError.Success;
         }
 
         /// <summary>TCP: true while data can flow (Established or CloseWait). UDP: true after Connect.</summary>
         public bool Connected =>
-            IsTcp ? Tcp.State == TcpState.Established || Tcp.State == TcpState.CloseWait : UdpConnected;
+            IsTcp ? _tcp.State == TcpState.Established || _tcp.State == TcpState.CloseWait : _udp != null && _udp.Connected;
 
         // --- closing ---------------------------------------------------------------------------------
 
@@ -325,33 +287,9 @@ namespace Keel.Net.Sockets
             bool receive = how == SocketShutdown.Receive || how == SocketShutdown.Both;
             if (IsTcp)
             {
-                TcpState state = Tcp.State;
-                if (state == TcpState.Closed || state == TcpState.Listen || state == TcpState.SynSent)
-                {
-                    return SocketError.NotConnected;
-                }
-                if (receive)
-                {
-                    ShutdownReceive = true;
-                    Tcp.ReceiveShutdown = true;
-                    Tcp.FreeReceiveQueues(false);
-                }
-                if (send)
-                {
-                    ShutdownSend = true;
-                    Tcp.QueueFin(_stack.Now);
-                }
-                return SocketError.Success;
+                return _tcp.Shutdown(receive, send, _stack.Now);
             }
-            if (send)
-            {
-                ShutdownSend = true;
-            }
-            if (receive)
-            {
-                ShutdownReceive = true;
-                UdpQueue.FreeAll();
-            }
+            _udp.Shutdown(receive, send);
             return SocketError.Success;
         }
 
@@ -370,7 +308,7 @@ namespace Keel.Net.Sockets
             Handler = null;
             if (IsTcp)
             {
-                Tcp.Close(_stack.Now);
+                _tcp.Close(_stack.Now);
                 return;
             }
             _stack.ReleaseSocket(this);
@@ -387,8 +325,7 @@ namespace Keel.Net.Sockets
             Handler = null;
             if (IsTcp)
             {
-                Tcp.Orphan = true;
-                Tcp.Abort();
+                _tcp.AbortByApplication();
                 return;
             }
             _stack.ReleaseSocket(this);

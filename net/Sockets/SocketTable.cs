@@ -24,14 +24,14 @@ namespace Keel.Net.Sockets
         private Socket _eventTail;
         private int _nextEphemeral;
 
-        public SocketTable(NetStack stack, NetConfig config, PagePool transmitPages, uint ephemeralSeed)
+        public SocketTable(NetStack stack, NetConfig config, uint ephemeralSeed)
         {
             Stack = stack;
             Counters = stack.Counters;
             _sockets = new Socket[config.MaxSockets];
             for (int i = config.MaxSockets - 1; i >= 0; i--)
             {
-                Socket socket = new Socket(stack, i, new SendBuffer(transmitPages, config.TcpSendBufferSize));
+                Socket socket = new Socket(stack, i);
                 _sockets[i] = socket;
                 socket.PoolNext = _free;
                 _free = socket;
@@ -56,8 +56,24 @@ namespace Keel.Net.Sockets
             }
         }
 
+        /// <summary>
+        /// A socket in use for <paramref name="protocol"/> (with its connection or endpoint), owned by the application
+        /// or not yet accepted; null when every socket is in use (after recycling TIME_WAIT) or its layer's pool is empty.
+        /// </summary>
+        internal Socket Open(ProtocolType protocol, bool appOwned)
+        {
+            Socket socket = Allocate();
+            if (socket != null && !socket.Open(protocol, appOwned))
+            {
+                socket.PoolNext = _free;
+                _free = socket;
+                socket = null;
+            }
+            return socket;
+        }
+
         /// <summary>A socket from the pool, or the TIME_WAIT connection closest to expiry; null when none.</summary>
-        internal Socket Allocate()
+        private Socket Allocate()
         {
             Socket socket = _free;
             if (socket == null)
@@ -67,7 +83,7 @@ namespace Keel.Net.Sockets
                 for (int i = 0; i < _sockets.Length; i++)
                 {
                     TcpConnection c = _sockets[i].Tcp;
-                    if (c.State == TcpState.TimeWait && c.Orphan &&
+                    if (c != null && c.State == TcpState.TimeWait && c.Orphan &&
                         (oldest == null || c.Timers.Deadline(TcpTimer.TimeWait) < oldest.Timers.Deadline(TcpTimer.TimeWait)))
                     {
                         oldest = c;
@@ -98,10 +114,6 @@ namespace Keel.Net.Sockets
             {
                 return;
             }
-            if (socket.OnUdpList)
-            {
-                Stack.Udp.Unlink(socket);
-            }
             socket.ResetForPool();
             socket.PoolNext = _free;
             _free = socket;
@@ -128,7 +140,7 @@ namespace Keel.Net.Sockets
             for (int i = 0; i < _sockets.Length; i++)
             {
                 Socket s = _sockets[i];
-                if (s.InPool || s.LocalPort != port || (int)s.ProtocolType != protocol)
+                if (s.InPool || s.BoundPort != port || (int)s.ProtocolType != protocol)
                 {
                     continue;
                 }
@@ -142,7 +154,7 @@ namespace Keel.Net.Sockets
                 else
                 {
                     TcpState state = s.Tcp.State;
-                    if (state == TcpState.Listen || s.Tcp.Parent == null && state == TcpState.Closed && s.IsBound)
+                    if (state == TcpState.Listen || s.Tcp.Parent == null && state == TcpState.Closed)
                     {
                         return true;
                     }

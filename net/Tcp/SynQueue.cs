@@ -10,10 +10,8 @@ namespace Keel.Net.Tcp
     {
         internal bool InUse;
         internal TcpConnection Listener;
-        internal uint LocalAddress;
-        internal int LocalPort;
-        internal uint RemoteAddress;
-        internal int RemotePort;
+        internal IPEndPoint Local;
+        internal IPEndPoint Remote;
         internal uint Iss;
         internal uint Irs;
         internal int PeerMss;
@@ -62,7 +60,7 @@ namespace Keel.Net.Tcp
         /// <summary>Entries in use.</summary>
         public int Count => _used;
 
-        public SynRequest Find(uint localAddress, int localPort, uint remoteAddress, int remotePort)
+        public SynRequest Find(IPEndPoint local, IPEndPoint remote)
         {
             if (_used == 0)
             {
@@ -71,8 +69,7 @@ namespace Keel.Net.Tcp
             for (int i = 0; i < _entries.Length; i++)
             {
                 SynRequest r = _entries[i];
-                if (r.InUse && r.RemotePort == remotePort && r.LocalPort == localPort &&
-                    r.RemoteAddress == remoteAddress && r.LocalAddress == localAddress)
+                if (r.InUse && r.Remote == remote && r.Local == local)
                 {
                     return r;
                 }

@@ -9,7 +9,7 @@ namespace Keel.Net.Tcp
     {
         internal void SendResetSegment()
         {
-            Layer.SendBare(LocalAddress, LocalPort, RemoteAddress, RemotePort, SndNxt, RcvNxt, TcpLayer.FlagRst | TcpLayer.FlagAck, 0);
+            Layer.SendBare(Local, Remote, SndNxt, RcvNxt, TcpLayer.FlagRst | TcpLayer.FlagAck, 0);
         }
 
         /// <summary>Queues our FIN (Shutdown(Send) / Close).</summary>

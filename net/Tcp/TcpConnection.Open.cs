@@ -1,5 +1,6 @@
 using Keel.Buffers;
 using Keel.Hal;
+using Keel.Net.Ip;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
@@ -16,7 +17,7 @@ namespace Keel.Net.Tcp
             SendBufferSequence = Iss + 1;
             Recover = Iss;
             TsOffset = Layer.TsOffset;
-            ReceiveMss = Stack.Mtu - NetStack.IPv4HeaderLength - TcpLayer.HeaderLength;
+            ReceiveMss = Stack.Mtu - Ipv4Layer.HeaderLength - TcpLayer.HeaderLength;
             if (UserMss > 0 && UserMss < ReceiveMss)
             {
                 ReceiveMss = UserMss; // TCP_MAXSEG: announced and used both ways
@@ -62,22 +63,53 @@ namespace Keel.Net.Tcp
             }
         }
 
-        /// <summary>Passive open: CLOSED to LISTEN, on the layer's listener list.</summary>
-        internal void Listen()
+        /// <summary>
+        /// Passive open: CLOSED to LISTEN, on the layer's listener list; on a listener only the backlog changes.
+        /// IsConnected when the connection is in use or was.
+        /// </summary>
+        internal SocketError Listen(int backlog)
         {
-            SetState(TcpState.Listen);
-            Layer.AddListener(this);
+            if (State != TcpState.Listen && (State != TcpState.Closed || Remote.Port != 0))
+            {
+                return SocketError.IsConnected;
+            }
+            Backlog = backlog < 1 ? 1 : backlog;
+            if (State == TcpState.Closed)
+            {
+                SetState(TcpState.Listen);
+                Layer.AddListener(this);
+            }
+            return SocketError.Success;
         }
 
-        /// <summary>Active open (Connect).</summary>
-        internal void Connect(Instant now)
+        /// <summary>
+        /// Active open to <paramref name="remote"/> from the bound port, from <paramref name="hostAddress"/> when bound
+        /// to the unspecified address: the SYN goes out and the result is InProgress.
+        /// </summary>
+        internal SocketError Connect(IPEndPoint remote, IPAddress hostAddress, Instant now)
         {
+            if (State == TcpState.SynSent)
+            {
+                return SocketError.AlreadyInProgress;
+            }
+            if (State != TcpState.Closed || Remote.Port != 0)
+            {
+                return SocketError.IsConnected;
+            }
+            IPEndPoint local = new IPEndPoint(Local.Address.IsAny ? hostAddress : Local.Address, Local.Port);
+            if (Layer.Lookup(local, remote) != null)
+            {
+                return SocketError.AddressAlreadyInUse;
+            }
+            Local = local;
+            Remote = remote;
             InitSendSide(now);
             SetState(TcpState.SynSent);
             Layer.Hash(this);
             Layer.Activate(this);
             Counters[NetStatistics.TcpActiveOpens]++;
             SendSyn(now);
+            return SocketError.InProgress;
         }
 
         private void SendSyn(Instant now)

@@ -14,7 +14,7 @@ namespace Keel.Net.Tcp
         /// <paramref name="synAckSent"/>: when the one SYN-ACK was sent, for the first RTT sample (0: unknown,
         /// a cookie or a retransmitted SYN-ACK, Karn's rule).
         /// </summary>
-        internal void OpenFromRequest(TcpConnection listener, uint localAddress, int localPort, uint remoteAddress, int remotePort,
+        internal void OpenFromRequest(TcpConnection listener, IPEndPoint local, IPEndPoint remote,
             uint iss, uint irs, ref TcpSegment synOptions, int window, Instant synAckSent, Instant now)
         {
             NoDelay = listener.NoDelay;
@@ -23,10 +23,8 @@ namespace Keel.Net.Tcp
             SendBufferSize = listener.SendBufferSize;
             ReceiveBufferSize = listener.ReceiveBufferSize;
             ReceiveTuning.Enabled = listener.ReceiveTuning.Enabled;
-            LocalAddress = localAddress;
-            LocalPort = localPort;
-            RemoteAddress = remoteAddress;
-            RemotePort = remotePort;
+            Local = local;
+            Remote = remote;
             Orphan = true;
             Parent = listener;
             InitSendSide(now);

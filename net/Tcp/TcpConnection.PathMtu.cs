@@ -1,4 +1,5 @@
 using Keel.Hal;
+using Keel.Net.Ip;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
@@ -115,7 +116,7 @@ namespace Keel.Net.Tcp
             }
             PathMtu = mtu;
             Stats.PmtuReduction();
-            int mss = mtu - NetStack.IPv4HeaderLength - TcpLayer.HeaderLength;
+            int mss = mtu - Ipv4Layer.HeaderLength - TcpLayer.HeaderLength;
             if (mss < Mss)
             {
                 Mss = mss;

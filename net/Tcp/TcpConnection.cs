@@ -20,7 +20,8 @@ namespace Keel.Net.Tcp
     /// files hold the connection's own steps: handshakes (<c>.Open</c>, <c>.Passive</c>), segment input by state
     /// (<c>.Input</c>), data and FIN (<c>.Receive</c>), ACK processing (<c>.Ack</c>), loss recovery (<c>.Recovery</c>),
     /// output (<c>.Output</c>), timer handlers (<c>.Timers</c>), closing and the application's reads and writes
-    /// (<c>.Close</c>), path MTU (<c>.PathMtu</c>). Each pooled <see cref="Socket"/> owns one, made at start-up.
+    /// (<c>.Close</c>), path MTU (<c>.PathMtu</c>), what the socket asks for (<c>.Application</c>). Made at start-up
+    /// in <see cref="TcpLayer"/>'s pool; a stream <see cref="Socket"/> holds one while it is open.
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
@@ -28,7 +29,9 @@ namespace Keel.Net.Tcp
         private const int DuplicateAckThreshold = 3;
         private const int MinQueuedUnderPressure = 4;
 
-        internal readonly Socket Socket;
+        /// <summary>The socket that holds this connection while it is in use (set when the layer hands it out).</summary>
+        internal Socket Socket { get; private set; }
+
         internal readonly TcpLayer Layer;
         internal readonly SendBuffer Send;
         internal readonly TcpScoreboard Board;
@@ -36,10 +39,12 @@ namespace Keel.Net.Tcp
 
         /// <summary>Where the connection is in RFC 9293's state diagram; changed only by <see cref="SetState"/>.</summary>
         internal TcpState State { get; private set; } = TcpState.Closed;
-        internal uint LocalAddress;
-        internal int LocalPort;
-        internal uint RemoteAddress;
-        internal int RemotePort;
+
+        /// <summary>Our address and port: set by Bind, Connect or the passive open (port 0 until then).</summary>
+        internal IPEndPoint Local;
+
+        /// <summary>The peer's address and port (port 0 until Connect or the passive open).</summary>
+        internal IPEndPoint Remote;
 
         // tables
         internal TcpConnection HashNext;
@@ -140,9 +145,8 @@ namespace Keel.Net.Tcp
         internal readonly ReceiveBufferTuning ReceiveTuning = new ReceiveBufferTuning();
         internal readonly TcpKeepAlive KeepAlive = new TcpKeepAlive();
 
-        public TcpConnection(Socket socket, TcpLayer layer, SendBuffer send)
+        public TcpConnection(TcpLayer layer, SendBuffer send)
         {
-            Socket = socket;
             Layer = layer;
             Send = send;
             // One record per MSS-sized segment in flight: the send buffer over the smallest usual MSS.
@@ -220,10 +224,8 @@ namespace Keel.Net.Tcp
         internal void Reset(NetConfig config)
         {
             SetState(TcpState.Closed);
-            LocalAddress = 0;
-            LocalPort = 0;
-            RemoteAddress = 0;
-            RemotePort = 0;
+            Local = default;
+            Remote = default;
             Parent = null;
             ChildHead = null;
             ChildNext = null;

@@ -1,6 +1,7 @@
 using Keel.Buffers;
 using Keel.Hal;
 using Keel.Net.Internal;
+using Keel.Net.Ip;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
@@ -37,7 +38,7 @@ namespace Keel.Net.Tcp
         private void ListenInput(TcpConnection listener, Packet packet, ref TcpSegment segment, Instant now)
         {
             int flags = segment.Flags;
-            SynRequest request = _synQueue.Find(segment.Destination, segment.DestinationPort, segment.Source, segment.SourcePort);
+            SynRequest request = _synQueue.Find(segment.LocalEndPoint, segment.RemoteEndPoint);
             if ((flags & FlagRst) != 0)
             {
                 packet.Free();
@@ -86,7 +87,7 @@ namespace Keel.Net.Tcp
                 }
                 return;
             }
-            int mssIndex = _cookies.Check(segment.Source, segment.Destination, segment.SourcePort, segment.DestinationPort,
+            int mssIndex = _cookies.Check(segment.Source.V4.Value, segment.Destination.V4.Value, segment.SourcePort, segment.DestinationPort,
                 segment.Sequence - 1, segment.Acknowledgment - 1, SynCookies.Minute(now));
             if (mssIndex < 0)
             {
@@ -133,8 +134,7 @@ namespace Keel.Net.Tcp
                     // Same deadline (repeated SYNs must not keep the entry alive); no RTT sample (Karn).
                     request.FirstSent = Instant.None;
                     request.PeerTsVal = segment.TsVal;
-                    SendSynAckFor(request.Listener, request.LocalAddress, request.LocalPort, request.RemoteAddress,
-                        request.RemotePort, request.Iss, request.Irs + 1, request.PeerWindowScale,
+                    SendSynAckFor(request.Listener, request.Local, request.Remote, request.Iss, request.Irs + 1, request.PeerWindowScale,
                         request.PeerSackPermitted, request.PeerTimestamps, request.PeerTsVal, TsNow(now));
                 }
                 return;
@@ -153,7 +153,7 @@ namespace Keel.Net.Tcp
                 int index;
                 int peerMss = segment.Mss > 0 ? segment.Mss : DefaultMss;
                 SynCookies.EncodableMss(peerMss, out index);
-                uint cookie = _cookies.Make(segment.Source, segment.Destination, segment.SourcePort, segment.DestinationPort,
+                uint cookie = _cookies.Make(segment.Source.V4.Value, segment.Destination.V4.Value, segment.SourcePort, segment.DestinationPort,
                     segment.Sequence, index, SynCookies.Minute(now));
                 Counters[NetStatistics.TcpSynCookiesSent]++;
                 // With timestamps the TSval keeps window scale and SACK-permitted (Linux cookie_init_timestamp);
@@ -162,14 +162,12 @@ namespace Keel.Net.Tcp
                 bool sack = timestamps && Config.TcpSack && segment.SackPermitted;
                 int peerWindowScale = timestamps ? segment.WindowScale : -1;
                 uint tsVal = timestamps ? SynCookies.EncodeTimestamp((uint)now.SinceOrigin.Milliseconds, peerWindowScale, sack) + TsOffset : 0;
-                SendSynAckFor(listener, segment.Destination, segment.DestinationPort, segment.Source, segment.SourcePort,
+                SendSynAckFor(listener, segment.LocalEndPoint, segment.RemoteEndPoint,
                     cookie, segment.Sequence + 1, peerWindowScale, sack, timestamps, segment.TsVal, tsVal);
                 return;
             }
-            entry.LocalAddress = segment.Destination;
-            entry.LocalPort = segment.DestinationPort;
-            entry.RemoteAddress = segment.Source;
-            entry.RemotePort = segment.SourcePort;
+            entry.Local = segment.LocalEndPoint;
+            entry.Remote = segment.RemoteEndPoint;
             entry.Irs = segment.Sequence;
             entry.Iss = Stack.Random.NextUInt();
             entry.PeerMss = segment.Mss;
@@ -196,22 +194,22 @@ namespace Keel.Net.Tcp
                 packet.Free();
                 return false;
             }
-            Socket childSocket = Stack.AllocateSocket();
+            Socket childSocket = Stack.Sockets.Open(ProtocolType.Tcp, false);
             if (childSocket == null)
             {
                 Counters[NetStatistics.TcpListenOverflows]++;
                 packet.Free();
                 SendResetFor(ref segment);
-                SynRequest request = _synQueue.Find(segment.Destination, segment.DestinationPort, segment.Source, segment.SourcePort);
+                SynRequest request = _synQueue.Find(segment.LocalEndPoint, segment.RemoteEndPoint);
                 if (request != null)
                 {
                     _synQueue.Remove(request);
                 }
                 return false;
             }
-            childSocket.OpenChild(listener.Socket);
+            childSocket.Handler = listener.Socket.Handler;
             TcpConnection child = childSocket.Tcp;
-            child.OpenFromRequest(listener, segment.Destination, segment.DestinationPort, segment.Source, segment.SourcePort,
+            child.OpenFromRequest(listener, segment.LocalEndPoint, segment.RemoteEndPoint,
                 iss, irs, ref options, segment.Window, synAckSent, now);
             child.ChildNext = null;
             if (listener.ChildHead == null)
@@ -238,7 +236,7 @@ namespace Keel.Net.Tcp
         /// <summary>Sends (or resends) the SYN-ACK of a queued request and sets its retransmission deadline.</summary>
         private void SendSynAck(SynRequest r, uint iss, Instant now)
         {
-            SendSynAckFor(r.Listener, r.LocalAddress, r.LocalPort, r.RemoteAddress, r.RemotePort, iss, r.Irs + 1, r.PeerWindowScale,
+            SendSynAckFor(r.Listener, r.Local, r.Remote, iss, r.Irs + 1, r.PeerWindowScale,
                 r.PeerSackPermitted, r.PeerTimestamps, r.PeerTsVal, TsNow(now));
             r.Deadline = now + (InitialRto << r.Retransmits);
         }
@@ -282,7 +280,7 @@ namespace Keel.Net.Tcp
 
         /// <summary>A SYN-ACK not tied to a connection: MSS, and SACK-permitted, timestamps (<paramref name="tsVal"/>,
         /// echoing <paramref name="tsEcr"/>) and window scale when the SYN offered them (<paramref name="peerWindowScale"/> &gt;= 0).</summary>
-        private void SendSynAckFor(TcpConnection listener, uint localAddress, int localPort, uint remoteAddress, int remotePort,
+        private void SendSynAckFor(TcpConnection listener, IPEndPoint local, IPEndPoint remote,
             uint iss, uint ack, int peerWindowScale, bool sack, bool timestamps, uint tsEcr, uint tsVal)
         {
             Packet packet = Stack.AllocateTransmit();
@@ -293,8 +291,8 @@ namespace Keel.Net.Tcp
             int optionsLength = TcpOptions.SynLength(sack, timestamps, peerWindowScale >= 0);
             int length = HeaderLength + optionsLength;
             byte* th = packet.Push(length);
-            NetBytes.Write16(th, localPort);
-            NetBytes.Write16(th + 2, remotePort);
+            NetBytes.Write16(th, local.Port);
+            NetBytes.Write16(th + 2, remote.Port);
             NetBytes.Write32(th + 4, iss);
             NetBytes.Write32(th + 8, ack);
             th[12] = (byte)((length / 4) << 4);
@@ -302,7 +300,7 @@ namespace Keel.Net.Tcp
             int buffer = listener.ReceiveBufferSize;
             NetBytes.Write16(th + 14, buffer < 65535 ? buffer : 65535);
             *(uint*)(th + 16) = 0;
-            int mss = Stack.Mtu - NetStack.IPv4HeaderLength - HeaderLength;
+            int mss = Stack.Mtu - Ipv4Layer.HeaderLength - HeaderLength;
             if (listener.UserMss > 0 && listener.UserMss < mss)
             {
                 mss = listener.UserMss;
@@ -310,9 +308,9 @@ namespace Keel.Net.Tcp
             TcpOptions.WriteSyn(th + HeaderLength, mss, sack, timestamps,
                 tsVal, tsEcr, peerWindowScale >= 0 ? WindowScaleFor(listener.ReceiveWindowLimit) : -1);
             *(ushort*)(th + 16) = Checksum.Finish(
-                Checksum.PseudoHeader(localAddress, remoteAddress, NetStack.ProtocolTcp, length) + Checksum.Sum(th, length));
+                Checksum.PseudoHeader(local.Address, remote.Address, Ipv4Layer.ProtocolTcp, length) + Checksum.Sum(th, length));
             Counters[NetStatistics.TcpTxSegments]++;
-            Stack.OutputIPv4(packet, remoteAddress, NetStack.ProtocolTcp, true);
+            Stack.OutputIP(packet, remote.Address, Ipv4Layer.ProtocolTcp, true);
         }
 
         /// <summary>Lists the half-open connections (for `net`, like ss's SYN-RECV lines).</summary>
@@ -336,9 +334,9 @@ namespace Keel.Net.Tcp
                     continue;
                 }
                 output.Write("  tcp ");
-                new IPEndPoint(new IPv4Address(r.LocalAddress), r.LocalPort).WriteTo(output);
+                r.Local.WriteTo(output);
                 output.Write(' ');
-                new IPEndPoint(new IPv4Address(r.RemoteAddress), r.RemotePort).WriteTo(output);
+                r.Remote.WriteTo(output);
                 output.Write(" SYN_RECV synack retrans ");
                 output.Write((long)r.Retransmits);
                 output.Write(" next in ");

@@ -6,16 +6,15 @@ namespace Keel.Net.Tcp
     internal sealed unsafe partial class TcpLayer
     {
         /// <summary>
-        /// ICMP destination unreachable, code 4, quoting a TCP segment from <paramref name="localAddress"/>:<paramref name="localPort"/>
-        /// to <paramref name="remoteAddress"/>:<paramref name="remotePort"/> with sequence number <paramref name="sequence"/>;
+        /// ICMP destination unreachable, code 4, quoting a TCP segment from <paramref name="local"/> to
+        /// <paramref name="remote"/> with sequence number <paramref name="sequence"/>;
         /// <paramref name="nextHopMtu"/> from the ICMP header (0 from a router older than RFC 1191) and
         /// <paramref name="quotedLength"/> the quoted IPv4 header's total length. False when no connection takes it
         /// (unknown, not synchronized, or the sequence number is not one we have in flight): the caller counts it.
         /// </summary>
-        internal bool FragmentationNeeded(uint localAddress, int localPort, uint remoteAddress, int remotePort, uint sequence,
-            int nextHopMtu, int quotedLength, Instant now)
+        internal bool FragmentationNeeded(IPEndPoint local, IPEndPoint remote, uint sequence, int nextHopMtu, int quotedLength, Instant now)
         {
-            TcpConnection c = Lookup(localAddress, localPort, remoteAddress, remotePort);
+            TcpConnection c = Lookup(local, remote);
             return c != null && c.FragmentationNeeded(sequence, nextHopMtu, quotedLength, now);
         }
     }

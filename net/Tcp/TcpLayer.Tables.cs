@@ -10,9 +10,13 @@ namespace Keel.Net.Tcp
     {
         // ------------------------------------------------------------ tables
 
-        private int Bucket(uint remoteAddress, int remotePort, int localPort)
+        /// <summary>
+        /// Hash bucket of a connection: the peer's whole address (an IPv4 address hashes to its own value, an IPv6
+        /// one folds its 128 bits, the family included) and both ports, spread by a multiplicative hash.
+        /// </summary>
+        private int Bucket(IPEndPoint remote, int localPort)
         {
-            uint h = remoteAddress ^ ((uint)remotePort << 16) ^ (uint)localPort;
+            uint h = (uint)remote.Address.GetHashCode() ^ ((uint)remote.Port << 16) ^ (uint)localPort;
             h *= 0x9E3779B1;
             return (int)(h >> 16) & _bucketMask;
         }
@@ -23,7 +27,7 @@ namespace Keel.Net.Tcp
             {
                 return;
             }
-            int b = Bucket(c.RemoteAddress, c.RemotePort, c.LocalPort);
+            int b = Bucket(c.Remote, c.Local.Port);
             c.HashNext = _buckets[b];
             _buckets[b] = c;
             c.Hashed = true;
@@ -35,7 +39,7 @@ namespace Keel.Net.Tcp
             {
                 return;
             }
-            int b = Bucket(c.RemoteAddress, c.RemotePort, c.LocalPort);
+            int b = Bucket(c.Remote, c.Local.Port);
             TcpConnection previous = null;
             for (TcpConnection x = _buckets[b]; x != null; x = x.HashNext)
             {
@@ -57,12 +61,12 @@ namespace Keel.Net.Tcp
             c.Hashed = false;
         }
 
-        internal TcpConnection Lookup(uint localAddress, int localPort, uint remoteAddress, int remotePort)
+        /// <summary>The connection with this 4-tuple; null when there is none.</summary>
+        internal TcpConnection Lookup(IPEndPoint local, IPEndPoint remote)
         {
-            for (TcpConnection x = _buckets[Bucket(remoteAddress, remotePort, localPort)]; x != null; x = x.HashNext)
+            for (TcpConnection x = _buckets[Bucket(remote, local.Port)]; x != null; x = x.HashNext)
             {
-                if (x.RemoteAddress == remoteAddress && x.RemotePort == remotePort && x.LocalPort == localPort &&
-                    x.LocalAddress == localAddress)
+                if (x.Remote == remote && x.Local == local)
                 {
                     return x;
                 }
@@ -99,11 +103,13 @@ namespace Keel.Net.Tcp
             _synQueue.RemoveAllFor(c);
         }
 
-        private TcpConnection FindListener(uint localAddress, int localPort)
+        /// <summary>The listener for <paramref name="local"/>: bound to its address, or to the unspecified address of its family.</summary>
+        private TcpConnection FindListener(IPEndPoint local)
         {
             for (TcpConnection x = _listeners; x != null; x = x.ListenNext)
             {
-                if (x.LocalPort == localPort && (x.LocalAddress == 0 || x.LocalAddress == localAddress))
+                if (x.Local.Port == local.Port && (x.Local.Address == local.Address ||
+                    (x.Local.Address.IsAny && x.Local.Address.Family == local.Address.Family)))
                 {
                     return x;
                 }

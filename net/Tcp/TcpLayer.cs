@@ -1,6 +1,7 @@
 using Keel.Buffers;
 using Keel.Hal;
 using Keel.Net.Internal;
+using Keel.Net.Ip;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
@@ -33,11 +34,21 @@ namespace Keel.Net.Tcp
         private TcpConnection _flushHead; // the list FlushBatch is working through
         private TcpConnection _flushTail;
 
+        /// <summary>Connections not in use (made at start-up, one per socket), a stack of <see cref="_idleCount"/>.</summary>
+        private readonly TcpConnection[] _idle;
+        private int _idleCount;
+
         public TcpLayer(NetStack stack, NetConfig config)
         {
             Stack = stack;
             Counters = stack.Counters;
             Config = config;
+            _idle = new TcpConnection[config.MaxSockets];
+            for (int i = 0; i < _idle.Length; i++)
+            {
+                _idle[i] = new TcpConnection(this, new SendBuffer(stack.TransmitPages, config.TcpSendBufferSize));
+            }
+            _idleCount = _idle.Length;
             int buckets = 16;
             while (buckets < config.MaxSockets * 2)
             {
@@ -54,6 +65,21 @@ namespace Keel.Net.Tcp
         /// sent from the SYN queue and the connection made later agree).
         /// </summary>
         internal uint TsOffset;
+
+        /// <summary>A connection for <paramref name="socket"/>, fresh (CLOSED, unbound); null when all are in use.</summary>
+        internal TcpConnection Open(Socket socket)
+        {
+            if (_idleCount == 0)
+            {
+                return null;
+            }
+            TcpConnection c = _idle[--_idleCount];
+            c.Open(socket, Config);
+            return c;
+        }
+
+        /// <summary>Gives back a connection that is over (CLOSED, out of every table).</summary>
+        internal void Release(TcpConnection c) => _idle[_idleCount++] = c;
 
         /// <summary>Timestamp clock value (milliseconds) at <paramref name="now"/>.</summary>
         internal uint TsNow(Instant now) => (uint)now.SinceOrigin.Milliseconds + TsOffset;
@@ -72,7 +98,7 @@ namespace Keel.Net.Tcp
 
         // ------------------------------------------------------------ input
 
-        internal void Input(Packet packet, int ipHeaderLength, uint source, uint destination, Instant now)
+        internal void Input(Packet packet, int ipHeaderLength, IPAddress source, IPAddress destination, Instant now)
         {
             Counters[NetStatistics.TcpRxSegments]++;
             int tcpLength = packet.Length - ipHeaderLength;
@@ -93,7 +119,7 @@ namespace Keel.Net.Tcp
             th = packet.Data + ipHeaderLength;
             if ((packet.Flags & Packet.FlagChecksumValid) == 0)
             {
-                ulong sum = Checksum.PseudoHeader(source, destination, NetStack.ProtocolTcp, tcpLength) +
+                ulong sum = Checksum.PseudoHeader(source, destination, Ipv4Layer.ProtocolTcp, tcpLength) +
                             Checksum.SumPacket(packet, ipHeaderLength, tcpLength);
                 if (!Checksum.IsValid(sum))
                 {
@@ -129,10 +155,10 @@ namespace Keel.Net.Tcp
             packet.Pull(ipHeaderLength + dataOffset);
             segment.DataLength = packet.Length;
 
-            TcpConnection c = Lookup(destination, segment.DestinationPort, source, segment.SourcePort);
+            TcpConnection c = Lookup(segment.LocalEndPoint, segment.RemoteEndPoint);
             if (c == null)
             {
-                TcpConnection listener = FindListener(destination, segment.DestinationPort);
+                TcpConnection listener = FindListener(segment.LocalEndPoint);
                 if (listener != null)
                 {
                     ListenInput(listener, packet, ref segment, now);
@@ -207,8 +233,8 @@ namespace Keel.Net.Tcp
                 }
             }
             byte* th = packet.Push(HeaderLength + optionsLength);
-            NetBytes.Write16(th, c.LocalPort);
-            NetBytes.Write16(th + 2, c.RemotePort);
+            NetBytes.Write16(th, c.Local.Port);
+            NetBytes.Write16(th + 2, c.Remote.Port);
             NetBytes.Write32(th + 4, sequence);
             NetBytes.Write32(th + 8, (flags & FlagAck) != 0 ? c.RcvNxt : 0);
             th[12] = (byte)(((HeaderLength + optionsLength) / 4) << 4);
@@ -251,7 +277,7 @@ namespace Keel.Net.Tcp
             if (Stack.ChecksumOffload)
             {
                 // The device sums header and payload; the field holds the (uncomplemented) pseudo-header sum.
-                *(ushort*)(th + 16) = (ushort)Checksum.Fold(Checksum.PseudoHeader(c.LocalAddress, c.RemoteAddress, NetStack.ProtocolTcp, total));
+                *(ushort*)(th + 16) = (ushort)Checksum.Fold(Checksum.PseudoHeader(c.Local.Address, c.Remote.Address, Ipv4Layer.ProtocolTcp, total));
                 packet.SetChecksumPartial(0, 16);
                 if (length > c.SendMss)
                 {
@@ -265,7 +291,7 @@ namespace Keel.Net.Tcp
             else
             {
                 *(ushort*)(th + 16) = Checksum.Finish(
-                    Checksum.PseudoHeader(c.LocalAddress, c.RemoteAddress, NetStack.ProtocolTcp, total) + Checksum.SumPacket(packet, 0, total));
+                    Checksum.PseudoHeader(c.Local.Address, c.Remote.Address, Ipv4Layer.ProtocolTcp, total) + Checksum.SumPacket(packet, 0, total));
             }
             if ((flags & FlagAck) != 0)
             {
@@ -276,7 +302,7 @@ namespace Keel.Net.Tcp
                 Counters[NetStatistics.TcpResetsSent]++;
             }
             c.Stats.SegmentOut();
-            Stack.OutputIPv4(packet, c.RemoteAddress, NetStack.ProtocolTcp, !c.PmtuLocked);
+            Stack.OutputIP(packet, c.Remote.Address, Ipv4Layer.ProtocolTcp, !c.PmtuLocked);
             return true;
         }
 
@@ -306,11 +332,11 @@ namespace Keel.Net.Tcp
                 }
                 flags = FlagRst | FlagAck;
             }
-            SendBare(segment.Destination, segment.DestinationPort, segment.Source, segment.SourcePort, sequence, ack, flags, 0);
+            SendBare(segment.LocalEndPoint, segment.RemoteEndPoint, sequence, ack, flags, 0);
         }
 
         /// <summary>A header-only segment not tied to a connection's state.</summary>
-        internal void SendBare(uint localAddress, int localPort, uint remoteAddress, int remotePort, uint sequence, uint ack, int flags, int window)
+        internal void SendBare(IPEndPoint local, IPEndPoint remote, uint sequence, uint ack, int flags, int window)
         {
             Packet packet = Stack.AllocateTransmit();
             if (packet == null)
@@ -318,8 +344,8 @@ namespace Keel.Net.Tcp
                 return;
             }
             byte* th = packet.Push(HeaderLength);
-            NetBytes.Write16(th, localPort);
-            NetBytes.Write16(th + 2, remotePort);
+            NetBytes.Write16(th, local.Port);
+            NetBytes.Write16(th + 2, remote.Port);
             NetBytes.Write32(th + 4, sequence);
             NetBytes.Write32(th + 8, ack);
             th[12] = (HeaderLength / 4) << 4;
@@ -327,13 +353,13 @@ namespace Keel.Net.Tcp
             NetBytes.Write16(th + 14, window);
             *(uint*)(th + 16) = 0;
             *(ushort*)(th + 16) = Checksum.Finish(
-                Checksum.PseudoHeader(localAddress, remoteAddress, NetStack.ProtocolTcp, HeaderLength) + Checksum.Sum(th, HeaderLength));
+                Checksum.PseudoHeader(local.Address, remote.Address, Ipv4Layer.ProtocolTcp, HeaderLength) + Checksum.Sum(th, HeaderLength));
             if ((flags & FlagRst) != 0)
             {
                 Counters[NetStatistics.TcpResetsSent]++;
             }
             Counters[NetStatistics.TcpTxSegments]++;
-            Stack.OutputIPv4(packet, remoteAddress, NetStack.ProtocolTcp, true);
+            Stack.OutputIP(packet, remote.Address, Ipv4Layer.ProtocolTcp, true);
         }
     }
 }

@@ -6,8 +6,8 @@ namespace Keel.Net.Tcp
         /// <summary>Most SACK blocks a segment can carry (40 option bytes: 2 + 4 × 8).</summary>
         public const int MaxSackBlocks = 4;
 
-        public uint Source;
-        public uint Destination;
+        public IPAddress Source;
+        public IPAddress Destination;
         public int SourcePort;
         public int DestinationPort;
         public uint Sequence;
@@ -38,5 +38,11 @@ namespace Keel.Net.Tcp
         public int DataLength;
 
         public bool Has(int flag) => (Flags & flag) != 0;
+
+        /// <summary>Where the segment went: our end of its connection.</summary>
+        public IPEndPoint LocalEndPoint => new IPEndPoint(Destination, DestinationPort);
+
+        /// <summary>Where it came from: the peer's end.</summary>
+        public IPEndPoint RemoteEndPoint => new IPEndPoint(Source, SourcePort);
     }
 }

@@ -7,9 +7,9 @@ using Keel.Net.Sockets;
 namespace Keel.Net.Udp
 {
     /// <summary>
-    /// UDP (RFC 768): demultiplexes datagrams to bound sockets (a connected socket's exact match first, else
-    /// the first bound one), checks lengths and checksums, and builds outgoing datagrams (checksum left to the
-    /// device when it offers offload).
+    /// UDP (RFC 768): the pool of <see cref="UdpEndpoint"/>s, demultiplexing of datagrams to bound endpoints (a
+    /// connected one's exact match first, else the first bound one), length and checksum checks, and outgoing
+    /// datagrams (checksum left to the device when it offers offload).
     /// </summary>
     internal sealed unsafe class UdpLayer
     {
@@ -18,75 +18,107 @@ namespace Keel.Net.Udp
         internal readonly NetStack Stack;
         internal readonly long[] Counters;
 
-        /// <summary>Bound UDP sockets, linked through <see cref="Socket.UdpNext"/>.</summary>
-        private Socket _sockets;
+        /// <summary>Endpoints not in use (made at start-up, one per socket), a stack of <see cref="_idleCount"/>.</summary>
+        private readonly UdpEndpoint[] _idle;
+        private int _idleCount;
 
-        public UdpLayer(NetStack stack)
+        /// <summary>Bound endpoints, linked through <see cref="UdpEndpoint.BoundNext"/>.</summary>
+        private UdpEndpoint _bound;
+
+        public UdpLayer(NetStack stack, NetConfig config)
         {
             Stack = stack;
             Counters = stack.Counters;
+            _idle = new UdpEndpoint[config.MaxSockets];
+            for (int i = 0; i < _idle.Length; i++)
+            {
+                _idle[i] = new UdpEndpoint();
+            }
+            _idleCount = _idle.Length;
         }
 
-        internal void Link(Socket socket)
+        /// <summary>An endpoint for <paramref name="socket"/>, fresh; null when all are in use.</summary>
+        internal UdpEndpoint Open(Socket socket)
         {
-            if (!socket.OnUdpList)
+            if (_idleCount == 0)
             {
-                socket.UdpNext = _sockets;
-                _sockets = socket;
-                socket.OnUdpList = true;
+                return null;
+            }
+            UdpEndpoint endpoint = _idle[--_idleCount];
+            endpoint.Open(socket, Stack.Config);
+            return endpoint;
+        }
+
+        /// <summary>Gives an endpoint back: unbound, its queued datagrams freed.</summary>
+        internal void Release(UdpEndpoint endpoint)
+        {
+            Unbind(endpoint);
+            endpoint.DropQueued();
+            _idle[_idleCount++] = endpoint;
+        }
+
+        /// <summary>Binds <paramref name="endpoint"/> to <paramref name="local"/> (port checked free by the caller): datagrams to it are delivered.</summary>
+        internal void Bind(UdpEndpoint endpoint, IPEndPoint local)
+        {
+            endpoint.Local = local;
+            if (!endpoint.OnBoundList)
+            {
+                endpoint.BoundNext = _bound;
+                _bound = endpoint;
+                endpoint.OnBoundList = true;
             }
         }
 
-        internal void Unlink(Socket socket)
+        private void Unbind(UdpEndpoint endpoint)
         {
-            Socket previous = null;
-            for (Socket s = _sockets; s != null; s = s.UdpNext)
+            UdpEndpoint previous = null;
+            for (UdpEndpoint e = _bound; e != null; e = e.BoundNext)
             {
-                if (s == socket)
+                if (e == endpoint)
                 {
                     if (previous == null)
                     {
-                        _sockets = s.UdpNext;
+                        _bound = e.BoundNext;
                     }
                     else
                     {
-                        previous.UdpNext = s.UdpNext;
+                        previous.BoundNext = e.BoundNext;
                     }
                     break;
                 }
-                previous = s;
+                previous = e;
             }
-            socket.UdpNext = null;
-            socket.OnUdpList = false;
+            endpoint.BoundNext = null;
+            endpoint.OnBoundList = false;
         }
 
-        /// <summary>ARP gave up on <paramref name="address"/>: sockets that last sent there see HostUnreachable.</summary>
-        internal void NoteUnreachable(uint address)
+        /// <summary>ARP gave up on <paramref name="address"/>: endpoints that last sent there see HostUnreachable.</summary>
+        internal void NoteUnreachable(IPAddress address)
         {
-            for (Socket s = _sockets; s != null; s = s.UdpNext)
+            for (UdpEndpoint e = _bound; e != null; e = e.BoundNext)
             {
-                if (s.LastDestination == address)
+                if (e.LastDestination == address)
                 {
-                    s.Error = SocketError.HostUnreachable;
+                    e.Error = SocketError.HostUnreachable;
                 }
             }
         }
 
-        /// <summary>ICMP port unreachable for a datagram from <paramref name="localPort"/> to the peer: a socket connected there sees ConnectionRefused.</summary>
-        internal void NoteRefused(int localPort, uint remoteAddress, int remotePort)
+        /// <summary>ICMP port unreachable for a datagram from <paramref name="localPort"/> to <paramref name="remote"/>: an endpoint connected there sees ConnectionRefused.</summary>
+        internal void NoteRefused(int localPort, IPEndPoint remote)
         {
-            for (Socket s = _sockets; s != null; s = s.UdpNext)
+            for (UdpEndpoint e = _bound; e != null; e = e.BoundNext)
             {
-                if (s.UdpConnected && s.LocalPort == localPort && s.RemoteAddress == remoteAddress && s.RemotePort == remotePort)
+                if (e.Connected && e.Local.Port == localPort && e.Remote == remote)
                 {
-                    s.Error = SocketError.ConnectionRefused;
+                    e.Error = SocketError.ConnectionRefused;
                     Counters[NetStatistics.UdpRefused]++;
                 }
             }
         }
 
-        /// <summary>One received datagram (data at its IPv4 header of <paramref name="headerLength"/> bytes); takes ownership.</summary>
-        internal void Input(Packet packet, int headerLength, uint source, uint destination, bool broadcast)
+        /// <summary>One received datagram (data at its IP header of <paramref name="headerLength"/> bytes); takes ownership.</summary>
+        internal void Input(Packet packet, int headerLength, IPAddress source, IPAddress destination, bool broadcast)
         {
             Counters[NetStatistics.UdpRx]++;
             if (!packet.EnsureLinear(headerLength + HeaderLength))
@@ -119,60 +151,59 @@ namespace Keel.Net.Udp
                     return;
                 }
             }
-            Socket match = null;
-            for (Socket s = _sockets; s != null; s = s.UdpNext)
+            IPEndPoint to = new IPEndPoint(destination, destinationPort);
+            IPEndPoint from = new IPEndPoint(source, sourcePort);
+            UdpEndpoint match = null;
+            for (UdpEndpoint e = _bound; e != null; e = e.BoundNext)
             {
-                if (s.LocalPort != destinationPort || (s.LocalAddress != 0 && s.LocalAddress != destination))
+                if (!e.IsBoundTo(to))
                 {
                     continue;
                 }
-                if (s.UdpConnected)
+                if (e.Connected)
                 {
-                    if (s.RemoteAddress == source && s.RemotePort == sourcePort)
+                    if (e.Remote == from)
                     {
-                        match = s;
+                        match = e;
                         break;
                     }
                 }
                 else if (match == null)
                 {
-                    match = s;
+                    match = e;
                 }
             }
             if (match == null)
             {
                 Counters[NetStatistics.UdpNoPort]++;
-                if (!broadcast)
+                if (!broadcast && source.IsIPv4)
                 {
-                    Stack.Icmp.SendPortUnreachable(packet, headerLength, source);
+                    Stack.Icmp.SendPortUnreachable(packet, headerLength, source.V4.Value);
                 }
                 packet.Free();
                 return;
             }
-            if (match.ShutdownReceive || match.UdpQueue.TrueSize + packet.TrueSize > match.ReceiveBufferSize)
+            packet.Pull(headerLength + HeaderLength);
+            if (!match.Enqueue(packet, from))
             {
                 Counters[NetStatistics.UdpRcvbufErrors]++;
                 packet.Free();
                 return;
             }
-            packet.Pull(headerLength + HeaderLength);
-            packet.Tag = source;
-            packet.Timestamp = sourcePort;
-            match.UdpQueue.Enqueue(packet);
-            Stack.Notify(match, SocketEvents.Readable);
+            Stack.Notify(match.Socket, SocketEvents.Readable);
         }
 
-        /// <summary>Builds and sends one UDP datagram. Returns Success or the reason it was not sent.</summary>
         /// <summary>Largest datagram payload: the IPv4 total length limit less both headers (65,507 bytes).</summary>
         internal const int MaxDatagram = 65535 - Ipv4Layer.HeaderLength - HeaderLength;
 
-        internal SocketError Output(Socket socket, byte* data, int length, uint destination, int destinationPort)
+        /// <summary>Builds and sends one UDP datagram from <paramref name="endpoint"/>. Returns Success or the reason it was not sent.</summary>
+        internal SocketError Output(UdpEndpoint endpoint, byte* data, int length, IPEndPoint destination)
         {
             if (length > MaxDatagram || length < 0)
             {
                 return SocketError.MessageSize;
             }
-            if (!Stack.Ipv4.Routable(destination))
+            if (!Stack.Routable(destination.Address))
             {
                 Counters[NetStatistics.IpNoRoute]++;
                 return SocketError.NetworkUnreachable;
@@ -214,25 +245,26 @@ namespace Keel.Net.Udp
             }
             byte* udp = packet.Push(HeaderLength);
             int total = length + HeaderLength;
-            NetBytes.Write16(udp, socket.LocalPort);
-            NetBytes.Write16(udp + 2, destinationPort);
+            NetBytes.Write16(udp, endpoint.Local.Port);
+            NetBytes.Write16(udp + 2, destination.Port);
             NetBytes.Write16(udp + 4, total);
             *(ushort*)(udp + 6) = 0;
-            uint source = socket.LocalAddress != 0 ? socket.LocalAddress : Stack.Ipv4.Address;
+            IPAddress source = endpoint.Local.Address.IsAny ? new IPv4Address(Stack.Ipv4.Address) : endpoint.Local.Address;
             if (Stack.ChecksumOffload && total + Ipv4Layer.HeaderLength <= Stack.Mtu)
             {
                 // The device sums the datagram (one frame; fragments need the sum computed here); the field holds the (uncomplemented) pseudo-header sum.
-                *(ushort*)(udp + 6) = (ushort)Checksum.Fold(Checksum.PseudoHeader(source, destination, Ipv4Layer.ProtocolUdp, total));
+                *(ushort*)(udp + 6) = (ushort)Checksum.Fold(Checksum.PseudoHeader(source, destination.Address, Ipv4Layer.ProtocolUdp, total));
                 packet.SetChecksumPartial(0, 6);
             }
             else
             {
-                ushort checksum = Checksum.Finish(Checksum.PseudoHeader(source, destination, Ipv4Layer.ProtocolUdp, total) + Checksum.SumPacket(packet, 0, total));
+                ushort checksum = Checksum.Finish(Checksum.PseudoHeader(source, destination.Address, Ipv4Layer.ProtocolUdp, total) + Checksum.SumPacket(packet, 0, total));
                 *(ushort*)(udp + 6) = checksum == 0 ? (ushort)0xFFFF : checksum;
             }
             Counters[NetStatistics.UdpTx]++;
-            socket.LastDestination = destination;
-            Stack.Ipv4.Output(packet, destination, Ipv4Layer.ProtocolUdp, false);
+            endpoint.LastDestination = destination.Address;
+            endpoint.DatagramsSent++;
+            Stack.OutputIP(packet, destination.Address, Ipv4Layer.ProtocolUdp, false);
             return SocketError.Success;
         }
     }

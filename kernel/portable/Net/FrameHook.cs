@@ -12,10 +12,9 @@ namespace Keel.Kernel.Net
     /// </summary>
     public sealed unsafe class FrameHook : IRawReceiveHook
     {
-        private const int EthernetHeader = 14;
         private const int Ipv4Header = 20;
         private const int UdpHeader = 8;
-        private const int PayloadOffset = EthernetHeader + Ipv4Header + UdpHeader;
+        private const int PayloadOffset = EthernetFrame.HeaderLength + Ipv4Header + UdpHeader;
         private const int MinimumGeneratorPayload = 16;
         private const ushort EtherTypeIpv4 = 0x0800;
         private const byte ProtocolUdp = 17;
@@ -85,7 +84,7 @@ namespace Keel.Kernel.Net
             }
             if (length < PayloadOffset + MinimumGeneratorPayload
                 || ((frame[12] << 8) | frame[13]) != EtherTypeIpv4
-                || frame[EthernetHeader + 9] != ProtocolUdp
+                || frame[EthernetFrame.HeaderLength + 9] != ProtocolUdp
                 || frame[PayloadOffset] != (byte)'K' || frame[PayloadOffset + 1] != (byte)'F'
                 || frame[PayloadOffset + 2] != (byte)'G' || frame[PayloadOffset + 3] != (byte)'1')
             {
@@ -155,8 +154,8 @@ namespace Keel.Kernel.Net
             byte* d = packet.Data;
             // Swap MAC addresses, IPv4 addresses and UDP ports.
             SwapBytes(d, d + 6, 6);
-            SwapBytes(d + EthernetHeader + 12, d + EthernetHeader + 16, 4);
-            SwapBytes(d + EthernetHeader + Ipv4Header, d + EthernetHeader + Ipv4Header + 2, 2);
+            SwapBytes(d + EthernetFrame.HeaderLength + 12, d + EthernetFrame.HeaderLength + 16, 4);
+            SwapBytes(d + EthernetFrame.HeaderLength + Ipv4Header, d + EthernetFrame.HeaderLength + Ipv4Header + 2, 2);
             if (_device.Transmit(packet))
             {
                 Echoed++;

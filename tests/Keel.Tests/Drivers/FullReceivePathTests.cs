@@ -109,7 +109,7 @@ namespace Keel.Tests.Drivers
                 {
                     Assert.That(got, Is.EqualTo(100 + received * 6));
                     Assert.That(buffer[got - 1], Is.EqualTo((byte)((got - 1) * 7 + received)));
-                    Assert.That(from.Address, Is.EqualTo(Host));
+                    Assert.That(from.Address, Is.EqualTo((IPAddress)Host));
                     received++;
                 }
             }

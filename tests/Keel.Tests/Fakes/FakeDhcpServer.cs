@@ -81,7 +81,7 @@ namespace Keel.Tests.Fakes
 
         private Request Read(byte[] b, int n, IPEndPoint from)
         {
-            Request r = new Request { Source = from.Address.Value, Time = Stack.Clock.NowNanoseconds };
+            Request r = new Request { Source = from.Address.V4.Value, Time = Stack.Clock.NowNanoseconds };
             r.Bytes = b.AsSpan(0, n).ToArray();
             r.Xid = Frames.Get32(b, 4);
             r.ClientAddress = Frames.Get32(b, 12);

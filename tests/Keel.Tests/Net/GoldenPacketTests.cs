@@ -138,7 +138,7 @@ namespace Keel.Tests.Net
             Assert.That(error, Is.EqualTo(SocketError.Success));
             Assert.That(n, Is.EqualTo(10));
             Assert.That(System.Text.Encoding.ASCII.GetString(buffer, 0, n), Is.EqualTo("hello keel"));
-            Assert.That(from.Address, Is.EqualTo(NetPair.AddressA));
+            Assert.That(from.Address, Is.EqualTo((IPAddress)NetPair.AddressA));
             Assert.That(from.Port, Is.EqualTo(40000));
             IPEndPoint sender = from;
             Assert.That(u.ReceiveFrom(buffer, out from, out error), Is.EqualTo(0));

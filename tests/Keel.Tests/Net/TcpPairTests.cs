@@ -23,7 +23,7 @@ namespace Keel.Tests.Net
             Socket client = Connect(pair, pair.A, NetPair.AddressB, 7, out server, listener);
             Assert.That(client.State, Is.EqualTo(TcpState.Established));
             Assert.That(server.State, Is.EqualTo(TcpState.Established));
-            Assert.That(server.RemoteEndPoint.Address, Is.EqualTo(NetPair.AddressA));
+            Assert.That(server.RemoteEndPoint.Address, Is.EqualTo((IPAddress)NetPair.AddressA));
             Assert.That(server.LocalEndPoint.Port, Is.EqualTo(7));
 
             byte[] hello = { 1, 2, 3, 4, 5 };

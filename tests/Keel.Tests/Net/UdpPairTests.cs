@@ -28,7 +28,7 @@ namespace Keel.Tests.Net
             int n = server.ReceiveFrom(buffer, out from, out error);
             Assert.That(n, Is.EqualTo(1472));
             Assert.That(buffer[1000], Is.EqualTo(unchecked((byte)1000)));
-            Assert.That(from.Address, Is.EqualTo(NetPair.AddressA));
+            Assert.That(from.Address, Is.EqualTo((IPAddress)NetPair.AddressA));
             Assert.That(from.Port, Is.EqualTo(client.LocalEndPoint.Port));
 
             // iperf3 style: a second socket on the same port, connected to the client, gets its datagrams.

@@ -113,14 +113,14 @@ namespace Keel.Tests.Net.Conformance
         /// </summary>
         public TcpState ConnectionState(int localPort, int remotePort)
         {
-            uint local = NetPair.AddressB.Value;
-            uint remote = NetPair.AddressA.Value;
-            var c = _stack.Stack.Tcp.Lookup(local, localPort, remote, remotePort);
+            IPEndPoint local = new IPEndPoint(NetPair.AddressB, localPort);
+            IPEndPoint remote = new IPEndPoint(NetPair.AddressA, remotePort);
+            var c = _stack.Stack.Tcp.Lookup(local, remote);
             if (c != null)
             {
                 return c.State;
             }
-            return _stack.Stack.Tcp.SynQueue.Find(local, localPort, remote, remotePort) != null ? TcpState.SynReceived : TcpState.Closed;
+            return _stack.Stack.Tcp.SynQueue.Find(local, remote) != null ? TcpState.SynReceived : TcpState.Closed;
         }
 
         public TcpInfo Info(Socket socket)
