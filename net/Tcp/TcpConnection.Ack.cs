@@ -4,9 +4,12 @@ using Keel.Net.Sockets;
 namespace Keel.Net.Tcp
 {
     /// <summary>
-    /// ACK processing: SACK blocks onto the scoreboard (D-SACK recognised, RFC 2883 section 4), cumulative
-    /// acknowledgement, RTT samples (RFC 6298 from the scoreboard's transmit times, or from the echoed timestamp
-    /// when the segment was retransmitted, RFC 7323), then loss recovery (<c>TcpConnection.Recovery.cs</c>).
+    /// What an acceptable ACK does: SACK blocks onto the scoreboard (D-SACK recognised, RFC 2883 section 4),
+    /// cumulative acknowledgement, RTT samples (RFC 6298 from the scoreboard's transmit times, or from the echoed
+    /// timestamp when the segment was retransmitted, RFC 7323), then loss detection and the congestion response:
+    /// RACK (RFC 8985) or NewReno (RFC 6582) marks, fast recovery with PRR (RFC 6937), F-RTO after a timeout
+    /// (RFC 5682), a loss probe's repair (RFC 8985 7.4). <see cref="LossRecovery"/> holds that state and decides;
+    /// this file applies its decisions to the scoreboard, cwnd, ssthresh and the timers.
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
@@ -17,7 +20,6 @@ namespace Keel.Net.Tcp
         private void AckInput(ref TcpSegment segment, uint ack, bool duplicate, Instant now)
         {
             ProbesOut = 0;
-            uint priorUna = SndUna;
             int delivered = 0;
             if (SackOk && segment.SackCount > 0)
             {
@@ -56,10 +58,7 @@ namespace Keel.Net.Tcp
                 }
                 Backoff = 0;
                 Retries = 0;
-                if (TlpOutstanding && Geq(ack, TlpHighSeq))
-                {
-                    TlpOutstanding = false;
-                }
+                Recovery.Acknowledged(ack);
                 if (SendBlocked && Send.Length < SendBufferSize)
                 {
                     SendBlocked = false;
@@ -68,16 +67,13 @@ namespace Keel.Net.Tcp
             }
             else if (duplicate && SndMax != SndUna)
             {
-                DupAcks++;
+                Recovery.DuplicateAck();
                 Counters[NetStatistics.TcpDupAcksRx]++;
             }
             if (acked > 0 || delivered > 0 || duplicate)
             {
-                // Eifel (RFC 3522) test for F-RTO: the echoed timestamp is older than the timeout's retransmission,
-                // so an original transmission made this ACK.
-                FrtoOriginalAcked = Frto != 0 && TsOk && segment.HasTimestamp && segment.TsEcr != 0 &&
-                                    (int)(segment.TsEcr - FrtoTsVal) < 0;
-                OnAckForRecovery(acked, delivered, duplicate && acked == 0, priorUna, now);
+                Recovery.NoteEcho(TsOk && segment.HasTimestamp, segment.TsEcr);
+                OnAckForRecovery(acked, delivered, duplicate && acked == 0, now);
             }
             TlpRepairAck(ack, acked > 0, now);
             if (SndUna == SndMax)
@@ -93,6 +89,128 @@ namespace Keel.Net.Tcp
             if (FinQueued && SndUna == DataEnd + 1)
             {
                 OurFinAcked(now);
+            }
+        }
+
+        private void OnAckForRecovery(long acked, int delivered, bool duplicate, Instant now)
+        {
+            Recovery.NewAck(acked);
+            bool canSendNew = Gt(DataEnd, SndMax) && SndWnd - (long)(SndMax - SndUna) >= SendMss;
+            switch (Recovery.FrtoAck(acked, SndUna, canSendNew))
+            {
+                case FrtoVerdict.SendNewData:
+                    Cwnd = Pipe + 2L * SendMss;
+                    OutputPending = true;
+                    return;
+                case FrtoVerdict.Spurious:
+                    Stats.SpuriousTimeout();
+                    Board.UnmarkLost();
+                    Cwnd = Recovery.PriorCwnd;
+                    Ssthresh = Recovery.PriorSsthresh;
+                    Cc.Undo(this);
+                    OutputPending = true;
+                    return;
+                case FrtoVerdict.Genuine:
+                    Cwnd = 3L * SendMss; // retransmit in slow start
+                    break;
+            }
+            // Loss marking.
+            if (SackOk)
+            {
+                if (Board.SackedCount > 0 || Board.RetransBytes > 0)
+                {
+                    DetectLoss(now);
+                }
+            }
+            else if (Recovery.NewRenoMarksLoss(duplicate, acked, SndUna) && !Board.IsEmpty)
+            {
+                Board.MarkLost(0); // fast retransmit, or the next hole after a partial ACK
+            }
+
+            switch (Recovery.State)
+            {
+                case TcpCaState.Open:
+                    if (Board.LostBytes > 0)
+                    {
+                        EnterRecovery(now);
+                        PrrUpdate(delivered, true);
+                    }
+                    else if (acked > 0)
+                    {
+                        Cc.OnAck(this, acked, now);
+                    }
+                    else if (!SackOk && duplicate && Recovery.DuplicateAcks < LossRecovery.DuplicateAckThreshold)
+                    {
+                        OutputPending = true; // limited transmit (RFC 3042), see Output
+                    }
+                    break;
+                case TcpCaState.Recovery:
+                    if (Recovery.TryComplete(SndUna))
+                    {
+                        Cwnd = Ssthresh; // RFC 6937: recovery ends with cwnd = ssthresh
+                    }
+                    else
+                    {
+                        PrrUpdate(delivered, false);
+                    }
+                    break;
+                case TcpCaState.Loss:
+                    Recovery.TryComplete(SndUna);
+                    if (acked > 0)
+                    {
+                        Cc.OnAck(this, acked, now); // slow start back towards ssthresh
+                    }
+                    break;
+            }
+        }
+
+        private void EnterRecovery(Instant now)
+        {
+            Recovery.EnterRecovery(Cwnd, Ssthresh, SndUna, SndMax);
+            Ssthresh = Cc.SsthreshOnLoss(this, now);
+            Stats.FastRetransmit();
+            Timers.Stop(TcpTimer.LossProbe);
+        }
+
+        /// <summary>cwnd for this ACK in fast recovery (<see cref="LossRecovery.PrrCwnd"/>).</summary>
+        private void PrrUpdate(long delivered, bool entering)
+        {
+            Cwnd = Recovery.PrrCwnd(delivered, Pipe, Ssthresh, SendMss, entering);
+            OutputPending = true;
+        }
+
+        /// <summary>RACK loss detection (RFC 8985 section 6.2) on the scoreboard; arms or stops the reordering timer.</summary>
+        private void DetectLoss(Instant now)
+        {
+            Duration window = Recovery.ReorderWindow(Board.ReorderingSeen, Board.SackedCount, Board.MinRtt, Rtt.Srtt);
+            int marked = Board.DetectLoss(now, window, true, out Duration timeout);
+            if (marked > 0)
+            {
+                Stats.RackLosses(marked);
+                OutputPending = true;
+            }
+            if (timeout > Duration.Zero)
+            {
+                Timers.Arm(TcpTimer.Reorder, now + timeout);
+            }
+            else
+            {
+                Timers.Stop(TcpTimer.Reorder);
+            }
+        }
+
+        /// <summary>After an ACK: a tail loss probe that repaired a loss gets one congestion response (RFC 8985 7.4).</summary>
+        private void TlpRepairAck(uint ack, bool advanced, Instant now)
+        {
+            if (!Recovery.ProbeRepairedLoss(ack, advanced))
+            {
+                return;
+            }
+            Stats.TlpRepair();
+            if (Recovery.State == TcpCaState.Open)
+            {
+                Ssthresh = Cc.SsthreshOnLoss(this, now);
+                Cwnd = Ssthresh;
             }
         }
 
@@ -118,12 +236,8 @@ namespace Keel.Net.Tcp
                     if (dsack)
                     {
                         Stats.DsackReceived();
-                        _tlp.DsackSeen(right);
+                        Recovery.DsackReceived(right);
                         Board.ReorderingSeen = true;
-                        if (ReoWndMultiplier < 16)
-                        {
-                            ReoWndMultiplier++; // RFC 8985 section 6.2 step 4
-                        }
                         continue;
                     }
                 }

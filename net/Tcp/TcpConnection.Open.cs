@@ -14,7 +14,7 @@ namespace Keel.Net.Tcp
             SndNxt = Iss;
             SndMax = Iss;
             SendBufferSequence = Iss + 1;
-            Recover = Iss;
+            Recovery.Start(Iss);
             TsOffset = Layer.TsOffset;
             ReceiveMss = Stack.Mtu - NetStack.IPv4HeaderLength - TcpLayer.HeaderLength;
             if (UserMss > 0 && UserMss < ReceiveMss)
@@ -29,7 +29,6 @@ namespace Keel.Net.Tcp
         {
             Cwnd = (long)Layer.Config.TcpInitialWindowSegments * SendMss;
             Ssthresh = CongestionControl.MaxCongestionWindow;
-            CaState = TcpCaState.Open;
             Board.Clear();
             Cc.Init(this);
         }

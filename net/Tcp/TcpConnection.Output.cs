@@ -36,7 +36,7 @@ namespace Keel.Net.Tcp
                 }
                 long pipe = Pipe;
                 // 1. Segments marked lost (not while F-RTO probes with new data).
-                if (Board.LostBytes > 0 && Frto == 0)
+                if (Board.LostBytes > 0 && !Recovery.FrtoActive)
                 {
                     int lost = Board.NextLost();
                     if (lost >= 0)
@@ -60,9 +60,9 @@ namespace Keel.Net.Tcp
                 int unsent = Gt(dataEnd, SndMax) ? (int)(dataEnd - SndMax) : 0;
                 long outstanding = SndMax - SndUna;
                 long congestion = Cwnd - pipe;
-                if (!SackOk && CaState == TcpCaState.Open && DupAcks > 0 && DupAcks < DuplicateAckThreshold)
+                if (!SackOk)
                 {
-                    congestion += DupAcks * (long)mss; // limited transmit (RFC 3042)
+                    congestion += Recovery.LimitedTransmitBytes(mss); // RFC 3042
                 }
                 long receiver = SndWnd - outstanding;
                 long usable = congestion < receiver ? congestion : receiver;
@@ -176,10 +176,7 @@ namespace Keel.Net.Tcp
                 Board.Add(sequence, 1, now, true);
             }
             uint end = sequence + (uint)length + (fin ? 1u : 0u);
-            if (CaState == TcpCaState.Recovery)
-            {
-                PrrOut += length;
-            }
+            Recovery.Sent(length);
             SndNxt = end;
             SndMax = end;
             return true;
@@ -198,10 +195,7 @@ namespace Keel.Net.Tcp
             }
             Board.Retransmitted(i, now);
             Stats.Retransmitted();
-            if (CaState == TcpCaState.Recovery)
-            {
-                PrrOut += length;
-            }
+            Recovery.Sent(length);
             return true;
         }
 

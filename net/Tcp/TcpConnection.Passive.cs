@@ -35,7 +35,7 @@ namespace Keel.Net.Tcp
             SndNxt = iss + 1;
             SndMax = iss + 1;
             SendBufferSequence = iss + 1;
-            Recover = iss;
+            Recovery.Start(iss);
             Irs = irs;
             RcvNxt = irs + 1;
             ApplySynOptions(ref synOptions);

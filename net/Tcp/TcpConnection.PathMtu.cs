@@ -29,18 +29,10 @@ namespace Keel.Net.Tcp
         /// <summary>The path MTU was clamped to <see cref="MinPathMtu"/>: segments go without DF from then on.</summary>
         internal bool PmtuLocked;
 
-        /// <summary>
-        /// The loss state was entered by <see cref="SimpleRetransmit"/>, not by a timeout: the first real timeout in
-        /// it still takes ssthresh from the congestion control (Linux: <c>tcp_enter_loss</c> in loss state with no
-        /// retransmission timeout yet).
-        /// </summary>
-        internal bool PmtuLossState;
-
         private void ResetPathMtu()
         {
             PathMtu = 0;
             PmtuLocked = false;
-            PmtuLossState = false;
         }
 
         /// <summary>The path MTU in use (0 in <see cref="PathMtu"/> means the device's).</summary>
@@ -149,23 +141,14 @@ namespace Keel.Net.Tcp
             {
                 return;
             }
-            if (CaState == TcpCaState.Open)
+            if (Recovery.EnterLossForRepackaging(Cwnd, Ssthresh, SndMax))
             {
-                PriorCwnd = Cwnd;
-                PriorSsthresh = Ssthresh;
                 long current = (Cwnd >> 1) + (Cwnd >> 2);
                 if (Ssthresh < current)
                 {
                     Ssthresh = current;
                 }
-                CaState = TcpCaState.Loss;
-                PmtuLossState = true;
-                Recover = SndMax;
-                Frto = 0;
-                DupAcks = 0;
                 Timers.Stop(TcpTimer.LossProbe);
-                TlpOutstanding = false;
-                _tlp.Reset(); // a probe of the old packaging repairs nothing (see TlpRepair)
             }
             Output(now);
         }

@@ -4,28 +4,19 @@ using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
 {
-    /// <summary>Congestion state of the sender (Linux's <c>tcp_ca_state</c>, without Disorder/CWR).</summary>
-    internal enum TcpCaState
-    {
-        Open,
-        Recovery,
-        Loss,
-    }
-
     /// <summary>
     /// One TCP control block (RFC 9293): addresses, sequence space, windows, options agreed, congestion window, and
     /// parts that own their state: <see cref="TcpTimers"/>, <see cref="RttEstimator"/>, <see cref="TcpScoreboard"/>,
     /// <see cref="ReceiveReassembly"/>, <see cref="ReceiveBufferTuning"/>, <see cref="TcpKeepAlive"/>,
-    /// <see cref="TlpRepair"/>, <see cref="TcpStatistics"/>, behind <see cref="CongestionControl"/>. The partial
+    /// <see cref="LossRecovery"/>, <see cref="TcpStatistics"/>, behind <see cref="CongestionControl"/>. The partial
     /// files hold the connection's own steps: handshakes (<c>.Open</c>, <c>.Passive</c>), segment input by state
-    /// (<c>.Input</c>), data and FIN (<c>.Receive</c>), ACK processing (<c>.Ack</c>), loss recovery (<c>.Recovery</c>),
-    /// output (<c>.Output</c>), timer handlers (<c>.Timers</c>), closing and the application's reads and writes
-    /// (<c>.Close</c>), path MTU (<c>.PathMtu</c>). Each pooled <see cref="Socket"/> owns one, made at start-up.
+    /// (<c>.Input</c>), data and FIN (<c>.Receive</c>), what an ACK does (<c>.Ack</c>), output (<c>.Output</c>),
+    /// timer handlers (<c>.Timers</c>), closing and the application's reads and writes (<c>.Close</c>), path MTU
+    /// (<c>.PathMtu</c>). Each pooled <see cref="Socket"/> owns one, made at start-up.
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
         private const int InlineAckSegments = 16;
-        private const int DuplicateAckThreshold = 3;
         private const int MinQueuedUnderPressure = 4;
 
         internal readonly Socket Socket;
@@ -97,21 +88,7 @@ namespace Keel.Net.Tcp
         // congestion control and recovery
         internal long Cwnd;
         internal long Ssthresh;
-        internal TcpCaState CaState;
-        internal int DupAcks;
-        internal uint Recover;
-        internal long PriorCwnd;
-        internal long PriorSsthresh;
-        internal long PrrDelivered;
-        internal long PrrOut;
-        internal long RecoverFs;
-        internal int Frto;            // F-RTO step (RFC 5682): 0 off, 1 after the RTO retransmission, 2 after new data
-        internal uint FrtoTsVal;      // TSval of the timeout's retransmission
-        internal bool FrtoOriginalAcked;
-        internal bool TlpOutstanding;
-        internal uint TlpHighSeq;
-        internal int ReoWndMultiplier = 1;
-        private TlpRepair _tlp;
+        internal readonly LossRecovery Recovery = new LossRecovery();
 
         // RTT and timers
         internal RttEstimator Rtt;
@@ -245,11 +222,7 @@ namespace Keel.Net.Tcp
             _sackCacheCount = 0;
             Reassembly.ResetBlocks();
             Board.Clear();
-            CaState = TcpCaState.Open;
-            DupAcks = 0;
-            Frto = 0;
-            TlpOutstanding = false;
-            ReoWndMultiplier = 1;
+            Recovery.Reset();
             Rtt.Reset(Duration.FromMilliseconds(config.TcpInitialRtoMilliseconds));
             SynRttTiming = false;
             Backoff = 0;
@@ -265,7 +238,6 @@ namespace Keel.Net.Tcp
             SendBufferSize = config.TcpSendBufferSize;
             ReceiveBufferSize = config.TcpReceiveBufferSize;
             ReceiveTuning.Reset(config.TcpReceiveBufferMax > config.TcpReceiveBufferSize);
-            _tlp.Reset();
             Error = SocketError.Success;
             UserMss = 0;
             KeepAlive.Reset(config);

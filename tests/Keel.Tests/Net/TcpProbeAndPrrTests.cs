@@ -385,17 +385,17 @@ namespace Keel.Tests.Net
                 List<int> expected;
                 if (cwnd < 0)
                 {
-                    Assert.That(c.CaState, Is.EqualTo(TcpCaState.Open), "not in recovery before DupThresh, ACK " + top);
+                    Assert.That(c.Recovery.State, Is.EqualTo(TcpCaState.Open), "not in recovery before DupThresh, ACK " + top);
                     expected = model.Send((long)n * M);
                 }
                 else
                 {
-                    Assert.That(c.CaState, Is.EqualTo(TcpCaState.Recovery), "ACK " + top);
+                    Assert.That(c.Recovery.State, Is.EqualTo(TcpCaState.Recovery), "ACK " + top);
                     Assert.That(c.Ssthresh, Is.EqualTo(model.Ssthresh), "ssthresh");
-                    Assert.That(c.RecoverFs, Is.EqualTo(model.RecoverFs), "RecoverFS");
+                    Assert.That(c.Recovery.RecoverFs, Is.EqualTo(model.RecoverFs), "RecoverFS");
                     Assert.That(c.Cwnd, Is.EqualTo(cwnd), "cwnd = pipe + sndcnt, ACK " + top);
                     expected = model.Send(cwnd);
-                    Assert.That(c.PrrOut, Is.EqualTo(model.PrrOut), "prr_out, ACK " + top);
+                    Assert.That(c.Recovery.PrrOut, Is.EqualTo(model.PrrOut), "prr_out, ACK " + top);
                 }
                 Assert.That(c.Pipe, Is.EqualTo(model.Pipe()), "pipe after sending, ACK " + top);
                 Assert.That(frames.Count, Is.EqualTo(expected.Count), "segments sent after ACK " + top);
@@ -413,7 +413,7 @@ namespace Keel.Tests.Net
             Assert.That(model.ReductionBoundAcks, Is.GreaterThan(0));
             // Everything sent is acknowledged: recovery ends with cwnd = ssthresh (RFC 6937 section 3.1).
             s.Inject(AckFrame(first + (uint)(model.Segments * M), tsVal++, ts));
-            Assert.That(c.CaState, Is.EqualTo(TcpCaState.Open));
+            Assert.That(c.Recovery.State, Is.EqualTo(TcpCaState.Open));
             Assert.That(c.Cwnd, Is.EqualTo(model.Ssthresh));
         }
     }
