@@ -6,7 +6,8 @@ namespace Keel.Net.Tcp
     /// <summary>
     /// Output: lost segments first (RFC 6675 NextSeg), then new data within min(cwnd − pipe, peer window), Nagle
     /// and sender SWS avoidance, TSO segments of whole MSS multiples; every segment sent becomes scoreboard
-    /// records of one MSS; ACKs, the advertised window and the end-of-batch flush.
+    /// records of one MSS; the flight resent in smaller pieces when the path MTU falls (ICMP fragmentation needed);
+    /// ACKs, the advertised window and the end-of-batch flush.
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
@@ -189,7 +190,7 @@ namespace Keel.Net.Tcp
             int length = Board.Length(i);
             bool fin = (Board.Flags(i) & TcpScoreboard.FlagFin) != 0;
             int data = fin ? length - 1 : length;
-            if (!SendRecordData(start, data, fin)) // in pieces when the path MTU was lowered (.PathMtu.cs)
+            if (!SendRecordData(start, data, fin)) // in pieces when the path MTU was lowered
             {
                 return false;
             }
@@ -199,6 +200,103 @@ namespace Keel.Net.Tcp
             return true;
         }
 
+        /// <summary>
+        /// ICMP fragmentation needed quoting our segment at <paramref name="sequence"/> (<see cref="PathMtuDiscovery"/>).
+        /// False when the message does not fit this connection (not synchronized, or the quoted sequence number
+        /// outside [SND.UNA, SND.MAX), RFC 5927 section 4.1: an old or forged message); true when it was taken (even
+        /// if it changed nothing). A lower path MTU lowers the MSS and resends at once what is in flight and now too
+        /// big, like Linux's <c>tcp_simple_retransmit</c>, without reducing cwnd (the amount of data in the network
+        /// does not change, only its packaging).
+        /// </summary>
+        internal bool FragmentationNeeded(uint sequence, int nextHopMtu, int quotedLength, Instant now)
+        {
+            if (!CanSendData || !Geq(sequence, SndUna) || !Lt(sequence, SndMax))
+            {
+                return false;
+            }
+            if (!PathMtu.Reduce(nextHopMtu, quotedLength, Stack.Mtu, out int mtu))
+            {
+                return true;
+            }
+            Stats.PmtuReduction();
+            int mss = mtu - NetStack.IPv4HeaderLength - TcpLayer.HeaderLength;
+            if (mss < Mss)
+            {
+                Mss = mss;
+                SimpleRetransmit(now);
+            }
+            return true;
+        }
+
+        /// <summary>
+        /// Linux's <c>tcp_simple_retransmit</c>: marks every record not SACKed whose data is larger than the (new)
+        /// send MSS lost and sends them again at once, cut to that MSS (<see cref="RetransmitRecord"/>). cwnd stays: in
+        /// the open state the connection goes to the loss state until everything now in flight is acknowledged (so
+        /// these marks do not start fast recovery with its reduction), with ssthresh at least 3/4 of cwnd as Linux's
+        /// <c>tcp_current_ssthresh</c> gives; in recovery or loss it stays in that state.
+        /// </summary>
+        private void SimpleRetransmit(Instant now)
+        {
+            int mss = SendMss;
+            int marked = 0;
+            for (int i = 0; i < Board.Count; i++)
+            {
+                byte flags = Board.Flags(i);
+                int data = Board.Length(i) - ((flags & TcpScoreboard.FlagFin) != 0 ? 1 : 0);
+                if ((flags & TcpScoreboard.FlagSacked) == 0 && data > mss)
+                {
+                    Board.MarkLost(i);
+                    marked++;
+                }
+            }
+            if (marked == 0)
+            {
+                return;
+            }
+            if (Recovery.EnterLossForRepackaging(Cwnd, Ssthresh, SndMax))
+            {
+                long current = (Cwnd >> 1) + (Cwnd >> 2);
+                if (Ssthresh < current)
+                {
+                    Ssthresh = current;
+                }
+                Timers.Stop(TcpTimer.LossProbe);
+            }
+            Output(now);
+        }
+
+        /// <summary>
+        /// Sends <paramref name="data"/> bytes from <paramref name="start"/> (+FIN) again: as one segment when it fits
+        /// the current send MSS, otherwise in pieces of it (a record sent before the path MTU was lowered).
+        /// </summary>
+        private bool SendRecordData(uint start, int data, bool fin)
+        {
+            int mss = SendMss;
+            while (true)
+            {
+                int piece = data > mss ? mss : data;
+                bool last = piece == data;
+                int flags = TcpLayer.FlagAck;
+                if (last && fin)
+                {
+                    flags |= TcpLayer.FlagFin;
+                }
+                if (piece > 0 && start + (uint)piece == DataEnd)
+                {
+                    flags |= TcpLayer.FlagPsh;
+                }
+                if (!Layer.SendSegment(this, start, flags, (int)(start - SendBufferSequence), piece))
+                {
+                    return false;
+                }
+                if (last)
+                {
+                    return true;
+                }
+                start += (uint)piece;
+                data -= piece;
+            }
+        }
 
         /// <summary>
         /// Window to advertise (scaled field value); moves RcvAdv, never shrinks it. The right edge is RcvNxt plus the

@@ -8,11 +8,10 @@ namespace Keel.Net.Tcp
     /// One TCP control block (RFC 9293): addresses, sequence space, windows, options agreed, congestion window, and
     /// parts that own their state: <see cref="TcpTimers"/>, <see cref="RttEstimator"/>, <see cref="TcpScoreboard"/>,
     /// <see cref="ReceiveReassembly"/>, <see cref="ReceiveBufferTuning"/>, <see cref="TcpKeepAlive"/>,
-    /// <see cref="LossRecovery"/>, <see cref="TcpStatistics"/>, behind <see cref="CongestionControl"/>. The partial
+    /// <see cref="LossRecovery"/>, <see cref="PathMtuDiscovery"/>, <see cref="TcpStatistics"/>, behind <see cref="CongestionControl"/>. The partial
     /// files hold the connection's own steps: handshakes (<c>.Open</c>, <c>.Passive</c>), segment input by state
     /// (<c>.Input</c>), data and FIN (<c>.Receive</c>), what an ACK does (<c>.Ack</c>), output (<c>.Output</c>),
-    /// timer handlers (<c>.Timers</c>), closing and the application's reads and writes (<c>.Close</c>), path MTU
-    /// (<c>.PathMtu</c>). Each pooled <see cref="Socket"/> owns one, made at start-up.
+    /// timer handlers (<c>.Timers</c>), closing and the application's reads and writes (<c>.Close</c>). Each pooled <see cref="Socket"/> owns one, made at start-up.
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
@@ -92,6 +91,7 @@ namespace Keel.Net.Tcp
 
         // RTT and timers
         internal RttEstimator Rtt;
+        internal PathMtuDiscovery PathMtu;
         internal readonly TcpTimers Timers = new TcpTimers();
         internal bool SynRttTiming;
         internal Instant SynSentAt;
@@ -242,7 +242,7 @@ namespace Keel.Net.Tcp
             UserMss = 0;
             KeepAlive.Reset(config);
             Stats.Clear();
-            ResetPathMtu();
+            PathMtu.Reset();
         }
 
         internal void GetInfo(out TcpInfo info)
@@ -265,7 +265,7 @@ namespace Keel.Net.Tcp
             info.OutOfOrderBytes = Reassembly.Bytes;
             info.ReceiveBufferSize = ReceiveBufferSize;
             info.CongestionControl = Cc.Name;
-            info.PathMtu = CurrentPathMtu;
+            info.PathMtu = PathMtu.Current(Stack.Mtu);
             Stats.Fill(ref info);
         }
 
@@ -283,7 +283,7 @@ namespace Keel.Net.Tcp
             output.Write(" mss ");
             output.Write((long)SendMss);
             output.Write(" pmtu ");
-            output.Write((long)CurrentPathMtu);
+            output.Write((long)PathMtu.Current(Stack.Mtu));
             output.Write(" cwnd ");
             output.Write(Cwnd);
             output.Write(" ssthresh ");

@@ -276,7 +276,7 @@ namespace Keel.Net.Tcp
                 Counters[NetStatistics.TcpResetsSent]++;
             }
             c.Stats.SegmentOut();
-            Stack.OutputIPv4(packet, c.RemoteAddress, NetStack.ProtocolTcp, !c.PmtuLocked);
+            Stack.OutputIPv4(packet, c.RemoteAddress, NetStack.ProtocolTcp, c.PathMtu.DontFragment);
             return true;
         }
 

@@ -246,7 +246,7 @@ namespace Keel.Tests.Net
         [TestCase(296, 68)]
         public void PlateauBelowTheDatagram(int totalLength, int plateau)
         {
-            Assert.That(TcpConnection.PlateauBelow(totalLength), Is.EqualTo(plateau));
+            Assert.That(PathMtuDiscovery.PlateauBelow(totalLength), Is.EqualTo(plateau));
         }
 
         /// <summary>
