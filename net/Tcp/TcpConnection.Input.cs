@@ -253,12 +253,12 @@ namespace Keel.Net.Tcp
             // hole, a duplicate): one ACK with current SACK blocks per driver poll, as Linux sends one per
             // GRO-merged packet, instead of one per segment (at 1 % loss nearly every segment is out of order,
             // and an ACK per segment cost the guest a transmit per receive). A long batch still ACKs inline
-            // every InlineAckSegments segments so the sender's clock keeps ticking.
-            if (AckPendingSegments >= InlineAckSegments)
+            // every DelayedAck.InlineSegments segments so the sender's clock keeps ticking.
+            if (DelayedAck.InlineDue)
             {
                 SendAckNow();
             }
-            if (AckNow || AckPendingSegments > 0 || OutputPending)
+            if (DelayedAck.Owed || OutputPending)
             {
                 Layer.Schedule(this);
             }

@@ -333,8 +333,7 @@ namespace Keel.Net.Tcp
         internal void AckSent()
         {
             LastAckSent = RcvNxt;
-            AckPendingSegments = 0;
-            AckNow = false;
+            DelayedAck.Sent();
             Timers.Stop(TcpTimer.DelayedAck);
             Counters[NetStatistics.TcpAcksSent]++;
         }
@@ -364,13 +363,14 @@ namespace Keel.Net.Tcp
             {
                 Output(now);
             }
-            if (AckNow || AckPendingSegments >= 2)
+            switch (DelayedAck.AtBatchEnd(Timers.IsArmed(TcpTimer.DelayedAck)))
             {
-                SendAckNow();
-            }
-            else if (AckPendingSegments == 1 && !Timers.IsArmed(TcpTimer.DelayedAck))
-            {
-                Timers.Arm(TcpTimer.DelayedAck, now + Layer.DelayedAckTimeout);
+                case AckDecision.Send:
+                    SendAckNow();
+                    break;
+                case AckDecision.Delay:
+                    Timers.Arm(TcpTimer.DelayedAck, now + Layer.DelayedAckTimeout);
+                    break;
             }
         }
     }

@@ -11,8 +11,6 @@ namespace Keel.Net.Tcp
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
-        private uint _batchDataEnd; // end of the last data segment taken (see DataInput)
-
         /// <summary>In-window payload. True when the packet was queued (ownership taken).</summary>
         private bool DataInput(Packet packet, uint sequence, int length)
         {
@@ -20,24 +18,23 @@ namespace Keel.Net.Tcp
             // only 3-4 SACK blocks: a block never reported makes the sender retransmit data we hold. So, as GRO
             // ends a merged packet at a gap, a segment that does not continue the previous one first sends the
             // ACK owed for the run before it: one ACK per contiguous run, each new block reported first once.
-            if (AckNow && sequence != _batchDataEnd)
+            if (DelayedAck.StartsNewRun(sequence, length))
             {
                 SendAckNow();
             }
-            _batchDataEnd = sequence + (uint)length;
             if (ReceiveShutdown)
             {
                 if (sequence == RcvNxt)
                 {
                     RcvNxt += (uint)length;
-                    AckPendingSegments++;
+                    DelayedAck.SegmentReceived();
                 }
                 return false;
             }
             if (ReceiveQueue.TrueSize + Reassembly.TrueSize + packet.TrueSize > ReceiveBufferSize * 4 + 65536)
             {
                 Counters[NetStatistics.TcpRcvPruned]++;
-                AckNow = true;
+                DelayedAck.AckImmediately();
                 return false;
             }
             if (DriverMemoryLow(packet, sequence == RcvNxt ? ReceiveQueue.Count : ReceiveQueue.Count + Reassembly.Count))
@@ -68,27 +65,23 @@ namespace Keel.Net.Tcp
                 ReceiveTuning.DataArrived(packet, ReceiveMss, RcvNxt, RcvAdv, Stack.Now);
                 // A segment coalesced by the device (GRO/LRO, up to 64 KiB) counts as the full-sized segments
                 // it carries, so ACKs still go out at least every two segments' worth (RFC 5681 4.2).
+                DelayedAck.DataReceived(length, ReceiveMss);
                 if (length > ReceiveMss)
                 {
-                    AckPendingSegments += (length + ReceiveMss - 1) / ReceiveMss;
                     Counters[NetStatistics.TcpLargeSegmentsRx]++;
-                }
-                else
-                {
-                    AckPendingSegments++;
                 }
                 if (!Reassembly.IsEmpty)
                 {
                     DrainOutOfOrder();
-                    AckNow = true;
+                    DelayedAck.AckImmediately();
                 }
                 Stack.Notify(Socket, SocketEvents.Readable);
                 return true;
             }
             // Out of order: insert sorted by sequence, dropping exact duplicates.
             Stats.OutOfOrderSegment();
-            AckNow = true;
-            AckPendingSegments++;
+            DelayedAck.AckImmediately();
+            DelayedAck.SegmentReceived();
             return Reassembly.Insert(packet, sequence, length, SackOk);
         }
 
@@ -137,7 +130,7 @@ namespace Keel.Net.Tcp
         {
             RcvNxt++;
             FinReceived = true;
-            AckNow = true;
+            DelayedAck.AckImmediately();
             switch (State)
             {
                 case TcpState.SynReceived:

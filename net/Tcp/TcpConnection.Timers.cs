@@ -51,7 +51,7 @@ namespace Keel.Net.Tcp
                     return;
                 }
             }
-            if (Timers.Expire(TcpTimer.DelayedAck, now) && AckPendingSegments > 0)
+            if (Timers.Expire(TcpTimer.DelayedAck, now) && DelayedAck.TimerFired())
             {
                 Counters[NetStatistics.TcpDelayedAcks]++;
                 SendAckNow();

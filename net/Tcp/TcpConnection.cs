@@ -15,7 +15,6 @@ namespace Keel.Net.Tcp
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
-        private const int InlineAckSegments = 16;
         private const int MinQueuedUnderPressure = 4;
 
         internal readonly Socket Socket;
@@ -101,8 +100,7 @@ namespace Keel.Net.Tcp
         internal Instant LastReceive;
 
         // ACK bookkeeping
-        internal int AckPendingSegments;
-        internal bool AckNow;
+        internal readonly DelayedAck DelayedAck = new DelayedAck();
         internal bool OutputPending;
         internal bool SendBlocked;
 
@@ -179,7 +177,7 @@ namespace Keel.Net.Tcp
                 return;
             }
             Reassembly.SetDsack(start, end);
-            AckNow = true;
+            DelayedAck.AckImmediately();
         }
 
         /// <summary>SACK blocks for the next ACK (<see cref="ReceiveReassembly.BuildSackBlocks"/>), D-SACKs counted.</summary>
@@ -230,8 +228,7 @@ namespace Keel.Net.Tcp
             ProbesOut = 0;
             Timers.StopAll();
             LastReceive = Instant.None;
-            AckPendingSegments = 0;
-            AckNow = false;
+            DelayedAck.Reset();
             OutputPending = false;
             SendBlocked = false;
             NoDelay = false;
