@@ -73,7 +73,7 @@ namespace Keel.Net.Tcp
             SendBufferSequence = SndMax;
             if (Parent != null)
             {
-                Parent.RemoveChild(this);
+                Parent.Children.Remove(this);
             }
             if (Orphan)
             {
@@ -128,10 +128,10 @@ namespace Keel.Net.Tcp
             }
             if (State == TcpState.Listen)
             {
-                while (ChildHead != null)
+                while (Children.Oldest != null)
                 {
-                    TcpConnection child = ChildHead;
-                    RemoveChild(child);
+                    TcpConnection child = Children.Oldest;
+                    Children.Remove(child);
                     child.Orphan = true;
                     child.Abort();
                 }

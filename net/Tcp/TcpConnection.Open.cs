@@ -102,59 +102,19 @@ namespace Keel.Net.Tcp
             Timers.Arm(TcpTimer.Retransmit, now + (Rtt.Rto << Backoff));
         }
 
-        internal void RemoveChild(TcpConnection child)
-        {
-            TcpConnection previous = null;
-            for (TcpConnection x = ChildHead; x != null; x = x.ChildNext)
-            {
-                if (x == child)
-                {
-                    if (previous == null)
-                    {
-                        ChildHead = x.ChildNext;
-                    }
-                    else
-                    {
-                        previous.ChildNext = x.ChildNext;
-                    }
-                    ChildCount--;
-                    break;
-                }
-                previous = x;
-            }
-            child.ChildNext = null;
-            child.Parent = null;
-        }
-
-        /// <summary>Takes the oldest child past the handshake; null when none.</summary>
+        /// <summary>Takes the oldest child past the handshake off the accept queue; null when none.</summary>
         internal TcpConnection TakeEstablishedChild()
         {
-            for (TcpConnection x = ChildHead; x != null; x = x.ChildNext)
+            TcpConnection child = Children.OldestEstablished();
+            if (child != null)
             {
-                if (x.State != TcpState.SynReceived)
-                {
-                    RemoveChild(x);
-                    x.Orphan = false;
-                    return x;
-                }
+                Children.Remove(child);
+                child.Orphan = false;
             }
-            return null;
+            return child;
         }
 
-        internal bool HasEstablishedChild
-        {
-            get
-            {
-                for (TcpConnection x = ChildHead; x != null; x = x.ChildNext)
-                {
-                    if (x.State != TcpState.SynReceived)
-                    {
-                        return true;
-                    }
-                }
-                return false;
-            }
-        }
+        internal bool HasEstablishedChild => Children.OldestEstablished() != null;
 
         /// <summary>Our SYN was acknowledged (SYN-SENT or SYN-RECEIVED): RTT from the SYN unless it was resent (Karn), ESTABLISHED.</summary>
         private void HandshakeAcked(uint ack, Instant now)

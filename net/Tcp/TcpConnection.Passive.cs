@@ -28,7 +28,6 @@ namespace Keel.Net.Tcp
             RemoteAddress = remoteAddress;
             RemotePort = remotePort;
             Orphan = true;
-            Parent = listener;
             InitSendSide(now);
             Iss = iss;
             SndUna = iss;

@@ -40,12 +40,8 @@ namespace Keel.Net.Tcp
         internal bool OnBatch;
         internal TcpConnection ListenNext;
 
-        // listener and children
-        internal TcpConnection Parent;
-        internal TcpConnection ChildHead;
-        internal TcpConnection ChildNext;
-        internal int ChildCount;
-        internal int Backlog;
+        /// <summary>As a listener, the children not accepted yet; as a child, its listener.</summary>
+        internal readonly AcceptQueue Children;
 
         /// <summary>No application holds the socket (closed by it, or a child not yet accepted).</summary>
         internal bool Orphan;
@@ -125,6 +121,17 @@ namespace Keel.Net.Tcp
             Cc = CongestionControl.Create(layer.Config.TcpCongestionControl);
             Stats = new TcpStatistics(layer.Counters);
             Reassembly = new ReceiveReassembly(layer.Counters);
+            Children = new AcceptQueue(this);
+        }
+
+        /// <summary>The listener that made this connection, until the application accepts it.</summary>
+        internal TcpConnection Parent => Children.Parent;
+
+        /// <summary>The listen backlog (<see cref="AcceptQueue.Backlog"/>).</summary>
+        internal int Backlog
+        {
+            get => Children.Backlog;
+            set => Children.Backlog = value;
         }
 
         private NetStack Stack => Layer.Stack;
@@ -199,11 +206,7 @@ namespace Keel.Net.Tcp
             LocalPort = 0;
             RemoteAddress = 0;
             RemotePort = 0;
-            Parent = null;
-            ChildHead = null;
-            ChildNext = null;
-            ChildCount = 0;
-            Backlog = 0;
+            Children.Reset();
             Orphan = false;
             FinQueued = false;
             FinReceived = false;
