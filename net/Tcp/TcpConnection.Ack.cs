@@ -46,10 +46,10 @@ namespace Keel.Net.Tcp
                 {
                     SampleRtt(rtt, now);
                 }
-                else if (TsOk && segment.HasTimestamp && segment.TsEcr != 0)
+                else if (Options.TryEcho(ref segment, out uint echo))
                 {
                     // Retransmitted: the echoed timestamp still says which copy arrived (RFC 7323 section 4.1).
-                    SampleRtt(Duration.FromMilliseconds(TsNow(now) - segment.TsEcr), now);
+                    SampleRtt(Duration.FromMilliseconds(TsNow(now) - echo), now);
                 }
                 SndUna = ack;
                 if (Lt(SndNxt, SndUna))
@@ -72,7 +72,7 @@ namespace Keel.Net.Tcp
             }
             if (acked > 0 || delivered > 0 || duplicate)
             {
-                Recovery.NoteEcho(TsOk && segment.HasTimestamp, segment.TsEcr);
+                Recovery.NoteEcho(Options.TryEcho(ref segment, out uint tsEcr), tsEcr);
                 OnAckForRecovery(acked, delivered, duplicate && acked == 0, now);
             }
             TlpRepairAck(ack, acked > 0, now);

@@ -38,7 +38,7 @@ namespace Keel.Net.Tcp
             int segmentLength = dataLength + ((flags & TcpLayer.FlagSyn) != 0 ? 1 : 0) + ((flags & TcpLayer.FlagFin) != 0 ? 1 : 0);
 
             // 0. PAWS (RFC 7323 section 5.3): a timestamp older than TS.Recent is an old duplicate.
-            if (TsOk && segment.HasTimestamp && (flags & TcpLayer.FlagRst) == 0 && (int)(segment.TsVal - TsRecent) < 0)
+            if (Options.IsOldDuplicate(ref segment, (flags & TcpLayer.FlagRst) != 0))
             {
                 packet.Free();
                 Stats.PawsReject();
@@ -73,10 +73,7 @@ namespace Keel.Net.Tcp
                 }
                 return;
             }
-            if (TsOk && segment.HasTimestamp && Leq(sequence, LastAckSent) && (int)(segment.TsVal - TsRecent) >= 0)
-            {
-                TsRecent = segment.TsVal; // RFC 7323 section 4.3
-            }
+            Options.SegmentAccepted(ref segment, sequence); // TS.Recent (RFC 7323 section 4.3)
 
             // 2. RST (RFC 5961: exact match resets, anything else in the window gets a challenge ACK).
             if ((flags & TcpLayer.FlagRst) != 0)
@@ -157,7 +154,7 @@ namespace Keel.Net.Tcp
             {
                 if (Gt(ack, SndUna) && Leq(ack, SndMax))
                 {
-                    SndWnd = (long)segment.Window << SndWindowScale;
+                    SndWnd = Options.SendWindow(segment.Window);
                     MaxSndWnd = SndWnd;
                     SndWl1 = sequence;
                     SndWl2 = ack;
@@ -187,7 +184,7 @@ namespace Keel.Net.Tcp
             bool windowChanged = false;
             if (Lt(SndWl1, sequence) || (SndWl1 == sequence && Leq(SndWl2, ack)))
             {
-                long newWindow = (long)segment.Window << SndWindowScale;
+                long newWindow = Options.SendWindow(segment.Window);
                 windowChanged = newWindow != SndWnd;
                 SndWnd = newWindow;
                 SndWl1 = sequence;

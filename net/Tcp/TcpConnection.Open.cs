@@ -15,14 +15,13 @@ namespace Keel.Net.Tcp
             SndMax = Iss;
             SendBufferSequence = Iss + 1;
             Recovery.Start(Iss);
-            TsOffset = Layer.TsOffset;
-            ReceiveMss = Stack.Mtu - NetStack.IPv4HeaderLength - TcpLayer.HeaderLength;
-            if (UserMss > 0 && UserMss < ReceiveMss)
+            int receiveMss = Stack.Mtu - NetStack.IPv4HeaderLength - TcpLayer.HeaderLength;
+            if (UserMss > 0 && UserMss < receiveMss)
             {
-                ReceiveMss = UserMss; // TCP_MAXSEG: announced and used both ways
+                receiveMss = UserMss; // TCP_MAXSEG: announced and used both ways
             }
             Mss = TcpLayer.DefaultMss;
-            RcvWindowScale = TcpLayer.WindowScaleFor(ReceiveWindowLimit);
+            Options.Offer(receiveMss, TcpLayer.WindowScaleFor(ReceiveWindowLimit), Layer.TsOffset);
         }
 
         private void InitCongestion()
@@ -35,30 +34,7 @@ namespace Keel.Net.Tcp
 
         private void ApplySynOptions(ref TcpSegment segment)
         {
-            int peerMss = segment.Mss > 0 ? segment.Mss : TcpLayer.DefaultMss;
-            Mss = peerMss < ReceiveMss ? peerMss : ReceiveMss;
-            if (Mss < 64)
-            {
-                Mss = 64;
-            }
-            if (segment.WindowScale >= 0)
-            {
-                WindowScaleOk = true;
-                SndWindowScale = segment.WindowScale;
-            }
-            else
-            {
-                WindowScaleOk = false;
-                SndWindowScale = 0;
-                RcvWindowScale = 0;
-            }
-            // SACK and timestamps are agreed when both SYNs carry them (we offer both on an active open).
-            SackOk = Layer.Config.TcpSack && segment.SackPermitted;
-            TsOk = Layer.Config.TcpTimestamps && segment.HasTimestamp;
-            if (TsOk)
-            {
-                TsRecent = segment.TsVal;
-            }
+            Mss = Options.AgreeFromSyn(ref segment, Layer.Config.TcpSack, Layer.Config.TcpTimestamps);
         }
 
         /// <summary>Passive open: CLOSED to LISTEN, on the layer's listener list.</summary>

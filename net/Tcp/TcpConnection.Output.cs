@@ -322,17 +322,12 @@ namespace Keel.Net.Tcp
                 }
             }
             long window = Gt(RcvAdv, RcvNxt) ? RcvAdv - RcvNxt : 0;
-            long field = window >> RcvWindowScale;
-            if (field > 65535)
-            {
-                field = 65535;
-            }
-            return (int)field;
+            return Options.WindowField(window);
         }
 
         internal void AckSent()
         {
-            LastAckSent = RcvNxt;
+            Options.AckSent(RcvNxt);
             DelayedAck.Sent();
             Timers.Stop(TcpTimer.DelayedAck);
             Counters[NetStatistics.TcpAcksSent]++;

@@ -43,7 +43,7 @@ namespace Keel.Net.Tcp
             SndWl1 = irs;
             SndWl2 = 0;
             RcvAdv = RcvNxt + (uint)(ReceiveBufferSize < 65535 ? ReceiveBufferSize : 65535);
-            LastAckSent = RcvNxt; // the SYN-ACK acknowledged the SYN: the completing ACK's TSval becomes TS.Recent
+            Options.AckSent(RcvNxt); // the SYN-ACK acknowledged the SYN: the completing ACK's TSval becomes TS.Recent
             if (synAckSent.IsSet)
             {
                 SynRttTiming = true;

@@ -56,19 +56,11 @@ namespace Keel.Net.Tcp
         internal uint SendBufferSequence; // sequence number of Send's first byte
         internal long SndWnd;
         internal long MaxSndWnd;
-        internal int SndWindowScale;
-        internal int RcvWindowScale;
-        internal bool WindowScaleOk;
-        internal bool SackOk;
         internal int Mss;         // largest payload the peer takes (its MSS option, our MTU), without options
-        internal int ReceiveMss;
         internal bool FinQueued;
 
-        // timestamps (RFC 7323)
-        internal bool TsOk;
-        internal uint TsRecent;
-        internal uint TsOffset;
-        internal uint LastAckSent;
+        /// <summary>Window scaling, SACK, timestamps and the announced MSS, as the SYNs agreed.</summary>
+        internal readonly NegotiatedOptions Options = new NegotiatedOptions();
 
         // receive sequence space
         internal uint Irs;
@@ -150,7 +142,7 @@ namespace Keel.Net.Tcp
         private uint DataEnd => SendBufferSequence + (uint)Send.Length;
 
         /// <summary>Payload bytes per segment: the MSS less the options every segment carries (timestamps).</summary>
-        internal int SendMss => TsOk ? Mss - TcpOptions.AlignedTimestampLength : Mss;
+        internal int SendMss => Options.Timestamps ? Mss - TcpOptions.AlignedTimestampLength : Mss;
 
         /// <summary>Largest buffer this connection may reach: the window scale is chosen from it at the SYN.</summary>
         internal int ReceiveWindowLimit =>
@@ -160,7 +152,13 @@ namespace Keel.Net.Tcp
         internal long Pipe => (long)(SndMax - SndUna) - Board.SackedBytes - Board.LostBytes + Board.RetransBytes;
 
         /// <summary>Timestamp clock (RFC 7323): milliseconds plus a per-connection random offset.</summary>
-        internal uint TsNow(Instant now) => (uint)now.SinceOrigin.Milliseconds + TsOffset;
+        internal uint TsNow(Instant now) => Options.TsNow(now);
+
+        /// <summary>Whether the peer's SYN allowed SACK (RFC 2018).</summary>
+        internal bool SackOk => Options.Sack;
+
+        /// <summary>The MSS this side announces and receives at most.</summary>
+        internal int ReceiveMss => Options.ReceiveMss;
 
         /// <summary>
         /// The one writer of <see cref="State"/>: takes an edge of RFC 9293's diagram (<see cref="TcpStateMachine"/>)
@@ -211,13 +209,7 @@ namespace Keel.Net.Tcp
             FinQueued = false;
             FinReceived = false;
             ReceiveShutdown = false;
-            WindowScaleOk = false;
-            SackOk = false;
-            TsOk = false;
-            TsRecent = 0;
-            LastAckSent = 0;
-            SndWindowScale = 0;
-            RcvWindowScale = 0;
+            Options.Reset();
             SndWnd = 0;
             MaxSndWnd = 0;
             _sackCacheCount = 0;
@@ -257,10 +249,10 @@ namespace Keel.Net.Tcp
             info.SendWindow = SndWnd;
             info.SendMss = SendMss;
             info.ReceiveMss = ReceiveMss;
-            info.ReceiveWindowScale = WindowScaleOk ? RcvWindowScale : -1;
-            info.SendWindowScale = WindowScaleOk ? SndWindowScale : -1;
-            info.SackPermitted = SackOk;
-            info.Timestamps = TsOk;
+            info.ReceiveWindowScale = Options.WindowScaling ? Options.ReceiveWindowScale : -1;
+            info.SendWindowScale = Options.WindowScaling ? Options.SendWindowScale : -1;
+            info.SackPermitted = Options.Sack;
+            info.Timestamps = Options.Timestamps;
             info.BytesInFlight = SndMax - SndUna;
             info.OutOfOrderBytes = Reassembly.Bytes;
             info.ReceiveBufferSize = ReceiveBufferSize;
@@ -275,11 +267,11 @@ namespace Keel.Net.Tcp
             output.Write("      ");
             output.Write(Cc.Name);
             output.Write(SackOk ? " sack" : " nosack");
-            output.Write(TsOk ? " ts" : " nots");
+            output.Write(Options.Timestamps ? " ts" : " nots");
             output.Write(" wscale ");
-            output.Write(WindowScaleOk ? (long)SndWindowScale : -1);
+            output.Write(Options.WindowScaling ? (long)Options.SendWindowScale : -1);
             output.Write(',');
-            output.Write(WindowScaleOk ? (long)RcvWindowScale : -1);
+            output.Write(Options.WindowScaling ? (long)Options.ReceiveWindowScale : -1);
             output.Write(" mss ");
             output.Write((long)SendMss);
             output.Write(" pmtu ");

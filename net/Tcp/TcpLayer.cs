@@ -180,15 +180,15 @@ namespace Keel.Net.Tcp
             bool syn = (flags & FlagSyn) != 0;
             bool offerAll = c.State == TcpState.SynSent || c.State == TcpState.Closed;
             bool sack = false;
-            bool timestamps = c.TsOk;
+            bool timestamps = c.Options.Timestamps;
             bool windowScale = false;
             uint* blocks = stackalloc uint[2 * TcpSegment.MaxSackBlocks];
             int blockCount = 0;
             if (syn)
             {
-                sack = offerAll ? Config.TcpSack : c.SackOk;
-                timestamps = offerAll ? Config.TcpTimestamps : c.TsOk;
-                windowScale = offerAll || c.WindowScaleOk;
+                sack = offerAll ? Config.TcpSack : c.Options.Sack;
+                timestamps = offerAll ? Config.TcpTimestamps : c.Options.Timestamps;
+                windowScale = offerAll || c.Options.WindowScaling;
                 optionsLength = TcpOptions.SynLength(sack, timestamps, windowScale);
             }
             else
@@ -197,7 +197,7 @@ namespace Keel.Net.Tcp
                 {
                     optionsLength = TcpOptions.AlignedTimestampLength;
                 }
-                if (c.SackOk && length == 0 && (flags & (FlagFin | FlagRst)) == 0 && (!c.Reassembly.IsEmpty || c.Reassembly.DsackPending))
+                if (c.Options.Sack && length == 0 && (flags & (FlagFin | FlagRst)) == 0 && (!c.Reassembly.IsEmpty || c.Reassembly.DsackPending))
                 {
                     blockCount = c.BuildSackBlocks(blocks, timestamps ? 3 : 4);
                     if (blockCount > 0)
@@ -229,10 +229,10 @@ namespace Keel.Net.Tcp
             {
                 byte* o = th + HeaderLength;
                 uint tsVal = c.TsNow(Stack.Now);
-                uint tsEcr = c.State == TcpState.SynSent ? 0 : c.TsRecent;
+                uint tsEcr = c.State == TcpState.SynSent ? 0 : c.Options.TsRecent;
                 if (syn)
                 {
-                    TcpOptions.WriteSyn(o, c.ReceiveMss, sack, timestamps, tsVal, tsEcr, windowScale ? c.RcvWindowScale : -1);
+                    TcpOptions.WriteSyn(o, c.Options.ReceiveMss, sack, timestamps, tsVal, tsEcr, windowScale ? c.Options.ReceiveWindowScale : -1);
                 }
                 else
                 {

@@ -62,7 +62,7 @@ namespace Keel.Tests.Net
             Assert.That(server.Tcp.ReceiveBufferSize, Is.LessThanOrEqualTo(Max));
             Assert.That(client.Tcp.MaxSndWnd, Is.GreaterThan(Initial), "the sender saw a window larger than the initial buffer");
             Assert.That(client.Tcp.MaxSndWnd, Is.LessThanOrEqualTo(Max));
-            Assert.That(client.Tcp.SndWindowScale, Is.EqualTo(ScaleFor(Max)), "the SYN's scale covers the maximum, not the initial size");
+            Assert.That(client.Tcp.Options.SendWindowScale, Is.EqualTo(ScaleFor(Max)), "the SYN's scale covers the maximum, not the initial size");
             Assert.That(pair.AllReturned(out string detail), Is.True, detail);
         }
 
@@ -80,7 +80,7 @@ namespace Keel.Tests.Net
             TestContext.Out.WriteLine("buffer " + server.Tcp.ReceiveBufferSize + " cap " + cap);
             Assert.That(pair.B.Counter(NetStatistics.TcpReceiveBufferGrowths), Is.GreaterThan(0));
             Assert.That(server.Tcp.ReceiveBufferSize, Is.LessThanOrEqualTo(cap));
-            Assert.That(client.Tcp.MaxSndWnd, Is.LessThanOrEqualTo(cap + (1 << client.Tcp.SndWindowScale)));
+            Assert.That(client.Tcp.MaxSndWnd, Is.LessThanOrEqualTo(cap + (1 << client.Tcp.Options.SendWindowScale)));
         }
 
         [Test]
@@ -120,8 +120,8 @@ namespace Keel.Tests.Net
             Socket listener = pair.Listen(pair.B, 5001);
             Socket server;
             Socket client = TcpLossRecoveryTests.Connect(pair, pair.A, NetPair.AddressB, 5001, out server, listener);
-            Assert.That(client.Tcp.SndWindowScale, Is.EqualTo(7), "B's SYN-ACK");
-            Assert.That(server.Tcp.SndWindowScale, Is.EqualTo(7), "A's SYN");
+            Assert.That(client.Tcp.Options.SendWindowScale, Is.EqualTo(7), "B's SYN-ACK");
+            Assert.That(server.Tcp.Options.SendWindowScale, Is.EqualTo(7), "A's SYN");
         }
     }
 }
