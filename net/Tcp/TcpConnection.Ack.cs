@@ -26,19 +26,19 @@ namespace Keel.Net.Tcp
                 delivered = SackInput(ref segment, ack, now);
             }
             long acked = 0;
-            if (Gt(ack, SndUna))
+            if (Gt(ack, Snd.Una))
             {
-                acked = ack - SndUna;
+                acked = ack - Snd.Una;
                 Duration rtt;
                 delivered += Board.AckTo(ack, now, out rtt);
-                if (Gt(ack, SendBufferSequence))
+                if (Gt(ack, Snd.BufferStart))
                 {
                     uint top = Lt(ack, DataEnd) ? ack : DataEnd;
-                    int released = (int)(top - SendBufferSequence);
+                    int released = (int)(top - Snd.BufferStart);
                     if (released > 0)
                     {
                         Send.Release(released);
-                        SendBufferSequence = top;
+                        Snd.BufferReleased(top);
                         Stats.BytesAcked(released);
                     }
                 }
@@ -51,11 +51,7 @@ namespace Keel.Net.Tcp
                     // Retransmitted: the echoed timestamp still says which copy arrived (RFC 7323 section 4.1).
                     SampleRtt(Duration.FromMilliseconds(TsNow(now) - echo), now);
                 }
-                SndUna = ack;
-                if (Lt(SndNxt, SndUna))
-                {
-                    SndNxt = SndUna;
-                }
+                Snd.Acknowledge(ack);
                 Backoff = 0;
                 Retries = 0;
                 Recovery.Acknowledged(ack);
@@ -65,7 +61,7 @@ namespace Keel.Net.Tcp
                     Stack.Notify(Socket, SocketEvents.Writable);
                 }
             }
-            else if (duplicate && SndMax != SndUna)
+            else if (duplicate && Snd.Max != Snd.Una)
             {
                 Recovery.DuplicateAck();
                 Counters[NetStatistics.TcpDupAcksRx]++;
@@ -76,7 +72,7 @@ namespace Keel.Net.Tcp
                 OnAckForRecovery(acked, delivered, duplicate && acked == 0, now);
             }
             TlpRepairAck(ack, acked > 0, now);
-            if (SndUna == SndMax)
+            if (Snd.Una == Snd.Max)
             {
                 Timers.Stop(TcpTimer.Retransmit);
             }
@@ -86,7 +82,7 @@ namespace Keel.Net.Tcp
             }
             ScheduleLossProbe(now);
             OutputPending = true;
-            if (FinQueued && SndUna == DataEnd + 1)
+            if (FinQueued && Snd.Una == DataEnd + 1)
             {
                 OurFinAcked(now);
             }
@@ -95,8 +91,8 @@ namespace Keel.Net.Tcp
         private void OnAckForRecovery(long acked, int delivered, bool duplicate, Instant now)
         {
             Recovery.NewAck(acked);
-            bool canSendNew = Gt(DataEnd, SndMax) && SndWnd - (long)(SndMax - SndUna) >= SendMss;
-            switch (Recovery.FrtoAck(acked, SndUna, canSendNew))
+            bool canSendNew = Gt(DataEnd, Snd.Max) && Snd.WindowLeft >= SendMss;
+            switch (Recovery.FrtoAck(acked, Snd.Una, canSendNew))
             {
                 case FrtoVerdict.SendNewData:
                     Cwnd = Pipe + 2L * SendMss;
@@ -122,7 +118,7 @@ namespace Keel.Net.Tcp
                     DetectLoss(now);
                 }
             }
-            else if (Recovery.NewRenoMarksLoss(duplicate, acked, SndUna) && !Board.IsEmpty)
+            else if (Recovery.NewRenoMarksLoss(duplicate, acked, Snd.Una) && !Board.IsEmpty)
             {
                 Board.MarkLost(0); // fast retransmit, or the next hole after a partial ACK
             }
@@ -145,7 +141,7 @@ namespace Keel.Net.Tcp
                     }
                     break;
                 case TcpCaState.Recovery:
-                    if (Recovery.TryComplete(SndUna))
+                    if (Recovery.TryComplete(Snd.Una))
                     {
                         Cwnd = Ssthresh; // RFC 6937: recovery ends with cwnd = ssthresh
                     }
@@ -155,7 +151,7 @@ namespace Keel.Net.Tcp
                     }
                     break;
                 case TcpCaState.Loss:
-                    Recovery.TryComplete(SndUna);
+                    Recovery.TryComplete(Snd.Una);
                     if (acked > 0)
                     {
                         Cc.OnAck(this, acked, now); // slow start back towards ssthresh
@@ -166,7 +162,7 @@ namespace Keel.Net.Tcp
 
         private void EnterRecovery(Instant now)
         {
-            Recovery.EnterRecovery(Cwnd, Ssthresh, SndUna, SndMax);
+            Recovery.EnterRecovery(Cwnd, Ssthresh, Snd.Una, Snd.Max);
             Ssthresh = Cc.SsthreshOnLoss(this, now);
             Stats.FastRetransmit();
             Timers.Stop(TcpTimer.LossProbe);
@@ -241,7 +237,7 @@ namespace Keel.Net.Tcp
                         continue;
                     }
                 }
-                if (Leq(right, ack) || Gt(right, SndMax))
+                if (Leq(right, ack) || Gt(right, Snd.Max))
                 {
                     continue; // old or bogus
                 }

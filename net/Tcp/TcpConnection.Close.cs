@@ -9,7 +9,7 @@ namespace Keel.Net.Tcp
     {
         internal void SendResetSegment()
         {
-            Layer.SendBare(LocalAddress, LocalPort, RemoteAddress, RemotePort, SndNxt, RcvNxt, TcpLayer.FlagRst | TcpLayer.FlagAck, 0);
+            Layer.SendBare(LocalAddress, LocalPort, RemoteAddress, RemotePort, Snd.Nxt, RcvNxt, TcpLayer.FlagRst | TcpLayer.FlagAck, 0);
         }
 
         /// <summary>Queues our FIN (Shutdown(Send) / Close).</summary>
@@ -70,7 +70,7 @@ namespace Keel.Net.Tcp
             // Keep in-order data an application can still read (a reset connection loses it, as in Linux).
             FreeReceiveQueues(error == SocketError.Success && !Orphan);
             Send.Clear();
-            SendBufferSequence = SndMax;
+            Snd.BufferCleared();
             if (Parent != null)
             {
                 Parent.Children.Remove(this);

@@ -152,12 +152,9 @@ namespace Keel.Net.Tcp
             uint ack = segment.Acknowledgment;
             if (State == TcpState.SynReceived)
             {
-                if (Gt(ack, SndUna) && Leq(ack, SndMax))
+                if (Gt(ack, Snd.Una) && Leq(ack, Snd.Max))
                 {
-                    SndWnd = Options.SendWindow(segment.Window);
-                    MaxSndWnd = SndWnd;
-                    SndWl1 = sequence;
-                    SndWl2 = ack;
+                    Snd.InitWindow(Options.SendWindow(segment.Window), sequence, ack);
                     HandshakeAcked(ack, now);
                 }
                 else
@@ -167,13 +164,13 @@ namespace Keel.Net.Tcp
                     return;
                 }
             }
-            if (Gt(ack, SndMax))
+            if (Gt(ack, Snd.Max))
             {
                 packet.Free();
                 SendAckNow();
                 return;
             }
-            if (Lt(ack, SndUna - (uint)MaxSndWnd))
+            if (Snd.AckTooOld(ack))
             {
                 // RFC 5961 section 5.2: an ACK below SND.UNA - MAX.SND.WND is a blind injection; drop and ACK.
                 packet.Free();
@@ -181,19 +178,9 @@ namespace Keel.Net.Tcp
                 SendAckNow();
                 return;
             }
-            bool windowChanged = false;
-            if (Lt(SndWl1, sequence) || (SndWl1 == sequence && Leq(SndWl2, ack)))
+            if (Snd.UpdateWindow(sequence, ack, Options.SendWindow(segment.Window), out bool windowChanged))
             {
-                long newWindow = Options.SendWindow(segment.Window);
-                windowChanged = newWindow != SndWnd;
-                SndWnd = newWindow;
-                SndWl1 = sequence;
-                SndWl2 = ack;
-                if (SndWnd > MaxSndWnd)
-                {
-                    MaxSndWnd = SndWnd;
-                }
-                if (SndWnd > 0 && Timers.IsArmed(TcpTimer.Persist))
+                if (Snd.Window > 0 && Timers.IsArmed(TcpTimer.Persist))
                 {
                     Timers.Stop(TcpTimer.Persist);
                     Backoff = 0;
@@ -204,9 +191,9 @@ namespace Keel.Net.Tcp
                     OutputPending = true;
                 }
             }
-            if (Geq(ack, SndUna) && (Gt(ack, SndUna) || SndMax != SndUna))
+            if (Geq(ack, Snd.Una) && (Gt(ack, Snd.Una) || Snd.Max != Snd.Una))
             {
-                bool duplicate = ack == SndUna && dataLength == 0 && (flags & TcpLayer.FlagFin) == 0 && !windowChanged;
+                bool duplicate = ack == Snd.Una && dataLength == 0 && (flags & TcpLayer.FlagFin) == 0 && !windowChanged;
                 AckInput(ref segment, ack, duplicate, now);
                 if (State == TcpState.Closed)
                 {
@@ -214,7 +201,7 @@ namespace Keel.Net.Tcp
                     return;
                 }
             }
-            else if (ack == SndUna)
+            else if (ack == Snd.Una)
             {
                 // Nothing outstanding: a duplicate ACK (with the probe's D-SACK or without) can still end a tail
                 // loss probe's episode (RFC 8985 7.4): both copies arrived.
@@ -267,7 +254,7 @@ namespace Keel.Net.Tcp
             int flags = segment.Flags;
             uint ack = segment.Acknowledgment;
             bool hasAck = (flags & TcpLayer.FlagAck) != 0;
-            if (hasAck && (Leq(ack, Iss) || Gt(ack, SndMax)))
+            if (hasAck && (Leq(ack, Snd.Iss) || Gt(ack, Snd.Max)))
             {
                 if ((flags & TcpLayer.FlagRst) == 0)
                 {
@@ -293,10 +280,7 @@ namespace Keel.Net.Tcp
             RcvAdv = RcvNxt + (uint)(ReceiveBufferSize < 65535 ? ReceiveBufferSize : 65535);
             ApplySynOptions(ref segment);
             InitCongestion();
-            SndWnd = segment.Window; // never scaled in a SYN
-            MaxSndWnd = SndWnd;
-            SndWl1 = segment.Sequence;
-            SndWl2 = ack;
+            Snd.InitWindow(segment.Window, segment.Sequence, ack); // never scaled in a SYN
             if (hasAck)
             {
                 HandshakeAcked(ack, now);
@@ -308,7 +292,7 @@ namespace Keel.Net.Tcp
             {
                 // Simultaneous open: answer with SYN-ACK, same ISS.
                 SetState(TcpState.SynReceived);
-                SndMax = Iss;
+                Snd.ForgetSyn();
                 SendSyn(now);
             }
         }

@@ -9,12 +9,8 @@ namespace Keel.Net.Tcp
     {
         private void InitSendSide(Instant now)
         {
-            Iss = Stack.Random.NextUInt();
-            SndUna = Iss;
-            SndNxt = Iss;
-            SndMax = Iss;
-            SendBufferSequence = Iss + 1;
-            Recovery.Start(Iss);
+            Snd.Start(Stack.Random.NextUInt());
+            Recovery.Start(Snd.Iss);
             int receiveMss = Stack.Mtu - NetStack.IPv4HeaderLength - TcpLayer.HeaderLength;
             if (UserMss > 0 && UserMss < receiveMss)
             {
@@ -62,7 +58,7 @@ namespace Keel.Net.Tcp
             {
                 flags |= TcpLayer.FlagAck;
             }
-            bool retransmission = SndMax != Iss;
+            bool retransmission = Snd.SynSentBefore;
             if (retransmission)
             {
                 Stats.Retransmitted();
@@ -72,9 +68,8 @@ namespace Keel.Net.Tcp
                 SynRttTiming = true;
                 SynSentAt = now;
             }
-            Layer.SendSegment(this, Iss, flags, 0, 0);
-            SndNxt = Iss + 1;
-            SndMax = Iss + 1;
+            Layer.SendSegment(this, Snd.Iss, flags, 0, 0);
+            Snd.SynSent();
             Timers.Arm(TcpTimer.Retransmit, now + (Rtt.Rto << Backoff));
         }
 
@@ -104,7 +99,7 @@ namespace Keel.Net.Tcp
                 Rtt.AfterSynTimeout();
             }
             SynRttTiming = false;
-            SndUna = ack;
+            Snd.Acknowledge(ack);
             Timers.Stop(TcpTimer.Retransmit);
             Backoff = 0;
             Retries = 0;

@@ -58,21 +58,21 @@ namespace Keel.Net.Tcp
                 }
                 // 2. New data.
                 uint dataEnd = DataEnd;
-                int unsent = Gt(dataEnd, SndMax) ? (int)(dataEnd - SndMax) : 0;
-                long outstanding = SndMax - SndUna;
+                int unsent = Gt(dataEnd, Snd.Max) ? (int)(dataEnd - Snd.Max) : 0;
+                long outstanding = Snd.InFlight;
                 long congestion = Cwnd - pipe;
                 if (!SackOk)
                 {
                     congestion += Recovery.LimitedTransmitBytes(mss); // RFC 3042
                 }
-                long receiver = SndWnd - outstanding;
+                long receiver = Snd.Window - outstanding;
                 long usable = congestion < receiver ? congestion : receiver;
-                bool finNext = FinQueued && SndMax == dataEnd && !Gt(SndMax, dataEnd);
+                bool finNext = FinQueued && Snd.Max == dataEnd && !Gt(Snd.Max, dataEnd);
                 if (unsent == 0)
                 {
                     if (finNext && !Board.IsFull && (Board.IsEmpty || (Board.Flags(Board.Count - 1) & TcpScoreboard.FlagFin) == 0))
                     {
-                        if (SendNew(SndMax, 0, true, now))
+                        if (SendNew(Snd.Max, 0, true, now))
                         {
                             sentAny = true;
                         }
@@ -126,8 +126,8 @@ namespace Keel.Net.Tcp
                 {
                     break; // Nagle
                 }
-                bool fin = FinQueued && SndMax + (uint)length == dataEnd;
-                if (!SendNew(SndMax, length, fin, now))
+                bool fin = FinQueued && Snd.Max + (uint)length == dataEnd;
+                if (!SendNew(Snd.Max, length, fin, now))
                 {
                     OutputPending = true;
                     Layer.Schedule(this);
@@ -137,7 +137,7 @@ namespace Keel.Net.Tcp
             }
             if (sentAny)
             {
-                if (!Timers.IsArmed(TcpTimer.Retransmit) && SndMax != SndUna)
+                if (!Timers.IsArmed(TcpTimer.Retransmit) && Snd.Max != Snd.Una)
                 {
                     Timers.Arm(TcpTimer.Retransmit, now + (Rtt.Rto << Backoff));
                 }
@@ -159,7 +159,7 @@ namespace Keel.Net.Tcp
             {
                 flags |= TcpLayer.FlagFin;
             }
-            if (!Layer.SendSegment(this, sequence, flags, (int)(sequence - SendBufferSequence), length))
+            if (!Layer.SendSegment(this, sequence, flags, (int)(sequence - Snd.BufferStart), length))
             {
                 return false;
             }
@@ -178,8 +178,7 @@ namespace Keel.Net.Tcp
             }
             uint end = sequence + (uint)length + (fin ? 1u : 0u);
             Recovery.Sent(length);
-            SndNxt = end;
-            SndMax = end;
+            Snd.Sent(end);
             return true;
         }
 
@@ -210,7 +209,7 @@ namespace Keel.Net.Tcp
         /// </summary>
         internal bool FragmentationNeeded(uint sequence, int nextHopMtu, int quotedLength, Instant now)
         {
-            if (!CanSendData || !Geq(sequence, SndUna) || !Lt(sequence, SndMax))
+            if (!CanSendData || !Geq(sequence, Snd.Una) || !Lt(sequence, Snd.Max))
             {
                 return false;
             }
@@ -253,7 +252,7 @@ namespace Keel.Net.Tcp
             {
                 return;
             }
-            if (Recovery.EnterLossForRepackaging(Cwnd, Ssthresh, SndMax))
+            if (Recovery.EnterLossForRepackaging(Cwnd, Ssthresh, Snd.Max))
             {
                 long current = (Cwnd >> 1) + (Cwnd >> 2);
                 if (Ssthresh < current)
@@ -285,7 +284,7 @@ namespace Keel.Net.Tcp
                 {
                     flags |= TcpLayer.FlagPsh;
                 }
-                if (!Layer.SendSegment(this, start, flags, (int)(start - SendBufferSequence), piece))
+                if (!Layer.SendSegment(this, start, flags, (int)(start - Snd.BufferStart), piece))
                 {
                     return false;
                 }
@@ -337,14 +336,14 @@ namespace Keel.Net.Tcp
         {
             if (State == TcpState.SynReceived)
             {
-                Layer.SendSegment(this, Iss, TcpLayer.FlagSyn | TcpLayer.FlagAck, 0, 0);
+                Layer.SendSegment(this, Snd.Iss, TcpLayer.FlagSyn | TcpLayer.FlagAck, 0, 0);
                 return;
             }
             if (State == TcpState.Closed || State == TcpState.SynSent || State == TcpState.Listen)
             {
                 return;
             }
-            Layer.SendSegment(this, SndNxt, TcpLayer.FlagAck, 0, 0);
+            Layer.SendSegment(this, Snd.Nxt, TcpLayer.FlagAck, 0, 0);
         }
 
         /// <summary>End of the receive batch for this connection.</summary>

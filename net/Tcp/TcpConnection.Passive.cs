@@ -29,19 +29,14 @@ namespace Keel.Net.Tcp
             RemotePort = remotePort;
             Orphan = true;
             InitSendSide(now);
-            Iss = iss;
-            SndUna = iss;
-            SndNxt = iss + 1;
-            SndMax = iss + 1;
-            SendBufferSequence = iss + 1;
+            Snd.Start(iss);
+            Snd.SynSent(); // the SYN-ACK
             Recovery.Start(iss);
             Irs = irs;
             RcvNxt = irs + 1;
             ApplySynOptions(ref synOptions);
             InitCongestion();
-            SndWnd = window;
-            SndWl1 = irs;
-            SndWl2 = 0;
+            Snd.InitWindow(window, irs, 0);
             RcvAdv = RcvNxt + (uint)(ReceiveBufferSize < 65535 ? ReceiveBufferSize : 65535);
             Options.AckSent(RcvNxt); // the SYN-ACK acknowledged the SYN: the completing ACK's TSval becomes TS.Recent
             if (synAckSent.IsSet)

@@ -138,7 +138,7 @@ namespace Keel.Net.Tcp
                     SetState(TcpState.CloseWait);
                     break;
                 case TcpState.FinWait1:
-                    if (FinQueued && SndUna == DataEnd + 1)
+                    if (FinQueued && Snd.Una == DataEnd + 1)
                     {
                         EnterTimeWait(now);
                     }
@@ -165,7 +165,7 @@ namespace Keel.Net.Tcp
             Board.Clear();
             FreeReceiveQueues(!Orphan); // the application may still read what arrived before the FIN
             Send.Clear();
-            SendBufferSequence = SndMax;
+            Snd.BufferCleared();
             Stack.Notify(Socket, SocketEvents.Closed);
         }
     }

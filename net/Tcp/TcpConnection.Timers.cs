@@ -99,7 +99,7 @@ namespace Keel.Net.Tcp
             SynRttTiming = false;
             if (State == TcpState.SynSent || State == TcpState.SynReceived)
             {
-                SndMax = Iss + 1;
+                Snd.SynSent(); // the next SYN is a retransmission
                 SendSyn(now);
                 Timers.Arm(TcpTimer.Retransmit, now + BackedOffRto());
                 return;
@@ -111,7 +111,7 @@ namespace Keel.Net.Tcp
             Stats.TimeoutIn(Recovery.State);
             // RFC 5681 / 6298 section 5: ssthresh from the flight, cwnd one segment, everything not SACKed is lost.
             bool frtoAllowed = Layer.Config.TcpFrto && Backoff == 1;
-            if (Recovery.EnterLoss(Cwnd, Ssthresh, SndMax, frtoAllowed, TsNow(now)))
+            if (Recovery.EnterLoss(Cwnd, Ssthresh, Snd.Max, frtoAllowed, TsNow(now)))
             {
                 Ssthresh = Cc.SsthreshOnLoss(this, now);
             }
@@ -185,17 +185,17 @@ namespace Keel.Net.Tcp
             Stats.LossProbe();
             uint dataEnd = DataEnd;
             bool sent = false;
-            if (Gt(dataEnd, SndMax) && SndWnd - (long)(SndMax - SndUna) >= SendMss && !Board.IsFull)
+            if (Gt(dataEnd, Snd.Max) && Snd.WindowLeft >= SendMss && !Board.IsFull)
             {
                 for (int i = 0; i < TlpProbeSegments; i++)
                 {
-                    int unsent = (int)(dataEnd - SndMax);
-                    if (unsent <= 0 || (i > 0 && (SndWnd - (long)(SndMax - SndUna) < SendMss || Board.IsFull)))
+                    int unsent = (int)(dataEnd - Snd.Max);
+                    if (unsent <= 0 || (i > 0 && (Snd.WindowLeft < SendMss || Board.IsFull)))
                     {
                         break;
                     }
                     int length = unsent < SendMss ? unsent : SendMss;
-                    if (!SendNew(SndMax, length, FinQueued && SndMax + (uint)length == dataEnd, now))
+                    if (!SendNew(Snd.Max, length, FinQueued && Snd.Max + (uint)length == dataEnd, now))
                     {
                         break;
                     }
@@ -208,7 +208,7 @@ namespace Keel.Net.Tcp
                 int last = Board.Count - 1;
                 retransmitted = (Board.Flags(last) & TcpScoreboard.FlagSacked) == 0 && RetransmitRecord(last, now);
             }
-            Recovery.ProbeSent(SndMax, retransmitted);
+            Recovery.ProbeSent(Snd.Max, retransmitted);
             Timers.Arm(TcpTimer.Retransmit, now + (Rtt.Rto << Backoff));
         }
 
@@ -222,7 +222,7 @@ namespace Keel.Net.Tcp
 
         private void OnPersist(Instant now)
         {
-            if (SndWnd == 0 && Gt(DataEnd, SndMax) || SndWnd == 0 && FinQueued && SndMax == DataEnd)
+            if (Snd.Window == 0 && Gt(DataEnd, Snd.Max) || Snd.Window == 0 && FinQueued && Snd.Max == DataEnd)
             {
                 // Zero-window probe: an old sequence number makes the peer answer with its window.
                 if (++ProbesOut > RetryLimit)
@@ -233,7 +233,7 @@ namespace Keel.Net.Tcp
                     return;
                 }
                 Counters[NetStatistics.TcpZeroWindowProbes]++;
-                Layer.SendSegment(this, SndUna - 1, TcpLayer.FlagAck, 0, 0);
+                Layer.SendSegment(this, Snd.Una - 1, TcpLayer.FlagAck, 0, 0);
                 if (Backoff < 10)
                 {
                     Backoff++;
@@ -277,7 +277,7 @@ namespace Keel.Net.Tcp
                     return;
                 case KeepAliveAction.Probe:
                     Counters[NetStatistics.TcpKeepAliveProbes]++;
-                    Layer.SendSegment(this, SndUna - 1, TcpLayer.FlagAck, 0, 0);
+                    Layer.SendSegment(this, Snd.Una - 1, TcpLayer.FlagAck, 0, 0);
                     break;
             }
             Timers.Arm(TcpTimer.KeepAlive, next);

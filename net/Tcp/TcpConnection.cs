@@ -46,16 +46,8 @@ namespace Keel.Net.Tcp
         /// <summary>No application holds the socket (closed by it, or a child not yet accepted).</summary>
         internal bool Orphan;
 
-        // send sequence space
-        internal uint Iss;
-        internal uint SndUna;
-        internal uint SndNxt;
-        internal uint SndMax;
-        internal uint SndWl1;
-        internal uint SndWl2;
-        internal uint SendBufferSequence; // sequence number of Send's first byte
-        internal long SndWnd;
-        internal long MaxSndWnd;
+        /// <summary>The send sequence space and the peer's window.</summary>
+        internal readonly SendSequence Snd = new SendSequence();
         internal int Mss;         // largest payload the peer takes (its MSS option, our MTU), without options
         internal bool FinQueued;
 
@@ -139,7 +131,7 @@ namespace Keel.Net.Tcp
         private static bool Geq(uint a, uint b) => TcpSequence.Geq(a, b);
 
         /// <summary>Sequence number just after the last byte in the send buffer (where a FIN goes).</summary>
-        private uint DataEnd => SendBufferSequence + (uint)Send.Length;
+        private uint DataEnd => Snd.BufferStart + (uint)Send.Length;
 
         /// <summary>Payload bytes per segment: the MSS less the options every segment carries (timestamps).</summary>
         internal int SendMss => Options.Timestamps ? Mss - TcpOptions.AlignedTimestampLength : Mss;
@@ -149,7 +141,7 @@ namespace Keel.Net.Tcp
             ReceiveTuning.Enabled && Layer.Config.TcpReceiveBufferMax > ReceiveBufferSize ? Layer.Config.TcpReceiveBufferMax : ReceiveBufferSize;
 
         /// <summary>RFC 6675 pipe: bytes in flight (outstanding, less SACKed and lost, plus retransmitted).</summary>
-        internal long Pipe => (long)(SndMax - SndUna) - Board.SackedBytes - Board.LostBytes + Board.RetransBytes;
+        internal long Pipe => Snd.InFlight - Board.SackedBytes - Board.LostBytes + Board.RetransBytes;
 
         /// <summary>Timestamp clock (RFC 7323): milliseconds plus a per-connection random offset.</summary>
         internal uint TsNow(Instant now) => Options.TsNow(now);
@@ -210,8 +202,7 @@ namespace Keel.Net.Tcp
             FinReceived = false;
             ReceiveShutdown = false;
             Options.Reset();
-            SndWnd = 0;
-            MaxSndWnd = 0;
+            Snd.Reset();
             _sackCacheCount = 0;
             Reassembly.ResetBlocks();
             Board.Clear();
@@ -246,14 +237,14 @@ namespace Keel.Net.Tcp
             info.RtoMicroseconds = Rtt.Rto.Microseconds;
             info.CongestionWindow = Cwnd;
             info.SlowStartThreshold = Ssthresh;
-            info.SendWindow = SndWnd;
+            info.SendWindow = Snd.Window;
             info.SendMss = SendMss;
             info.ReceiveMss = ReceiveMss;
             info.ReceiveWindowScale = Options.WindowScaling ? Options.ReceiveWindowScale : -1;
             info.SendWindowScale = Options.WindowScaling ? Options.SendWindowScale : -1;
             info.SackPermitted = Options.Sack;
             info.Timestamps = Options.Timestamps;
-            info.BytesInFlight = SndMax - SndUna;
+            info.BytesInFlight = Snd.InFlight;
             info.OutOfOrderBytes = Reassembly.Bytes;
             info.ReceiveBufferSize = ReceiveBufferSize;
             info.CongestionControl = Cc.Name;

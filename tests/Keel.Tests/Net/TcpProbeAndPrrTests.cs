@@ -102,7 +102,7 @@ namespace Keel.Tests.Net
             uint first = iss + 1;
             // The host's window (scale 7 from its SYN): 125 << 7 = 16,000 bytes, room for 11 segments of 1,448.
             s.Inject(Frame(ClientIsn + 1, first, 0x10, Ts(500, ts), 0, 0x55, 125));
-            Assert.That(c.SndWnd, Is.EqualTo(125 << 7));
+            Assert.That(c.Snd.Window, Is.EqualTo(125 << 7));
             long sentAt = s.Clock.NowNanoseconds;
             Write(s, server, 12 * M);
             Assert.That(Sent(s).Count, Is.EqualTo(10), "initial window");
