@@ -30,15 +30,8 @@ namespace Keel.Net.Tcp
         internal uint RemoteAddress;
         internal int RemotePort;
 
-        // tables
-        internal TcpConnection HashNext;
-        internal bool Hashed;
-        internal TcpConnection ActiveNext;
-        internal TcpConnection ActivePrev;
-        internal bool Active;
-        internal TcpConnection BatchNext;
-        internal bool OnBatch;
-        internal TcpConnection ListenNext;
+        /// <summary>Places in <see cref="TcpLayer"/>'s tables; only the tables change them.</summary>
+        internal TableLinks Links;
 
         /// <summary>As a listener, the children not accepted yet; as a child, its listener.</summary>
         internal readonly AcceptQueue Children;
