@@ -9,7 +9,7 @@ namespace Keel.Net.Tcp
     {
         internal void SendResetSegment()
         {
-            Layer.SendBare(LocalAddress, LocalPort, RemoteAddress, RemotePort, Snd.Nxt, RcvNxt, TcpLayer.FlagRst | TcpLayer.FlagAck, 0);
+            Layer.SendBare(LocalAddress, LocalPort, RemoteAddress, RemotePort, Snd.Nxt, Rcv.Nxt, TcpLayer.FlagRst | TcpLayer.FlagAck, 0);
         }
 
         /// <summary>Queues our FIN (Shutdown(Send) / Close).</summary>
@@ -208,7 +208,7 @@ namespace Keel.Net.Tcp
                 return;
             }
             long free = ReceiveBufferSize - ReceiveQueue.Bytes;
-            long current = Gt(RcvAdv, RcvNxt) ? RcvAdv - RcvNxt : 0;
+            long current = Rcv.Window;
             if (free >= 2 * current && free - current >= 2 * ReceiveMss)
             {
                 SendAckNow();

@@ -28,7 +28,7 @@ namespace Keel.Net.Tcp
             int flags = segment.Flags;
             uint sequence = segment.Sequence;
             int dataLength = segment.DataLength;
-            if (State == TcpState.SynReceived && (flags & TcpLayer.FlagSyn) != 0 && sequence == Irs &&
+            if (State == TcpState.SynReceived && (flags & TcpLayer.FlagSyn) != 0 && sequence == Rcv.Irs &&
                 (flags & TcpLayer.FlagAck) != 0)
             {
                 // Simultaneous open: the peer's SYN-ACK repeats its SYN; keep only the ACK part.
@@ -42,7 +42,7 @@ namespace Keel.Net.Tcp
             {
                 packet.Free();
                 Stats.PawsReject();
-                if (dataLength > 0 && Leq(sequence + (uint)dataLength, RcvNxt))
+                if (dataLength > 0 && Leq(sequence + (uint)dataLength, Rcv.Nxt))
                 {
                     SetDsack(sequence, sequence + (uint)dataLength);
                 }
@@ -51,11 +51,8 @@ namespace Keel.Net.Tcp
             }
 
             // 1. Sequence acceptability (RFC 9293 3.10.7.4, in Linux's more forgiving form).
-            uint window = Gt(RcvAdv, RcvNxt) ? RcvAdv - RcvNxt : 0;
-            bool acceptable = segmentLength == 0
-                ? Geq(sequence, RcvNxt) && Leq(sequence, RcvNxt + window)
-                : Gt(sequence + (uint)segmentLength, RcvNxt) && Leq(sequence, RcvNxt + window);
-            if (!acceptable)
+            uint window = Rcv.Window;
+            if (!Rcv.IsAcceptable(sequence, segmentLength))
             {
                 packet.Free();
                 if ((flags & TcpLayer.FlagRst) == 0)
@@ -65,7 +62,7 @@ namespace Keel.Net.Tcp
                     {
                         Timers.Arm(TcpTimer.TimeWait, now + Layer.TimeWaitTimeout);
                     }
-                    if (dataLength > 0 && Leq(sequence + (uint)dataLength, RcvNxt))
+                    if (dataLength > 0 && Leq(sequence + (uint)dataLength, Rcv.Nxt))
                     {
                         SetDsack(sequence, sequence + (uint)dataLength); // a duplicate (RFC 2883)
                     }
@@ -79,7 +76,7 @@ namespace Keel.Net.Tcp
             if ((flags & TcpLayer.FlagRst) != 0)
             {
                 packet.Free();
-                if (sequence != RcvNxt)
+                if (sequence != Rcv.Nxt)
                 {
                     Counters[NetStatistics.TcpChallengeAcks]++;
                     SendAckNow();
@@ -117,11 +114,11 @@ namespace Keel.Net.Tcp
                 return;
             }
 
-            // Trim to the window: the front to RcvNxt, the tail to the advertised right edge.
-            if (Lt(sequence, RcvNxt))
+            // Trim to the window: the front to Rcv.Nxt, the tail to the advertised right edge.
+            if (Lt(sequence, Rcv.Nxt))
             {
-                uint cut = RcvNxt - sequence;
-                SetDsack(sequence, cut >= (uint)dataLength ? sequence + (uint)dataLength : RcvNxt);
+                uint cut = Rcv.Nxt - sequence;
+                SetDsack(sequence, cut >= (uint)dataLength ? sequence + (uint)dataLength : Rcv.Nxt);
                 if (cut >= (uint)dataLength)
                 {
                     if (cut > (uint)dataLength)
@@ -136,10 +133,10 @@ namespace Keel.Net.Tcp
                 {
                     packet.Pull((int)cut);
                     dataLength -= (int)cut;
-                    sequence = RcvNxt;
+                    sequence = Rcv.Nxt;
                 }
             }
-            uint right = RcvNxt + window;
+            uint right = Rcv.Nxt + window;
             if (Gt(sequence + (uint)dataLength, right))
             {
                 int keep = (int)(right - sequence);
@@ -229,7 +226,7 @@ namespace Keel.Net.Tcp
             {
                 packet.Free();
             }
-            if ((flags & TcpLayer.FlagFin) != 0 && sequence + (uint)dataLength == RcvNxt)
+            if ((flags & TcpLayer.FlagFin) != 0 && sequence + (uint)dataLength == Rcv.Nxt)
             {
                 FinInput(now);
             }
@@ -275,9 +272,7 @@ namespace Keel.Net.Tcp
             {
                 return;
             }
-            Irs = segment.Sequence;
-            RcvNxt = segment.Sequence + 1;
-            RcvAdv = RcvNxt + (uint)(ReceiveBufferSize < 65535 ? ReceiveBufferSize : 65535);
+            Rcv.Start(segment.Sequence, ReceiveBufferSize < 65535 ? ReceiveBufferSize : 65535);
             ApplySynOptions(ref segment);
             InitCongestion();
             Snd.InitWindow(segment.Window, segment.Sequence, ack); // never scaled in a SYN

@@ -298,35 +298,20 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>
-        /// Window to advertise (scaled field value); moves RcvAdv, never shrinks it. The right edge is RcvNxt plus the
+        /// Window to advertise (scaled field value); moves the right edge, never left. The right edge is RCV.NXT plus the
         /// buffer less the in-order bytes the application has not read. Out-of-order data is not subtracted: it lies
         /// inside that edge already, so in-order plus out-of-order bytes stay within the buffer, and subtracting it
         /// again would close the window exactly when a loss has to be repaired.
         /// </summary>
         internal int AdvertiseWindow()
         {
-            long free = ReceiveBufferSize - ReceiveQueue.Bytes;
-            if (free < 0)
-            {
-                free = 0;
-            }
-            uint right = RcvNxt + (uint)free;
-            // Receiver SWS avoidance: grow the right edge only by useful amounts.
-            if (Gt(right, RcvAdv))
-            {
-                uint growth = right - RcvAdv;
-                if (growth >= (uint)ReceiveMss || growth >= (uint)(ReceiveBufferSize / 2) || !Gt(RcvAdv, RcvNxt))
-                {
-                    RcvAdv = right;
-                }
-            }
-            long window = Gt(RcvAdv, RcvNxt) ? RcvAdv - RcvNxt : 0;
+            uint window = Rcv.Advertise(ReceiveBufferSize - ReceiveQueue.Bytes, ReceiveMss, ReceiveBufferSize);
             return Options.WindowField(window);
         }
 
         internal void AckSent()
         {
-            Options.AckSent(RcvNxt);
+            Options.AckSent(Rcv.Nxt);
             DelayedAck.Sent();
             Timers.Stop(TcpTimer.DelayedAck);
             Counters[NetStatistics.TcpAcksSent]++;

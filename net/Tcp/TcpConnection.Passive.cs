@@ -32,13 +32,11 @@ namespace Keel.Net.Tcp
             Snd.Start(iss);
             Snd.SynSent(); // the SYN-ACK
             Recovery.Start(iss);
-            Irs = irs;
-            RcvNxt = irs + 1;
+            Rcv.Start(irs, ReceiveBufferSize < 65535 ? ReceiveBufferSize : 65535);
             ApplySynOptions(ref synOptions);
             InitCongestion();
             Snd.InitWindow(window, irs, 0);
-            RcvAdv = RcvNxt + (uint)(ReceiveBufferSize < 65535 ? ReceiveBufferSize : 65535);
-            Options.AckSent(RcvNxt); // the SYN-ACK acknowledged the SYN: the completing ACK's TSval becomes TS.Recent
+            Options.AckSent(Rcv.Nxt); // the SYN-ACK acknowledged the SYN: the completing ACK's TSval becomes TS.Recent
             if (synAckSent.IsSet)
             {
                 SynRttTiming = true;

@@ -24,9 +24,9 @@ namespace Keel.Net.Tcp
             }
             if (ReceiveShutdown)
             {
-                if (sequence == RcvNxt)
+                if (sequence == Rcv.Nxt)
                 {
-                    RcvNxt += (uint)length;
+                    Rcv.Advance((uint)length);
                     DelayedAck.SegmentReceived();
                 }
                 return false;
@@ -37,17 +37,17 @@ namespace Keel.Net.Tcp
                 DelayedAck.AckImmediately();
                 return false;
             }
-            if (DriverMemoryLow(packet, sequence == RcvNxt ? ReceiveQueue.Count : ReceiveQueue.Count + Reassembly.Count))
+            if (DriverMemoryLow(packet, sequence == Rcv.Nxt ? ReceiveQueue.Count : ReceiveQueue.Count + Reassembly.Count))
             {
                 // The driver's receive buffers are nearly all queued on sockets and this connection holds a
                 // large share: take no more from it (the peer retransmits), so ACKs, ARP and the other
                 // connections still find buffers. Without this, an application that stops reading makes the
-                // whole host deaf. The segment at RcvNxt is judged by the in-order queue alone, since it may
+                // whole host deaf. The segment at Rcv.Nxt is judged by the in-order queue alone, since it may
                 // release the out-of-order queue.
                 Counters[NetStatistics.TcpRcvMemoryPressure]++;
                 return false;
             }
-            if (sequence == RcvNxt)
+            if (sequence == Rcv.Nxt)
             {
                 // Joined to the last unread packet when its payload is all in page fragments (Linux
                 // tcp_try_coalesce): the driver gets the descriptor back at once.
@@ -60,9 +60,9 @@ namespace Keel.Net.Tcp
                 {
                     ReceiveQueue.Enqueue(packet);
                 }
-                RcvNxt += (uint)length;
+                Rcv.Advance((uint)length);
                 Stats.BytesReceived(length);
-                ReceiveTuning.DataArrived(packet, ReceiveMss, RcvNxt, RcvAdv, Stack.Now);
+                ReceiveTuning.DataArrived(packet, ReceiveMss, Rcv.Nxt, Rcv.Adv, Stack.Now);
                 // A segment coalesced by the device (GRO/LRO, up to 64 KiB) counts as the full-sized segments
                 // it carries, so ACKs still go out at least every two segments' worth (RFC 5681 4.2).
                 DelayedAck.DataReceived(length, ReceiveMss);
@@ -123,12 +123,14 @@ namespace Keel.Net.Tcp
 
         private void DrainOutOfOrder()
         {
-            Stats.BytesReceived(Reassembly.Drain(ref RcvNxt, ref ReceiveQueue));
+            uint next = Rcv.Nxt;
+            Stats.BytesReceived(Reassembly.Drain(ref next, ref ReceiveQueue));
+            Rcv.Advance(next - Rcv.Nxt);
         }
 
         private void FinInput(Instant now)
         {
-            RcvNxt++;
+            Rcv.Advance(1); // the FIN takes one sequence number
             FinReceived = true;
             DelayedAck.AckImmediately();
             switch (State)

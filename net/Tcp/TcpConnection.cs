@@ -48,9 +48,8 @@ namespace Keel.Net.Tcp
         internal readonly NegotiatedOptions Options = new NegotiatedOptions();
 
         // receive sequence space
-        internal uint Irs;
-        internal uint RcvNxt;
-        internal uint RcvAdv;
+        /// <summary>The receive sequence space and the window advertised.</summary>
+        internal readonly ReceiveSequence Rcv = new ReceiveSequence();
         internal PacketQueue ReceiveQueue;
         internal readonly ReceiveReassembly Reassembly;
         internal bool FinReceived;

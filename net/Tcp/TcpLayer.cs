@@ -210,14 +210,14 @@ namespace Keel.Net.Tcp
             NetBytes.Write16(th, c.LocalPort);
             NetBytes.Write16(th + 2, c.RemotePort);
             NetBytes.Write32(th + 4, sequence);
-            NetBytes.Write32(th + 8, (flags & FlagAck) != 0 ? c.RcvNxt : 0);
+            NetBytes.Write32(th + 8, (flags & FlagAck) != 0 ? c.Rcv.Nxt : 0);
             th[12] = (byte)(((HeaderLength + optionsLength) / 4) << 4);
             th[13] = (byte)flags;
             int window;
             if ((flags & FlagSyn) != 0)
             {
                 window = c.ReceiveBufferSize < 65535 ? c.ReceiveBufferSize : 65535;
-                c.RcvAdv = c.RcvNxt + (uint)window;
+                c.Rcv.SynWindowSent(window);
             }
             else
             {
