@@ -19,7 +19,7 @@ namespace Keel.Net.Tcp
         /// </summary>
         private void AckInput(ref TcpSegment segment, uint ack, bool duplicate, Instant now)
         {
-            ProbesOut = 0;
+            Backoff.PeerAnswered();
             int delivered = 0;
             if (SackOk && segment.SackCount > 0)
             {
@@ -52,8 +52,7 @@ namespace Keel.Net.Tcp
                     SampleRtt(Duration.FromMilliseconds(TsNow(now) - echo), now);
                 }
                 Snd.Acknowledge(ack);
-                Backoff = 0;
-                Retries = 0;
+                Backoff.Acknowledged();
                 Recovery.Acknowledged(ack);
                 if (SendBlocked && Send.Length < SendBufferSize)
                 {

@@ -180,7 +180,7 @@ namespace Keel.Net.Tcp
                 if (Snd.Window > 0 && Timers.IsArmed(TcpTimer.Persist))
                 {
                     Timers.Stop(TcpTimer.Persist);
-                    Backoff = 0;
+                    Backoff.WindowOpened();
                     OutputPending = true;
                 }
                 if (windowChanged)

@@ -65,12 +65,11 @@ namespace Keel.Net.Tcp
             }
             else
             {
-                SynRttTiming = true;
-                SynSentAt = now;
+                Backoff.SynSent(now);
             }
             Layer.SendSegment(this, Snd.Iss, flags, 0, 0);
             Snd.SynSent();
-            Timers.Arm(TcpTimer.Retransmit, now + (Rtt.Rto << Backoff));
+            Timers.Arm(TcpTimer.Retransmit, now + Backoff.Apply(Rtt.Rto));
         }
 
         /// <summary>Takes the oldest child past the handshake off the accept queue; null when none.</summary>
@@ -90,19 +89,17 @@ namespace Keel.Net.Tcp
         /// <summary>Our SYN was acknowledged (SYN-SENT or SYN-RECEIVED): RTT from the SYN unless it was resent (Karn), ESTABLISHED.</summary>
         private void HandshakeAcked(uint ack, Instant now)
         {
-            if (SynRttTiming && Backoff == 0)
+            if (Backoff.TrySynRtt(now, out Duration rtt))
             {
-                SampleRtt(now - SynSentAt, now);
+                SampleRtt(rtt, now);
             }
-            else if (Backoff > 0)
+            else if (Backoff.Shift > 0)
             {
-                Rtt.AfterSynTimeout();
+                Rtt.AfterSynTimeout(); // RFC 6298 section 5.7
             }
-            SynRttTiming = false;
             Snd.Acknowledge(ack);
             Timers.Stop(TcpTimer.Retransmit);
-            Backoff = 0;
-            Retries = 0;
+            Backoff.Acknowledged();
             Established(now);
         }
 

@@ -139,7 +139,7 @@ namespace Keel.Net.Tcp
             {
                 if (!Timers.IsArmed(TcpTimer.Retransmit) && Snd.Max != Snd.Una)
                 {
-                    Timers.Arm(TcpTimer.Retransmit, now + (Rtt.Rto << Backoff));
+                    Timers.Arm(TcpTimer.Retransmit, now + Backoff.Apply(Rtt.Rto));
                 }
                 // RFC 8985 7.2: (re)start the probe timer after new data. The ACK that let this data go out armed it
                 // for the flight before (with one segment left, 40 ms more for the peer's delayed ACK).

@@ -39,8 +39,7 @@ namespace Keel.Net.Tcp
             Options.AckSent(Rcv.Nxt); // the SYN-ACK acknowledged the SYN: the completing ACK's TSval becomes TS.Recent
             if (synAckSent.IsSet)
             {
-                SynRttTiming = true;
-                SynSentAt = synAckSent;
+                Backoff.SynSent(synAckSent);
             }
             SetState(TcpState.SynReceived);
         }

@@ -75,13 +75,12 @@ namespace Keel.Net.Tcp
             }
         }
 
-        private Duration BackedOffRto() => Duration.Min(Rtt.Rto << Backoff, Layer.MaxRto);
+        private Duration BackedOffRto() => Backoff.Apply(Rtt.Rto, Layer.MaxRto);
 
         private void OnRetransmitTimeout(Instant now)
         {
             Recovery.TimeoutFired();
-            Retries++;
-            if (Retries > RetryLimit)
+            if (!Backoff.TimedOut(RetryLimit))
             {
                 Counters[Orphan && State != TcpState.SynReceived ? NetStatistics.TcpOrphanTimeouts : NetStatistics.TcpConnTimeouts]++;
                 if (State != TcpState.SynSent && State != TcpState.SynReceived)
@@ -92,11 +91,6 @@ namespace Keel.Net.Tcp
                 return;
             }
             Stats.Timeout();
-            if (Backoff < 10)
-            {
-                Backoff++;
-            }
-            SynRttTiming = false;
             if (State == TcpState.SynSent || State == TcpState.SynReceived)
             {
                 Snd.SynSent(); // the next SYN is a retransmission
@@ -110,7 +104,7 @@ namespace Keel.Net.Tcp
             }
             Stats.TimeoutIn(Recovery.State);
             // RFC 5681 / 6298 section 5: ssthresh from the flight, cwnd one segment, everything not SACKed is lost.
-            bool frtoAllowed = Layer.Config.TcpFrto && Backoff == 1;
+            bool frtoAllowed = Layer.Config.TcpFrto && Backoff.Shift == 1;
             if (Recovery.EnterLoss(Cwnd, Ssthresh, Snd.Max, frtoAllowed, TsNow(now)))
             {
                 Ssthresh = Cc.SsthreshOnLoss(this, now);
@@ -209,7 +203,7 @@ namespace Keel.Net.Tcp
                 retransmitted = (Board.Flags(last) & TcpScoreboard.FlagSacked) == 0 && RetransmitRecord(last, now);
             }
             Recovery.ProbeSent(Snd.Max, retransmitted);
-            Timers.Arm(TcpTimer.Retransmit, now + (Rtt.Rto << Backoff));
+            Timers.Arm(TcpTimer.Retransmit, now + Backoff.Apply(Rtt.Rto));
         }
 
         private void ArmPersist(Instant now)
@@ -225,7 +219,7 @@ namespace Keel.Net.Tcp
             if (Snd.Window == 0 && Gt(DataEnd, Snd.Max) || Snd.Window == 0 && FinQueued && Snd.Max == DataEnd)
             {
                 // Zero-window probe: an old sequence number makes the peer answer with its window.
-                if (++ProbesOut > RetryLimit)
+                if (!Backoff.ProbeDue(RetryLimit))
                 {
                     Counters[Orphan ? NetStatistics.TcpOrphanTimeouts : NetStatistics.TcpConnTimeouts]++;
                     SendResetSegment();
@@ -234,10 +228,6 @@ namespace Keel.Net.Tcp
                 }
                 Counters[NetStatistics.TcpZeroWindowProbes]++;
                 Layer.SendSegment(this, Snd.Una - 1, TcpLayer.FlagAck, 0, 0);
-                if (Backoff < 10)
-                {
-                    Backoff++;
-                }
                 Timers.Arm(TcpTimer.Persist, now + BackedOffRto());
             }
             else

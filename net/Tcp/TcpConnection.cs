@@ -64,11 +64,7 @@ namespace Keel.Net.Tcp
         internal RttEstimator Rtt;
         internal PathMtuDiscovery PathMtu;
         internal readonly TcpTimers Timers = new TcpTimers();
-        internal bool SynRttTiming;
-        internal Instant SynSentAt;
-        internal int Backoff;
-        internal int Retries;
-        internal int ProbesOut;
+        internal readonly RetransmitBackoff Backoff = new RetransmitBackoff();
         internal Instant LastReceive;
 
         // ACK bookkeeping
@@ -200,10 +196,7 @@ namespace Keel.Net.Tcp
             Board.Clear();
             Recovery.Reset();
             Rtt.Reset(Duration.FromMilliseconds(config.TcpInitialRtoMilliseconds));
-            SynRttTiming = false;
-            Backoff = 0;
-            Retries = 0;
-            ProbesOut = 0;
+            Backoff.Reset();
             Timers.StopAll();
             LastReceive = Instant.None;
             DelayedAck.Reset();
