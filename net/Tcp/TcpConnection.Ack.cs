@@ -210,9 +210,6 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>Marks the SACKed records; returns bytes newly SACKed. Counts a D-SACK (first block below the ACK or inside the second).</summary>
-        private readonly uint[] _sackCache = new uint[2 * TcpSegment.MaxSackBlocks];
-        private int _sackCacheCount;
-
         private int SackInput(ref TcpSegment segment, uint ack, Instant now)
         {
             int newly = 0;
@@ -240,28 +237,9 @@ namespace Keel.Net.Tcp
                 {
                     continue; // old or bogus
                 }
-                // Most blocks repeat or grow the previous ACK's: skip the part already marked (records stay
-                // SACKed until acknowledged).
-                uint from = left;
-                for (int c = 0; c < _sackCacheCount; c++)
-                {
-                    if (Leq(_sackCache[2 * c], from) && Gt(_sackCache[2 * c + 1], from))
-                    {
-                        from = _sackCache[2 * c + 1];
-                    }
-                }
-                if (Lt(from, right))
-                {
-                    newly += Board.MarkSacked(from, right, now);
-                }
+                newly += Board.MarkSackBlock(left, right, now);
             }
-            _sackCacheCount = 0;
-            for (int b = 0; b < segment.SackCount; b++)
-            {
-                _sackCache[2 * b] = segment.Sack[2 * b];
-                _sackCache[2 * b + 1] = segment.Sack[2 * b + 1];
-                _sackCacheCount++;
-            }
+            Board.RememberSackBlocks(ref segment);
             return newly;
         }
 

@@ -191,7 +191,6 @@ namespace Keel.Net.Tcp
             ReceiveShutdown = false;
             Options.Reset();
             Snd.Reset();
-            _sackCacheCount = 0;
             Reassembly.ResetBlocks();
             Board.Clear();
             Recovery.Reset();
