@@ -5,13 +5,17 @@ using Keel.Net.Sockets;
 namespace Keel.Net.Tcp
 {
     /// <summary>
-    /// One TCP control block (RFC 9293): addresses, sequence space, windows, options agreed, congestion window, and
-    /// parts that own their state: <see cref="TcpTimers"/>, <see cref="RttEstimator"/>, <see cref="TcpScoreboard"/>,
-    /// <see cref="ReceiveReassembly"/>, <see cref="ReceiveBufferTuning"/>, <see cref="TcpKeepAlive"/>,
-    /// <see cref="LossRecovery"/>, <see cref="PathMtuDiscovery"/>, <see cref="TcpStatistics"/>, behind <see cref="CongestionControl"/>. The partial
-    /// files hold the connection's own steps: handshakes (<c>.Open</c>, <c>.Passive</c>), segment input by state
-    /// (<c>.Input</c>), data and FIN (<c>.Receive</c>), what an ACK does (<c>.Ack</c>), output (<c>.Output</c>),
-    /// timer handlers (<c>.Timers</c>), closing and the application's reads and writes (<c>.Close</c>). Each pooled <see cref="Socket"/> owns one, made at start-up.
+    /// One TCP control block (RFC 9293): addresses, state, congestion window, buffers and socket options, and parts
+    /// that own their state: <see cref="SendSequence"/> (<c>Snd</c>), <see cref="ReceiveSequence"/> (<c>Rcv</c>),
+    /// <see cref="NegotiatedOptions"/>, <see cref="TcpTimers"/>, <see cref="RetransmitBackoff"/>,
+    /// <see cref="RttEstimator"/>, <see cref="TcpScoreboard"/>, <see cref="LossRecovery"/>, <see cref="DelayedAck"/>,
+    /// <see cref="ReceiveReassembly"/>, <see cref="ReceiveBufferTuning"/>, <see cref="PathMtuDiscovery"/>,
+    /// <see cref="TcpKeepAlive"/>, <see cref="AcceptQueue"/>, <see cref="TableLinks"/>, <see cref="TcpStatistics"/>,
+    /// behind <see cref="CongestionControl"/>. The partial files are the connection's own flow, which applies what
+    /// the parts decide: opening (<c>.Open</c>), segment input by state (<c>.Input</c>), data and FIN
+    /// (<c>.Receive</c>), what an ACK does (<c>.Ack</c>), output (<c>.Output</c>), timer handlers (<c>.Timers</c>),
+    /// closing and the application's reads and writes (<c>.Close</c>). Each pooled <see cref="Socket"/> owns one,
+    /// made with all its parts at start-up.
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
