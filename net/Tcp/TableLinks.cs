@@ -8,6 +8,10 @@ namespace Keel.Net.Tcp
     /// </summary>
     internal struct TableLinks
     {
+        private const int HashList = 0;     // the singly linked lists, for Next/SetNext/Remove
+        private const int ListenList = 1;
+        private const int BatchList = 2;
+
         private TcpConnection _hashNext;
         private bool _hashed;
         private TcpConnection _listenNext;
@@ -56,23 +60,7 @@ namespace Keel.Net.Tcp
             {
                 return;
             }
-            TcpConnection previous = null;
-            for (TcpConnection x = bucket; x != null; x = x.Links._hashNext)
-            {
-                if (x == c)
-                {
-                    if (previous == null)
-                    {
-                        bucket = x.Links._hashNext;
-                    }
-                    else
-                    {
-                        previous.Links._hashNext = x.Links._hashNext;
-                    }
-                    break;
-                }
-                previous = x;
-            }
+            Remove(ref bucket, c, HashList, out _);
             c.Links._hashNext = null;
             c.Links._hashed = false;
         }
@@ -87,23 +75,7 @@ namespace Keel.Net.Tcp
 
         internal static void RemoveListener(ref TcpConnection head, TcpConnection c)
         {
-            TcpConnection previous = null;
-            for (TcpConnection x = head; x != null; x = x.Links._listenNext)
-            {
-                if (x == c)
-                {
-                    if (previous == null)
-                    {
-                        head = x.Links._listenNext;
-                    }
-                    else
-                    {
-                        previous.Links._listenNext = x.Links._listenNext;
-                    }
-                    break;
-                }
-                previous = x;
-            }
+            Remove(ref head, c, ListenList, out _);
             c.Links._listenNext = null;
         }
 
@@ -178,28 +150,15 @@ namespace Keel.Net.Tcp
         /// </summary>
         internal static bool Unlink(ref TcpConnection head, ref TcpConnection tail, TcpConnection c)
         {
-            TcpConnection previous = null;
-            for (TcpConnection x = head; x != null; x = x.Links._batchNext)
+            if (!Remove(ref head, c, BatchList, out TcpConnection previous))
             {
-                if (x == c)
-                {
-                    if (previous == null)
-                    {
-                        head = x.Links._batchNext;
-                    }
-                    else
-                    {
-                        previous.Links._batchNext = x.Links._batchNext;
-                    }
-                    if (tail == x)
-                    {
-                        tail = previous;
-                    }
-                    return true;
-                }
-                previous = x;
+                return false;
             }
-            return false;
+            if (tail == c)
+            {
+                tail = previous;
+            }
+            return true;
         }
 
         /// <summary>The connection is off every end-of-batch list.</summary>
@@ -224,6 +183,55 @@ namespace Keel.Net.Tcp
             }
             Unscheduled(c);
             return c;
+        }
+
+        // ------------------------------------------------------------ the singly linked lists
+
+        private static TcpConnection Next(TcpConnection c, int list)
+        {
+            return list == HashList ? c.Links._hashNext : list == ListenList ? c.Links._listenNext : c.Links._batchNext;
+        }
+
+        private static void SetNext(TcpConnection c, int list, TcpConnection next)
+        {
+            if (list == HashList)
+            {
+                c.Links._hashNext = next;
+            }
+            else if (list == ListenList)
+            {
+                c.Links._listenNext = next;
+            }
+            else
+            {
+                c.Links._batchNext = next;
+            }
+        }
+
+        /// <summary>
+        /// Takes <paramref name="c"/> off the singly linked <paramref name="list"/> starting at <paramref name="head"/>;
+        /// false when it is not there. <paramref name="previous"/>: the connection before it (null at the head).
+        /// </summary>
+        private static bool Remove(ref TcpConnection head, TcpConnection c, int list, out TcpConnection previous)
+        {
+            previous = null;
+            for (TcpConnection x = head; x != null; x = Next(x, list))
+            {
+                if (x == c)
+                {
+                    if (previous == null)
+                    {
+                        head = Next(x, list);
+                    }
+                    else
+                    {
+                        SetNext(previous, list, Next(x, list));
+                    }
+                    return true;
+                }
+                previous = x;
+            }
+            return false;
         }
     }
 }

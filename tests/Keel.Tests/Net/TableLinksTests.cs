@@ -24,7 +24,8 @@ namespace Keel.Tests.Net
         private static string Chain(TcpConnection head, TcpConnection[] all, int list)
         {
             string order = "";
-            for (TcpConnection x = head; x != null; )
+            TcpConnection x = head;
+            while (x != null)
             {
                 order += System.Array.IndexOf(all, x);
                 x = list == 0 ? x.Links.HashNext : list == 1 ? x.Links.ActiveNext : list == 2 ? x.Links.BatchNext : x.Links.ListenNext;
