@@ -226,7 +226,7 @@ namespace Keel.Net.Sockets
                 output.Write("us cwnd ");
                 output.Write(Tcp.Cwnd);
                 output.Write(" wnd ");
-                output.Write(Tcp.SndWnd);
+                output.Write(Tcp.Snd.Window);
                 if (Tcp.Error != SocketError.Success)
                 {
                     output.Write(" error ");

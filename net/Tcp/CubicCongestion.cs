@@ -51,7 +51,7 @@ namespace Keel.Net.Tcp
             _fraction = 0;
             _hystartDone = false;
             _inCss = false;
-            _roundEnd = c.SndMax;
+            _roundEnd = c.Snd.Max;
             _lastRoundMinRttUs = long.MaxValue;
             _currentRoundMinRttUs = long.MaxValue;
             _rttSampleCount = 0;
@@ -110,10 +110,10 @@ namespace Keel.Net.Tcp
 
         private void SlowStart(TcpConnection c, long acked)
         {
-            if (TcpSequence.Geq(c.SndUna, _roundEnd))
+            if (TcpSequence.Geq(c.Snd.Una, _roundEnd))
             {
                 // A round ends (RFC 9406: when the ACK passes the sequence sent at the round's start).
-                _roundEnd = c.SndMax;
+                _roundEnd = c.Snd.Max;
                 _lastRoundMinRttUs = _currentRoundMinRttUs;
                 _currentRoundMinRttUs = long.MaxValue;
                 _rttSampleCount = 0;

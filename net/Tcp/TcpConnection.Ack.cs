@@ -4,9 +4,12 @@ using Keel.Net.Sockets;
 namespace Keel.Net.Tcp
 {
     /// <summary>
-    /// ACK processing: SACK blocks onto the scoreboard (D-SACK recognised, RFC 2883 section 4), cumulative
-    /// acknowledgement, RTT samples (RFC 6298 from the scoreboard's transmit times, or from the echoed timestamp
-    /// when the segment was retransmitted, RFC 7323), then loss recovery (<c>TcpConnection.Recovery.cs</c>).
+    /// What an acceptable ACK does: SACK blocks onto the scoreboard (D-SACK recognised, RFC 2883 section 4),
+    /// cumulative acknowledgement, RTT samples (RFC 6298 from the scoreboard's transmit times, or from the echoed
+    /// timestamp when the segment was retransmitted, RFC 7323), then loss detection and the congestion response:
+    /// RACK (RFC 8985) or NewReno (RFC 6582) marks, fast recovery with PRR (RFC 6937), F-RTO after a timeout
+    /// (RFC 5682), a loss probe's repair (RFC 8985 7.4). <see cref="LossRecovery"/> holds that state and decides;
+    /// this file applies its decisions to the scoreboard, cwnd, ssthresh and the timers.
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
@@ -16,27 +19,26 @@ namespace Keel.Net.Tcp
         /// </summary>
         private void AckInput(ref TcpSegment segment, uint ack, bool duplicate, Instant now)
         {
-            ProbesOut = 0;
-            uint priorUna = SndUna;
+            Backoff.PeerAnswered();
             int delivered = 0;
             if (SackOk && segment.SackCount > 0)
             {
                 delivered = SackInput(ref segment, ack, now);
             }
             long acked = 0;
-            if (Gt(ack, SndUna))
+            if (Gt(ack, Snd.Una))
             {
-                acked = ack - SndUna;
+                acked = ack - Snd.Una;
                 Duration rtt;
                 delivered += Board.AckTo(ack, now, out rtt);
-                if (Gt(ack, SendBufferSequence))
+                if (Gt(ack, Snd.BufferStart))
                 {
                     uint top = Lt(ack, DataEnd) ? ack : DataEnd;
-                    int released = (int)(top - SendBufferSequence);
+                    int released = (int)(top - Snd.BufferStart);
                     if (released > 0)
                     {
                         Send.Release(released);
-                        SendBufferSequence = top;
+                        Snd.BufferReleased(top);
                         Stats.BytesAcked(released);
                     }
                 }
@@ -44,43 +46,32 @@ namespace Keel.Net.Tcp
                 {
                     SampleRtt(rtt, now);
                 }
-                else if (TsOk && segment.HasTimestamp && segment.TsEcr != 0)
+                else if (Options.TryEcho(ref segment, out uint echo))
                 {
                     // Retransmitted: the echoed timestamp still says which copy arrived (RFC 7323 section 4.1).
-                    SampleRtt(Duration.FromMilliseconds(TsNow(now) - segment.TsEcr), now);
+                    SampleRtt(Duration.FromMilliseconds(TsNow(now) - echo), now);
                 }
-                SndUna = ack;
-                if (Lt(SndNxt, SndUna))
-                {
-                    SndNxt = SndUna;
-                }
-                Backoff = 0;
-                Retries = 0;
-                if (TlpOutstanding && Geq(ack, TlpHighSeq))
-                {
-                    TlpOutstanding = false;
-                }
+                Snd.Acknowledge(ack);
+                Backoff.Acknowledged();
+                Recovery.Acknowledged(ack);
                 if (SendBlocked && Send.Length < SendBufferSize)
                 {
                     SendBlocked = false;
                     Stack.Notify(Socket, SocketEvents.Writable);
                 }
             }
-            else if (duplicate && SndMax != SndUna)
+            else if (duplicate && Snd.Max != Snd.Una)
             {
-                DupAcks++;
+                Recovery.DuplicateAck();
                 Counters[NetStatistics.TcpDupAcksRx]++;
             }
             if (acked > 0 || delivered > 0 || duplicate)
             {
-                // Eifel (RFC 3522) test for F-RTO: the echoed timestamp is older than the timeout's retransmission,
-                // so an original transmission made this ACK.
-                FrtoOriginalAcked = Frto != 0 && TsOk && segment.HasTimestamp && segment.TsEcr != 0 &&
-                                    (int)(segment.TsEcr - FrtoTsVal) < 0;
-                OnAckForRecovery(acked, delivered, duplicate && acked == 0, priorUna, now);
+                Recovery.NoteEcho(Options.TryEcho(ref segment, out uint tsEcr), tsEcr);
+                OnAckForRecovery(acked, delivered, duplicate && acked == 0, now);
             }
             TlpRepairAck(ack, acked > 0, now);
-            if (SndUna == SndMax)
+            if (Snd.Una == Snd.Max)
             {
                 Timers.Stop(TcpTimer.Retransmit);
             }
@@ -90,16 +81,135 @@ namespace Keel.Net.Tcp
             }
             ScheduleLossProbe(now);
             OutputPending = true;
-            if (FinQueued && SndUna == DataEnd + 1)
+            if (FinQueued && Snd.Una == DataEnd + 1)
             {
                 OurFinAcked(now);
             }
         }
 
-        /// <summary>Marks the SACKed records; returns bytes newly SACKed. Counts a D-SACK (first block below the ACK or inside the second).</summary>
-        private readonly uint[] _sackCache = new uint[2 * TcpSegment.MaxSackBlocks];
-        private int _sackCacheCount;
+        private void OnAckForRecovery(long acked, int delivered, bool duplicate, Instant now)
+        {
+            Recovery.NewAck(acked);
+            bool canSendNew = Gt(DataEnd, Snd.Max) && Snd.WindowLeft >= SendMss;
+            switch (Recovery.FrtoAck(acked, Snd.Una, canSendNew))
+            {
+                case FrtoVerdict.SendNewData:
+                    Cwnd = Pipe + 2L * SendMss;
+                    OutputPending = true;
+                    return;
+                case FrtoVerdict.Spurious:
+                    Stats.SpuriousTimeout();
+                    Board.UnmarkLost();
+                    Cwnd = Recovery.PriorCwnd;
+                    Ssthresh = Recovery.PriorSsthresh;
+                    Cc.Undo(this);
+                    OutputPending = true;
+                    return;
+                case FrtoVerdict.Genuine:
+                    Cwnd = 3L * SendMss; // retransmit in slow start
+                    break;
+            }
+            // Loss marking.
+            if (SackOk)
+            {
+                if (Board.SackedCount > 0 || Board.RetransBytes > 0)
+                {
+                    DetectLoss(now);
+                }
+            }
+            else if (Recovery.NewRenoMarksLoss(duplicate, acked, Snd.Una) && !Board.IsEmpty)
+            {
+                Board.MarkLost(0); // fast retransmit, or the next hole after a partial ACK
+            }
 
+            switch (Recovery.State)
+            {
+                case TcpCaState.Open:
+                    if (Board.LostBytes > 0)
+                    {
+                        EnterRecovery(now);
+                        PrrUpdate(delivered, true);
+                    }
+                    else if (acked > 0)
+                    {
+                        Cc.OnAck(this, acked, now);
+                    }
+                    else if (!SackOk && duplicate && Recovery.DuplicateAcks < LossRecovery.DuplicateAckThreshold)
+                    {
+                        OutputPending = true; // limited transmit (RFC 3042), see Output
+                    }
+                    break;
+                case TcpCaState.Recovery:
+                    if (Recovery.TryComplete(Snd.Una))
+                    {
+                        Cwnd = Ssthresh; // RFC 6937: recovery ends with cwnd = ssthresh
+                    }
+                    else
+                    {
+                        PrrUpdate(delivered, false);
+                    }
+                    break;
+                case TcpCaState.Loss:
+                    Recovery.TryComplete(Snd.Una);
+                    if (acked > 0)
+                    {
+                        Cc.OnAck(this, acked, now); // slow start back towards ssthresh
+                    }
+                    break;
+            }
+        }
+
+        private void EnterRecovery(Instant now)
+        {
+            Recovery.EnterRecovery(Cwnd, Ssthresh, Snd.Una, Snd.Max);
+            Ssthresh = Cc.SsthreshOnLoss(this, now);
+            Stats.FastRetransmit();
+            Timers.Stop(TcpTimer.LossProbe);
+        }
+
+        /// <summary>cwnd for this ACK in fast recovery (<see cref="LossRecovery.PrrCwnd"/>).</summary>
+        private void PrrUpdate(long delivered, bool entering)
+        {
+            Cwnd = Recovery.PrrCwnd(delivered, Pipe, Ssthresh, SendMss, entering);
+            OutputPending = true;
+        }
+
+        /// <summary>RACK loss detection (RFC 8985 section 6.2) on the scoreboard; arms or stops the reordering timer.</summary>
+        private void DetectLoss(Instant now)
+        {
+            Duration window = Recovery.ReorderWindow(Board.ReorderingSeen, Board.SackedCount, Board.MinRtt, Rtt.Srtt);
+            int marked = Board.DetectLoss(now, window, true, out Duration timeout);
+            if (marked > 0)
+            {
+                Stats.RackLosses(marked);
+                OutputPending = true;
+            }
+            if (timeout > Duration.Zero)
+            {
+                Timers.Arm(TcpTimer.Reorder, now + timeout);
+            }
+            else
+            {
+                Timers.Stop(TcpTimer.Reorder);
+            }
+        }
+
+        /// <summary>After an ACK: a tail loss probe that repaired a loss gets one congestion response (RFC 8985 7.4).</summary>
+        private void TlpRepairAck(uint ack, bool advanced, Instant now)
+        {
+            if (!Recovery.ProbeRepairedLoss(ack, advanced))
+            {
+                return;
+            }
+            Stats.TlpRepair();
+            if (Recovery.State == TcpCaState.Open)
+            {
+                Ssthresh = Cc.SsthreshOnLoss(this, now);
+                Cwnd = Ssthresh;
+            }
+        }
+
+        /// <summary>Marks the SACKed records; returns bytes newly SACKed. Counts a D-SACK (first block below the ACK or inside the second).</summary>
         private int SackInput(ref TcpSegment segment, uint ack, Instant now)
         {
             int newly = 0;
@@ -118,41 +228,18 @@ namespace Keel.Net.Tcp
                     if (dsack)
                     {
                         Stats.DsackReceived();
-                        _tlp.DsackSeen(right);
+                        Recovery.DsackReceived(right);
                         Board.ReorderingSeen = true;
-                        if (ReoWndMultiplier < 16)
-                        {
-                            ReoWndMultiplier++; // RFC 8985 section 6.2 step 4
-                        }
                         continue;
                     }
                 }
-                if (Leq(right, ack) || Gt(right, SndMax))
+                if (Leq(right, ack) || Gt(right, Snd.Max))
                 {
                     continue; // old or bogus
                 }
-                // Most blocks repeat or grow the previous ACK's: skip the part already marked (records stay
-                // SACKed until acknowledged).
-                uint from = left;
-                for (int c = 0; c < _sackCacheCount; c++)
-                {
-                    if (Leq(_sackCache[2 * c], from) && Gt(_sackCache[2 * c + 1], from))
-                    {
-                        from = _sackCache[2 * c + 1];
-                    }
-                }
-                if (Lt(from, right))
-                {
-                    newly += Board.MarkSacked(from, right, now);
-                }
+                newly += Board.MarkSackBlock(left, right, now);
             }
-            _sackCacheCount = 0;
-            for (int b = 0; b < segment.SackCount; b++)
-            {
-                _sackCache[2 * b] = segment.Sack[2 * b];
-                _sackCache[2 * b + 1] = segment.Sack[2 * b + 1];
-                _sackCacheCount++;
-            }
+            Board.RememberSackBlocks(ref segment);
             return newly;
         }
 

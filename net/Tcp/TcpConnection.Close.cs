@@ -9,7 +9,7 @@ namespace Keel.Net.Tcp
     {
         internal void SendResetSegment()
         {
-            Layer.SendBare(Local, Remote, SndNxt, RcvNxt, TcpLayer.FlagRst | TcpLayer.FlagAck, 0);
+            Layer.SendBare(Local, Remote, Snd.Nxt, Rcv.Nxt, TcpLayer.FlagRst | TcpLayer.FlagAck, 0);
         }
 
         /// <summary>Queues our FIN (Shutdown(Send) / Close).</summary>
@@ -70,10 +70,10 @@ namespace Keel.Net.Tcp
             // Keep in-order data an application can still read (a reset connection loses it, as in Linux).
             FreeReceiveQueues(error == SocketError.Success && !Orphan);
             Send.Clear();
-            SendBufferSequence = SndMax;
+            Snd.BufferCleared();
             if (Parent != null)
             {
-                Parent.RemoveChild(this);
+                Parent.Children.Remove(this);
             }
             if (Orphan)
             {
@@ -128,10 +128,10 @@ namespace Keel.Net.Tcp
             }
             if (State == TcpState.Listen)
             {
-                while (ChildHead != null)
+                while (Children.Oldest != null)
                 {
-                    TcpConnection child = ChildHead;
-                    RemoveChild(child);
+                    TcpConnection child = Children.Oldest;
+                    Children.Remove(child);
                     child.Orphan = true;
                     child.Abort();
                 }
@@ -208,7 +208,7 @@ namespace Keel.Net.Tcp
                 return;
             }
             long free = ReceiveBufferSize - ReceiveQueue.Bytes;
-            long current = Gt(RcvAdv, RcvNxt) ? RcvAdv - RcvNxt : 0;
+            long current = Rcv.Window;
             if (free >= 2 * current && free - current >= 2 * ReceiveMss)
             {
                 SendAckNow();

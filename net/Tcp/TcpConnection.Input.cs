@@ -28,7 +28,7 @@ namespace Keel.Net.Tcp
             int flags = segment.Flags;
             uint sequence = segment.Sequence;
             int dataLength = segment.DataLength;
-            if (State == TcpState.SynReceived && (flags & TcpLayer.FlagSyn) != 0 && sequence == Irs &&
+            if (State == TcpState.SynReceived && (flags & TcpLayer.FlagSyn) != 0 && sequence == Rcv.Irs &&
                 (flags & TcpLayer.FlagAck) != 0)
             {
                 // Simultaneous open: the peer's SYN-ACK repeats its SYN; keep only the ACK part.
@@ -38,11 +38,11 @@ namespace Keel.Net.Tcp
             int segmentLength = dataLength + ((flags & TcpLayer.FlagSyn) != 0 ? 1 : 0) + ((flags & TcpLayer.FlagFin) != 0 ? 1 : 0);
 
             // 0. PAWS (RFC 7323 section 5.3): a timestamp older than TS.Recent is an old duplicate.
-            if (TsOk && segment.HasTimestamp && (flags & TcpLayer.FlagRst) == 0 && (int)(segment.TsVal - TsRecent) < 0)
+            if (Options.IsOldDuplicate(ref segment, (flags & TcpLayer.FlagRst) != 0))
             {
                 packet.Free();
                 Stats.PawsReject();
-                if (dataLength > 0 && Leq(sequence + (uint)dataLength, RcvNxt))
+                if (dataLength > 0 && Leq(sequence + (uint)dataLength, Rcv.Nxt))
                 {
                     SetDsack(sequence, sequence + (uint)dataLength);
                 }
@@ -51,11 +51,8 @@ namespace Keel.Net.Tcp
             }
 
             // 1. Sequence acceptability (RFC 9293 3.10.7.4, in Linux's more forgiving form).
-            uint window = Gt(RcvAdv, RcvNxt) ? RcvAdv - RcvNxt : 0;
-            bool acceptable = segmentLength == 0
-                ? Geq(sequence, RcvNxt) && Leq(sequence, RcvNxt + window)
-                : Gt(sequence + (uint)segmentLength, RcvNxt) && Leq(sequence, RcvNxt + window);
-            if (!acceptable)
+            uint window = Rcv.Window;
+            if (!Rcv.IsAcceptable(sequence, segmentLength))
             {
                 packet.Free();
                 if ((flags & TcpLayer.FlagRst) == 0)
@@ -65,7 +62,7 @@ namespace Keel.Net.Tcp
                     {
                         Timers.Arm(TcpTimer.TimeWait, now + Layer.TimeWaitTimeout);
                     }
-                    if (dataLength > 0 && Leq(sequence + (uint)dataLength, RcvNxt))
+                    if (dataLength > 0 && Leq(sequence + (uint)dataLength, Rcv.Nxt))
                     {
                         SetDsack(sequence, sequence + (uint)dataLength); // a duplicate (RFC 2883)
                     }
@@ -73,16 +70,13 @@ namespace Keel.Net.Tcp
                 }
                 return;
             }
-            if (TsOk && segment.HasTimestamp && Leq(sequence, LastAckSent) && (int)(segment.TsVal - TsRecent) >= 0)
-            {
-                TsRecent = segment.TsVal; // RFC 7323 section 4.3
-            }
+            Options.SegmentAccepted(ref segment, sequence); // TS.Recent (RFC 7323 section 4.3)
 
             // 2. RST (RFC 5961: exact match resets, anything else in the window gets a challenge ACK).
             if ((flags & TcpLayer.FlagRst) != 0)
             {
                 packet.Free();
-                if (sequence != RcvNxt)
+                if (sequence != Rcv.Nxt)
                 {
                     Counters[NetStatistics.TcpChallengeAcks]++;
                     SendAckNow();
@@ -120,11 +114,11 @@ namespace Keel.Net.Tcp
                 return;
             }
 
-            // Trim to the window: the front to RcvNxt, the tail to the advertised right edge.
-            if (Lt(sequence, RcvNxt))
+            // Trim to the window: the front to Rcv.Nxt, the tail to the advertised right edge.
+            if (Lt(sequence, Rcv.Nxt))
             {
-                uint cut = RcvNxt - sequence;
-                SetDsack(sequence, cut >= (uint)dataLength ? sequence + (uint)dataLength : RcvNxt);
+                uint cut = Rcv.Nxt - sequence;
+                SetDsack(sequence, cut >= (uint)dataLength ? sequence + (uint)dataLength : Rcv.Nxt);
                 if (cut >= (uint)dataLength)
                 {
                     if (cut > (uint)dataLength)
@@ -139,10 +133,10 @@ namespace Keel.Net.Tcp
                 {
                     packet.Pull((int)cut);
                     dataLength -= (int)cut;
-                    sequence = RcvNxt;
+                    sequence = Rcv.Nxt;
                 }
             }
-            uint right = RcvNxt + window;
+            uint right = Rcv.Nxt + window;
             if (Gt(sequence + (uint)dataLength, right))
             {
                 int keep = (int)(right - sequence);
@@ -155,12 +149,9 @@ namespace Keel.Net.Tcp
             uint ack = segment.Acknowledgment;
             if (State == TcpState.SynReceived)
             {
-                if (Gt(ack, SndUna) && Leq(ack, SndMax))
+                if (Gt(ack, Snd.Una) && Leq(ack, Snd.Max))
                 {
-                    SndWnd = (long)segment.Window << SndWindowScale;
-                    MaxSndWnd = SndWnd;
-                    SndWl1 = sequence;
-                    SndWl2 = ack;
+                    Snd.InitWindow(Options.SendWindow(segment.Window), sequence, ack);
                     HandshakeAcked(ack, now);
                 }
                 else
@@ -170,13 +161,13 @@ namespace Keel.Net.Tcp
                     return;
                 }
             }
-            if (Gt(ack, SndMax))
+            if (Gt(ack, Snd.Max))
             {
                 packet.Free();
                 SendAckNow();
                 return;
             }
-            if (Lt(ack, SndUna - (uint)MaxSndWnd))
+            if (Snd.AckTooOld(ack))
             {
                 // RFC 5961 section 5.2: an ACK below SND.UNA - MAX.SND.WND is a blind injection; drop and ACK.
                 packet.Free();
@@ -184,22 +175,12 @@ namespace Keel.Net.Tcp
                 SendAckNow();
                 return;
             }
-            bool windowChanged = false;
-            if (Lt(SndWl1, sequence) || (SndWl1 == sequence && Leq(SndWl2, ack)))
+            if (Snd.UpdateWindow(sequence, ack, Options.SendWindow(segment.Window), out bool windowChanged))
             {
-                long newWindow = (long)segment.Window << SndWindowScale;
-                windowChanged = newWindow != SndWnd;
-                SndWnd = newWindow;
-                SndWl1 = sequence;
-                SndWl2 = ack;
-                if (SndWnd > MaxSndWnd)
-                {
-                    MaxSndWnd = SndWnd;
-                }
-                if (SndWnd > 0 && Timers.IsArmed(TcpTimer.Persist))
+                if (Snd.Window > 0 && Timers.IsArmed(TcpTimer.Persist))
                 {
                     Timers.Stop(TcpTimer.Persist);
-                    Backoff = 0;
+                    Backoff.WindowOpened();
                     OutputPending = true;
                 }
                 if (windowChanged)
@@ -207,9 +188,9 @@ namespace Keel.Net.Tcp
                     OutputPending = true;
                 }
             }
-            if (Geq(ack, SndUna) && (Gt(ack, SndUna) || SndMax != SndUna))
+            if (Geq(ack, Snd.Una) && (Gt(ack, Snd.Una) || Snd.Max != Snd.Una))
             {
-                bool duplicate = ack == SndUna && dataLength == 0 && (flags & TcpLayer.FlagFin) == 0 && !windowChanged;
+                bool duplicate = ack == Snd.Una && dataLength == 0 && (flags & TcpLayer.FlagFin) == 0 && !windowChanged;
                 AckInput(ref segment, ack, duplicate, now);
                 if (State == TcpState.Closed)
                 {
@@ -217,7 +198,7 @@ namespace Keel.Net.Tcp
                     return;
                 }
             }
-            else if (ack == SndUna)
+            else if (ack == Snd.Una)
             {
                 // Nothing outstanding: a duplicate ACK (with the probe's D-SACK or without) can still end a tail
                 // loss probe's episode (RFC 8985 7.4): both copies arrived.
@@ -245,7 +226,7 @@ namespace Keel.Net.Tcp
             {
                 packet.Free();
             }
-            if ((flags & TcpLayer.FlagFin) != 0 && sequence + (uint)dataLength == RcvNxt)
+            if ((flags & TcpLayer.FlagFin) != 0 && sequence + (uint)dataLength == Rcv.Nxt)
             {
                 FinInput(now);
             }
@@ -253,12 +234,12 @@ namespace Keel.Net.Tcp
             // hole, a duplicate): one ACK with current SACK blocks per driver poll, as Linux sends one per
             // GRO-merged packet, instead of one per segment (at 1 % loss nearly every segment is out of order,
             // and an ACK per segment cost the guest a transmit per receive). A long batch still ACKs inline
-            // every InlineAckSegments segments so the sender's clock keeps ticking.
-            if (AckPendingSegments >= InlineAckSegments)
+            // every DelayedAck.InlineSegments segments so the sender's clock keeps ticking.
+            if (DelayedAck.InlineDue)
             {
                 SendAckNow();
             }
-            if (AckNow || AckPendingSegments > 0 || OutputPending)
+            if (DelayedAck.Owed || OutputPending)
             {
                 Layer.Schedule(this);
             }
@@ -270,7 +251,7 @@ namespace Keel.Net.Tcp
             int flags = segment.Flags;
             uint ack = segment.Acknowledgment;
             bool hasAck = (flags & TcpLayer.FlagAck) != 0;
-            if (hasAck && (Leq(ack, Iss) || Gt(ack, SndMax)))
+            if (hasAck && (Leq(ack, Snd.Iss) || Gt(ack, Snd.Max)))
             {
                 if ((flags & TcpLayer.FlagRst) == 0)
                 {
@@ -291,15 +272,10 @@ namespace Keel.Net.Tcp
             {
                 return;
             }
-            Irs = segment.Sequence;
-            RcvNxt = segment.Sequence + 1;
-            RcvAdv = RcvNxt + (uint)(ReceiveBufferSize < 65535 ? ReceiveBufferSize : 65535);
+            Rcv.Start(segment.Sequence, ReceiveBufferSize < 65535 ? ReceiveBufferSize : 65535);
             ApplySynOptions(ref segment);
             InitCongestion();
-            SndWnd = segment.Window; // never scaled in a SYN
-            MaxSndWnd = SndWnd;
-            SndWl1 = segment.Sequence;
-            SndWl2 = ack;
+            Snd.InitWindow(segment.Window, segment.Sequence, ack); // never scaled in a SYN
             if (hasAck)
             {
                 HandshakeAcked(ack, now);
@@ -311,7 +287,7 @@ namespace Keel.Net.Tcp
             {
                 // Simultaneous open: answer with SYN-ACK, same ISS.
                 SetState(TcpState.SynReceived);
-                SndMax = Iss;
+                Snd.ForgetSyn();
                 SendSyn(now);
             }
         }

@@ -5,62 +5,70 @@ using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
 {
-    /// <summary>Opening: active open, the listener's children (passive open), SYN options, ESTABLISHED.</summary>
+    /// <summary>Opening: active open, a passive open's child made from its handshake, SYN options, ESTABLISHED.</summary>
     internal sealed unsafe partial class TcpConnection
     {
         private void InitSendSide(Instant now)
         {
-            Iss = Stack.Random.NextUInt();
-            SndUna = Iss;
-            SndNxt = Iss;
-            SndMax = Iss;
-            SendBufferSequence = Iss + 1;
-            Recover = Iss;
-            TsOffset = Layer.TsOffset;
-            ReceiveMss = Stack.Mtu - Ipv4Layer.HeaderLength - TcpLayer.HeaderLength;
-            if (UserMss > 0 && UserMss < ReceiveMss)
+            Snd.Start(Stack.Random.NextUInt());
+            Recovery.Start(Snd.Iss);
+            int receiveMss = Stack.Mtu - Ipv4Layer.HeaderLength - TcpLayer.HeaderLength;
+            if (UserMss > 0 && UserMss < receiveMss)
             {
-                ReceiveMss = UserMss; // TCP_MAXSEG: announced and used both ways
+                receiveMss = UserMss; // TCP_MAXSEG: announced and used both ways
             }
             Mss = TcpLayer.DefaultMss;
-            RcvWindowScale = TcpLayer.WindowScaleFor(ReceiveWindowLimit);
+            Options.Offer(receiveMss, TcpLayer.WindowScaleFor(ReceiveWindowLimit), Layer.TsOffset);
         }
 
         private void InitCongestion()
         {
             Cwnd = (long)Layer.Config.TcpInitialWindowSegments * SendMss;
             Ssthresh = CongestionControl.MaxCongestionWindow;
-            CaState = TcpCaState.Open;
             Board.Clear();
             Cc.Init(this);
         }
 
         private void ApplySynOptions(ref TcpSegment segment)
         {
-            int peerMss = segment.Mss > 0 ? segment.Mss : TcpLayer.DefaultMss;
-            Mss = peerMss < ReceiveMss ? peerMss : ReceiveMss;
-            if (Mss < 64)
+            Mss = Options.AgreeFromSyn(ref segment, Layer.Config.TcpSack, Layer.Config.TcpTimestamps);
+        }
+
+        /// <summary>
+        /// A passive open whose handshake has completed (a SYN queue entry or a valid SYN cookie, see
+        /// TcpLayer.Listen.cs): the connection as it was in SYN-RECEIVED right after our SYN-ACK with ISN
+        /// <paramref name="iss"/>, so that the completing ACK fed to <see cref="Input"/> establishes it.
+        /// <paramref name="synOptions"/> holds the SYN's MSS, window scale, SACK-permitted and timestamps (for a SYN
+        /// cookie: the MSS from the cookie, the rest decoded from the completing ACK's TSecr, its TSval as TS.Recent).
+        /// <paramref name="synAckSent"/>: when the one SYN-ACK was sent, for the first RTT sample (0: unknown,
+        /// a cookie or a retransmitted SYN-ACK, Karn's rule).
+        /// </summary>
+        internal void OpenFromRequest(TcpConnection listener, IPEndPoint local, IPEndPoint remote,
+            uint iss, uint irs, ref TcpSegment synOptions, int window, Instant synAckSent, Instant now)
+        {
+            NoDelay = listener.NoDelay;
+            UserMss = listener.UserMss;
+            KeepAlive.CopySettings(listener.KeepAlive);
+            SendBufferSize = listener.SendBufferSize;
+            ReceiveBufferSize = listener.ReceiveBufferSize;
+            ReceiveTuning.Enabled = listener.ReceiveTuning.Enabled;
+            Local = local;
+            Remote = remote;
+            Orphan = true;
+            InitSendSide(now);
+            Snd.Start(iss);
+            Snd.SynSent(); // the SYN-ACK
+            Recovery.Start(iss);
+            Rcv.Start(irs, ReceiveBufferSize < 65535 ? ReceiveBufferSize : 65535);
+            ApplySynOptions(ref synOptions);
+            InitCongestion();
+            Snd.InitWindow(window, irs, 0);
+            Options.AckSent(Rcv.Nxt); // the SYN-ACK acknowledged the SYN: the completing ACK's TSval becomes TS.Recent
+            if (synAckSent.IsSet)
             {
-                Mss = 64;
+                Backoff.SynSent(synAckSent);
             }
-            if (segment.WindowScale >= 0)
-            {
-                WindowScaleOk = true;
-                SndWindowScale = segment.WindowScale;
-            }
-            else
-            {
-                WindowScaleOk = false;
-                SndWindowScale = 0;
-                RcvWindowScale = 0;
-            }
-            // SACK and timestamps are agreed when both SYNs carry them (we offer both on an active open).
-            SackOk = Layer.Config.TcpSack && segment.SackPermitted;
-            TsOk = Layer.Config.TcpTimestamps && segment.HasTimestamp;
-            if (TsOk)
-            {
-                TsRecent = segment.TsVal;
-            }
+            SetState(TcpState.SynReceived);
         }
 
         /// <summary>
@@ -119,92 +127,48 @@ namespace Keel.Net.Tcp
             {
                 flags |= TcpLayer.FlagAck;
             }
-            bool retransmission = SndMax != Iss;
+            bool retransmission = Snd.SynSentBefore;
             if (retransmission)
             {
                 Stats.Retransmitted();
             }
             else
             {
-                SynRttTiming = true;
-                SynSentAt = now;
+                Backoff.SynSent(now);
             }
-            Layer.SendSegment(this, Iss, flags, 0, 0);
-            SndNxt = Iss + 1;
-            SndMax = Iss + 1;
-            Timers.Arm(TcpTimer.Retransmit, now + (Rtt.Rto << Backoff));
+            Layer.SendSegment(this, Snd.Iss, flags, 0, 0);
+            Snd.SynSent();
+            Timers.Arm(TcpTimer.Retransmit, now + Backoff.Apply(Rtt.Rto));
         }
 
-        internal void RemoveChild(TcpConnection child)
-        {
-            TcpConnection previous = null;
-            for (TcpConnection x = ChildHead; x != null; x = x.ChildNext)
-            {
-                if (x == child)
-                {
-                    if (previous == null)
-                    {
-                        ChildHead = x.ChildNext;
-                    }
-                    else
-                    {
-                        previous.ChildNext = x.ChildNext;
-                    }
-                    ChildCount--;
-                    break;
-                }
-                previous = x;
-            }
-            child.ChildNext = null;
-            child.Parent = null;
-        }
-
-        /// <summary>Takes the oldest child past the handshake; null when none.</summary>
+        /// <summary>Takes the oldest child past the handshake off the accept queue; null when none.</summary>
         internal TcpConnection TakeEstablishedChild()
         {
-            for (TcpConnection x = ChildHead; x != null; x = x.ChildNext)
+            TcpConnection child = Children.OldestEstablished();
+            if (child != null)
             {
-                if (x.State != TcpState.SynReceived)
-                {
-                    RemoveChild(x);
-                    x.Orphan = false;
-                    return x;
-                }
+                Children.Remove(child);
+                child.Orphan = false;
             }
-            return null;
+            return child;
         }
 
-        internal bool HasEstablishedChild
-        {
-            get
-            {
-                for (TcpConnection x = ChildHead; x != null; x = x.ChildNext)
-                {
-                    if (x.State != TcpState.SynReceived)
-                    {
-                        return true;
-                    }
-                }
-                return false;
-            }
-        }
+        internal bool HasEstablishedChild => Children.OldestEstablished() != null;
 
         /// <summary>Our SYN was acknowledged (SYN-SENT or SYN-RECEIVED): RTT from the SYN unless it was resent (Karn), ESTABLISHED.</summary>
         private void HandshakeAcked(uint ack, Instant now)
         {
-            if (SynRttTiming && Backoff == 0)
+            if (Backoff.TrySynRtt(now, out Duration rtt))
             {
-                SampleRtt(now - SynSentAt, now);
+                SampleRtt(rtt, now);
             }
-            else if (Backoff > 0)
+            else if (Backoff.Shift > 0)
             {
-                Rtt.AfterSynTimeout();
+                Rtt.AfterSynTimeout(); // RFC 6298 section 5.7
             }
-            SynRttTiming = false;
-            SndUna = ack;
+            Snd.Acknowledge(ack);
             Timers.Stop(TcpTimer.Retransmit);
-            Backoff = 0;
-            Retries = 0;
+            Backoff.Acknowledged();
             Established(now);
         }
 

@@ -1,4 +1,5 @@
 using Keel.Hal;
+using Keel.Net.Ip;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
@@ -6,7 +7,8 @@ namespace Keel.Net.Tcp
     /// <summary>
     /// Output: lost segments first (RFC 6675 NextSeg), then new data within min(cwnd − pipe, peer window), Nagle
     /// and sender SWS avoidance, TSO segments of whole MSS multiples; every segment sent becomes scoreboard
-    /// records of one MSS; ACKs, the advertised window and the end-of-batch flush.
+    /// records of one MSS; the flight resent in smaller pieces when the path MTU falls (ICMP fragmentation needed);
+    /// ACKs, the advertised window and the end-of-batch flush.
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
@@ -36,7 +38,7 @@ namespace Keel.Net.Tcp
                 }
                 long pipe = Pipe;
                 // 1. Segments marked lost (not while F-RTO probes with new data).
-                if (Board.LostBytes > 0 && Frto == 0)
+                if (Board.LostBytes > 0 && !Recovery.FrtoActive)
                 {
                     int lost = Board.NextLost();
                     if (lost >= 0)
@@ -57,21 +59,21 @@ namespace Keel.Net.Tcp
                 }
                 // 2. New data.
                 uint dataEnd = DataEnd;
-                int unsent = Gt(dataEnd, SndMax) ? (int)(dataEnd - SndMax) : 0;
-                long outstanding = SndMax - SndUna;
+                int unsent = Gt(dataEnd, Snd.Max) ? (int)(dataEnd - Snd.Max) : 0;
+                long outstanding = Snd.InFlight;
                 long congestion = Cwnd - pipe;
-                if (!SackOk && CaState == TcpCaState.Open && DupAcks > 0 && DupAcks < DuplicateAckThreshold)
+                if (!SackOk)
                 {
-                    congestion += DupAcks * (long)mss; // limited transmit (RFC 3042)
+                    congestion += Recovery.LimitedTransmitBytes(mss); // RFC 3042
                 }
-                long receiver = SndWnd - outstanding;
+                long receiver = Snd.Window - outstanding;
                 long usable = congestion < receiver ? congestion : receiver;
-                bool finNext = FinQueued && SndMax == dataEnd && !Gt(SndMax, dataEnd);
+                bool finNext = FinQueued && Snd.Max == dataEnd && !Gt(Snd.Max, dataEnd);
                 if (unsent == 0)
                 {
                     if (finNext && !Board.IsFull && (Board.IsEmpty || (Board.Flags(Board.Count - 1) & TcpScoreboard.FlagFin) == 0))
                     {
-                        if (SendNew(SndMax, 0, true, now))
+                        if (SendNew(Snd.Max, 0, true, now))
                         {
                             sentAny = true;
                         }
@@ -125,8 +127,8 @@ namespace Keel.Net.Tcp
                 {
                     break; // Nagle
                 }
-                bool fin = FinQueued && SndMax + (uint)length == dataEnd;
-                if (!SendNew(SndMax, length, fin, now))
+                bool fin = FinQueued && Snd.Max + (uint)length == dataEnd;
+                if (!SendNew(Snd.Max, length, fin, now))
                 {
                     OutputPending = true;
                     Layer.Schedule(this);
@@ -136,9 +138,9 @@ namespace Keel.Net.Tcp
             }
             if (sentAny)
             {
-                if (!Timers.IsArmed(TcpTimer.Retransmit) && SndMax != SndUna)
+                if (!Timers.IsArmed(TcpTimer.Retransmit) && Snd.Max != Snd.Una)
                 {
-                    Timers.Arm(TcpTimer.Retransmit, now + (Rtt.Rto << Backoff));
+                    Timers.Arm(TcpTimer.Retransmit, now + Backoff.Apply(Rtt.Rto));
                 }
                 // RFC 8985 7.2: (re)start the probe timer after new data. The ACK that let this data go out armed it
                 // for the flight before (with one segment left, 40 ms more for the peer's delayed ACK).
@@ -158,7 +160,7 @@ namespace Keel.Net.Tcp
             {
                 flags |= TcpLayer.FlagFin;
             }
-            if (!Layer.SendSegment(this, sequence, flags, (int)(sequence - SendBufferSequence), length))
+            if (!Layer.SendSegment(this, sequence, flags, (int)(sequence - Snd.BufferStart), length))
             {
                 return false;
             }
@@ -176,12 +178,8 @@ namespace Keel.Net.Tcp
                 Board.Add(sequence, 1, now, true);
             }
             uint end = sequence + (uint)length + (fin ? 1u : 0u);
-            if (CaState == TcpCaState.Recovery)
-            {
-                PrrOut += length;
-            }
-            SndNxt = end;
-            SndMax = end;
+            Recovery.Sent(length);
+            Snd.Sent(end);
             return true;
         }
 
@@ -192,57 +190,130 @@ namespace Keel.Net.Tcp
             int length = Board.Length(i);
             bool fin = (Board.Flags(i) & TcpScoreboard.FlagFin) != 0;
             int data = fin ? length - 1 : length;
-            if (!SendRecordData(start, data, fin)) // in pieces when the path MTU was lowered (.PathMtu.cs)
+            if (!SendRecordData(start, data, fin)) // in pieces when the path MTU was lowered
             {
                 return false;
             }
             Board.Retransmitted(i, now);
             Stats.Retransmitted();
-            if (CaState == TcpCaState.Recovery)
+            Recovery.Sent(length);
+            return true;
+        }
+
+        /// <summary>
+        /// ICMP fragmentation needed quoting our segment at <paramref name="sequence"/> (<see cref="PathMtuDiscovery"/>).
+        /// False when the message does not fit this connection (not synchronized, or the quoted sequence number
+        /// outside [SND.UNA, SND.MAX), RFC 5927 section 4.1: an old or forged message); true when it was taken (even
+        /// if it changed nothing). A lower path MTU lowers the MSS and resends at once what is in flight and now too
+        /// big, like Linux's <c>tcp_simple_retransmit</c>, without reducing cwnd (the amount of data in the network
+        /// does not change, only its packaging).
+        /// </summary>
+        internal bool FragmentationNeeded(uint sequence, int nextHopMtu, int quotedLength, Instant now)
+        {
+            if (!CanSendData || !Geq(sequence, Snd.Una) || !Lt(sequence, Snd.Max))
             {
-                PrrOut += length;
+                return false;
+            }
+            if (!PathMtu.Reduce(nextHopMtu, quotedLength, Stack.Mtu, out int mtu))
+            {
+                return true;
+            }
+            Stats.PmtuReduction();
+            int mss = mtu - Ipv4Layer.HeaderLength - TcpLayer.HeaderLength;
+            if (mss < Mss)
+            {
+                Mss = mss;
+                SimpleRetransmit(now);
             }
             return true;
         }
 
+        /// <summary>
+        /// Linux's <c>tcp_simple_retransmit</c>: marks every record not SACKed whose data is larger than the (new)
+        /// send MSS lost and sends them again at once, cut to that MSS (<see cref="RetransmitRecord"/>). cwnd stays: in
+        /// the open state the connection goes to the loss state until everything now in flight is acknowledged (so
+        /// these marks do not start fast recovery with its reduction), with ssthresh at least 3/4 of cwnd as Linux's
+        /// <c>tcp_current_ssthresh</c> gives; in recovery or loss it stays in that state.
+        /// </summary>
+        private void SimpleRetransmit(Instant now)
+        {
+            int mss = SendMss;
+            int marked = 0;
+            for (int i = 0; i < Board.Count; i++)
+            {
+                byte flags = Board.Flags(i);
+                int data = Board.Length(i) - ((flags & TcpScoreboard.FlagFin) != 0 ? 1 : 0);
+                if ((flags & TcpScoreboard.FlagSacked) == 0 && data > mss)
+                {
+                    Board.MarkLost(i);
+                    marked++;
+                }
+            }
+            if (marked == 0)
+            {
+                return;
+            }
+            if (Recovery.EnterLossForRepackaging(Cwnd, Ssthresh, Snd.Max))
+            {
+                long current = (Cwnd >> 1) + (Cwnd >> 2);
+                if (Ssthresh < current)
+                {
+                    Ssthresh = current;
+                }
+                Timers.Stop(TcpTimer.LossProbe);
+            }
+            Output(now);
+        }
 
         /// <summary>
-        /// Window to advertise (scaled field value); moves RcvAdv, never shrinks it. The right edge is RcvNxt plus the
+        /// Sends <paramref name="data"/> bytes from <paramref name="start"/> (+FIN) again: as one segment when it fits
+        /// the current send MSS, otherwise in pieces of it (a record sent before the path MTU was lowered).
+        /// </summary>
+        private bool SendRecordData(uint start, int data, bool fin)
+        {
+            int mss = SendMss;
+            while (true)
+            {
+                int piece = data > mss ? mss : data;
+                bool last = piece == data;
+                int flags = TcpLayer.FlagAck;
+                if (last && fin)
+                {
+                    flags |= TcpLayer.FlagFin;
+                }
+                if (piece > 0 && start + (uint)piece == DataEnd)
+                {
+                    flags |= TcpLayer.FlagPsh;
+                }
+                if (!Layer.SendSegment(this, start, flags, (int)(start - Snd.BufferStart), piece))
+                {
+                    return false;
+                }
+                if (last)
+                {
+                    return true;
+                }
+                start += (uint)piece;
+                data -= piece;
+            }
+        }
+
+        /// <summary>
+        /// Window to advertise (scaled field value); moves the right edge, never left. The right edge is RCV.NXT plus the
         /// buffer less the in-order bytes the application has not read. Out-of-order data is not subtracted: it lies
         /// inside that edge already, so in-order plus out-of-order bytes stay within the buffer, and subtracting it
         /// again would close the window exactly when a loss has to be repaired.
         /// </summary>
         internal int AdvertiseWindow()
         {
-            long free = ReceiveBufferSize - ReceiveQueue.Bytes;
-            if (free < 0)
-            {
-                free = 0;
-            }
-            uint right = RcvNxt + (uint)free;
-            // Receiver SWS avoidance: grow the right edge only by useful amounts.
-            if (Gt(right, RcvAdv))
-            {
-                uint growth = right - RcvAdv;
-                if (growth >= (uint)ReceiveMss || growth >= (uint)(ReceiveBufferSize / 2) || !Gt(RcvAdv, RcvNxt))
-                {
-                    RcvAdv = right;
-                }
-            }
-            long window = Gt(RcvAdv, RcvNxt) ? RcvAdv - RcvNxt : 0;
-            long field = window >> RcvWindowScale;
-            if (field > 65535)
-            {
-                field = 65535;
-            }
-            return (int)field;
+            uint window = Rcv.Advertise(ReceiveBufferSize - ReceiveQueue.Bytes, ReceiveMss, ReceiveBufferSize);
+            return Options.WindowField(window);
         }
 
         internal void AckSent()
         {
-            LastAckSent = RcvNxt;
-            AckPendingSegments = 0;
-            AckNow = false;
+            Options.AckSent(Rcv.Nxt);
+            DelayedAck.Sent();
             Timers.Stop(TcpTimer.DelayedAck);
             Counters[NetStatistics.TcpAcksSent]++;
         }
@@ -251,14 +322,14 @@ namespace Keel.Net.Tcp
         {
             if (State == TcpState.SynReceived)
             {
-                Layer.SendSegment(this, Iss, TcpLayer.FlagSyn | TcpLayer.FlagAck, 0, 0);
+                Layer.SendSegment(this, Snd.Iss, TcpLayer.FlagSyn | TcpLayer.FlagAck, 0, 0);
                 return;
             }
             if (State == TcpState.Closed || State == TcpState.SynSent || State == TcpState.Listen)
             {
                 return;
             }
-            Layer.SendSegment(this, SndNxt, TcpLayer.FlagAck, 0, 0);
+            Layer.SendSegment(this, Snd.Nxt, TcpLayer.FlagAck, 0, 0);
         }
 
         /// <summary>End of the receive batch for this connection.</summary>
@@ -272,13 +343,14 @@ namespace Keel.Net.Tcp
             {
                 Output(now);
             }
-            if (AckNow || AckPendingSegments >= 2)
+            switch (DelayedAck.AtBatchEnd(Timers.IsArmed(TcpTimer.DelayedAck)))
             {
-                SendAckNow();
-            }
-            else if (AckPendingSegments == 1 && !Timers.IsArmed(TcpTimer.DelayedAck))
-            {
-                Timers.Arm(TcpTimer.DelayedAck, now + Layer.DelayedAckTimeout);
+                case AckDecision.Send:
+                    SendAckNow();
+                    break;
+                case AckDecision.Delay:
+                    Timers.Arm(TcpTimer.DelayedAck, now + Layer.DelayedAckTimeout);
+                    break;
             }
         }
     }

@@ -11,8 +11,6 @@ namespace Keel.Net.Tcp
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
-        private uint _batchDataEnd; // end of the last data segment taken (see DataInput)
-
         /// <summary>In-window payload. True when the packet was queued (ownership taken).</summary>
         private bool DataInput(Packet packet, uint sequence, int length)
         {
@@ -20,37 +18,36 @@ namespace Keel.Net.Tcp
             // only 3-4 SACK blocks: a block never reported makes the sender retransmit data we hold. So, as GRO
             // ends a merged packet at a gap, a segment that does not continue the previous one first sends the
             // ACK owed for the run before it: one ACK per contiguous run, each new block reported first once.
-            if (AckNow && sequence != _batchDataEnd)
+            if (DelayedAck.StartsNewRun(sequence, length))
             {
                 SendAckNow();
             }
-            _batchDataEnd = sequence + (uint)length;
             if (ReceiveShutdown)
             {
-                if (sequence == RcvNxt)
+                if (sequence == Rcv.Nxt)
                 {
-                    RcvNxt += (uint)length;
-                    AckPendingSegments++;
+                    Rcv.Advance((uint)length);
+                    DelayedAck.SegmentReceived();
                 }
                 return false;
             }
             if (ReceiveQueue.TrueSize + Reassembly.TrueSize + packet.TrueSize > ReceiveBufferSize * 4 + 65536)
             {
                 Counters[NetStatistics.TcpRcvPruned]++;
-                AckNow = true;
+                DelayedAck.AckImmediately();
                 return false;
             }
-            if (DriverMemoryLow(packet, sequence == RcvNxt ? ReceiveQueue.Count : ReceiveQueue.Count + Reassembly.Count))
+            if (DriverMemoryLow(packet, sequence == Rcv.Nxt ? ReceiveQueue.Count : ReceiveQueue.Count + Reassembly.Count))
             {
                 // The driver's receive buffers are nearly all queued on sockets and this connection holds a
                 // large share: take no more from it (the peer retransmits), so ACKs, ARP and the other
                 // connections still find buffers. Without this, an application that stops reading makes the
-                // whole host deaf. The segment at RcvNxt is judged by the in-order queue alone, since it may
+                // whole host deaf. The segment at Rcv.Nxt is judged by the in-order queue alone, since it may
                 // release the out-of-order queue.
                 Counters[NetStatistics.TcpRcvMemoryPressure]++;
                 return false;
             }
-            if (sequence == RcvNxt)
+            if (sequence == Rcv.Nxt)
             {
                 // Joined to the last unread packet when its payload is all in page fragments (Linux
                 // tcp_try_coalesce): the driver gets the descriptor back at once.
@@ -63,32 +60,28 @@ namespace Keel.Net.Tcp
                 {
                     ReceiveQueue.Enqueue(packet);
                 }
-                RcvNxt += (uint)length;
+                Rcv.Advance((uint)length);
                 Stats.BytesReceived(length);
-                ReceiveTuning.DataArrived(packet, ReceiveMss, RcvNxt, RcvAdv, Stack.Now);
+                ReceiveTuning.DataArrived(packet, ReceiveMss, Rcv.Nxt, Rcv.Adv, Stack.Now);
                 // A segment coalesced by the device (GRO/LRO, up to 64 KiB) counts as the full-sized segments
                 // it carries, so ACKs still go out at least every two segments' worth (RFC 5681 4.2).
+                DelayedAck.DataReceived(length, ReceiveMss);
                 if (length > ReceiveMss)
                 {
-                    AckPendingSegments += (length + ReceiveMss - 1) / ReceiveMss;
                     Counters[NetStatistics.TcpLargeSegmentsRx]++;
-                }
-                else
-                {
-                    AckPendingSegments++;
                 }
                 if (!Reassembly.IsEmpty)
                 {
                     DrainOutOfOrder();
-                    AckNow = true;
+                    DelayedAck.AckImmediately();
                 }
                 Stack.Notify(Socket, SocketEvents.Readable);
                 return true;
             }
             // Out of order: insert sorted by sequence, dropping exact duplicates.
             Stats.OutOfOrderSegment();
-            AckNow = true;
-            AckPendingSegments++;
+            DelayedAck.AckImmediately();
+            DelayedAck.SegmentReceived();
             return Reassembly.Insert(packet, sequence, length, SackOk);
         }
 
@@ -130,14 +123,16 @@ namespace Keel.Net.Tcp
 
         private void DrainOutOfOrder()
         {
-            Stats.BytesReceived(Reassembly.Drain(ref RcvNxt, ref ReceiveQueue));
+            uint next = Rcv.Nxt;
+            Stats.BytesReceived(Reassembly.Drain(ref next, ref ReceiveQueue));
+            Rcv.Advance(next - Rcv.Nxt);
         }
 
         private void FinInput(Instant now)
         {
-            RcvNxt++;
+            Rcv.Advance(1); // the FIN takes one sequence number
             FinReceived = true;
-            AckNow = true;
+            DelayedAck.AckImmediately();
             switch (State)
             {
                 case TcpState.SynReceived:
@@ -145,7 +140,7 @@ namespace Keel.Net.Tcp
                     SetState(TcpState.CloseWait);
                     break;
                 case TcpState.FinWait1:
-                    if (FinQueued && SndUna == DataEnd + 1)
+                    if (FinQueued && Snd.Una == DataEnd + 1)
                     {
                         EnterTimeWait(now);
                     }
@@ -172,7 +167,7 @@ namespace Keel.Net.Tcp
             Board.Clear();
             FreeReceiveQueues(!Orphan); // the application may still read what arrived before the FIN
             Send.Clear();
-            SendBufferSequence = SndMax;
+            Snd.BufferCleared();
             Stack.Notify(Socket, SocketEvents.Closed);
         }
     }

@@ -4,29 +4,22 @@ using Keel.Net.Sockets;
 
 namespace Keel.Net.Tcp
 {
-    /// <summary>Congestion state of the sender (Linux's <c>tcp_ca_state</c>, without Disorder/CWR).</summary>
-    internal enum TcpCaState
-    {
-        Open,
-        Recovery,
-        Loss,
-    }
-
     /// <summary>
-    /// One TCP control block (RFC 9293): addresses, sequence space, windows, options agreed, congestion window, and
-    /// parts that own their state: <see cref="TcpTimers"/>, <see cref="RttEstimator"/>, <see cref="TcpScoreboard"/>,
-    /// <see cref="ReceiveReassembly"/>, <see cref="ReceiveBufferTuning"/>, <see cref="TcpKeepAlive"/>,
-    /// <see cref="TlpRepair"/>, <see cref="TcpStatistics"/>, behind <see cref="CongestionControl"/>. The partial
-    /// files hold the connection's own steps: handshakes (<c>.Open</c>, <c>.Passive</c>), segment input by state
-    /// (<c>.Input</c>), data and FIN (<c>.Receive</c>), ACK processing (<c>.Ack</c>), loss recovery (<c>.Recovery</c>),
-    /// output (<c>.Output</c>), timer handlers (<c>.Timers</c>), closing and the application's reads and writes
-    /// (<c>.Close</c>), path MTU (<c>.PathMtu</c>), what the socket asks for (<c>.Application</c>). Made at start-up
-    /// in <see cref="TcpLayer"/>'s pool; a stream <see cref="Socket"/> holds one while it is open.
+    /// One TCP control block (RFC 9293): addresses, state, congestion window, buffers and socket options, and parts
+    /// that own their state: <see cref="SendSequence"/> (<c>Snd</c>), <see cref="ReceiveSequence"/> (<c>Rcv</c>),
+    /// <see cref="NegotiatedOptions"/>, <see cref="TcpTimers"/>, <see cref="RetransmitBackoff"/>,
+    /// <see cref="RttEstimator"/>, <see cref="TcpScoreboard"/>, <see cref="LossRecovery"/>, <see cref="DelayedAck"/>,
+    /// <see cref="ReceiveReassembly"/>, <see cref="ReceiveBufferTuning"/>, <see cref="PathMtuDiscovery"/>,
+    /// <see cref="TcpKeepAlive"/>, <see cref="AcceptQueue"/>, <see cref="TableLinks"/>, <see cref="TcpStatistics"/>,
+    /// behind <see cref="CongestionControl"/>. The partial files are the connection's own flow, which applies what
+    /// the parts decide: opening (<c>.Open</c>), segment input by state (<c>.Input</c>), data and FIN
+    /// (<c>.Receive</c>), what an ACK does (<c>.Ack</c>), output (<c>.Output</c>), timer handlers (<c>.Timers</c>),
+    /// closing and the application's reads and writes (<c>.Close</c>), what the socket asks for (<c>.Application</c>).
+    /// Made with all its parts at start-up in <see cref="TcpLayer"/>'s pool; a stream <see cref="Socket"/> holds one
+    /// while it is open.
     /// </summary>
     internal sealed unsafe partial class TcpConnection
     {
-        private const int InlineAckSegments = 16;
-        private const int DuplicateAckThreshold = 3;
         private const int MinQueuedUnderPressure = 4;
 
         /// <summary>The socket that holds this connection while it is in use (set when the layer hands it out).</summary>
@@ -46,54 +39,26 @@ namespace Keel.Net.Tcp
         /// <summary>The peer's address and port (port 0 until Connect or the passive open).</summary>
         internal IPEndPoint Remote;
 
-        // tables
-        internal TcpConnection HashNext;
-        internal bool Hashed;
-        internal TcpConnection ActiveNext;
-        internal TcpConnection ActivePrev;
-        internal bool Active;
-        internal TcpConnection BatchNext;
-        internal bool OnBatch;
-        internal TcpConnection ListenNext;
+        /// <summary>Places in <see cref="TcpLayer"/>'s tables; only the tables change them.</summary>
+        internal TableLinks Links;
 
-        // listener and children
-        internal TcpConnection Parent;
-        internal TcpConnection ChildHead;
-        internal TcpConnection ChildNext;
-        internal int ChildCount;
-        internal int Backlog;
+        /// <summary>As a listener, the children not accepted yet; as a child, its listener.</summary>
+        internal readonly AcceptQueue Children;
 
         /// <summary>No application holds the socket (closed by it, or a child not yet accepted).</summary>
         internal bool Orphan;
 
-        // send sequence space
-        internal uint Iss;
-        internal uint SndUna;
-        internal uint SndNxt;
-        internal uint SndMax;
-        internal uint SndWl1;
-        internal uint SndWl2;
-        internal uint SendBufferSequence; // sequence number of Send's first byte
-        internal long SndWnd;
-        internal long MaxSndWnd;
-        internal int SndWindowScale;
-        internal int RcvWindowScale;
-        internal bool WindowScaleOk;
-        internal bool SackOk;
+        /// <summary>The send sequence space and the peer's window.</summary>
+        internal readonly SendSequence Snd = new SendSequence();
         internal int Mss;         // largest payload the peer takes (its MSS option, our MTU), without options
-        internal int ReceiveMss;
         internal bool FinQueued;
 
-        // timestamps (RFC 7323)
-        internal bool TsOk;
-        internal uint TsRecent;
-        internal uint TsOffset;
-        internal uint LastAckSent;
+        /// <summary>Window scaling, SACK, timestamps and the announced MSS, as the SYNs agreed.</summary>
+        internal readonly NegotiatedOptions Options = new NegotiatedOptions();
 
         // receive sequence space
-        internal uint Irs;
-        internal uint RcvNxt;
-        internal uint RcvAdv;
+        /// <summary>The receive sequence space and the window advertised.</summary>
+        internal readonly ReceiveSequence Rcv = new ReceiveSequence();
         internal PacketQueue ReceiveQueue;
         internal readonly ReceiveReassembly Reassembly;
         internal bool FinReceived;
@@ -102,35 +67,17 @@ namespace Keel.Net.Tcp
         // congestion control and recovery
         internal long Cwnd;
         internal long Ssthresh;
-        internal TcpCaState CaState;
-        internal int DupAcks;
-        internal uint Recover;
-        internal long PriorCwnd;
-        internal long PriorSsthresh;
-        internal long PrrDelivered;
-        internal long PrrOut;
-        internal long RecoverFs;
-        internal int Frto;            // F-RTO step (RFC 5682): 0 off, 1 after the RTO retransmission, 2 after new data
-        internal uint FrtoTsVal;      // TSval of the timeout's retransmission
-        internal bool FrtoOriginalAcked;
-        internal bool TlpOutstanding;
-        internal uint TlpHighSeq;
-        internal int ReoWndMultiplier = 1;
-        private TlpRepair _tlp;
+        internal readonly LossRecovery Recovery = new LossRecovery();
 
         // RTT and timers
         internal RttEstimator Rtt;
+        internal PathMtuDiscovery PathMtu;
         internal readonly TcpTimers Timers = new TcpTimers();
-        internal bool SynRttTiming;
-        internal Instant SynSentAt;
-        internal int Backoff;
-        internal int Retries;
-        internal int ProbesOut;
+        internal readonly RetransmitBackoff Backoff = new RetransmitBackoff();
         internal Instant LastReceive;
 
         // ACK bookkeeping
-        internal int AckPendingSegments;
-        internal bool AckNow;
+        internal readonly DelayedAck DelayedAck = new DelayedAck();
         internal bool OutputPending;
         internal bool SendBlocked;
 
@@ -154,6 +101,17 @@ namespace Keel.Net.Tcp
             Cc = CongestionControl.Create(layer.Config.TcpCongestionControl);
             Stats = new TcpStatistics(layer.Counters);
             Reassembly = new ReceiveReassembly(layer.Counters);
+            Children = new AcceptQueue(this);
+        }
+
+        /// <summary>The listener that made this connection, until the application accepts it.</summary>
+        internal TcpConnection Parent => Children.Parent;
+
+        /// <summary>The listen backlog (<see cref="AcceptQueue.Backlog"/>).</summary>
+        internal int Backlog
+        {
+            get => Children.Backlog;
+            set => Children.Backlog = value;
         }
 
         private NetStack Stack => Layer.Stack;
@@ -169,20 +127,26 @@ namespace Keel.Net.Tcp
         private static bool Geq(uint a, uint b) => TcpSequence.Geq(a, b);
 
         /// <summary>Sequence number just after the last byte in the send buffer (where a FIN goes).</summary>
-        private uint DataEnd => SendBufferSequence + (uint)Send.Length;
+        private uint DataEnd => Snd.BufferStart + (uint)Send.Length;
 
         /// <summary>Payload bytes per segment: the MSS less the options every segment carries (timestamps).</summary>
-        internal int SendMss => TsOk ? Mss - TcpOptions.AlignedTimestampLength : Mss;
+        internal int SendMss => Options.Timestamps ? Mss - TcpOptions.AlignedTimestampLength : Mss;
 
         /// <summary>Largest buffer this connection may reach: the window scale is chosen from it at the SYN.</summary>
         internal int ReceiveWindowLimit =>
             ReceiveTuning.Enabled && Layer.Config.TcpReceiveBufferMax > ReceiveBufferSize ? Layer.Config.TcpReceiveBufferMax : ReceiveBufferSize;
 
         /// <summary>RFC 6675 pipe: bytes in flight (outstanding, less SACKed and lost, plus retransmitted).</summary>
-        internal long Pipe => (long)(SndMax - SndUna) - Board.SackedBytes - Board.LostBytes + Board.RetransBytes;
+        internal long Pipe => Snd.InFlight - Board.SackedBytes - Board.LostBytes + Board.RetransBytes;
 
         /// <summary>Timestamp clock (RFC 7323): milliseconds plus a per-connection random offset.</summary>
-        internal uint TsNow(Instant now) => (uint)now.SinceOrigin.Milliseconds + TsOffset;
+        internal uint TsNow(Instant now) => Options.TsNow(now);
+
+        /// <summary>Whether the peer's SYN allowed SACK (RFC 2018).</summary>
+        internal bool SackOk => Options.Sack;
+
+        /// <summary>The MSS this side announces and receives at most.</summary>
+        internal int ReceiveMss => Options.ReceiveMss;
 
         /// <summary>
         /// The one writer of <see cref="State"/>: takes an edge of RFC 9293's diagram (<see cref="TcpStateMachine"/>)
@@ -206,7 +170,7 @@ namespace Keel.Net.Tcp
                 return;
             }
             Reassembly.SetDsack(start, end);
-            AckNow = true;
+            DelayedAck.AckImmediately();
         }
 
         /// <summary>SACK blocks for the next ACK (<see cref="ReceiveReassembly.BuildSackBlocks"/>), D-SACKs counted.</summary>
@@ -226,53 +190,32 @@ namespace Keel.Net.Tcp
             SetState(TcpState.Closed);
             Local = default;
             Remote = default;
-            Parent = null;
-            ChildHead = null;
-            ChildNext = null;
-            ChildCount = 0;
-            Backlog = 0;
+            Children.Reset();
             Orphan = false;
             FinQueued = false;
             FinReceived = false;
             ReceiveShutdown = false;
-            WindowScaleOk = false;
-            SackOk = false;
-            TsOk = false;
-            TsRecent = 0;
-            LastAckSent = 0;
-            SndWindowScale = 0;
-            RcvWindowScale = 0;
-            SndWnd = 0;
-            MaxSndWnd = 0;
-            _sackCacheCount = 0;
+            Options.Reset();
+            Snd.Reset();
             Reassembly.ResetBlocks();
             Board.Clear();
-            CaState = TcpCaState.Open;
-            DupAcks = 0;
-            Frto = 0;
-            TlpOutstanding = false;
-            ReoWndMultiplier = 1;
+            Recovery.Reset();
             Rtt.Reset(config.TcpInitialRto);
-            SynRttTiming = false;
-            Backoff = 0;
-            Retries = 0;
-            ProbesOut = 0;
+            Backoff.Reset();
             Timers.StopAll();
             LastReceive = Instant.None;
-            AckPendingSegments = 0;
-            AckNow = false;
+            DelayedAck.Reset();
             OutputPending = false;
             SendBlocked = false;
             NoDelay = false;
             SendBufferSize = config.TcpSendBufferSize;
             ReceiveBufferSize = config.TcpReceiveBufferSize;
             ReceiveTuning.Reset(config.TcpReceiveBufferMax > config.TcpReceiveBufferSize);
-            _tlp.Reset();
             Error = SocketError.Success;
             UserMss = 0;
             KeepAlive.Reset(config);
             Stats.Clear();
-            ResetPathMtu();
+            PathMtu.Reset();
         }
 
         internal void GetInfo(out TcpInfo info)
@@ -284,18 +227,18 @@ namespace Keel.Net.Tcp
             info.RtoMicroseconds = Rtt.Rto.Microseconds;
             info.CongestionWindow = Cwnd;
             info.SlowStartThreshold = Ssthresh;
-            info.SendWindow = SndWnd;
+            info.SendWindow = Snd.Window;
             info.SendMss = SendMss;
             info.ReceiveMss = ReceiveMss;
-            info.ReceiveWindowScale = WindowScaleOk ? RcvWindowScale : -1;
-            info.SendWindowScale = WindowScaleOk ? SndWindowScale : -1;
-            info.SackPermitted = SackOk;
-            info.Timestamps = TsOk;
-            info.BytesInFlight = SndMax - SndUna;
+            info.ReceiveWindowScale = Options.WindowScaling ? Options.ReceiveWindowScale : -1;
+            info.SendWindowScale = Options.WindowScaling ? Options.SendWindowScale : -1;
+            info.SackPermitted = Options.Sack;
+            info.Timestamps = Options.Timestamps;
+            info.BytesInFlight = Snd.InFlight;
             info.OutOfOrderBytes = Reassembly.Bytes;
             info.ReceiveBufferSize = ReceiveBufferSize;
             info.CongestionControl = Cc.Name;
-            info.PathMtu = CurrentPathMtu;
+            info.PathMtu = PathMtu.Current(Stack.Mtu);
             Stats.Fill(ref info);
         }
 
@@ -305,15 +248,15 @@ namespace Keel.Net.Tcp
             output.Write("      ");
             output.Write(Cc.Name);
             output.Write(SackOk ? " sack" : " nosack");
-            output.Write(TsOk ? " ts" : " nots");
+            output.Write(Options.Timestamps ? " ts" : " nots");
             output.Write(" wscale ");
-            output.Write(WindowScaleOk ? (long)SndWindowScale : -1);
+            output.Write(Options.WindowScaling ? (long)Options.SendWindowScale : -1);
             output.Write(',');
-            output.Write(WindowScaleOk ? (long)RcvWindowScale : -1);
+            output.Write(Options.WindowScaling ? (long)Options.ReceiveWindowScale : -1);
             output.Write(" mss ");
             output.Write((long)SendMss);
             output.Write(" pmtu ");
-            output.Write((long)CurrentPathMtu);
+            output.Write((long)PathMtu.Current(Stack.Mtu));
             output.Write(" cwnd ");
             output.Write(Cwnd);
             output.Write(" ssthresh ");

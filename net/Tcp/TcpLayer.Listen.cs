@@ -139,13 +139,13 @@ namespace Keel.Net.Tcp
                 }
                 return;
             }
-            if (listener.ChildCount >= listener.Backlog)
+            if (listener.Children.IsFull)
             {
                 // Accept queue full: Linux drops the SYN (the client retries it).
                 Counters[NetStatistics.TcpListenOverflows]++;
                 return;
             }
-            int backlog = listener.Backlog;
+            int backlog = listener.Children.Backlog;
             SynRequest entry = _synQueue.CountFor(listener) < backlog ? _synQueue.Add(listener) : null;
             if (entry == null)
             {
@@ -188,7 +188,7 @@ namespace Keel.Net.Tcp
         private bool CompleteHandshake(TcpConnection listener, Packet packet, ref TcpSegment segment, ref TcpSegment options,
             uint iss, uint irs, Instant synAckSent, Instant now)
         {
-            if (listener.ChildCount >= listener.Backlog)
+            if (listener.Children.IsFull)
             {
                 Counters[NetStatistics.TcpListenOverflows]++;
                 packet.Free();
@@ -211,21 +211,7 @@ namespace Keel.Net.Tcp
             TcpConnection child = childSocket.Tcp;
             child.OpenFromRequest(listener, segment.LocalEndPoint, segment.RemoteEndPoint,
                 iss, irs, ref options, segment.Window, synAckSent, now);
-            child.ChildNext = null;
-            if (listener.ChildHead == null)
-            {
-                listener.ChildHead = child;
-            }
-            else
-            {
-                TcpConnection last = listener.ChildHead;
-                while (last.ChildNext != null)
-                {
-                    last = last.ChildNext;
-                }
-                last.ChildNext = child;
-            }
-            listener.ChildCount++;
+            listener.Children.Add(child);
             Hash(child);
             Activate(child);
             Counters[NetStatistics.TcpPassiveOpens]++;

@@ -23,48 +23,21 @@ namespace Keel.Net.Tcp
 
         internal void Hash(TcpConnection c)
         {
-            if (c.Hashed)
-            {
-                return;
-            }
-            int b = Bucket(c.Remote, c.Local.Port);
-            c.HashNext = _buckets[b];
-            _buckets[b] = c;
-            c.Hashed = true;
+            TableLinks.Hash(ref _buckets[Bucket(c.Remote, c.Local.Port)], c);
         }
 
         internal void Unhash(TcpConnection c)
         {
-            if (!c.Hashed)
+            if (c.Links.Hashed)
             {
-                return;
+                TableLinks.Unhash(ref _buckets[Bucket(c.Remote, c.Local.Port)], c);
             }
-            int b = Bucket(c.Remote, c.Local.Port);
-            TcpConnection previous = null;
-            for (TcpConnection x = _buckets[b]; x != null; x = x.HashNext)
-            {
-                if (x == c)
-                {
-                    if (previous == null)
-                    {
-                        _buckets[b] = x.HashNext;
-                    }
-                    else
-                    {
-                        previous.HashNext = x.HashNext;
-                    }
-                    break;
-                }
-                previous = x;
-            }
-            c.HashNext = null;
-            c.Hashed = false;
         }
 
         /// <summary>The connection with this 4-tuple; null when there is none.</summary>
         internal TcpConnection Lookup(IPEndPoint local, IPEndPoint remote)
         {
-            for (TcpConnection x = _buckets[Bucket(remote, local.Port)]; x != null; x = x.HashNext)
+            for (TcpConnection x = _buckets[Bucket(remote, local.Port)]; x != null; x = x.Links.HashNext)
             {
                 if (x.Remote == remote && x.Local == local)
                 {
@@ -76,37 +49,19 @@ namespace Keel.Net.Tcp
 
         internal void AddListener(TcpConnection c)
         {
-            c.ListenNext = _listeners;
-            _listeners = c;
+            TableLinks.AddListener(ref _listeners, c);
         }
 
         internal void RemoveListener(TcpConnection c)
         {
-            TcpConnection previous = null;
-            for (TcpConnection x = _listeners; x != null; x = x.ListenNext)
-            {
-                if (x == c)
-                {
-                    if (previous == null)
-                    {
-                        _listeners = x.ListenNext;
-                    }
-                    else
-                    {
-                        previous.ListenNext = x.ListenNext;
-                    }
-                    break;
-                }
-                previous = x;
-            }
-            c.ListenNext = null;
+            TableLinks.RemoveListener(ref _listeners, c);
             _synQueue.RemoveAllFor(c);
         }
 
         /// <summary>The listener for <paramref name="local"/>: bound to its address, or to the unspecified address of its family.</summary>
         private TcpConnection FindListener(IPEndPoint local)
         {
-            for (TcpConnection x = _listeners; x != null; x = x.ListenNext)
+            for (TcpConnection x = _listeners; x != null; x = x.Links.ListenNext)
             {
                 if (x.Local.Port == local.Port && (x.Local.Address == local.Address ||
                     (x.Local.Address.IsAny && x.Local.Address.Family == local.Address.Family)))
@@ -119,41 +74,12 @@ namespace Keel.Net.Tcp
 
         internal void Activate(TcpConnection c)
         {
-            if (c.Active)
-            {
-                return;
-            }
-            c.ActivePrev = null;
-            c.ActiveNext = _active;
-            if (_active != null)
-            {
-                _active.ActivePrev = c;
-            }
-            _active = c;
-            c.Active = true;
+            TableLinks.Activate(ref _active, c);
         }
 
         internal void Deactivate(TcpConnection c)
         {
-            if (!c.Active)
-            {
-                return;
-            }
-            if (c.ActivePrev == null)
-            {
-                _active = c.ActiveNext;
-            }
-            else
-            {
-                c.ActivePrev.ActiveNext = c.ActiveNext;
-            }
-            if (c.ActiveNext != null)
-            {
-                c.ActiveNext.ActivePrev = c.ActivePrev;
-            }
-            c.ActiveNext = null;
-            c.ActivePrev = null;
-            c.Active = false;
+            TableLinks.Deactivate(ref _active, c);
         }
 
         /// <summary>
@@ -162,60 +88,20 @@ namespace Keel.Net.Tcp
         /// </summary>
         internal void Schedule(TcpConnection c)
         {
-            if (!c.OnBatch)
-            {
-                c.OnBatch = true;
-                c.BatchNext = null;
-                if (_batchTail == null)
-                {
-                    _batchHead = c;
-                }
-                else
-                {
-                    _batchTail.BatchNext = c;
-                }
-                _batchTail = c;
-            }
+            TableLinks.Schedule(ref _batchHead, ref _batchTail, c);
         }
 
         internal void Unschedule(TcpConnection c)
         {
-            if (!c.OnBatch)
+            if (!c.Links.OnBatch)
             {
                 return;
             }
-            if (!Unlink(ref _batchHead, ref _batchTail, c))
+            if (!TableLinks.Unlink(ref _batchHead, ref _batchTail, c))
             {
-                Unlink(ref _flushHead, ref _flushTail, c);
+                TableLinks.Unlink(ref _flushHead, ref _flushTail, c);
             }
-            c.BatchNext = null;
-            c.OnBatch = false;
-        }
-
-        private static bool Unlink(ref TcpConnection head, ref TcpConnection tail, TcpConnection c)
-        {
-            TcpConnection previous = null;
-            for (TcpConnection x = head; x != null; x = x.BatchNext)
-            {
-                if (x == c)
-                {
-                    if (previous == null)
-                    {
-                        head = x.BatchNext;
-                    }
-                    else
-                    {
-                        previous.BatchNext = x.BatchNext;
-                    }
-                    if (tail == x)
-                    {
-                        tail = previous;
-                    }
-                    return true;
-                }
-                previous = x;
-            }
-            return false;
+            TableLinks.Unscheduled(c);
         }
 
         /// <summary>True while a connection waits for its batched output or ACK (e.g. the device refused frames).</summary>
@@ -237,16 +123,9 @@ namespace Keel.Net.Tcp
             _flushTail = _batchTail;
             _batchHead = null;
             _batchTail = null;
-            while (_flushHead != null)
+            TcpConnection c;
+            while ((c = TableLinks.TakeFirst(ref _flushHead, ref _flushTail)) != null)
             {
-                TcpConnection c = _flushHead;
-                _flushHead = c.BatchNext;
-                if (_flushHead == null)
-                {
-                    _flushTail = null;
-                }
-                c.BatchNext = null;
-                c.OnBatch = false;
                 c.FlushBatch(now);
             }
         }
@@ -256,7 +135,7 @@ namespace Keel.Net.Tcp
             TcpConnection c = _active;
             while (c != null)
             {
-                TcpConnection next = c.ActiveNext;
+                TcpConnection next = c.Links.ActiveNext;
                 c.OnTimers(now);
                 c = next;
             }
@@ -266,7 +145,7 @@ namespace Keel.Net.Tcp
         internal Instant NextDeadline()
         {
             Instant best = _synQueue.NextDeadline();
-            for (TcpConnection c = _active; c != null; c = c.ActiveNext)
+            for (TcpConnection c = _active; c != null; c = c.Links.ActiveNext)
             {
                 Instant d = c.NextDeadline();
                 if (d < best)

@@ -206,15 +206,15 @@ namespace Keel.Net.Tcp
             bool syn = (flags & FlagSyn) != 0;
             bool offerAll = c.State == TcpState.SynSent || c.State == TcpState.Closed;
             bool sack = false;
-            bool timestamps = c.TsOk;
+            bool timestamps = c.Options.Timestamps;
             bool windowScale = false;
             uint* blocks = stackalloc uint[2 * TcpSegment.MaxSackBlocks];
             int blockCount = 0;
             if (syn)
             {
-                sack = offerAll ? Config.TcpSack : c.SackOk;
-                timestamps = offerAll ? Config.TcpTimestamps : c.TsOk;
-                windowScale = offerAll || c.WindowScaleOk;
+                sack = offerAll ? Config.TcpSack : c.Options.Sack;
+                timestamps = offerAll ? Config.TcpTimestamps : c.Options.Timestamps;
+                windowScale = offerAll || c.Options.WindowScaling;
                 optionsLength = TcpOptions.SynLength(sack, timestamps, windowScale);
             }
             else
@@ -223,7 +223,7 @@ namespace Keel.Net.Tcp
                 {
                     optionsLength = TcpOptions.AlignedTimestampLength;
                 }
-                if (c.SackOk && length == 0 && (flags & (FlagFin | FlagRst)) == 0 && (!c.Reassembly.IsEmpty || c.Reassembly.DsackPending))
+                if (c.Options.Sack && length == 0 && (flags & (FlagFin | FlagRst)) == 0 && (!c.Reassembly.IsEmpty || c.Reassembly.DsackPending))
                 {
                     blockCount = c.BuildSackBlocks(blocks, timestamps ? 3 : 4);
                     if (blockCount > 0)
@@ -236,14 +236,14 @@ namespace Keel.Net.Tcp
             NetBytes.Write16(th, c.Local.Port);
             NetBytes.Write16(th + 2, c.Remote.Port);
             NetBytes.Write32(th + 4, sequence);
-            NetBytes.Write32(th + 8, (flags & FlagAck) != 0 ? c.RcvNxt : 0);
+            NetBytes.Write32(th + 8, (flags & FlagAck) != 0 ? c.Rcv.Nxt : 0);
             th[12] = (byte)(((HeaderLength + optionsLength) / 4) << 4);
             th[13] = (byte)flags;
             int window;
             if ((flags & FlagSyn) != 0)
             {
                 window = c.ReceiveBufferSize < 65535 ? c.ReceiveBufferSize : 65535;
-                c.RcvAdv = c.RcvNxt + (uint)window;
+                c.Rcv.SynWindowSent(window);
             }
             else
             {
@@ -255,10 +255,10 @@ namespace Keel.Net.Tcp
             {
                 byte* o = th + HeaderLength;
                 uint tsVal = c.TsNow(Stack.Now);
-                uint tsEcr = c.State == TcpState.SynSent ? 0 : c.TsRecent;
+                uint tsEcr = c.State == TcpState.SynSent ? 0 : c.Options.TsRecent;
                 if (syn)
                 {
-                    TcpOptions.WriteSyn(o, c.ReceiveMss, sack, timestamps, tsVal, tsEcr, windowScale ? c.RcvWindowScale : -1);
+                    TcpOptions.WriteSyn(o, c.Options.ReceiveMss, sack, timestamps, tsVal, tsEcr, windowScale ? c.Options.ReceiveWindowScale : -1);
                 }
                 else
                 {
@@ -302,7 +302,7 @@ namespace Keel.Net.Tcp
                 Counters[NetStatistics.TcpResetsSent]++;
             }
             c.Stats.SegmentOut();
-            Stack.OutputIP(packet, c.Remote.Address, Ipv4Layer.ProtocolTcp, !c.PmtuLocked);
+            Stack.OutputIP(packet, c.Remote.Address, Ipv4Layer.ProtocolTcp, c.PathMtu.DontFragment);
             return true;
         }
 

@@ -30,6 +30,8 @@ namespace Keel.Net.Tcp
         private int _head;
         private int _count;
         private int _retransHint; // logical index from which a lost, unretransmitted record may be found
+        private readonly uint[] _lastBlocks = new uint[2 * TcpSegment.MaxSackBlocks]; // the previous ACK's SACK blocks
+        private int _lastBlockCount;
 
         internal int SackedBytes;
         internal int LostBytes;
@@ -96,6 +98,36 @@ namespace Keel.Net.Tcp
             RackValid = false;
             MinRtt = Duration.MaxValue;
             ReorderingSeen = false;
+            _lastBlockCount = 0;
+        }
+
+        /// <summary>
+        /// <see cref="MarkSacked"/> for one SACK block of an ACK, skipping the part the previous ACK's blocks already
+        /// marked (records stay SACKed until acknowledged, and most blocks repeat or grow the previous ACK's).
+        /// </summary>
+        internal int MarkSackBlock(uint left, uint right, Instant now)
+        {
+            uint from = left;
+            for (int c = 0; c < _lastBlockCount; c++)
+            {
+                if (TcpSequence.Leq(_lastBlocks[2 * c], from) && TcpSequence.Gt(_lastBlocks[2 * c + 1], from))
+                {
+                    from = _lastBlocks[2 * c + 1];
+                }
+            }
+            return TcpSequence.Lt(from, right) ? MarkSacked(from, right, now) : 0;
+        }
+
+        /// <summary>The SACK blocks of the ACK just processed (all of them, as received), for the next one.</summary>
+        internal unsafe void RememberSackBlocks(ref TcpSegment segment)
+        {
+            _lastBlockCount = 0;
+            for (int b = 0; b < segment.SackCount; b++)
+            {
+                _lastBlocks[2 * b] = segment.Sack[2 * b];
+                _lastBlocks[2 * b + 1] = segment.Sack[2 * b + 1];
+                _lastBlockCount++;
+            }
         }
 
         /// <summary>Appends a newly sent segment of <paramref name="length"/> sequence numbers (FIN included).</summary>

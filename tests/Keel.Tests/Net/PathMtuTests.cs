@@ -83,8 +83,8 @@ namespace Keel.Tests.Net
             BulkTransfer transfer;
             Socket client = FlightDropped(pair, out transfer);
             TcpConnection c = client.Tcp;
-            uint una = c.SndUna;
-            uint max = c.SndMax;
+            uint una = c.Snd.Una;
+            uint max = c.Snd.Max;
             long cwnd = c.Cwnd;
             Assert.That(max - una, Is.GreaterThan(2u * 1448), "several full-sized segments in flight");
 
@@ -166,9 +166,9 @@ namespace Keel.Tests.Net
 
             // RFC 5927 section 4.1: the quoted sequence number must be in [SND.UNA, SND.MAX).
             byte[] beyond = (byte[])quoted.Clone();
-            Frames.Put32(beyond, tcp + 4, c.SndMax);
+            Frames.Put32(beyond, tcp + 4, c.Snd.Max);
             byte[] acked = (byte[])quoted.Clone();
-            Frames.Put32(acked, tcp + 4, c.SndUna - 1);
+            Frames.Put32(acked, tcp + 4, c.Snd.Una - 1);
             // A connection that does not exist (another local port).
             byte[] unknown = (byte[])quoted.Clone();
             unknown[tcp] ^= 0x40;
@@ -246,7 +246,7 @@ namespace Keel.Tests.Net
         [TestCase(296, 68)]
         public void PlateauBelowTheDatagram(int totalLength, int plateau)
         {
-            Assert.That(TcpConnection.PlateauBelow(totalLength), Is.EqualTo(plateau));
+            Assert.That(PathMtuDiscovery.PlateauBelow(totalLength), Is.EqualTo(plateau));
         }
 
         /// <summary>

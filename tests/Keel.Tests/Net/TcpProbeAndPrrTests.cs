@@ -102,7 +102,7 @@ namespace Keel.Tests.Net
             uint first = iss + 1;
             // The host's window (scale 7 from its SYN): 125 << 7 = 16,000 bytes, room for 11 segments of 1,448.
             s.Inject(Frame(ClientIsn + 1, first, 0x10, Ts(500, ts), 0, 0x55, 125));
-            Assert.That(c.SndWnd, Is.EqualTo(125 << 7));
+            Assert.That(c.Snd.Window, Is.EqualTo(125 << 7));
             long sentAt = s.Clock.NowNanoseconds;
             Write(s, server, 12 * M);
             Assert.That(Sent(s).Count, Is.EqualTo(10), "initial window");
@@ -385,17 +385,17 @@ namespace Keel.Tests.Net
                 List<int> expected;
                 if (cwnd < 0)
                 {
-                    Assert.That(c.CaState, Is.EqualTo(TcpCaState.Open), "not in recovery before DupThresh, ACK " + top);
+                    Assert.That(c.Recovery.State, Is.EqualTo(TcpCaState.Open), "not in recovery before DupThresh, ACK " + top);
                     expected = model.Send((long)n * M);
                 }
                 else
                 {
-                    Assert.That(c.CaState, Is.EqualTo(TcpCaState.Recovery), "ACK " + top);
+                    Assert.That(c.Recovery.State, Is.EqualTo(TcpCaState.Recovery), "ACK " + top);
                     Assert.That(c.Ssthresh, Is.EqualTo(model.Ssthresh), "ssthresh");
-                    Assert.That(c.RecoverFs, Is.EqualTo(model.RecoverFs), "RecoverFS");
+                    Assert.That(c.Recovery.RecoverFs, Is.EqualTo(model.RecoverFs), "RecoverFS");
                     Assert.That(c.Cwnd, Is.EqualTo(cwnd), "cwnd = pipe + sndcnt, ACK " + top);
                     expected = model.Send(cwnd);
-                    Assert.That(c.PrrOut, Is.EqualTo(model.PrrOut), "prr_out, ACK " + top);
+                    Assert.That(c.Recovery.PrrOut, Is.EqualTo(model.PrrOut), "prr_out, ACK " + top);
                 }
                 Assert.That(c.Pipe, Is.EqualTo(model.Pipe()), "pipe after sending, ACK " + top);
                 Assert.That(frames.Count, Is.EqualTo(expected.Count), "segments sent after ACK " + top);
@@ -413,7 +413,7 @@ namespace Keel.Tests.Net
             Assert.That(model.ReductionBoundAcks, Is.GreaterThan(0));
             // Everything sent is acknowledged: recovery ends with cwnd = ssthresh (RFC 6937 section 3.1).
             s.Inject(AckFrame(first + (uint)(model.Segments * M), tsVal++, ts));
-            Assert.That(c.CaState, Is.EqualTo(TcpCaState.Open));
+            Assert.That(c.Recovery.State, Is.EqualTo(TcpCaState.Open));
             Assert.That(c.Cwnd, Is.EqualTo(model.Ssthresh));
         }
     }

@@ -53,16 +53,16 @@ namespace Keel.Tests.Net
             Socket listener = pair.Listen(pair.B, 5001);
             Socket server = Transfer(pair, listener, 8 << 20, out Socket client);
             long growths = pair.B.Counter(NetStatistics.TcpReceiveBufferGrowths);
-            TestContext.Out.WriteLine("growths " + growths + " buffer " + server.Tcp.ReceiveBufferSize + " peer's largest window " + client.Tcp.MaxSndWnd);
+            TestContext.Out.WriteLine("growths " + growths + " buffer " + server.Tcp.ReceiveBufferSize + " peer's largest window " + client.Tcp.Snd.MaxWindow);
             Assert.That(growths, Is.GreaterThan(0));
             server.GetTcpInfo(out TcpInfo info);
             Assert.That(info.ReceiveBufferGrowths, Is.EqualTo(growths), "shown per connection");
             Assert.That(info.ReceiveBufferSize, Is.EqualTo(server.Tcp.ReceiveBufferSize));
             Assert.That(server.Tcp.ReceiveBufferSize, Is.GreaterThan(Initial));
             Assert.That(server.Tcp.ReceiveBufferSize, Is.LessThanOrEqualTo(Max));
-            Assert.That(client.Tcp.MaxSndWnd, Is.GreaterThan(Initial), "the sender saw a window larger than the initial buffer");
-            Assert.That(client.Tcp.MaxSndWnd, Is.LessThanOrEqualTo(Max));
-            Assert.That(client.Tcp.SndWindowScale, Is.EqualTo(ScaleFor(Max)), "the SYN's scale covers the maximum, not the initial size");
+            Assert.That(client.Tcp.Snd.MaxWindow, Is.GreaterThan(Initial), "the sender saw a window larger than the initial buffer");
+            Assert.That(client.Tcp.Snd.MaxWindow, Is.LessThanOrEqualTo(Max));
+            Assert.That(client.Tcp.Options.SendWindowScale, Is.EqualTo(ScaleFor(Max)), "the SYN's scale covers the maximum, not the initial size");
             Assert.That(pair.AllReturned(out string detail), Is.True, detail);
         }
 
@@ -80,7 +80,7 @@ namespace Keel.Tests.Net
             TestContext.Out.WriteLine("buffer " + server.Tcp.ReceiveBufferSize + " cap " + cap);
             Assert.That(pair.B.Counter(NetStatistics.TcpReceiveBufferGrowths), Is.GreaterThan(0));
             Assert.That(server.Tcp.ReceiveBufferSize, Is.LessThanOrEqualTo(cap));
-            Assert.That(client.Tcp.MaxSndWnd, Is.LessThanOrEqualTo(cap + (1 << client.Tcp.SndWindowScale)));
+            Assert.That(client.Tcp.Snd.MaxWindow, Is.LessThanOrEqualTo(cap + (1 << client.Tcp.Options.SendWindowScale)));
         }
 
         [Test]
@@ -93,7 +93,7 @@ namespace Keel.Tests.Net
             Socket server = Transfer(pair, listener, 4 << 20, out Socket client);
             Assert.That(pair.B.Counter(NetStatistics.TcpReceiveBufferGrowths), Is.Zero);
             Assert.That(server.Tcp.ReceiveBufferSize, Is.EqualTo(Initial));
-            Assert.That(client.Tcp.MaxSndWnd, Is.LessThanOrEqualTo(Initial));
+            Assert.That(client.Tcp.Snd.MaxWindow, Is.LessThanOrEqualTo(Initial));
         }
 
         [Test]
@@ -107,7 +107,7 @@ namespace Keel.Tests.Net
             Assert.That(pair.B.Counter(NetStatistics.TcpReceiveBufferGrowths), Is.GreaterThan(0));
             Assert.That(server.Tcp.ReceiveBufferSize, Is.GreaterThan(Initial));
             Assert.That(server.Tcp.ReceiveBufferSize, Is.LessThanOrEqualTo(Max));
-            Assert.That(client.Tcp.MaxSndWnd, Is.GreaterThan(Initial));
+            Assert.That(client.Tcp.Snd.MaxWindow, Is.GreaterThan(Initial));
         }
 
         [Test]
@@ -120,8 +120,8 @@ namespace Keel.Tests.Net
             Socket listener = pair.Listen(pair.B, 5001);
             Socket server;
             Socket client = TcpLossRecoveryTests.Connect(pair, pair.A, NetPair.AddressB, 5001, out server, listener);
-            Assert.That(client.Tcp.SndWindowScale, Is.EqualTo(7), "B's SYN-ACK");
-            Assert.That(server.Tcp.SndWindowScale, Is.EqualTo(7), "A's SYN");
+            Assert.That(client.Tcp.Options.SendWindowScale, Is.EqualTo(7), "B's SYN-ACK");
+            Assert.That(server.Tcp.Options.SendWindowScale, Is.EqualTo(7), "A's SYN");
         }
     }
 }

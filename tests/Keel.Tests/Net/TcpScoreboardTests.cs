@@ -30,6 +30,24 @@ namespace Keel.Tests.Net
         }
 
         [Test]
+        public unsafe void ABlockThatGrowsThePreviousAcksCountsOnlyItsNewBytes()
+        {
+            // RFC 2018 section 4: each ACK repeats the most recent blocks; a block growing by one segment SACKs one.
+            TcpScoreboard b = Ten();
+            TcpSegment ack = default;
+            ack.SackCount = 1;
+            ack.Sack[0] = 2000;
+            ack.Sack[1] = 4000;
+            Assert.That(b.MarkSackBlock(2000, 4000, T(20)), Is.EqualTo(2000));
+            b.RememberSackBlocks(ref ack);
+            Assert.That(b.MarkSackBlock(2000, 5000, T(21)), Is.EqualTo(1000), "only [4000, 5000) is new");
+            Assert.That(b.MarkSackBlock(2000, 4000, T(21)), Is.Zero, "a repeated block");
+            Assert.That(b.SackedBytes, Is.EqualTo(3000));
+            b.Clear();
+            Assert.That(b.IsEmpty, Is.True);
+        }
+
+        [Test]
         public void DupThreshMarksTheHoleBelowThreeSackedSegments()
         {
             TcpScoreboard b = Ten();
