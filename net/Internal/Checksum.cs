@@ -91,6 +91,20 @@ namespace Keel.Net.Internal
             return (ulong)NetBytes.Swap32(source) + NetBytes.Swap32(destination) + ((uint)protocol << 8) + NetBytes.Swap16((uint)length);
         }
 
+        /// <summary>
+        /// Native-order sum of the IPv6 pseudo-header (RFC 8200 section 8.1): both addresses, the upper-layer
+        /// length and the next-header value as 32-bit words.
+        /// </summary>
+        public static ulong PseudoHeader(IPv6Address source, IPv6Address destination, int nextHeader, int length)
+        {
+            byte* words = stackalloc byte[40];
+            NetBytes.WriteIPv6(words, source);
+            NetBytes.WriteIPv6(words + 16, destination);
+            NetBytes.Write32(words + 32, (uint)length);
+            NetBytes.Write32(words + 36, (uint)nextHeader);
+            return Sum(words, 40);
+        }
+
         /// <summary>The value to store (natively) in a checksum field for a sum over the covered bytes.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ushort Finish(ulong sum) => (ushort)~Fold(sum);

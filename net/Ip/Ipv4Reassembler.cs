@@ -176,7 +176,6 @@ namespace Keel.Net.Ip
         private void Complete(int slot)
         {
             int total = _total[slot];
-            PagePool pages = _stack.TransmitPages;
             Packet whole = _stack.AllocateTransmit();
             if (whole == null)
             {
@@ -196,51 +195,7 @@ namespace Keel.Net.Ip
             NetBytes.Write32(ip + 12, _source[slot]);
             NetBytes.Write32(ip + 16, _destination[slot]);
             *(ushort*)(ip + 10) = Checksum.Finish(Checksum.Sum(ip, NetStack.IPv4HeaderLength));
-            int page = -1;
-            int used = DmaPage.Size;
-            bool ok = true;
-            for (Packet p = _head[slot]; p != null && ok; p = p.Next)
-            {
-                int copied = 0;
-                while (copied < p.Length)
-                {
-                    if (used == DmaPage.Size)
-                    {
-                        if (page >= 0 && !whole.AppendFragment(pages, page, 0, used, DmaPage.Size))
-                        {
-                            pages.Release(page);
-                            page = -1;
-                            ok = false;
-                            break;
-                        }
-                        if (!pages.TryAllocate(out page))
-                        {
-                            _stack.Counters[NetStatistics.TxPageAllocFailures]++;
-                            page = -1;
-                            ok = false;
-                            break;
-                        }
-                        used = 0;
-                    }
-                    int take = p.Length - copied;
-                    if (take > DmaPage.Size - used)
-                    {
-                        take = DmaPage.Size - used;
-                    }
-                    p.CopyTo(copied, pages.Address(page) + used, take);
-                    copied += take;
-                    used += take;
-                }
-            }
-            if (ok && page >= 0 && !whole.AppendFragment(pages, page, 0, used, DmaPage.Size))
-            {
-                pages.Release(page);
-                ok = false;
-            }
-            else if (!ok && page >= 0)
-            {
-                pages.Release(page);
-            }
+            bool ok = PacketPages.AppendChain(whole, _head[slot], _stack.TransmitPages, _stack.Counters);
             uint source = _source[slot];
             uint destination = _destination[slot];
             int protocol = _protocol[slot];
