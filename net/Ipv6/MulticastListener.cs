@@ -1,4 +1,5 @@
 using Keel.Buffers;
+using Keel.Drivers.Net;
 using Keel.Hal;
 using Keel.Net.Internal;
 
@@ -9,7 +10,8 @@ namespace Keel.Net.Ipv6
     /// never reported) and the solicited-node group of each address. Joining or leaving sends a State Change
     /// Report at once and again [Robustness Variable - 1] times within the Unsolicited Report Interval; a query
     /// is answered with a Current State Report after a random part of its Maximum Response Delay. Reports go to
-    /// ff02::16 with hop limit 1 and the router alert option.
+    /// ff02::16 with hop limit 1 and the router alert option. A card that filters multicast
+    /// (<see cref="IMulticastFilter"/>) is given the Ethernet addresses of the groups after every change.
     /// </summary>
     internal sealed unsafe class MulticastListener
     {
@@ -31,6 +33,9 @@ namespace Keel.Net.Ipv6
         /// <summary>Per group: state-change reports still to send (joins as CHANGE_TO_EXCLUDE, leaves as CHANGE_TO_INCLUDE).</summary>
         private readonly int[] _changesLeft;
         private readonly bool[] _leaving;
+        private readonly IMulticastFilter _filter;
+        private readonly byte[] _filterAddresses;
+        private bool _filterChanged;
         private Instant _nextChangeReport;
         private Instant _queryResponse;
 
@@ -38,6 +43,8 @@ namespace Keel.Net.Ipv6
         {
             _ip = ip;
             _counters = ip.Counters;
+            _filter = ip.Stack.Device as IMulticastFilter;
+            _filterAddresses = new byte[6 * (capacity + 1)];
             _group = new IPv6Address[capacity];
             _users = new int[capacity];
             _changesLeft = new int[capacity];
@@ -128,6 +135,48 @@ namespace Keel.Net.Ipv6
         {
             _changesLeft[i] = Robustness;
             _nextChangeReport = now;
+            _filterChanged = true;
+        }
+
+        /// <summary>Gives the card the Ethernet addresses of all-nodes and of every group joined (each once).</summary>
+        private void UpdateFilter()
+        {
+            _filterChanged = false;
+            if (_filter == null)
+            {
+                return;
+            }
+            int count = 0;
+            AddFilterAddress(ref count, Ipv6Layer.MulticastMac(NeighborDiscovery.AllNodes));
+            for (int i = 0; i < _group.Length; i++)
+            {
+                if (_users[i] > 0)
+                {
+                    AddFilterAddress(ref count, Ipv6Layer.MulticastMac(_group[i]));
+                }
+            }
+            _filter.SetMulticastFilter(_filterAddresses, count);
+        }
+
+        private void AddFilterAddress(ref int count, ulong mac)
+        {
+            for (int k = 0; k < count; k++)
+            {
+                ulong known = 0;
+                for (int b = 0; b < 6; b++)
+                {
+                    known = (known << 8) | _filterAddresses[6 * k + b];
+                }
+                if (known == mac)
+                {
+                    return;
+                }
+            }
+            for (int b = 0; b < 6; b++)
+            {
+                _filterAddresses[6 * count + b] = (byte)(mac >> (40 - 8 * b));
+            }
+            count++;
         }
 
         /// <summary>The link-local address is ready: reports sent so far went from ::, so they are sent again from it.</summary>
@@ -178,6 +227,10 @@ namespace Keel.Net.Ipv6
 
         public void Poll(Instant now)
         {
+            if (_filterChanged)
+            {
+                UpdateFilter();
+            }
             if (_queryResponse.IsSet && now >= _queryResponse)
             {
                 _queryResponse = Instant.None;

@@ -74,6 +74,15 @@ namespace Keel.Tests.Net.Ipv6
         }
 
         [Test]
+        public void TheCardIsGivenTheGroupsEthernetAddresses()
+        {
+            Ipv6TestStack t = new Ipv6TestStack();
+            byte[] group = Frames.SolicitedNode(t.LinkLocal);
+            string mac = System.BitConverter.ToString(Frames.MulticastMac(group)).Replace('-', ':').ToLowerInvariant();
+            Assert.That(t.S.Device.MulticastFilter, Is.EquivalentTo(new[] { "33:33:00:00:00:01", mac }));
+        }
+
+        [Test]
         public void OnlyJoinedGroupsPassTheEthernetFilter()
         {
             Ipv6TestStack t = new Ipv6TestStack();
