@@ -78,7 +78,7 @@ namespace Keel.Net.Ip
             if (!more)
             {
                 int end = offset + length;
-                if ((_total[slot] >= 0 && _total[slot] != end) || end < MaxEnd(slot))
+                if ((_total[slot] >= 0 && _total[slot] != end) || end < FragmentChain.End(_head[slot]))
                 {
                     Discard(slot);
                     Drop(packet);
@@ -100,20 +100,6 @@ namespace Keel.Net.Ip
             {
                 Complete(slot);
             }
-        }
-
-        private int MaxEnd(int slot)
-        {
-            int end = 0;
-            for (Packet p = _head[slot]; p != null; p = p.Next)
-            {
-                int e = (int)p.Tag + p.Length;
-                if (e > end)
-                {
-                    end = e;
-                }
-            }
-            return end;
         }
 
         /// <summary>Inserts a fragment sorted by offset, trimming bytes already held. False when it was dropped.</summary>
@@ -195,7 +181,7 @@ namespace Keel.Net.Ip
             NetBytes.Write32(ip + 12, _source[slot]);
             NetBytes.Write32(ip + 16, _destination[slot]);
             *(ushort*)(ip + 10) = Checksum.Finish(Checksum.Sum(ip, NetStack.IPv4HeaderLength));
-            bool ok = PacketPages.AppendChain(whole, _head[slot], _stack.TransmitPages, _stack.Counters);
+            bool ok = FragmentChain.AppendChain(whole, _head[slot], _stack.TransmitPages, _stack.Counters);
             uint source = _source[slot];
             uint destination = _destination[slot];
             int protocol = _protocol[slot];
@@ -249,14 +235,7 @@ namespace Keel.Net.Ip
 
         private void Discard(int slot)
         {
-            Packet p = _head[slot];
-            while (p != null)
-            {
-                Packet next = p.Next;
-                p.Next = null;
-                p.Free();
-                p = next;
-            }
+            FragmentChain.Free(_head[slot]);
             _head[slot] = null;
             _used[slot] = false;
         }

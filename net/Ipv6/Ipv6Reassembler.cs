@@ -108,7 +108,7 @@ namespace Keel.Net.Ipv6
             int end = fragmentOffset + length;
             if (!more)
             {
-                if ((_total[slot] >= 0 && _total[slot] != end) || end < MaxEnd(slot))
+                if ((_total[slot] >= 0 && _total[slot] != end) || end < FragmentChain.End(_head[slot]))
                 {
                     Discard(slot);
                     Drop(packet);
@@ -157,20 +157,6 @@ namespace Keel.Net.Ipv6
                 at += (h[1] + 1) * 8;
             }
             return false;
-        }
-
-        private int MaxEnd(int slot)
-        {
-            int end = 0;
-            for (Packet p = _head[slot]; p != null; p = p.Next)
-            {
-                int e = (int)p.Tag + p.Length;
-                if (e > end)
-                {
-                    end = e;
-                }
-            }
-            return end;
         }
 
         /// <summary>Inserts a fragment sorted by offset. False when it was dropped (a duplicate, or an overlap that ends the datagram).</summary>
@@ -235,7 +221,7 @@ namespace Keel.Net.Ipv6
             ip[7] = (byte)_hopLimit[slot];
             NetBytes.WriteIPv6(ip + 8, _source[slot]);
             NetBytes.WriteIPv6(ip + 24, _destination[slot]);
-            bool ok = PacketPages.AppendChain(whole, _head[slot], _ip.Stack.TransmitPages, _ip.Stack.Counters);
+            bool ok = FragmentChain.AppendChain(whole, _head[slot], _ip.Stack.TransmitPages, _ip.Stack.Counters);
             int nextHeader = _nextHeader[slot];
             Ipv6Inbound info = new Ipv6Inbound(_source[slot], _destination[slot], _hopLimit[slot], last.LinkMulticast, last.ToTentative);
             Discard(slot);
@@ -301,15 +287,7 @@ namespace Keel.Net.Ipv6
             {
                 return;
             }
-            Packet p = _head[slot];
-            while (p != null)
-            {
-                Packet next = p.Next;
-                p.Next = null;
-                p.Free();
-                _held--;
-                p = next;
-            }
+            _held -= FragmentChain.Free(_head[slot]);
             _head[slot] = null;
             _used[slot] = false;
         }

@@ -1,4 +1,5 @@
 using System;
+using Keel.Kernel.Text;
 using Keel.Net;
 
 namespace Keel.Kernel.Config
@@ -32,7 +33,7 @@ namespace Keel.Kernel.Config
                 int digits = 0;
                 while (i < text.Length && text[i] != ':')
                 {
-                    int digit = HexValue(text[i]);
+                    int digit = NumberParser.HexValue(text[i]);
                     if (digit < 0 || digits == 4)
                     {
                         return false;
@@ -105,42 +106,13 @@ namespace Keel.Kernel.Config
                 return false;
             }
             ReadOnlySpan<byte> prefix = text.Slice(slash + 1);
-            if (prefix.Length == 0 || prefix.Length > 3)
+            ulong n;
+            if (prefix.Length > 3 || !NumberParser.TryParseDecimal(prefix, out n) || n > 128)
             {
                 return false;
             }
-            int n = 0;
-            for (int i = 0; i < prefix.Length; i++)
-            {
-                if (prefix[i] < '0' || prefix[i] > '9')
-                {
-                    return false;
-                }
-                n = n * 10 + (prefix[i] - '0');
-            }
-            if (n > 128)
-            {
-                return false;
-            }
-            prefixLength = n;
+            prefixLength = (int)n;
             return true;
-        }
-
-        private static int HexValue(byte c)
-        {
-            if (c >= '0' && c <= '9')
-            {
-                return c - '0';
-            }
-            if (c >= 'a' && c <= 'f')
-            {
-                return c - 'a' + 10;
-            }
-            if (c >= 'A' && c <= 'F')
-            {
-                return c - 'A' + 10;
-            }
-            return -1;
         }
     }
 }

@@ -3,9 +3,44 @@ using Keel.Hal;
 
 namespace Keel.Net.Internal
 {
-    /// <summary>Copies packets into transmit pages, packed (what fragment reassembly of both IP versions needs).</summary>
-    internal static unsafe class PacketPages
+    /// <summary>
+    /// A datagram's fragments as a chain of packets linked by <c>Next</c>, each with its offset in <c>Tag</c> (how
+    /// both IP versions' reassemblers hold them): the end of the data held, freeing, and the packed copy of a
+    /// complete datagram into transmit pages.
+    /// </summary>
+    internal static unsafe class FragmentChain
     {
+        /// <summary>The largest offset + length in the chain (0 when it is empty).</summary>
+        public static int End(Packet head)
+        {
+            int end = 0;
+            for (Packet p = head; p != null; p = p.Next)
+            {
+                int e = (int)p.Tag + p.Length;
+                if (e > end)
+                {
+                    end = e;
+                }
+            }
+            return end;
+        }
+
+        /// <summary>Frees every packet of the chain; returns how many.</summary>
+        public static int Free(Packet head)
+        {
+            int count = 0;
+            Packet p = head;
+            while (p != null)
+            {
+                Packet next = p.Next;
+                p.Next = null;
+                p.Free();
+                count++;
+                p = next;
+            }
+            return count;
+        }
+
         /// <summary>
         /// Appends the data of every packet of the chain from <paramref name="head"/> (linked by <c>Next</c>) to
         /// <paramref name="whole"/>, copied into pages of <paramref name="pages"/> filled one after the other. False
