@@ -216,37 +216,20 @@ namespace Keel.Net.Ipv6
 
         private void FlushPending(int i)
         {
-            int count = _pending.Count;
-            for (int k = 0; k < count; k++)
+            PacketQueue ready = default;
+            _pending.MoveTagged((uint)i, ref ready);
+            while (!ready.IsEmpty)
             {
-                Packet packet = _pending.Dequeue();
-                if (packet.Tag == (uint)i)
-                {
-                    _nd.TransmitFrame(packet, _mac[i]);
-                }
-                else
-                {
-                    _pending.Enqueue(packet);
-                }
+                _nd.TransmitFrame(ready.Dequeue(), _mac[i]);
             }
         }
 
         private void DropPending(int i)
         {
-            int count = _pending.Count;
-            for (int k = 0; k < count; k++)
-            {
-                Packet packet = _pending.Dequeue();
-                if (packet.Tag == (uint)i)
-                {
-                    _counters[Ipv6Statistics.NeighborResolveFailed]++;
-                    packet.Free();
-                }
-                else
-                {
-                    _pending.Enqueue(packet);
-                }
-            }
+            PacketQueue failed = default;
+            _pending.MoveTagged((uint)i, ref failed);
+            _counters[Ipv6Statistics.NeighborResolveFailed] += failed.Count;
+            failed.FreeAll();
         }
 
         // ---------------------------------------------------------------- learning
