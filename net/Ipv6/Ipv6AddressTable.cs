@@ -236,20 +236,6 @@ namespace Keel.Net.Ipv6
             Add(Identify(prefix, 0), prefixLength, OriginSlaac, LifetimeList.Until(now, valid), LifetimeList.Until(now, preferred), now);
         }
 
-        /// <summary>True when <paramref name="destination"/> is in the prefix of one of our static addresses.</summary>
-        public bool OnLink(IPv6Address destination)
-        {
-            for (int i = 0; i < _address.Length; i++)
-            {
-                if (_origin[i] == OriginStatic && _state[i] != StateFree &&
-                    LifetimeList.Matches(destination, _address[i], _prefixLength[i]))
-                {
-                    return true;
-                }
-            }
-            return false;
-        }
-
         /// <summary>
         /// The source for a packet to <paramref name="destination"/>: link-local for link-local and link-scope multicast
         /// destinations, else a preferred global address, else a deprecated one, else link-local; :: when none is usable.

@@ -98,7 +98,12 @@ namespace Keel.Net.Ipv6
         internal void Input(Packet packet, bool linkMulticast)
         {
             Counters[Ipv6Statistics.Rx]++;
-            if (!_started || !packet.EnsureLinear(HeaderLength))
+            if (!_started)
+            {
+                Drop(packet, Ipv6Statistics.NotForUs); // no address yet: the link has not come up
+                return;
+            }
+            if (!packet.EnsureLinear(HeaderLength))
             {
                 Drop(packet, Ipv6Statistics.BadHeader);
                 return;

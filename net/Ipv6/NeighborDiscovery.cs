@@ -119,7 +119,7 @@ namespace Keel.Net.Ipv6
                     return true;
                 }
             }
-            if (destination.IsLinkLocal || _prefixes.Covers(destination) || _ip.Addresses.OnLink(destination))
+            if (destination.IsLinkLocal || _prefixes.Covers(destination))
             {
                 return true;
             }
