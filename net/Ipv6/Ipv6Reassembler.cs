@@ -27,6 +27,10 @@ namespace Keel.Net.Ipv6
         private readonly int[] _received;
         private readonly int[] _count;
         private readonly int[] _hopLimit;
+
+        /// <summary>Bytes of headers in front of the first fragment's data (IPv6, extension and fragment headers), put
+        /// back in front of it for the Time Exceeded message; 0 until the first fragment came.</summary>
+        private readonly int[] _firstHeaders;
         private readonly Instant[] _deadline;
         private readonly Packet[] _head;
         private readonly bool[] _used;
@@ -46,6 +50,7 @@ namespace Keel.Net.Ipv6
             _received = new int[slots];
             _count = new int[slots];
             _hopLimit = new int[slots];
+            _firstHeaders = new int[slots];
             _deadline = new Instant[slots];
             _head = new Packet[slots];
             _used = new bool[slots];
@@ -93,6 +98,7 @@ namespace Keel.Net.Ipv6
                 _destination[slot] = info.Destination;
                 _id[slot] = id;
                 _nextHeader[slot] = -1;
+                _firstHeaders[slot] = 0;
                 _total[slot] = -1;
                 _received[slot] = 0;
                 _count[slot] = 0;
@@ -104,6 +110,7 @@ namespace Keel.Net.Ipv6
             {
                 _nextHeader[slot] = nextHeader;
                 _hopLimit[slot] = info.HopLimit;
+                _firstHeaders[slot] = start;
             }
             int end = fragmentOffset + length;
             if (!more)
@@ -299,9 +306,25 @@ namespace Keel.Net.Ipv6
                 if (_used[i] && now >= _deadline[i])
                 {
                     _counters[Ipv6Statistics.ReasmTimeouts]++;
+                    TimeExceeded(i);
                     Discard(i);
                 }
             }
+        }
+
+        /// <summary>
+        /// RFC 8200 section 4.5: when the first fragment came, its source gets Time Exceeded code 1 quoting it (its
+        /// headers are still in front of its data in the linear area).
+        /// </summary>
+        private void TimeExceeded(int slot)
+        {
+            Packet first = _head[slot];
+            if (first == null || first.Tag != 0 || _firstHeaders[slot] == 0 || first.Push(_firstHeaders[slot]) == null)
+            {
+                return;
+            }
+            Ipv6Inbound info = new Ipv6Inbound(_source[slot], _destination[slot], _hopLimit[slot], false, false);
+            _ip.Icmp.SendError(first, Icmpv6Layer.TypeTimeExceeded, Icmpv6Layer.CodeReassemblyTimeExceeded, 0, in info, false);
         }
 
         public void Clear()

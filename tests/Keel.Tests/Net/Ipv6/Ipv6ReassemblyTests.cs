@@ -140,7 +140,7 @@ namespace Keel.Tests.Net.Ipv6
         }
 
         [Test]
-        public void IncompleteDatagramIsFreedAfterSixtySeconds()
+        public void IncompleteDatagramIsFreedAfterSixtySecondsAndReported()
         {
             Ipv6TestStack t = new Ipv6TestStack();
             t.LearnHost();
@@ -149,6 +149,20 @@ namespace Keel.Tests.Net.Ipv6
             Assert.That(t.Counter(Ipv6Statistics.ReasmTimeouts), Is.EqualTo(0));
             t.Run(2000, 1000);
             Assert.That(t.Counter(Ipv6Statistics.ReasmTimeouts), Is.EqualTo(1));
+            // The first fragment came: its source is told (Time Exceeded code 1), quoting it from its IPv6 header.
+            List<byte[]> errors = Frames.OfIcmpv6Type(t.TakeSent(), 3);
+            Assert.That(errors.Count, Is.EqualTo(1));
+            int icmp = Frames.IcmpOffset(errors[0]);
+            Assert.That(errors[0][icmp + 1], Is.EqualTo(1));
+            Assert.That(errors[0][icmp + 8] >> 4, Is.EqualTo(6));
+            Assert.That(errors[0][icmp + 8 + 6], Is.EqualTo(Frames.NextFragment));
+            Assert.That(Frames.Get16(errors[0], 18), Is.EqualTo(8 + 40 + 8 + 104), "header, fragment header and the 104 bytes quoted");
+            Assert.That(Frames.Icmpv6ChecksumValid(errors[0]), Is.True);
+            // Without the first fragment there is nothing to quote.
+            t.Inject(Fragments(t, EchoMessage(t, 200), 104, 14)[1]);
+            t.Run(61000, 1000);
+            Assert.That(t.Counter(Ipv6Statistics.ReasmTimeouts), Is.EqualTo(2));
+            Assert.That(Frames.OfIcmpv6Type(t.TakeSent(), 3), Is.Empty);
             t.AssertIdle();
         }
 
