@@ -119,6 +119,20 @@ namespace Keel.Net.Ipv6
             return false;
         }
 
+        /// <summary>The first <paramref name="prefixLength"/> bits of <paramref name="address"/>, the rest zero.</summary>
+        internal static IPv6Address Prefix(IPv6Address address, int prefixLength)
+        {
+            if (prefixLength <= 0)
+            {
+                return IPv6Address.Any;
+            }
+            if (prefixLength <= 64)
+            {
+                return new IPv6Address(prefixLength == 64 ? address.High : address.High & ~(ulong.MaxValue >> prefixLength), 0);
+            }
+            return new IPv6Address(address.High, prefixLength >= 128 ? address.Low : address.Low & ~(ulong.MaxValue >> (prefixLength - 64)));
+        }
+
         /// <summary>True when the first <paramref name="prefixLength"/> bits of both addresses are equal.</summary>
         internal static bool Matches(IPv6Address address, IPv6Address prefix, int prefixLength)
         {

@@ -94,10 +94,10 @@ namespace Keel.Net.Ipv6
             _routers.Update(router, 128, Instant.MaxValue);
         }
 
-        /// <summary>A static on-link prefix (<c>ip6=ADDR/LEN</c>), never expiring.</summary>
+        /// <summary>A static on-link prefix (the prefix of <c>ip6=ADDR/LEN</c>), never expiring.</summary>
         internal void AddStaticPrefix(IPv6Address prefix, int prefixLength)
         {
-            _prefixes.Update(prefix, prefixLength, Instant.MaxValue);
+            _prefixes.Update(LifetimeList.Prefix(prefix, prefixLength), prefixLength, Instant.MaxValue);
         }
 
         // ---------------------------------------------------------------- next hop

@@ -11,7 +11,8 @@ namespace Keel.BootTests
     /// Keel on a tap in a private namespace where radvd (started by the test, inside the namespace only) advertises
     /// 2001:db8:1::/64 with an RDNSS server: the guest makes its link-local address, takes a SLAAC address after
     /// DAD, and the host's <c>ping -6</c> reaches both; <c>net</c> shows the addresses with state and lifetimes,
-    /// the router, the prefix, the DNS server and the neighbor cache. Needs root (namespace).
+    /// the router, the prefix, the DNS server and the neighbor cache; DAD finds an address the host holds. Needs
+    /// root (namespace).
     /// </summary>
     [TestFixture]
     [Parallelizable(ParallelScope.None)]
@@ -75,6 +76,27 @@ namespace Keel.BootTests
                 File.Delete(config);
                 File.Delete(pid);
             }
+        }
+
+        /// <summary>
+        /// A static <c>ip6=</c> that the host already uses: the host answers the guest's DAD probe, the address stays
+        /// duplicate and unused, while the link-local one passes and answers <c>ping -6</c>.
+        /// </summary>
+        [Test]
+        public void DadFindsTheHostsAddressTaken()
+        {
+            using NetworkNamespace netns = new NetworkNamespace(ipv6: true);
+            using QemuGuest guest = TapGuest.Boot(netns, "256M", 240, "ip6=" + NetworkNamespace.HostAddress6 + "/64");
+            WaitForNet(guest, "static duplicate", 30);
+            string net = WaitForNet(guest, "link-local preferred", 30);
+            Assert.That(net, Does.Contain("  " + NetworkNamespace.HostAddress6 + "/64  static duplicate"), net);
+            Assert.That(net, Does.Match(@"dad_failed 1\b"), net);
+            Match linkLocal = Regex.Match(net, @"^\s+(fe80::[0-9a-f:]+)/64\s+link-local preferred", RegexOptions.Multiline);
+            Assert.That(linkLocal.Success, Is.True, net);
+            (int status, string ping) = netns.Exec(30, "ping", "-6", "-c", "2", "-W", "2", linkLocal.Groups[1].Value + "%" + NetworkNamespace.Tap);
+            Assert.That(status, Is.EqualTo(0), ping + "\nguest:\n" + guest.Output);
+            guest.Send("exit 0");
+            Assert.That(guest.WaitForExit(), Is.EqualTo(QemuGuest.ExitZeroStatus), guest.Output);
         }
 
         /// <summary>Runs <c>net</c> until its output contains <paramref name="text"/>; returns that output.</summary>

@@ -160,6 +160,9 @@ namespace Keel.Tests.Net.Ipv6
             IPv6Address hop;
             Assert.That(t.Ip.Nd.NextHop(IPv6Address.Read(Frames.Ip6("2001:db8:5::33")), out hop), Is.True);
             Assert.That(hop == IPv6Address.Read(Frames.Ip6("2001:db8:5::33")), Is.True);
+            TextCapture text = new TextCapture();
+            t.Stack.PrintStatus(text);
+            Assert.That(text.ToString(), Does.Contain("  2001:db8:5::/64 expires never"), "the static prefix, not the address");
             t.AssertIdle();
         }
 
