@@ -126,6 +126,51 @@ namespace Keel.Net
         /// <summary>Time an incomplete datagram waits for its missing fragments.</summary>
         public Duration IpReassemblyTimeout = Duration.FromSeconds(30);
 
+        /// <summary>
+        /// Run IPv6 beside IPv4 (Ipv6/*: link-local and SLAAC addresses, Neighbor Discovery, MLD, ICMPv6 echo).
+        /// Off by default so that a stack made only for IPv4 sends nothing else; the kernel turns it on.
+        /// </summary>
+        public bool Ipv6Enabled;
+
+        /// <summary>A static IPv6 address (kernel command line <c>ip6=ADDR/LEN</c>); :: for none (SLAAC only).</summary>
+        public IPv6Address Ipv6Address;
+
+        /// <summary>Prefix length of <see cref="Ipv6Address"/>: that prefix is on-link.</summary>
+        public int Ipv6PrefixLength = 64;
+
+        /// <summary>A static IPv6 default router (<c>gw6=ADDR</c>); :: for none (routers come from advertisements).</summary>
+        public IPv6Address Ipv6Gateway;
+
+        /// <summary>IPv6 addresses at once: link-local, static and SLAAC (RFC 4862).</summary>
+        public int Ipv6MaxAddresses = 8;
+
+        /// <summary>Neighbor cache entries (RFC 4861).</summary>
+        public int Ipv6NeighborCacheSize = 32;
+
+        /// <summary>Default routers kept from router advertisements; more are ignored (counted).</summary>
+        public int Ipv6MaxRouters = 4;
+
+        /// <summary>On-link prefixes kept from router advertisements; more are ignored (counted).</summary>
+        public int Ipv6MaxPrefixes = 8;
+
+        /// <summary>DNS servers kept from RDNSS options (RFC 8106 asks for at least 3).</summary>
+        public int Ipv6MaxDnsServers = 3;
+
+        /// <summary>Destinations a Redirect may point elsewhere at once.</summary>
+        public int Ipv6MaxRedirects = 8;
+
+        /// <summary>Neighbor Solicitations sent for Duplicate Address Detection (RFC 4862 DupAddrDetectTransmits); 0 skips DAD.</summary>
+        public int Ipv6DadTransmits = 1;
+
+        /// <summary>Incomplete IPv6 datagrams reassembled at once.</summary>
+        public int Ipv6ReassemblySlots = 4;
+
+        /// <summary>Fragments held by all incomplete IPv6 datagrams together (the memory bound under a fragment flood).</summary>
+        public int Ipv6ReassemblyPackets = 96;
+
+        /// <summary>Time an incomplete IPv6 datagram waits for its fragments (RFC 8200: 60 s).</summary>
+        public int Ipv6ReassemblyTimeoutMilliseconds = 60000;
+
         /// <summary>Makes a configuration for <paramref name="address"/>/<paramref name="prefixLength"/> via <paramref name="gateway"/>.</summary>
         public static NetConfig Create(IPv4Address address, int prefixLength, IPv4Address gateway)
         {

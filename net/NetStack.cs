@@ -6,6 +6,7 @@ using Keel.Net.Ethernet;
 using Keel.Net.Icmp;
 using Keel.Net.Internal;
 using Keel.Net.Ip;
+using Keel.Net.Ipv6;
 using Keel.Net.Sockets;
 using Keel.Net.Tcp;
 using Keel.Net.Udp;
@@ -13,8 +14,9 @@ using Keel.Net.Udp;
 namespace Keel.Net
 {
     /// <summary>
-    /// The IPv4 stack on one network device: the public face of its layers — <see cref="EthernetLayer"/>,
-    /// <see cref="ArpLayer"/>, <see cref="Ipv4Layer"/> (with reassembly), <see cref="IcmpLayer"/>,
+    /// The IPv4 (and, when configured, IPv6) stack on one network device: the public face of its layers —
+    /// <see cref="EthernetLayer"/>, <see cref="ArpLayer"/>, <see cref="Ipv4Layer"/> (with reassembly),
+    /// <see cref="Ipv6Layer"/> (with Neighbor Discovery, SLAAC, MLD, ICMPv6), <see cref="IcmpLayer"/>,
     /// <see cref="UdpLayer"/>, <see cref="TcpLayer"/> — and of the sockets (<see cref="SocketTable"/>).
     /// Construct once at start-up (everything is allocated then); it registers itself as the device's receiver.
     /// Single-threaded: the kernel main loop calls the driver poll (which calls <see cref="Receive"/> and
@@ -33,6 +35,9 @@ namespace Keel.Net
         internal readonly EthernetLayer Ethernet;
         internal readonly ArpLayer Arp;
         internal readonly Ipv4Layer Ipv4;
+
+        /// <summary>IPv6 (null unless <see cref="NetConfig.Ipv6Enabled"/>).</summary>
+        internal readonly Ipv6Layer Ipv6;
         internal readonly IcmpLayer Icmp;
         internal readonly UdpLayer Udp;
         internal readonly TcpLayer Tcp;
@@ -80,6 +85,10 @@ namespace Keel.Net
             Arp = new ArpLayer(this, config, Mac);
             Ipv4 = new Ipv4Layer(this, config, Mtu, firstIpId);
             Icmp = new IcmpLayer(this);
+            if (config.Ipv6Enabled)
+            {
+                Ipv6 = new Ipv6Layer(this, config, Mac, Mtu);
+            }
             Udp = new UdpLayer(this, config);
             Tcp = new TcpLayer(this, config);
             Sockets = new SocketTable(this, config, ephemeralSeed);
@@ -199,6 +208,10 @@ namespace Keel.Net
             Ethernet.FlushBacklog();
             Arp.Poll(Now);
             Ipv4.Poll(Now);
+            if (Ipv6 != null)
+            {
+                Ipv6.Poll(Now, Device.LinkUp);
+            }
             Tcp.Poll(Now);
             Tcp.FlushBatch(Now);
             Ethernet.FlushBacklog();
@@ -264,6 +277,10 @@ namespace Keel.Net
             Sockets.CloseAll();
             Arp.Clear();
             Ipv4.Clear();
+            if (Ipv6 != null)
+            {
+                Ipv6.Clear();
+            }
             Ethernet.Clear();
             TransmitPages.ReleaseFreePages();
         }
@@ -316,6 +333,10 @@ namespace Keel.Net
             output.Write("arp cache:");
             output.WriteLine();
             Arp.Print(output, now);
+            if (Ipv6 != null)
+            {
+                Ipv6.Print(output, now);
+            }
             Sockets.Print(output);
             Tcp.PrintSynQueue(output, now);
             output.Write("buffers: tx packets in use ");
@@ -348,17 +369,69 @@ namespace Keel.Net
                     column = 0;
                 }
             }
+            if (Ipv6 != null)
+            {
+                for (int i = 0; i < Ipv6Statistics.Count; i++)
+                {
+                    if (Ipv6.Counters[i] == 0)
+                    {
+                        continue;
+                    }
+                    output.Write("  ");
+                    output.Write(Ipv6Statistics.Name(i));
+                    output.Write(' ');
+                    output.Write(Ipv6.Counters[i]);
+                    if (++column == 4)
+                    {
+                        output.WriteLine();
+                        column = 0;
+                    }
+                }
+            }
             if (column != 0)
             {
                 output.WriteLine();
             }
         }
 
-        public int StatisticsCount => NetStatistics.Count;
+        /// <summary>The stack's counters, then (when IPv6 runs) the IPv6 ones (<see cref="Ipv6Statistics"/>).</summary>
+        public int StatisticsCount => NetStatistics.Count + (Ipv6 != null ? Ipv6Statistics.Count : 0);
 
-        public string StatisticName(int index) => NetStatistics.Name(index);
+        public string StatisticName(int index) =>
+            index < NetStatistics.Count ? NetStatistics.Name(index) : Ipv6Statistics.Name(index - NetStatistics.Count);
 
-        public long StatisticValue(int index) => index >= 0 && index < NetStatistics.Count ? Counters[index] : 0;
+        public long StatisticValue(int index) =>
+            index >= 0 && index < NetStatistics.Count ? Counters[index]
+            : Ipv6 != null && index >= NetStatistics.Count && index < StatisticsCount ? Ipv6.Counters[index - NetStatistics.Count] : 0;
+
+        /// <summary>Current value of an IPv6 counter (index from <see cref="Ipv6Statistics"/>); 0 when IPv6 is off.</summary>
+        public long Ipv6Counter(int index) => Ipv6 != null ? Ipv6.Counters[index] : 0;
+
+        /// <summary>True when IPv6 runs on this stack.</summary>
+        public bool Ipv6Enabled => Ipv6 != null;
+
+        /// <summary>The link-local address once Duplicate Address Detection passed (:: before, or without IPv6).</summary>
+        public IPv6Address Ipv6LinkLocal => Ipv6 != null ? Ipv6.Addresses.LinkLocal : IPv6Address.Any;
+
+        /// <summary>A usable global IPv6 address (static or SLAAC), :: when there is none yet.</summary>
+        public IPv6Address Ipv6GlobalAddress
+        {
+            get
+            {
+                if (Ipv6 == null)
+                {
+                    return IPv6Address.Any;
+                }
+                IPv6Address source = Ipv6.Addresses.SelectSource(new IPv6Address(0x20010DB800000000UL, 0));
+                return source.IsLinkLocal ? IPv6Address.Any : source;
+            }
+        }
+
+        /// <summary>IPv6 DNS servers learned from RDNSS options (RFC 8106): how many slots, and each (:: when the slot is empty).</summary>
+        public int Ipv6DnsServerSlots => Ipv6 != null ? Ipv6.Nd.DnsServers.Capacity : 0;
+
+        public IPv6Address Ipv6DnsServer(int slot) =>
+            Ipv6 != null && Ipv6.Nd.DnsServers.InUse(slot) ? Ipv6.Nd.DnsServers.Address(slot) : IPv6Address.Any;
 
         public StatisticKind StatisticKind(int index) => Keel.Hal.StatisticKind.Counter;
 

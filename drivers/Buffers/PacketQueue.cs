@@ -104,6 +104,27 @@ namespace Keel.Buffers
             Bytes += delta;
         }
 
+        /// <summary>
+        /// Moves every packet whose <see cref="Packet.Tag"/> is <paramref name="tag"/> to the end of
+        /// <paramref name="target"/>, keeping the order of both (packets waiting for one address resolution).
+        /// </summary>
+        public void MoveTagged(uint tag, ref PacketQueue target)
+        {
+            int count = Count;
+            for (int k = 0; k < count; k++)
+            {
+                Packet packet = Dequeue();
+                if (packet.Tag == tag)
+                {
+                    target.Enqueue(packet);
+                }
+                else
+                {
+                    Enqueue(packet);
+                }
+            }
+        }
+
         /// <summary>Frees every queued packet.</summary>
         public void FreeAll()
         {

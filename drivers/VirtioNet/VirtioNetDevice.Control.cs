@@ -193,6 +193,25 @@ namespace Keel.Drivers.VirtioNet
             return true;
         }
 
+        /// <summary>
+        /// <see cref="IMulticastFilter"/>: the addresses go in the multicast half of the MAC table and all-multicast is
+        /// turned off (Linux virtnet_set_rx_mode). More than <see cref="MaxMacFilterEntries"/>, a refused table or a
+        /// card without CTRL_RX leave all-multicast on (false): every multicast frame still arrives.
+        /// </summary>
+        public bool SetMulticastFilter(byte[] addresses, int count)
+        {
+            if (!HasReceiveModeControl)
+            {
+                return false;
+            }
+            if (count > MaxMacFilterEntries || !SetMacFilter(null, 0, addresses, count))
+            {
+                SetAllMulticast(true);
+                return false;
+            }
+            return SetAllMulticast(false);
+        }
+
         /// <summary>struct virtio_net_ctrl_mac: le32 entries, then 6 bytes per entry.</summary>
         private static int WriteMacTable(byte* data, int at, byte[] table, int count)
         {

@@ -22,7 +22,7 @@ namespace Keel.Drivers.VirtioNet
     /// Files: this one (start-up, interrupts, poll), <c>.Shutdown.cs</c> (stop, reset recovery), <c>.Configuration.cs</c> (features, config space),
     /// <c>.Statistics.cs</c>, <c>.Control.cs</c> (control virtqueue), ReceiveQueue*, SendQueue*.
     /// </summary>
-    public sealed unsafe partial class VirtioNetDevice : INetDevice
+    public sealed unsafe partial class VirtioNetDevice : INetDevice, IMulticastFilter
     {
         /// <summary>virtio device id of a network card ("Device Types").</summary>
         public const int DeviceType = 1;

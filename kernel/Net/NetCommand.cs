@@ -3,12 +3,12 @@ using Keel.Kernel.Shell;
 
 namespace Keel.Kernel.Net
 {
-    /// <summary><c>net</c>: address, ARP cache, sockets and protocol counters of the IPv4 stack.</summary>
+    /// <summary><c>net</c>: addresses, ARP and neighbor caches, IPv6 routers and prefixes, sockets and protocol counters.</summary>
     public sealed class NetCommand : IShellCommand
     {
         public string Name => "net";
 
-        public string Help => "IPv4 address, ARP cache, sockets, TCP/UDP/IP counters, DHCP lease, DNS servers";
+        public string Help => "IPv4/IPv6 addresses, ARP and neighbor caches, IPv6 routers and prefixes, sockets, counters, DHCP lease, DNS servers";
 
         public void Execute(ShellArguments arguments, ITextOutput output)
         {

@@ -181,6 +181,10 @@ namespace Keel.Kernel.Net
             config.TcpSegmentationOffload = segmentation;
             config.TcpCongestionControl = commandLine.TcpNewReno ? TcpCongestionAlgorithm.NewReno : TcpCongestionAlgorithm.Cubic;
             config.Entropy = EntropySubsystem.Pool;
+            config.Ipv6Enabled = commandLine.Ipv6Enabled;
+            config.Ipv6Address = commandLine.Ipv6Address;
+            config.Ipv6PrefixLength = commandLine.Ipv6PrefixLength;
+            config.Ipv6Gateway = commandLine.Ipv6Gateway;
             if (commandLine.HasGateway && !commandLine.UseDhcp)
             {
                 config.Gateway = new IPv4Address(commandLine.Gateway);

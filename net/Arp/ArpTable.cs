@@ -194,37 +194,20 @@ namespace Keel.Net.Arp
 
         private void FlushPending(uint address, ulong mac)
         {
-            int count = _pending.Count;
-            for (int k = 0; k < count; k++)
+            PacketQueue ready = default;
+            _pending.MoveTagged(address, ref ready);
+            while (!ready.IsEmpty)
             {
-                Packet packet = _pending.Dequeue();
-                if (packet.Tag == address)
-                {
-                    _stack.TransmitFrame(packet, mac);
-                }
-                else
-                {
-                    _pending.Enqueue(packet);
-                }
+                _stack.TransmitFrame(ready.Dequeue(), mac);
             }
         }
 
         private void DropPending(uint address)
         {
-            int count = _pending.Count;
-            for (int k = 0; k < count; k++)
-            {
-                Packet packet = _pending.Dequeue();
-                if (packet.Tag == address)
-                {
-                    _stack.Counters[NetStatistics.ArpResolveFailed]++;
-                    packet.Free();
-                }
-                else
-                {
-                    _pending.Enqueue(packet);
-                }
-            }
+            PacketQueue failed = default;
+            _pending.MoveTagged(address, ref failed);
+            _stack.Counters[NetStatistics.ArpResolveFailed] += failed.Count;
+            failed.FreeAll();
         }
 
         /// <summary>Retries requests, gives up on unanswered ones, forgets expired entries.</summary>

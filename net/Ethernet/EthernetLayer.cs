@@ -5,14 +5,16 @@ using Keel.Net.Internal;
 namespace Keel.Net.Ethernet
 {
     /// <summary>
-    /// Ethernet II on the device: receive demultiplexing by EtherType (to <see cref="Arp.ArpLayer"/> and
-    /// <see cref="Ip.Ipv4Layer"/>), header output with padding to the minimum frame, and the transmit backlog
+    /// Ethernet II on the device: receive demultiplexing by EtherType (to <see cref="Arp.ArpLayer"/>,
+    /// <see cref="Ip.Ipv4Layer"/> and, when it runs, <see cref="Ipv6.Ipv6Layer"/>, which also says which multicast
+    /// groups are ours), header output with padding to the minimum frame, and the transmit backlog
     /// that holds frames the device refused (ring full) until it takes them.
     /// </summary>
     internal sealed unsafe class EthernetLayer
     {
         internal const int EtherTypeIPv4 = 0x0800;
         internal const int EtherTypeArp = 0x0806;
+        internal const int EtherTypeIPv6 = 0x86DD;
         internal const int MinimumFrame = 60;
         internal const ulong BroadcastMac = 0xFFFFFFFFFFFFUL;
 
@@ -42,7 +44,7 @@ namespace Keel.Net.Ethernet
         /// <summary>True when a new frame would be taken by the device now (nothing backlogged, ring not stopped).</summary>
         internal bool CanTransmit => _backlog.IsEmpty && _device.CanTransmit;
 
-        /// <summary>One received frame: checks the destination and hands it to ARP or IPv4 (the layer frees it).</summary>
+        /// <summary>One received frame: checks the destination and hands it to ARP, IPv4 or IPv6 (the layer frees it).</summary>
         internal void Input(Packet frame)
         {
             Counters[NetStatistics.EthRxFrames]++;
@@ -56,7 +58,8 @@ namespace Keel.Net.Ethernet
             byte* header = frame.Data;
             ulong destination = NetBytes.ReadMac(header);
             int type = NetBytes.Read16(header + 12);
-            if (destination != _mac && destination != BroadcastMac)
+            bool ipv6 = type == EtherTypeIPv6 && Stack.Ipv6 != null;
+            if (destination != _mac && destination != BroadcastMac && !(ipv6 && Stack.Ipv6.AcceptsMulticastMac(destination)))
             {
                 Counters[NetStatistics.EthRxNotForUs]++;
                 frame.Free();
@@ -70,6 +73,10 @@ namespace Keel.Net.Ethernet
             else if (type == EtherTypeArp)
             {
                 Stack.Arp.Input(frame);
+            }
+            else if (ipv6)
+            {
+                Stack.Ipv6.Input(frame, destination != _mac);
             }
             else
             {

@@ -48,6 +48,19 @@ namespace Keel.Net.Internal
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static uint Swap16(uint value) => ((value >> 8) & 0xFF) | ((value & 0xFF) << 8);
 
+        /// <summary>Reads a 16-byte IPv6 address in network order.</summary>
+        public static IPv6Address ReadIPv6(byte* p) =>
+            new IPv6Address(((ulong)Read32(p) << 32) | Read32(p + 4), ((ulong)Read32(p + 8) << 32) | Read32(p + 12));
+
+        /// <summary>Writes a 16-byte IPv6 address in network order.</summary>
+        public static void WriteIPv6(byte* p, IPv6Address address)
+        {
+            Write32(p, (uint)(address.High >> 32));
+            Write32(p + 4, (uint)address.High);
+            Write32(p + 8, (uint)(address.Low >> 32));
+            Write32(p + 12, (uint)address.Low);
+        }
+
         public static void Copy(byte* source, byte* destination, int count)
         {
             new System.ReadOnlySpan<byte>(source, count).CopyTo(new System.Span<byte>(destination, count));

@@ -78,7 +78,7 @@ namespace Keel.Net.Ip
             if (!more)
             {
                 int end = offset + length;
-                if ((_total[slot] >= 0 && _total[slot] != end) || end < MaxEnd(slot))
+                if ((_total[slot] >= 0 && _total[slot] != end) || end < FragmentChain.End(_head[slot]))
                 {
                     Discard(slot);
                     Drop(packet);
@@ -100,20 +100,6 @@ namespace Keel.Net.Ip
             {
                 Complete(slot);
             }
-        }
-
-        private int MaxEnd(int slot)
-        {
-            int end = 0;
-            for (Packet p = _head[slot]; p != null; p = p.Next)
-            {
-                int e = (int)p.Tag + p.Length;
-                if (e > end)
-                {
-                    end = e;
-                }
-            }
-            return end;
         }
 
         /// <summary>Inserts a fragment sorted by offset, trimming bytes already held. False when it was dropped.</summary>
@@ -176,7 +162,6 @@ namespace Keel.Net.Ip
         private void Complete(int slot)
         {
             int total = _total[slot];
-            PagePool pages = _stack.TransmitPages;
             Packet whole = _stack.AllocateTransmit();
             if (whole == null)
             {
@@ -196,51 +181,7 @@ namespace Keel.Net.Ip
             NetBytes.Write32(ip + 12, _source[slot]);
             NetBytes.Write32(ip + 16, _destination[slot]);
             *(ushort*)(ip + 10) = Checksum.Finish(Checksum.Sum(ip, Ipv4Layer.HeaderLength));
-            int page = -1;
-            int used = DmaPage.Size;
-            bool ok = true;
-            for (Packet p = _head[slot]; p != null && ok; p = p.Next)
-            {
-                int copied = 0;
-                while (copied < p.Length)
-                {
-                    if (used == DmaPage.Size)
-                    {
-                        if (page >= 0 && !whole.AppendFragment(pages, page, 0, used, DmaPage.Size))
-                        {
-                            pages.Release(page);
-                            page = -1;
-                            ok = false;
-                            break;
-                        }
-                        if (!pages.TryAllocate(out page))
-                        {
-                            _stack.Counters[NetStatistics.TxPageAllocFailures]++;
-                            page = -1;
-                            ok = false;
-                            break;
-                        }
-                        used = 0;
-                    }
-                    int take = p.Length - copied;
-                    if (take > DmaPage.Size - used)
-                    {
-                        take = DmaPage.Size - used;
-                    }
-                    p.CopyTo(copied, pages.Address(page) + used, take);
-                    copied += take;
-                    used += take;
-                }
-            }
-            if (ok && page >= 0 && !whole.AppendFragment(pages, page, 0, used, DmaPage.Size))
-            {
-                pages.Release(page);
-                ok = false;
-            }
-            else if (!ok && page >= 0)
-            {
-                pages.Release(page);
-            }
+            bool ok = FragmentChain.AppendChain(whole, _head[slot], _stack.TransmitPages, _stack.Counters);
             uint source = _source[slot];
             uint destination = _destination[slot];
             int protocol = _protocol[slot];
@@ -294,14 +235,7 @@ namespace Keel.Net.Ip
 
         private void Discard(int slot)
         {
-            Packet p = _head[slot];
-            while (p != null)
-            {
-                Packet next = p.Next;
-                p.Next = null;
-                p.Free();
-                p = next;
-            }
+            FragmentChain.Free(_head[slot]);
             _head[slot] = null;
             _used[slot] = false;
         }

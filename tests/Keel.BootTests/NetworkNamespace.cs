@@ -6,7 +6,8 @@ using System.Threading;
 namespace Keel.BootTests
 {
     /// <summary>
-    /// A private network namespace with a tap device whose host end is 198.18.0.1/24 (RFC 2544 range).
+    /// A private network namespace with a tap device whose host end is 198.18.0.1/24 (RFC 2544 range), and, when
+    /// asked, 2001:db8:1::1/64 (RFC 3849 documentation range) and a link-local address.
     /// QEMU, ping, iperf3 and framegen all run inside it; Dispose kills what runs there and deletes it.
     /// Nothing is bridged to a real interface.
     /// </summary>
@@ -15,13 +16,15 @@ namespace Keel.BootTests
         public const string HostAddress = "198.18.0.1";
         public const string GuestAddress = "198.18.0.2";
         public const string Tap = "ktap0";
+        public const string HostAddress6 = "2001:db8:1::1";
 
         private static int s_counter;
 
         /// <summary>Creating namespaces and taps needs root: without it the calling test is skipped (not failed).</summary>
         public const string NeedsRootMessage = "needs root (network namespace + tap); run make test as root";
 
-        public NetworkNamespace()
+        /// <summary>Makes the namespace; <paramref name="ipv6"/> leaves IPv6 on in it and gives the tap <see cref="HostAddress6"/>/64.</summary>
+        public NetworkNamespace(bool ipv6 = false)
         {
             if (!Environment.IsPrivilegedProcess)
             {
@@ -31,8 +34,12 @@ namespace Keel.BootTests
             Run("ip", "netns", "add", Name);
             Run("ip", "-n", Name, "link", "set", "lo", "up");
             Run("ip", "-n", Name, "tuntap", "add", "dev", Tap, "mode", "tap");
-            Exec(10, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1");
+            Exec(10, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=" + (ipv6 ? "0" : "1"));
             Run("ip", "-n", Name, "addr", "add", HostAddress + "/24", "dev", Tap);
+            if (ipv6)
+            {
+                Run("ip", "-n", Name, "-6", "addr", "add", HostAddress6 + "/64", "dev", Tap, "nodad");
+            }
             Run("ip", "-n", Name, "link", "set", Tap, "up");
         }
 

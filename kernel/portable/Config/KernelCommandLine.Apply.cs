@@ -2,6 +2,7 @@ using System;
 using Keel.Hal;
 using Keel.Kernel.Platform;
 using Keel.Kernel.Text;
+using Keel.Net;
 
 namespace Keel.Kernel.Config
 {
@@ -57,6 +58,34 @@ namespace Keel.Kernel.Config
                 {
                     Gateway = address;
                     HasGateway = true;
+                }
+            }
+            else if (AsciiText.Matches(key, "ip6"))
+            {
+                IPv6Address address;
+                int prefix;
+                ok = Ipv6Text.TryParseCidr(value, 64, out address, out prefix) && !address.IsMulticast && !address.IsAny;
+                if (ok)
+                {
+                    Ipv6Address = address;
+                    Ipv6PrefixLength = prefix;
+                }
+            }
+            else if (AsciiText.Matches(key, "gw6"))
+            {
+                IPv6Address address;
+                ok = Ipv6Text.TryParseAddress(value, out address) && !address.IsMulticast && !address.IsAny;
+                if (ok)
+                {
+                    Ipv6Gateway = address;
+                }
+            }
+            else if (AsciiText.Matches(key, "ipv6"))
+            {
+                ok = TryParseBool(entry, out flag);
+                if (ok)
+                {
+                    Ipv6Enabled = flag;
                 }
             }
             else if (AsciiText.Matches(key, "shell"))

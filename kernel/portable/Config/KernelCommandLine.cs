@@ -2,6 +2,7 @@ using System;
 using Keel.Hal;
 using Keel.Kernel.Platform;
 using Keel.Kernel.Text;
+using Keel.Net;
 
 namespace Keel.Kernel.Config
 {
@@ -15,6 +16,8 @@ namespace Keel.Kernel.Config
     /// <para>
     /// Known keys: <c>ip=A.B.C.D[/N]</c> or <c>ip=dhcp</c> (no <c>ip=</c> at all also means DHCP; the static
     /// default below is then unused), <c>gw=A.B.C.D</c> (default none), <c>dns=A.B.C.D</c> (DNS server with a static address),
+    /// <c>ip6=ADDR[/LEN]</c> and <c>gw6=ADDR</c> (a static IPv6 address and default router besides SLAAC),
+    /// <c>ipv6=on|off</c> (default on),
     /// <c>shell=on|off</c>, <c>test=pagefault|nullref|bounds|throw|NAME</c>, and the benchmark switches
     /// <c>napi=on|off</c>, <c>prealloc=on|off</c>, <c>recycle=on|off</c>, <c>txlazy=on|off</c>, <c>rxbufpages=N</c>,
     /// <c>hook=drop|echo-count|none</c>, each also accepted with a <c>bench-</c> prefix; and
@@ -131,6 +134,18 @@ namespace Keel.Kernel.Config
 
         /// <summary>True when <c>gw=</c> gave a gateway.</summary>
         public bool HasGateway { get; private set; }
+
+        /// <summary>False with <c>ipv6=off</c>: the stack runs IPv4 only. Default on.</summary>
+        public bool Ipv6Enabled { get; private set; } = true;
+
+        /// <summary>Static IPv6 address from <c>ip6=ADDR[/LEN]</c>; :: for none (link-local and SLAAC only).</summary>
+        public IPv6Address Ipv6Address { get; private set; }
+
+        /// <summary>Prefix length of <see cref="Ipv6Address"/> (default 64).</summary>
+        public int Ipv6PrefixLength { get; private set; } = 64;
+
+        /// <summary>Static IPv6 default router from <c>gw6=ADDR</c>; :: for none (routers come from advertisements).</summary>
+        public IPv6Address Ipv6Gateway { get; private set; }
 
         /// <summary>False with <c>shell=off</c>: no interactive shell on the console.</summary>
         public bool ShellEnabled { get; private set; }
@@ -360,6 +375,22 @@ namespace Keel.Kernel.Config
             else
             {
                 output.Write("none");
+            }
+            if (!Ipv6Enabled)
+            {
+                output.Write(" ipv6=off");
+            }
+            else if (!Ipv6Address.IsAny)
+            {
+                output.Write(" ip6=");
+                Ipv6Address.WriteTo(output);
+                output.Write('/');
+                output.Write(Ipv6PrefixLength);
+            }
+            if (!Ipv6Gateway.IsAny)
+            {
+                output.Write(" gw6=");
+                Ipv6Gateway.WriteTo(output);
             }
             output.Write(ShellEnabled ? " shell=on" : " shell=off");
             if (Test != KernelTest.None)

@@ -52,6 +52,25 @@ namespace Keel.Tests.Drivers
         }
 
         [Test]
+        public void MulticastFilterGoesInTheMacTableElseAllMulticastStaysOn()
+        {
+            _bench = new Bench();
+            Assert.That(_bench.Start(), Is.True);
+            byte[] groups = { 0x33, 0x33, 0, 0, 0, 1, 0x33, 0x33, 0xFF, 0x12, 0x34, 0x56 };
+            Assert.That(_bench.Driver.SetMulticastFilter(groups, 2), Is.True);
+            Assert.That(_bench.Device.ControlMulticastEntries, Is.EqualTo(2));
+            Assert.That(_bench.Device.ControlUnicastEntries, Is.Zero);
+            Assert.That(_bench.Device.ControlAllMulticast, Is.False, "only the table's groups");
+            byte[] many = new byte[6 * (VirtioNetDevice.MaxMacFilterEntries + 1)];
+            Assert.That(_bench.Driver.SetMulticastFilter(many, VirtioNetDevice.MaxMacFilterEntries + 1), Is.False);
+            Assert.That(_bench.Device.ControlAllMulticast, Is.True, "too many groups: all multicast");
+            _bench.Device.ControlAnswersError = true;
+            Assert.That(_bench.Driver.SetMulticastFilter(groups, 2), Is.False);
+            Assert.That(_bench.Driver.AllMulticast, Is.True, "a refused table leaves all-multicast on");
+            Assert.That(_bench.Driver.Stop(), Is.True);
+        }
+
+        [Test]
         public void DeviceErrorsAndSilenceAreCountedAndTheStateKept()
         {
             _bench = new Bench();

@@ -8,7 +8,7 @@ namespace Keel.Tests.Fakes
     /// fragmentation and reassembly, and ICMP "fragmentation needed" (RFC 1191). By default frames go between
     /// the host 198.18.0.1 / 02:00:00:00:00:01 and the stack under test 198.18.0.2 / 02:00:00:00:00:02.
     /// </summary>
-    public static class Frames
+    public static partial class Frames
     {
         public const int EthernetHeader = 14;
         public const int IPv4Header = 20;

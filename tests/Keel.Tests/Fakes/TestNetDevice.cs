@@ -9,7 +9,7 @@ namespace Keel.Tests.Fakes
     /// packet freed, as a driver would after the device is done; received frames are built like a virtio-net
     /// driver builds them: a short header copy in the linear area and the rest in a page fragment.
     /// </summary>
-    public sealed unsafe class TestNetDevice : INetDevice
+    public sealed unsafe class TestNetDevice : INetDevice, IMulticastFilter
     {
         private readonly byte[] _mac;
         private readonly int _headerCopy;
@@ -37,6 +37,19 @@ namespace Keel.Tests.Fakes
         public bool LinkUp { get; set; }
 
         public IPacketReceiver Receiver { get; set; }
+
+        /// <summary>The multicast addresses the stack last asked for (6 bytes each), as "33:33:00:00:00:01"-style text; null before.</summary>
+        public string[] MulticastFilter;
+
+        public bool SetMulticastFilter(byte[] addresses, int count)
+        {
+            MulticastFilter = new string[count];
+            for (int i = 0; i < count; i++)
+            {
+                MulticastFilter[i] = System.BitConverter.ToString(addresses, 6 * i, 6).Replace('-', ':').ToLowerInvariant();
+            }
+            return true;
+        }
 
         /// <summary>Where transmitted frames go (null: dropped after counting).</summary>
         public ITestFrameSink Sink;

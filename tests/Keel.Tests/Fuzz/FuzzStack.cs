@@ -30,15 +30,37 @@ namespace Keel.Tests.Fuzz
         private readonly byte[] _buffer = new byte[2048];
         private readonly byte[] _frame = new byte[MaxFrame];
 
+        /// <summary>The stack's IPv6 link-local address (16 bytes) when made with IPv6; null otherwise.</summary>
+        public readonly byte[] LinkLocal;
+
         /// <summary>Bytes the stack allocated while taking input frames (after set-up): the hot path must not.</summary>
         public long ReceiveAllocatedBytes;
 
-        public FuzzStack(bool sockets = true)
+        /// <summary>
+        /// <paramref name="ipv6"/>: IPv6 on (without DAD probes, so it is quick), brought up to a usable link-local
+        /// address, and the host's fe80::1 learned as a neighbor.
+        /// </summary>
+        public FuzzStack(bool sockets = true, bool ipv6 = false)
         {
             Device = new TestNetDevice(Allocator, 2, packets: 128, rxPages: 128);
             Device.Sink = Sent;
-            Stack = new NetStack(Device, Clock, Allocator, Config(), 99);
+            NetConfig config = Config();
+            if (ipv6)
+            {
+                config.Ipv6Enabled = true;
+                config.Ipv6DadTransmits = 0;
+            }
+            Stack = new NetStack(Device, Clock, Allocator, config, 99);
             Inject(GoldenFrames.ArpRequestFromHost);
+            if (ipv6)
+            {
+                Stack.Poll();
+                Run(1100, 100);
+                LinkLocal = new byte[16];
+                Stack.Ipv6LinkLocal.Write(LinkLocal);
+                Inject(Fakes.Frames.Icmpv6(135, 0, Fakes.Frames.NeighborSolicitationBody(LinkLocal,
+                    Fakes.Frames.LinkAddressOption(1, Fakes.Frames.HostMac)), Fakes.Frames.HostLinkLocal, LinkLocal, 255));
+            }
             if (sockets)
             {
                 Udp = Stack.CreateSocket(SocketType.Dgram, ProtocolType.Udp);

@@ -54,6 +54,7 @@ namespace Keel.Tests.Fuzz
             seeds.Add(new Seed("reassembly", "udp-three-fragments", Fragments(GoldenFrames.UdpToPort9999.AsSpan(34).ToArray(), 8)));
             seeds.Add(new Seed("reassembly", "icmp-two-fragments", Fragments(GoldenFrames.EchoRequest.AsSpan(34).ToArray(), 24, 4)));
             seeds.AddRange(ParserSeeds.All());
+            seeds.AddRange(Ipv6Targets.Seeds());
             List<byte> dhcp = new List<byte>();
             Record(dhcp, ParserSeeds.DhcpReply(2));
             Record(dhcp, ParserSeeds.DhcpReply(5));

@@ -19,7 +19,7 @@ namespace Keel.Tests.Fuzz
         /// <summary>When set, every frame is also copied here (the scripted peers read what they were sent).</summary>
         public FrameCapture Capture;
 
-        /// <summary>What copying into <see cref="Capture"/> allocated (test code, not the stack's).</summary>
+        /// <summary>What checking frames and copying them into <see cref="Capture"/> allocated (test code, not the stack's).</summary>
         public long CaptureAllocatedBytes;
 
         public void Accept(TestNetDevice from, Packet frame)
@@ -28,7 +28,9 @@ namespace Keel.Tests.Fuzz
             FuzzInvariantException.Check(length <= _frame.Length, "sent frame longer than 64 KiB");
             frame.CopyTo(0, _frame);
             Frames++;
+            long checking = GC.GetAllocatedBytesForCurrentThread();
             Verify(_frame, length);
+            CaptureAllocatedBytes += GC.GetAllocatedBytesForCurrentThread() - checking;
             if (Capture != null)
             {
                 long before = GC.GetAllocatedBytesForCurrentThread();
@@ -37,10 +39,15 @@ namespace Keel.Tests.Fuzz
             }
         }
 
-        /// <summary>Checks the checksums of one Ethernet frame (IPv4 only; other types have none to check).</summary>
+        /// <summary>Checks the checksums of one Ethernet frame (IPv4, and ICMPv6 in IPv6; other types have none to check).</summary>
         public static void Verify(byte[] f, int length)
         {
             FuzzInvariantException.Check(length >= 14, "sent frame shorter than an Ethernet header");
+            if (f[12] == 0x86 && f[13] == 0xDD)
+            {
+                VerifyIpv6(f, length);
+                return;
+            }
             if (f[12] != 0x08 || f[13] != 0x00)
             {
                 return;
@@ -80,6 +87,25 @@ namespace Keel.Tests.Fuzz
                 bool none = f[start + 6] == 0 && f[start + 7] == 0;
                 FuzzInvariantException.Check(none || Fakes.Frames.Checksum(f, start, l4, pseudo) == 0, "sent UDP checksum does not verify");
             }
+        }
+
+        /// <summary>An IPv6 frame: version, payload length inside the frame, hop limit 255 on ND and 1 on MLD, ICMPv6 checksum (RFC 8200 section 8.1).</summary>
+        private static void VerifyIpv6(byte[] f, int length)
+        {
+            FuzzInvariantException.Check(length >= 54 && f[14] >> 4 == 6, "sent IPv6 header malformed");
+            int payload = (f[18] << 8) | f[19];
+            FuzzInvariantException.Check(54 + payload <= length, "sent IPv6 payload length beyond the frame");
+            byte[] frame = new byte[54 + payload];
+            Array.Copy(f, frame, frame.Length);
+            int icmp = Fakes.Frames.IcmpOffset(frame);
+            if (icmp < 0)
+            {
+                return; // a fragment: the checksum covers the whole datagram
+            }
+            FuzzInvariantException.Check(Fakes.Frames.Icmpv6ChecksumValid(frame), "sent ICMPv6 checksum does not verify");
+            int type = frame[icmp];
+            FuzzInvariantException.Check(type < 133 || type > 137 || frame[21] == 255, "sent Neighbor Discovery message without hop limit 255");
+            FuzzInvariantException.Check(type != 143 || frame[21] == 1, "sent MLD report without hop limit 1");
         }
     }
 }
