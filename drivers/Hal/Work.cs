@@ -29,10 +29,10 @@ namespace Keel.Hal
         int CreateTimer(IWorkItem item);
 
         /// <summary>
-        /// Arms the timer to run its item once, <paramref name="delayNanoseconds"/> from now (0 = next main loop
-        /// pass). Arming an armed timer moves its deadline. Never allocates; not for interrupt context.
+        /// Arms the timer to run its item once, <paramref name="delay"/> from now (zero = next main loop pass).
+        /// Arming an armed timer moves its deadline. Never allocates; not for interrupt context.
         /// </summary>
-        void Start(int timer, long delayNanoseconds);
+        void Start(int timer, Duration delay);
 
         /// <summary>Disarms the timer (no effect when it is not armed).</summary>
         void Cancel(int timer);

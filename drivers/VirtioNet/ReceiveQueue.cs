@@ -393,7 +393,7 @@ namespace Keel.Drivers.VirtioNet
                 if (!_refillTimerArmed)
                 {
                     _refillTimerArmed = true;
-                    _platform.Timers.Start(_refillTimer, _options.RefillRetryNanoseconds);
+                    _platform.Timers.Start(_refillTimer, Duration.FromNanoseconds(_options.RefillRetryNanoseconds));
                 }
             }
             return !outOfMemory;

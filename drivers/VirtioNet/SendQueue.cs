@@ -409,7 +409,7 @@ namespace Keel.Drivers.VirtioNet
                 if (!_reclaimTimerArmed)
                 {
                     _reclaimTimerArmed = true;
-                    _platform.Timers.Start(_reclaimTimer, lazy);
+                    _platform.Timers.Start(_reclaimTimer, Duration.FromNanoseconds(lazy));
                 }
                 return;
             }
@@ -451,7 +451,7 @@ namespace Keel.Drivers.VirtioNet
             Stats.Stops++;
             _stoppedAt = _platform.Clock.NowNanoseconds;
             _completedAtStop = Stats.Packets;
-            _platform.Timers.Start(_watchdogTimer, _options.TxTimeoutNanoseconds);
+            _platform.Timers.Start(_watchdogTimer, Duration.FromNanoseconds(_options.TxTimeoutNanoseconds));
             if (!_ring.EnableCallbacksDelayed())
             {
                 // Completions already arrived: reclaim now, maybe restart at once.
@@ -532,7 +532,7 @@ namespace Keel.Drivers.VirtioNet
             }
             _stoppedAt = now;
             _completedAtStop = Stats.Packets;
-            _platform.Timers.Start(_watchdogTimer, _options.TxTimeoutNanoseconds);
+            _platform.Timers.Start(_watchdogTimer, Duration.FromNanoseconds(_options.TxTimeoutNanoseconds));
         }
     }
 }

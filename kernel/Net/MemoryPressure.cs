@@ -11,7 +11,7 @@ namespace Keel.Kernel.Net
     /// </summary>
     public sealed unsafe class MemoryPressure : IWorkItem
     {
-        private const long PeriodNanoseconds = 1_000_000_000;
+        private static Duration Period => Duration.FromSeconds(1);
         private const long WarningIntervalNanoseconds = 10_000_000_000;
 
         /// <summary>Free pages each pool may keep above its recent peak.</summary>
@@ -31,7 +31,7 @@ namespace Keel.Kernel.Net
             _lowPages = lowPages;
             _interruptsOff = interruptsOff;
             _timer = Kernel.Timers.CreateTimer(this);
-            Kernel.Timers.Start(_timer, PeriodNanoseconds);
+            Kernel.Timers.Start(_timer, Period);
         }
 
         /// <summary>Pages the pools gave back.</summary>
@@ -70,7 +70,7 @@ namespace Keel.Kernel.Net
                 _failuresAtWarning = pages->Failures;
                 _refusedAtWarning = refused;
             }
-            Kernel.Timers.Start(_timer, PeriodNanoseconds);
+            Kernel.Timers.Start(_timer, Period);
         }
     }
 }

@@ -37,7 +37,7 @@ namespace Keel.Kernel.Net
         {
             _host.Poll();
             Duration delay = Duration.Min(_host.NextWake - Instant.Now(Kernel.Clock), MaxSleep);
-            Kernel.Timers.Start(_timer, delay.Nanoseconds);
+            Kernel.Timers.Start(_timer, delay);
         }
     }
 }

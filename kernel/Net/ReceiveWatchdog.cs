@@ -14,7 +14,7 @@ namespace Keel.Kernel.Net
     /// </summary>
     public sealed class ReceiveWatchdog : IWorkItem, IStatisticsSource
     {
-        private const long PeriodNanoseconds = 100_000_000;
+        private static Duration Period => Duration.FromMilliseconds(100);
 
         private readonly VirtioNetDevice _device;
         private readonly ReceiveQueue _queue;
@@ -30,7 +30,7 @@ namespace Keel.Kernel.Net
             _queue = device.ReceiveQueue(0);
             _interruptsOff = interruptsOff;
             _timer = Kernel.Timers.CreateTimer(this);
-            Kernel.Timers.Start(_timer, PeriodNanoseconds);
+            Kernel.Timers.Start(_timer, Period);
         }
 
         /// <summary>Watchdog looks taken.</summary>
@@ -78,7 +78,7 @@ namespace Keel.Kernel.Net
                 now = new ReceiveProgress(_queue.Progress.Polls, false);
             }
             _seen = now;
-            Kernel.Timers.Start(_timer, PeriodNanoseconds);
+            Kernel.Timers.Start(_timer, Period);
         }
     }
 }

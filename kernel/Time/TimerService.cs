@@ -54,7 +54,7 @@ namespace Keel.Kernel.Time
             return timer;
         }
 
-        public void Start(int timer, long delayNanoseconds) => _queue.Start(timer, delayNanoseconds);
+        public void Start(int timer, Duration delay) => _queue.Start(timer, delay);
 
         public void Cancel(int timer) => _queue.Cancel(timer);
 

@@ -75,15 +75,15 @@ namespace Keel.Kernel.Time
             return _count++;
         }
 
-        /// <summary>Arms <paramref name="timer"/> to run once after <paramref name="delayNanoseconds"/>
-        /// (moves it when already armed). Main loop only.</summary>
-        public void Start(int timer, long delayNanoseconds)
+        /// <summary>Arms <paramref name="timer"/> to run once after <paramref name="delay"/>
+        /// (moves it when already armed; a negative delay is none). Main loop only.</summary>
+        public void Start(int timer, Duration delay)
         {
             if ((uint)timer >= (uint)_count)
             {
                 return;
             }
-            long deadline = _hardware.NowNanoseconds + (delayNanoseconds < 0 ? 0 : delayNanoseconds);
+            long deadline = _hardware.NowNanoseconds + (delay.Nanoseconds < 0 ? 0 : delay.Nanoseconds);
             _deadlines[timer] = deadline;
             _active[timer] = true;
             ArmBy(deadline);

@@ -96,9 +96,9 @@ namespace Keel.Tests.Fakes
             return _timerCount++;
         }
 
-        public void Start(int timer, long delayNanoseconds)
+        public void Start(int timer, Duration delay)
         {
-            _deadline[timer] = NowNanoseconds + (delayNanoseconds < 0 ? 0 : delayNanoseconds);
+            _deadline[timer] = NowNanoseconds + (delay.Nanoseconds < 0 ? 0 : delay.Nanoseconds);
         }
 
         public void Cancel(int timer)

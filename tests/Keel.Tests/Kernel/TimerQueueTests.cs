@@ -54,14 +54,14 @@ namespace Keel.Tests.Kernel
                 A.OnRun = () =>
                 {
                     DeadlineD = Hardware.Now;
-                    Queue.Start(TD, 0);
+                    Queue.Start(TD, Duration.FromNanoseconds(0));
                     DeadlineB = Hardware.Now + 2_000_000;
-                    Queue.Start(TB, 2_000_000);
+                    Queue.Start(TB, Duration.FromNanoseconds(2_000_000));
                 };
                 D.OnRun = () =>
                 {
                     DeadlineF = Hardware.Now + 40_000_000;
-                    Queue.Start(TF, 40_000_000);
+                    Queue.Start(TF, Duration.FromNanoseconds(40_000_000));
                 };
             }
 
@@ -75,10 +75,10 @@ namespace Keel.Tests.Kernel
             public void Run()
             {
                 Start = Hardware.Now;
-                Queue.Start(TA, 1000);
-                Queue.Start(TB, 5_000_000);
-                Queue.Start(TC, 300_000_000);
-                Queue.Start(TE, 1_000_000);
+                Queue.Start(TA, Duration.FromNanoseconds(1000));
+                Queue.Start(TB, Duration.FromNanoseconds(5_000_000));
+                Queue.Start(TC, Duration.FromNanoseconds(300_000_000));
+                Queue.Start(TE, Duration.FromNanoseconds(1_000_000));
                 Queue.Cancel(TE);
                 // The kernel main loop: run expired timers, then with interrupts off decide to halt.
                 for (int pass = 0; pass < 10_000 && Hardware.Now < Start + 1_000_000_000; pass++)
@@ -169,7 +169,7 @@ namespace Keel.Tests.Kernel
             hw.InjectAfter = true;
             // Points of Start: Now (1), DisableInterrupts (2), Now (3), StartOneShot (4), Restore (5).
             hw.InjectAt = 4;
-            q.Start(t, 0);
+            q.Start(t, Duration.FromNanoseconds(0));
             Assert.That(hw.Injected, Is.True);
             Assert.That(hw.Delivered, Is.EqualTo(1));
             Assert.That(q.ArmedDeadline, Is.EqualTo(long.MaxValue), "the interrupt came after the store");
@@ -189,7 +189,7 @@ namespace Keel.Tests.Kernel
             Item item = new Item { Clock = () => hw.Now };
             int t = q.CreateTimer(item);
             long start = hw.Now;
-            q.Start(t, 1_000_000_000);
+            q.Start(t, Duration.FromNanoseconds(1_000_000_000));
             Assert.That(hw.HardwareDeadline - start, Is.EqualTo(TimerQueue.MaxSleepNanoseconds));
             int wakeups = 0;
             while (item.Runs.Count == 0 && wakeups < 100)
@@ -219,8 +219,8 @@ namespace Keel.Tests.Kernel
             Item item = new Item { Clock = () => hw.Now };
             int t = q.CreateTimer(item);
             int idle = q.CreateTimer(new Item { Clock = () => hw.Now });
-            q.Start(t, 1_000_000);
-            q.Start(idle, 10_000_000_000);
+            q.Start(t, Duration.FromNanoseconds(1_000_000));
+            q.Start(idle, Duration.FromNanoseconds(10_000_000_000));
             hw.Advance(6_000_000);       // the main loop was busy: the item runs 5 ms late
             q.RunExpired();
             Assert.That(q.LateCount(3), Is.EqualTo(1), "5 ms is in the 1..10 ms bucket");
