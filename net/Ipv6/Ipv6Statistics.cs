@@ -103,12 +103,12 @@ namespace Keel.Net.Ipv6
                 case NdBad: return "nd_bad";
                 case NdBadHopLimit: return "nd_bad_hop_limit";
                 case NdBadOptions: return "nd_bad_options";
-                case NsRx: return "nd_ns_rx";
+                case NsRx: return "nd_solicitations_rx";
                 case NaRx: return "nd_na_rx";
                 case RaRx: return "nd_ra_rx";
                 case RedirectRx: return "nd_redirect_rx";
                 case RedirectRejected: return "nd_redirect_rejected";
-                case NsSent: return "nd_ns_sent";
+                case NsSent: return "nd_solicitations_sent";
                 case NaSent: return "nd_na_sent";
                 case RsSent: return "nd_rs_sent";
                 case NeighborPendingDropped: return "nd_pending_dropped";

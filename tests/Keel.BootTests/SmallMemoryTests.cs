@@ -65,7 +65,9 @@ namespace Keel.BootTests
         [Test]
         public void BelowTheMinimumTheKernelRunsWithoutNetwork()
         {
-            using QemuGuest guest = new QemuGuest(new[] { "-m", "2M", "--", "-device", "virtio-net-pci" });
+            // 3M: 1060 KiB free, under the 1800 KiB the network needs. (At 2M SeaBIOS's working memory overlaps the
+            // loaded kernel image; see docs/network-stack.md.)
+            using QemuGuest guest = new QemuGuest(new[] { "-m", "3M", "--", "-device", "virtio-net-pci" });
             guest.WaitFor("net: not enough memory for networking \\(\\d+ KiB free, \\d+ KiB needed\\); no network", 30);
             guest.WaitFor("^keel> ", 20);
             guest.Send("exit 0");
