@@ -46,26 +46,21 @@ namespace Keel.Net
         /// <summary>16-bit group <paramref name="index"/> (0–7) as written.</summary>
         public ushort GetGroup(int index) => index < 4 ? (ushort)(High >> (48 - 16 * index)) : (ushort)(Low >> (48 - 16 * (index - 4)));
 
-        /// <summary>Reads 16 bytes in network order.</summary>
-        public static IPv6Address Read(System.ReadOnlySpan<byte> bytes)
+        /// <summary>Reads 16 bytes in network order (the layout <see cref="Internal.NetBytes.ReadIPv6"/> reads).</summary>
+        public static unsafe IPv6Address Read(System.ReadOnlySpan<byte> bytes)
         {
-            ulong high = 0;
-            ulong low = 0;
-            for (int i = 0; i < 8; i++)
+            fixed (byte* p = bytes.Slice(0, 16))
             {
-                high = (high << 8) | bytes[i];
-                low = (low << 8) | bytes[8 + i];
+                return Internal.NetBytes.ReadIPv6(p);
             }
-            return new IPv6Address(high, low);
         }
 
-        /// <summary>Writes 16 bytes in network order.</summary>
-        public void Write(System.Span<byte> bytes)
+        /// <summary>Writes 16 bytes in network order (the layout <see cref="Internal.NetBytes.WriteIPv6"/> writes).</summary>
+        public unsafe void Write(System.Span<byte> bytes)
         {
-            for (int i = 0; i < 8; i++)
+            fixed (byte* p = bytes.Slice(0, 16))
             {
-                bytes[i] = (byte)(High >> (56 - 8 * i));
-                bytes[8 + i] = (byte)(Low >> (56 - 8 * i));
+                Internal.NetBytes.WriteIPv6(p, this);
             }
         }
 
