@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""tools/bench.d/sections.py: parsing and reporting for the bench's HTTP and latency sections (no network use).
+
+  sections.py wrk FILE           -> "req_per_s p50_ms p99_ms" (2xx/3xx responses only) [TAB note], or "fail: why"
+  sections.py ab FILE CSV        -> "req_per_s p50_ms p99_ms" [TAB note], or "fail: why"
+  sections.py ping-pct FILE      -> "p50 p99 p99.9 loss%" of the replies' RTTs (ms), or "fail: why"
+  sections.py report RESULTS     -> markdown of the HTTP and latency tables on stdout (nothing if neither ran)
+"""
+import math, re, statistics, sys
+
+UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def percentile(sorted_vals, q):
+    """Nearest-rank percentile (q in 0..100) of a sorted, non-empty list."""
+    k = max(0, min(len(sorted_vals) - 1, math.ceil(round(q * len(sorted_vals) / 100, 9)) - 1))
+    return sorted_vals[k]
+
+
+def read(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def ms(value, unit):
+    return float(value) * UNIT_MS[unit]
+
+
+def wrk(path):
+    text = read(path)
+    m = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m),", text)
+    if not m:
+        err = text.strip().splitlines()[-1:] or ["no output"]
+        print("fail: wrk: %s" % err[0][:160])
+        return 0
+    total, dur = int(m.group(1)), ms(m.group(2), m.group(3)) / 1e3
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    bad = int(bad.group(1)) if bad else 0
+    pct = dict((p, ms(v, u)) for p, v, u in re.findall(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.M))
+    if "50" not in pct or "99" not in pct or dur <= 0:
+        print("fail: wrk: no latency distribution (run with --latency)")
+        return 0
+    ok = total - bad
+    if ok <= 0:
+        print("fail: wrk: no successful response (%d non-2xx of %d)" % (bad, total))
+        return 0
+    notes = []
+    if bad:
+        notes.append("%d of %d responses not 2xx/3xx" % (bad, total))
+    se = re.search(r"Socket errors: (.*)", text)
+    if se:
+        notes.append("socket errors: " + se.group(1).strip())
+    print("%.1f %.3f %.3f\t%s" % (ok / dur, pct["50"], pct["99"], "; ".join(notes)))
+    return 0
+
+
+def ab(path, csv):
+    text = read(path)
+    rps = re.search(r"Requests per second:\s+([\d.]+)", text)
+    done = re.search(r"Complete requests:\s+(\d+)", text)
+    if not rps or not done:
+        err = [l for l in text.strip().splitlines() if l.strip()][-1:] or ["no output"]
+        print("fail: ab: %s" % err[0][:160])
+        return 0
+    # ab -e CSV: "percentage,milliseconds" for 0..100 %, with fractions of a millisecond (its text table rounds).
+    pct = {}
+    for line in read(csv).splitlines():
+        p = line.split(",")
+        if len(p) == 2 and p[0].isdigit():
+            pct[int(p[0])] = float(p[1])
+    if 50 not in pct or 99 not in pct:
+        print("fail: ab: no percentile table in %s" % csv)
+        return 0
+    notes = []
+    failed = re.search(r"Failed requests:\s+(\d+)", text)
+    if failed and int(failed.group(1)):
+        notes.append("%s failed requests" % failed.group(1))
+    non2xx = re.search(r"Non-2xx responses:\s+(\d+)", text)
+    rate = float(rps.group(1))
+    if non2xx and int(non2xx.group(1)):
+        n = int(non2xx.group(1))
+        notes.append("%d of %s responses not 2xx" % (n, done.group(1)))
+        rate *= max(0, int(done.group(1)) - n) / int(done.group(1))
+    print("%.1f %.3f %.3f\t%s" % (rate, pct[50], pct[99], "; ".join(notes)))
+    return 0
+
+
+def ping_pct(path):
+    text = read(path)
+    rtts = sorted(float(v) for v in re.findall(r"time=([\d.]+) ms", text))
+    if not rtts:
+        print("fail: no ping reply")
+        return 0
+    loss = re.search(r"(\d+(?:\.\d+)?)% packet loss", text)
+    print("%.3f %.3f %.3f %s" % (percentile(rtts, 50), percentile(rtts, 99), percentile(rtts, 99.9),
+                                 loss.group(1) if loss else "?"))
+    return 0
+
+
+# ---------------------------------------------------------------- report
+
+def load(path):
+    rows = []
+    for line in open(path):
+        p = line.rstrip("\n").split("\t")
+        if len(p) >= 5 and not line.startswith("#"):
+            rows.append(p)
+    return rows
+
+
+def cell(rows, guest, config, metric):
+    """(text, median or None): median (min–max) over runs, with failures counted."""
+    vals = [r[4] for r in rows if r[0] == guest and r[1] == config and r[2] == metric]
+    if not vals:
+        return "not run", None
+    nums = []
+    for v in vals:
+        try:
+            nums.append(float(v))
+        except ValueError:
+            pass
+    if not nums:
+        return "fail", None
+    med = statistics.median(nums)
+    d = 0 if med >= 100 else 1 if med >= 10 else 3
+    f = lambda v: ("%." + str(d) + "f") % v
+    text = f(med) if len(nums) == 1 else "%s (%s–%s)" % (f(med), f(min(nums)), f(max(nums)))
+    if len(nums) < len(vals):
+        text += ", %d/%d fail" % (len(vals) - len(nums), len(vals))
+    return text, med
+
+
+def ratio(a, b):
+    return "%.2f" % (a / b) if a is not None and b else "—"
+
+
+# HTTP cells: tool, connections, label
+HTTP_CELLS = [("wrk", 1, "wrk, keep-alive, 1 connection"), ("wrk", 16, "wrk, keep-alive, 16 connections"),
+              ("wrk", 64, "wrk, keep-alive, 64 connections"), ("wrk", 256, "wrk, keep-alive, 256 connections"),
+              ("ab", 1, "ab, no keep-alive, 1 connection"), ("ab", 64, "ab, no keep-alive, 64 connections")]
+
+# Latency scenarios: config, label, whether a bulk stream runs
+LAT_CASES = [("idle", "idle", False),
+             ("full_h2g", "bulk host→guest at the guest's full rate", True),
+             ("full_g2h", "bulk guest→host at the guest's full rate", True),
+             ("cap_h2g", "bulk host→guest at an equal capped rate", True),
+             ("cap_g2h", "bulk guest→host at an equal capped rate", True)]
+LAT_METRICS = [("ping_p50", "ping p50"), ("ping_p99", "ping p99"), ("ping_p999", "ping p99.9"),
+               ("rr_p50", "TCP_RR p50"), ("rr_p99", "TCP_RR p99"), ("rr_p999", "TCP_RR p99.9")]
+
+
+def notes_of(rows, config, metrics):
+    out = []
+    for r in rows:
+        if r[1] == config and r[2] in metrics and len(r) > 5 and r[5]:
+            out.append("%s %s run %s: %s" % (r[0], r[2], r[3], r[5]))
+    return out
+
+
+def http_report(rows):
+    if not any(r[1] == "http" for r in rows):
+        return []
+    md = ["", "### HTTP: Keel's server and nginx in the Linux guest, same QEMU options, same run", "",
+          "| client, connections | Keel req/s | Linux (nginx) req/s | Keel/Linux | Keel p50 / p99 (ms) | "
+          "Linux p50 / p99 (ms) | Keel p99 / Linux p99 |", "|---|---|---|---|---|---|---|"]
+    notes = []
+    for tool, c, label in HTTP_CELLS:
+        base = "%s_c%d" % (tool, c)
+        kt, km = cell(rows, "keel", "http", base + "_rps")
+        lt, lm = cell(rows, "linux", "http", base + "_rps")
+        k50, _ = cell(rows, "keel", "http", base + "_p50")
+        k99t, k99 = cell(rows, "keel", "http", base + "_p99")
+        l50, _ = cell(rows, "linux", "http", base + "_p50")
+        l99t, l99 = cell(rows, "linux", "http", base + "_p99")
+        md.append("| %s | %s | %s | %s | %s / %s | %s / %s | %s |" % (label, kt, lt, ratio(km, lm), k50, k99t,
+                                                                     l50, l99t, ratio(k99, l99)))
+        notes += notes_of(rows, "http", (base + "_rps",))
+    md += ["", "GET /bytes/612 (612 bytes of body on both). wrk: `wrk --latency -t min(2,C) -c C -d T`, "
+           "requests/s counts 2xx/3xx responses only; ab: `ab -t T -n 10000000 -c C -r -e`, no keep-alive "
+           "(HTTP/1.0, one connection per request). Latency percentiles are the clients' own (wrk: each "
+           "request on a kept-alive connection; ab: connect to last byte). Goal (issue): Keel ≥ 5× Linux's "
+           "requests/s and ≤ 0.5× its p99 in every cell."]
+    if notes:
+        md += ["", "Notes:", ""] + ["- " + n for n in notes]
+    return md
+
+
+def latency_report(rows):
+    if not any(r[1].startswith(("idle", "full_", "cap_")) and r[2].startswith(("ping_p", "rr_p")) for r in rows):
+        return []
+    md = ["", "### Latency under load: ping and TCP request/response, Keel and Linux, same run", "",
+          "| load | measure | Keel (ms) | Linux (ms) | Keel/Linux |", "|---|---|---|---|---|"]
+    for cfg, label, bulk in LAT_CASES:
+        first = True
+        for metric, mlabel in LAT_METRICS:
+            kt, km = cell(rows, "keel", cfg, metric)
+            lt, lm = cell(rows, "linux", cfg, metric)
+            md.append("| %s | %s | %s | %s | %s |" % (label if first else "", mlabel, kt, lt, ratio(km, lm)))
+            first = False
+        kt, km = cell(rows, "keel", cfg, "rr_rate")
+        lt, lm = cell(rows, "linux", cfg, "rr_rate")
+        md.append("| | TCP_RR round trips/s | %s | %s | %s |" % (kt, lt, ratio(km, lm)))
+        if bulk:
+            kt, km = cell(rows, "keel", cfg, "bulk_mbps")
+            lt, lm = cell(rows, "linux", cfg, "bulk_mbps")
+            md.append("| | bulk stream (Mbit/s) | %s | %s | %s |" % (kt, lt, ratio(km, lm)))
+    caps = sorted(set("%s run %s: %s" % ("host→guest" if r[1] == "cap_h2g" else "guest→host", r[3], r[5])
+                      for r in rows if r[1].startswith("cap_") and r[2] == "bulk_mbps" and len(r) > 5 and r[5]))
+    md += ["", "Ping: `ping -i 0.01` from the host, per-reply RTTs, nearest-rank percentiles. TCP_RR: "
+           "tools/bench.d/tcprr.py, one TCP connection (TCP_NODELAY) to the guest's echo server (Keel: its echo "
+           "application, port 7; Linux: busybox `nc -ll -p 7 -e cat`), 1 byte out, 1 byte back, each round trip "
+           "timed. Bulk: one iperf3 TCP stream running through both measurements; its rate is iperf3's "
+           "receiver figure over the whole stream. The capped rate is the same for both guests in a run "
+           "(`iperf3 -b`): half the lower of the two guests' full rates in that direction, measured in the same "
+           "run, unless `--latency-cap` sets it. Goal (issue): at full rate Keel p50 ≤ Linux's and p99 ≤ 0.5× "
+           "Linux's; at the capped rate p50 and p99 ≤ 0.5× Linux's."]
+    if caps:
+        md += ["", "Capped rates: " + "; ".join(caps) + "."]
+    notes = [n for cfg, _, _ in LAT_CASES for n in notes_of(rows, cfg, ("ping_p50", "rr_p50"))]
+    if notes:
+        md += ["", "Notes:", ""] + ["- " + n for n in notes]
+    return md
+
+
+def report(results):
+    rows = load(results)
+    md = http_report(rows) + latency_report(rows)
+    if md:
+        print("\n".join(md))
+    return 0
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__)
+        return 2
+    cmd, args = argv[1], argv[2:]
+    cmds = {"wrk": wrk, "ab": ab, "ping-pct": ping_pct, "report": report}
+    if cmd not in cmds:
+        print(__doc__)
+        return 2
+    try:
+        return cmds[cmd](*args)
+    except (OSError, ValueError, KeyError) as e:
+        print("fail: %s" % e)
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
