@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """tools/bench.d/charts.py: the bench's main tables drawn as SVG charts (plain SVG written here, no plotting package).
 
-  charts.py BENCHDIR OUTDIR [--label TEXT]
+  charts.py RESULTS OUTDIR [--lossy LOSSY_TSV] [--label TEXT]
 
-Reads BENCHDIR/results.tsv (and BENCHDIR/lossy.tsv when the lossy-link section ran), writes to OUTDIR those of
-these charts that have data, and prints markdown linking them (as charts/NAME.svg: the charts go next to the page):
+Reads RESULTS (tools/bench's results.tsv) and LOSSY_TSV (tools/lossy-link --bench's lossy.tsv), writes to OUTDIR
+those of these charts that have data, and prints markdown linking them (as charts/NAME.svg: the charts go next to
+the page):
   keel-vs-linux.svg   Keel and Linux per measure of the main table (median bar, min–max line)
   http.svg            HTTP requests/s and p99 latency against connections (wrk keep-alive, ab one per request)
   latency.svg         ping and TCP_RR percentiles, idle and under a bulk stream
@@ -14,25 +15,19 @@ these charts that have data, and prints markdown linking them (as charts/NAME.sv
 import math, os, statistics, sys
 from xml.sax.saxutils import escape
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import Results, num  # noqa: E402
+
 COLOURS = {"keel": "#1f6fb4", "linux": "#e07b39"}
 NAMES = {"keel": "Keel", "linux": "Linux"}
 FONT = "font-family='sans-serif'"
 
 
-def num(v):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return None
-
-
-def load(path):
-    rows = []
-    if os.path.exists(path):
-        for line in open(path):
-            if line.strip() and not line.startswith("#"):
-                rows.append(line.rstrip("\n").split("\t"))
-    return rows
+def load_lossy(path):
+    """tools/lossy-link's lossy.tsv: kind, offloads on|off, loss %, h2g|g2h, run, Mbit/s or fail."""
+    if not os.path.exists(path):
+        return []
+    return [line.rstrip("\n").split("\t") for line in open(path) if line.strip()]
 
 
 def stats(vals):
@@ -272,16 +267,16 @@ def chart_loss(lossy, out, label):
     if not cells:
         return None
     losses = sorted({k[2] for k in cells}, key=float)
-    svg = Svg(640, 400, "TCP throughput against packet loss (one stream, offloads off)", label)
+    svg = Svg(760, 400, "TCP throughput against packet loss (one stream, offloads off)", label)
     lines = []
     for g in ("keel", "linux"):
         for d, dash, dname in (("h2g", None, "host→guest"), ("g2h", "6,4", "guest→host")):
             vals = [stats(cells.get((g, d, l), [])) for l in losses]
             lines.append(("%s %s" % (NAMES[g], dname), COLOURS[g], dash, [v[0] if v else None for v in vals]))
-    line_panel(svg, 110, 80, 480, 220, "", ["%s %%" % l for l in losses], lines, "Mbit/s (log scale)", log=True,
+    line_panel(svg, 130, 80, 560, 220, "", ["%s %%" % l for l in losses], lines, "Mbit/s (log scale)", log=True,
                xtitle="loss (each direction)")
-    svg.legend(110, 352, [(n, c, d) for n, c, d, _ in lines[:2]])
-    svg.legend(360, 352, [(n, c, d) for n, c, d, _ in lines[2:]])
+    svg.legend(130, 352, [(n, c, d) for n, c, d, _ in lines[:2]])
+    svg.legend(420, 352, [(n, c, d) for n, c, d, _ in lines[2:]])
     svg.save(os.path.join(out, "loss.svg"))
     return "loss.svg", "TCP throughput against loss"
 
@@ -290,11 +285,11 @@ def main(argv):
     if len(argv) < 3:
         print(__doc__)
         return 2
-    bench, out = argv[1], argv[2]
+    results, out = argv[1], argv[2]
     label = argv[argv.index("--label") + 1] if "--label" in argv else ""
     os.makedirs(out, exist_ok=True)
-    rows = [r for r in load(os.path.join(bench, "results.tsv")) if len(r) >= 5]
-    lossy = load(os.path.join(bench, "lossy.tsv"))
+    rows = Results(results).rows if os.path.exists(results) and os.path.getsize(results) else []
+    lossy = load_lossy(argv[argv.index("--lossy") + 1]) if "--lossy" in argv else []
     made = [c for c in (chart_main(rows, out, label), chart_http(rows, out, label), chart_latency(rows, out, label),
                         chart_loss(lossy, out, label)) if c]
     if made:

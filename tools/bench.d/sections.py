@@ -6,7 +6,10 @@
   sections.py ping-pct FILE      -> "p50 p99 p99.9 loss%" of the replies' RTTs (ms), or "fail: why"
   sections.py report RESULTS     -> markdown of the HTTP and latency tables on stdout (nothing if neither ran)
 """
-import math, re, statistics, sys
+import math, os, re, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import Results, md_table  # noqa: E402
 
 UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
@@ -102,35 +105,11 @@ def ping_pct(path):
 
 # ---------------------------------------------------------------- report
 
-def load(path):
-    rows = []
-    for line in open(path):
-        p = line.rstrip("\n").split("\t")
-        if len(p) >= 5 and not line.startswith("#"):
-            rows.append(p)
-    return rows
-
-
-def cell(rows, guest, config, metric):
-    """(text, median or None): median (min–max) over runs, with failures counted."""
-    vals = [r[4] for r in rows if r[0] == guest and r[1] == config and r[2] == metric]
-    if not vals:
-        return "not run", None
-    nums = []
-    for v in vals:
-        try:
-            nums.append(float(v))
-        except ValueError:
-            pass
-    if not nums:
-        return "fail", None
-    med = statistics.median(nums)
-    d = 0 if med >= 100 else 1 if med >= 10 else 3
-    f = lambda v: ("%." + str(d) + "f") % v
-    text = f(med) if len(nums) == 1 else "%s (%s–%s)" % (f(med), f(min(nums)), f(max(nums)))
-    if len(nums) < len(vals):
-        text += ", %d/%d fail" % (len(vals) - len(nums), len(vals))
-    return text, med
+def cell(R, guest, config, metric):
+    """(text, median or None) of a measure: median (min–max) over runs, digits by size (ms to a µs, req/s whole)."""
+    _, med = R.cell(guest, config, metric, 3)
+    digits = 3 if med is None or med < 10 else 1 if med < 100 else 0
+    return R.cell(guest, config, metric, digits)
 
 
 def ratio(a, b):
@@ -148,36 +127,36 @@ LAT_CASES = [("idle", "idle", False),
              ("full_g2h", "bulk guest→host at the guest's full rate", True),
              ("cap_h2g", "bulk host→guest at an equal capped rate", True),
              ("cap_g2h", "bulk guest→host at an equal capped rate", True)]
-LAT_METRICS = [("ping_p50", "ping p50"), ("ping_p99", "ping p99"), ("ping_p999", "ping p99.9"),
-               ("rr_p50", "TCP_RR p50"), ("rr_p99", "TCP_RR p99"), ("rr_p999", "TCP_RR p99.9")]
+LAT_METRICS = [("ping_p50", "ping p50 (ms)"), ("ping_p99", "ping p99 (ms)"), ("ping_p999", "ping p99.9 (ms)"),
+               ("rr_p50", "TCP_RR p50 (ms)"), ("rr_p99", "TCP_RR p99 (ms)"), ("rr_p999", "TCP_RR p99.9 (ms)")]
 
 
-def notes_of(rows, config, metrics):
+def notes_of(R, config, metrics):
     out = []
-    for r in rows:
+    for r in R.rows:
         if r[1] == config and r[2] in metrics and len(r) > 5 and r[5]:
             out.append("%s %s run %s: %s" % (r[0], r[2], r[3], r[5]))
     return out
 
 
-def http_report(rows):
-    if not any(r[1] == "http" for r in rows):
+def http_report(R):
+    if not any(r[1] == "http" for r in R.rows):
         return []
-    md = ["", "### HTTP: Keel's server and nginx in the Linux guest, same QEMU options, same run", "",
-          "| client, connections | Keel req/s | Linux (nginx) req/s | Keel/Linux | Keel p50 / p99 (ms) | "
-          "Linux p50 / p99 (ms) | Keel p99 / Linux p99 |", "|---|---|---|---|---|---|---|"]
-    notes = []
+    rows, notes = [], []
     for tool, c, label in HTTP_CELLS:
         base = "%s_c%d" % (tool, c)
-        kt, km = cell(rows, "keel", "http", base + "_rps")
-        lt, lm = cell(rows, "linux", "http", base + "_rps")
-        k50, _ = cell(rows, "keel", "http", base + "_p50")
-        k99t, k99 = cell(rows, "keel", "http", base + "_p99")
-        l50, _ = cell(rows, "linux", "http", base + "_p50")
-        l99t, l99 = cell(rows, "linux", "http", base + "_p99")
-        md.append("| %s | %s | %s | %s | %s / %s | %s / %s | %s |" % (label, kt, lt, ratio(km, lm), k50, k99t,
-                                                                     l50, l99t, ratio(k99, l99)))
-        notes += notes_of(rows, "http", (base + "_rps",))
+        kt, km = cell(R, "keel", "http", base + "_rps")
+        lt, lm = cell(R, "linux", "http", base + "_rps")
+        k50, _ = cell(R, "keel", "http", base + "_p50")
+        k99t, k99 = cell(R, "keel", "http", base + "_p99")
+        l50, _ = cell(R, "linux", "http", base + "_p50")
+        l99t, l99 = cell(R, "linux", "http", base + "_p99")
+        rows.append([label, kt, lt, ratio(km, lm), "%s / %s" % (k50, k99t), "%s / %s" % (l50, l99t), ratio(k99, l99)])
+        notes += notes_of(R, "http", (base + "_rps",))
+    hdr = ["client, connections", "Keel req/s", "Linux (nginx) req/s", "Keel/Linux", "Keel p50 / p99 (ms)",
+           "Linux p50 / p99 (ms)", "Keel p99 / Linux p99"]
+    md = ["", "### HTTP: Keel's server and nginx in the Linux guest, same QEMU options, same run", ""]
+    md += md_table(hdr, rows)
     md += ["", "GET /bytes/612 (612 bytes of body on both). wrk: `wrk --latency -t min(2,C) -c C -d T`, "
            "requests/s counts 2xx/3xx responses only; ab: `ab -t T -n 10000000 -c C -r -e`, no keep-alive "
            "(HTTP/1.0, one connection per request). Latency percentiles are the clients' own (wrk: each "
@@ -188,27 +167,28 @@ def http_report(rows):
     return md
 
 
-def latency_report(rows):
-    if not any(r[1].startswith(("idle", "full_", "cap_")) and r[2].startswith(("ping_p", "rr_p")) for r in rows):
+def latency_report(R):
+    if not any(r[1].startswith(("idle", "full_", "cap_")) and r[2].startswith(("ping_p", "rr_p")) for r in R.rows):
         return []
-    md = ["", "### Latency under load: ping and TCP request/response, Keel and Linux, same run", "",
-          "| load | measure | Keel (ms) | Linux (ms) | Keel/Linux |", "|---|---|---|---|---|"]
+    rows = []
     for cfg, label, bulk in LAT_CASES:
         first = True
         for metric, mlabel in LAT_METRICS:
-            kt, km = cell(rows, "keel", cfg, metric)
-            lt, lm = cell(rows, "linux", cfg, metric)
-            md.append("| %s | %s | %s | %s | %s |" % (label if first else "", mlabel, kt, lt, ratio(km, lm)))
+            kt, km = cell(R, "keel", cfg, metric)
+            lt, lm = cell(R, "linux", cfg, metric)
+            rows.append([label if first else "", mlabel, kt, lt, ratio(km, lm)])
             first = False
-        kt, km = cell(rows, "keel", cfg, "rr_rate")
-        lt, lm = cell(rows, "linux", cfg, "rr_rate")
-        md.append("| | TCP_RR round trips/s | %s | %s | %s |" % (kt, lt, ratio(km, lm)))
+        kt, km = cell(R, "keel", cfg, "rr_rate")
+        lt, lm = cell(R, "linux", cfg, "rr_rate")
+        rows.append(["", "TCP_RR round trips/s", kt, lt, ratio(km, lm)])
         if bulk:
-            kt, km = cell(rows, "keel", cfg, "bulk_mbps")
-            lt, lm = cell(rows, "linux", cfg, "bulk_mbps")
-            md.append("| | bulk stream (Mbit/s) | %s | %s | %s |" % (kt, lt, ratio(km, lm)))
+            kt, km = cell(R, "keel", cfg, "bulk_mbps")
+            lt, lm = cell(R, "linux", cfg, "bulk_mbps")
+            rows.append(["", "bulk stream (Mbit/s)", kt, lt, ratio(km, lm)])
+    md = ["", "### Latency under load: ping and TCP request/response, Keel and Linux, same run", ""]
+    md += md_table(["load", "measure", "Keel", "Linux", "Keel/Linux"], rows)
     caps = sorted(set("%s run %s: %s" % ("host→guest" if r[1] == "cap_h2g" else "guest→host", r[3], r[5])
-                      for r in rows if r[1].startswith("cap_") and r[2] == "bulk_mbps" and len(r) > 5 and r[5]))
+                      for r in R.rows if r[1].startswith("cap_") and r[2] == "bulk_mbps" and len(r) > 5 and r[5]))
     md += ["", "Ping: `ping -i 0.01` from the host, per-reply RTTs, nearest-rank percentiles. TCP_RR: "
            "tools/bench.d/tcprr.py, one TCP connection (TCP_NODELAY) to the guest's echo server (Keel: its echo "
            "application, port 7; Linux: busybox `nc -ll -p 7 -e cat`), 1 byte out, 1 byte back, each round trip "
@@ -219,31 +199,30 @@ def latency_report(rows):
            "Linux's; at the capped rate p50 and p99 ≤ 0.5× Linux's."]
     if caps:
         md += ["", "Capped rates: " + "; ".join(caps) + "."]
-    notes = [n for cfg, _, _ in LAT_CASES for n in notes_of(rows, cfg, ("ping_p50", "rr_p50"))]
+    notes = [n for cfg, _, _ in LAT_CASES for n in notes_of(R, cfg, ("ping_p50", "rr_p50"))]
     if notes:
         md += ["", "Notes:", ""] + ["- " + n for n in notes]
     return md
 
 
 def report(results):
-    rows = load(results)
-    md = http_report(rows) + latency_report(rows)
+    R = Results(results)
+    md = http_report(R) + latency_report(R)
     if md:
         print("\n".join(md))
     return 0
 
 
+COMMANDS = {"wrk": wrk, "ab": ab, "ping-pct": ping_pct, "report": report}
+
+
 def main(argv):
-    if len(argv) < 2:
-        print(__doc__)
-        return 2
-    cmd, args = argv[1], argv[2:]
-    cmds = {"wrk": wrk, "ab": ab, "ping-pct": ping_pct, "report": report}
-    if cmd not in cmds:
+    command = COMMANDS.get(argv[1]) if len(argv) > 1 else None
+    if command is None:
         print(__doc__)
         return 2
     try:
-        return cmds[cmd](*args)
+        return command(*argv[2:])
     except (OSError, ValueError, KeyError) as e:
         print("fail: %s" % e)
         return 0
