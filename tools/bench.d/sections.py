@@ -139,6 +139,11 @@ def notes_of(R, config, metrics):
     return out
 
 
+def pair(p50, p99):
+    """"p50 / p99", or — when neither was measured (the client failed)."""
+    return "—" if p50 == "not run" and p99 == "not run" else "%s / %s" % (p50, p99)
+
+
 def http_report(R):
     if not any(r[1] == "http" for r in R.rows):
         return []
@@ -151,7 +156,7 @@ def http_report(R):
         k99t, k99 = cell(R, "keel", "http", base + "_p99")
         l50, _ = cell(R, "linux", "http", base + "_p50")
         l99t, l99 = cell(R, "linux", "http", base + "_p99")
-        rows.append([label, kt, lt, ratio(km, lm), "%s / %s" % (k50, k99t), "%s / %s" % (l50, l99t), ratio(k99, l99)])
+        rows.append([label, kt, lt, ratio(km, lm), pair(k50, k99t), pair(l50, l99t), ratio(k99, l99)])
         notes += notes_of(R, "http", (base + "_rps",))
     hdr = ["client, connections", "Keel req/s", "Linux (nginx) req/s", "Keel/Linux", "Keel p50 / p99 (ms)",
            "Linux p50 / p99 (ms)", "Keel p99 / Linux p99"]
@@ -160,8 +165,9 @@ def http_report(R):
     md += ["", "GET /bytes/612 (612 bytes of body on both). wrk: `wrk --latency -t min(2,C) -c C -d T`, "
            "requests/s counts 2xx/3xx responses only; ab: `ab -t T -n 10000000 -c C -r -e`, no keep-alive "
            "(HTTP/1.0, one connection per request). Latency percentiles are the clients' own (wrk: each "
-           "request on a kept-alive connection; ab: connect to last byte). Goal (issue): Keel ≥ 5× Linux's "
-           "requests/s and ≤ 0.5× its p99 in every cell."]
+           "request on a kept-alive connection; ab: connect to last byte) and include the non-2xx responses "
+           "named in the notes (neither client separates them); — where the client failed. Goal (issue): "
+           "Keel ≥ 5× Linux's requests/s and ≤ 0.5× its p99 in every cell."]
     if notes:
         md += ["", "Notes:", ""] + ["- " + n for n in notes]
     return md
