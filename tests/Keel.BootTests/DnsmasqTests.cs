@@ -7,8 +7,8 @@ namespace Keel.BootTests
 {
     /// <summary>
     /// Keel on a tap in a private namespace with dnsmasq serving DHCP and DNS for 198.18.0.0/24 (names only
-    /// under keel.test, no upstream servers): Keel takes a lease, resolves names dnsmasq serves (a CNAME to an
-    /// A record), and the host pings the leased address. Needs root (namespace).
+    /// under keel.test, no upstream servers): Keel takes a lease, resolves names dnsmasq serves (a CNAME to a
+    /// name with A and AAAA records: <c>resolve</c> prints both answers), and the host pings the leased address. Needs root (namespace).
     /// </summary>
     [TestFixture]
     [Parallelizable(ParallelScope.None)]
@@ -23,7 +23,7 @@ namespace Keel.BootTests
                 "--interface=" + NetworkNamespace.Tap, "--bind-interfaces", "--except-interface=lo",
                 "--dhcp-range=198.18.0.50,198.18.0.99,255.255.255.0,10m", "--dhcp-option=option:router,198.18.0.1",
                 "--dhcp-option=option:dns-server,198.18.0.1", "--dhcp-leasefile=" + leases, "--no-ping",
-                "--no-resolv", "--no-hosts", "--local=/keel.test/", "--host-record=server.keel.test,198.18.0.1",
+                "--no-resolv", "--no-hosts", "--local=/keel.test/", "--host-record=server.keel.test,198.18.0.1,2001:db8::1",
                 "--cname=alias.keel.test,server.keel.test", "--pid-file=");
             try
             {
@@ -38,8 +38,10 @@ namespace Keel.BootTests
 
                 guest.Send("resolve alias.keel.test");
                 guest.WaitFor("resolve alias\\.keel\\.test: 198\\.18\\.0\\.1 ttl \\d+ s, 1 cname", 30);
+                guest.WaitFor("resolve alias\\.keel\\.test: 2001:db8::1 ttl \\d+ s, 1 cname", 30);
                 guest.Send("resolve server.keel.test");
                 guest.WaitFor("resolve server\\.keel\\.test: 198\\.18\\.0\\.1 ttl", 30);
+                guest.WaitFor("resolve server\\.keel\\.test: 2001:db8::1 ttl", 30);
                 guest.Send("resolve nothere.keel.test");
                 guest.WaitFor("resolve nothere\\.keel\\.test: failed, name does not exist", 30);
                 string net = guest.Command("net");
