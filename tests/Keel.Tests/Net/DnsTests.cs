@@ -219,26 +219,30 @@ namespace Keel.Tests.Net
             Assert.That(b.Pair.AllReturned(out string detail), Is.True, detail);
         }
 
+        /// <summary>Offset of the first answer record of an answer about "www.keel.test": header, name, type and class.</summary>
+        private const int WwwAnswers = 12 + 15 + 4;
+
+        /// <summary>A copy of <paramref name="m"/> with <paramref name="bytes"/> written at <paramref name="offset"/>.</summary>
+        private static byte[] Set(byte[] m, int offset, params byte[] bytes)
+        {
+            byte[] c = (byte[])m.Clone();
+            bytes.CopyTo(c, offset);
+            return c;
+        }
+
         [Test]
         public void MalformedAndHostileAnswersAreCountedAndDropped()
         {
             Bed b = new Bed();
-            byte[] Set(byte[] m, int offset, params byte[] bytes)
-            {
-                byte[] c = (byte[])m.Clone();
-                bytes.CopyTo(c, offset);
-                return c;
-            }
-            int answers = 12 + 15 + 4;   // header + "www.keel.test" + type/class
             b.Server.Tamper.Enqueue(m => Set(m, 0, (byte)(m[0] ^ 0xFF)));                     // another ID
             b.Server.Tamper.Enqueue(m => Set(m, 13, (byte)'x'));                              // another question
-            b.Server.Tamper.Enqueue(m => Set(m, answers, 0xC0, (byte)answers));               // owner: pointer to itself
+            b.Server.Tamper.Enqueue(m => Set(m, WwwAnswers, 0xC0, (byte)WwwAnswers));               // owner: pointer to itself
             DnsQuery q = b.Resolve("www.keel.test", 60000);
             Assert.That(q.Status, Is.EqualTo(DnsStatus.Success), "the retry after the bad answers works");
             Assert.That(q.Address, Is.EqualTo((IPAddress)new IPv4Address(198, 18, 0, 80)));
             q.Release();
             b.Resolver.FlushCache();
-            b.Server.Tamper.Enqueue(m => Set(m, answers + 10, 0, 5));                         // A record of 5 bytes
+            b.Server.Tamper.Enqueue(m => Set(m, WwwAnswers + 10, 0, 5));                         // A record of 5 bytes
             b.Server.Tamper.Enqueue(m => Set(m, 6, 0, 50));                                   // 50 answers, 1 present
             b.Server.Tamper.Enqueue(m => m.AsSpan(0, 8).ToArray());                           // shorter than a header
             q = b.Resolve("www.keel.test", 60000);
@@ -380,15 +384,8 @@ namespace Keel.Tests.Net
         public void MalformedAndUnusableAaaaAnswersAreCountedAndDropped()
         {
             Bed b = new Bed();
-            byte[] Set(byte[] m, int offset, params byte[] bytes)
-            {
-                byte[] c = (byte[])m.Clone();
-                bytes.CopyTo(c, offset);
-                return c;
-            }
-            int answers = 12 + 15 + 4;   // header + "www.keel.test" + type/class
-            b.Server.Tamper.Enqueue(m => Set(m, answers + 10, 0, 4));                          // AAAA with 4 bytes of RDATA
-            b.Server.Tamper.Enqueue(m => Set(m, answers + 10, 0, 17));                         // 17 bytes, past the end
+            b.Server.Tamper.Enqueue(m => Set(m, WwwAnswers + 10, 0, 4));                          // AAAA with 4 bytes of RDATA
+            b.Server.Tamper.Enqueue(m => Set(m, WwwAnswers + 10, 0, 17));                         // 17 bytes, past the end
             b.Server.Tamper.Enqueue(m => Set(m, 12 + 15, 0, 1));                               // the question turned into A
             DnsQuery q = b.Resolve("www.keel.test", 60000, AddressFamily.InterNetworkV6);
             Assert.That(q.Status, Is.EqualTo(DnsStatus.Success), "the retry after the bad answers works");
@@ -397,7 +394,7 @@ namespace Keel.Tests.Net
             Assert.That(b.C(DnsStatistics.WrongQuestion), Is.EqualTo(1));
             q.Release();
             b.Resolver.FlushCache();
-            b.Server.Tamper.Enqueue(m => Set(m, answers + 2, 0, 1));                           // the record says A, 16 bytes
+            b.Server.Tamper.Enqueue(m => Set(m, WwwAnswers + 2, 0, 1));                           // the record says A, 16 bytes
             q = b.Resolve("www.keel.test", 60000, AddressFamily.InterNetworkV6);
             Assert.That(q.Status, Is.EqualTo(DnsStatus.NoData), "an A record is no answer to a AAAA question");
             q.Release();
