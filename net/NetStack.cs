@@ -427,6 +427,25 @@ namespace Keel.Net
             }
         }
 
+        /// <summary>
+        /// Sends an ICMPv6 echo request to <paramref name="destination"/> (the shell's <c>ping6</c>); replies go to
+        /// <see cref="EchoReplyHandler"/>. False without IPv6, without a usable source address, or without a buffer.
+        /// </summary>
+        public bool SendEchoRequest(IPv6Address destination, int identifier, int sequence, int dataLength) =>
+            Ipv6 != null && Ipv6.Icmp.SendEchoRequest(destination, identifier, sequence, dataLength);
+
+        /// <summary>Told of every ICMPv6 echo reply that arrives (null: they are only counted).</summary>
+        public IEchoReplyHandler EchoReplyHandler
+        {
+            set
+            {
+                if (Ipv6 != null)
+                {
+                    Ipv6.Icmp.EchoHandler = value;
+                }
+            }
+        }
+
         /// <summary>IPv6 DNS servers learned from RDNSS options (RFC 8106): how many slots, and each (:: when the slot is empty).</summary>
         public int Ipv6DnsServerSlots => Ipv6 != null ? Ipv6.Nd.DnsServers.Capacity : 0;
 

@@ -195,17 +195,14 @@ namespace Keel.Kernel.Net
             Pressure = new MemoryPressure(2 * reserve, options.ProcessInInterrupt);
             Kernel.Commands.Register(new NetCommand());
             Applications = new ApplicationHost(Stack, Kernel.Clock, output, Kernel.Commands);
-            // A resolver only where it can have servers (from DHCP or dns=): a static ip= without dns= costs
-            // nothing. Small memory: one lookup at a time and a 4-entry cache.
-            if (commandLine.UseDhcp || commandLine.DnsServer != 0)
+            // A resolver only where it can have servers (from DHCP, RDNSS or dns=): a static ip= with ipv6=off and
+            // no dns= costs nothing. Small memory: one lookup at a time and a 4-entry cache.
+            if (commandLine.UseDhcp || commandLine.HasDnsServer || commandLine.Ipv6Enabled)
             {
                 Resolver = smallMemory ? new DnsResolver(Stack, 1, 4) : new DnsResolver(Stack);
-                if (commandLine.DnsServer != 0)
-                {
-                    Resolver.AddServer(new IPv4Address(commandLine.DnsServer));
-                }
             }
             Kernel.Commands.Register(new ResolveCommand(Resolver, output));
+            Kernel.Commands.Register(new Ping6Command(Stack, Kernel.Clock, output));
             if (commandLine.UseDhcp)
             {
                 Dhcp = new DhcpClient(Stack);
@@ -214,7 +211,9 @@ namespace Keel.Kernel.Net
             if ((object)Dhcp != null || (object)Resolver != null)
             {
                 // First, so that the address and DNS servers are current when the applications run.
-                Applications.Add(new AddressServices(Dhcp, Resolver, commandLine.DnsServer != 0));
+                IPAddress fixedDns = commandLine.DnsServer != 0 ? new IPAddress(new IPv4Address(commandLine.DnsServer))
+                                                                 : new IPAddress(commandLine.DnsServer6);
+                Applications.Add(new AddressServices(Stack, Dhcp, Resolver, fixedDns));
             }
             RegisterStatistics();
             Applications.AddAll(Keel.Apps.Applications.CreateAll());

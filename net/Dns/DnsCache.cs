@@ -3,7 +3,7 @@ using Keel.Hal;
 namespace Keel.Net.Dns
 {
     /// <summary>
-    /// Answers of a <see cref="DnsResolver"/>: name (wire form) → address until the TTL runs out (at most
+    /// Answers of a <see cref="DnsResolver"/>: name (wire form) and family → address until the TTL runs out (at most
     /// <see cref="DnsResolver.MaxCacheSeconds"/>); TTL 0 is not cached. Fixed size; when full the entry closest
     /// to expiry is replaced.
     /// </summary>
@@ -11,7 +11,7 @@ namespace Keel.Net.Dns
     {
         private readonly byte[][] _names;
         private readonly int[] _nameLength;
-        private readonly uint[] _address;
+        private readonly IPAddress[] _address;
         private readonly Instant[] _expiry;
 
         public DnsCache(int entries)
@@ -23,7 +23,7 @@ namespace Keel.Net.Dns
                 _names[i] = new byte[DnsMessage.MaxNameLength];
             }
             _nameLength = new int[entries];
-            _address = new uint[entries];
+            _address = new IPAddress[entries];
             _expiry = new Instant[entries];
         }
 
@@ -51,15 +51,16 @@ namespace Keel.Net.Dns
             }
         }
 
-        public bool Lookup(byte[] name, int length, Instant now, out uint address, out Instant expiry)
+        /// <summary>The cached address of <paramref name="family"/> for the name, if one is still valid.</summary>
+        public bool Lookup(byte[] name, int length, AddressFamily family, Instant now, out IPAddress address, out Instant expiry)
         {
-            address = 0;
+            address = default;
             expiry = Instant.None;
             fixed (byte* n = name)
             {
                 for (int i = 0; i < _expiry.Length; i++)
                 {
-                    if (_expiry[i] <= now)
+                    if (_expiry[i] <= now || _address[i].Family != family)
                     {
                         continue;
                     }
@@ -77,7 +78,8 @@ namespace Keel.Net.Dns
             return false;
         }
 
-        public void Store(byte[] name, int length, uint address, uint ttl, Instant now)
+        /// <summary>Caches <paramref name="address"/> for the name; it is looked up by the address's family.</summary>
+        public void Store(byte[] name, int length, IPAddress address, uint ttl, Instant now)
         {
             if (ttl == 0 || _expiry.Length == 0)
             {

@@ -3,7 +3,7 @@ using Keel.Net.Internal;
 namespace Keel.Net.Dns
 {
     /// <summary>
-    /// DNS messages (RFC 1035 section 4): queries for A records and the checks and name decoding a stub
+    /// DNS messages (RFC 1035 section 4): queries for A records (and AAAA records, RFC 3596) and the checks and name decoding a stub
     /// resolver needs on answers. Names are handled in wire form (length-prefixed labels, lower case, ending
     /// with a zero byte). Compression pointers (RFC 1035 4.1.4) are followed only backwards and at most
     /// <see cref="MaxPointers"/> times, so a hostile message cannot make a loop; every length is checked.
@@ -23,6 +23,7 @@ namespace Keel.Net.Dns
 
         public const int TypeA = 1;
         public const int TypeCname = 5;
+        public const int TypeAaaa = 28;
         public const int ClassIn = 1;
 
         public const int FlagResponse = 0x8000;
@@ -83,8 +84,14 @@ namespace Keel.Net.Dns
             return o;
         }
 
-        /// <summary>Writes a standard query (RD set) for (<paramref name="name"/>, A, IN); returns its length.</summary>
-        public static int BuildQuery(byte* buffer, int id, byte* name, int nameLength)
+        /// <summary>The record type that holds addresses of <paramref name="family"/>: A, or AAAA (RFC 3596 2.1).</summary>
+        public static int AddressType(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? TypeAaaa : TypeA;
+
+        /// <summary>Length of an address record's RDATA: 4 for A, 16 for AAAA (RFC 3596 2.2).</summary>
+        public static int AddressLength(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? 16 : 4;
+
+        /// <summary>Writes a standard query (RD set) for (<paramref name="name"/>, <paramref name="type"/>, IN); returns its length.</summary>
+        public static int BuildQuery(byte* buffer, int id, byte* name, int nameLength, int type)
         {
             new System.Span<byte>(buffer, HeaderLength).Clear();
             NetBytes.Write16(buffer, id);
@@ -92,7 +99,7 @@ namespace Keel.Net.Dns
             NetBytes.Write16(buffer + 4, 1);
             NetBytes.Copy(name, buffer + HeaderLength, nameLength);
             byte* q = buffer + HeaderLength + nameLength;
-            NetBytes.Write16(q, TypeA);
+            NetBytes.Write16(q, type);
             NetBytes.Write16(q + 2, ClassIn);
             return HeaderLength + nameLength + 4;
         }

@@ -12,13 +12,13 @@ namespace Keel.Net.Dns
         Success,
         /// <summary>The name does not exist (NXDOMAIN, RCODE 3).</summary>
         NameError,
-        /// <summary>The name exists but has no A record.</summary>
+        /// <summary>The name exists but has no address record of the family asked for (A or AAAA).</summary>
         NoData,
         /// <summary>Every server failed or refused (RCODE 2, 5, …).</summary>
         ServerFailure,
         /// <summary>No answer after every retry.</summary>
         TimedOut,
-        /// <summary>No DNS server is known (no DHCP lease with option 6, no <c>dns=</c>).</summary>
+        /// <summary>No DNS server is known (no DHCP lease with option 6, no RDNSS, no <c>dns=</c>).</summary>
         NoServers,
         /// <summary>Not a valid host name.</summary>
         BadName,
@@ -65,8 +65,14 @@ namespace Keel.Net.Dns
 
         public DnsStatus Status { get; internal set; }
 
-        /// <summary>The answer (when <see cref="Status"/> is Success).</summary>
-        public IPv4Address Address { get; internal set; }
+        /// <summary>
+        /// The family asked for: <see cref="AddressFamily.InterNetwork"/> asks for A records,
+        /// <see cref="AddressFamily.InterNetworkV6"/> for AAAA records (RFC 3596).
+        /// </summary>
+        public AddressFamily Family { get; internal set; }
+
+        /// <summary>The answer, of <see cref="Family"/> (when <see cref="Status"/> is Success).</summary>
+        public IPAddress Address { get; internal set; }
 
         /// <summary>Seconds the answer may be cached (smallest TTL along the CNAME chain).</summary>
         public uint TimeToLive { get; internal set; }
@@ -106,14 +112,15 @@ namespace Keel.Net.Dns
             }
         }
 
-        public static string StatusName(DnsStatus status)
+        /// <summary>A few words for <paramref name="status"/> (NoData names the record type of <paramref name="family"/>).</summary>
+        public static string StatusName(DnsStatus status, AddressFamily family = AddressFamily.InterNetwork)
         {
             switch (status)
             {
                 case DnsStatus.InProgress: return "in progress";
                 case DnsStatus.Success: return "ok";
                 case DnsStatus.NameError: return "name does not exist";
-                case DnsStatus.NoData: return "no A record";
+                case DnsStatus.NoData: return family == AddressFamily.InterNetworkV6 ? "no AAAA record" : "no A record";
                 case DnsStatus.ServerFailure: return "server failure";
                 case DnsStatus.TimedOut: return "timed out";
                 case DnsStatus.NoServers: return "no DNS server";

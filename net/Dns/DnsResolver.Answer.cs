@@ -52,7 +52,7 @@ namespace Keel.Net.Dns
                         return;
                     }
                     // RFC 1035 4.2.2: the message is preceded by its length in two bytes.
-                    int length = DnsMessage.BuildQuery(buffer + 2, q.Id, name, q.NameLength);
+                    int length = DnsMessage.BuildQuery(buffer + 2, q.Id, name, q.NameLength, DnsMessage.AddressType(q.Family));
                     NetBytes.Write16(buffer, length);
                     int sent = s.Send(new ReadOnlySpan<byte>(buffer, length + 2), out error);
                     if (sent != length + 2)
@@ -127,7 +127,7 @@ namespace Keel.Net.Dns
             {
                 int qLength = DnsMessage.ReadName(m, length, DnsMessage.HeaderLength, owner, out next);
                 if (qLength == 0 || next + 4 > length || !DnsMessage.NameEquals(owner, qLength, name, q.NameLength) ||
-                    NetBytes.Read16(m + next) != DnsMessage.TypeA || NetBytes.Read16(m + next + 2) != DnsMessage.ClassIn)
+                    NetBytes.Read16(m + next) != DnsMessage.AddressType(q.Family) || NetBytes.Read16(m + next + 2) != DnsMessage.ClassIn)
                 {
                     Counters[DnsStatistics.WrongQuestion]++;
                     return;
@@ -168,7 +168,29 @@ namespace Keel.Net.Dns
             FollowAnswers(q, m, length, next + 4, NetBytes.Read16(m + 6), now);
         }
 
-        /// <summary>Follows CNAMEs from the question name through the answer section, then takes its A record.</summary>
+        /// <summary>
+        /// Follows CNAMEs from the question name through the answer section, then takes its address record of the
+        /// family asked for (A or AAAA); records of the other type are not answers to this question and are skipped.
+        /// </summary>
+        private static IPAddress ReadAddress(byte* data, AddressFamily family) =>
+            family == AddressFamily.InterNetworkV6 ? new IPAddress(IPv6Address.Read(new ReadOnlySpan<byte>(data, 16)))
+                                                   : new IPAddress(new IPv4Address(NetBytes.Read32(data)));
+
+        /// <summary>
+        /// False for an address no host can be reached at: IPv4's "this network" 0.0.0.0/8 (RFC 1122 3.2.1.3) and the
+        /// limited broadcast, IPv6's unspecified address and multicast (RFC 4291 2.5.2, 2.7). 0.0.0.0 and :: are
+        /// also what an unresolved query holds; a sinkhole's "blocked" answer is one of them.
+        /// </summary>
+        private static bool Usable(IPAddress address)
+        {
+            if (address.IsIPv6)
+            {
+                return !address.IsAny && !address.V6.IsMulticast;
+            }
+            uint v4 = address.V4.Value;
+            return (v4 >> 24) != 0 && v4 != 0xFFFFFFFF;
+        }
+
         private void FollowAnswers(DnsQuery q, byte* m, int length, int answers, int count, Instant now)
         {
             fixed (byte* owner = _owner)
@@ -206,23 +228,21 @@ namespace Keel.Net.Dns
                         {
                             continue;
                         }
-                        if (type == DnsMessage.TypeA)
+                        if (type == DnsMessage.AddressType(q.Family))
                         {
-                            if (dataLength != 4)
+                            if (dataLength != DnsMessage.AddressLength(q.Family))
                             {
                                 Counters[DnsStatistics.Malformed]++;
                                 return;
                             }
-                            uint address = NetBytes.Read32(m + dataOffset);
-                            if ((address >> 24) == 0 || address == 0xFFFFFFFF)
+                            IPAddress address = ReadAddress(m + dataOffset, q.Family);
+                            if (!Usable(address))
                             {
-                                // "This network" (RFC 1122 3.2.1.3) or the limited broadcast: no host to reach,
-                                // and 0.0.0.0 is what an unresolved query holds. A sinkhole's "blocked" answer.
                                 Counters[DnsStatistics.UnusableAddress]++;
                                 continue;
                             }
                             q.MinTtl = ttl < q.MinTtl ? ttl : q.MinTtl;
-                            q.Address = new IPv4Address(address);
+                            q.Address = address;
                             q.TimeToLive = q.MinTtl;
                             _cache.Store(q.Asked, q.AskedLength, address, q.MinTtl, now);
                             Finish(q, DnsStatus.Success);

@@ -6,8 +6,10 @@ using Keel.Net.Sockets;
 namespace Keel.Net.Dns
 {
     /// <summary>
-    /// DNS stub resolver (RFC 1035) for kernel applications: A records, CNAME chains, UDP with retries over
-    /// up to three servers, TCP when an answer comes back truncated (TC), and a small cache that honours TTLs.
+    /// DNS stub resolver (RFC 1035) for kernel applications: A records and AAAA records (RFC 3596), CNAME
+    /// chains, UDP with retries over up to <see cref="MaxServers"/> servers of either family (IPv4 ones from DHCP
+    /// or <c>dns=</c>, IPv6 ones from RDNSS), TCP when an answer comes back truncated (TC), and a small cache that
+    /// honours TTLs.
     /// Non-blocking like the sockets: <see cref="Resolve(string)"/> hands out a <see cref="DnsQuery"/> from a
     /// fixed set and returns at once; <see cref="Poll"/> (main loop) moves queries on. Each attempt uses a fresh
     /// UDP socket on a random ephemeral port and a random id; answers from elsewhere or not matching the
@@ -37,11 +39,11 @@ namespace Keel.Net.Dns
         /// </summary>
         public const int TcpBufferSize = 2030;
 
-        public const int MaxServers = 3;
+        public const int MaxServers = 4;
 
         private readonly NetStack _stack;
         private readonly DnsQuery[] _queries;
-        private readonly uint[] _servers = new uint[MaxServers];
+        private readonly IPAddress[] _servers = new IPAddress[MaxServers];
         private int _serverCount;
         private readonly DnsCache _cache;
         private readonly char[] _text = new char[DnsMessage.MaxNameLength + 2];
@@ -74,48 +76,62 @@ namespace Keel.Net.Dns
 
         public int ServerCount => _serverCount;
 
-        public IPv4Address Server(int index) => new IPv4Address(index >= 0 && index < _serverCount ? _servers[index] : 0);
+        /// <summary>Server <paramref name="index"/> (0.0.0.0 when there is no such server).</summary>
+        public IPAddress Server(int index) => index >= 0 && index < _serverCount ? _servers[index] : IPAddress.Any;
 
         /// <summary>Forgets the servers (e.g. when a DHCP lease is lost).</summary>
         public void ClearServers() => _serverCount = 0;
 
-        /// <summary>Adds a server (up to three; 0.0.0.0 and duplicates are ignored).</summary>
-        public void AddServer(IPv4Address server)
+        /// <summary>
+        /// Adds a server, IPv4 or IPv6, asked in the order added (up to <see cref="MaxServers"/>; the unspecified
+        /// address, multicast and broadcast addresses and duplicates are ignored).
+        /// </summary>
+        public void AddServer(IPAddress server)
         {
-            if (server.Value == 0 || _serverCount == MaxServers)
+            if (server.IsAny || _serverCount == MaxServers)
+            {
+                return;
+            }
+            if (server.IsIPv6 ? server.V6.IsMulticast : (server.V4.Value >> 28) == 0xE || server.V4.Value == 0xFFFFFFFF)
             {
                 return;
             }
             for (int i = 0; i < _serverCount; i++)
             {
-                if (_servers[i] == server.Value)
+                if (_servers[i] == server)
                 {
                     return;
                 }
             }
-            _servers[_serverCount++] = server.Value;
+            _servers[_serverCount++] = server;
         }
 
-        /// <summary>Starts looking up <paramref name="name"/>. Null when every query is in use.</summary>
-        public DnsQuery Resolve(string name)
+        /// <summary>
+        /// Starts looking up the addresses of <paramref name="family"/> (A records for IPv4, AAAA records for IPv6)
+        /// of <paramref name="name"/>. Null when every query is in use.
+        /// </summary>
+        public DnsQuery Resolve(string name, AddressFamily family = AddressFamily.InterNetwork)
         {
             int length = name.Length < _text.Length ? name.Length : _text.Length;
             for (int i = 0; i < length; i++)
             {
                 _text[i] = name[i];
             }
-            return Start(name.Length > _text.Length ? -1 : length);
+            return Start(name.Length > _text.Length ? -1 : length, family);
         }
 
-        /// <summary>Starts looking up <paramref name="name"/> (e.g. a shell argument). Null when every query is in use.</summary>
-        public DnsQuery Resolve(ReadOnlySpan<char> name)
+        /// <summary>
+        /// Starts looking up the addresses of <paramref name="family"/> of <paramref name="name"/> (e.g. a shell
+        /// argument). Null when every query is in use.
+        /// </summary>
+        public DnsQuery Resolve(ReadOnlySpan<char> name, AddressFamily family = AddressFamily.InterNetwork)
         {
             int length = name.Length < _text.Length ? name.Length : _text.Length;
             for (int i = 0; i < length; i++)
             {
                 _text[i] = name[i];
             }
-            return Start(name.Length > _text.Length ? -1 : length);
+            return Start(name.Length > _text.Length ? -1 : length, family);
         }
 
         /// <summary>Earliest time <see cref="Poll"/> has timer work.</summary>
@@ -153,7 +169,7 @@ namespace Keel.Net.Dns
             }
         }
 
-        private DnsQuery Start(int length)
+        private DnsQuery Start(int length, AddressFamily family)
         {
             DnsQuery q = null;
             for (int i = 0; i < _queries.Length; i++)
@@ -175,7 +191,8 @@ namespace Keel.Net.Dns
             q.Handler = null;
             q.UserData = null;
             q.Status = DnsStatus.InProgress;
-            q.Address = IPv4Address.Any;
+            q.Family = family;
+            q.Address = IPAddress.Any;
             q.TimeToLive = 0;
             q.CnameCount = 0;
             q.FromCache = false;
@@ -189,9 +206,14 @@ namespace Keel.Net.Dns
             uint literal;
             if (length >= 0 && TryParseAddress(_text, length, out literal))
             {
-                q.Address = new IPv4Address(literal);
+                // A dotted IPv4 address is its own A record, and has no AAAA record.
                 q.FromCache = true;
-                q.Status = DnsStatus.Success;
+                q.Status = DnsStatus.NoData;
+                if (family == AddressFamily.InterNetwork)
+                {
+                    q.Address = new IPv4Address(literal);
+                    q.Status = DnsStatus.Success;
+                }
                 return q;
             }
             if (q.AskedLength == 0)
@@ -200,12 +222,12 @@ namespace Keel.Net.Dns
                 return q;
             }
             Instant now = Instant.Now(_stack.Clock);
-            uint cached;
+            IPAddress cached;
             Instant expiry;
-            if (_cache.Lookup(q.Asked, q.AskedLength, now, out cached, out expiry))
+            if (_cache.Lookup(q.Asked, q.AskedLength, family, now, out cached, out expiry))
             {
                 Counters[DnsStatistics.CacheHits]++;
-                q.Address = new IPv4Address(cached);
+                q.Address = cached;
                 q.TimeToLive = (uint)(expiry - now).Seconds;
                 q.FromCache = true;
                 q.Status = DnsStatus.Success;
@@ -315,15 +337,23 @@ namespace Keel.Net.Dns
                 Finish(q, DnsStatus.NoResources);
                 return;
             }
-            s.Bind(new IPEndPoint(IPv4Address.Any, 0));
+            IPAddress server = CurrentServer(q);
+            if (s.Bind(new IPEndPoint(server.IsIPv6 ? IPAddress.IPv6Any : IPAddress.Any, 0)) != SocketError.Success)
+            {
+                // No socket of the server's family (a stack without IPv6 transport): the timeout moves on to the next server.
+                s.Close();
+                Counters[DnsStatistics.UdpSent]++;
+                Counters[DnsStatistics.SendFailures]++;
+                return;
+            }
             q.Udp = s;
             q.Id = (int)(_stack.Random.NextUInt() & 0xFFFF);
             fixed (byte* buffer = q.Buffer)
             fixed (byte* name = q.Name)
             {
-                int length = DnsMessage.BuildQuery(buffer, q.Id, name, q.NameLength);
+                int length = DnsMessage.BuildQuery(buffer, q.Id, name, q.NameLength, DnsMessage.AddressType(q.Family));
                 SocketError error;
-                s.SendTo(new ReadOnlySpan<byte>(buffer, length), new IPEndPoint(CurrentServer(q), DnsMessage.Port), out error);
+                s.SendTo(new ReadOnlySpan<byte>(buffer, length), new IPEndPoint(server, DnsMessage.Port), out error);
                 Counters[DnsStatistics.UdpSent]++;
                 if (error != SocketError.Success)
                 {
@@ -333,7 +363,7 @@ namespace Keel.Net.Dns
         }
 
         /// <summary>The server this attempt asks (0.0.0.0 when the servers were cleared meanwhile).</summary>
-        private IPv4Address CurrentServer(DnsQuery q) => new IPv4Address(_serverCount == 0 ? 0 : _servers[q.Server % _serverCount]);
+        private IPAddress CurrentServer(DnsQuery q) => _serverCount == 0 ? IPAddress.Any : _servers[q.Server % _serverCount];
 
         private void ReceiveUdp(DnsQuery q, Instant now)
         {

@@ -22,7 +22,7 @@ namespace Keel.Net.Dns
         public const int CnameRequeries = 16;
         public const int SendFailures = 17;
         public const int NoQuerySlot = 18;
-        /// <summary>A records whose address no host can be reached at (0.0.0.0/8, 255.255.255.255): skipped.</summary>
+        /// <summary>Address records no host can be reached at (0.0.0.0/8, 255.255.255.255, ::, IPv6 multicast): skipped.</summary>
         public const int UnusableAddress = 19;
         public const int Count = 20;
 

@@ -42,6 +42,9 @@ namespace Keel.Net.Ipv6
         private readonly long[] _counters;
         private readonly Icmpv6RateLimiter _limiter = new Icmpv6RateLimiter(10, Keel.Hal.Duration.FromMilliseconds(100));
 
+        /// <summary>Told of each echo reply (to our own requests); null for none.</summary>
+        internal IEchoReplyHandler EchoHandler;
+
         public Icmpv6Layer(Ipv6Layer ip)
         {
             _ip = ip;
@@ -78,6 +81,15 @@ namespace Keel.Net.Ipv6
                     if (length >= HeaderLength)
                     {
                         SendEchoReply(packet, offset, length, in info);
+                    }
+                    packet.Free();
+                    return;
+                case TypeEchoReply:
+                    _counters[Ipv6Statistics.IcmpOtherRx]++;
+                    if (length >= HeaderLength && EchoHandler != null && packet.EnsureLinear(offset + HeaderLength))
+                    {
+                        byte* reply = packet.Data + offset;
+                        EchoHandler.OnEchoReply(info.Source, NetBytes.Read16(reply + 4), NetBytes.Read16(reply + 6), length - HeaderLength);
                     }
                     packet.Free();
                     return;
@@ -128,6 +140,37 @@ namespace Keel.Net.Ipv6
             icmp[1] = 0;
             _counters[Ipv6Statistics.IcmpEchoReplies]++;
             Send(reply, source, info.Source, _ip.HopLimit);
+        }
+
+        /// <summary>
+        /// Sends an echo request (RFC 4443 section 4.1) with <paramref name="dataLength"/> bytes of data (cut to what
+        /// one packet holds) from the source address that suits <paramref name="destination"/>. False when there is no
+        /// such address yet or no buffer.
+        /// </summary>
+        internal bool SendEchoRequest(IPv6Address destination, int identifier, int sequence, int dataLength)
+        {
+            IPv6Address source = _ip.Addresses.SelectSource(destination);
+            if (source.IsAny || destination.IsAny)
+            {
+                return false;
+            }
+            Packet request = _ip.Stack.AllocateTransmit();
+            if (request == null)
+            {
+                return false;
+            }
+            int room = (request.Tailroom < _ip.Mtu - Ipv6Layer.HeaderLength ? request.Tailroom : _ip.Mtu - Ipv6Layer.HeaderLength) - HeaderLength;
+            dataLength = dataLength < 0 ? 0 : dataLength > room ? room : dataLength;
+            byte* icmp = request.Put(HeaderLength + dataLength);
+            icmp[0] = TypeEchoRequest;
+            icmp[1] = 0;
+            NetBytes.Write16(icmp + 4, identifier);
+            NetBytes.Write16(icmp + 6, sequence);
+            for (int i = 0; i < dataLength; i++)
+            {
+                icmp[HeaderLength + i] = (byte)i;
+            }
+            return Send(request, source, destination, _ip.HopLimit);
         }
 
         /// <summary>A transmit packet holding <paramref name="count"/> bytes of <paramref name="source"/> from

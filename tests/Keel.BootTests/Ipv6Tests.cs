@@ -61,6 +61,7 @@ namespace Keel.BootTests
                 Assert.That(net, Does.Match(@"ipv6 routers:\s+fe80::[0-9a-f:]+ expires in \d+ s"), net);
                 Assert.That(net, Does.Contain(Prefix + "/64 expires in"), net);
                 Assert.That(net, Does.Contain(Prefix + "53 expires in"), net);
+                Assert.That(net, Does.Match(@"dns: servers [^\n]*\b" + Prefix + @"53\b"), "the RDNSS server is the resolver's:\n" + net);
                 Assert.That(net, Does.Match(@"ipv6 neighbors:[\s\S]*fe80::[0-9a-f:]+\s+[0-9a-f:]{17}\s+(REACHABLE|STALE|DELAY|PROBE) router"), net);
                 Assert.That(net, Does.Contain("ff02::1:ff"), "solicited-node groups joined:\n" + net);
                 TestContext.Out.WriteLine(net);

@@ -74,6 +74,55 @@ namespace Keel.BootTests
             Assert.That(System.Text.Encoding.ASCII.GetString(back), Is.EqualTo(line), guest.Output);
         }
 
+        /// <summary>
+        /// Waits for a SLAAC address in <paramref name="prefix"/>/64 (text ending in "::") from QEMU's router advertisements, checks
+        /// <c>net</c> shows the router and the prefix, and that <c>ping6</c> reaches QEMU's router (::2) and DNS (::3).
+        /// </summary>
+        protected void AssertIpv6(string prefix)
+        {
+            string net = "";
+            Match global = Match.Empty;
+            // RFC 5952 text: the prefix's zero groups are "::" only when the identifier leaves a run of two or more.
+            string stem = Regex.Escape(prefix.Substring(0, prefix.Length - 2));
+            string pattern = @"^\s+(" + stem + @"(::|(:0)+:)[0-9a-f:]+)/64\s+slaac preferred\s+preferred in \d+ s\s+valid in \d+ s";
+            for (DateTime deadline = DateTime.UtcNow.AddSeconds(60); DateTime.UtcNow < deadline && !global.Success; System.Threading.Thread.Sleep(1000))
+            {
+                net = _guest.Command("net");
+                global = Regex.Match(net, pattern, RegexOptions.Multiline);
+            }
+            Assert.That(global.Success, Is.True, net);
+            Assert.That(net, Does.Match(@"ipv6 routers:\s+fe80::[0-9a-f:]+ expires in \d+ s"), net);
+            Assert.That(net, Does.Contain(prefix + "/64 expires in"), net);
+            TestContext.Out.WriteLine(net);
+            foreach (string address in new[] { prefix + "2", prefix + "3" })
+            {
+                AssertPing6(address);
+            }
+        }
+
+        /// <summary>Runs <c>ping6</c> until a reply from <paramref name="address"/> is printed (the first requests may wait for Neighbor Discovery).</summary>
+        private void AssertPing6(string address)
+        {
+            for (int attempt = 0; attempt < 5; attempt++)
+            {
+                int before = _guest.Output.Length;
+                _guest.Command("ping6 " + address + " 2");
+                for (int wait = 0; wait < 20; wait++)
+                {
+                    int at = _guest.Output.IndexOf("ping6: reply from " + address + " seq ", before, StringComparison.Ordinal);
+                    if (at >= 0)
+                    {
+                        string output = _guest.Output;
+                        int end = output.IndexOf('\n', at);
+                        TestContext.Out.WriteLine(output.Substring(at, (end < 0 ? output.Length : end) - at));
+                        return;
+                    }
+                    System.Threading.Thread.Sleep(100);
+                }
+            }
+            Assert.Fail("no ping6 reply from " + address + "; guest:\n" + _guest.Output);
+        }
+
         protected void Iperf(params string[] options)
         {
             string[] arguments = new string[options.Length + 5];
@@ -123,21 +172,35 @@ namespace Keel.BootTests
 
         [Test, Order(3)]
         public void Iperf3TcpReverseThroughHostfwd() => Iperf("-t", "3", "-R");
+
+        /// <summary>
+        /// IPv6 on the user network: QEMU's router advertisements (prefix fec0::/64 by default, router fec0::2,
+        /// DNS fec0::3) give the guest a SLAAC address, and the guest's <c>ping6</c> reaches QEMU's router and DNS
+        /// addresses. QEMU 7.2's hostfwd takes no IPv6 address (its parser refuses "[::1]"), so the host cannot
+        /// reach the guest over IPv6 here.
+        /// </summary>
+        [Test, Order(4)]
+        public void Ipv6AddressFromQemusAdvertisementsAndPing6ToItsRouterAndDns() => AssertIpv6("fec0::");
     }
 
     /// <summary>
     /// iperf3 UDP through hostfwd. slirp's restrict=on drops every UDP datagram from the guest except DHCP and
     /// TFTP, the replies to a hostfwd'ed UDP flow included, so this guest runs unrestricted. Nothing leaves the
-    /// machine all the same: Keel sends only DHCP, ARP and its replies to 10.0.2.2 (QEMU), and the test resolves
-    /// no name.
+    /// machine all the same: Keel sends only DHCP, ARP, IPv6 Neighbor Discovery and MLD, echo requests to QEMU's
+    /// own router and DNS addresses, and its replies, and the test resolves no name. QEMU advertises the IPv6
+    /// prefix 2001:db8:7::/64 here (ipv6-prefix=), which the guest takes.
     /// </summary>
     [TestFixture]
     [Parallelizable(ParallelScope.None)]
     public class UserNetworkUdpTests : UserNetworkFixture
     {
-        protected override string Options => "restrict=off";
+        protected override string Options => "restrict=off,ipv6-prefix=2001:db8:7::,ipv6-prefixlen=64";
 
         [Test, Order(5)]
         public void Iperf3UdpThroughHostfwd() => Iperf("-t", "3", "-u", "-b", "5M");
+
+        /// <summary>The IPv6 prefix QEMU advertises follows its ipv6-prefix= option (here 2001:db8:7::/64).</summary>
+        [Test, Order(6)]
+        public void Ipv6AddressFromAConfiguredPrefix() => AssertIpv6("2001:db8:7::");
     }
 }

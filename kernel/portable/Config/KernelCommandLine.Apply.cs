@@ -44,10 +44,20 @@ namespace Keel.Kernel.Config
             else if (AsciiText.Matches(key, "dns"))
             {
                 uint address;
-                ok = Ipv4Text.TryParseAddress(value, out address);
-                if (ok)
+                IPv6Address address6;
+                if (Ipv4Text.TryParseAddress(value, out address))
                 {
                     DnsServer = address;
+                    DnsServer6 = IPv6Address.Any;
+                }
+                else
+                {
+                    ok = Ipv6Text.TryParseAddress(value, out address6) && !address6.IsMulticast && !address6.IsAny;
+                    if (ok)
+                    {
+                        DnsServer = 0;
+                        DnsServer6 = address6;
+                    }
                 }
             }
             else if (AsciiText.Matches(key, "gw"))

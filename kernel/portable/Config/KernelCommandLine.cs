@@ -15,7 +15,7 @@ namespace Keel.Kernel.Config
     /// </para>
     /// <para>
     /// Known keys: <c>ip=A.B.C.D[/N]</c> or <c>ip=dhcp</c> (no <c>ip=</c> at all also means DHCP; the static
-    /// default below is then unused), <c>gw=A.B.C.D</c> (default none), <c>dns=A.B.C.D</c> (DNS server with a static address),
+    /// default below is then unused), <c>gw=A.B.C.D</c> (default none), <c>dns=A.B.C.D</c> or <c>dns=IPV6ADDR</c> (the DNS server, instead of DHCP's and RDNSS's),
     /// <c>ip6=ADDR[/LEN]</c> and <c>gw6=ADDR</c> (a static IPv6 address and default router besides SLAAC),
     /// <c>ipv6=on|off</c> (default on),
     /// <c>shell=on|off</c>, <c>test=pagefault|nullref|bounds|throw|NAME</c>, and the benchmark switches
@@ -126,8 +126,14 @@ namespace Keel.Kernel.Config
         /// </summary>
         public bool UseDhcp { get; private set; } = true;
 
-        /// <summary>DNS server given with <c>dns=</c> (0 = none; with DHCP the lease's servers are used).</summary>
+        /// <summary>IPv4 DNS server given with <c>dns=</c> (0 = none; with DHCP the lease's servers are used).</summary>
         public uint DnsServer { get; private set; }
+
+        /// <summary>IPv6 DNS server given with <c>dns=</c> (:: = none; then the servers of RDNSS are used).</summary>
+        public IPv6Address DnsServer6 { get; private set; }
+
+        /// <summary>True when <c>dns=</c> named a server (of either family): it replaces DHCP's and RDNSS's.</summary>
+        public bool HasDnsServer => DnsServer != 0 || !DnsServer6.IsAny;
 
         /// <summary>Default gateway, valid when <see cref="HasGateway"/>.</summary>
         public uint Gateway { get; private set; }

@@ -9,7 +9,8 @@ namespace Keel.Tests.Fakes
     /// <summary>
     /// An authoritative-style DNS server (RFC 1035 section 4) on a test stack's port 53, UDP and TCP, written
     /// from the RFC's message format (it shares no code with the resolver). Answers A queries from
-    /// <see cref="Zone"/>, following CNAMEs into the answer section, and can lose, truncate or replace replies.
+    /// <see cref="Zone"/> and AAAA queries (RFC 3596) from <see cref="Zone6"/>, following CNAMEs into the answer
+    /// section, and can lose, truncate or replace replies.
     /// </summary>
     public sealed class FakeDnsServer
     {
@@ -20,6 +21,12 @@ namespace Keel.Tests.Fakes
 
         /// <summary>name → ("A", "1.2.3.4", ttl) or ("CNAME", "target", ttl); names lower case, no final dot.</summary>
         public readonly Dictionary<string, (string Type, string Value, uint Ttl)> Zone = new Dictionary<string, (string, string, uint)>();
+
+        /// <summary>name → (IPv6 address text, ttl): the AAAA records (a name may also have an A record in <see cref="Zone"/>).</summary>
+        public readonly Dictionary<string, (string Address, uint Ttl)> Zone6 = new Dictionary<string, (string, uint)>();
+
+        /// <summary>False when the stack refused the UDP or TCP socket's address (a family it does not carry).</summary>
+        public readonly bool Bound;
 
         /// <summary>UDP replies to lose before answering.</summary>
         public int DropReplies;
@@ -41,14 +48,16 @@ namespace Keel.Tests.Fakes
         public readonly List<long> QueryTimes = new List<long>();
         public byte[] LastQuery;
 
-        public FakeDnsServer(NetStack stack)
+        /// <param name="stack">the stack the server runs on</param>
+        /// <param name="any">the address to listen on: IPv4's 0.0.0.0 (default) or IPv6's ::</param>
+        public FakeDnsServer(NetStack stack, IPAddress any = default)
         {
             Stack = stack;
             _udp = stack.CreateSocket(SocketType.Dgram, ProtocolType.Udp);
-            _udp.Bind(new IPEndPoint(IPv4Address.Any, 53));
             _listener = stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
-            _listener.Bind(new IPEndPoint(IPv4Address.Any, 53));
-            _listener.Listen(4);
+            Bound = _udp.Bind(new IPEndPoint(any, 53)) == SocketError.Success &&
+                    _listener.Bind(new IPEndPoint(any, 53)) == SocketError.Success &&
+                    _listener.Listen(4) == SocketError.Success;
         }
 
         public void Poll()
@@ -111,6 +120,7 @@ namespace Keel.Tests.Fakes
         {
             int offset = 12;
             string name = ReadName(query, ref offset);
+            int questionType = query[offset] << 8 | query[offset + 1];
             int questionEnd = offset + 4;
             List<byte> m = new List<byte>();
             m.AddRange(query.AsSpan(0, 2).ToArray());
@@ -121,7 +131,9 @@ namespace Keel.Tests.Fakes
                 string current = name;
                 for (int hops = 0; hops < 20; hops++)
                 {
-                    if (!Zone.TryGetValue(current, out var entry))
+                    bool named = Zone.TryGetValue(current, out var entry);
+                    bool named6 = Zone6.TryGetValue(current, out var entry6);
+                    if (!named && !named6)
                     {
                         if (hops == 0)
                         {
@@ -129,10 +141,19 @@ namespace Keel.Tests.Fakes
                         }
                         break;
                     }
-                    if (entry.Type == "A")
+                    if (!named || entry.Type != "CNAME")
                     {
-                        byte[] address = Array.ConvertAll(entry.Value.Split('.'), byte.Parse);
-                        records.Add(Record(current == name ? null : current, 1, entry.Ttl, address));
+                        // The records of the type asked for (none: an empty NOERROR answer, "no data").
+                        if (questionType == 1 && named && entry.Type == "A")
+                        {
+                            byte[] address = Array.ConvertAll(entry.Value.Split('.'), byte.Parse);
+                            records.Add(Record(current == name ? null : current, 1, entry.Ttl, address));
+                        }
+                        if (questionType == 28 && named6)
+                        {
+                            byte[] address = System.Net.IPAddress.Parse(entry6.Address).GetAddressBytes();
+                            records.Add(Record(current == name ? null : current, 28, entry6.Ttl, address));
+                        }
                         break;
                     }
                     records.Add(Record(current == name ? null : current, 5, entry.Ttl, EncodeName(entry.Value)));

@@ -46,6 +46,26 @@ namespace Keel.Tests.Kernel
         }
 
         [Test]
+        public void DnsServerOfEitherFamilyIsParsed()
+        {
+            KernelCommandLine c = Parse("dns=2001:db8::53");
+            Assert.That(c.IssueCount, Is.EqualTo(0));
+            Assert.That(c.DnsServer6 == Address("2001:db8::53"), Is.True);
+            Assert.That(c.DnsServer, Is.EqualTo(0u));
+            Assert.That(c.HasDnsServer, Is.True);
+            c = Parse("dns=2001:db8::53 dns=198.18.0.1");
+            Assert.That(c.DnsServer, Is.EqualTo(0xC6120001u), "the last one wins");
+            Assert.That(c.DnsServer6.IsAny, Is.True);
+            foreach (string bad in new[] { "dns=ff02::1", "dns=::", "dns=2001:db8::1::2" })
+            {
+                c = Parse(bad);
+                Assert.That(c.IssueCount, Is.EqualTo(1), bad);
+                Assert.That(c.HasDnsServer, Is.False, bad);
+            }
+            Assert.That(Parse("ip=198.18.0.2/24").HasDnsServer, Is.False);
+        }
+
+        [Test]
         public void StaticAddressAndGatewayAreParsed()
         {
             KernelCommandLine c = Parse("ip=198.18.0.2/24 ip6=2001:db8:5::10/48 gw6=fe80::1");
