@@ -52,8 +52,11 @@ namespace Keel.Net
         /// <summary>The device completes TCP/UDP checksums (and the configuration allows it).</summary>
         internal readonly bool ChecksumOffload;
 
-        /// <summary>Largest TCP payload one segment handed to the device may carry (TSO); 0 = MSS-sized segments only.</summary>
+        /// <summary>Largest TCP/IPv4 payload one segment handed to the device may carry (TSO); 0 = MSS-sized segments only.</summary>
         internal readonly int TsoMaxPayload;
+
+        /// <summary>The same for TCP/IPv6 (the device's TSO6, negotiated apart from TSO4); 0 = MSS-sized segments only.</summary>
+        internal readonly int Tso6MaxPayload;
 
         public NetStack(INetDevice device, IClock clock, IPageAllocator pageAllocator, NetConfig config, ulong randomSeed)
         {
@@ -68,16 +71,8 @@ namespace Keel.Net
             }
             Mtu = device.Mtu;
             ChecksumOffload = config.TransmitChecksumOffload && device.SupportsChecksumOffload;
-            int tso = ChecksumOffload && config.TcpSegmentationOffload ? device.MaxTsoBytes : 0;
-            if (tso > Ipv4Layer.MaxLength)
-            {
-                tso = Ipv4Layer.MaxLength;
-            }
-            // Payload of one TSO segment: the IP length limit less IPv4 + TCP headers, and at most
-            // Packet.MaxFragments - 2 pages (the send buffer's pages need not start where the segment does).
-            int payload = tso - Ipv4Layer.HeaderLength - 60;
-            int pageLimit = (Packet.MaxFragments - 2) * DmaPage.Size;
-            TsoMaxPayload = tso <= 0 ? 0 : payload < pageLimit ? payload : pageLimit;
+            TsoMaxPayload = TsoPayload(ChecksumOffload && config.TcpSegmentationOffload ? device.MaxTsoBytes : 0, Ipv4Layer.HeaderLength);
+            Tso6MaxPayload = TsoPayload(ChecksumOffload && config.TcpSegmentationOffload ? device.MaxTso6Bytes : 0, Ipv6Layer.HeaderLength);
             TransmitPages = new PagePool(pageAllocator, config.TransmitPages);
             ushort firstIpId = (ushort)_random.NextUInt();
             uint ephemeralSeed = _random.NextUInt();
@@ -96,12 +91,38 @@ namespace Keel.Net
             device.Receiver = this;
         }
 
+        /// <summary>
+        /// Payload of one TSO segment from the device's limit <paramref name="tso"/> (IP packet bytes): the 64 KiB IP
+        /// length limit less the IP and TCP headers, and at most Packet.MaxFragments - 2 pages (the send buffer's
+        /// pages need not start where the segment does). 0 without TSO.
+        /// </summary>
+        private static int TsoPayload(int tso, int ipHeaderLength)
+        {
+            if (tso <= 0)
+            {
+                return 0;
+            }
+            if (tso > Ipv4Layer.MaxLength)
+            {
+                tso = Ipv4Layer.MaxLength;
+            }
+            int payload = tso - ipHeaderLength - 60;
+            int pageLimit = (Packet.MaxFragments - 2) * DmaPage.Size;
+            return payload < pageLimit ? payload : pageLimit;
+        }
+
         public INetDevice Device { get; }
 
         public NetConfig Config { get; }
 
         /// <summary>This host's address.</summary>
         public IPv4Address Address => Config.Address;
+
+        /// <summary>
+        /// The unspecified address a server binds to for clients of every family the stack carries: :: when it runs
+        /// IPv6 (a socket bound there takes IPv4 too, see Socket.V6Only), else 0.0.0.0.
+        /// </summary>
+        public IPAddress AnyAddress => Ipv6 != null ? IPAddress.IPv6Any : IPAddress.Any;
 
         /// <summary>Sockets not in use (the pool behind <see cref="CreateSocket"/> and Accept).</summary>
         public int FreeSockets => Sockets.FreeCount;
@@ -141,29 +162,90 @@ namespace Keel.Net
         internal void NoteUnreachable(uint address) => Udp.NoteUnreachable(new IPv4Address(address));
 
         /// <summary>
-        /// True when sockets can use addresses of <paramref name="family"/>. Only IPv4 is carried: an IPv6 endpoint
-        /// is refused with AddressFamilyNotSupported.
+        /// True when sockets can use addresses of <paramref name="family"/>: IPv4 always, IPv6 when the stack runs
+        /// it (<see cref="NetConfig.Ipv6Enabled"/>); otherwise an IPv6 endpoint is refused with AddressFamilyNotSupported.
         /// </summary>
-        internal static bool Carries(AddressFamily family) => family == AddressFamily.InterNetwork;
+        internal bool Carries(AddressFamily family) => family == AddressFamily.InterNetwork || Ipv6 != null;
 
-        /// <summary>True when <paramref name="destination"/> can be reached (on-link, broadcast or through the gateway).</summary>
-        internal bool Routable(IPAddress destination) => destination.IsIPv4 && Ipv4.Routable(destination.V4.Value);
+        /// <summary>True when <paramref name="destination"/> can be reached (on-link, broadcast or through the gateway or a router).</summary>
+        internal bool Routable(IPAddress destination) =>
+            destination.IsIPv4 ? Ipv4.Routable(destination.V4.Value) : Ipv6 != null && Ipv6.Routable(destination.V6);
+
+        /// <summary>True when <paramref name="address"/> is one of this host's (IPv4: the configured one; IPv6: any
+        /// address in the table that is not a detected duplicate), so a socket may bind to it.</summary>
+        internal bool IsLocalAddress(IPAddress address)
+        {
+            if (address.IsIPv4)
+            {
+                return address.V4 == Config.Address;
+            }
+            if (Ipv6 == null)
+            {
+                return false;
+            }
+            int state = Ipv6.Addresses.StateOf(address.V6);
+            return state != Ipv6AddressTable.StateFree && state != Ipv6AddressTable.StateDuplicate;
+        }
+
+        /// <summary>The source address for packets to <paramref name="destination"/> from a socket bound to the
+        /// unspecified address: the IPv4 address, or the IPv6 one source selection picks (:: when there is none).</summary>
+        internal IPAddress SourceFor(IPAddress destination) =>
+            destination.IsIPv4 ? new IPv4Address(Ipv4.Address)
+            : Ipv6 != null ? Ipv6.Addresses.SelectSource(destination.V6) : IPv6Address.Any;
+
+        /// <summary>The link MTU for packets of the family of <paramref name="peer"/> (IPv6's may be lower, from a router advertisement).</summary>
+        internal int MtuFor(IPAddress peer) => peer.IsIPv6 && Ipv6 != null ? Ipv6.Mtu : Mtu;
+
+        /// <summary>Bytes of the IP header in front of a transport header (20 for IPv4; 40 for IPv6, which sends no extension headers with TCP or UDP).</summary>
+        internal static int IpHeaderLength(IPAddress peer) => peer.IsIPv6 ? Ipv6Layer.HeaderLength : Ipv4Layer.HeaderLength;
+
+        /// <summary>Largest TCP payload of one segment handed to the device for <paramref name="peer"/>'s family
+        /// (TSO over IPv4 or IPv6, each as negotiated); 0 = MSS-sized segments only.</summary>
+        internal int TsoMaxPayloadFor(IPAddress peer) => peer.IsIPv6 ? Tso6MaxPayload : TsoMaxPayload;
 
         internal bool IsBroadcast(uint address) => Ipv4.IsBroadcast(address);
 
         /// <summary>
-        /// Sends a transport segment (its header at the packet's data) to <paramref name="destination"/> by the IP of
-        /// its family. An address of a family not carried (<see cref="Carries"/>) is counted as unroutable and dropped.
+        /// Sends a transport segment (its header at the packet's data) from <paramref name="source"/> to
+        /// <paramref name="destination"/> by the IP of their family (IPv4 writes its own source address). An address
+        /// of a family not carried (<see cref="Carries"/>) is counted as unroutable and dropped.
+        /// <paramref name="dontFragment"/> applies to IPv4 (IPv6 routers never fragment).
         /// </summary>
-        internal bool OutputIP(Packet packet, IPAddress destination, int protocol, bool dontFragment)
+        internal bool OutputIP(Packet packet, IPAddress source, IPAddress destination, int protocol, bool dontFragment)
         {
             if (destination.IsIPv4)
             {
                 return Ipv4.Output(packet, destination.V4.Value, protocol, dontFragment);
             }
+            if (Ipv6 != null && source.IsIPv6 && !source.IsAny)
+            {
+                return Ipv6.Output(packet, source.V6, destination.V6, protocol, Ipv6.HopLimit);
+            }
             Counters[NetStatistics.IpNoRoute]++;
             packet.Free();
             return false;
+        }
+
+        /// <summary>
+        /// A datagram (data at its IP header, the transport header <paramref name="headerLength"/> bytes in) came
+        /// to a port nobody holds: ICMP or ICMPv6 port unreachable to its sender, never for a broadcast or multicast
+        /// (<paramref name="broadcast"/>), rate-limited on IPv6 by the ICMPv6 error path.
+        /// </summary>
+        internal void SendPortUnreachable(Packet packet, int headerLength, IPAddress source, IPAddress destination, bool broadcast)
+        {
+            if (source.IsIPv4)
+            {
+                if (!broadcast)
+                {
+                    Icmp.SendPortUnreachable(packet, headerLength, source.V4.Value);
+                }
+                return;
+            }
+            if (Ipv6 != null)
+            {
+                Ipv6Inbound info = new Ipv6Inbound(source.V6, destination.V6, 0, broadcast, false);
+                Ipv6.Icmp.SendError(packet, Icmpv6Layer.TypeDestinationUnreachable, Icmpv6Layer.CodePortUnreachable, 0, in info, false);
+            }
         }
 
         internal void Deliver(Packet packet, int headerLength, uint source, uint destination, int protocol, bool broadcast) =>

@@ -104,7 +104,7 @@ namespace Keel.Apps.Echo
             }
             // Keepalive (inherited by accepted connections): a vanished peer is reset after about 2 minutes of silence.
             _listener.SetKeepAlive(60000, 10000, 6);
-            if (_listener.Bind(new IPEndPoint(IPv4Address.Any, Port)) != SocketError.Success ||
+            if (_listener.Bind(new IPEndPoint(_stack.AnyAddress, Port)) != SocketError.Success ||
                 _listener.Listen(_connections.Length * 2) != SocketError.Success)
             {
                 _listener.Close();

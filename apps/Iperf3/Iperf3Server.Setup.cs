@@ -37,7 +37,7 @@ namespace Keel.Apps.Iperf3
                     return;
                 }
                 udp.ReuseAddress = true;
-                if (udp.Bind(new IPEndPoint(IPv4Address.Any, _config.Port)) != SocketError.Success)
+                if (udp.Bind(new IPEndPoint(_stack.AnyAddress, _config.Port)) != SocketError.Success)
                 {
                     udp.Close();
                     ServerError(Iperf3Message.ErrorStreamListen, now, "cannot bind the UDP port");
@@ -241,7 +241,7 @@ namespace Keel.Apps.Iperf3
                 {
                     socket.ReceiveBufferSize = _config.UdpStreamReceiveBufferSize;
                 }
-                if (socket.Bind(new IPEndPoint(IPv4Address.Any, _config.Port)) != SocketError.Success ||
+                if (socket.Bind(new IPEndPoint(_stack.AnyAddress, _config.Port)) != SocketError.Success ||
                     socket.Connect(from) != SocketError.Success)
                 {
                     socket.Close();

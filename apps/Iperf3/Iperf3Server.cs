@@ -203,7 +203,7 @@ namespace Keel.Apps.Iperf3
             }
             listener.ReuseAddress = true;
             listener.SetKeepAlive(60000, 10000, 6); // control and data connections of a vanished client are reset
-            SocketError error = listener.Bind(new IPEndPoint(IPv4Address.Any, _config.Port));
+            SocketError error = listener.Bind(new IPEndPoint(_stack.AnyAddress, _config.Port));
             if (error == SocketError.Success)
             {
                 error = listener.Listen(_config.Backlog);

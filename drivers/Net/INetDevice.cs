@@ -40,6 +40,12 @@ namespace Keel.Drivers.Net
         /// </summary>
         int MaxTsoBytes { get; }
 
+        /// <summary>
+        /// The same for TCP over IPv6 (virtio HOST_TSO6, negotiated apart from HOST_TSO4): the largest IPv6 TCP
+        /// packet, IPv6 header included; 0 when the device does not segment them.
+        /// </summary>
+        int MaxTso6Bytes { get; }
+
         /// <summary>Where received frames go. The receiver owns each packet it is given and must free it.</summary>
         IPacketReceiver Receiver { get; set; }
     }

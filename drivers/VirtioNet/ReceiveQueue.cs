@@ -25,8 +25,10 @@ namespace Keel.Drivers.VirtioNet
         /// <summary>
         /// Bytes of a frame's first buffer copied into the linear area: all of a frame of up to
         /// <see cref="GoodCopyLength"/>, else its headers only (Linux eth_get_headlen, as igb/ixgbe use it):
-        /// Ethernet, IPv4 and the TCP or UDP header, read from the frame with every length checked against
-        /// <paramref name="firstLength"/>; only the Ethernet header for anything else (Linux page_to_skb), the
+        /// Ethernet, IPv4 or IPv6 (with its hop-by-hop, routing, fragment and destination options headers, at most
+        /// <see cref="MaxExtensionHeaders"/>) and the TCP or UDP header of a first fragment, read from the frame
+        /// with every length checked against <paramref name="firstLength"/>; only the Ethernet header for anything
+        /// else (Linux page_to_skb), the
         /// stack pulling the rest with <c>Packet.EnsureLinear</c>. A segment's payload is then entirely in page
         /// fragments, so TCP can coalesce it with its neighbours without a copy, and the stack finds its headers
         /// without copying them out of the fragment.
@@ -38,28 +40,86 @@ namespace Keel.Drivers.VirtioNet
                 return firstLength;
             }
             const int Ip = EthernetFrame.HeaderLength;
-            if (frame[12] != 0x08 || frame[13] != 0x00 || (frame[Ip] >> 4) != 4)
+            int l4;
+            int protocol;
+            bool firstFragment;
+            if (frame[12] == 0x08 && frame[13] == 0x00 && (frame[Ip] >> 4) == 4)
+            {
+                int ipLength = (frame[Ip] & 15) * 4;
+                if (ipLength < 20)
+                {
+                    return EthernetFrame.HeaderLength;
+                }
+                l4 = Ip + ipLength;
+                protocol = frame[Ip + 9];
+                firstFragment = (frame[Ip + 6] & 0x1F) == 0 && frame[Ip + 7] == 0;
+            }
+            else if (frame[12] == 0x86 && frame[13] == 0xDD && (frame[Ip] >> 4) == 6 && Ip + 40 <= firstLength)
+            {
+                l4 = Ipv6TransportOffset(frame, firstLength, out protocol, out firstFragment);
+                if (l4 < 0)
+                {
+                    return EthernetFrame.HeaderLength;
+                }
+            }
+            else
             {
                 return EthernetFrame.HeaderLength;
             }
-            int ipLength = (frame[Ip] & 15) * 4;
-            if (ipLength < 20)
-            {
-                return EthernetFrame.HeaderLength;
-            }
-            int l4 = Ip + ipLength;
             int length = l4;
-            bool firstFragment = (frame[Ip + 6] & 0x1F) == 0 && frame[Ip + 7] == 0;
-            if (firstFragment && frame[Ip + 9] == 6 && l4 + 13 < firstLength)
+            if (firstFragment && protocol == 6 && l4 + 13 < firstLength)
             {
                 int tcpLength = (frame[l4 + 12] >> 4) * 4;
                 length = tcpLength >= 20 ? l4 + tcpLength : l4;
             }
-            else if (firstFragment && frame[Ip + 9] == 17)
+            else if (firstFragment && protocol == 17)
             {
                 length = l4 + 8;
             }
             return length < firstLength && length <= GoodCopyLength ? length : EthernetFrame.HeaderLength;
+        }
+
+        /// <summary>Extension headers the header copy walks behind an IPv6 header; a longer chain is left to the stack.</summary>
+        public const int MaxExtensionHeaders = 4;
+
+        /// <summary>
+        /// Where the upper-layer header of an IPv6 frame starts (frame-relative), behind the extension headers
+        /// that lie within <paramref name="firstLength"/>; its type in <paramref name="protocol"/>, and whether the
+        /// packet is unfragmented or a first fragment. -1 when the chain is longer than
+        /// <see cref="MaxExtensionHeaders"/> or leaves the first buffer.
+        /// </summary>
+        private static int Ipv6TransportOffset(byte* frame, int firstLength, out int protocol, out bool firstFragment)
+        {
+            const int Ip = EthernetFrame.HeaderLength;
+            int at = Ip + 40;
+            int next = frame[Ip + 6];
+            firstFragment = true;
+            for (int headers = 0; headers <= MaxExtensionHeaders; headers++)
+            {
+                if (next != 0 && next != 43 && next != 44 && next != 60)
+                {
+                    protocol = next;
+                    return at;
+                }
+                if (headers == MaxExtensionHeaders || at + 8 > firstLength)
+                {
+                    break;
+                }
+                if (next == 44)
+                {
+                    // Fragment header: offset in the upper 13 bits of bytes 2-3.
+                    firstFragment = ((frame[at + 2] << 8 | frame[at + 3]) & 0xFFF8) == 0;
+                    next = frame[at];
+                    at += 8;
+                }
+                else
+                {
+                    next = frame[at];
+                    at += (frame[at + 1] + 1) * 8;
+                }
+            }
+            protocol = -1;
+            return -1;
         }
 
         /// <summary>Largest frame a small buffer holds: 1514 + VLAN tag (Linux GOOD_PACKET_LEN).</summary>

@@ -16,7 +16,7 @@ namespace Keel.Drivers.VirtioNet
             int flags = frame.Flags;
             if ((flags & Packet.FlagTcpSegmentation) != 0)
             {
-                if (!Has(VirtioNetFeatures.HostTso4) || frame.GsoSize <= 0 || (flags & Packet.FlagNeedsChecksum) == 0
+                if (!Has(IsIPv6(frame) ? VirtioNetFeatures.HostTso6 : VirtioNetFeatures.HostTso4) || frame.GsoSize <= 0 || (flags & Packet.FlagNeedsChecksum) == 0
                     || frame.Length - EthernetFrame.HeaderLength > MaxTsoPacket)
                 {
                     return false;
@@ -32,6 +32,10 @@ namespace Keel.Drivers.VirtioNet
             }
             return true;
         }
+
+        /// <summary>True when the frame's EtherType is IPv6 (its TCP segments are GSO type TCPV6).</summary>
+        private static bool IsIPv6(Packet frame) =>
+            frame.LinearLength >= EthernetFrame.HeaderLength && frame.Data[12] == 0x86 && frame.Data[13] == 0xDD;
 
         /// <summary>
         /// hdr_len of a segmentation request: Ethernet + IP + TCP header bytes (the TCP header starts at the
@@ -67,7 +71,7 @@ namespace Keel.Drivers.VirtioNet
                 WriteLe16(h + VirtioNetHeader.CsumOffset, frame.ChecksumOffset);
                 if ((flags & Packet.FlagTcpSegmentation) != 0)
                 {
-                    h[VirtioNetHeader.GsoType] = VirtioNetHeader.GsoTcpV4;
+                    h[VirtioNetHeader.GsoType] = IsIPv6(frame) ? VirtioNetHeader.GsoTcpV6 : VirtioNetHeader.GsoTcpV4;
                     WriteLe16(h + VirtioNetHeader.HeaderLength, gsoHeaderLength);
                     WriteLe16(h + VirtioNetHeader.GsoSize, frame.GsoSize);
                 }

@@ -222,6 +222,9 @@ namespace Keel.Drivers.VirtioNet
         /// <summary>HOST_TSO4 negotiated: the device segments TCP/IPv4 packets up to 64 KiB.</summary>
         public int MaxTsoBytes => Has(VirtioNetFeatures.HostTso4) ? MaxTsoPacket : 0;
 
+        /// <summary>HOST_TSO6 negotiated: the device segments TCP/IPv6 packets up to 64 KiB.</summary>
+        public int MaxTso6Bytes => Has(VirtioNetFeatures.HostTso6) ? MaxTsoPacket : 0;
+
         /// <summary>Largest IPv4 packet handed to the device for segmentation (the IP total length field's limit).</summary>
         public const int MaxTsoPacket = 65535;
 

@@ -12,6 +12,7 @@ namespace Keel.Drivers.VirtioNet
         public const ulong GuestEcn = 1UL << 9;
         public const ulong GuestUfo = 1UL << 10;
         public const ulong HostTso4 = 1UL << 11;
+        public const ulong HostTso6 = 1UL << 12;
         public const ulong MergeableRxBuffers = 1UL << 15;
         public const ulong Status = 1UL << 16;
         public const ulong ControlQueue = 1UL << 17;

@@ -46,11 +46,11 @@ namespace Keel.Drivers.VirtioNet
             }
             if (_options.HostTso)
             {
-                wanted |= VirtioNetFeatures.HostTso4;
+                wanted |= VirtioNetFeatures.HostTso4 | VirtioNetFeatures.HostTso6;
             }
             if (_options.GuestTso)
             {
-                wanted |= VirtioNetFeatures.GuestTso4;
+                wanted |= VirtioNetFeatures.GuestTso4 | VirtioNetFeatures.GuestTso6;
             }
             if (_options.ControlQueue)
             {
@@ -59,11 +59,11 @@ namespace Keel.Drivers.VirtioNet
             _askedFeatures = _transport.IsLegacy ? wanted & 0xFFFFFFFFUL : wanted;
             ulong result = wanted & offered;
             // The dependent features are taken below, each only when what it depends on was negotiated.
-            result &= ~(VirtioNetFeatures.HostTso4 | VirtioNetFeatures.GuestTso4 | VirtioNetFeatures.ControlRx | VirtioNetFeatures.GuestAnnounce);
-            // HOST_TSO4 depends on CSUM.
+            result &= ~(VirtioNetFeatures.HostTso4 | VirtioNetFeatures.HostTso6 | VirtioNetFeatures.GuestTso4 | VirtioNetFeatures.GuestTso6 | VirtioNetFeatures.ControlRx | VirtioNetFeatures.GuestAnnounce);
+            // HOST_TSO4/6 depend on CSUM.
             if (_options.HostTso && (result & VirtioNetFeatures.Csum) != 0)
             {
-                result |= offered & VirtioNetFeatures.HostTso4;
+                result |= offered & (VirtioNetFeatures.HostTso4 | VirtioNetFeatures.HostTso6);
             }
             // GUEST_TSO4/6 depend on GUEST_CSUM ("Feature bit requirements").
             if (_options.GuestTso && (result & VirtioNetFeatures.GuestCsum) != 0)

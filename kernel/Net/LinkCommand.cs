@@ -165,9 +165,17 @@ namespace Keel.Kernel.Net
                     name = "guest_tso4";
                     instead = "no large receive: packets arrive MTU-sized";
                     return true;
+                case 8:
+                    name = "guest_tso6";
+                    instead = "no large receive over IPv6: packets arrive MTU-sized";
+                    return true;
                 case 11:
                     name = "host_tso4";
                     instead = "the stack segments TCP to the MSS";
+                    return true;
+                case 12:
+                    name = "host_tso6";
+                    instead = "the stack segments TCP over IPv6 to the MSS";
                     return true;
                 case 15:
                     name = "mrg_rxbuf";

@@ -8,7 +8,9 @@ namespace Keel.Net.Ipv6
     /// Neighbor Discovery to <see cref="NeighborDiscovery"/> and MLD to <see cref="MulticastListener"/>, counts
     /// errors, and sends errors rate-limited (<see cref="Icmpv6RateLimiter"/>) and never where section 2.4 (e)
     /// forbids them: in reply to an error, to a packet from the unspecified or a multicast address, or to a
-    /// packet sent to a multicast group (link or IPv6) unless it is one of the allowed exceptions.
+    /// packet sent to a multicast group (link or IPv6) unless it is one of the allowed exceptions. Errors about
+    /// our own TCP and UDP packets go to their sockets: Packet Too Big to TCP's path-MTU discovery (RFC 8201),
+    /// port unreachable to a connected UDP socket.
     /// </summary>
     internal sealed unsafe class Icmpv6Layer
     {
@@ -34,6 +36,7 @@ namespace Keel.Net.Ipv6
         internal const int CodeUnknownOption = 2;
         internal const int CodeIncompleteChain = 3;
         internal const int CodeReassemblyTimeExceeded = 1;
+        internal const int CodePortUnreachable = 4;
 
         /// <summary>An error carries as much of the offending packet as fits the minimum MTU (RFC 4443 section 2.4 (c)).</summary>
         internal const int MaxQuote = Ipv6Layer.MinimumMtu - Ipv6Layer.HeaderLength - HeaderLength;
@@ -108,7 +111,56 @@ namespace Keel.Net.Ipv6
                     return;
             }
             _counters[type < 128 ? Ipv6Statistics.IcmpErrorsRx : Ipv6Statistics.IcmpOtherRx]++;
+            if (type == TypePacketTooBig || type == TypeDestinationUnreachable)
+            {
+                ErrorInput(packet, offset, length, type);
+            }
             packet.Free();
+        }
+
+        /// <summary>
+        /// Packet Too Big or Destination Unreachable quoting one of our packets: the quoted IPv6 header (sent from one
+        /// of our addresses, with TCP or UDP right behind it, as this stack sends them) and the first 8 bytes of the
+        /// transport header say which socket sent it. Packet Too Big quoting a TCP segment lowers that connection's
+        /// path MTU (RFC 8201; the connection checks the quoted sequence number is in flight, RFC 5927, and never
+        /// goes below 1280); port unreachable for UDP makes a socket connected to that peer see ConnectionRefused.
+        /// A Packet Too Big that cannot be used is counted as ignored. The caller frees the packet.
+        /// </summary>
+        private void ErrorInput(Packet packet, int offset, int length, int type)
+        {
+            const int Quote = HeaderLength;
+            if (type == TypePacketTooBig)
+            {
+                _counters[Ipv6Statistics.PacketTooBigRx]++;
+            }
+            bool taken = false;
+            if (length >= Quote + Ipv6Layer.HeaderLength + 8 && packet.EnsureLinear(offset + Quote + Ipv6Layer.HeaderLength + 8))
+            {
+                byte* icmp = packet.Data + offset;
+                byte* inner = icmp + Quote;
+                IPv6Address local = NetBytes.ReadIPv6(inner + 8);
+                IPv6Address remote = NetBytes.ReadIPv6(inner + 24);
+                byte* ports = inner + Ipv6Layer.HeaderLength;
+                if ((inner[0] >> 4) == Ipv6Layer.Version && _ip.Addresses.StateOf(local) != Ipv6AddressTable.StateFree)
+                {
+                    IPEndPoint from = new IPEndPoint(local, NetBytes.Read16(ports));
+                    IPEndPoint to = new IPEndPoint(remote, NetBytes.Read16(ports + 2));
+                    if (type == TypePacketTooBig && inner[6] == Ipv6Layer.NextTcp)
+                    {
+                        int mtu = (int)NetBytes.Read32(icmp + 4);
+                        taken = _ip.Stack.Tcp.FragmentationNeeded(from, to, NetBytes.Read32(ports + 4), mtu < 0xFFFF ? mtu : 0xFFFF,
+                            0, _ip.Stack.Now);
+                    }
+                    else if (type == TypeDestinationUnreachable && icmp[1] == CodePortUnreachable && inner[6] == Ipv6Layer.NextUdp)
+                    {
+                        _ip.Stack.Udp.NoteRefused(from.Port, to);
+                    }
+                }
+            }
+            if (type == TypePacketTooBig && !taken)
+            {
+                _counters[Ipv6Statistics.PacketTooBigIgnored]++;
+            }
         }
 
         private void Drop(Packet packet, int counter)

@@ -171,6 +171,11 @@ namespace Keel.Net.Ipv6
                     Icmp.Input(packet, offset, in info);
                     return;
                 }
+                if (next == NextTcp || next == NextUdp)
+                {
+                    DeliverTransport(packet, next, offset, in info);
+                    return;
+                }
                 if (next == NextNone)
                 {
                     packet.Free();
@@ -178,8 +183,8 @@ namespace Keel.Net.Ipv6
                 }
                 if (next != NextHopByHop && next != NextDestinationOptions && next != NextRouting && next != NextFragment)
                 {
-                    // Upper layers other than ICMPv6 are not served over IPv6 (yet): RFC 8200 section 4 asks for a
-                    // Parameter Problem pointing at the unrecognized Next Header value.
+                    // An upper layer not served here: RFC 8200 section 4 asks for a Parameter Problem pointing at
+                    // the unrecognized Next Header value.
                     Counters[Ipv6Statistics.UnknownNextHeader]++;
                     Icmp.SendError(packet, Icmpv6Layer.TypeParameterProblem, Icmpv6Layer.CodeUnknownNextHeader, (uint)pointer, in info, false);
                     packet.Free();
@@ -248,6 +253,28 @@ namespace Keel.Net.Ipv6
                 pointer = offset;
                 next = h[0];
                 offset += length;
+            }
+        }
+
+        /// <summary>
+        /// Hands a TCP or UDP packet (data at its IPv6 header, the transport header at <paramref name="offset"/>) to
+        /// its layer, which checks it as it does over IPv4. Nothing goes to an address still under Duplicate
+        /// Address Detection (RFC 4862 section 5.4), and TCP never to a multicast group.
+        /// </summary>
+        private void DeliverTransport(Packet packet, int next, int offset, in Ipv6Inbound info)
+        {
+            if (info.ToTentative || (next == NextTcp && (info.DestinationMulticast || info.LinkMulticast)))
+            {
+                Drop(packet, Ipv6Statistics.NotForUs);
+                return;
+            }
+            if (next == NextTcp)
+            {
+                Stack.Tcp.Input(packet, offset, info.Source, info.Destination, Stack.Now);
+            }
+            else
+            {
+                Stack.Udp.Input(packet, offset, info.Source, info.Destination, info.DestinationMulticast || info.LinkMulticast);
             }
         }
 
@@ -336,12 +363,13 @@ namespace Keel.Net.Ipv6
         /// Sends an upper-layer message (data starts at its header) from <paramref name="source"/> to
         /// <paramref name="destination"/>. Takes ownership. <paramref name="routerAlert"/> adds a hop-by-hop header
         /// with the router alert option (MLD, RFC 3810 section 5); <paramref name="directMac"/> (non-zero) sends to
-        /// that Ethernet address without a neighbor-cache lookup. Fragments above the MTU.
+        /// that Ethernet address without a neighbor-cache lookup. Fragments above the MTU, except a TCP segment the
+        /// device is to cut (<see cref="Packet.FlagTcpSegmentation"/>).
         /// </summary>
         internal bool Output(Packet packet, IPv6Address source, IPv6Address destination, int nextHeader, int hopLimit,
                              bool routerAlert = false, ulong directMac = 0)
         {
-            if (HeaderLength + packet.Length > Mtu && !routerAlert)
+            if (HeaderLength + packet.Length > Mtu && !routerAlert && (packet.Flags & Packet.FlagTcpSegmentation) == 0)
             {
                 return Fragment(packet, source, destination, nextHeader, hopLimit, directMac);
             }

@@ -62,7 +62,9 @@ namespace Keel.Net.Ipv6
         public const int FragTx = 53;
         public const int AddressConflicts = 54;
         public const int DnsServersDropped = 55;
-        public const int Count = 56;
+        public const int PacketTooBigRx = 56;
+        public const int PacketTooBigIgnored = 57;
+        public const int Count = 58;
 
         /// <summary>Name of counter <paramref name="index"/> (empty when out of range).</summary>
         public static string Name(int index)
@@ -125,6 +127,8 @@ namespace Keel.Net.Ipv6
                 case FragTx: return "ip6_frag_tx";
                 case AddressConflicts: return "nd_address_conflicts";
                 case DnsServersDropped: return "nd_rdnss_dropped";
+                case PacketTooBigRx: return "icmp6_packet_too_big_rx";
+                case PacketTooBigIgnored: return "icmp6_packet_too_big_ignored";
                 default: return "";
             }
         }

@@ -127,7 +127,7 @@ namespace Keel.Net.Sockets
 
         /// <summary>
         /// UDP: sends one datagram to <paramref name="remoteEP"/> (fragmented above the MTU). MessageSize above 65,507
-        /// bytes; AddressFamilyNotSupported for an IPv6 peer.
+        /// bytes; AddressFamilyNotSupported for a peer of a family the socket's binding does not take (<see cref="V6Only"/>).
         /// </summary>
         public int SendTo(ReadOnlySpan<byte> buffer, IPEndPoint remoteEP, out SocketError error)
         {
@@ -166,7 +166,7 @@ namespace Keel.Net.Sockets
             }
             if (!IsBound)
             {
-                error = Bind(new IPEndPoint(IPAddress.Any, 0));
+                error = Bind(new IPEndPoint(destination.Address.IsIPv6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
                 if (error != SocketError.Success)
                 {
                     return 0;

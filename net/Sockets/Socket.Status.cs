@@ -178,6 +178,27 @@ namespace Keel.Net.Sockets
         /// <summary>SO_REUSEADDR: lets Bind use a port another socket holds (UDP) or one in TIME_WAIT (TCP).</summary>
         public bool ReuseAddress { get; set; }
 
+        /// <summary>
+        /// IPV6_V6ONLY. False (the default, as Linux's): a socket bound to the IPv6 unspecified address (::) takes
+        /// IPv4 as well (a listener accepts connections of both families; the accepted sockets, and the senders of
+        /// IPv4 datagrams, have IPv4 endpoints) and may connect or send to IPv4 peers. True: IPv6 only. Set it before
+        /// Bind; it matters only for a socket bound to ::.
+        /// </summary>
+        public bool V6Only { get; set; }
+
+        /// <summary>
+        /// True when a socket bound to <paramref name="bound"/> (with <paramref name="v6Only"/>) takes packets for
+        /// <paramref name="address"/>: its own address, or any address of its family when bound to the unspecified
+        /// one, and IPv4 too when bound to :: without V6Only.
+        /// </summary>
+        internal static bool BoundMatches(IPAddress bound, bool v6Only, IPAddress address) =>
+            bound.IsAny ? BoundTakes(bound, v6Only, address.Family) : bound == address;
+
+        /// <summary>True when a socket bound to <paramref name="bound"/> can talk to peers of <paramref name="family"/>:
+        /// its own family, and IPv4 too when bound to :: without V6Only.</summary>
+        internal static bool BoundTakes(IPAddress bound, bool v6Only, AddressFamily family) =>
+            bound.Family == family || (bound.IsIPv6 && bound.IsAny && !v6Only);
+
         // --- TCP details -----------------------------------------------------------------------------
 
         /// <summary>TCP state (Closed for UDP).</summary>

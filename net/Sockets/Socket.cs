@@ -66,6 +66,7 @@ namespace Keel.Net.Sockets
             Handler = null;
             UserData = null;
             ReuseAddress = false;
+            V6Only = false;
             return true;
         }
 
@@ -116,8 +117,9 @@ namespace Keel.Net.Sockets
         public IPEndPoint RemoteEndPoint => _tcp != null ? _tcp.Remote : _udp != null ? _udp.Remote : default;
 
         /// <summary>
-        /// Binds to a local port (address Any or this host's address). Port 0 picks an ephemeral port. An IPv6
-        /// address is refused with AddressFamilyNotSupported (the stack carries IPv4 only).
+        /// Binds to a local port: address 0.0.0.0 (IPv4 only), :: (IPv6, and IPv4 too unless <see cref="V6Only"/>),
+        /// or one of this host's addresses. Port 0 picks an ephemeral port. An IPv6 address on a stack without
+        /// IPv6 is refused with AddressFamilyNotSupported.
         /// </summary>
         public SocketError Bind(IPEndPoint localEP)
         {
@@ -130,11 +132,11 @@ namespace Keel.Net.Sockets
                 return SocketError.InvalidArgument;
             }
             IPAddress address = localEP.Address;
-            if (!NetStack.Carries(address.Family))
+            if (!_stack.Carries(address.Family))
             {
                 return SocketError.AddressFamilyNotSupported;
             }
-            if (!address.IsAny && address != (IPAddress)_stack.Config.Address)
+            if (!address.IsAny && !_stack.IsLocalAddress(address))
             {
                 return SocketError.AddressNotAvailable;
             }
@@ -223,7 +225,8 @@ namespace Keel.Net.Sockets
         /// TCP: starts the handshake and returns InProgress; Poll(SelectWrite) turns true once connected, or
         /// Poll(SelectError) with <see cref="PendingError"/> = ConnectionRefused / TimedOut.
         /// UDP: sets the default destination used by Send and filters received datagrams to that peer.
-        /// An IPv6 peer is refused with AddressFamilyNotSupported.
+        /// A peer of a family the socket's binding does not take (<see cref="V6Only"/>) is refused with
+        /// AddressFamilyNotSupported; an unbound socket binds to the unspecified address of the peer's family.
         /// </summary>
         public SocketError Connect(IPEndPoint remoteEP)
         {
@@ -242,7 +245,7 @@ namespace Keel.Net.Sockets
             }
             if (!IsBound)
             {
-                SocketError bound = Bind(new IPEndPoint(IPAddress.Any, 0));
+                SocketError bound = Bind(new IPEndPoint(remoteEP.Address.IsIPv6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
                 if (bound != SocketError.Success)
                 {
                     return bound;
@@ -253,13 +256,19 @@ namespace Keel.Net.Sockets
                 _udp.Connect(remoteEP);
                 return SocketError.Success;
             }
-            return _tcp.Connect(remoteEP, _stack.Config.Address, _stack.Now);
+            IPAddress source = _stack.SourceFor(remoteEP.Address);
+            if (source.IsAny && source.IsIPv6)
+            {
+                return SocketError.AddressNotAvailable; // no usable IPv6 address yet
+            }
+            return _tcp.Connect(remoteEP, source, _stack.Now);
         }
 
-        /// <summary>Success for a peer a datagram or a connection can go to; else why not.</summary>
-        private static SocketError CheckPeer(IPEndPoint remoteEP)
+        /// <summary>Success for a peer a datagram or a connection can go to from this socket; else why not.</summary>
+        private SocketError CheckPeer(IPEndPoint remoteEP)
         {
-            if (!NetStack.Carries(remoteEP.Address.Family))
+            if (!_stack.Carries(remoteEP.Address.Family) ||
+                (IsBound && !BoundTakes(LocalEndPoint.Address, V6Only, remoteEP.Address.Family)))
             {
                 return SocketError.AddressFamilyNotSupported;
             }

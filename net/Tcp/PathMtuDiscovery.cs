@@ -1,12 +1,14 @@
 namespace Keel.Net.Tcp
 {
     /// <summary>
-    /// A connection's path MTU (RFC 1191) with the checks of RFC 5927: every segment goes out with DF set until a
+    /// A connection's path MTU (RFC 1191 for IPv4, RFC 8201 for IPv6) with the checks of RFC 5927: every segment goes out with DF set until a
     /// router's ICMP "fragmentation needed" lowers the path MTU; a router that reports no next-hop MTU gets the
     /// plateau below the quoted datagram (RFC 1191 section 7); a reported MTU below <see cref="MinPathMtu"/> is
     /// clamped there and the connection sends without DF from then on (<see cref="DontFragment"/>). The path MTU is
     /// never raised again (RFC 1191 section 6.3's periodic increase is not done: a connection keeps the lower MSS
     /// until it closes). The connection checks that the message quotes one of its segments in flight and resends.
+    /// Over IPv6 an ICMPv6 Packet Too Big always gives the MTU, routers never fragment (so there is no DF), and the
+    /// path MTU never goes below IPv6's minimum link MTU, 1280 (RFC 8201 section 4): a smaller report is taken as 1280.
     /// </summary>
     internal struct PathMtuDiscovery
     {
@@ -19,6 +21,9 @@ namespace Keel.Net.Tcp
         /// whose MTU it locked.
         /// </summary>
         internal const int MinPathMtu = 552;
+
+        /// <summary>IPv6's minimum link MTU (RFC 8200 section 5), the lowest path MTU over IPv6.</summary>
+        internal const int MinPathMtuIPv6 = 1280;
 
         private int _mtu;      // IPv4 datagram bytes; 0: the device's MTU
         private bool _locked;  // clamped to MinPathMtu: no DF any more
@@ -40,12 +45,20 @@ namespace Keel.Net.Tcp
         /// A "fragmentation needed" message for this connection: <paramref name="nextHopMtu"/> from its header (0 from
         /// a router older than RFC 1191), <paramref name="quotedLength"/> the quoted datagram's total length. True
         /// when the path MTU went down, to <paramref name="mtu"/>; false when the message changes nothing (the MTU
-        /// it gives is not below the current one).
+        /// it gives is not below the current one). <paramref name="ipv6"/>: an ICMPv6 Packet Too Big (its MTU field
+        /// in <paramref name="nextHopMtu"/>).
         /// </summary>
-        internal bool Reduce(int nextHopMtu, int quotedLength, int deviceMtu, out int mtu)
+        internal bool Reduce(int nextHopMtu, int quotedLength, int deviceMtu, out int mtu, bool ipv6 = false)
         {
-            mtu = nextHopMtu != 0 ? nextHopMtu : PlateauBelow(quotedLength);
-            if (mtu < MinPathMtu)
+            if (ipv6)
+            {
+                mtu = nextHopMtu < MinPathMtuIPv6 ? MinPathMtuIPv6 : nextHopMtu;
+            }
+            else
+            {
+                mtu = nextHopMtu != 0 ? nextHopMtu : PlateauBelow(quotedLength);
+            }
+            if (!ipv6 && mtu < MinPathMtu)
             {
                 mtu = MinPathMtu;
                 _locked = true;

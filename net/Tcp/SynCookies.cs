@@ -10,9 +10,11 @@ namespace Keel.Net.Tcp
     /// cookie = H(key0; saddr, daddr, sport:dport, 0) + client ISN + (minute &lt;&lt; 24)
     ///        + ((H(key1; saddr, daddr, sport:dport, minute) + mss index) mod 2^24)
     /// </code>
-    /// H is SipHash-2-4 of four 32-bit words (Linux: siphash_4u32 truncated to 32 bits), the minute counter
+    /// H is SipHash-2-4 truncated to 32 bits: over IPv4 of four 32-bit words (Linux: siphash_4u32), over IPv6 of
+    /// both whole addresses, the ports and the count (Linux cookie_v6 hashes the same fields). The minute counter
     /// counts 60 s periods of the stack clock, a cookie is accepted for 2 minutes (Linux MAX_SYNCOOKIE_AGE),
-    /// and the MSS is one of Linux's four table values {536, 1300, 1440, 1460}, rounded down. Window scale and
+    /// and the MSS is one of Linux's four table values, rounded down: {536, 1300, 1440, 1460} over IPv4,
+    /// {1220, 1420, 1440, 8940} (MTU 1280, 1480, 1500, 9000 less 60) over IPv6. Window scale and
     /// SACK-permitted do not fit in the ISN: when the SYN carried RFC 7323 timestamps they go into the low
     /// <see cref="TsBits"/> bits of the SYN-ACK's TSval (Linux cookie_init_timestamp) and come back in the
     /// completing ACK's TSecr (cookie_timestamp_decode):
@@ -51,26 +53,29 @@ namespace Keel.Net.Tcp
             _key1b = k1b;
         }
 
-        /// <summary>The MSS a cookie can carry for a peer MSS: the largest table value not above it (536 at least).</summary>
-        public static int EncodableMss(int mss, out int index)
+        /// <summary>The MSS a cookie can carry for a peer MSS: the largest table value not above it (the first at least).</summary>
+        public static int EncodableMss(int mss, bool ipv6, out int index)
         {
             index = MssTableLength - 1;
-            while (index > 0 && mss < MssTable(index))
+            while (index > 0 && mss < MssTable(index, ipv6))
             {
                 index--;
             }
-            return MssTable(index);
+            return MssTable(index, ipv6);
         }
 
-        /// <summary>Linux msstab: 536, 1300, 1440 (PPPoE/VPN), 1460 (Ethernet).</summary>
-        public static int MssTable(int index)
+        /// <summary>
+        /// Linux msstab: 536, 1300, 1440 (PPPoE/VPN), 1460 (Ethernet); over IPv6 (Linux msstab in syncookies.c of
+        /// ipv6) 1220 (the minimum MTU), 1420, 1440 (Ethernet), 8940 (jumbo frames).
+        /// </summary>
+        public static int MssTable(int index, bool ipv6)
         {
             switch (index)
             {
-                case 0: return 536;
-                case 1: return 1300;
-                case 2: return 1440;
-                default: return 1460;
+                case 0: return ipv6 ? 1280 - 60 : 536;
+                case 1: return ipv6 ? 1480 - 60 : 1300;
+                case 2: return ipv6 ? 1500 - 60 : 1440;
+                default: return ipv6 ? 9000 - 60 : 1460;
             }
         }
 
@@ -80,7 +85,7 @@ namespace Keel.Net.Tcp
         public static uint Minute(Instant now) => (uint)(now.SinceOrigin / CookieMinute);
 
         /// <summary>The cookie (our ISN) for a SYN from saddr:sport to daddr:dport with ISN <paramref name="clientIsn"/>.</summary>
-        public uint Make(uint saddr, uint daddr, int sport, int dport, uint clientIsn, int mssIndex, uint minute)
+        public uint Make(IPAddress saddr, IPAddress daddr, int sport, int dport, uint clientIsn, int mssIndex, uint minute)
         {
             uint ports = ((uint)sport << 16) | (uint)dport;
             return Hash(_key0a, _key0b, saddr, daddr, ports, 0) + clientIsn + (minute << CookieBits) +
@@ -91,7 +96,7 @@ namespace Keel.Net.Tcp
         /// Checks the cookie in an ACK: <paramref name="cookie"/> is the ACK number minus one, <paramref name="clientIsn"/>
         /// the ACK's sequence number minus one. The MSS index, or -1 when the cookie is forged or too old.
         /// </summary>
-        public int Check(uint saddr, uint daddr, int sport, int dport, uint clientIsn, uint cookie, uint minute)
+        public int Check(IPAddress saddr, IPAddress daddr, int sport, int dport, uint clientIsn, uint cookie, uint minute)
         {
             uint ports = ((uint)sport << 16) | (uint)dport;
             cookie -= Hash(_key0a, _key0b, saddr, daddr, ports, 0) + clientIsn;
@@ -151,7 +156,18 @@ namespace Keel.Net.Tcp
             return (tsEcr & TsEcn) == 0;
         }
 
-        private static uint Hash(ulong k0, ulong k1, uint saddr, uint daddr, uint ports, uint count) =>
-            (uint)SipHash.Hash4(k0, k1, saddr, daddr, ports, count);
+        private static unsafe uint Hash(ulong k0, ulong k1, IPAddress saddr, IPAddress daddr, uint ports, uint count)
+        {
+            if (saddr.IsIPv4)
+            {
+                return (uint)SipHash.Hash4(k0, k1, saddr.V4.Value, daddr.V4.Value, ports, count);
+            }
+            byte* words = stackalloc byte[40];
+            NetBytes.WriteIPv6(words, saddr.V6);
+            NetBytes.WriteIPv6(words + 16, daddr.V6);
+            NetBytes.Write32(words + 32, ports);
+            NetBytes.Write32(words + 36, count);
+            return (uint)SipHash.Hash(k0, k1, words, 40);
+        }
     }
 }

@@ -12,7 +12,8 @@ namespace Keel.Net.Tcp
         {
             Snd.Start(Stack.Random.NextUInt());
             Recovery.Start(Snd.Iss);
-            int receiveMss = Stack.Mtu - Ipv4Layer.HeaderLength - TcpLayer.HeaderLength;
+            // MTU less the IP and TCP headers: MTU - 40 over IPv4, MTU - 60 over IPv6.
+            int receiveMss = Stack.MtuFor(Remote.Address) - NetStack.IpHeaderLength(Remote.Address) - TcpLayer.HeaderLength;
             if (UserMss > 0 && UserMss < receiveMss)
             {
                 receiveMss = UserMss; // TCP_MAXSEG: announced and used both ways

@@ -100,7 +100,8 @@ namespace Keel.Net.Tcp
                     break; // the scoreboard is full: wait for ACKs as if the window were closed
                 }
                 // With TSO one segment carries up to TsoMaxPayload (whole MSS multiples) for the device to cut.
-                int maxSegment = Stack.TsoMaxPayload > mss ? Stack.TsoMaxPayload / mss * mss : mss;
+                int tso = Stack.TsoMaxPayloadFor(Remote.Address);
+                int maxSegment = tso > mss ? tso / mss * mss : mss;
                 if (maxSegment > room)
                 {
                     maxSegment = room;
@@ -201,7 +202,7 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>
-        /// ICMP fragmentation needed quoting our segment at <paramref name="sequence"/> (<see cref="PathMtuDiscovery"/>).
+        /// ICMP fragmentation needed (or ICMPv6 Packet Too Big) quoting our segment at <paramref name="sequence"/> (<see cref="PathMtuDiscovery"/>).
         /// False when the message does not fit this connection (not synchronized, or the quoted sequence number
         /// outside [SND.UNA, SND.MAX), RFC 5927 section 4.1: an old or forged message); true when it was taken (even
         /// if it changed nothing). A lower path MTU lowers the MSS and resends at once what is in flight and now too
@@ -214,12 +215,12 @@ namespace Keel.Net.Tcp
             {
                 return false;
             }
-            if (!PathMtu.Reduce(nextHopMtu, quotedLength, Stack.Mtu, out int mtu))
+            if (!PathMtu.Reduce(nextHopMtu, quotedLength, Stack.MtuFor(Remote.Address), out int mtu, Remote.Address.IsIPv6))
             {
                 return true;
             }
             Stats.PmtuReduction();
-            int mss = mtu - Ipv4Layer.HeaderLength - TcpLayer.HeaderLength;
+            int mss = mtu - NetStack.IpHeaderLength(Remote.Address) - TcpLayer.HeaderLength;
             if (mss < Mss)
             {
                 Mss = mss;

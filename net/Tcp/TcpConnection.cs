@@ -238,7 +238,7 @@ namespace Keel.Net.Tcp
             info.OutOfOrderBytes = Reassembly.Bytes;
             info.ReceiveBufferSize = ReceiveBufferSize;
             info.CongestionControl = Cc.Name;
-            info.PathMtu = PathMtu.Current(Stack.Mtu);
+            info.PathMtu = PathMtu.Current(Stack.MtuFor(Remote.Address));
             Stats.Fill(ref info);
         }
 
@@ -256,7 +256,7 @@ namespace Keel.Net.Tcp
             output.Write(" mss ");
             output.Write((long)SendMss);
             output.Write(" pmtu ");
-            output.Write((long)PathMtu.Current(Stack.Mtu));
+            output.Write((long)PathMtu.Current(Stack.MtuFor(Remote.Address)));
             output.Write(" cwnd ");
             output.Write(Cwnd);
             output.Write(" ssthresh ");

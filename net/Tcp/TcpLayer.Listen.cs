@@ -87,7 +87,7 @@ namespace Keel.Net.Tcp
                 }
                 return;
             }
-            int mssIndex = _cookies.Check(segment.Source.V4.Value, segment.Destination.V4.Value, segment.SourcePort, segment.DestinationPort,
+            int mssIndex = _cookies.Check(segment.Source, segment.Destination, segment.SourcePort, segment.DestinationPort,
                 segment.Sequence - 1, segment.Acknowledgment - 1, SynCookies.Minute(now));
             if (mssIndex < 0)
             {
@@ -97,7 +97,7 @@ namespace Keel.Net.Tcp
                 return;
             }
             TcpSegment cookieOptions = default;
-            cookieOptions.Mss = SynCookies.MssTable(mssIndex);
+            cookieOptions.Mss = SynCookies.MssTable(mssIndex, segment.Source.IsIPv6);
             cookieOptions.WindowScale = -1;
             cookieOptions.SackPermitted = false;
             if (segment.HasTimestamp)
@@ -152,8 +152,8 @@ namespace Keel.Net.Tcp
                 // SYN queue full: answer with a cookie and keep nothing (RFC 4987 3.6).
                 int index;
                 int peerMss = segment.Mss > 0 ? segment.Mss : DefaultMss;
-                SynCookies.EncodableMss(peerMss, out index);
-                uint cookie = _cookies.Make(segment.Source.V4.Value, segment.Destination.V4.Value, segment.SourcePort, segment.DestinationPort,
+                SynCookies.EncodableMss(peerMss, segment.Source.IsIPv6, out index);
+                uint cookie = _cookies.Make(segment.Source, segment.Destination, segment.SourcePort, segment.DestinationPort,
                     segment.Sequence, index, SynCookies.Minute(now));
                 Counters[NetStatistics.TcpSynCookiesSent]++;
                 // With timestamps the TSval keeps window scale and SACK-permitted (Linux cookie_init_timestamp);
@@ -286,7 +286,7 @@ namespace Keel.Net.Tcp
             int buffer = listener.ReceiveBufferSize;
             NetBytes.Write16(th + 14, buffer < 65535 ? buffer : 65535);
             *(uint*)(th + 16) = 0;
-            int mss = Stack.Mtu - Ipv4Layer.HeaderLength - HeaderLength;
+            int mss = Stack.MtuFor(remote.Address) - NetStack.IpHeaderLength(remote.Address) - HeaderLength;
             if (listener.UserMss > 0 && listener.UserMss < mss)
             {
                 mss = listener.UserMss;
@@ -296,7 +296,7 @@ namespace Keel.Net.Tcp
             *(ushort*)(th + 16) = Checksum.Finish(
                 Checksum.PseudoHeader(local.Address, remote.Address, Ipv4Layer.ProtocolTcp, length) + Checksum.Sum(th, length));
             Counters[NetStatistics.TcpTxSegments]++;
-            Stack.OutputIP(packet, remote.Address, Ipv4Layer.ProtocolTcp, true);
+            Stack.OutputIP(packet, local.Address, remote.Address, Ipv4Layer.ProtocolTcp, true);
         }
 
         /// <summary>Lists the half-open connections (for `net`, like ss's SYN-RECV lines).</summary>

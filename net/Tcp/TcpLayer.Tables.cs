@@ -58,18 +58,30 @@ namespace Keel.Net.Tcp
             _synQueue.RemoveAllFor(c);
         }
 
-        /// <summary>The listener for <paramref name="local"/>: bound to its address, or to the unspecified address of its family.</summary>
+        /// <summary>
+        /// The listener for <paramref name="local"/>: bound to its address, or to the unspecified address of its
+        /// family, or to :: without V6Only for an IPv4 address (Socket.BoundMatches). A listener bound to the
+        /// address itself wins over one bound to an unspecified address, and one of the same family over a
+        /// dual-stack one.
+        /// </summary>
         private TcpConnection FindListener(IPEndPoint local)
         {
+            TcpConnection best = null;
+            int bestRank = 0;
             for (TcpConnection x = _listeners; x != null; x = x.Links.ListenNext)
             {
-                if (x.Local.Port == local.Port && (x.Local.Address == local.Address ||
-                    (x.Local.Address.IsAny && x.Local.Address.Family == local.Address.Family)))
+                if (x.Local.Port != local.Port || !Socket.BoundMatches(x.Local.Address, x.Socket.V6Only, local.Address))
                 {
-                    return x;
+                    continue;
+                }
+                int rank = !x.Local.Address.IsAny ? 3 : x.Local.Address.Family == local.Address.Family ? 2 : 1;
+                if (rank > bestRank)
+                {
+                    best = x;
+                    bestRank = rank;
                 }
             }
-            return null;
+            return best;
         }
 
         internal void Activate(TcpConnection c)

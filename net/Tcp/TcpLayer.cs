@@ -302,7 +302,7 @@ namespace Keel.Net.Tcp
                 Counters[NetStatistics.TcpResetsSent]++;
             }
             c.Stats.SegmentOut();
-            Stack.OutputIP(packet, c.Remote.Address, Ipv4Layer.ProtocolTcp, c.PathMtu.DontFragment);
+            Stack.OutputIP(packet, c.Local.Address, c.Remote.Address, Ipv4Layer.ProtocolTcp, c.PathMtu.DontFragment);
             return true;
         }
 
@@ -359,7 +359,7 @@ namespace Keel.Net.Tcp
                 Counters[NetStatistics.TcpResetsSent]++;
             }
             Counters[NetStatistics.TcpTxSegments]++;
-            Stack.OutputIP(packet, remote.Address, Ipv4Layer.ProtocolTcp, true);
+            Stack.OutputIP(packet, local.Address, remote.Address, Ipv4Layer.ProtocolTcp, true);
         }
     }
 }

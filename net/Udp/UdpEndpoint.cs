@@ -1,5 +1,6 @@
 using Keel.Buffers;
 using Keel.Hal;
+using Keel.Net.Internal;
 using Keel.Net.Sockets;
 
 namespace Keel.Net.Udp
@@ -9,7 +10,7 @@ namespace Keel.Net.Udp
     /// datagrams received for it, the error reported by the next call, shutdown flags and its counters. Endpoints
     /// are made at start-up by <see cref="UdpLayer"/>; a datagram <see cref="Socket"/> holds one while it is open.
     /// </summary>
-    internal sealed class UdpEndpoint
+    internal sealed unsafe class UdpEndpoint
     {
         /// <summary>The socket that holds this endpoint (readiness events go there).</summary>
         internal Socket Socket;
@@ -97,7 +98,8 @@ namespace Keel.Net.Udp
 
         /// <summary>
         /// True when this endpoint is bound to <paramref name="destination"/>: its port, and its address or the
-        /// unspecified address of the same family. (An IPv6 datagram never matches an endpoint bound for IPv4.)
+        /// unspecified address of the same family, or :: without V6Only for IPv4 (Socket.BoundMatches). An IPv6
+        /// datagram never matches an endpoint bound for IPv4.
         /// </summary>
         internal bool IsBoundTo(IPEndPoint destination)
         {
@@ -105,25 +107,27 @@ namespace Keel.Net.Udp
             {
                 return false;
             }
-            IPAddress bound = Local.Address;
-            return bound.IsAny ? bound.Family == destination.Address.Family : bound == destination.Address;
+            return Socket.BoundMatches(Local.Address, Socket.V6Only, destination.Address);
         }
 
         /// <summary>
         /// Queues a received datagram (data at its payload) from <paramref name="from"/>; false, with the packet
-        /// still the caller's, when receiving is shut down or the queue is full.
+        /// still the caller's, when receiving is shut down or the queue is full. <paramref name="sourceDistance"/>: for
+        /// an IPv6 sender, how many bytes in front of the payload its address lies in the packet's linear area
+        /// (0 for IPv4).
         /// </summary>
-        internal bool Enqueue(Packet datagram, IPEndPoint from)
+        internal bool Enqueue(Packet datagram, IPEndPoint from, int sourceDistance)
         {
             if (ReceiveShutdown || _queue.TrueSize + datagram.TrueSize > ReceiveBufferSize)
             {
                 ReceiveDrops++;
                 return false;
             }
-            // The sender rides in the packet's spare fields: the tag holds an IPv4 address, the only family an
-            // endpoint binds to (IsBoundTo).
-            datagram.Tag = from.Address.V4.Value;
-            datagram.Timestamp = from.Port;
+            // The sender rides in the packet's spare fields: the port, and the tag holding an IPv4 address. An IPv6
+            // address does not fit; it stays where it came, in the IPv6 header in front of the payload (pulled, not
+            // overwritten: nothing is pushed in front of a queued datagram), and the timestamp keeps its distance.
+            datagram.Tag = from.Address.IsIPv4 ? from.Address.V4.Value : 0;
+            datagram.Timestamp = (long)from.Port | ((long)sourceDistance << 16);
             _queue.Enqueue(datagram);
             DatagramsReceived++;
             return true;
@@ -133,7 +137,15 @@ namespace Keel.Net.Udp
         internal Packet Dequeue(out IPEndPoint from)
         {
             Packet datagram = _queue.Dequeue();
-            from = datagram == null ? default : new IPEndPoint(new IPv4Address(datagram.Tag), (int)datagram.Timestamp);
+            if (datagram == null)
+            {
+                from = default;
+                return null;
+            }
+            int port = (int)(datagram.Timestamp & 0xFFFF);
+            int distance = (int)(datagram.Timestamp >> 16);
+            from = distance == 0 ? new IPEndPoint(new IPv4Address(datagram.Tag), port)
+                : new IPEndPoint(NetBytes.ReadIPv6(datagram.Data - distance), port);
             return datagram;
         }
 

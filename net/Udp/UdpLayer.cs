@@ -117,7 +117,11 @@ namespace Keel.Net.Udp
             }
         }
 
-        /// <summary>One received datagram (data at its IP header of <paramref name="headerLength"/> bytes); takes ownership.</summary>
+        /// <summary>
+        /// One received datagram (data at its IP header; the UDP header <paramref name="headerLength"/> bytes in,
+        /// behind any IPv6 extension headers); takes ownership. <paramref name="broadcast"/>: sent to a broadcast or
+        /// multicast address (no port unreachable then).
+        /// </summary>
         internal void Input(Packet packet, int headerLength, IPAddress source, IPAddress destination, bool broadcast)
         {
             Counters[NetStatistics.UdpRx]++;
@@ -140,6 +144,13 @@ namespace Keel.Net.Udp
             if (length < packet.Length - headerLength)
             {
                 packet.TrimTo(headerLength + length);
+            }
+            if (*(ushort*)(udp + 6) == 0 && source.IsIPv6)
+            {
+                // RFC 8200 section 8.1: the checksum is mandatory over IPv6; a zero one is discarded.
+                Counters[NetStatistics.UdpBadChecksum]++;
+                packet.Free();
+                return;
             }
             if (*(ushort*)(udp + 6) != 0 && (packet.Flags & Packet.FlagChecksumValid) == 0)
             {
@@ -176,15 +187,13 @@ namespace Keel.Net.Udp
             if (match == null)
             {
                 Counters[NetStatistics.UdpNoPort]++;
-                if (!broadcast && source.IsIPv4)
-                {
-                    Stack.Icmp.SendPortUnreachable(packet, headerLength, source.V4.Value);
-                }
+                Stack.SendPortUnreachable(packet, headerLength, source, destination, broadcast);
                 packet.Free();
                 return;
             }
             packet.Pull(headerLength + HeaderLength);
-            if (!match.Enqueue(packet, from))
+            // An IPv6 sender's address lies 8 bytes into the IPv6 header, which starts headerLength + 8 bytes before the payload.
+            if (!match.Enqueue(packet, from, source.IsIPv6 ? headerLength : 0))
             {
                 Counters[NetStatistics.UdpRcvbufErrors]++;
                 packet.Free();
@@ -249,8 +258,9 @@ namespace Keel.Net.Udp
             NetBytes.Write16(udp + 2, destination.Port);
             NetBytes.Write16(udp + 4, total);
             *(ushort*)(udp + 6) = 0;
-            IPAddress source = endpoint.Local.Address.IsAny ? new IPv4Address(Stack.Ipv4.Address) : endpoint.Local.Address;
-            if (Stack.ChecksumOffload && total + Ipv4Layer.HeaderLength <= Stack.Mtu)
+            IPAddress source = endpoint.Local.Address.IsAny || endpoint.Local.Address.Family != destination.Address.Family
+                ? Stack.SourceFor(destination.Address) : endpoint.Local.Address;
+            if (Stack.ChecksumOffload && total + NetStack.IpHeaderLength(destination.Address) <= Stack.MtuFor(destination.Address))
             {
                 // The device sums the datagram (one frame; fragments need the sum computed here); the field holds the (uncomplemented) pseudo-header sum.
                 *(ushort*)(udp + 6) = (ushort)Checksum.Fold(Checksum.PseudoHeader(source, destination.Address, Ipv4Layer.ProtocolUdp, total));
@@ -264,7 +274,7 @@ namespace Keel.Net.Udp
             Counters[NetStatistics.UdpTx]++;
             endpoint.LastDestination = destination.Address;
             endpoint.DatagramsSent++;
-            Stack.OutputIP(packet, destination.Address, Ipv4Layer.ProtocolUdp, false);
+            Stack.OutputIP(packet, source, destination.Address, Ipv4Layer.ProtocolUdp, false);
             return SocketError.Success;
         }
     }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Text.RegularExpressions;
@@ -96,6 +97,64 @@ namespace Keel.BootTests
             Assert.That(linkLocal.Success, Is.True, net);
             (int status, string ping) = netns.Exec(30, "ping", "-6", "-c", "2", "-W", "2", linkLocal.Groups[1].Value + "%" + NetworkNamespace.Tap);
             Assert.That(status, Is.EqualTo(0), ping + "\nguest:\n" + guest.Output);
+            guest.Send("exit 0");
+            Assert.That(guest.WaitForExit(), Is.EqualTo(QemuGuest.ExitZeroStatus), guest.Output);
+        }
+
+        /// <summary>
+        /// TCP and UDP over IPv6 to the guest's global address (a static <c>ip6=</c> on the host's prefix): the host's
+        /// <c>iperf3 -6</c> both ways, with four streams and over UDP; the echo server answers over IPv6 and IPv4
+        /// (one dual-stack listener); the driver accepted HOST_TSO6 and GUEST_TSO6 (<c>info virtio-status</c>).
+        /// </summary>
+        [Test]
+        public void Iperf3AndEchoOverIpv6WithTso6()
+        {
+            const string GuestAddress6 = "2001:db8:1::2";
+            using NetworkNamespace netns = new NetworkNamespace(ipv6: true);
+            using QemuMonitor monitor = new QemuMonitor();
+            List<string> arguments = new List<string>
+            {
+                "-m", "256M", "--tap", NetworkNamespace.Tap, "--net-opt", "id=nic0", "--append", "ip=198.18.0.2/24 ip6=" + GuestAddress6 + "/64", "--",
+            };
+            arguments.AddRange(monitor.QemuArguments);
+            using QemuGuest guest = new QemuGuest(arguments, netns.Name, 240);
+            guest.WaitFor("^keel> ", 60);
+            WaitForNet(guest, "static preferred", 30);
+            (int status, string output) = netns.Exec(30, "ping", "-6", "-c", "2", "-W", "2", GuestAddress6);
+            Assert.That(status, Is.EqualTo(0), output + "\nguest:\n" + guest.Output);
+
+            string[][] runs =
+            {
+                new[] { "-6", "-c", GuestAddress6, "-t", "2" },
+                new[] { "-6", "-c", GuestAddress6, "-t", "2", "-R" },
+                new[] { "-6", "-c", GuestAddress6, "-t", "2", "-P", "4" },
+                new[] { "-6", "-c", GuestAddress6, "-t", "2", "-u", "-b", "20M" },
+            };
+            foreach (string[] run in runs)
+            {
+                (status, output) = netns.Exec(40, "iperf3", run);
+                Assert.That(status, Is.EqualTo(0), "iperf3 " + string.Join(' ', run) + ": " + output + "\nguest:\n" + guest.Output);
+                Assert.That(output, Does.Contain("receiver"), output);
+                TestContext.Out.WriteLine(output);
+            }
+
+            // The echo server's one listener (bound to ::) answers both families.
+            const string Echo = "import socket,sys\ns=socket.create_connection((sys.argv[1],7),5)\ns.sendall(b'keel over ipv6')\n" +
+                                "d=b''\nwhile len(d)<14:\n  c=s.recv(64)\n  if not c: break\n  d+=c\nprint(d.decode())";
+            foreach (string address in new[] { GuestAddress6, NetworkNamespace.GuestAddress })
+            {
+                (status, output) = netns.Exec(20, "python3", "-c", Echo, address);
+                Assert.That(status, Is.EqualTo(0), "echo to " + address + ": " + output + "\nguest:\n" + guest.Output);
+                Assert.That(output, Does.Contain("keel over ipv6"), output);
+            }
+
+            string features = monitor.Command("info virtio-status /machine/peripheral/nic0/virtio-backend");
+            string guestFeatures = Regex.Match(features, "Guest features:(.*?)Host features:", RegexOptions.Singleline).Groups[1].Value;
+            Assert.That(guestFeatures, Does.Contain("VIRTIO_NET_F_HOST_TSO6"), features);
+            Assert.That(guestFeatures, Does.Contain("VIRTIO_NET_F_GUEST_TSO6"), features);
+            string net = guest.Command("net");
+            TestContext.Out.WriteLine(net);
+            Assert.That(net, Does.Match(@"tcp_tso_segments [1-9]"), "segments cut by the device:\n" + net);
             guest.Send("exit 0");
             Assert.That(guest.WaitForExit(), Is.EqualTo(QemuGuest.ExitZeroStatus), guest.Output);
         }

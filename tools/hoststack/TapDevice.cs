@@ -121,6 +121,8 @@ namespace Keel.HostStack
 
         public int MaxTsoBytes => 0;
 
+        public int MaxTso6Bytes => 0;
+
         public long FramesReceived;
         public long FramesSent;
         public long BytesReceived;

@@ -45,12 +45,45 @@ namespace Keel.Tests.Drivers
             Assert.That(Copy(Frame(1514, 0x0800, 5, 1, 0)), Is.EqualTo(14 + 20), "ICMP: the IP header");
         }
 
+        /// <summary>An IPv6 frame of <paramref name="length"/> bytes: the header (RFC 8200 section 3), then
+        /// <paramref name="extensions"/> (each 8 bytes, next header in its first byte), then <paramref name="upper"/>.</summary>
+        private static byte[] Frame6(int length, int upper, int tcpWords, params int[] extensions)
+        {
+            byte[] f = new byte[length];
+            Frames.Put16(f, 12, 0x86DD);
+            f[14] = 0x60;
+            int at = 54;
+            f[20] = (byte)(extensions.Length > 0 ? extensions[0] : upper);
+            for (int i = 0; i < extensions.Length; i++)
+            {
+                f[at] = (byte)(i + 1 < extensions.Length ? extensions[i + 1] : upper);
+                f[at + 1] = 0; // 8 bytes (RFC 8200 section 4.3: length in 8-octet units, not counting the first 8)
+                at += 8;
+            }
+            f[at + 12] = (byte)(tcpWords << 4);
+            return f;
+        }
+
+        [Test]
+        public void Ipv6HeadersAndExtensionHeadersAreCopied()
+        {
+            Assert.That(Copy(Frame6(1514, 6, 8)), Is.EqualTo(14 + 40 + 32), "TCP with timestamps");
+            Assert.That(Copy(Frame6(1462, 17, 0)), Is.EqualTo(14 + 40 + 8), "UDP");
+            Assert.That(Copy(Frame6(1514, 6, 5, 0, 60)), Is.EqualTo(14 + 40 + 16 + 20), "hop-by-hop and destination options");
+            Assert.That(Copy(Frame6(1514, 17, 0, 44)), Is.EqualTo(14 + 40 + 8 + 8), "first fragment: the UDP header");
+            byte[] later = Frame6(1514, 17, 0, 44);
+            Frames.Put16(later, 56, 185 << 3);
+            Assert.That(Copy(later), Is.EqualTo(14 + 40 + 8), "a later fragment: up to the fragment header");
+            Assert.That(Copy(Frame6(1514, 6, 5, 60, 60, 60, 60, 60)), Is.EqualTo(14), "a chain longer than the copy walks");
+            Assert.That(Copy(Frame6(1514, 58, 0)), Is.EqualTo(14 + 40), "ICMPv6: the IPv6 header");
+        }
+
         [Test]
         public void FragmentsAndOtherFramesGetTheEthernetHeaderOrTheIpHeader()
         {
             Assert.That(Copy(Frame(1514, 0x0800, 5, 17, 0, 0x00B9)), Is.EqualTo(14 + 20), "a later fragment has no UDP header");
             Assert.That(Copy(Frame(1514, 0x0800, 5, 17, 0, 0x2000)), Is.EqualTo(14 + 20 + 8), "the first fragment (MF) has it");
-            Assert.That(Copy(Frame(1514, 0x86DD, 5, 6, 8)), Is.EqualTo(14), "IPv6: Ethernet header only");
+            Assert.That(Copy(Frame(1514, 0x86DD, 5, 6, 8)), Is.EqualTo(14), "EtherType IPv6 with an IPv4 header: Ethernet header only");
             Assert.That(Copy(Frame(1514, 0x8100, 5, 6, 8)), Is.EqualTo(14), "VLAN tag: Ethernet header only");
             Assert.That(Copy(Frame(1514, 0x0800, 3, 6, 8)), Is.EqualTo(14), "IHL below 5 is invalid (RFC 791)");
             Assert.That(Copy(Frame(1514, 0x0800, 5, 6, 2)), Is.EqualTo(14 + 20), "a TCP data offset below 5 stops at IP");

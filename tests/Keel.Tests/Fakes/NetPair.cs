@@ -103,7 +103,7 @@ namespace Keel.Tests.Fakes
         public Socket Listen(NetStack stack, int port, int backlog = 8)
         {
             Socket s = stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
-            s.Bind(new IPEndPoint(IPv4Address.Any, port));
+            s.Bind(new IPEndPoint(stack.AnyAddress, port));
             s.Listen(backlog);
             return s;
         }

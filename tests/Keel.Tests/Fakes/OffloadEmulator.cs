@@ -6,8 +6,9 @@ namespace Keel.Tests.Fakes
     /// What a NIC does for the two transmit offloads, written once for every test device (the simulated virtio
     /// card and the card fake <c>TestNetDevice</c>): completing a partial checksum (virtio NEEDS_CSUM: the one's
     /// complement sum from csum_start to the end, stored at csum_start + csum_offset, RFC 1071) and cutting a
-    /// TCP/IPv4 segment into MSS-sized wire frames (each with its own IP total length, id and header checksum,
-    /// TCP sequence number, FIN/PSH on the last only, and TCP checksum over the RFC 793 pseudo-header).
+    /// TCP/IPv4 or TCP/IPv6 segment into MSS-sized wire frames (each with its own IPv4 total length, id and header
+    /// checksum or IPv6 payload length, TCP sequence number, FIN/PSH on the last only, and TCP checksum over the
+    /// RFC 793 or RFC 8200 section 8.1 pseudo-header).
     /// Offsets are frame-relative; the Ethernet header is 14 bytes.
     /// </summary>
     public static unsafe class OffloadEmulator
@@ -91,6 +92,29 @@ namespace Keel.Tests.Fakes
         {
             int segmentLength = t.Headers + take;
             int ipLength = segmentLength - IpStart;
+            uint s = t.Sequence + (uint)done;
+            h[tcpStart + 4] = (byte)(s >> 24);
+            h[tcpStart + 5] = (byte)(s >> 16);
+            h[tcpStart + 6] = (byte)(s >> 8);
+            h[tcpStart + 7] = (byte)s;
+            h[tcpStart + 13] = last ? t.TcpFlags : (byte)(t.TcpFlags & ~0x09); // FIN and PSH on the last only
+            int tcpLength = segmentLength - tcpStart;
+            ulong pseudo;
+            if ((h[IpStart] >> 4) == 6)
+            {
+                int payloadLength = ipLength - 40;
+                h[IpStart + 4] = (byte)(payloadLength >> 8);
+                h[IpStart + 5] = (byte)payloadLength;
+                pseudo = 6 + (ulong)tcpLength;
+                for (int i = IpStart + 8; i < IpStart + 40; i += 2)
+                {
+                    pseudo += (ulong)((h[i] << 8) | h[i + 1]);
+                }
+                ushort folded6 = Fold(pseudo);
+                h[tcpStart + 16] = (byte)(folded6 >> 8);
+                h[tcpStart + 17] = (byte)folded6;
+                return;
+            }
             h[IpStart + 2] = (byte)(ipLength >> 8);
             h[IpStart + 3] = (byte)ipLength;
             int id = (t.IpId + index) & 0xFFFF;
@@ -99,14 +123,7 @@ namespace Keel.Tests.Fakes
             h[IpStart + 10] = 0;
             h[IpStart + 11] = 0;
             CompleteChecksum(h, IpStart, IpStart + t.IpHeaderLength, IpStart + 10);
-            uint s = t.Sequence + (uint)done;
-            h[tcpStart + 4] = (byte)(s >> 24);
-            h[tcpStart + 5] = (byte)(s >> 16);
-            h[tcpStart + 6] = (byte)(s >> 8);
-            h[tcpStart + 7] = (byte)s;
-            h[tcpStart + 13] = last ? t.TcpFlags : (byte)(t.TcpFlags & ~0x09); // FIN and PSH on the last only
-            int tcpLength = segmentLength - tcpStart;
-            ulong pseudo = (ulong)((h[IpStart + 12] << 8) | h[IpStart + 13]) + (ulong)((h[IpStart + 14] << 8) | h[IpStart + 15])
+            pseudo = (ulong)((h[IpStart + 12] << 8) | h[IpStart + 13]) + (ulong)((h[IpStart + 14] << 8) | h[IpStart + 15])
                 + (ulong)((h[IpStart + 16] << 8) | h[IpStart + 17]) + (ulong)((h[IpStart + 18] << 8) | h[IpStart + 19])
                 + 6 + (ulong)tcpLength;
             ushort folded = Fold(pseudo);

@@ -90,6 +90,9 @@ namespace Keel.Tests.Fakes
 
         public int MaxTsoBytes => TsoBytes;
 
+        /// <summary>TSO is offered for IPv6 as for IPv4.</summary>
+        public int MaxTso6Bytes => TsoBytes;
+
         public long FramesSent;
 
         public long ReceiveDrops;

@@ -119,16 +119,16 @@ namespace Keel.Tests.Fuzz
         {
             FuzzReader r = new FuzzReader(input);
             Keel.Net.Tcp.SynCookies cookies = new Keel.Net.Tcp.SynCookies(r.U32() | ((ulong)r.U32() << 32), 7, 11, 13);
-            uint saddr = r.U32(), daddr = r.U32();
+            Keel.Net.IPAddress saddr = new Keel.Net.IPv4Address(r.U32()), daddr = new Keel.Net.IPv4Address(r.U32());
             int sport = r.U16(), dport = r.U16();
             uint isn = r.U32();
             int mssIndex;
-            Keel.Net.Tcp.SynCookies.EncodableMss(r.U16(), out mssIndex);
+            Keel.Net.Tcp.SynCookies.EncodableMss(r.U16(), false, out mssIndex);
             uint minute = r.U32();
             uint cookie = cookies.Make(saddr, daddr, sport, dport, isn, mssIndex, minute);
             FuzzInvariantException.Check(cookies.Check(saddr, daddr, sport, dport, isn, cookie, minute) == mssIndex, "a fresh cookie does not check");
             int other = cookies.Check(saddr, daddr, sport, dport, isn, r.U32(), minute + (uint)(r.U8() & 3));
-            FuzzInvariantException.Check(other < 0 || Keel.Net.Tcp.SynCookies.MssTable(other) > 0, "a checked cookie gives no MSS");
+            FuzzInvariantException.Check(other < 0 || Keel.Net.Tcp.SynCookies.MssTable(other, false) > 0, "a checked cookie gives no MSS");
             int scale = r.U8() % 16;
             bool sack = (r.U8() & 1) != 0;
             uint ts = Keel.Net.Tcp.SynCookies.EncodeTimestamp(r.U32(), scale > 14 ? -1 : scale, sack);

@@ -32,21 +32,45 @@ namespace Keel.Tests.Net
             Assert.That(SipHash.Hash(k0, k1, message, 15), Is.EqualTo(0xa129ca6149be45e5UL));
         }
 
-        [TestCase(1460, 1460, 3)]
-        [TestCase(9000, 1460, 3)]
-        [TestCase(1440, 1440, 2)]
-        [TestCase(1452, 1440, 2)]
-        [TestCase(1400, 1300, 1)]
-        [TestCase(1300, 1300, 1)]
-        [TestCase(1299, 536, 0)]
-        [TestCase(536, 536, 0)]
-        [TestCase(100, 536, 0)]
-        public void CookieMssIsLinuxTableValueAtOrBelowThePeers(int peer, int expected, int expectedIndex)
+        // Linux msstab {536, 1300, 1440, 1460}; over IPv6 MTU 1280, 1480, 1500 and 9000 less 60 bytes of headers.
+        [TestCase(1460, false, 1460, 3)]
+        [TestCase(9000, false, 1460, 3)]
+        [TestCase(1440, false, 1440, 2)]
+        [TestCase(1452, false, 1440, 2)]
+        [TestCase(1400, false, 1300, 1)]
+        [TestCase(1300, false, 1300, 1)]
+        [TestCase(1299, false, 536, 0)]
+        [TestCase(536, false, 536, 0)]
+        [TestCase(100, false, 536, 0)]
+        [TestCase(9000, true, 8940, 3)]
+        [TestCase(1440, true, 1440, 2)]
+        [TestCase(1439, true, 1420, 1)]
+        [TestCase(1420, true, 1420, 1)]
+        [TestCase(1220, true, 1220, 0)]
+        [TestCase(536, true, 1220, 0)]
+        public void CookieMssIsLinuxTableValueAtOrBelowThePeers(int peer, bool ipv6, int expected, int expectedIndex)
         {
-            // Linux msstab {536, 1300, 1440, 1460}: the largest entry not above the peer's MSS, else the first.
+            // The largest entry not above the peer's MSS, else the first.
             int index;
-            Assert.That(SynCookies.EncodableMss(peer, out index), Is.EqualTo(expected));
+            Assert.That(SynCookies.EncodableMss(peer, ipv6, out index), Is.EqualTo(expected));
             Assert.That(index, Is.EqualTo(expectedIndex));
+        }
+
+        [Test]
+        public void Ipv6CookieHashesWholeAddresses()
+        {
+            SynCookies cookies = new SynCookies(0x1111, 0x2222, 0x3333, 0x4444);
+            IPAddress s = new IPv6Address(0x20010DB800000001UL, 0x0000000000000001UL);
+            IPAddress d = new IPv6Address(0x20010DB800000001UL, 0x0000000000000002UL);
+            uint isn = 0x55667788, minute = 77;
+            uint cookie = cookies.Make(s, d, 40001, 5201, isn, 3, minute);
+            Assert.That(cookies.Check(s, d, 40001, 5201, isn, cookie, minute), Is.EqualTo(3));
+            Assert.That(cookies.Check(s, d, 40001, 5201, isn, cookie, minute + 1), Is.EqualTo(3), "one minute old");
+            Assert.That(cookies.Check(s, d, 40001, 5201, isn, cookie, minute + 2), Is.EqualTo(-1), "MAX_SYNCOOKIE_AGE 2");
+            // Addresses that differ only in their upper 64 bits, or that an IPv4 hash of the low bits would confuse.
+            IPAddress otherPrefix = new IPv6Address(0x20010DB800000002UL, 0x0000000000000001UL);
+            Assert.That(cookies.Check(otherPrefix, d, 40001, 5201, isn, cookie, minute), Is.EqualTo(-1), "other prefix");
+            Assert.That(cookies.Check(new IPv4Address(1), new IPv4Address(2), 40001, 5201, isn, cookie, minute), Is.EqualTo(-1), "IPv4");
         }
 
         [Test]
@@ -57,23 +81,24 @@ namespace Keel.Tests.Net
             uint saddr = 0xC6120001, daddr = 0xC6120002, isn = 0x11223344;
             int sport = 40001, dport = 80;
             uint minute = 1000;
-            uint cookie = cookies.Make(saddr, daddr, sport, dport, isn, 2, minute);
+            IPAddress s = new IPv4Address(saddr), d = new IPv4Address(daddr);
+            uint cookie = cookies.Make(s, d, sport, dport, isn, 2, minute);
             // syncookies.c secure_tcp_syn_cookie: H0 + sseq + (count << 24) + ((H1(count) + data) & 0xFFFFFF).
             uint ports = ((uint)sport << 16) | (uint)dport;
             uint h0 = (uint)SipHash.Hash4(k0a, k0b, saddr, daddr, ports, 0);
             uint h1 = (uint)SipHash.Hash4(k1a, k1b, saddr, daddr, ports, minute);
             Assert.That(cookie, Is.EqualTo(unchecked(h0 + isn + (minute << 24) + ((h1 + 2) & 0xFFFFFF))));
 
-            Assert.That(cookies.Check(saddr, daddr, sport, dport, isn, cookie, minute), Is.EqualTo(2));
-            Assert.That(cookies.Check(saddr, daddr, sport, dport, isn, cookie, minute + 1), Is.EqualTo(2), "one minute old");
-            Assert.That(cookies.Check(saddr, daddr, sport, dport, isn, cookie, minute + 2), Is.EqualTo(-1), "MAX_SYNCOOKIE_AGE 2");
-            Assert.That(cookies.Check(saddr, daddr, sport + 1, dport, isn, cookie, minute), Is.EqualTo(-1), "other port");
-            Assert.That(cookies.Check(saddr + 1, daddr, sport, dport, isn, cookie, minute), Is.EqualTo(-1), "other address");
+            Assert.That(cookies.Check(s, d, sport, dport, isn, cookie, minute), Is.EqualTo(2));
+            Assert.That(cookies.Check(s, d, sport, dport, isn, cookie, minute + 1), Is.EqualTo(2), "one minute old");
+            Assert.That(cookies.Check(s, d, sport, dport, isn, cookie, minute + 2), Is.EqualTo(-1), "MAX_SYNCOOKIE_AGE 2");
+            Assert.That(cookies.Check(s, d, sport + 1, dport, isn, cookie, minute), Is.EqualTo(-1), "other port");
+            Assert.That(cookies.Check(new IPv4Address(saddr + 1), d, sport, dport, isn, cookie, minute), Is.EqualTo(-1), "other address");
             // The client ISN is added, not hashed (as in Linux): a different ISN shifts the low bits out of the
             // four MSS values unless it differs by less than the index.
-            Assert.That(cookies.Check(saddr, daddr, sport, dport, isn + 7, cookie, minute), Is.EqualTo(-1), "other ISN");
-            Assert.That(cookies.Check(saddr, daddr, sport, dport, isn, cookie + 0x10, minute), Is.EqualTo(-1), "forged");
-            Assert.That(new SynCookies(1, 2, 3, 4).Check(saddr, daddr, sport, dport, isn, cookie, minute), Is.EqualTo(-1), "other secret");
+            Assert.That(cookies.Check(s, d, sport, dport, isn + 7, cookie, minute), Is.EqualTo(-1), "other ISN");
+            Assert.That(cookies.Check(s, d, sport, dport, isn, cookie + 0x10, minute), Is.EqualTo(-1), "forged");
+            Assert.That(new SynCookies(1, 2, 3, 4).Check(s, d, sport, dport, isn, cookie, minute), Is.EqualTo(-1), "other secret");
             Assert.That(SynCookies.Minute(Instant.FromNanoseconds(3 * 60_000_000_000L + 5)), Is.EqualTo(3u));
         }
 

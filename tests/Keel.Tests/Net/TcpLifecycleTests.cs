@@ -7,11 +7,19 @@ namespace Keel.Tests.Net
 {
     public class TcpLifecycleTests
     {
-        private static void Connected(NetPair pair, out Socket client, out Socket server, out Socket listener, int port = 5000)
+        private static void Connected(NetPair pair, out Socket client, out Socket server, out Socket listener, int port = 5000, bool ipv6 = false)
         {
             listener = pair.Listen(pair.B, port);
             client = pair.A.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
-            Assert.That(client.Connect(new IPEndPoint(NetPair.AddressB, port)), Is.EqualTo(SocketError.InProgress));
+            IPAddress address = NetPair.AddressB;
+            if (ipv6)
+            {
+                // Both stacks bring up their link-local addresses (Duplicate Address Detection) first.
+                pair.Run(3000);
+                address = pair.B.Ipv6LinkLocal;
+                Assert.That(address.V6.IsLinkLocal, Is.True);
+            }
+            Assert.That(client.Connect(new IPEndPoint(address, port)), Is.EqualTo(SocketError.InProgress));
             Assert.That(client.Poll(SelectMode.SelectWrite), Is.False);
             server = null;
             for (int i = 0; i < 1000 && server == null; i++)
@@ -253,15 +261,21 @@ namespace Keel.Tests.Net
             return pair.A.Counter(NetStatistics.TcpTxSegments) - before;
         }
 
-        [TestCase(false)]
-        [TestCase(true)]
-        public void SteadyStateTransferDoesNotAllocate(bool offloads)
+        [TestCase(false, false)]
+        [TestCase(true, false)]
+        [TestCase(false, true)]
+        [TestCase(true, true)]
+        public void SteadyStateTransferDoesNotAllocate(bool offloads, bool ipv6)
         {
-            NetPair pair = new NetPair(NetPair.TestConfig(), NetPair.TestConfig(), offloads: offloads);
+            NetConfig configA = NetPair.TestConfig();
+            NetConfig configB = NetPair.TestConfig();
+            configA.Ipv6Enabled = configB.Ipv6Enabled = ipv6;
+            NetPair pair = new NetPair(configA, configB, offloads: offloads);
             Socket client;
             Socket server;
             Socket listener;
-            Connected(pair, out client, out server, out listener);
+            Connected(pair, out client, out server, out listener, ipv6: ipv6);
+            Assert.That(server.RemoteEndPoint.Address.IsIPv6, Is.EqualTo(ipv6));
             // Warm-up with the same loss and reordering as the measured part, so every path (out-of-order queue,
             // coalescing, SACK runs, recovery, auto-tuning) has run once before allocations are counted.
             pair.Link.LossRate = 0.01;
