@@ -16,8 +16,8 @@ namespace Keel.Apps.Http
         /// input buffer of <see cref="InputBufferSize"/> bytes, made at start-up).</summary>
         public const int SocketsPerSlot = 8;
 
-        /// <summary>Most slots when <see cref="MaxConnections"/> is 0 (2048 slots hold about 12 MiB).</summary>
-        public const int MaxSlots = 2048;
+        /// <summary>Most slots when <see cref="MaxConnections"/> is 0 (1024 slots hold about 7 MiB).</summary>
+        public const int MaxSlots = 1024;
 
         /// <summary>Longest request line (method, target, version) in bytes; a longer one gets 414.</summary>
         public int MaxRequestLine = 2048;

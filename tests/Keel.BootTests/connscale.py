@@ -32,6 +32,7 @@ async def open_many(count, port, parallel, connect_timeout):
     refused = 0
     failed = 0
     gate = asyncio.Semaphore(parallel)
+    reasons = {}
 
     async def one():
         nonlocal refused, failed
@@ -39,12 +40,15 @@ async def open_many(count, port, parallel, connect_timeout):
             try:
                 reader, writer = await asyncio.wait_for(asyncio.open_connection(GUEST, port), connect_timeout)
                 streams.append((reader, writer))
-            except ConnectionRefusedError:
-                refused += 1
-            except (OSError, asyncio.TimeoutError):
+            except (ConnectionRefusedError, ConnectionResetError):
+                refused += 1  # a RST: at once, whether before or after the handshake
+            except (OSError, asyncio.TimeoutError) as e:
                 failed += 1
+                reasons[type(e).__name__] = reasons.get(type(e).__name__, 0) + 1
 
     await asyncio.gather(*(one() for _ in range(count)))
+    if reasons:
+        print("connect failures: %s" % reasons, file=sys.stderr, flush=True)
     return streams, refused, failed
 
 
