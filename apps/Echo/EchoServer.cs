@@ -23,8 +23,8 @@ namespace Keel.Apps.Echo
         /// <summary>Buffers shared by the connections (made at start-up).</summary>
         private const int SharedBuffers = 8;
 
-        /// <summary>Default idle timeout: 60 s without a byte either way.</summary>
-        public const long DefaultIdleTimeoutNanoseconds = 60_000_000_000L;
+        /// <summary>Default idle timeout: 120 s without a byte either way (long enough to hold idle clients a minute).</summary>
+        public const long DefaultIdleTimeoutNanoseconds = 120_000_000_000L;
 
         private readonly NetStack _stack;
         private readonly Socket[] _connections;

@@ -52,6 +52,34 @@ namespace Keel.Tests.Net
             Assert.That(perSocket, Is.LessThanOrEqualTo(NetConfig.BytesPerSocket - 64));
         }
 
+        [Test]
+        public void AnIdleEstablishedConnectionHoldsNoPage()
+        {
+            NetPair pair = new NetPair(NetPair.TestConfig(), NetPair.TestConfig());
+            Socket listener = pair.Listen(pair.B, 7);
+            Socket server;
+            Socket client = TcpLossRecoveryTests.Connect(pair, pair.A, NetPair.AddressB, 7, out server, listener);
+            byte[] request = new byte[100];
+            byte[] buffer = new byte[200];
+            SocketError error;
+            Assert.That(client.Send(request, out error), Is.EqualTo(100));
+            pair.Run(50);
+            Assert.That(server.Receive(buffer, out error), Is.EqualTo(100));
+            Assert.That(server.Send(request, out error), Is.EqualTo(100));
+            pair.Run(50);
+            Assert.That(client.Receive(buffer, out error), Is.EqualTo(100));
+            pair.Run(500);
+            Assert.That(client.State, Is.EqualTo(TcpState.Established));
+            Assert.That(pair.A.TransmitPages.InFlight, Is.Zero, "client: sent and acknowledged, nothing held");
+            Assert.That(pair.B.TransmitPages.InFlight, Is.Zero, "server: sent and acknowledged, nothing held");
+            client.Close();
+            server.Close();
+            pair.Run(3000);
+            listener.Close();
+            string detail;
+            Assert.That(pair.AllReturned(out detail), Is.True, detail);
+        }
+
         private static NetPair Pair(int socketsB)
         {
             NetConfig a = NetPair.TestConfig();
