@@ -56,7 +56,10 @@ namespace Keel.Apps.Http
             int slots = config.MaxConnections;
             if (slots <= 0)
             {
+                // Half the sockets up to 64 (small tables), else one per SocketsPerSlot up to MaxSlots.
+                int half = stack.Config.MaxSockets / 2;
                 slots = stack.Config.MaxSockets / HttpServerConfig.SocketsPerSlot;
+                slots = slots > (half < 64 ? half : 64) ? slots : (half < 64 ? half : 64);
                 slots = slots < 1 ? 1 : slots > HttpServerConfig.MaxSlots ? HttpServerConfig.MaxSlots : slots;
             }
             _connections = new HttpConnection[slots];

@@ -8,8 +8,9 @@ namespace Keel.Apps.Http
         /// <summary>TCP port to listen on.</summary>
         public int Port = 80;
 
-        /// <summary>Connections served at once; 0: one per <see cref="SocketsPerSlot"/> sockets of the stack, at
-        /// most <see cref="MaxSlots"/>. One more gets a 503 (or a RST when even that cannot be sent) at once.</summary>
+        /// <summary>Connections served at once; 0: one per <see cref="SocketsPerSlot"/> sockets of the stack (but at
+        /// least half of them up to 64), at most <see cref="MaxSlots"/>. One more gets a 503 (or a RST when even that
+        /// cannot be sent) at once.</summary>
         public int MaxConnections;
 
         /// <summary>Sockets of the stack per connection slot when <see cref="MaxConnections"/> is 0 (a slot holds an
