@@ -23,8 +23,50 @@ namespace Keel.Net
         /// <summary>Default gateway; <see cref="IPv4Address.Any"/> for none (only the local subnet is reachable).</summary>
         public IPv4Address Gateway;
 
-        /// <summary>Sockets (TCP and UDP, including accepted connections and those in TIME_WAIT) that can exist at once.</summary>
+        /// <summary>
+        /// Sockets (TCP and UDP, including accepted connections and those in TIME_WAIT) that can exist at once. The
+        /// kernel sizes it from memory with <see cref="SocketsForMemory"/> (or takes <c>sockets=N</c>).
+        /// </summary>
         public int MaxSockets = 64;
+
+        /// <summary>
+        /// What one socket costs when it is made at start-up and while its connection is idle: the socket, its TCP
+        /// connection and UDP endpoint, its share of the large scoreboard rings and of the hash table, and an
+        /// application's slot for it, rounded up (measured in SocketTableSizingTests; docs/network-stack.md).
+        /// Receive data and send pages are charged to the page pools only while they are held.
+        /// </summary>
+        public const int BytesPerSocket = 4096;
+
+        /// <summary>Fewest sockets <see cref="SocketsForMemory"/> gives.</summary>
+        public const int MinSockets = 64;
+
+        /// <summary>Most sockets <see cref="SocketsForMemory"/> gives (and <c>sockets=</c> accepts).</summary>
+        public const int SocketLimit = 65536;
+
+        /// <summary>
+        /// The socket count for <paramref name="freeBytes"/> of free memory: a quarter of it divided by
+        /// <see cref="BytesPerSocket"/>, between <see cref="MinSockets"/> and <see cref="SocketLimit"/> (256 MiB
+        /// gives about 15,000; Linux sizes its TCP tables from memory the same way).
+        /// </summary>
+        public static int SocketsForMemory(long freeBytes)
+        {
+            long sockets = freeBytes / 4 / BytesPerSocket;
+            return sockets < MinSockets ? MinSockets : sockets > SocketLimit ? SocketLimit : (int)sockets;
+        }
+
+        /// <summary>
+        /// Sockets held back for each listener with fewer connections than this, and for the applications' own
+        /// sockets: a listener may not take the last free ones while another listener has not had its share,
+        /// so one service's clients cannot starve the others. A client over the limit gets a RST at once. At
+        /// most a sixteenth of <see cref="MaxSockets"/> (none in a table of fewer than 16).
+        /// </summary>
+        public int TcpListenerReserve = 8;
+
+        /// <summary>
+        /// Connections in TIME_WAIT at once (Linux tcp_max_tw_buckets); a connection closed past it goes straight
+        /// to CLOSED (counted in tcp_timewait_overflows). 0: half of <see cref="MaxSockets"/>.
+        /// </summary>
+        public int TcpMaxTimeWait;
 
         /// <summary>Default TCP receive buffer (and largest advertised window) per connection, bytes.</summary>
         public int TcpReceiveBufferSize = 512 * 1024;

@@ -534,7 +534,8 @@ namespace Keel.Net
         public IPv6Address Ipv6DnsServer(int slot) =>
             Ipv6 != null && Ipv6.Nd.DnsServers.InUse(slot) ? Ipv6.Nd.DnsServers.Address(slot) : IPv6Address.Any;
 
-        public StatisticKind StatisticKind(int index) => Keel.Hal.StatisticKind.Counter;
+        public StatisticKind StatisticKind(int index) =>
+            index < NetStatistics.Count && NetStatistics.IsGauge(index) ? Keel.Hal.StatisticKind.Gauge : Keel.Hal.StatisticKind.Counter;
 
         public string StatisticHelp(int index) => NetStatistics.Help(index);
 

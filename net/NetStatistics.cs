@@ -103,7 +103,16 @@ namespace Keel.Net
         public const int IcmpFragNeededRx = 92;
         public const int IcmpFragNeededIgnored = 93;
         public const int TcpPmtuReductions = 94;
-        public const int Count = 95;
+        public const int TcpTimewait = 95;
+        public const int TcpTimewaitOverflows = 96;
+        public const int TcpTimewaitSynReused = 97;
+        public const int TcpListenLimitRefused = 98;
+        public const int SocketsInUse = 99;
+        public const int SocketsMax = 100;
+        public const int Count = 101;
+
+        /// <summary>True for the levels (gauges) among the counters; the rest only grow.</summary>
+        public static bool IsGauge(int index) => index == TcpTimewait || index == SocketsInUse || index == SocketsMax;
 
         /// <summary>Name of counter <paramref name="index"/>.</summary>
         public static string Name(int index)
@@ -200,6 +209,12 @@ namespace Keel.Net
                 case TcpRcvCoalesced: return "tcp_rcv_coalesced";
                 case TcpTlpRepairs: return "tcp_tlp_repairs";
                 case TcpPmtuReductions: return "tcp_pmtu_reductions";
+                case TcpTimewait: return "tcp_timewait";
+                case TcpTimewaitOverflows: return "tcp_timewait_overflows";
+                case TcpTimewaitSynReused: return "tcp_timewait_syn_reused";
+                case TcpListenLimitRefused: return "tcp_listen_limit_refused";
+                case SocketsInUse: return "sockets_in_use";
+                case SocketsMax: return "sockets_max";
                 case UdpRefused: return "udp_refused";
                 case TcpSynCookiesSent: return "tcp_syncookies_sent";
                 case TcpSynCookiesReceived: return "tcp_syncookies_recv";
@@ -309,6 +324,12 @@ namespace Keel.Net
                 case IcmpFragNeededRx: return "ICMP fragmentation needed received";
                 case IcmpFragNeededIgnored: return "ICMP fragmentation needed ignored (not credible)";
                 case TcpPmtuReductions: return "TCP path MTU reductions";
+                case TcpTimewait: return "TCP connections in TIME_WAIT now";
+                case TcpTimewaitOverflows: return "TCP connections closed without TIME_WAIT (TIME_WAIT limit reached)";
+                case TcpTimewaitSynReused: return "TCP TIME_WAIT connections ended by a new SYN (RFC 6191)";
+                case TcpListenLimitRefused: return "TCP connections refused by a listener's limit or another's reserve";
+                case SocketsInUse: return "Sockets in use now";
+                case SocketsMax: return "Sockets in the socket table";
                 default: return "";
             }
         }

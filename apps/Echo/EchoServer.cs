@@ -23,8 +23,8 @@ namespace Keel.Apps.Echo
         /// <summary>Buffers shared by the connections (made at start-up).</summary>
         private const int SharedBuffers = 8;
 
-        /// <summary>Default idle timeout: 60 s without a byte either way.</summary>
-        public const long DefaultIdleTimeoutNanoseconds = 60_000_000_000L;
+        /// <summary>Default idle timeout: 120 s without a byte either way (long enough to hold idle clients a minute).</summary>
+        public const long DefaultIdleTimeoutNanoseconds = 120_000_000_000L;
 
         private readonly NetStack _stack;
         private readonly Socket[] _connections;
@@ -36,6 +36,7 @@ namespace Keel.Apps.Echo
         private readonly IClock _clock;
         private readonly byte[][] _free = new byte[SharedBuffers][];
         private int _freeCount;
+        private int _nextSlot;
         private Socket _listener;
 
         /// <summary>An echo server without idle timeout.</summary>
@@ -165,12 +166,15 @@ namespace Keel.Apps.Echo
         {
             while (true)
             {
+                // From where the last free slot was found, so accepting thousands of clients stays linear.
                 int slot = -1;
-                for (int i = 0; i < _connections.Length; i++)
+                for (int n = 0; n < _connections.Length; n++)
                 {
+                    int i = _nextSlot + n < _connections.Length ? _nextSlot + n : _nextSlot + n - _connections.Length;
                     if (_connections[i] == null)
                     {
                         slot = i;
+                        _nextSlot = i;
                         break;
                     }
                 }

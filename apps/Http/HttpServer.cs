@@ -56,8 +56,11 @@ namespace Keel.Apps.Http
             int slots = config.MaxConnections;
             if (slots <= 0)
             {
-                slots = stack.Config.MaxSockets / 2;
-                slots = slots < 1 ? 1 : slots > 64 ? 64 : slots;
+                // Half the sockets up to 64 (small tables), else one per SocketsPerSlot up to MaxSlots.
+                int half = stack.Config.MaxSockets / 2;
+                slots = stack.Config.MaxSockets / HttpServerConfig.SocketsPerSlot;
+                slots = slots > (half < 64 ? half : 64) ? slots : (half < 64 ? half : 64);
+                slots = slots < 1 ? 1 : slots > HttpServerConfig.MaxSlots ? HttpServerConfig.MaxSlots : slots;
             }
             _connections = new HttpConnection[slots];
             for (int i = 0; i < slots; i++)

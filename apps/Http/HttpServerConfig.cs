@@ -8,9 +8,17 @@ namespace Keel.Apps.Http
         /// <summary>TCP port to listen on.</summary>
         public int Port = 80;
 
-        /// <summary>Connections served at once; 0: half the stack's sockets, at most 64. One more gets a 503 (or a
-        /// RST when even that cannot be sent) at once.</summary>
+        /// <summary>Connections served at once; 0: one per <see cref="SocketsPerSlot"/> sockets of the stack (but at
+        /// least half of them up to 64), at most <see cref="MaxSlots"/>. One more gets a 503 (or a RST when even that
+        /// cannot be sent) at once.</summary>
         public int MaxConnections;
+
+        /// <summary>Sockets of the stack per connection slot when <see cref="MaxConnections"/> is 0 (a slot holds an
+        /// input buffer of <see cref="InputBufferSize"/> bytes, made at start-up).</summary>
+        public const int SocketsPerSlot = 8;
+
+        /// <summary>Most slots when <see cref="MaxConnections"/> is 0 (1024 slots hold about 7 MiB).</summary>
+        public const int MaxSlots = 1024;
 
         /// <summary>Longest request line (method, target, version) in bytes; a longer one gets 414.</summary>
         public int MaxRequestLine = 2048;

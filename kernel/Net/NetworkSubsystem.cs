@@ -166,10 +166,12 @@ namespace Keel.Kernel.Net
             }
 
             NetConfig config = new NetConfig();
+            // Sockets: sockets=N, or a quarter of the memory still free over what one costs.
+            config.MaxSockets = commandLine.Sockets > 0 ? commandLine.Sockets : NetConfig.SocketsForMemory(freePages * DmaPage.Size);
             if (smallMemory)
             {
                 config.TransmitPages = 256;
-                config.MaxSockets = 24;
+                config.MaxSockets = commandLine.Sockets > 0 ? commandLine.Sockets : 24;
                 config.TcpReceiveBufferSize = 128 * 1024;
                 config.TcpReceiveBufferMax = 128 * 1024; // no auto-tuning
                 config.TcpSendBufferSize = 64 * 1024;

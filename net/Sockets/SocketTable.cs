@@ -37,24 +37,20 @@ namespace Keel.Net.Sockets
                 _free = socket;
             }
             _nextEphemeral = (int)(ephemeralSeed % EphemeralPortCount);
+            Counters[NetStatistics.SocketsMax] = config.MaxSockets;
         }
 
         /// <summary>Number of sockets (free or in use).</summary>
         internal int Capacity => _sockets.Length;
 
         /// <summary>Sockets not in use.</summary>
-        internal int FreeCount
-        {
-            get
-            {
-                int count = 0;
-                for (Socket s = _free; s != null; s = s.PoolNext)
-                {
-                    count++;
-                }
-                return count;
-            }
-        }
+        internal int FreeCount => _sockets.Length - (int)Counters[NetStatistics.SocketsInUse];
+
+        /// <summary>
+        /// Sockets a new connection may take: the free ones and the orphaned TIME_WAIT ones (recycled when the
+        /// pool runs dry).
+        /// </summary>
+        internal int AvailableCount => FreeCount + (int)Counters[NetStatistics.TcpTimewait];
 
         /// <summary>
         /// A socket in use for <paramref name="protocol"/> (with its connection or endpoint), owned by the application
@@ -67,6 +63,7 @@ namespace Keel.Net.Sockets
             {
                 socket.PoolNext = _free;
                 _free = socket;
+                Counters[NetStatistics.SocketsInUse]--;
                 socket = null;
             }
             return socket;
@@ -104,6 +101,7 @@ namespace Keel.Net.Sockets
             }
             _free = socket.PoolNext;
             socket.PoolNext = null;
+            Counters[NetStatistics.SocketsInUse]++;
             return socket;
         }
 
@@ -117,6 +115,7 @@ namespace Keel.Net.Sockets
             socket.ResetForPool();
             socket.PoolNext = _free;
             _free = socket;
+            Counters[NetStatistics.SocketsInUse]--;
         }
 
         /// <summary>A free local port from the ephemeral range (RFC 6335), or 0 when all are taken.</summary>

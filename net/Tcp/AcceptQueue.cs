@@ -16,6 +16,10 @@ namespace Keel.Net.Tcp
         private TcpConnection _next;    // as a child: the next younger sibling
         private int _count;
         private int _backlog;
+        private int _admitted;          // as a listener: connections it made that hold a socket (not in TIME_WAIT)
+        private int _epoch;             // as a listener: changes with every use of the pooled connection
+        private TcpConnection _origin;  // as a child: the listener that made it, after accept too
+        private int _originEpoch;       // as a child: the listener's epoch when it made it
 
         internal AcceptQueue(TcpConnection owner)
         {
@@ -44,11 +48,39 @@ namespace Keel.Net.Tcp
         /// <summary>Nothing queued, no parent, backlog 0: a fresh use of the pooled connection.</summary>
         internal void Reset()
         {
+            _epoch++;
+            _admitted = 0;
+            _origin = null;
             _parent = null;
             _head = null;
             _next = null;
             _count = 0;
             _backlog = 0;
+        }
+
+        /// <summary>As a listener: connections it made that still hold a socket and are not in TIME_WAIT.</summary>
+        internal int Admitted => _admitted;
+
+        /// <summary>As a listener: counts <paramref name="child"/> in <see cref="Admitted"/> until it <see cref="Leaves"/>.</summary>
+        internal void Admit(TcpConnection child)
+        {
+            AcceptQueue c = child.Children;
+            c._origin = _owner;
+            c._originEpoch = _epoch;
+            _admitted++;
+        }
+
+        /// <summary>
+        /// As a child: stops counting against the listener that made it (entering TIME_WAIT, or released). Does
+        /// nothing the second time, or when that listener has since closed.
+        /// </summary>
+        internal void Leaves()
+        {
+            if (_origin != null && _origin.Children._epoch == _originEpoch)
+            {
+                _origin.Children._admitted--;
+            }
+            _origin = null;
         }
 
         /// <summary>Appends <paramref name="child"/> (youngest) and makes this listener its parent.</summary>

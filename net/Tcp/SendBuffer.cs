@@ -90,8 +90,17 @@ namespace Keel.Net.Tcp
                 _count--;
                 _headOffset -= PageSize;
             }
-            if (_count == 0)
+            if (Length == 0)
             {
+                // Everything acknowledged: the partly filled last page goes back too, so an idle connection
+                // holds no page (packets still using it keep their own references).
+                while (_count > 0)
+                {
+                    _pool.Release(_pages[_head]);
+                    _head = (_head + 1) % _pages.Length;
+                    _count--;
+                }
+                _head = 0;
                 _headOffset = 0;
             }
         }

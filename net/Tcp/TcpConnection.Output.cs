@@ -94,6 +94,10 @@ namespace Keel.Net.Tcp
                 {
                     break;
                 }
+                if ((Board.Capacity - Board.Count) * mss < unsent)
+                {
+                    Board.Grow();
+                }
                 int room = (Board.Capacity - Board.Count) * mss;
                 if (room <= 0)
                 {

@@ -161,14 +161,40 @@ namespace Keel.Net.Tcp
 
         private void EnterTimeWait(Instant now)
         {
+            bool entering = State != TcpState.TimeWait;
             SetState(TcpState.TimeWait);
             Timers.StopAll();
-            Timers.Arm(TcpTimer.TimeWait, now + Layer.TimeWaitTimeout);
+            Children.Leaves(); // a TIME_WAIT connection no longer counts against its listener's share
+            // Past the TIME_WAIT limit an orphan ends at the next timer run instead (Linux: TCPTimeWaitOverflow).
+            bool overflow = entering && Orphan && Counters[NetStatistics.TcpTimewait] > Layer.MaxTimeWait;
+            if (overflow)
+            {
+                Counters[NetStatistics.TcpTimewaitOverflows]++;
+            }
+            Timers.Arm(TcpTimer.TimeWait, overflow ? now : now + Layer.TimeWaitTimeout);
             Board.Clear();
             FreeReceiveQueues(!Orphan); // the application may still read what arrived before the FIN
             Send.Clear();
             Snd.BufferCleared();
             Stack.Notify(Socket, SocketEvents.Closed);
+        }
+
+        /// <summary>
+        /// True when <paramref name="segment"/>, arriving in TIME_WAIT, is a SYN that may start a new incarnation of
+        /// this orphaned connection (RFC 6191, RFC 1122 4.2.2.13): no ACK or RST, and a newer timestamp than the
+        /// last one seen, or without timestamps a sequence number past the old connection's.
+        /// </summary>
+        internal bool AcceptsNewSyn(ref TcpSegment segment)
+        {
+            if (!Orphan || (segment.Flags & (TcpLayer.FlagSyn | TcpLayer.FlagAck | TcpLayer.FlagRst)) != TcpLayer.FlagSyn)
+            {
+                return false;
+            }
+            if (segment.HasTimestamp && Options.Timestamps)
+            {
+                return (int)(segment.TsVal - Options.TsRecent) > 0;
+            }
+            return Gt(segment.Sequence, Rcv.Nxt);
         }
     }
 }

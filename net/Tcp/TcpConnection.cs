@@ -96,8 +96,8 @@ namespace Keel.Net.Tcp
         {
             Layer = layer;
             Send = send;
-            // One record per MSS-sized segment in flight: the send buffer over the smallest usual MSS.
-            Board = new TcpScoreboard(layer.Config.TcpSendBufferSize / 1024 + 32);
+            // A small ring of its own; a large one from the layer's pool while more is in flight.
+            Board = new TcpScoreboard(layer.Scoreboards);
             Cc = CongestionControl.Create(layer.Config.TcpCongestionControl);
             Stats = new TcpStatistics(layer.Counters);
             Reassembly = new ReceiveReassembly(layer.Counters);
@@ -158,7 +158,15 @@ namespace Keel.Net.Tcp
             {
                 return false;
             }
+            if (State == TcpState.TimeWait)
+            {
+                Counters[NetStatistics.TcpTimewait]--;
+            }
             State = next;
+            if (next == TcpState.TimeWait)
+            {
+                Counters[NetStatistics.TcpTimewait]++;
+            }
             return true;
         }
 

@@ -15,7 +15,8 @@ namespace Keel.Net.Tcp
     /// listener's children). Accept queue full: the SYN is dropped, and so is a completing ACK (the entry is
     /// kept and the SYN-ACK timer lets the client try again), both counted in tcp_listen_overflows, as Linux
     /// with tcp_abort_on_overflow = 0. No socket left for a completed handshake: RST, so the client is never
-    /// left hanging.
+    /// left hanging. A listener over its share of the socket table (<see cref="MayAdmit"/>) answers a SYN with
+    /// a RST at once (tcp_listen_limit_refused), so one service's clients cannot take the sockets of the others.
     /// </summary>
     internal sealed unsafe partial class TcpLayer
     {
@@ -145,6 +146,13 @@ namespace Keel.Net.Tcp
                 Counters[NetStatistics.TcpListenOverflows]++;
                 return;
             }
+            if (!MayAdmit(listener))
+            {
+                // Over the listener's share: refused at once, never left waiting.
+                Counters[NetStatistics.TcpListenLimitRefused]++;
+                SendResetFor(ref segment);
+                return;
+            }
             int backlog = listener.Children.Backlog;
             SynRequest entry = _synQueue.CountFor(listener) < backlog ? _synQueue.Add(listener) : null;
             if (entry == null)
@@ -194,10 +202,11 @@ namespace Keel.Net.Tcp
                 packet.Free();
                 return false;
             }
-            Socket childSocket = Stack.Sockets.Open(ProtocolType.Tcp, false);
+            bool admitted = MayAdmit(listener);
+            Socket childSocket = admitted ? Stack.Sockets.Open(ProtocolType.Tcp, false) : null;
             if (childSocket == null)
             {
-                Counters[NetStatistics.TcpListenOverflows]++;
+                Counters[admitted ? NetStatistics.TcpListenOverflows : NetStatistics.TcpListenLimitRefused]++;
                 packet.Free();
                 SendResetFor(ref segment);
                 SynRequest request = _synQueue.Find(segment.LocalEndPoint, segment.RemoteEndPoint);
@@ -212,11 +221,43 @@ namespace Keel.Net.Tcp
             child.OpenFromRequest(listener, segment.LocalEndPoint, segment.RemoteEndPoint,
                 iss, irs, ref options, segment.Window, synAckSent, now);
             listener.Children.Add(child);
+            listener.Children.Admit(child);
             Hash(child);
             Activate(child);
             Counters[NetStatistics.TcpPassiveOpens]++;
             child.Input(packet, ref segment, now);
             return true;
+        }
+
+        /// <summary>Sockets held back per listener: <see cref="NetConfig.TcpListenerReserve"/>, at most a sixteenth of the table.</summary>
+        internal int ListenerReserve
+        {
+            get
+            {
+                int share = Config.MaxSockets / 16;
+                return Config.TcpListenerReserve < share ? Config.TcpListenerReserve : share;
+            }
+        }
+
+        /// <summary>
+        /// Whether <paramref name="listener"/> may take a socket for one more connection: the sockets left after it
+        /// (free or recyclable TIME_WAIT) must cover <see cref="NetConfig.TcpListenerReserve"/> for the
+        /// applications' own sockets and, for every other listener with fewer connections than that, the rest
+        /// of its reserve. A listener below its own reserve is thus always served while sockets remain.
+        /// </summary>
+        private bool MayAdmit(TcpConnection listener)
+        {
+            int reserve = ListenerReserve;
+            int held = reserve;
+            for (TcpConnection x = _listeners; x != null; x = x.Links.ListenNext)
+            {
+                int admitted = x.Children.Admitted;
+                if (x != listener && admitted < reserve)
+                {
+                    held += reserve - admitted;
+                }
+            }
+            return Stack.Sockets.AvailableCount > held;
         }
 
         /// <summary>Sends (or resends) the SYN-ACK of a queued request and sets its retransmission deadline.</summary>

@@ -34,6 +34,9 @@ namespace Keel.Net.Tcp
         private TcpConnection _flushHead; // the list FlushBatch is working through
         private TcpConnection _flushTail;
 
+        /// <summary>Large scoreboard rings lent to the connections with many segments in flight.</summary>
+        internal readonly ScoreboardPool Scoreboards;
+
         /// <summary>Connections not in use (made at start-up, one per socket), a stack of <see cref="_idleCount"/>.</summary>
         private readonly TcpConnection[] _idle;
         private int _idleCount;
@@ -43,6 +46,9 @@ namespace Keel.Net.Tcp
             Stack = stack;
             Counters = stack.Counters;
             Config = config;
+            // One record per MSS-sized segment in flight: the send buffer over the smallest usual MSS. A
+            // large ring for one connection in 16, at least 8 (bulk senders at once).
+            Scoreboards = new ScoreboardPool(config.MaxSockets / 16 + 8, config.TcpSendBufferSize / 1024 + 32);
             _idle = new TcpConnection[config.MaxSockets];
             for (int i = 0; i < _idle.Length; i++)
             {
@@ -79,7 +85,11 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>Gives back a connection that is over (CLOSED, out of every table).</summary>
-        internal void Release(TcpConnection c) => _idle[_idleCount++] = c;
+        internal void Release(TcpConnection c)
+        {
+            c.Children.Leaves();
+            _idle[_idleCount++] = c;
+        }
 
         /// <summary>Timestamp clock value (milliseconds) at <paramref name="now"/>.</summary>
         internal uint TsNow(Instant now) => (uint)now.SinceOrigin.Milliseconds + TsOffset;
@@ -91,6 +101,9 @@ namespace Keel.Net.Tcp
         internal Duration InitialRto => Config.TcpInitialRto;
 
         internal Duration TimeWaitTimeout => Config.TcpTimeWait;
+
+        /// <summary>Connections in TIME_WAIT at once (<see cref="NetConfig.TcpMaxTimeWait"/>; 0 there: half the sockets).</summary>
+        internal long MaxTimeWait => Config.TcpMaxTimeWait > 0 ? Config.TcpMaxTimeWait : Config.MaxSockets / 2;
 
         internal Duration FinWait2Timeout => Config.TcpFinWait2Timeout;
 
@@ -156,6 +169,13 @@ namespace Keel.Net.Tcp
             segment.DataLength = packet.Length;
 
             TcpConnection c = Lookup(segment.LocalEndPoint, segment.RemoteEndPoint);
+            if (c != null && c.State == TcpState.TimeWait && c.AcceptsNewSyn(ref segment))
+            {
+                // A new incarnation of the 4-tuple (RFC 6191, as Linux's TCP_TW_SYN): TIME_WAIT ends, the listener answers.
+                Counters[NetStatistics.TcpTimewaitSynReused]++;
+                c.EnterClosed(SocketError.Success);
+                c = null;
+            }
             if (c == null)
             {
                 TcpConnection listener = FindListener(segment.LocalEndPoint);

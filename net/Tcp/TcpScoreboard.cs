@@ -22,11 +22,14 @@ namespace Keel.Net.Tcp
         /// <summary>Segments SACKed above a hole that make it lost (RFC 6675 DupThresh).</summary>
         internal const int DupThresh = 3;
 
-        private readonly uint[] _start;
-        private readonly int[] _length;
-        private readonly Instant[] _xmit;
-        private readonly byte[] _flags;
-        private readonly int _mask;
+        private readonly ScoreboardRecords _own;
+        private readonly ScoreboardPool _pool;
+        private ScoreboardRecords _records;
+        private uint[] _start;
+        private int[] _length;
+        private Instant[] _xmit;
+        private byte[] _flags;
+        private int _mask;
         private int _head;
         private int _count;
         private int _retransHint; // logical index from which a lost, unretransmitted record may be found
@@ -51,18 +54,76 @@ namespace Keel.Net.Tcp
         /// <summary>Reordering seen on this connection (a hole filled without retransmission, or a D-SACK).</summary>
         internal bool ReorderingSeen;
 
-        public TcpScoreboard(int capacity)
+        /// <summary>A scoreboard of a fixed <paramref name="capacity"/> (rounded up to a power of two).</summary>
+        public TcpScoreboard(int capacity) : this(new ScoreboardRecords(capacity), null)
         {
-            int size = 16;
-            while (size < capacity)
+        }
+
+        /// <summary>
+        /// A scoreboard with a small ring of its own that borrows a large one from <paramref name="pool"/> while
+        /// more segments are in flight (<see cref="Grow"/>) and gives it back when everything is acknowledged.
+        /// </summary>
+        public TcpScoreboard(ScoreboardPool pool) : this(new ScoreboardRecords(ScoreboardPool.SmallCapacity), pool)
+        {
+        }
+
+        private TcpScoreboard(ScoreboardRecords own, ScoreboardPool pool)
+        {
+            _own = own;
+            _pool = pool;
+            Use(own);
+        }
+
+        private void Use(ScoreboardRecords records)
+        {
+            _records = records;
+            _start = records.Start;
+            _length = records.Length;
+            _xmit = records.Xmit;
+            _flags = records.Flags;
+            _mask = records.Mask;
+        }
+
+        /// <summary>True while the large ring of the pool is in use.</summary>
+        internal bool Borrowed => _records != _own;
+
+        /// <summary>
+        /// Moves the records to a large ring of the pool when the own ring is in use; false when there is no pool or
+        /// it is empty (the sender then waits for ACKs as when the ring is full).
+        /// </summary>
+        internal bool Grow()
+        {
+            if (_pool == null || Borrowed)
             {
-                size <<= 1;
+                return false;
             }
-            _start = new uint[size];
-            _length = new int[size];
-            _xmit = new Instant[size];
-            _flags = new byte[size];
-            _mask = size - 1;
+            ScoreboardRecords large = _pool.Take();
+            if (large == null)
+            {
+                return false;
+            }
+            for (int i = 0; i < _count; i++)
+            {
+                int slot = (_head + i) & _mask;
+                large.Start[i] = _start[slot];
+                large.Length[i] = _length[slot];
+                large.Xmit[i] = _xmit[slot];
+                large.Flags[i] = _flags[slot];
+            }
+            _head = 0;
+            Use(large);
+            return true;
+        }
+
+        /// <summary>Gives a borrowed ring back to the pool once no record is left.</summary>
+        private void ShrinkWhenEmpty()
+        {
+            if (_count == 0 && Borrowed)
+            {
+                _pool.Give(_records);
+                _head = 0;
+                Use(_own);
+            }
         }
 
         internal int Capacity => _mask + 1;
@@ -87,6 +148,7 @@ namespace Keel.Net.Tcp
         {
             _head = 0;
             _count = 0;
+            ShrinkWhenEmpty();
             _retransHint = 0;
             SackedBytes = 0;
             LostBytes = 0;
@@ -175,6 +237,7 @@ namespace Keel.Net.Tcp
                     {
                         _retransHint--;
                     }
+                    ShrinkWhenEmpty();
                     continue;
                 }
                 if (TcpSequence.Gt(ack, start))

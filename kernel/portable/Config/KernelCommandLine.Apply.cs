@@ -98,6 +98,15 @@ namespace Keel.Kernel.Config
                     Ipv6Enabled = flag;
                 }
             }
+            else if (AsciiText.Matches(key, "sockets"))
+            {
+                int sockets;
+                ok = TryParseCount(entry, NetConfig.SocketLimit, out sockets);
+                if (ok)
+                {
+                    Sockets = sockets;
+                }
+            }
             else if (AsciiText.Matches(key, "shell"))
             {
                 ok = TryParseBool(entry, out flag);
@@ -266,7 +275,7 @@ namespace Keel.Kernel.Config
             }
         }
 
-        /// <summary>A value of 1..<paramref name="max"/> (<c>budget=</c>, <c>rxbufpages=</c>).</summary>
+        /// <summary>A value of 1..<paramref name="max"/> (<c>budget=</c>, <c>rxbufpages=</c>, <c>sockets=</c>).</summary>
         private bool TryParseCount(int entry, int max, out int value)
         {
             long parsed = 0;

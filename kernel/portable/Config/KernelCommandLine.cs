@@ -186,6 +186,12 @@ namespace Keel.Kernel.Config
         /// <summary>TCP congestion control (<c>tcp_cc=cubic|newreno</c>, default cubic): true for NewReno.</summary>
         public bool TcpNewReno { get; private set; }
 
+        /// <summary>
+        /// Sockets of the network stack (<c>sockets=N</c>, 1..<see cref="NetConfig.SocketLimit"/>); 0 = sized from
+        /// memory (<see cref="NetConfig.SocketsForMemory"/>).
+        /// </summary>
+        public int Sockets { get; private set; }
+
         /// <summary>Largest accepted NAPI budget (<c>budget=</c>).</summary>
         public const int MaxBudget = 1024;
 

@@ -99,6 +99,9 @@ namespace Keel.Tests.Http
             Assert.That(_server.OpenConnections, Is.EqualTo(0));
             Assert.That(_server.RenderBuffersInUse, Is.EqualTo(0));
             _server.Stop();
+            _pair.Run(10);
+            Assert.That(_pair.B.FreeSockets, Is.EqualTo(_pair.B.Config.MaxSockets), "every socket back in the table");
+            Assert.That(_pair.B.Counter(Keel.Net.NetStatistics.TcpTimewait), Is.Zero);
             Assert.That(_pair.AllReturned(out string detail), Is.True, detail);
         }
 
@@ -166,6 +169,14 @@ namespace Keel.Tests.Http
         [TestCase("GET / HTTP/3.0\r\nHost: a\r\n\r\n", "505 HTTP Version Not Supported", true)]
         [TestCase("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n", "400 Bad Request", true)]
         [TestCase("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n100000\r\n", "413 Content Too Large", true)]
+        [TestCase("G\u00e9T / HTTP/1.1\r\nHost: a\r\n\r\n", "400 Bad Request", true)]
+        [TestCase("GET / HTTP/1.1\rHost: a\r\n\r\n", "400 Bad Request", true)]
+        [TestCase("GET / HTTP/1.1\r\nHost: a\r\nX: \0\r\n\r\n", "400 Bad Request", true)]
+        [TestCase("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc", "400 Bad Request", true)]
+        [TestCase("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n", "400 Bad Request", true)]
+        [TestCase("GET /a/../../etc/passwd HTTP/1.1\r\nHost: a\r\n\r\n", "400 Bad Request", true)]
+        [TestCase("GET http://keel/ HTTP/1.1\r\nHost: keel\r\n\r\n", "200 OK", false)]
+        [TestCase("GET / HTTP/1.2\r\nHost: a\r\n\r\n", "200 OK", false)]
         public void BadRequestsGetTheirStatus(string request, string status, bool closes)
         {
             StartServer(new HttpServerConfig());
@@ -179,6 +190,30 @@ namespace Keel.Tests.Http
                 // The connection goes on: a good request after the bad one is served.
                 Send(client, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
                 Assert.That(Text(Receive(client, 1, out _)), Does.StartWith("HTTP/1.1 200 OK"));
+            }
+            Finish(client);
+        }
+
+        [TestCase(3000, 1, "414 URI Too Long")]
+        [TestCase(10, 300, "431 Request Header Fields Too Large")]
+        public void OversizedLinesAndHeadersGetTheirStatusAndAClose(int targetLength, int headerCount, string status)
+        {
+            StartServer(new HttpServerConfig());
+            Socket client = Connect();
+            System.Text.StringBuilder request = new System.Text.StringBuilder("GET /" + new string('a', targetLength) + " HTTP/1.1\r\nHost: a\r\n");
+            for (int i = 0; i < headerCount; i++)
+            {
+                request.Append("X-Filler-" + i + ": " + new string('b', 20) + "\r\n");
+            }
+            request.Append("\r\n");
+            Send(client, request.ToString());
+            string response = Text(Receive(client, int.MaxValue, out bool closed, 3000));
+            Assert.That(closed, Is.True);
+            // The server closes with the rest of the request unread, which resets the connection (RFC 9293
+            // 3.10.4, as Linux): the client may lose the response to the reset, never gets another one.
+            if (response.Length > 0)
+            {
+                Assert.That(response, Does.StartWith("HTTP/1.1 " + status + "\r\n"));
             }
             Finish(client);
         }

@@ -97,6 +97,19 @@ namespace Keel.Tests.Kernel
             Assert.That(c.IssueCount, Is.EqualTo(issues), Report(c));
         }
 
+        [TestCase("", 0, 0)]
+        [TestCase("sockets=10000", 10000, 0)]
+        [TestCase("sockets=65536", 65536, 0)]
+        [TestCase("sockets=0", 0, 1)]
+        [TestCase("sockets=65537", 0, 1)]
+        [TestCase("sockets=many", 0, 1)]
+        public void SocketsIsRangeChecked(string text, int expected, int issues)
+        {
+            KernelCommandLine c = Parse(text);
+            Assert.That(c.Sockets, Is.EqualTo(expected));
+            Assert.That(c.IssueCount, Is.EqualTo(issues), Report(c));
+        }
+
         [Test]
         public void KnownKeysAreApplied()
         {

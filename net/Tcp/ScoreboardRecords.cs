@@ -1,0 +1,90 @@
+using Keel.Hal;
+
+namespace Keel.Net.Tcp
+{
+    /// <summary>
+    /// The storage of a <see cref="TcpScoreboard"/>: a ring of records (start, length, last transmit time, flags)
+    /// whose size is a power of two. Each connection has a small one of its own; a large one comes from a
+    /// <see cref="ScoreboardPool"/> while more segments are in flight than the small one holds.
+    /// </summary>
+    internal sealed class ScoreboardRecords
+    {
+        internal readonly uint[] Start;
+        internal readonly int[] Length;
+        internal readonly Instant[] Xmit;
+        internal readonly byte[] Flags;
+        internal readonly int Mask;
+
+        /// <summary>The next free storage in the pool.</summary>
+        internal ScoreboardRecords PoolNext;
+
+        /// <param name="capacity">Records; rounded up to a power of two, at least 16.</param>
+        internal ScoreboardRecords(int capacity)
+        {
+            int size = 16;
+            while (size < capacity)
+            {
+                size <<= 1;
+            }
+            Start = new uint[size];
+            Length = new int[size];
+            Xmit = new Instant[size];
+            Flags = new byte[size];
+            Mask = size - 1;
+        }
+    }
+
+    /// <summary>
+    /// Large scoreboard storages made at start-up and shared by the connections of a <see cref="TcpLayer"/>: an
+    /// idle or lightly used connection holds none, so its cost does not grow with the send buffer. A connection
+    /// that finds the pool empty keeps its small ring and waits for ACKs as when a ring is full.
+    /// </summary>
+    internal sealed class ScoreboardPool
+    {
+        /// <summary>Records of a connection's own ring: enough for a request and its response.</summary>
+        internal const int SmallCapacity = 16;
+
+        private ScoreboardRecords _free;
+
+        /// <param name="count">Large storages.</param>
+        /// <param name="capacity">Records in each.</param>
+        internal ScoreboardPool(int count, int capacity)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                ScoreboardRecords records = new ScoreboardRecords(capacity);
+                records.PoolNext = _free;
+                _free = records;
+                Available++;
+            }
+            Total = count;
+        }
+
+        /// <summary>Large storages made at start-up.</summary>
+        internal int Total { get; }
+
+        /// <summary>Large storages not in use.</summary>
+        internal int Available { get; private set; }
+
+        /// <summary>A large storage, or null when every one is in use.</summary>
+        internal ScoreboardRecords Take()
+        {
+            ScoreboardRecords records = _free;
+            if (records != null)
+            {
+                _free = records.PoolNext;
+                records.PoolNext = null;
+                Available--;
+            }
+            return records;
+        }
+
+        /// <summary>Gives back a storage from <see cref="Take"/>.</summary>
+        internal void Give(ScoreboardRecords records)
+        {
+            records.PoolNext = _free;
+            _free = records;
+            Available++;
+        }
+    }
+}
