@@ -37,6 +37,16 @@ namespace Keel.Net
         /// </summary>
         public const int BytesPerSocket = 4096;
 
+        /// <summary>
+        /// Sockets (with their TCP connection and UDP endpoint) made at start-up; the rest of <see cref="MaxSockets"/>
+        /// are made the first time they are needed, from the memory the sizing set aside, so that a large table does
+        /// not lengthen start-up. Up to this many, opening a socket never allocates.
+        /// </summary>
+        public const int PreallocatedSocketLimit = 256;
+
+        /// <summary>Sockets made at start-up: <see cref="MaxSockets"/>, at most <see cref="PreallocatedSocketLimit"/>.</summary>
+        public int PreallocatedSockets => MaxSockets < PreallocatedSocketLimit ? MaxSockets : PreallocatedSocketLimit;
+
         /// <summary>Fewest sockets <see cref="SocketsForMemory"/> gives.</summary>
         public const int MinSockets = 64;
 

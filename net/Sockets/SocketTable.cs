@@ -7,7 +7,7 @@ using Keel.Net.Tcp;
 namespace Keel.Net.Sockets
 {
     /// <summary>
-    /// Every socket of the stack, made at start-up: the free pool behind <see cref="NetStack.CreateSocket"/> and
+    /// Every socket of the stack: the free pool behind <see cref="NetStack.CreateSocket"/> and
     /// Accept (TIME_WAIT connections are recycled when it runs dry), local port bookkeeping (ephemeral ports,
     /// conflicts), and the queue of readiness events delivered to socket handlers at the end of each batch.
     /// </summary>
@@ -19,6 +19,9 @@ namespace Keel.Net.Sockets
         internal readonly NetStack Stack;
         internal readonly long[] Counters;
         private readonly Socket[] _sockets;
+
+        /// <summary>Sockets made so far (<c>_sockets[0.._made)</c>); the rest of the table is made on first need.</summary>
+        private int _made;
         private Socket _free;
         private Socket _eventHead;
         private Socket _eventTail;
@@ -29,12 +32,10 @@ namespace Keel.Net.Sockets
             Stack = stack;
             Counters = stack.Counters;
             _sockets = new Socket[config.MaxSockets];
-            for (int i = config.MaxSockets - 1; i >= 0; i--)
+            int early = config.PreallocatedSockets;
+            for (int i = 0; i < early; i++)
             {
-                Socket socket = new Socket(stack, i);
-                _sockets[i] = socket;
-                socket.PoolNext = _free;
-                _free = socket;
+                Make();
             }
             _nextEphemeral = (int)(ephemeralSeed % EphemeralPortCount);
             Counters[NetStatistics.SocketsMax] = config.MaxSockets;
@@ -69,15 +70,31 @@ namespace Keel.Net.Sockets
             return socket;
         }
 
-        /// <summary>A socket from the pool, or the TIME_WAIT connection closest to expiry; null when none.</summary>
+        /// <summary>
+        /// Makes the next socket of the table and puts it in the free pool. The table's memory was set aside when it was
+        /// sized (<see cref="NetConfig.SocketsForMemory"/>); making the sockets when first needed keeps start-up short.
+        /// </summary>
+        private void Make()
+        {
+            Socket socket = new Socket(Stack, _made);
+            _sockets[_made++] = socket;
+            socket.PoolNext = _free;
+            _free = socket;
+        }
+
+        /// <summary>A socket from the pool (made now if the table is not all made yet), or the TIME_WAIT connection closest to expiry; null when none.</summary>
         private Socket Allocate()
         {
+            if (_free == null && _made < _sockets.Length)
+            {
+                Make();
+            }
             Socket socket = _free;
             if (socket == null)
             {
                 // Recycle the TIME_WAIT connection closest to expiry (RFC 1122 allows reusing TIME_WAIT state).
                 TcpConnection oldest = null;
-                for (int i = 0; i < _sockets.Length; i++)
+                for (int i = 0; i < _made; i++)
                 {
                     TcpConnection c = _sockets[i].Tcp;
                     if (c != null && c.State == TcpState.TimeWait && c.Orphan &&
@@ -136,7 +153,7 @@ namespace Keel.Net.Sockets
         /// <summary>True when another bound socket of <paramref name="protocol"/> holds <paramref name="port"/>.</summary>
         internal bool PortInUse(int protocol, int port, bool reuse)
         {
-            for (int i = 0; i < _sockets.Length; i++)
+            for (int i = 0; i < _made; i++)
             {
                 Socket s = _sockets[i];
                 if (s.InPool || s.BoundPort != port || (int)s.ProtocolType != protocol)
@@ -218,7 +235,7 @@ namespace Keel.Net.Sockets
         /// <summary>Aborts every socket in use (RST for TCP) and returns it to the pool; drops pending events.</summary>
         internal void CloseAll()
         {
-            for (int i = 0; i < _sockets.Length; i++)
+            for (int i = 0; i < _made; i++)
             {
                 Socket s = _sockets[i];
                 if (!s.InPool)
@@ -240,7 +257,7 @@ namespace Keel.Net.Sockets
             output.Write((long)_sockets.Length);
             output.Write("):");
             output.WriteLine();
-            for (int i = 0; i < _sockets.Length; i++)
+            for (int i = 0; i < _made; i++)
             {
                 if (!_sockets[i].InPool)
                 {

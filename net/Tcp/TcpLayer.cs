@@ -37,9 +37,12 @@ namespace Keel.Net.Tcp
         /// <summary>Large scoreboard rings lent to the connections with many segments in flight.</summary>
         internal readonly ScoreboardPool Scoreboards;
 
-        /// <summary>Connections not in use (made at start-up, one per socket), a stack of <see cref="_idleCount"/>.</summary>
+        /// <summary>Connections not in use (one per socket, made like the sockets: some at start-up, the rest when first needed), a stack of <see cref="_idleCount"/>.</summary>
         private readonly TcpConnection[] _idle;
         private int _idleCount;
+
+        /// <summary>Connection objects made so far (at most one per socket).</summary>
+        private int _made;
 
         public TcpLayer(NetStack stack, NetConfig config)
         {
@@ -50,11 +53,11 @@ namespace Keel.Net.Tcp
             // large ring for one connection in 16, at least 8 (bulk senders at once).
             Scoreboards = new ScoreboardPool(config.MaxSockets / 16 + 8, config.TcpSendBufferSize / 1024 + 32);
             _idle = new TcpConnection[config.MaxSockets];
-            for (int i = 0; i < _idle.Length; i++)
+            for (int i = 0; i < config.PreallocatedSockets; i++)
             {
-                _idle[i] = new TcpConnection(this, new SendBuffer(stack.TransmitPages, config.TcpSendBufferSize));
+                _idle[_idleCount++] = MakeConnection();
             }
-            _idleCount = _idle.Length;
+            _made = _idleCount;
             int buckets = 16;
             while (buckets < config.MaxSockets * 2)
             {
@@ -77,12 +80,20 @@ namespace Keel.Net.Tcp
         {
             if (_idleCount == 0)
             {
-                return null;
+                if (_made == _idle.Length)
+                {
+                    return null;
+                }
+                _idle[_idleCount++] = MakeConnection();
+                _made++;
             }
             TcpConnection c = _idle[--_idleCount];
             c.Open(socket, Config);
             return c;
         }
+
+        /// <summary>A new connection object (made at start-up up to <see cref="NetConfig.PreallocatedSockets"/>, the rest when first needed).</summary>
+        private TcpConnection MakeConnection() => new TcpConnection(this, new SendBuffer(Stack.TransmitPages, Config.TcpSendBufferSize));
 
         /// <summary>Gives back a connection that is over (CLOSED, out of every table).</summary>
         internal void Release(TcpConnection c)

@@ -18,9 +18,10 @@ namespace Keel.Net.Udp
         internal readonly NetStack Stack;
         internal readonly long[] Counters;
 
-        /// <summary>Endpoints not in use (made at start-up, one per socket), a stack of <see cref="_idleCount"/>.</summary>
+        /// <summary>Endpoints not in use (one per socket, made like the sockets: some at start-up, the rest when first needed), a stack of <see cref="_idleCount"/>.</summary>
         private readonly UdpEndpoint[] _idle;
         private int _idleCount;
+        private int _made;
 
         /// <summary>Bound endpoints, linked through <see cref="UdpEndpoint.BoundNext"/>.</summary>
         private UdpEndpoint _bound;
@@ -30,11 +31,11 @@ namespace Keel.Net.Udp
             Stack = stack;
             Counters = stack.Counters;
             _idle = new UdpEndpoint[config.MaxSockets];
-            for (int i = 0; i < _idle.Length; i++)
+            for (int i = 0; i < config.PreallocatedSockets; i++)
             {
-                _idle[i] = new UdpEndpoint();
+                _idle[_idleCount++] = new UdpEndpoint();
             }
-            _idleCount = _idle.Length;
+            _made = _idleCount;
         }
 
         /// <summary>An endpoint for <paramref name="socket"/>, fresh; null when all are in use.</summary>
@@ -42,7 +43,12 @@ namespace Keel.Net.Udp
         {
             if (_idleCount == 0)
             {
-                return null;
+                if (_made == _idle.Length)
+                {
+                    return null;
+                }
+                _idle[_idleCount++] = new UdpEndpoint();
+                _made++;
             }
             UdpEndpoint endpoint = _idle[--_idleCount];
             endpoint.Open(socket, Stack.Config);
