@@ -69,6 +69,8 @@ namespace Keel.Tests.Fuzz
             {
                 pair.Step();
                 server.Poll();
+                FuzzStack.CheckConnections(pair.A);
+                FuzzStack.CheckConnections(pair.B);
             }
         }
     }
