@@ -68,6 +68,9 @@ namespace Keel.Tests.Fakes
             return true;
         }
 
+        /// <summary>Pages currently allocated in contiguous regions.</summary>
+        public int ContiguousPages { get; private set; }
+
         /// <summary>Pages currently allocated (single and contiguous).</summary>
         public int AllocatedPages { get; private set; }
 
@@ -159,6 +162,7 @@ namespace Keel.Tests.Fakes
                         _pageState[p] = PageContiguous;
                     }
                     AllocatedPages += pageCount;
+                    ContiguousPages += pageCount;
                     byte* address = _base + (long)index * DmaPage.Size;
                     new Span<byte>(address, pageCount * DmaPage.Size).Clear();
                     region = new DmaRegion(address, ToPhysical(address), pageCount * DmaPage.Size);
@@ -191,6 +195,7 @@ namespace Keel.Tests.Fakes
                 _pageState[p] = PageFree;
             }
             AllocatedPages -= count;
+            ContiguousPages -= count;
             new Span<byte>(region.Virtual, region.Length).Fill(0xEE);
         }
 

@@ -76,7 +76,8 @@ namespace Keel.Tests.Fuzz
                 FuzzInvariantException.Check(memory.AllocatedPages == 0, "pages allocated for a window without a device");
                 return;
             }
-            VirtioNetPlatform platform = new VirtioNetPlatform { Pages = memory, Dma = memory, Work = kernel, Timers = kernel, Clock = kernel };
+            TextCapture log = new TextCapture();
+            VirtioNetPlatform platform = new VirtioNetPlatform { Pages = memory, Dma = memory, Work = kernel, Timers = kernel, Clock = kernel, Log = log };
             VirtioNetDevice driver = new VirtioNetDevice(transport, platform, new VirtioNetOptions { RxQueueSize = 16, TxQueueSize = 16 });
             TestReceiver receiver = new TestReceiver();
             driver.Receiver = receiver;
@@ -91,8 +92,9 @@ namespace Keel.Tests.Fuzz
                 }
                 receiver.FreeHeld();
             }
-            driver.Stop();
-            FuzzInvariantException.Check(memory.AllocatedPages == 0, "pages still allocated after stop: " + memory.AllocatedPages);
+            bool stopped = driver.Stop();
+            FuzzInvariantException.Check(memory.AllocatedPages == 0, "pages still allocated after stop: " + memory.AllocatedPages
+                + " (" + memory.ContiguousPages + " of them contiguous; driver " + driver.State + ", stop " + stopped + ", " + receiver.Packets + " packets received; log: " + log.Text.Trim() + ")");
             FuzzInvariantException.Check(memory.Reset(), "the device still owns memory after stop");
         }
 
