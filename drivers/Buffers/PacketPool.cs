@@ -33,6 +33,7 @@ namespace Keel.Buffers
                 DmaPage page;
                 if (!allocator.TryAllocatePage(out page))
                 {
+                    pool.Available = pool.Capacity; // none handed out yet, so Destroy gives every page back
                     pool.Destroy();
                     return null;
                 }

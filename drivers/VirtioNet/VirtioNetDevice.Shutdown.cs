@@ -38,10 +38,15 @@ namespace Keel.Drivers.VirtioNet
         /// </summary>
         public bool ReleaseMemory()
         {
-            if (!_resourcesReady)
-            {
-                return true;
-            }
+            return !_resourcesReady || ReleasePools();
+        }
+
+        /// <summary>
+        /// Destroys the packet pools and gives the receive pools' free pages back, whichever of them exist (also
+        /// after a start-up that made only some). True when nothing is left.
+        /// </summary>
+        private bool ReleasePools()
+        {
             bool done = true;
             for (int p = 0; p < QueuePairs; p++)
             {

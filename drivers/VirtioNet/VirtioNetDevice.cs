@@ -337,13 +337,20 @@ namespace Keel.Drivers.VirtioNet
                 }
                 if (!_receiveQueues[p].Allocate(rxRing) || !_sendQueues[p].Allocate(txRing))
                 {
+                    if (_sendQueues[p].Ring != txRing)
+                    {
+                        _core.FreeQueue(txRing); // the receive queue failed first: the send queue never took its ring
+                    }
                     ReleaseRingMemory();
+                    ReleasePools();
                     return _core.Fail(Name, ": no memory for packet pools");
                 }
             }
             if (!AllocateControl())
             {
+                // The queues' pools were made already: they go back with the rings.
                 ReleaseRingMemory();
+                ReleasePools();
                 return _core.Fail(Name, ": no memory for the control queue");
             }
             _resourcesReady = true;

@@ -44,6 +44,9 @@ namespace Keel.Net.Sockets
         /// <summary>Number of sockets (free or in use).</summary>
         internal int Capacity => _sockets.Length;
 
+        /// <summary>The socket at <paramref name="index"/> (0 to <see cref="Capacity"/> − 1), in use or not.</summary>
+        internal Socket At(int index) => _sockets[index];
+
         /// <summary>Sockets not in use.</summary>
         internal int FreeCount => _sockets.Length - (int)Counters[NetStatistics.SocketsInUse];
 

@@ -113,6 +113,31 @@ namespace Keel.Net.Tcp
         }
 
         /// <summary>
+        /// The send sequence space's own invariants (RFC 9293 3.3.1): ISS ≤ SND.UNA ≤ SND.NXT ≤ SND.MAX, and
+        /// 0 ≤ SND.WND ≤ MAX.SND.WND. Null when they hold, else what broke (tests and fuzz targets call it).
+        /// </summary>
+        internal string CheckInvariants()
+        {
+            if (!TcpSequence.Leq(_iss, _una))
+            {
+                return "SND.UNA is before ISS";
+            }
+            if (!TcpSequence.Leq(_una, _nxt))
+            {
+                return "SND.UNA is past SND.NXT";
+            }
+            if (!TcpSequence.Leq(_nxt, _max))
+            {
+                return "SND.NXT is past SND.MAX";
+            }
+            if (_window < 0 || _window > _maxWindow)
+            {
+                return "SND.WND is negative or above MAX.SND.WND";
+            }
+            return null;
+        }
+
+        /// <summary>
         /// The first window of the connection (from the SYN, or the ACK that completes a passive open): SND.WND,
         /// MAX.SND.WND, and SND.WL1/SND.WL2 from the segment that carried it.
         /// </summary>

@@ -139,6 +139,40 @@ namespace Keel.Net.Tcp
         /// <summary>RFC 6675 pipe: bytes in flight (outstanding, less SACKed and lost, plus retransmitted).</summary>
         internal long Pipe => Snd.InFlight - Board.SackedBytes - Board.LostBytes + Board.RetransBytes;
 
+        /// <summary>
+        /// The sender's invariants, read-only: the send sequence space in order (<see cref="SendSequence.CheckInvariants"/>),
+        /// the scoreboard inside the send window with its counters right (<see cref="TcpScoreboard.CheckInvariants"/>),
+        /// the records covering exactly the bytes in flight (SND.MAX − SND.UNA, less an unacknowledged SYN, which
+        /// has no record), RFC 6675's pipe not negative, and a congestion window once synchronized. Null when they
+        /// hold, else what broke; tests and the fuzz targets call it after every segment.
+        /// </summary>
+        internal string CheckInvariants()
+        {
+            if (State == TcpState.Closed || State == TcpState.Listen)
+            {
+                return null;
+            }
+            string broken = Snd.CheckInvariants() ?? Board.CheckInvariants(Snd.Una, Snd.Max);
+            if (broken != null)
+            {
+                return broken;
+            }
+            long synUnacknowledged = Snd.Una == Snd.Iss && Snd.SynSentBefore ? 1 : 0;
+            if (Board.RecordedBytes() != Snd.InFlight - synUnacknowledged)
+            {
+                return "the scoreboard's records do not cover the bytes in flight";
+            }
+            if (Pipe < 0)
+            {
+                return "negative bytes in flight (pipe)";
+            }
+            if (Cwnd <= 0 && State != TcpState.SynSent && State != TcpState.SynReceived)
+            {
+                return "no congestion window";
+            }
+            return null;
+        }
+
         /// <summary>Timestamp clock (RFC 7323): milliseconds plus a per-connection random offset.</summary>
         internal uint TsNow(Instant now) => Options.TsNow(now);
 

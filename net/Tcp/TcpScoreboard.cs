@@ -535,6 +535,55 @@ namespace Keel.Net.Tcp
             return sacked == SackedBytes && lost == LostBytes && retrans == RetransBytes && sackedCount == SackedCount;
         }
 
+        /// <summary>
+        /// The scoreboard against the send window [<paramref name="una"/>, <paramref name="max"/>): every record
+        /// non-empty, in order without overlap and inside the window (so every SACKed, lost or retransmitted range
+        /// is), the forward-most SACK inside it, and the byte counters matching the records. Null when all hold,
+        /// else what broke (tests and fuzz targets call it).
+        /// </summary>
+        internal string CheckInvariants(uint una, uint max)
+        {
+            uint previous = una;
+            for (int i = 0; i < _count; i++)
+            {
+                int slot = (_head + i) & _mask;
+                if (_length[slot] <= 0)
+                {
+                    return "a scoreboard record is empty";
+                }
+                uint end = _start[slot] + (uint)_length[slot];
+                if (TcpSequence.Lt(_start[slot], previous))
+                {
+                    return i == 0 ? "a scoreboard record starts below SND.UNA" : "scoreboard records overlap or are out of order";
+                }
+                if (TcpSequence.Gt(end, max))
+                {
+                    return "a scoreboard record ends beyond SND.MAX";
+                }
+                previous = end;
+            }
+            if (SackedCount > 0 && (TcpSequence.Leq(Fack, una) || TcpSequence.Gt(Fack, max)))
+            {
+                return "the forward-most SACK is outside the send window";
+            }
+            if (!CountersConsistent())
+            {
+                return "the scoreboard's byte counters do not match its records";
+            }
+            return null;
+        }
+
+        /// <summary>Bytes the records cover.</summary>
+        internal long RecordedBytes()
+        {
+            long bytes = 0;
+            for (int i = 0; i < _count; i++)
+            {
+                bytes += _length[(_head + i) & _mask];
+            }
+            return bytes;
+        }
+
         /// <summary>Logical index of the first record starting at or after <paramref name="sequence"/> (binary search).</summary>
         internal int FirstAtOrAfter(uint sequence)
         {

@@ -23,16 +23,19 @@ namespace Keel.Tests.Fakes
 
         /// <param name="packetsB">size of B's device packet pools (receive and transmit), like a driver's</param>
         /// <param name="offloads">both devices offer transmit checksum offload and TSO (cut into MSS frames on the link)</param>
-        public NetPair(NetConfig configA = null, NetConfig configB = null, ulong seed = 1, int packetsB = 2048, bool offloads = false)
+        /// <param name="packetsA">size of A's device packet pools</param>
+        /// <param name="linkSlots">frames the link holds at once (<see cref="TestLink"/>)</param>
+        public NetPair(NetConfig configA = null, NetConfig configB = null, ulong seed = 1, int packetsB = 2048, bool offloads = false,
+            int packetsA = 2048, int linkSlots = 4096)
         {
-            DeviceA = new TestNetDevice(Allocator, 1);
+            DeviceA = new TestNetDevice(Allocator, 1, packetsA);
             DeviceB = new TestNetDevice(Allocator, 2, packetsB);
             if (offloads)
             {
                 DeviceA.TransmitChecksumOffload = DeviceB.TransmitChecksumOffload = true;
                 DeviceA.TsoBytes = DeviceB.TsoBytes = 65535;
             }
-            Link = new TestLink(Clock, DeviceA, DeviceB, 4096, seed * 7919 + 1);
+            Link = new TestLink(Clock, DeviceA, DeviceB, linkSlots, seed * 7919 + 1);
             configA ??= NetConfig.Create(AddressA, 24, IPv4Address.Any);
             configB ??= NetConfig.Create(AddressB, 24, IPv4Address.Any);
             configA.Address = AddressA;

@@ -48,6 +48,29 @@ namespace Keel.Tests.Fakes
             NativeMemory.AlignedFree(_base);
         }
 
+        /// <summary>
+        /// Makes the memory as new for the next user (a fuzz target reuses it between inputs rather than map and
+        /// poison megabytes each time): false, and nothing changed, when a page is still allocated or any byte
+        /// is still owned by the device. Free pages are already poisoned; allocation restarts at the first page.
+        /// </summary>
+        public bool Reset()
+        {
+            if (AllocatedPages != 0 || new ReadOnlySpan<byte>(_owner).ContainsAnyExcept((byte)0))
+            {
+                return false;
+            }
+            _cursor = 0;
+            FailAllocations = false;
+            FailAfter = -1;
+            FailedAllocations = 0;
+            Violations = 0;
+            FirstViolation = null;
+            return true;
+        }
+
+        /// <summary>Pages currently allocated in contiguous regions.</summary>
+        public int ContiguousPages { get; private set; }
+
         /// <summary>Pages currently allocated (single and contiguous).</summary>
         public int AllocatedPages { get; private set; }
 
@@ -139,6 +162,7 @@ namespace Keel.Tests.Fakes
                         _pageState[p] = PageContiguous;
                     }
                     AllocatedPages += pageCount;
+                    ContiguousPages += pageCount;
                     byte* address = _base + (long)index * DmaPage.Size;
                     new Span<byte>(address, pageCount * DmaPage.Size).Clear();
                     region = new DmaRegion(address, ToPhysical(address), pageCount * DmaPage.Size);
@@ -171,6 +195,7 @@ namespace Keel.Tests.Fakes
                 _pageState[p] = PageFree;
             }
             AllocatedPages -= count;
+            ContiguousPages -= count;
             new Span<byte>(region.Virtual, region.Length).Fill(0xEE);
         }
 

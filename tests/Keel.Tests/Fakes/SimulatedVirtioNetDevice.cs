@@ -58,7 +58,6 @@ namespace Keel.Tests.Fakes
     {
         public const int QueueCount = 2;
         public const int MaxChain = 24;
-        private const int CaptureSlots = 64;
         private const int CaptureBytes = 70000;
 
         private readonly SimulatedMemory _memory;
@@ -67,13 +66,20 @@ namespace Keel.Tests.Fakes
 
         /// <summary>Largest header + frame the device can deliver (more than 18 page-sized buffers hold).</summary>
         private const int StreamBytes = 80000;
-        private readonly byte[][] _capture = new byte[CaptureSlots][];
-        private readonly int[] _captureLength = new int[CaptureSlots];
+        private readonly byte[][] _capture;
+        private readonly int[] _captureLength;
         private byte _isr;
 
-        public SimulatedVirtioNetDevice(SimulatedMemory memory)
+        /// <summary>
+        /// <paramref name="captureSlots"/>: how many of the last transmitted frames are kept for
+        /// <see cref="GetTransmitted"/> (70 kB each, allocated here).
+        /// </summary>
+        public SimulatedVirtioNetDevice(SimulatedMemory memory, int captureSlots = 64)
         {
             _memory = memory;
+            CaptureSlots = captureSlots;
+            _capture = new byte[captureSlots][];
+            _captureLength = new int[captureSlots];
             for (int q = 0; q < QueueCount; q++)
             {
                 _queues[q] = new SimQueue(q);
@@ -90,6 +96,9 @@ namespace Keel.Tests.Fakes
         }
 
         public SimulatedMemory Memory => _memory;
+
+        /// <summary>How many of the last transmitted frames <see cref="GetTransmitted"/> can return.</summary>
+        public readonly int CaptureSlots;
 
         public ISimInterruptSink Interrupts;
 

@@ -16,13 +16,14 @@ namespace Keel.Tests.Fuzz
         public void CorpusReplays(string name)
         {
             FuzzTarget target = FuzzTargets.Find(name);
+            FuzzAction run = target.Create();
             int count = 0;
             foreach (string file in FuzzCorpus.Files(name))
             {
                 byte[] input = File.ReadAllBytes(file);
                 try
                 {
-                    target.Run(input);
+                    run(input);
                 }
                 catch (Exception e)
                 {

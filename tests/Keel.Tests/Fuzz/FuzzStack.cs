@@ -1,6 +1,7 @@
 using System;
 using Keel.Net;
 using Keel.Net.Sockets;
+using Keel.Net.Tcp;
 using Keel.Tests.Net;
 
 namespace Keel.Tests.Fuzz
@@ -102,6 +103,28 @@ namespace Keel.Tests.Fuzz
             }
             ReceiveAllocatedBytes += allocated;
             _frames++;
+            CheckConnections();
+        }
+
+        /// <summary>
+        /// Every TCP connection's sender invariants (<see cref="TcpConnection.CheckInvariants"/>: sequence space,
+        /// scoreboard inside the send window, bytes in flight): checked after every frame and every timer step.
+        /// </summary>
+        public void CheckConnections() => CheckConnections(Stack);
+
+        /// <summary>The sender invariants of every TCP connection of <paramref name="stack"/>.</summary>
+        public static void CheckConnections(NetStack stack)
+        {
+            for (int i = 0; i < stack.Sockets.Capacity; i++)
+            {
+                Socket socket = stack.Sockets.At(i);
+                TcpConnection c = socket.InPool ? null : socket.Tcp;
+                string broken = c?.CheckInvariants();
+                if (broken != null)
+                {
+                    throw new FuzzInvariantException("TCP connection in " + c.State + ": " + broken);
+                }
+            }
         }
 
         private int _frames;
@@ -162,6 +185,7 @@ namespace Keel.Tests.Fuzz
             {
                 Clock.AdvanceMilliseconds(stepMilliseconds);
                 Stack.Poll();
+                CheckConnections();
                 Serve();
             }
         }

@@ -20,7 +20,7 @@ namespace Keel.Tests.Fuzz
             new FuzzTarget("nd", "sequences of Neighbor Discovery and MLD messages", Ipv6Targets.NeighborDiscovery),
             new FuzzTarget("ipv6-reassembly", "IPv6 fragments to reassemble", Ipv6Targets.Reassembly),
             new FuzzTarget("tcp-connection", "a TCP connection fed segments by a scripted peer", TcpConnectionTarget.Run),
-            new FuzzTarget("virtio-rx", "the virtio-net driver's receive path fed by a device that lies", VirtioReceiveTarget.Run),
+            new FuzzTarget("virtio-rx", "the virtio-net driver's receive path fed by a device that lies", VirtioReceiveTarget.Create),
             new FuzzTarget("tcp-options", "TCP options, SACK blocks", ParserTargets.TcpOptions),
             new FuzzTarget("syn-cookies", "SYN cookies and timestamp cookies", ParserTargets.SynCookies),
             new FuzzTarget("dhcp-message", "DHCP replies and their options", ParserTargets.DhcpMessage),
@@ -34,7 +34,7 @@ namespace Keel.Tests.Fuzz
             new FuzzTarget("cmdline", "the kernel command line", ParserTargets.CommandLine),
             new FuzzTarget("acpi", "ACPI tables (RSDP, RSDT/XSDT, FADT, MADT) and the AML \\_S5 package", ParserTargets.Acpi),
             new FuzzTarget("dsdt-mmio", "the DSDT's virtio-mmio devices (LNRO0005, _CRS windows and interrupts)", PlatformTargets.DsdtMmio),
-            new FuzzTarget("virtio-mmio", "the virtio-net driver over a virtio-mmio window whose device lies", PlatformTargets.VirtioMmio),
+            new FuzzTarget("virtio-mmio", "the virtio-net driver over a virtio-mmio window whose device lies", PlatformTargets.CreateVirtioMmio),
         };
 
         /// <summary>The target called <paramref name="name"/>; null when there is none.</summary>

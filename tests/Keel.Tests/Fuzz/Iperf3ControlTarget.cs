@@ -19,7 +19,7 @@ namespace Keel.Tests.Fuzz
         /// </summary>
         public static void Run(ReadOnlySpan<byte> input)
         {
-            NetPair pair = new NetPair(FuzzStack.Config(), FuzzStack.Config(), packetsB: 256);
+            NetPair pair = new NetPair(FuzzStack.Config(), FuzzStack.Config(), packetsB: 256, packetsA: 256, linkSlots: 512);
             Iperf3Server server = new Iperf3Server(pair.B, pair.Clock, new TextCapture(), new Iperf3ServerConfig());
             FuzzInvariantException.Check(server.Start(), "the iperf3 server did not start");
             Socket control = Connect(pair, server);
@@ -69,6 +69,8 @@ namespace Keel.Tests.Fuzz
             {
                 pair.Step();
                 server.Poll();
+                FuzzStack.CheckConnections(pair.A);
+                FuzzStack.CheckConnections(pair.B);
             }
         }
     }

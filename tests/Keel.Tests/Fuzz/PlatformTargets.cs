@@ -40,6 +40,17 @@ namespace Keel.Tests.Fuzz
             }
         }
 
+        /// <summary>A runner of <see cref="VirtioMmio"/> that keeps its simulated memory between inputs (as virtio-rx's).</summary>
+        public static FuzzAction CreateVirtioMmio()
+        {
+            SimulatedMemory memory = new SimulatedMemory(VirtioReceiveTarget.Megabytes);
+            return input =>
+            {
+                memory = VirtioReceiveTarget.Reusable(memory, VirtioReceiveTarget.Megabytes);
+                VirtioMmio(memory, input);
+            };
+        }
+
         /// <summary>
         /// The virtio-net driver brought up over a virtio-mmio window (version 1 or 2, from the first byte) in front
         /// of the simulated device, where each register read may be replaced by a value from the input (a device
@@ -47,13 +58,12 @@ namespace Keel.Tests.Fuzz
         /// configuration). Whatever it says: no read outside the window, a start that fails leaves no memory
         /// behind, a driver that starts carries frames and gives every page back when stopped.
         /// </summary>
-        public static void VirtioMmio(ReadOnlySpan<byte> input)
+        public static void VirtioMmio(SimulatedMemory memory, ReadOnlySpan<byte> input)
         {
             FuzzReader r = new FuzzReader(input);
             int version = (r.U8() & 1) + 1;
-            using SimulatedMemory memory = new SimulatedMemory(2);
             FakeKernel kernel = new FakeKernel();
-            SimulatedVirtioNetDevice device = new SimulatedVirtioNetDevice(memory);
+            SimulatedVirtioNetDevice device = new SimulatedVirtioNetDevice(memory, captureSlots: 1);
             if (version == 1)
             {
                 device.OfferedFeatures &= ~VirtioFeatures.Version1;
@@ -66,7 +76,8 @@ namespace Keel.Tests.Fuzz
                 FuzzInvariantException.Check(memory.AllocatedPages == 0, "pages allocated for a window without a device");
                 return;
             }
-            VirtioNetPlatform platform = new VirtioNetPlatform { Pages = memory, Dma = memory, Work = kernel, Timers = kernel, Clock = kernel };
+            TextCapture log = new TextCapture();
+            VirtioNetPlatform platform = new VirtioNetPlatform { Pages = memory, Dma = memory, Work = kernel, Timers = kernel, Clock = kernel, Log = log };
             VirtioNetDevice driver = new VirtioNetDevice(transport, platform, new VirtioNetOptions { RxQueueSize = 16, TxQueueSize = 16 });
             TestReceiver receiver = new TestReceiver();
             driver.Receiver = receiver;
@@ -81,8 +92,10 @@ namespace Keel.Tests.Fuzz
                 }
                 receiver.FreeHeld();
             }
-            driver.Stop();
-            FuzzInvariantException.Check(memory.AllocatedPages == 0, "pages still allocated after stop: " + memory.AllocatedPages);
+            bool stopped = driver.Stop();
+            FuzzInvariantException.Check(memory.AllocatedPages == 0, "pages still allocated after stop: " + memory.AllocatedPages
+                + " (" + memory.ContiguousPages + " of them contiguous; driver " + driver.State + ", stop " + stopped + ", " + receiver.Packets + " packets received; log: " + log.Text.Trim() + ")");
+            FuzzInvariantException.Check(memory.Reset(), "the device still owns memory after stop");
         }
 
         /// <summary>

@@ -43,12 +43,13 @@ namespace Keel.Tests.Net
             done = false;
             for (int chunk = 0; chunk < limitMs / 1000 && !done; chunk++)
             {
-                // Step by step, checking the scoreboard's counters against its records throughout.
+                // Step by step, checking the sender's invariants (sequence space, scoreboard inside the send window
+                // with its counters matching its records, bytes in flight) throughout.
                 for (int k = 0; k < 10000 && !done; k++)
                 {
                     pair.Step();
                     done = transfer.Done();
-                    Assert.That(client.Tcp.Board.CountersConsistent(), Is.True, "scoreboard counters");
+                    Assert.That(client.Tcp.CheckInvariants(), Is.Null, "sender invariants");
                 }
             }
             simMs = (pair.Clock.NowNanoseconds - start) / 1_000_000;

@@ -15,14 +15,21 @@ namespace Keel.Tests.Simulation
         public readonly VirtioNetDevice Driver;
         public readonly TestReceiver Receiver;
         public readonly byte[] Frame = new byte[80000];
+        private readonly bool _ownsMemory;
         private uint _sequence;
 
+        /// <summary>
+        /// <paramref name="memory"/>: simulated memory to use (with no page allocated), kept by the caller for the
+        /// next bench; null: <paramref name="megabytes"/> of its own, freed by <see cref="Dispose"/>.
+        /// <paramref name="captureSlots"/>: transmitted frames the device keeps.
+        /// </summary>
         public Bench(VirtioNetOptions options = null, bool legacy = false, bool msix = true, int queueSize = 256,
-            ulong removeFeatures = 0, int megabytes = 64)
+            ulong removeFeatures = 0, int megabytes = 64, SimulatedMemory memory = null, int captureSlots = 64)
         {
-            Memory = new SimulatedMemory(megabytes);
+            _ownsMemory = memory == null;
+            Memory = memory ?? new SimulatedMemory(megabytes);
             Kernel = new FakeKernel();
-            Device = new SimulatedVirtioNetDevice(Memory);
+            Device = new SimulatedVirtioNetDevice(Memory, captureSlots);
             Device.MaxQueueSize = queueSize;
             Device.OfferedFeatures &= ~removeFeatures;
             Transport = new SimulatedTransport(Device, legacy, msix);
@@ -93,7 +100,10 @@ namespace Keel.Tests.Simulation
 
         public void Dispose()
         {
-            Memory.Dispose();
+            if (_ownsMemory)
+            {
+                Memory.Dispose();
+            }
         }
     }
 }
