@@ -44,7 +44,10 @@ namespace Keel.Net.Sockets
         /// <summary>Number of sockets (free or in use).</summary>
         internal int Capacity => _sockets.Length;
 
-        /// <summary>The socket at <paramref name="index"/> (0 to <see cref="Capacity"/> − 1), in use or not.</summary>
+        /// <summary>Sockets made so far (the table's first ones; the rest are made when first needed).</summary>
+        internal int Made => _made;
+
+        /// <summary>The socket at <paramref name="index"/> (0 to <see cref="Made"/> − 1), in use or not.</summary>
         internal Socket At(int index) => _sockets[index];
 
         /// <summary>Sockets not in use.</summary>

@@ -115,7 +115,7 @@ namespace Keel.Tests.Fuzz
         /// <summary>The sender invariants of every TCP connection of <paramref name="stack"/>.</summary>
         public static void CheckConnections(NetStack stack)
         {
-            for (int i = 0; i < stack.Sockets.Capacity; i++)
+            for (int i = 0; i < stack.Sockets.Made; i++)
             {
                 Socket socket = stack.Sockets.At(i);
                 TcpConnection c = socket.InPool ? null : socket.Tcp;
