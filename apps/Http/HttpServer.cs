@@ -29,6 +29,12 @@ namespace Keel.Apps.Http
         private readonly NetStack _stack;
         private readonly IClock _clock;
         private readonly HttpServerConfig _config;
+
+        /// <summary>Connection slots made at start-up; the rest are made when first needed.</summary>
+        private const int PreallocatedSlots = 64;
+
+        /// <summary>Slots made so far (<c>_connections[0.._made)</c>).</summary>
+        private int _made;
         private readonly StatisticsRegistry _statistics;
         private readonly long _unixAtClockZero;
         private readonly HttpConnection[] _connections;
@@ -63,9 +69,10 @@ namespace Keel.Apps.Http
                 slots = slots < 1 ? 1 : slots > HttpServerConfig.MaxSlots ? HttpServerConfig.MaxSlots : slots;
             }
             _connections = new HttpConnection[slots];
-            for (int i = 0; i < slots; i++)
+            int early = slots < PreallocatedSlots ? slots : PreallocatedSlots;
+            for (int i = 0; i < early; i++)
             {
-                _connections[i] = new HttpConnection(config.InputBufferSize);
+                _connections[_made++] = new HttpConnection(config.InputBufferSize);
             }
             int renderCount = config.RenderBuffers < 1 ? 1 : config.RenderBuffers;
             _render = new byte[renderCount][];
@@ -97,7 +104,7 @@ namespace Keel.Apps.Http
             get
             {
                 int open = 0;
-                for (int i = 0; i < _connections.Length; i++)
+                for (int i = 0; i < _made; i++)
                 {
                     if (_connections[i].Socket != null)
                     {
@@ -143,7 +150,7 @@ namespace Keel.Apps.Http
         /// <summary>Closes every connection and the listener.</summary>
         public void Stop()
         {
-            for (int i = 0; i < _connections.Length; i++)
+            for (int i = 0; i < _made; i++)
             {
                 if (_connections[i].Socket != null)
                 {
@@ -165,7 +172,7 @@ namespace Keel.Apps.Http
             }
             long now = _clock.NowNanoseconds;
             Accept(now);
-            for (int i = 0; i < _connections.Length; i++)
+            for (int i = 0; i < _made; i++)
             {
                 HttpConnection connection = _connections[i];
                 if (connection.Socket != null)
@@ -187,7 +194,7 @@ namespace Keel.Apps.Http
             get
             {
                 long next = long.MaxValue;
-                for (int i = 0; i < _connections.Length; i++)
+                for (int i = 0; i < _made; i++)
                 {
                     HttpConnection c = _connections[i];
                     if (c.Socket == null)
@@ -253,12 +260,18 @@ namespace Keel.Apps.Http
 
         private HttpConnection FreeSlot()
         {
-            for (int i = 0; i < _connections.Length; i++)
+            for (int i = 0; i < _made; i++)
             {
                 if (_connections[i].Socket == null)
                 {
                     return _connections[i];
                 }
+            }
+            if (_made < _connections.Length)
+            {
+                // A slot past the ones made at start-up: made now, from the memory the socket table's sizing set aside.
+                _connections[_made] = new HttpConnection(_config.InputBufferSize);
+                return _connections[_made++];
             }
             return null;
         }

@@ -44,31 +44,43 @@ namespace Keel.Net.Tcp
         /// <summary>Records of a connection's own ring: enough for a request and its response.</summary>
         internal const int SmallCapacity = 16;
 
+        private readonly int _capacity;
         private ScoreboardRecords _free;
+        private int _made;
+
+        /// <summary>Large storages made at start-up (as many as a table of <see cref="NetConfig.PreallocatedSocketLimit"/> sockets has); the rest are made when first taken.</summary>
+        internal const int Preallocated = NetConfig.PreallocatedSocketLimit / 16 + 8;
 
         /// <param name="count">Large storages.</param>
         /// <param name="capacity">Records in each.</param>
         internal ScoreboardPool(int count, int capacity)
         {
-            for (int i = 0; i < count; i++)
+            Total = count;
+            Available = count;
+            _capacity = capacity;
+            for (int i = 0; i < count && i < Preallocated; i++)
             {
                 ScoreboardRecords records = new ScoreboardRecords(capacity);
                 records.PoolNext = _free;
                 _free = records;
-                Available++;
+                _made++;
             }
-            Total = count;
         }
 
-        /// <summary>Large storages made at start-up.</summary>
+        /// <summary>Large storages there may be.</summary>
         internal int Total { get; }
 
-        /// <summary>Large storages not in use.</summary>
+        /// <summary>Large storages not in use (made or not yet made).</summary>
         internal int Available { get; private set; }
 
         /// <summary>A large storage, or null when every one is in use.</summary>
         internal ScoreboardRecords Take()
         {
+            if (_free == null && _made < Total)
+            {
+                _free = new ScoreboardRecords(_capacity);
+                _made++;
+            }
             ScoreboardRecords records = _free;
             if (records != null)
             {
