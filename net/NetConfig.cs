@@ -35,7 +35,7 @@ namespace Keel.Net
         /// application's slot for it, rounded up (measured in SocketTableSizingTests; docs/network-stack.md).
         /// Receive data and send pages are charged to the page pools only while they are held.
         /// </summary>
-        public const int BytesPerSocket = 4096;
+        public const int BytesPerSocket = 5120;
 
         /// <summary>
         /// Sockets (with their TCP connection and UDP endpoint) made at start-up; the rest of <see cref="MaxSockets"/>
@@ -56,7 +56,7 @@ namespace Keel.Net
         /// <summary>
         /// The socket count for <paramref name="freeBytes"/> of free memory: a quarter of it divided by
         /// <see cref="BytesPerSocket"/>, between <see cref="MinSockets"/> and <see cref="SocketLimit"/> (256 MiB
-        /// gives about 15,000; Linux sizes its TCP tables from memory the same way).
+        /// gives about 13,000; Linux sizes its TCP tables from memory the same way).
         /// </summary>
         public static int SocketsForMemory(long freeBytes)
         {

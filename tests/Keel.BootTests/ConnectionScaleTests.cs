@@ -87,7 +87,7 @@ namespace Keel.BootTests
         {
             long sockets = Metric(_netns, "keel_net_sockets_max");
             TestContext.Out.WriteLine("sockets at -m 256M: " + sockets);
-            Assert.That(sockets, Is.GreaterThan(10_000), "a quarter of 256 MiB over 4 KiB a socket");
+            Assert.That(sockets, Is.GreaterThan(10_000), "a quarter of 256 MiB over 5 KiB a socket");
         }
 
         [Test, Order(2)]

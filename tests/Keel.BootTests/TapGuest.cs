@@ -18,8 +18,7 @@ namespace Keel.BootTests
             QemuGuest guest = new QemuGuest(new[] { "-m", memory, "--tap", NetworkNamespace.Tap, "--append", append }, netns.Name, timeoutSeconds, machine);
             try
             {
-                // Up to a minute: at 256 MiB the stack makes some 16,000 sockets at start-up (about 10 s under TCG).
-                guest.WaitFor("^keel> ", 60);
+                guest.WaitFor("^keel> ", 30);
                 Assert.That(netns.WaitForPing(20), Is.True, "guest never answered ping; output:\n" + guest.Output);
             }
             catch
