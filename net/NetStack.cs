@@ -153,9 +153,10 @@ namespace Keel.Net
         // The layers' services under the names the sockets and TCP use.
         internal void ReleaseSocket(Socket socket) => Sockets.Release(socket);
 
-        internal int AllocateEphemeralPort(int protocol) => Sockets.AllocateEphemeralPort(protocol);
+        internal int AllocateEphemeralPort(int protocol, IPAddress address, bool v6Only) => Sockets.AllocateEphemeralPort(protocol, address, v6Only);
 
-        internal bool PortInUse(int protocol, int port, bool reuse) => Sockets.PortInUse(protocol, port, reuse);
+        internal bool PortInUse(int protocol, IPAddress address, bool v6Only, int port, bool reuse) =>
+            Sockets.PortInUse(protocol, address, v6Only, port, reuse);
 
         internal void Notify(Socket socket, SocketEvents events) => Sockets.Notify(socket, events);
 

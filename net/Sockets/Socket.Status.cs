@@ -194,6 +194,17 @@ namespace Keel.Net.Sockets
         internal static bool BoundMatches(IPAddress bound, bool v6Only, IPAddress address) =>
             bound.IsAny ? BoundTakes(bound, v6Only, address.Family) : bound == address;
 
+        /// <summary>
+        /// True when bindings to <paramref name="a"/> and <paramref name="b"/> (each with its V6Only) on one port would
+        /// share an address, so they conflict unless both allow reuse: two unspecified addresses of one family, or ::
+        /// without V6Only and 0.0.0.0; an unspecified address and one of its family (or an IPv4 one for :: without
+        /// V6Only); the same address twice. :: with V6Only and 0.0.0.0 do not conflict, as in Linux with IPV6_V6ONLY=1.
+        /// </summary>
+        internal static bool BindingsOverlap(IPAddress a, bool aV6Only, IPAddress b, bool bV6Only) =>
+            a.IsAny
+                ? b.IsAny ? BoundTakes(a, aV6Only, b.Family) || BoundTakes(b, bV6Only, a.Family) : BoundMatches(a, aV6Only, b)
+                : BoundMatches(b, bV6Only, a);
+
         /// <summary>True when a socket bound to <paramref name="bound"/> can talk to peers of <paramref name="family"/>:
         /// its own family, and IPv4 too when bound to :: without V6Only.</summary>
         internal static bool BoundTakes(IPAddress bound, bool v6Only, AddressFamily family) =>

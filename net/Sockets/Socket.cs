@@ -148,13 +148,13 @@ namespace Keel.Net.Sockets
             int protocol = (int)ProtocolType;
             if (port == 0)
             {
-                port = _stack.AllocateEphemeralPort(protocol);
+                port = _stack.AllocateEphemeralPort(protocol, address, V6Only);
                 if (port == 0)
                 {
                     return SocketError.AddressAlreadyInUse;
                 }
             }
-            else if (_stack.PortInUse(protocol, port, ReuseAddress))
+            else if (_stack.PortInUse(protocol, address, V6Only, port, ReuseAddress))
             {
                 return SocketError.AddressAlreadyInUse;
             }

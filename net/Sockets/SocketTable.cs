@@ -141,14 +141,17 @@ namespace Keel.Net.Sockets
             Counters[NetStatistics.SocketsInUse]--;
         }
 
-        /// <summary>A free local port from the ephemeral range (RFC 6335), or 0 when all are taken.</summary>
-        internal int AllocateEphemeralPort(int protocol)
+        /// <summary>
+        /// A local port from the ephemeral range (RFC 6335) that a binding to <paramref name="address"/> (with
+        /// <paramref name="v6Only"/>) may take, or 0 when all are taken.
+        /// </summary>
+        internal int AllocateEphemeralPort(int protocol, IPAddress address, bool v6Only)
         {
             for (int attempt = 0; attempt < EphemeralPortCount; attempt++)
             {
                 int port = EphemeralPortFirst + _nextEphemeral;
                 _nextEphemeral = (_nextEphemeral + 1) % EphemeralPortCount;
-                if (!PortInUse(protocol, port, false))
+                if (!PortInUse(protocol, address, v6Only, port, false))
                 {
                     return port;
                 }
@@ -156,13 +159,17 @@ namespace Keel.Net.Sockets
             return 0;
         }
 
-        /// <summary>True when another bound socket of <paramref name="protocol"/> holds <paramref name="port"/>.</summary>
-        internal bool PortInUse(int protocol, int port, bool reuse)
+        /// <summary>
+        /// True when another bound socket of <paramref name="protocol"/> holds <paramref name="port"/> on an address a
+        /// binding to <paramref name="address"/> (with <paramref name="v6Only"/>) would share (Socket.BindingsOverlap).
+        /// </summary>
+        internal bool PortInUse(int protocol, IPAddress address, bool v6Only, int port, bool reuse)
         {
             for (int i = 0; i < _made; i++)
             {
                 Socket s = _sockets[i];
-                if (s.InPool || s.BoundPort != port || (int)s.ProtocolType != protocol)
+                if (s.InPool || s.BoundPort != port || (int)s.ProtocolType != protocol ||
+                    !Socket.BindingsOverlap(s.LocalEndPoint.Address, s.V6Only, address, v6Only))
                 {
                     continue;
                 }

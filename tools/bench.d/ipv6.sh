@@ -19,6 +19,10 @@
 # waiting out each test and rebooting after each).
 
 IPV6_HOST="2001:db8::1"
+# ipv6_plan: the measurements of one run of the section (tools/bench.d/progress.sh): ping and five iperf3 tests
+# for each guest.
+ipv6_plan() { progress_plan $((6 * (1 + DO_LINUX))); }
+
 IPV6_KEEL="2001:db8::2"
 
 # The EUI-64 link-local address of a MAC (RFC 4291 appendix A): the universal/local bit flipped, ff:fe inserted.

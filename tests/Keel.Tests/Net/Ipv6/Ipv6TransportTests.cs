@@ -215,6 +215,85 @@ namespace Keel.Tests.Net.Ipv6
             t.AssertIdle();
         }
 
+        private static SocketError BindOne(NetStack stack, ProtocolType protocol, IPAddress address, int port, bool v6Only, List<Socket> held)
+        {
+            Socket s = stack.CreateSocket(protocol == ProtocolType.Tcp ? SocketType.Stream : SocketType.Dgram, protocol);
+            s.V6Only = v6Only;
+            SocketError error = s.Bind(new IPEndPoint(address, port));
+            held.Add(s);
+            return error;
+        }
+
+        /// <summary>
+        /// Which bindings of one port conflict, as Linux decides it (IPV6_V6ONLY, ipv6(7)): :: with V6Only and 0.0.0.0
+        /// share no address, so either may come first; :: without V6Only takes IPv4 too and conflicts with both
+        /// 0.0.0.0 and an IPv4 address of ours; distinct addresses of ours never conflict.
+        /// </summary>
+        [TestCase(ProtocolType.Tcp)]
+        [TestCase(ProtocolType.Udp)]
+        public void AV6OnlyBindingLeavesThePortToIpv4AndBack(ProtocolType protocol)
+        {
+            Ipv6TestStack t = new Ipv6TestStack();
+            NetStack stack = t.Stack;
+            List<Socket> held = new List<Socket>();
+            Assert.That(BindOne(stack, protocol, IPAddress.IPv6Any, 80, true, held), Is.EqualTo(SocketError.Success));
+            Assert.That(BindOne(stack, protocol, IPAddress.Any, 80, false, held), Is.EqualTo(SocketError.Success), "V6Only :: then 0.0.0.0");
+            Assert.That(BindOne(stack, protocol, IPAddress.IPv6Any, 80, true, held), Is.EqualTo(SocketError.AddressAlreadyInUse));
+            Assert.That(BindOne(stack, protocol, stack.Ipv6LinkLocal, 80, false, held), Is.EqualTo(SocketError.AddressAlreadyInUse),
+                "an IPv6 address of ours is inside ::");
+            Assert.That(BindOne(stack, protocol, NetPair.AddressB, 80, false, held), Is.EqualTo(SocketError.AddressAlreadyInUse),
+                "an IPv4 address of ours is inside 0.0.0.0");
+
+            Assert.That(BindOne(stack, protocol, IPAddress.Any, 81, false, held), Is.EqualTo(SocketError.Success));
+            Assert.That(BindOne(stack, protocol, IPAddress.IPv6Any, 81, false, held), Is.EqualTo(SocketError.AddressAlreadyInUse),
+                "a dual-stack :: takes IPv4 too");
+            Assert.That(BindOne(stack, protocol, IPAddress.IPv6Any, 81, true, held), Is.EqualTo(SocketError.Success), "0.0.0.0 then V6Only ::");
+
+            Assert.That(BindOne(stack, protocol, IPAddress.IPv6Any, 82, false, held), Is.EqualTo(SocketError.Success));
+            Assert.That(BindOne(stack, protocol, IPAddress.Any, 82, false, held), Is.EqualTo(SocketError.AddressAlreadyInUse));
+            Assert.That(BindOne(stack, protocol, NetPair.AddressB, 82, false, held), Is.EqualTo(SocketError.AddressAlreadyInUse));
+            Assert.That(BindOne(stack, protocol, IPAddress.IPv6Any, 82, true, held), Is.EqualTo(SocketError.AddressAlreadyInUse));
+
+            Assert.That(BindOne(stack, protocol, stack.Ipv6LinkLocal, 83, false, held), Is.EqualTo(SocketError.Success));
+            Assert.That(BindOne(stack, protocol, NetPair.AddressB, 83, false, held), Is.EqualTo(SocketError.Success),
+                "an IPv6 and an IPv4 address of ours share nothing");
+            Assert.That(BindOne(stack, protocol, stack.Ipv6LinkLocal, 83, true, held), Is.EqualTo(SocketError.AddressAlreadyInUse));
+            foreach (Socket s in held)
+            {
+                s.Close();
+            }
+            t.Stack.Poll();
+            t.AssertIdle();
+        }
+
+        [Test]
+        public void V6OnlyAndIpv4ListenersOnOnePortEachTakeTheirFamily()
+        {
+            Ipv6TestStack t = new Ipv6TestStack();
+            t.LearnHost();
+            t.S.LearnHost();
+            t.TakeSent();
+            Socket v6 = Listen(t.Stack, IPAddress.IPv6Any, 80, v6Only: true);
+            Socket v4 = Listen(t.Stack, IPAddress.Any, 80);
+            t.Inject(Frames.Tcp(Seg.Syn(1000, mss: 1460).WithPorts(40001, 80)));
+            byte[] synAck = t.TakeSent().Find(Frames.IsTcp);
+            Assert.That(Frames.ParseTcp(synAck).Flags, Is.EqualTo(Syn | Ack));
+            t.Inject(Frames.Tcp(Seg.Ack(1001, Frames.ParseTcp(synAck).Sequence + 1).WithPorts(40001, 80)));
+            Assert.That(v4.Accept(out Socket a4), Is.EqualTo(SocketError.Success), "IPv4 goes to the 0.0.0.0 listener");
+            Assert.That(v6.Accept(out _), Is.EqualTo(SocketError.WouldBlock));
+
+            Seg s6 = Establish(t, out _);
+            Assert.That(s6.Flags, Is.EqualTo(Syn | Ack));
+            Assert.That(v6.Accept(out Socket a6), Is.EqualTo(SocketError.Success), "IPv6 goes to the V6Only listener");
+            Assert.That(a6.RemoteEndPoint.Address.IsIPv6, Is.True);
+            a4.Abort();
+            a6.Abort();
+            v4.Close();
+            v6.Close();
+            t.Stack.Poll();
+            t.AssertIdle();
+        }
+
         [Test]
         public void PacketTooBigLowersTheMssButNeverBelow1280()
         {
