@@ -54,6 +54,15 @@ namespace Keel.Net
         /// <summary>True for 0.0.0.0 and ::.</summary>
         public bool IsAny => _high == 0 && _low == 0;
 
+        /// <summary>True for an IPv4-mapped IPv6 address, ::ffff:a.b.c.d (RFC 4291 section 2.5.5.2).</summary>
+        public bool IsIPv4MappedToIPv6 => _v6 && V6.IsIPv4Mapped;
+
+        /// <summary>The IPv4 address an IPv4-mapped one stands for; any other address unchanged.</summary>
+        public IPAddress MapToIPv4() => IsIPv4MappedToIPv6 ? new IPAddress(new IPv4Address((uint)_low)) : this;
+
+        /// <summary>An IPv4 address as IPv4-mapped IPv6 (::ffff:a.b.c.d); an IPv6 address unchanged.</summary>
+        public IPAddress MapToIPv6() => _v6 ? this : new IPAddress(new IPv6Address(0, 0xFFFF00000000UL | _low));
+
         /// <summary>The IPv4 address (meaningful when <see cref="IsIPv4"/>).</summary>
         public IPv4Address V4 => new IPv4Address((uint)_low);
 

@@ -40,6 +40,10 @@ namespace Keel.Net
         /// <summary>fe80::/10 (RFC 4291 section 2.5.6).</summary>
         public bool IsLinkLocal => (High >> 54) == (0xFE80UL >> 6);
 
+        /// <summary>::ffff:0:0/96, an IPv4-mapped address (RFC 4291 section 2.5.5.2): an IPv4 node seen through the IPv6
+        /// sockets API; never valid in an IPv6 packet (RFC 6890, RFC 4291).</summary>
+        public bool IsIPv4Mapped => High == 0 && (Low >> 32) == 0xFFFF;
+
         /// <summary>Byte <paramref name="index"/> (0 is the first on the wire).</summary>
         public byte GetByte(int index) => index < 8 ? (byte)(High >> (56 - 8 * index)) : (byte)(Low >> (56 - 8 * (index - 8)));
 
@@ -76,10 +80,17 @@ namespace Keel.Net
 
         /// <summary>
         /// Writes the text form RFC 5952 section 4 recommends (no allocation): lower-case hex without leading
-        /// zeros, the longest run of two or more zero groups (the first of equal runs) as "::".
+        /// zeros, the longest run of two or more zero groups (the first of equal runs) as "::"; an IPv4-mapped
+        /// address as ::ffff: and the dotted IPv4 address (section 5).
         /// </summary>
         public void WriteTo(Keel.Hal.ITextOutput output)
         {
+            if (IsIPv4Mapped)
+            {
+                output.Write("::ffff:");
+                new IPv4Address((uint)Low).WriteTo(output);
+                return;
+            }
             int bestStart = -1;
             int bestLength = 1;
             for (int i = 0; i < 8;)

@@ -132,6 +132,13 @@ namespace Keel.Net.Ipv6
                 Drop(packet, Ipv6Statistics.BadSource);
                 return;
             }
+            if (source.IsIPv4Mapped || destination.IsIPv4Mapped)
+            {
+                // An IPv4-mapped address stands for an IPv4 node in the sockets API only; it must not appear in an
+                // IPv6 packet (RFC 4291 section 2.5.5.2, RFC 6890 section 2.2.3).
+                Drop(packet, Ipv6Statistics.MappedAddress);
+                return;
+            }
             bool tentative = false;
             if (destination.IsMulticast)
             {

@@ -64,7 +64,8 @@ namespace Keel.Net.Ipv6
         public const int DnsServersDropped = 55;
         public const int PacketTooBigRx = 56;
         public const int PacketTooBigIgnored = 57;
-        public const int Count = 58;
+        public const int MappedAddress = 58;
+        public const int Count = 59;
 
         /// <summary>Name of counter <paramref name="index"/> (empty when out of range).</summary>
         public static string Name(int index)
@@ -129,6 +130,7 @@ namespace Keel.Net.Ipv6
                 case DnsServersDropped: return "nd_rdnss_dropped";
                 case PacketTooBigRx: return "icmp6_packet_too_big_rx";
                 case PacketTooBigIgnored: return "icmp6_packet_too_big_ignored";
+                case MappedAddress: return "ip6_mapped_address";
                 default: return "";
             }
         }

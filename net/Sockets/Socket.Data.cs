@@ -49,7 +49,7 @@ namespace Keel.Net.Sockets
                 error = SocketError.DestinationAddressRequired;
                 return 0;
             }
-            return UdpSend(buffer, size, _udp.Remote, out error);
+            return UdpSend(buffer, size, _udp.Remote, false, out error);
         }
 
         /// <summary>
@@ -114,6 +114,7 @@ namespace Keel.Net.Sockets
                 }
                 return 0;
             }
+            from = Reported(from);
             int length = datagram.Length;
             int copied = length < size ? length : size;
             if (!discard && copied > 0)
@@ -141,18 +142,25 @@ namespace Keel.Net.Sockets
                 error = SocketError.OperationNotSupported;
                 return 0;
             }
-            error = CheckPeer(remoteEP);
+            bool v6Api = remoteEP.Address.IsIPv6;
+            error = Unmapped(ref remoteEP);
+            if (error == SocketError.Success)
+            {
+                error = CheckPeer(remoteEP);
+            }
             if (error != SocketError.Success)
             {
                 return 0;
             }
             fixed (byte* p = buffer)
             {
-                return UdpSend(p, buffer.Length, remoteEP, out error);
+                return UdpSend(p, buffer.Length, remoteEP, v6Api, out error);
             }
         }
 
-        private int UdpSend(byte* data, int size, IPEndPoint destination, out SocketError error)
+        /// <summary>Sends a datagram to <paramref name="destination"/> (never IPv4-mapped); an unbound socket binds to ::
+        /// when the caller named the peer by an IPv6 address (<paramref name="v6Api"/>), else to the peer's family.</summary>
+        private int UdpSend(byte* data, int size, IPEndPoint destination, bool v6Api, out SocketError error)
         {
             if (_udp.SendShutdown)
             {
@@ -166,7 +174,7 @@ namespace Keel.Net.Sockets
             }
             if (!IsBound)
             {
-                error = Bind(new IPEndPoint(destination.Address.IsIPv6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
+                error = Bind(new IPEndPoint(v6Api || destination.Address.IsIPv6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
                 if (error != SocketError.Success)
                 {
                     return 0;

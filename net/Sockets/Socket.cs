@@ -24,6 +24,12 @@ namespace Keel.Net.Sockets
         /// <summary>The endpoint of a datagram socket (null for a stream socket and while pooled).</summary>
         private UdpEndpoint _udp;
 
+        /// <summary>
+        /// An IPv6 socket (bound, connected or accepted through an IPv6 address, as Linux's AF_INET6): the IPv4 endpoints
+        /// it reports are IPv4-mapped (::ffff:a.b.c.d). Inside the stack they stay IPv4.
+        /// </summary>
+        private bool _ipv6Api;
+
         internal Socket PoolNext;
         internal bool InPool = true;
         internal bool AppOwned;
@@ -67,6 +73,7 @@ namespace Keel.Net.Sockets
             UserData = null;
             ReuseAddress = false;
             V6Only = false;
+            _ipv6Api = false;
             return true;
         }
 
@@ -85,6 +92,7 @@ namespace Keel.Net.Sockets
             }
             InPool = true;
             AppOwned = false;
+            _ipv6Api = false;
             Handler = null;
             UserData = null;
             PendingEvents = SocketEvents.None;
@@ -110,16 +118,45 @@ namespace Keel.Net.Sockets
         /// <summary>False once closed (the object is back in the stack's pool).</summary>
         public bool IsOpen => Usable;
 
-        /// <summary>Local address and port (port 0 until bound or connected).</summary>
-        public IPEndPoint LocalEndPoint => _tcp != null ? _tcp.Local : _udp != null ? _udp.Local : default;
+        /// <summary>
+        /// Local address and port (port 0 until bound or connected). An IPv6 socket (bound to an IPv6 address, or
+        /// accepted from a listener bound to one) talking IPv4 reports an IPv4-mapped address (::ffff:a.b.c.d).
+        /// </summary>
+        public IPEndPoint LocalEndPoint => Reported(Local);
 
-        /// <summary>Peer address and port (TCP: when connected; UDP: after Connect).</summary>
-        public IPEndPoint RemoteEndPoint => _tcp != null ? _tcp.Remote : _udp != null ? _udp.Remote : default;
+        /// <summary>Peer address and port (TCP: when connected; UDP: after Connect); IPv4-mapped as <see cref="LocalEndPoint"/>.</summary>
+        public IPEndPoint RemoteEndPoint => Reported(_tcp != null ? _tcp.Remote : _udp != null ? _udp.Remote : default);
+
+        /// <summary>The local endpoint as the stack holds it (IPv4 for IPv4 traffic, never mapped).</summary>
+        internal IPEndPoint Local => _tcp != null ? _tcp.Local : _udp != null ? _udp.Local : default;
+
+        /// <summary>An endpoint as this socket reports it: an IPv4 one IPv4-mapped when it is an IPv6 socket.</summary>
+        private IPEndPoint Reported(IPEndPoint endPoint) =>
+            _ipv6Api && endPoint.Address.IsIPv4 ? new IPEndPoint(endPoint.Address.MapToIPv6(), endPoint.Port) : endPoint;
+
+        /// <summary>
+        /// A peer given to Connect or SendTo as the stack takes it: an IPv4-mapped address becomes the IPv4 address
+        /// (the traffic goes out as IPv4). Refused (AddressFamilyNotSupported) on a <see cref="V6Only"/> socket.
+        /// </summary>
+        private SocketError Unmapped(ref IPEndPoint remoteEP)
+        {
+            if (!remoteEP.Address.IsIPv4MappedToIPv6)
+            {
+                return SocketError.Success;
+            }
+            if (V6Only)
+            {
+                return SocketError.AddressFamilyNotSupported;
+            }
+            remoteEP = new IPEndPoint(remoteEP.Address.MapToIPv4(), remoteEP.Port);
+            return SocketError.Success;
+        }
 
         /// <summary>
         /// Binds to a local port: address 0.0.0.0 (IPv4 only), :: (IPv6, and IPv4 too unless <see cref="V6Only"/>),
-        /// or one of this host's addresses. Port 0 picks an ephemeral port. An IPv6 address on a stack without
-        /// IPv6 is refused with AddressFamilyNotSupported.
+        /// or one of this host's addresses (an IPv4 one also as IPv4-mapped, ::ffff:a.b.c.d, which makes an IPv6
+        /// socket for IPv4 only; InvalidArgument with V6Only, as Linux). Port 0 picks an ephemeral port. An IPv6
+        /// address on a stack without IPv6 is refused with AddressFamilyNotSupported.
         /// </summary>
         public SocketError Bind(IPEndPoint localEP)
         {
@@ -132,6 +169,14 @@ namespace Keel.Net.Sockets
                 return SocketError.InvalidArgument;
             }
             IPAddress address = localEP.Address;
+            if (address.IsIPv4MappedToIPv6)
+            {
+                if (V6Only)
+                {
+                    return SocketError.InvalidArgument;
+                }
+                address = address.MapToIPv4();
+            }
             if (!_stack.Carries(address.Family))
             {
                 return SocketError.AddressFamilyNotSupported;
@@ -159,6 +204,7 @@ namespace Keel.Net.Sockets
                 return SocketError.AddressAlreadyInUse;
             }
             IPEndPoint local = new IPEndPoint(address, port);
+            _ipv6Api = localEP.Address.IsIPv6;
             if (IsTcp)
             {
                 _tcp.Bind(local);
@@ -216,6 +262,7 @@ namespace Keel.Net.Sockets
             }
             accepted = child.Socket;
             accepted.AppOwned = true;
+            accepted._ipv6Api = _ipv6Api;
             return SocketError.Success;
         }
 
@@ -226,7 +273,8 @@ namespace Keel.Net.Sockets
         /// Poll(SelectError) with <see cref="PendingError"/> = ConnectionRefused / TimedOut.
         /// UDP: sets the default destination used by Send and filters received datagrams to that peer.
         /// A peer of a family the socket's binding does not take (<see cref="V6Only"/>) is refused with
-        /// AddressFamilyNotSupported; an unbound socket binds to the unspecified address of the peer's family.
+        /// AddressFamilyNotSupported; an unbound socket binds to the unspecified address of the peer's family (::
+        /// for an IPv4-mapped peer, which is reached over IPv4).
         /// </summary>
         public SocketError Connect(IPEndPoint remoteEP)
         {
@@ -234,7 +282,12 @@ namespace Keel.Net.Sockets
             {
                 return SocketError.NotSocket;
             }
-            SocketError invalid = CheckPeer(remoteEP);
+            bool v6Api = remoteEP.Address.IsIPv6;
+            SocketError invalid = Unmapped(ref remoteEP);
+            if (invalid == SocketError.Success)
+            {
+                invalid = CheckPeer(remoteEP);
+            }
             if (invalid != SocketError.Success)
             {
                 return invalid;
@@ -245,7 +298,7 @@ namespace Keel.Net.Sockets
             }
             if (!IsBound)
             {
-                SocketError bound = Bind(new IPEndPoint(remoteEP.Address.IsIPv6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
+                SocketError bound = Bind(new IPEndPoint(v6Api ? IPAddress.IPv6Any : IPAddress.Any, 0));
                 if (bound != SocketError.Success)
                 {
                     return bound;
@@ -268,7 +321,7 @@ namespace Keel.Net.Sockets
         private SocketError CheckPeer(IPEndPoint remoteEP)
         {
             if (!_stack.Carries(remoteEP.Address.Family) ||
-                (IsBound && !BoundTakes(LocalEndPoint.Address, V6Only, remoteEP.Address.Family)))
+                (IsBound && !BoundTakes(Local.Address, V6Only, remoteEP.Address.Family)))
             {
                 return SocketError.AddressFamilyNotSupported;
             }

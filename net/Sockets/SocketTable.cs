@@ -169,7 +169,7 @@ namespace Keel.Net.Sockets
             {
                 Socket s = _sockets[i];
                 if (s.InPool || s.BoundPort != port || (int)s.ProtocolType != protocol ||
-                    !Socket.BindingsOverlap(s.LocalEndPoint.Address, s.V6Only, address, v6Only))
+                    !Socket.BindingsOverlap(s.Local.Address, s.V6Only, address, v6Only))
                 {
                     continue;
                 }

@@ -30,6 +30,29 @@ namespace Keel.Tests.Net
         }
 
         [Test]
+        public void Ipv4MappedAddressesAreRecognisedConvertedAndWrittenDotted()
+        {
+            // RFC 4291 section 2.5.5.2: 80 zero bits, 16 one bits, the IPv4 address.
+            IPv6Address mapped = IPv6Address.Read(new byte[] { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 0, 1 });
+            Assert.That(mapped.IsIPv4Mapped, Is.True);
+            Assert.That(Text(mapped), Is.EqualTo("::ffff:198.18.0.1"), "RFC 5952 section 5");
+            Assert.That(new IPv6Address(0, 0, 0, 0, 0, 0xfffe, 0xc612, 1).IsIPv4Mapped, Is.False);
+            Assert.That(new IPv6Address(0, 0, 0, 0, 1, 0xffff, 0xc612, 1).IsIPv4Mapped, Is.False);
+            Assert.That(IPv6Address.Any.IsIPv4Mapped, Is.False);
+
+            IPAddress v4 = new IPv4Address(198, 18, 0, 1);
+            IPAddress asV6 = v4.MapToIPv6();
+            Assert.That(asV6.IsIPv6 && asV6.IsIPv4MappedToIPv6, Is.True);
+            Assert.That(asV6.V6, Is.EqualTo(mapped));
+            Assert.That(asV6.MapToIPv4(), Is.EqualTo(v4));
+            Assert.That(v4.IsIPv4MappedToIPv6, Is.False);
+            Assert.That(v4.MapToIPv4(), Is.EqualTo(v4));
+            IPAddress global = new IPv6Address(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+            Assert.That(global.MapToIPv4(), Is.EqualTo(global));
+            Assert.That(global.MapToIPv6(), Is.EqualTo(global));
+        }
+
+        [Test]
         public void BytesAreInNetworkOrder()
         {
             byte[] wire = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01 };

@@ -50,6 +50,8 @@ namespace Keel.Tests.Net.Ipv6
             return Frames.IPv6(17, udp, source, destination);
         }
 
+        private static bool IsUdp4(byte[] f) => f.Length >= 42 && f[12] == 8 && f[13] == 0 && f[23] == 17;
+
         private static bool IsIpv6(byte[] f, int nextHeader) => f.Length >= 54 && f[12] == 0x86 && f[13] == 0xDD && f[20] == nextHeader;
 
         /// <summary>True when the transport checksum of a sent IPv6 frame (no extension headers) verifies.</summary>
@@ -123,6 +125,9 @@ namespace Keel.Tests.Net.Ipv6
             return synAck;
         }
 
+        /// <summary>::ffff:a.b.c.d, built from RFC 4291 section 2.5.5.2's layout rather than the code under test.</summary>
+        private static IPAddress Mapped(IPv4Address v4) => new IPv6Address(0, 0xFFFF00000000UL | v4.Value);
+
         // ------------------------------------------------------------ TCP
 
         [Test]
@@ -192,7 +197,9 @@ namespace Keel.Tests.Net.Ipv6
             Assert.That(s.Mss, Is.EqualTo(1460), "MSS = MTU - 40 over IPv4");
             t.Inject(Frames.Tcp(Seg.Ack(1001, s.Sequence + 1).WithPorts(40001, 80)));
             Assert.That(dual.Accept(out Socket accepted), Is.EqualTo(SocketError.Success));
-            Assert.That(accepted.RemoteEndPoint, Is.EqualTo(new IPEndPoint(NetPair.AddressA, 40001)), "an IPv4 peer keeps its IPv4 endpoint");
+            // Linux and .NET report an IPv4 peer of an IPv6 socket as IPv4-mapped (RFC 4291 section 2.5.5.2).
+            Assert.That(accepted.RemoteEndPoint, Is.EqualTo(new IPEndPoint(Mapped(NetPair.AddressA), 40001)), "an IPv4 peer, mapped");
+            Assert.That(accepted.LocalEndPoint, Is.EqualTo(new IPEndPoint(Mapped(NetPair.AddressB), 80)));
             accepted.Abort();
             dual.Close();
             t.Stack.Poll();
@@ -295,6 +302,78 @@ namespace Keel.Tests.Net.Ipv6
         }
 
         [Test]
+        public void Ipv4MappedPeersAreReachedOverIpv4()
+        {
+            Ipv6TestStack t = new Ipv6TestStack();
+            t.LearnHost();
+            t.S.LearnHost();
+            t.TakeSent();
+            IPEndPoint host = new IPEndPoint(Mapped(NetPair.AddressA), 9);
+
+            // UDP: an unbound socket sending to a mapped address binds to :: and sends IPv4.
+            Socket u = t.Stack.CreateSocket(SocketType.Dgram, ProtocolType.Udp);
+            Assert.That(u.SendTo(new byte[] { 1, 2 }, host, out SocketError error), Is.EqualTo(2));
+            Assert.That(error, Is.EqualTo(SocketError.Success));
+            List<byte[]> sent = t.TakeSent();
+            Assert.That(sent.Count, Is.EqualTo(1));
+            Assert.That(IsUdp4(sent[0]), Is.True, "an IPv4 datagram");
+            Assert.That(Frames.Get16(sent[0], 36), Is.EqualTo(9));
+            Assert.That(u.LocalEndPoint.Address, Is.EqualTo(IPAddress.IPv6Any));
+            u.Close();
+
+            // TCP: connect to a mapped address; the SYN is IPv4, the endpoints are reported mapped.
+            Socket c = t.Stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
+            Assert.That(c.Connect(new IPEndPoint(Mapped(NetPair.AddressA), 80)), Is.EqualTo(SocketError.InProgress));
+            byte[] syn = t.TakeSent().Find(Frames.IsTcp);
+            Assert.That(syn, Is.Not.Null, "an IPv4 SYN");
+            Assert.That(Frames.ParseTcp(syn).Flags, Is.EqualTo(Syn));
+            Assert.That(c.RemoteEndPoint, Is.EqualTo(new IPEndPoint(Mapped(NetPair.AddressA), 80)));
+            Assert.That(c.LocalEndPoint.Address, Is.EqualTo(Mapped(NetPair.AddressB)));
+            c.Abort();
+            t.TakeSent();
+
+            // Bound to our IPv4 address written mapped: an IPv4 binding (0.0.0.0 on the port conflicts).
+            Socket b = t.Stack.CreateSocket(SocketType.Dgram, ProtocolType.Udp);
+            Assert.That(b.Bind(new IPEndPoint(Mapped(NetPair.AddressB), 90)), Is.EqualTo(SocketError.Success));
+            Assert.That(b.LocalEndPoint, Is.EqualTo(new IPEndPoint(Mapped(NetPair.AddressB), 90)));
+            Socket b4 = t.Stack.CreateSocket(SocketType.Dgram, ProtocolType.Udp);
+            Assert.That(b4.Bind(new IPEndPoint(IPAddress.Any, 90)), Is.EqualTo(SocketError.AddressAlreadyInUse));
+            b4.Close();
+            b.Close();
+
+            // V6Only: no IPv4, mapped or not (Linux: EINVAL on bind, and no route on connect).
+            Socket v6 = t.Stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
+            v6.V6Only = true;
+            Assert.That(v6.Bind(new IPEndPoint(Mapped(NetPair.AddressB), 91)), Is.EqualTo(SocketError.InvalidArgument));
+            Assert.That(v6.Connect(new IPEndPoint(Mapped(NetPair.AddressA), 80)), Is.EqualTo(SocketError.AddressFamilyNotSupported));
+            v6.Close();
+            t.Stack.Poll();
+            t.AssertIdle();
+        }
+
+        [Test]
+        public void Ipv4MappedAddressesInIpv6PacketsAreDroppedAndCounted()
+        {
+            Ipv6TestStack t = new Ipv6TestStack();
+            t.LearnHost();
+            Socket u = t.Stack.CreateSocket(SocketType.Dgram, ProtocolType.Udp);
+            Assert.That(u.Bind(new IPEndPoint(IPAddress.IPv6Any, 5201)), Is.EqualTo(SocketError.Success));
+            // RFC 6890 section 2.2.3: ::ffff:0:0/96 is neither a valid source nor a valid destination.
+            byte[] mapped = Frames.Ip6("::ffff:198.18.0.1");
+            t.Inject(Udp6(40000, 5201, new byte[] { 1 }, mapped, t.LinkLocal));
+            t.Inject(Udp6(40000, 5201, new byte[] { 1 }, Frames.HostLinkLocal, Frames.Ip6("::ffff:198.18.0.2")));
+            t.Inject(Icmpv6EchoFrom(mapped, t.LinkLocal));
+            Assert.That(t.Counter(Ipv6Statistics.MappedAddress), Is.EqualTo(3));
+            Assert.That(u.Available, Is.Zero);
+            Assert.That(t.TakeSent(), Is.Empty, "no answer, no error");
+            u.Close();
+            t.AssertIdle();
+        }
+
+        private static byte[] Icmpv6EchoFrom(byte[] source, byte[] destination) =>
+            Frames.Icmpv6(128, 0, new byte[] { 0, 1, 0, 1, 0x61 }, source, destination);
+
+        [Test]
         public void PacketTooBigLowersTheMssButNeverBelow1280()
         {
             Ipv6TestStack t = new Ipv6TestStack();
@@ -388,7 +467,8 @@ namespace Keel.Tests.Net.Ipv6
             Assert.That(Frames.Get16(sent[0], 56), Is.EqualTo(40000));
             Assert.That(Frames.Ip6Text(sent[0], 22), Is.EqualTo(Frames.Ip6Text(t.LinkLocal)), "from the address the datagram came to");
 
-            // The same socket takes IPv4 (V6Only off) and reports an IPv4 sender.
+            // The same socket takes IPv4 (V6Only off) and reports the IPv4 sender as IPv4-mapped; the answer to that
+            // address goes out as IPv4.
             t.S.LearnHost();
             byte[] v4 = Frames.IPv4(17, 8 + 2);
             Frames.Put16(v4, 34, 40001);
@@ -397,7 +477,13 @@ namespace Keel.Tests.Net.Ipv6
             Frames.FixChecksums(v4);
             t.Inject(v4);
             Assert.That(u.ReceiveFrom(buffer, out from, out error), Is.EqualTo(2));
-            Assert.That(from, Is.EqualTo(new IPEndPoint(NetPair.AddressA, 40001)));
+            Assert.That(from, Is.EqualTo(new IPEndPoint(Mapped(NetPair.AddressA), 40001)));
+            t.TakeSent();
+            Assert.That(u.SendTo(new byte[] { 6 }, from, out error), Is.EqualTo(1));
+            List<byte[]> answers = t.TakeSent();
+            Assert.That(answers.Count, Is.EqualTo(1));
+            Assert.That(IsUdp4(answers[0]), Is.True, "an IPv4 datagram");
+            Assert.That(Frames.Get16(answers[0], 36), Is.EqualTo(40001));
 
             // RFC 8200 section 8.1: a zero UDP checksum over IPv6 is discarded.
             long bad = t.Stack.Counter(NetStatistics.UdpBadChecksum);
