@@ -223,6 +223,13 @@ namespace Keel.Net
         /// <summary>Time an incomplete IPv6 datagram waits for its fragments (RFC 8200: 60 s).</summary>
         public int Ipv6ReassemblyTimeoutMilliseconds = 60000;
 
+        /// <summary>Destinations whose IPv6 path MTU (from Packet Too Big, RFC 8201) is remembered at once.</summary>
+        public int Ipv6PathMtuEntries = 16;
+
+        /// <summary>How long a lowered IPv6 path MTU is kept before the link MTU is tried again (RFC 8201 section 4:
+        /// 10 minutes recommended, 5 at least).</summary>
+        public int Ipv6PathMtuAgeMilliseconds = 600000;
+
         /// <summary>Makes a configuration for <paramref name="address"/>/<paramref name="prefixLength"/> via <paramref name="gateway"/>.</summary>
         public static NetConfig Create(IPv4Address address, int prefixLength, IPv4Address gateway)
         {

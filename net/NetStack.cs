@@ -194,8 +194,9 @@ namespace Keel.Net
             destination.IsIPv4 ? new IPv4Address(Ipv4.Address)
             : Ipv6 != null ? Ipv6.Addresses.SelectSource(destination.V6) : IPv6Address.Any;
 
-        /// <summary>The link MTU for packets of the family of <paramref name="peer"/> (IPv6's may be lower, from a router advertisement).</summary>
-        internal int MtuFor(IPAddress peer) => peer.IsIPv6 && Ipv6 != null ? Ipv6.Mtu : Mtu;
+        /// <summary>The MTU for packets to <paramref name="peer"/>: the link MTU of its family (IPv6's may be lower, from a
+        /// router advertisement), or over IPv6 the path MTU a Packet Too Big taught (Ipv6Layer.PathMtu).</summary>
+        internal int MtuFor(IPAddress peer) => peer.IsIPv6 && Ipv6 != null ? Ipv6.MtuFor(peer.V6) : Mtu;
 
         /// <summary>Bytes of the IP header in front of a transport header (20 for IPv4; 40 for IPv6, which sends no extension headers with TCP or UDP).</summary>
         internal static int IpHeaderLength(IPAddress peer) => peer.IsIPv6 ? Ipv6Layer.HeaderLength : Ipv4Layer.HeaderLength;

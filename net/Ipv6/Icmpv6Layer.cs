@@ -123,7 +123,9 @@ namespace Keel.Net.Ipv6
         /// of our addresses, with TCP or UDP right behind it, as this stack sends them) and the first 8 bytes of the
         /// transport header say which socket sent it. Packet Too Big quoting a TCP segment lowers that connection's
         /// path MTU (RFC 8201; the connection checks the quoted sequence number is in flight, RFC 5927, and never
-        /// goes below 1280); port unreachable for UDP makes a socket connected to that peer see ConnectionRefused.
+        /// goes below 1280); one that the connection took, or that quotes a UDP datagram from a port we hold, lowers
+        /// the destination's path MTU for everything sent there (<see cref="PathMtuCache"/>); port unreachable for
+        /// UDP makes a socket connected to that peer see ConnectionRefused.
         /// A Packet Too Big that cannot be used is counted as ignored. The caller frees the packet.
         /// </summary>
         private void ErrorInput(Packet packet, int offset, int length, int type)
@@ -145,11 +147,23 @@ namespace Keel.Net.Ipv6
                 {
                     IPEndPoint from = new IPEndPoint(local, NetBytes.Read16(ports));
                     IPEndPoint to = new IPEndPoint(remote, NetBytes.Read16(ports + 2));
-                    if (type == TypePacketTooBig && inner[6] == Ipv6Layer.NextTcp)
+                    if (type == TypePacketTooBig)
                     {
-                        int mtu = (int)NetBytes.Read32(icmp + 4);
-                        taken = _ip.Stack.Tcp.FragmentationNeeded(from, to, NetBytes.Read32(ports + 4), mtu < 0xFFFF ? mtu : 0xFFFF,
-                            0, _ip.Stack.Now);
+                        uint reported = NetBytes.Read32(icmp + 4);
+                        int mtu = reported < 0xFFFF ? (int)reported : 0xFFFF;
+                        if (inner[6] == Ipv6Layer.NextTcp)
+                        {
+                            // The connection first (it compares with the path MTU it had), then the destination's.
+                            taken = _ip.Stack.Tcp.FragmentationNeeded(from, to, NetBytes.Read32(ports + 4), mtu, 0, _ip.Stack.Now);
+                        }
+                        else if (inner[6] == Ipv6Layer.NextUdp)
+                        {
+                            taken = _ip.Stack.Udp.HoldsPort(from.Port);
+                        }
+                        if (taken)
+                        {
+                            _ip.PathMtu.Lower(remote, mtu, _ip.Mtu, _ip.Stack.Now);
+                        }
                     }
                     else if (type == TypeDestinationUnreachable && icmp[1] == CodePortUnreachable && inner[6] == Ipv6Layer.NextUdp)
                     {

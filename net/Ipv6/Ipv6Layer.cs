@@ -48,6 +48,7 @@ namespace Keel.Net.Ipv6
         internal readonly NeighborDiscovery Nd;
         internal readonly Ipv6AddressTable Addresses;
         internal readonly MulticastListener Mld;
+        internal readonly PathMtuCache PathMtu;
         private readonly Ipv6Reassembler _reassembler;
         private readonly int _deviceMtu;
         private uint _fragmentId;
@@ -65,6 +66,7 @@ namespace Keel.Net.Ipv6
             Mld = new MulticastListener(this, config.Ipv6MaxAddresses + 1);
             Nd = new NeighborDiscovery(this, config);
             Addresses = new Ipv6AddressTable(this, config, stack.Random.Next(), stack.Random.Next());
+            PathMtu = new PathMtuCache(config.Ipv6PathMtuEntries, Duration.FromMilliseconds(config.Ipv6PathMtuAgeMilliseconds), Counters);
             _reassembler = new Ipv6Reassembler(this, config.Ipv6ReassemblySlots, config.Ipv6ReassemblyPackets,
                 Duration.FromMilliseconds(config.Ipv6ReassemblyTimeoutMilliseconds));
         }
@@ -74,6 +76,9 @@ namespace Keel.Net.Ipv6
 
         /// <summary>Hop limit of packets we originate (64, or a router's Cur Hop Limit).</summary>
         internal int HopLimit;
+
+        /// <summary>The path MTU to <paramref name="destination"/>: the link MTU, or less after a Packet Too Big (<see cref="PathMtuCache"/>).</summary>
+        internal int MtuFor(IPv6Address destination) => destination.IsMulticast ? Mtu : PathMtu.MtuFor(destination, Mtu, Stack.Now);
 
         /// <summary>Takes a router-advertised MTU (RFC 4861 section 6.3.4): between 1280 and the device's.</summary>
         internal bool SetMtu(int mtu)
@@ -370,15 +375,19 @@ namespace Keel.Net.Ipv6
         /// Sends an upper-layer message (data starts at its header) from <paramref name="source"/> to
         /// <paramref name="destination"/>. Takes ownership. <paramref name="routerAlert"/> adds a hop-by-hop header
         /// with the router alert option (MLD, RFC 3810 section 5); <paramref name="directMac"/> (non-zero) sends to
-        /// that Ethernet address without a neighbor-cache lookup. Fragments above the MTU, except a TCP segment the
-        /// device is to cut (<see cref="Packet.FlagTcpSegmentation"/>).
+        /// that Ethernet address without a neighbor-cache lookup. Fragments above the path MTU (<see cref="MtuFor"/>),
+        /// except a TCP segment the device is to cut (<see cref="Packet.FlagTcpSegmentation"/>).
         /// </summary>
         internal bool Output(Packet packet, IPv6Address source, IPv6Address destination, int nextHeader, int hopLimit,
                              bool routerAlert = false, ulong directMac = 0)
         {
-            if (HeaderLength + packet.Length > Mtu && !routerAlert && (packet.Flags & Packet.FlagTcpSegmentation) == 0)
+            if (!routerAlert && (packet.Flags & Packet.FlagTcpSegmentation) == 0)
             {
-                return Fragment(packet, source, destination, nextHeader, hopLimit, directMac);
+                int mtu = PathMtu.Count == 0 ? Mtu : MtuFor(destination);
+                if (HeaderLength + packet.Length > mtu)
+                {
+                    return Fragment(packet, source, destination, nextHeader, hopLimit, directMac, mtu);
+                }
             }
             if (routerAlert)
             {
@@ -454,13 +463,13 @@ namespace Keel.Net.Ipv6
         }
 
         /// <summary>
-        /// Fragments (RFC 8200 section 4.5) a message too big for the MTU: the IPv6 header is the unfragmentable
-        /// part; pieces share the message's page fragments.
+        /// Fragments (RFC 8200 section 4.5) a message too big for <paramref name="mtu"/> (the link's or the path's):
+        /// the IPv6 header is the unfragmentable part; pieces share the message's page fragments.
         /// </summary>
-        private bool Fragment(Packet packet, IPv6Address source, IPv6Address destination, int nextHeader, int hopLimit, ulong directMac)
+        private bool Fragment(Packet packet, IPv6Address source, IPv6Address destination, int nextHeader, int hopLimit, ulong directMac, int mtu)
         {
             int total = packet.Length;
-            int maxData = (Mtu - HeaderLength - FragmentHeaderLength) & ~7;
+            int maxData = (mtu - HeaderLength - FragmentHeaderLength) & ~7;
             uint id = _fragmentId++;
             bool ok = true;
             for (int offset = 0; offset < total; offset += maxData)
@@ -505,6 +514,7 @@ namespace Keel.Net.Ipv6
             output.WriteLine();
             Addresses.Print(output, now);
             Nd.Print(output, now);
+            PathMtu.Print(output, now);
             Mld.Print(output);
         }
     }

@@ -65,7 +65,10 @@ namespace Keel.Net.Ipv6
         public const int PacketTooBigRx = 56;
         public const int PacketTooBigIgnored = 57;
         public const int MappedAddress = 58;
-        public const int Count = 59;
+        public const int PathMtuLowered = 59;
+        public const int PathMtuExpired = 60;
+        public const int PathMtuEvicted = 61;
+        public const int Count = 62;
 
         /// <summary>Name of counter <paramref name="index"/> (empty when out of range).</summary>
         public static string Name(int index)
@@ -131,6 +134,9 @@ namespace Keel.Net.Ipv6
                 case PacketTooBigRx: return "icmp6_packet_too_big_rx";
                 case PacketTooBigIgnored: return "icmp6_packet_too_big_ignored";
                 case MappedAddress: return "ip6_mapped_address";
+                case PathMtuLowered: return "ip6_pmtu_lowered";
+                case PathMtuExpired: return "ip6_pmtu_expired";
+                case PathMtuEvicted: return "ip6_pmtu_evicted";
                 default: return "";
             }
         }

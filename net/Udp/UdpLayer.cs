@@ -110,6 +110,20 @@ namespace Keel.Net.Udp
             }
         }
 
+        /// <summary>True when an endpoint is bound to <paramref name="localPort"/> (an ICMP error quoting a datagram from
+        /// that port can be about one we sent).</summary>
+        internal bool HoldsPort(int localPort)
+        {
+            for (UdpEndpoint e = _bound; e != null; e = e.BoundNext)
+            {
+                if (e.Local.Port == localPort)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+
         /// <summary>ICMP port unreachable for a datagram from <paramref name="localPort"/> to <paramref name="remote"/>: an endpoint connected there sees ConnectionRefused.</summary>
         internal void NoteRefused(int localPort, IPEndPoint remote)
         {
