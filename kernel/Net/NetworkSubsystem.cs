@@ -204,7 +204,9 @@ namespace Keel.Kernel.Net
                 Resolver = smallMemory ? new DnsResolver(Stack, 1, 4) : new DnsResolver(Stack);
             }
             Kernel.Commands.Register(new ResolveCommand(Resolver, output));
-            Kernel.Commands.Register(new Ping6Command(Stack, Kernel.Clock, output));
+            Ping6Command ping6 = new Ping6Command(Stack, Kernel.Clock, output);
+            Kernel.Commands.Register(ping6);
+            Applications.Add(ping6); // polled: its later requests go one interval apart
             if (commandLine.UseDhcp)
             {
                 Dhcp = new DhcpClient(Stack);

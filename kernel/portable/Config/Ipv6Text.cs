@@ -4,16 +4,51 @@ using Keel.Net;
 
 namespace Keel.Kernel.Config
 {
-    /// <summary>Parses IPv6 addresses in the text forms of RFC 4291 section 2.2 (no embedded IPv4 form, no zone).</summary>
+    /// <summary>Parses IPv6 addresses in the text forms of RFC 4291 section 2.2 (no zone).</summary>
     public static unsafe class Ipv6Text
     {
         /// <summary>
         /// Parses eight groups of 1-4 hex digits separated by ':', where one run of zero groups may be written "::"
-        /// (2001:db8::1, fe80::1:2, ::).
+        /// (2001:db8::1, fe80::1:2, ::); the last two groups may be written as a dotted IPv4 address (section 2.2 form
+        /// 3: ::ffff:198.18.0.1).
         /// </summary>
         public static bool TryParseAddress(ReadOnlySpan<byte> text, out IPv6Address address)
         {
             address = IPv6Address.Any;
+            int lastColon = -1;
+            bool dotted = false;
+            for (int k = 0; k < text.Length; k++)
+            {
+                if (text[k] == ':')
+                {
+                    lastColon = k;
+                    dotted = false;
+                }
+                else if (text[k] == '.')
+                {
+                    dotted = true;
+                }
+            }
+            if (dotted && lastColon >= 0)
+            {
+                // The dotted tail becomes two hex groups ("::ffff:c612:1"), parsed as the plain form.
+                uint v4;
+                if (!Ipv4Text.TryParseAddress(text.Slice(lastColon + 1), out v4))
+                {
+                    return false;
+                }
+                int head = lastColon + 1;
+                byte* hex = stackalloc byte[head + 9];
+                for (int k = 0; k < head; k++)
+                {
+                    hex[k] = text[k];
+                }
+                int n = head;
+                n = WriteGroup(hex, n, v4 >> 16);
+                hex[n++] = (byte)':';
+                n = WriteGroup(hex, n, v4 & 0xFFFF);
+                return TryParseAddress(new ReadOnlySpan<byte>(hex, n), out address);
+            }
             ushort* groups = stackalloc ushort[8];
             int count = 0;
             int gap = -1;
@@ -83,6 +118,16 @@ namespace Keel.Kernel.Config
             }
             address = new IPv6Address(full[0], full[1], full[2], full[3], full[4], full[5], full[6], full[7]);
             return true;
+        }
+
+        private static int WriteGroup(byte* to, int at, uint group)
+        {
+            for (int shift = 12; shift >= 0; shift -= 4)
+            {
+                uint digit = (group >> shift) & 0xF;
+                to[at++] = (byte)(digit < 10 ? '0' + digit : 'a' + digit - 10);
+            }
+            return at;
         }
 
         /// <summary>Parses "ADDR/N" (N = 0..128) or "ADDR" (then <paramref name="prefixLength"/> is <paramref name="defaultPrefix"/>).</summary>

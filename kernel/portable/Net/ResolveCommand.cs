@@ -1,4 +1,5 @@
 using Keel.Hal;
+using Keel.Kernel.Config;
 using Keel.Kernel.Shell;
 using Keel.Net;
 using Keel.Net.Dns;
@@ -9,7 +10,8 @@ namespace Keel.Kernel.Net
     /// <c>resolve NAME</c>: looks NAME's IPv4 (A) and then its IPv6 (AAAA) addresses up with the stub resolver, one
     /// lookup after the other so that a resolver with a single query slot serves both. The lookups do not block the
     /// shell: each answer ("resolve NAME: ADDRESS ttl N s", or "resolve NAME: failed, REASON") is printed when it
-    /// arrives (at once when it is cached).
+    /// arrives (at once when it is cached). An IPv4 or IPv6 address is its own answer, printed back in its standard
+    /// form (RFC 5952 for IPv6) without asking anyone, as getaddrinfo does with a numeric host.
     /// </summary>
     public sealed class ResolveCommand : IShellCommand, IDnsHandler
     {
@@ -27,13 +29,27 @@ namespace Keel.Kernel.Net
 
         public string Name => "resolve";
 
-        public string Help => "resolve NAME: look up NAME's IPv4 and IPv6 addresses (DNS A, AAAA and CNAME)";
+        public string Help => "resolve NAME: look up NAME's IPv4 and IPv6 addresses (DNS A, AAAA and CNAME); an address is printed back";
 
         public void Execute(ShellArguments arguments, ITextOutput output)
         {
             if (arguments.Count != 1)
             {
                 output.Write("usage: resolve NAME\n");
+                return;
+            }
+            IPAddress literal;
+            if (AddressText.TryParse(arguments.Get(0), out literal))
+            {
+                output.Write("resolve ");
+                System.ReadOnlySpan<char> word = arguments.Get(0);
+                for (int i = 0; i < word.Length; i++)
+                {
+                    output.Write(word[i]);
+                }
+                output.Write(": ");
+                literal.WriteTo(output);
+                output.Write(", an address (no lookup)\n");
                 return;
             }
             if ((object)_resolver == null)

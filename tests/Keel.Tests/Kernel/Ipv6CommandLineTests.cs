@@ -20,6 +20,10 @@ namespace Keel.Tests.Kernel
         [TestCase("fe80::", "fe80::")]
         [TestCase("1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8")]
         [TestCase("1::8", "1::8")]
+        [TestCase("0:0:0:0:0:0:13.1.68.3", "::d01:4403")]
+        [TestCase("::FFFF:129.144.52.38", "::ffff:129.144.52.38")]
+        [TestCase("::ffff:198.18.0.1", "::ffff:198.18.0.1")]
+        [TestCase("1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:102:304")]
         public void RfcTextFormsParse(string text, string canonical)
         {
             IPv6Address address;
@@ -36,6 +40,11 @@ namespace Keel.Tests.Kernel
         [TestCase("1:2:3:4:5:6:7:8::")]
         [TestCase("12345::")]
         [TestCase("g::1")]
+        [TestCase("::ffff:1.2.3")]
+        [TestCase("::ffff:256.1.1.1")]
+        [TestCase("1:2:3:4:5:6:7:1.2.3.4")]
+        [TestCase("::1.2.3.4:5")]
+        [TestCase("1.2.3.4")]
         [TestCase("1:")]
         [TestCase(":1")]
         [TestCase("198.18.0.2")]

@@ -107,10 +107,11 @@ namespace Keel.Tests.Kernel
 
         /// <summary>
         /// <c>ping6</c> sends RFC 4443 4.1 echo requests (type 128, code 0, identifier, sequence 1..N, 56 data bytes)
-        /// and prints the replies with the run's identifier as they come.
+        /// one interval apart (1 s by default, as ping), prints the replies with the run's identifier as they come,
+        /// and a summary one interval after the last request.
         /// </summary>
         [Test]
-        public void Ping6SendsEchoRequestsAndPrintsTheReplies()
+        public void Ping6SendsEchoRequestsOneIntervalApartAndPrintsTheReplies()
         {
             Ipv6TestStack t = new Ipv6TestStack();
             t.LearnHost();
@@ -118,23 +119,84 @@ namespace Keel.Tests.Kernel
             Ping6Command ping = new Ping6Command(t.Stack, t.S.Clock, console);
             TextCapture output = new TextCapture();
             ping.Execute(Arguments("ping6 fe80::1 2"), output);
-            Assert.That(output.Text, Is.EqualTo("ping6: 2 of 2 requests sent to fe80::1\n"));
+            Assert.That(output.Text, Is.EqualTo("ping6: fe80::1, 2 requests, 1000 ms apart\n"));
             System.Collections.Generic.List<byte[]> requests = Frames.OfIcmpv6Type(t.TakeSent(), 128);
-            Assert.That(requests.Count, Is.EqualTo(2));
-            int icmp = Frames.IcmpOffset(requests[1]);
-            Assert.That(requests[1][icmp + 1], Is.EqualTo(0), "code 0");
-            Assert.That(requests[1][(icmp + 6)..(icmp + 8)], Is.EqualTo(new byte[] { 0, 2 }), "sequence 2");
-            Assert.That(requests[1].Length - icmp - 8, Is.EqualTo(Ping6Command.DataLength));
-            Assert.That(Frames.Icmpv6ChecksumValid(requests[1]), Is.True);
-            Assert.That(Frames.Ip6Text(requests[1], 14 + 24), Is.EqualTo("fe80::1"), "to the address asked");
-            int identifier = requests[1][icmp + 4] << 8 | requests[1][icmp + 5];
+            Assert.That(requests.Count, Is.EqualTo(1), "the first request at once");
+            t.S.Clock.AdvanceMilliseconds(999);
+            ping.Poll();
+            Assert.That(Frames.OfIcmpv6Type(t.TakeSent(), 128), Is.Empty, "not before the interval");
+            t.S.Clock.AdvanceMilliseconds(1);
+            ping.Poll();
+            requests = Frames.OfIcmpv6Type(t.TakeSent(), 128);
+            Assert.That(requests.Count, Is.EqualTo(1), "the second a second later");
+            Assert.That(ping.NextWake, Is.EqualTo(Keel.Hal.Instant.FromNanoseconds(t.S.Clock.NowNanoseconds) + Keel.Hal.Duration.FromSeconds(1)),
+                "the summary a second after the last");
+            int icmp = Frames.IcmpOffset(requests[0]);
+            Assert.That(requests[0][icmp + 1], Is.EqualTo(0), "code 0");
+            Assert.That(requests[0][(icmp + 6)..(icmp + 8)], Is.EqualTo(new byte[] { 0, 2 }), "sequence 2");
+            Assert.That(requests[0].Length - icmp - 8, Is.EqualTo(Ping6Command.DataLength));
+            Assert.That(Frames.Icmpv6ChecksumValid(requests[0]), Is.True);
+            Assert.That(Frames.Ip6Text(requests[0], 14 + 24), Is.EqualTo("fe80::1"), "to the address asked");
+            int identifier = requests[0][icmp + 4] << 8 | requests[0][icmp + 5];
             t.S.Clock.AdvanceMilliseconds(3);
             t.Inject(Frames.Icmpv6(129, 0, Frames.EchoBody(identifier, 2, 56), Frames.Ip6("fe80::1"), t.LinkLocal, 64));
             t.Inject(Frames.Icmpv6(129, 0, Frames.EchoBody(identifier ^ 1, 1, 56), Frames.Ip6("fe80::1"), t.LinkLocal, 64));
             Assert.That(console.Text, Is.EqualTo("ping6: reply from fe80::1 seq 2 bytes 56 time 3000 us\n"), "another run's reply is not shown");
+            t.S.Clock.AdvanceMilliseconds(1000);
+            ping.Poll();
+            Assert.That(console.Text, Does.EndWith("ping6: fe80::1: 2 sent, 1 received\n"));
+            Assert.That(ping.NextWake, Is.EqualTo(Keel.Hal.Instant.MaxValue), "the run is over");
+
             output = new TextCapture();
             ping.Execute(Arguments("ping6 198.18.0.1"), output);
             Assert.That(output.Text, Is.EqualTo("ping6: not an IPv6 address\n"));
+        }
+
+        [TestCase("ping6 -c 3 -i 0.2 fe80::1", 3, 200)]
+        [TestCase("ping6 -i 2 fe80::1 -c 2", 2, 2000)]
+        [TestCase("ping6 -c 1 fe80::1", 1, 1000)]
+        public void Ping6TakesCountAndIntervalAsPing(string line, int count, int milliseconds)
+        {
+            Ipv6TestStack t = new Ipv6TestStack();
+            t.LearnHost();
+            Ping6Command ping = new Ping6Command(t.Stack, t.S.Clock, new TextCapture());
+            TextCapture output = new TextCapture();
+            ping.Execute(Arguments(line), output);
+            Assert.That(output.Text, Does.Contain(", " + milliseconds + " ms apart"));
+            int sent = Frames.OfIcmpv6Type(t.TakeSent(), 128).Count;
+            for (int i = 0; i < 10 * count; i++)
+            {
+                t.S.Clock.AdvanceMilliseconds(milliseconds / 2);
+                ping.Poll();
+                sent += Frames.OfIcmpv6Type(t.TakeSent(), 128).Count;
+            }
+            Assert.That(sent, Is.EqualTo(count));
+        }
+
+        [TestCase("ping6 -i 0.001 fe80::1")]
+        [TestCase("ping6 -i 61 fe80::1")]
+        [TestCase("ping6 -i x fe80::1")]
+        [TestCase("ping6 -c 0 fe80::1")]
+        [TestCase("ping6 -c 1001 fe80::1")]
+        [TestCase("ping6 -c")]
+        public void Ping6RefusesBadOptions(string line)
+        {
+            Ipv6TestStack t = new Ipv6TestStack();
+            TextCapture output = new TextCapture();
+            new Ping6Command(t.Stack, t.S.Clock, new TextCapture()).Execute(Arguments(line), output);
+            Assert.That(output.Text, Does.StartWith("usage: ping6"));
+        }
+
+        /// <summary>An address is its own answer, printed in its standard form (RFC 5952 for IPv6), with no query sent.</summary>
+        [TestCase("198.18.0.1", "198.18.0.1")]
+        [TestCase("2001:DB8:0:0:0:0:0:1", "2001:db8::1")]
+        [TestCase("fe80::1", "fe80::1")]
+        [TestCase("::ffff:198.18.0.1", "::ffff:198.18.0.1")]
+        public void ResolveTakesAddressLiterals(string literal, string printed)
+        {
+            TextCapture output = new TextCapture();
+            new ResolveCommand(null, new TextCapture()).Execute(Arguments("resolve " + literal), output);
+            Assert.That(output.Text, Is.EqualTo("resolve " + literal + ": " + printed + ", an address (no lookup)\n"));
         }
 
         private static byte[] Advertisement(uint lifetime, params IPv6Address[] servers)
