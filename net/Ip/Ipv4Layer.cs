@@ -65,37 +65,26 @@ namespace Keel.Net.Ip
         internal void Input(Packet packet)
         {
             Counters[NetStatistics.IpRx]++;
-            if (!packet.EnsureLinear(HeaderLength))
+            int headerLength = 0;
+            if (!IpReceive.HeaderPresent(packet, HeaderLength, Version) ||
+                (headerLength = (packet.Data[0] & 0xF) * 4) < HeaderLength || !packet.EnsureLinear(headerLength))
             {
                 Counters[NetStatistics.IpBadHeader]++;
                 packet.Free();
                 return;
             }
             byte* ip = packet.Data;
-            int headerLength = (ip[0] & 0xF) * 4;
-            if ((ip[0] >> 4) != Version || headerLength < HeaderLength || !packet.EnsureLinear(headerLength))
-            {
-                Counters[NetStatistics.IpBadHeader]++;
-                packet.Free();
-                return;
-            }
-            ip = packet.Data;
             if (!Checksum.IsValid(Checksum.Sum(ip, headerLength)))
             {
                 Counters[NetStatistics.IpBadChecksum]++;
                 packet.Free();
                 return;
             }
-            int totalLength = NetBytes.Read16(ip + 2);
-            if (totalLength < headerLength || totalLength > packet.Length)
+            if (!IpReceive.TrimToDatagram(packet, NetBytes.Read16(ip + 2), headerLength))
             {
                 Counters[NetStatistics.IpBadLength]++;
                 packet.Free();
                 return;
-            }
-            if (totalLength < packet.Length)
-            {
-                packet.TrimTo(totalLength);
             }
             uint source = NetBytes.Read32(ip + 12);
             uint destination = NetBytes.Read32(ip + 16);

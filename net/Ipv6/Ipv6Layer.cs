@@ -108,27 +108,17 @@ namespace Keel.Net.Ipv6
                 Drop(packet, Ipv6Statistics.NotForUs); // no address yet: the link has not come up
                 return;
             }
-            if (!packet.EnsureLinear(HeaderLength))
+            if (!IpReceive.HeaderPresent(packet, HeaderLength, Version))
             {
                 Drop(packet, Ipv6Statistics.BadHeader);
                 return;
             }
             byte* ip = packet.Data;
-            if ((ip[0] >> 4) != Version)
-            {
-                Drop(packet, Ipv6Statistics.BadHeader);
-                return;
-            }
             // A payload length of 0 announces a jumbogram (RFC 2675), which an Ethernet link cannot carry.
-            int payloadLength = NetBytes.Read16(ip + 4);
-            if (payloadLength == 0 || HeaderLength + payloadLength > packet.Length)
+            if (!IpReceive.TrimToDatagram(packet, HeaderLength + NetBytes.Read16(ip + 4), HeaderLength + 1))
             {
                 Drop(packet, Ipv6Statistics.BadLength);
                 return;
-            }
-            if (HeaderLength + payloadLength < packet.Length)
-            {
-                packet.TrimTo(HeaderLength + payloadLength);
             }
             IPv6Address source = NetBytes.ReadIPv6(ip + 8);
             IPv6Address destination = NetBytes.ReadIPv6(ip + 24);
