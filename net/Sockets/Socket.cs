@@ -24,7 +24,11 @@ namespace Keel.Net.Sockets
         /// <summary>The endpoint of a datagram socket (null for a stream socket and while pooled).</summary>
         private UdpEndpoint _udp;
 
-        internal Socket PoolNext;
+        // the socket table's port index (see SocketTable.IndexPort)
+        internal Socket PortNext;
+        internal Socket PortPrev;
+        internal int IndexedPort;
+
         internal bool InPool = true;
         internal bool AppOwned;
 
@@ -167,6 +171,7 @@ namespace Keel.Net.Sockets
             {
                 _stack.Udp.Bind(_udp, local);
             }
+            _stack.Sockets.IndexPort(this);
             return SocketError.Success;
         }
 
