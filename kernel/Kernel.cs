@@ -131,17 +131,27 @@ namespace Keel.Kernel
             }
         }
 
-        /// <summary>Runs work and timers; halts (interrupts on) when idle.</summary>
+        /// <summary>
+        /// Runs work and timers; when idle, polls for new work a little while after the last work
+        /// (<see cref="KernelCommandLine.HaltPollMicroseconds"/>), then halts (interrupts on).
+        /// </summary>
         public static void MainLoop()
         {
+            long pollNanoseconds = (long)CommandLine.HaltPollMicroseconds * 1000;
+            long lastWork = 0;
             while (true)
             {
                 if (Work.HasPending)
                 {
                     Work.RunPending();
+                    lastWork = Tsc.NowNanoseconds;
                 }
                 Timers.RunExpired();
                 s_pollers.RunAll();
+                if (lastWork != 0 && PollForWork(lastWork + pollNanoseconds))
+                {
+                    continue;
+                }
                 Native.DisableInterrupts();
                 // PrepareIdle re-arms the APIC if a timer interrupt since the last arming left an active
                 // timer without one; interrupts stay off until the halt, so none can be missed.
@@ -154,6 +164,20 @@ namespace Keel.Kernel
                     Native.EnableInterrupts();
                 }
             }
+        }
+
+        /// <summary>Spins (interrupts on) until work or an expired timer comes, true, or until <paramref name="until"/>, false.</summary>
+        private static bool PollForWork(long until)
+        {
+            while (Tsc.NowNanoseconds < until)
+            {
+                if (Work.HasPending || Timers.AnyExpired())
+                {
+                    return true;
+                }
+                Native.Pause();
+            }
+            return false;
         }
     }
 }

@@ -37,6 +37,9 @@ namespace Keel.Apps.Echo
         private readonly byte[][] _free = new byte[SharedBuffers][];
         private int _freeCount;
         private int _nextSlot;
+
+        /// <summary>One past the highest slot in use: a poll looks at no slot beyond it.</summary>
+        private int _end;
         private Socket _listener;
 
         /// <summary>An echo server without idle timeout.</summary>
@@ -82,7 +85,7 @@ namespace Keel.Apps.Echo
             get
             {
                 int n = 0;
-                for (int i = 0; i < _connections.Length; i++)
+                for (int i = 0; i < _end; i++)
                 {
                     if (_connections[i] != null)
                     {
@@ -143,7 +146,7 @@ namespace Keel.Apps.Echo
             }
             AcceptAll();
             long now = (object)_clock == null ? 0 : _clock.NowNanoseconds;
-            for (int i = 0; i < _connections.Length; i++)
+            for (int i = 0; i < _end; i++)
             {
                 if (_connections[i] == null)
                 {
@@ -160,12 +163,21 @@ namespace Keel.Apps.Echo
                     Drop(i);
                 }
             }
+            while (_end > 0 && _connections[_end - 1] == null)
+            {
+                _end--;
+            }
         }
 
         private void AcceptAll()
         {
             while (true)
             {
+                Socket accepted;
+                if (_listener.Accept(out accepted) != SocketError.Success)
+                {
+                    return;
+                }
                 // From where the last free slot was found, so accepting thousands of clients stays linear.
                 int slot = -1;
                 for (int n = 0; n < _connections.Length; n++)
@@ -177,11 +189,6 @@ namespace Keel.Apps.Echo
                         _nextSlot = i;
                         break;
                     }
-                }
-                Socket accepted;
-                if (_listener.Accept(out accepted) != SocketError.Success)
-                {
-                    return;
                 }
                 if (slot < 0)
                 {
@@ -196,6 +203,10 @@ namespace Keel.Apps.Echo
                 _pendingStart[slot] = 0;
                 _pendingEnd[slot] = 0;
                 _peerDone[slot] = false;
+                if (slot >= _end)
+                {
+                    _end = slot + 1;
+                }
                 Accepted++;
             }
         }

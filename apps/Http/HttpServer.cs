@@ -2,6 +2,7 @@ using System;
 using Keel.Apps.Hosting;
 using Keel.Apps.Json;
 using Keel.Apps.Text;
+using Keel.Buffers;
 using Keel.Hal;
 using Keel.Net;
 using Keel.Net.Sockets;
@@ -16,7 +17,7 @@ namespace Keel.Apps.Http
     /// generated pages. Serves the static site, <c>/stats</c> (JSON), <c>/metrics</c> (Prometheus) and
     /// <c>/bytes/N</c>.
     /// </summary>
-    public sealed class HttpServer : IStatisticsSource
+    public sealed class HttpServer : IStatisticsSource, IPoolMaker<HttpConnection>
     {
         private const int MaxRequestsPerPoll = 16;
         private const int PatternSize = 4096;
@@ -33,11 +34,10 @@ namespace Keel.Apps.Http
         /// <summary>Connection slots made at start-up; the rest are made when first needed.</summary>
         private const int PreallocatedSlots = 64;
 
-        /// <summary>Slots made so far (<c>_connections[0.._made)</c>).</summary>
-        private int _made;
         private readonly StatisticsRegistry _statistics;
         private readonly long _unixAtClockZero;
-        private readonly HttpConnection[] _connections;
+        /// <summary>Connection slots: <see cref="PreallocatedSlots"/> made at start-up, the rest when first needed.</summary>
+        private readonly LazyPool<HttpConnection> _connections;
         private readonly HttpSite _site = new HttpSite();
         private readonly byte[] _pattern = new byte[PatternSize];
         private readonly byte[] _refusal;
@@ -68,12 +68,7 @@ namespace Keel.Apps.Http
                 slots = slots > (half < 64 ? half : 64) ? slots : (half < 64 ? half : 64);
                 slots = slots < 1 ? 1 : slots > HttpServerConfig.MaxSlots ? HttpServerConfig.MaxSlots : slots;
             }
-            _connections = new HttpConnection[slots];
-            int early = slots < PreallocatedSlots ? slots : PreallocatedSlots;
-            for (int i = 0; i < early; i++)
-            {
-                _connections[_made++] = new HttpConnection(config.InputBufferSize);
-            }
+            _connections = new LazyPool<HttpConnection>(slots, PreallocatedSlots, this);
             int renderCount = config.RenderBuffers < 1 ? 1 : config.RenderBuffers;
             _render = new byte[renderCount][];
             _renderText = new TextBuffer[renderCount];
@@ -96,7 +91,7 @@ namespace Keel.Apps.Http
         }
 
         /// <summary>Connection slots (the connection limit).</summary>
-        public int MaxConnections => _connections.Length;
+        public int MaxConnections => _connections.Limit;
 
         /// <summary>Connections open now.</summary>
         public int OpenConnections
@@ -104,9 +99,9 @@ namespace Keel.Apps.Http
             get
             {
                 int open = 0;
-                for (int i = 0; i < _made; i++)
+                for (int i = 0; i < _connections.Made; i++)
                 {
-                    if (_connections[i].Socket != null)
+                    if (_connections.At(i).Socket != null)
                     {
                         open++;
                     }
@@ -138,7 +133,7 @@ namespace Keel.Apps.Http
                 return false;
             }
             if (_listener.Bind(new IPEndPoint(IPv4Address.Any, _config.Port)) != SocketError.Success ||
-                _listener.Listen(_connections.Length + 16) != SocketError.Success)
+                _listener.Listen(_connections.Limit + 16) != SocketError.Success)
             {
                 _listener.Close();
                 _listener = null;
@@ -150,11 +145,11 @@ namespace Keel.Apps.Http
         /// <summary>Closes every connection and the listener.</summary>
         public void Stop()
         {
-            for (int i = 0; i < _made; i++)
+            for (int i = 0; i < _connections.Made; i++)
             {
-                if (_connections[i].Socket != null)
+                if (_connections.At(i).Socket != null)
                 {
-                    Release(_connections[i], false);
+                    Release(_connections.At(i), false);
                 }
             }
             if (_listener != null)
@@ -172,9 +167,9 @@ namespace Keel.Apps.Http
             }
             long now = _clock.NowNanoseconds;
             Accept(now);
-            for (int i = 0; i < _made; i++)
+            for (int i = 0; i < _connections.Made; i++)
             {
-                HttpConnection connection = _connections[i];
+                HttpConnection connection = _connections.At(i);
                 if (connection.Socket != null)
                 {
                     Service(connection, now);
@@ -194,9 +189,9 @@ namespace Keel.Apps.Http
             get
             {
                 long next = long.MaxValue;
-                for (int i = 0; i < _made; i++)
+                for (int i = 0; i < _connections.Made; i++)
                 {
-                    HttpConnection c = _connections[i];
+                    HttpConnection c = _connections.At(i);
                     if (c.Socket == null)
                     {
                         continue;
@@ -240,7 +235,7 @@ namespace Keel.Apps.Http
                     Counters[HttpStatistics.ConnectionsRefused]++;
                     Counters[HttpStatistics.Responses5xx]++;
                     SocketError error;
-                    int sent = accepted.Send(_refusal, out error);
+                    int sent = accepted.Send(_refusal, true, out error); // with the FIN of the Close below
                     if (sent == _refusal.Length)
                     {
                         Counters[HttpStatistics.BytesSent] += sent;
@@ -258,23 +253,10 @@ namespace Keel.Apps.Http
             }
         }
 
-        private HttpConnection FreeSlot()
-        {
-            for (int i = 0; i < _made; i++)
-            {
-                if (_connections[i].Socket == null)
-                {
-                    return _connections[i];
-                }
-            }
-            if (_made < _connections.Length)
-            {
-                // A slot past the ones made at start-up: made now, from the memory the socket table's sizing set aside.
-                _connections[_made] = new HttpConnection(_config.InputBufferSize);
-                return _connections[_made++];
-            }
-            return null;
-        }
+        /// <summary>A free slot (one past those made at start-up is made now, from the memory the socket table's sizing set aside); null at the limit.</summary>
+        private HttpConnection FreeSlot() => _connections.Take();
+
+        HttpConnection IPoolMaker<HttpConnection>.Make(int index) => new HttpConnection(_config.InputBufferSize);
 
         /// <summary>Moves one connection along as far as it goes without waiting: send, read, parse, answer, repeat.</summary>
         private void Service(HttpConnection c, long now)
@@ -610,9 +592,11 @@ namespace Keel.Apps.Http
             while (true)
             {
                 ReadOnlySpan<byte> next;
+                long after; // bytes of the response after this piece
                 if (c.HeadSent < c.Head.Length)
                 {
                     next = c.Head.Text.Slice(c.HeadSent);
+                    after = c.BodyRemaining + c.TailRemaining;
                 }
                 else if (c.BodyRemaining > 0)
                 {
@@ -626,16 +610,20 @@ namespace Keel.Apps.Http
                         long length = PatternSize - offset;
                         next = new ReadOnlySpan<byte>(_pattern, offset, (int)(length < c.BodyRemaining ? length : c.BodyRemaining));
                     }
+                    after = c.BodyRemaining - next.Length + c.TailRemaining;
                 }
                 else if (c.TailRemaining > 0)
                 {
                     next = new ReadOnlySpan<byte>(s_chunkedTail, s_chunkedTail.Length - c.TailRemaining, c.TailRemaining);
+                    after = 0;
                 }
                 else
                 {
                     return 1;
                 }
-                int sent = c.Socket.Send(next, out error);
+                // The pieces of a response (and the FIN when the connection closes after it) leave together: every
+                // piece but the last says more follows, and so does the last when Close follows at once.
+                int sent = c.Socket.Send(next, after > 0 || c.CloseAfterResponse, out error);
                 if (sent <= 0)
                 {
                     return error == SocketError.WouldBlock ? 0 : -1;
@@ -709,6 +697,7 @@ namespace Keel.Apps.Http
             }
             c.Socket = null;
             c.ClearResponse();
+            _connections.Give(c);
         }
 
         private void ReleaseRender(HttpConnection c)
@@ -766,7 +755,7 @@ namespace Keel.Apps.Http
             output.Write(", connections ");
             output.Write(OpenConnections);
             output.Write(" of ");
-            output.Write(_connections.Length);
+            output.Write(_connections.Limit);
             output.Write(", render buffers busy ");
             output.Write(RenderBuffersInUse);
             output.Write(" of ");

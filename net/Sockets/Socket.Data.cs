@@ -14,16 +14,27 @@ namespace Keel.Net.Sockets
         /// TCP: copies as much as fits into the send buffer and returns the count (may be less than asked);
         /// WouldBlock when the buffer is full. UDP: sends one datagram to the connected peer.
         /// </summary>
-        public int Send(ReadOnlySpan<byte> buffer, out SocketError error)
+        public int Send(ReadOnlySpan<byte> buffer, out SocketError error) => Send(buffer, false, out error);
+
+        /// <summary>
+        /// <see cref="Send(ReadOnlySpan{byte}, out SocketError)"/>, and for TCP with <paramref name="more"/> (Linux
+        /// MSG_MORE): more data follows at once, so a last part-filled segment waits for the next Send, Shutdown or
+        /// Close (at the latest for the end of the stack's current batch), and a response written in pieces leaves
+        /// in one segment. Ignored for UDP.
+        /// </summary>
+        public int Send(ReadOnlySpan<byte> buffer, bool more, out SocketError error)
         {
             fixed (byte* p = buffer)
             {
-                return Send(p, buffer.Length, out error);
+                return Send(p, buffer.Length, more, out error);
             }
         }
 
         /// <summary>Pointer form of <see cref="Send(ReadOnlySpan{byte}, out SocketError)"/>.</summary>
-        public int Send(byte* buffer, int size, out SocketError error)
+        public int Send(byte* buffer, int size, out SocketError error) => Send(buffer, size, false, out error);
+
+        /// <summary>Pointer form of <see cref="Send(ReadOnlySpan{byte}, bool, out SocketError)"/>.</summary>
+        public int Send(byte* buffer, int size, bool more, out SocketError error)
         {
             if (!Usable)
             {
@@ -42,7 +53,7 @@ namespace Keel.Net.Sockets
                     error = SocketError.Shutdown; // after Shutdown(Send)
                     return 0;
                 }
-                return _tcp.Write(buffer, size, out error);
+                return _tcp.Write(buffer, size, more, out error);
             }
             if (!_udp.Connected)
             {

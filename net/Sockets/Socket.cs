@@ -30,7 +30,11 @@ namespace Keel.Net.Sockets
         /// </summary>
         private bool _ipv6Api;
 
-        internal Socket PoolNext;
+        // the socket table's port index (see SocketTable.IndexPort)
+        internal Socket PortNext;
+        internal Socket PortPrev;
+        internal int IndexedPort;
+
         internal bool InPool = true;
         internal bool AppOwned;
 
@@ -213,6 +217,7 @@ namespace Keel.Net.Sockets
             {
                 _stack.Udp.Bind(_udp, local);
             }
+            _stack.Sockets.IndexPort(this);
             return SocketError.Success;
         }
 

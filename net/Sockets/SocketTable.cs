@@ -11,18 +11,19 @@ namespace Keel.Net.Sockets
     /// Accept (TIME_WAIT connections are recycled when it runs dry), local port bookkeeping (ephemeral ports,
     /// conflicts), and the queue of readiness events delivered to socket handlers at the end of each batch.
     /// </summary>
-    internal sealed class SocketTable
+    internal sealed class SocketTable : IPoolMaker<Socket>
     {
         internal const int EphemeralPortFirst = 49152;
         internal const int EphemeralPortCount = 16384;
 
         internal readonly NetStack Stack;
         internal readonly long[] Counters;
-        private readonly Socket[] _sockets;
+        /// <summary>The sockets: some made at start-up, the rest when first needed.</summary>
+        private readonly LazyPool<Socket> _sockets;
 
-        /// <summary>Sockets made so far (<c>_sockets[0.._made)</c>); the rest of the table is made on first need.</summary>
-        private int _made;
-        private Socket _free;
+        /// <summary>Port index: bound sockets chained by <c>port &amp; _portMask</c> (see <see cref="IndexPort"/>).</summary>
+        private readonly Socket[] _ports;
+        private readonly int _portMask;
         private Socket _eventHead;
         private Socket _eventTail;
         private int _nextEphemeral;
@@ -31,27 +32,29 @@ namespace Keel.Net.Sockets
         {
             Stack = stack;
             Counters = stack.Counters;
-            _sockets = new Socket[config.MaxSockets];
-            int early = config.PreallocatedSockets;
-            for (int i = 0; i < early; i++)
+            _sockets = new LazyPool<Socket>(config.MaxSockets, config.PreallocatedSockets, this);
+            int buckets = 64;
+            while (buckets < config.MaxSockets && buckets < 65536)
             {
-                Make();
+                buckets <<= 1;
             }
+            _ports = new Socket[buckets];
+            _portMask = buckets - 1;
             _nextEphemeral = (int)(ephemeralSeed % EphemeralPortCount);
             Counters[NetStatistics.SocketsMax] = config.MaxSockets;
         }
 
         /// <summary>Number of sockets (free or in use).</summary>
-        internal int Capacity => _sockets.Length;
+        internal int Capacity => _sockets.Limit;
 
         /// <summary>Sockets made so far (the table's first ones; the rest are made when first needed).</summary>
-        internal int Made => _made;
+        internal int Made => _sockets.Made;
 
         /// <summary>The socket at <paramref name="index"/> (0 to <see cref="Made"/> − 1), in use or not.</summary>
-        internal Socket At(int index) => _sockets[index];
+        internal Socket At(int index) => _sockets.At(index);
 
         /// <summary>Sockets not in use.</summary>
-        internal int FreeCount => _sockets.Length - (int)Counters[NetStatistics.SocketsInUse];
+        internal int FreeCount => _sockets.Limit - (int)Counters[NetStatistics.SocketsInUse];
 
         /// <summary>
         /// Sockets a new connection may take: the free ones and the orphaned TIME_WAIT ones (recycled when the
@@ -68,8 +71,7 @@ namespace Keel.Net.Sockets
             Socket socket = Allocate();
             if (socket != null && !socket.Open(protocol, appOwned))
             {
-                socket.PoolNext = _free;
-                _free = socket;
+                _sockets.Give(socket);
                 Counters[NetStatistics.SocketsInUse]--;
                 socket = null;
             }
@@ -77,38 +79,19 @@ namespace Keel.Net.Sockets
         }
 
         /// <summary>
-        /// Makes the next socket of the table and puts it in the free pool. The table's memory was set aside when it was
-        /// sized (<see cref="NetConfig.SocketsForMemory"/>); making the sockets when first needed keeps start-up short.
+        /// The next socket of the table. The table's memory was set aside when it was sized
+        /// (<see cref="NetConfig.SocketsForMemory"/>); making the sockets when first needed keeps start-up short.
         /// </summary>
-        private void Make()
-        {
-            Socket socket = new Socket(Stack, _made);
-            _sockets[_made++] = socket;
-            socket.PoolNext = _free;
-            _free = socket;
-        }
+        Socket IPoolMaker<Socket>.Make(int index) => new Socket(Stack, index);
 
         /// <summary>A socket from the pool (made now if the table is not all made yet), or the TIME_WAIT connection closest to expiry; null when none.</summary>
         private Socket Allocate()
         {
-            if (_free == null && _made < _sockets.Length)
-            {
-                Make();
-            }
-            Socket socket = _free;
+            Socket socket = _sockets.Take();
             if (socket == null)
             {
                 // Recycle the TIME_WAIT connection closest to expiry (RFC 1122 allows reusing TIME_WAIT state).
-                TcpConnection oldest = null;
-                for (int i = 0; i < _made; i++)
-                {
-                    TcpConnection c = _sockets[i].Tcp;
-                    if (c != null && c.State == TcpState.TimeWait && c.Orphan &&
-                        (oldest == null || c.Timers.Deadline(TcpTimer.TimeWait) < oldest.Timers.Deadline(TcpTimer.TimeWait)))
-                    {
-                        oldest = c;
-                    }
-                }
+                TcpConnection oldest = Stack.Tcp.OldestOrphanInTimeWait();
                 if (oldest == null)
                 {
                     Counters[NetStatistics.TcpSocketExhausted]++;
@@ -116,14 +99,12 @@ namespace Keel.Net.Sockets
                 }
                 Counters[NetStatistics.TcpTimewaitRecycled]++;
                 oldest.EnterClosed(SocketError.Success);
-                socket = _free;
+                socket = _sockets.Take();
                 if (socket == null)
                 {
                     return null;
                 }
             }
-            _free = socket.PoolNext;
-            socket.PoolNext = null;
             Counters[NetStatistics.SocketsInUse]++;
             return socket;
         }
@@ -135,9 +116,9 @@ namespace Keel.Net.Sockets
             {
                 return;
             }
+            UnindexPort(socket);
             socket.ResetForPool();
-            socket.PoolNext = _free;
-            _free = socket;
+            _sockets.Give(socket);
             Counters[NetStatistics.SocketsInUse]--;
         }
 
@@ -160,14 +141,66 @@ namespace Keel.Net.Sockets
         }
 
         /// <summary>
+        /// Puts <paramref name="socket"/> in the port index under its local port (after a bind, or when a listener's
+        /// child takes its port), so <see cref="PortInUse"/> looks only at the sockets whose port shares its bucket.
+        /// A socket stays indexed until it goes back to the pool.
+        /// </summary>
+        internal void IndexPort(Socket socket)
+        {
+            int port = socket.BoundPort;
+            if (port == socket.IndexedPort)
+            {
+                return;
+            }
+            UnindexPort(socket);
+            if (port == 0)
+            {
+                return;
+            }
+            int bucket = port & _portMask;
+            Socket head = _ports[bucket];
+            socket.IndexedPort = port;
+            socket.PortPrev = null;
+            socket.PortNext = head;
+            if (head != null)
+            {
+                head.PortPrev = socket;
+            }
+            _ports[bucket] = socket;
+        }
+
+        /// <summary>Takes <paramref name="socket"/> out of the port index (nothing when it is not in it).</summary>
+        private void UnindexPort(Socket socket)
+        {
+            if (socket.IndexedPort == 0)
+            {
+                return;
+            }
+            if (socket.PortPrev == null)
+            {
+                _ports[socket.IndexedPort & _portMask] = socket.PortNext;
+            }
+            else
+            {
+                socket.PortPrev.PortNext = socket.PortNext;
+            }
+            if (socket.PortNext != null)
+            {
+                socket.PortNext.PortPrev = socket.PortPrev;
+            }
+            socket.PortNext = null;
+            socket.PortPrev = null;
+            socket.IndexedPort = 0;
+        }
+
+        /// <summary>
         /// True when another bound socket of <paramref name="protocol"/> holds <paramref name="port"/> on an address a
         /// binding to <paramref name="address"/> (with <paramref name="v6Only"/>) would share (Socket.BindingsOverlap).
         /// </summary>
         internal bool PortInUse(int protocol, IPAddress address, bool v6Only, int port, bool reuse)
         {
-            for (int i = 0; i < _made; i++)
+            for (Socket s = _ports[port & _portMask]; s != null; s = s.PortNext)
             {
-                Socket s = _sockets[i];
                 if (s.InPool || s.BoundPort != port || (int)s.ProtocolType != protocol ||
                     !Socket.BindingsOverlap(s.Local.Address, s.V6Only, address, v6Only))
                 {
@@ -224,7 +257,7 @@ namespace Keel.Net.Sockets
         internal void DispatchEvents()
         {
             // Handlers may cause new events; bound the work per call.
-            int budget = _sockets.Length * 4;
+            int budget = _sockets.Limit * 4;
             while (_eventHead != null && budget-- > 0)
             {
                 Socket socket = _eventHead;
@@ -248,9 +281,9 @@ namespace Keel.Net.Sockets
         /// <summary>Aborts every socket in use (RST for TCP) and returns it to the pool; drops pending events.</summary>
         internal void CloseAll()
         {
-            for (int i = 0; i < _made; i++)
+            for (int i = 0; i < _sockets.Made; i++)
             {
-                Socket s = _sockets[i];
+                Socket s = _sockets.At(i);
                 if (!s.InPool)
                 {
                     s.Abort();
@@ -267,14 +300,14 @@ namespace Keel.Net.Sockets
             output.Write("sockets (");
             output.Write((long)FreeCount);
             output.Write(" free of ");
-            output.Write((long)_sockets.Length);
+            output.Write((long)_sockets.Limit);
             output.Write("):");
             output.WriteLine();
-            for (int i = 0; i < _made; i++)
+            for (int i = 0; i < _sockets.Made; i++)
             {
-                if (!_sockets[i].InPool)
+                if (!_sockets.At(i).InPool)
                 {
-                    _sockets[i].PrintLine(output);
+                    _sockets.At(i).PrintLine(output);
                 }
             }
         }

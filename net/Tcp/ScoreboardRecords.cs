@@ -1,3 +1,4 @@
+using Keel.Buffers;
 using Keel.Hal;
 
 namespace Keel.Net.Tcp
@@ -14,9 +15,6 @@ namespace Keel.Net.Tcp
         internal readonly Instant[] Xmit;
         internal readonly byte[] Flags;
         internal readonly int Mask;
-
-        /// <summary>The next free storage in the pool.</summary>
-        internal ScoreboardRecords PoolNext;
 
         /// <param name="capacity">Records; rounded up to a power of two, at least 16.</param>
         internal ScoreboardRecords(int capacity)
@@ -35,18 +33,18 @@ namespace Keel.Net.Tcp
     }
 
     /// <summary>
-    /// Large scoreboard storages made at start-up and shared by the connections of a <see cref="TcpLayer"/>: an
+    /// Large scoreboard storages (some made at start-up, the rest when first taken) shared by the connections of a
+    /// <see cref="TcpLayer"/>: an
     /// idle or lightly used connection holds none, so its cost does not grow with the send buffer. A connection
     /// that finds the pool empty keeps its small ring and waits for ACKs as when a ring is full.
     /// </summary>
-    internal sealed class ScoreboardPool
+    internal sealed class ScoreboardPool : IPoolMaker<ScoreboardRecords>
     {
         /// <summary>Records of a connection's own ring: enough for a request and its response.</summary>
         internal const int SmallCapacity = 16;
 
         private readonly int _capacity;
-        private ScoreboardRecords _free;
-        private int _made;
+        private readonly LazyPool<ScoreboardRecords> _storages;
 
         /// <summary>Large storages made at start-up (as many as a table of <see cref="NetConfig.PreallocatedSocketLimit"/> sockets has); the rest are made when first taken.</summary>
         internal const int Preallocated = NetConfig.PreallocatedSocketLimit / 16 + 8;
@@ -55,48 +53,22 @@ namespace Keel.Net.Tcp
         /// <param name="capacity">Records in each.</param>
         internal ScoreboardPool(int count, int capacity)
         {
-            Total = count;
-            Available = count;
             _capacity = capacity;
-            for (int i = 0; i < count && i < Preallocated; i++)
-            {
-                ScoreboardRecords records = new ScoreboardRecords(capacity);
-                records.PoolNext = _free;
-                _free = records;
-                _made++;
-            }
+            _storages = new LazyPool<ScoreboardRecords>(count, Preallocated, this);
         }
 
         /// <summary>Large storages there may be.</summary>
-        internal int Total { get; }
+        internal int Total => _storages.Limit;
 
         /// <summary>Large storages not in use (made or not yet made).</summary>
-        internal int Available { get; private set; }
+        internal int Available => _storages.Available;
 
         /// <summary>A large storage, or null when every one is in use.</summary>
-        internal ScoreboardRecords Take()
-        {
-            if (_free == null && _made < Total)
-            {
-                _free = new ScoreboardRecords(_capacity);
-                _made++;
-            }
-            ScoreboardRecords records = _free;
-            if (records != null)
-            {
-                _free = records.PoolNext;
-                records.PoolNext = null;
-                Available--;
-            }
-            return records;
-        }
+        internal ScoreboardRecords Take() => _storages.Take();
 
         /// <summary>Gives back a storage from <see cref="Take"/>.</summary>
-        internal void Give(ScoreboardRecords records)
-        {
-            records.PoolNext = _free;
-            _free = records;
-            Available++;
-        }
+        internal void Give(ScoreboardRecords records) => _storages.Give(records);
+
+        ScoreboardRecords IPoolMaker<ScoreboardRecords>.Make(int index) => new ScoreboardRecords(_capacity);
     }
 }

@@ -2,8 +2,9 @@ namespace Keel.Net.Tcp
 {
     /// <summary>
     /// A connection's places in <see cref="TcpLayer"/>'s tables, which keep only the heads: the 4-tuple hash chain,
-    /// the listener list, the list of connections with timers (doubly linked, so a connection leaves it at once) and
-    /// the end-of-batch output list (first in, first out). The links are threaded through the connections
+    /// the listener list, the list of connections with timers (doubly linked, so a connection leaves it at once), the
+    /// TIME_WAIT list in order of expiry (doubly linked, with a tail) and the end-of-batch output list (first in,
+    /// first out). The links are threaded through the connections
     /// themselves, so the tables never allocate; each operation here keeps one list and its flag consistent.
     /// </summary>
     internal struct TableLinks
@@ -20,6 +21,9 @@ namespace Keel.Net.Tcp
         private bool _active;
         private TcpConnection _batchNext;
         private bool _onBatch;
+        private TcpConnection _timeWaitNext;
+        private TcpConnection _timeWaitPrev;
+        private bool _inTimeWait;
 
         /// <summary>The next connection in the same hash bucket.</summary>
         internal TcpConnection HashNext => _hashNext;
@@ -38,6 +42,11 @@ namespace Keel.Net.Tcp
         internal TcpConnection BatchNext => _batchNext;
 
         internal bool OnBatch => _onBatch;
+
+        /// <summary>The next connection of the TIME_WAIT list (the next to expire).</summary>
+        internal TcpConnection TimeWaitNext => _timeWaitNext;
+
+        internal bool InTimeWaitList => _inTimeWait;
 
         // ------------------------------------------------------------ hash chain
 
@@ -120,6 +129,74 @@ namespace Keel.Net.Tcp
             c.Links._activeNext = null;
             c.Links._activePrev = null;
             c.Links._active = false;
+        }
+
+        // ------------------------------------------------------------ TIME_WAIT list
+
+        /// <summary>
+        /// Puts <paramref name="c"/> on the TIME_WAIT list, at the back (<paramref name="first"/> false: it expires last,
+        /// as every TIME_WAIT lasts as long) or at the front (it expires at once); moves it when it is on the list already.
+        /// </summary>
+        internal static void AddTimeWait(ref TcpConnection head, ref TcpConnection tail, TcpConnection c, bool first)
+        {
+            RemoveTimeWait(ref head, ref tail, c);
+            c.Links._inTimeWait = true;
+            if (first)
+            {
+                c.Links._timeWaitPrev = null;
+                c.Links._timeWaitNext = head;
+                if (head != null)
+                {
+                    head.Links._timeWaitPrev = c;
+                }
+                head = c;
+                if (tail == null)
+                {
+                    tail = c;
+                }
+                return;
+            }
+            c.Links._timeWaitNext = null;
+            c.Links._timeWaitPrev = tail;
+            if (tail != null)
+            {
+                tail.Links._timeWaitNext = c;
+            }
+            tail = c;
+            if (head == null)
+            {
+                head = c;
+            }
+        }
+
+        /// <summary>Takes <paramref name="c"/> off the TIME_WAIT list in constant time (nothing when it is not on it).</summary>
+        internal static void RemoveTimeWait(ref TcpConnection head, ref TcpConnection tail, TcpConnection c)
+        {
+            if (!c.Links._inTimeWait)
+            {
+                return;
+            }
+            TcpConnection prev = c.Links._timeWaitPrev;
+            TcpConnection next = c.Links._timeWaitNext;
+            if (prev == null)
+            {
+                head = next;
+            }
+            else
+            {
+                prev.Links._timeWaitNext = next;
+            }
+            if (next == null)
+            {
+                tail = prev;
+            }
+            else
+            {
+                next.Links._timeWaitPrev = prev;
+            }
+            c.Links._timeWaitNext = null;
+            c.Links._timeWaitPrev = null;
+            c.Links._inTimeWait = false;
         }
 
         // ------------------------------------------------------------ end-of-batch list

@@ -200,7 +200,10 @@ namespace Keel.Net.Tcp
             return copied;
         }
 
-        /// <summary>After the application read: tell the peer when the window has opened a lot.</summary>
+        /// <summary>
+        /// After the application read: when the window has opened a lot, tell the peer at the end of the batch, or with
+        /// the data the application sends back before then (a request answered at once needs no separate update).
+        /// </summary>
         private void MaybeWindowUpdate()
         {
             if (State != TcpState.Established && State != TcpState.FinWait1 && State != TcpState.FinWait2)
@@ -211,11 +214,17 @@ namespace Keel.Net.Tcp
             long current = Rcv.Window;
             if (free >= 2 * current && free - current >= 2 * ReceiveMss)
             {
-                SendAckNow();
+                DelayedAck.AckImmediately();
+                Layer.Schedule(this);
             }
         }
 
-        internal int Write(byte* source, int size, out SocketError error)
+        /// <summary>
+        /// Appends to the send buffer and sends what may go. With <paramref name="more"/> (Linux MSG_MORE) a last
+        /// part-filled segment waits for the next write, a FIN, or the end of the batch at the latest, so a response
+        /// written in pieces leaves as one segment.
+        /// </summary>
+        internal int Write(byte* source, int size, bool more, out SocketError error)
         {
             if (Error != SocketError.Success)
             {
@@ -255,7 +264,13 @@ namespace Keel.Net.Tcp
                 return 0;
             }
             error = SocketError.Success;
+            Corked = more;
             Output(Stack.Now);
+            if (Corked && Gt(DataEnd, Snd.Max))
+            {
+                OutputPending = true;
+                Layer.Schedule(this);
+            }
             return taken;
         }
     }

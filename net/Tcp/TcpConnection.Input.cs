@@ -61,6 +61,7 @@ namespace Keel.Net.Tcp
                     if (State == TcpState.TimeWait && (flags & TcpLayer.FlagFin) != 0)
                     {
                         Timers.Arm(TcpTimer.TimeWait, now + Layer.TimeWaitTimeout);
+                        Layer.TimeWaitStarted(this, false);
                     }
                     if (dataLength > 0 && Leq(sequence + (uint)dataLength, Rcv.Nxt))
                     {

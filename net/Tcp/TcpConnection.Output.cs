@@ -128,9 +128,9 @@ namespace Keel.Net.Tcp
                         length = (int)usable;
                     }
                 }
-                if (length < mss && !NoDelay && outstanding > 0 && !FinQueued)
+                if (length < mss && (Corked || !NoDelay && outstanding > 0) && !FinQueued)
                 {
-                    break; // Nagle
+                    break; // Nagle, or the application has more to write
                 }
                 bool fin = FinQueued && Snd.Max + (uint)length == dataEnd;
                 if (!SendNew(Snd.Max, length, fin, now))
@@ -344,6 +344,7 @@ namespace Keel.Net.Tcp
             {
                 return;
             }
+            Corked = false;
             if (OutputPending)
             {
                 Output(now);

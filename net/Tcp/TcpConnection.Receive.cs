@@ -172,6 +172,7 @@ namespace Keel.Net.Tcp
                 Counters[NetStatistics.TcpTimewaitOverflows]++;
             }
             Timers.Arm(TcpTimer.TimeWait, overflow ? now : now + Layer.TimeWaitTimeout);
+            Layer.TimeWaitStarted(this, overflow);
             Board.Clear();
             FreeReceiveQueues(!Orphan); // the application may still read what arrived before the FIN
             Send.Clear();

@@ -83,6 +83,10 @@ namespace Keel.Net.Tcp
 
         // options and limits
         internal bool NoDelay;
+
+        /// <summary>The application's last write said more follows: a part-filled last segment waits (see <see cref="Write"/>).</summary>
+        internal bool Corked;
+
         internal int SendBufferSize;
         internal int ReceiveBufferSize;
         internal SocketError Error;
@@ -250,6 +254,7 @@ namespace Keel.Net.Tcp
             OutputPending = false;
             SendBlocked = false;
             NoDelay = false;
+            Corked = false;
             SendBufferSize = config.TcpSendBufferSize;
             ReceiveBufferSize = config.TcpReceiveBufferSize;
             ReceiveTuning.Reset(config.TcpReceiveBufferMax > config.TcpReceiveBufferSize);

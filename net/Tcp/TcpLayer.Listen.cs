@@ -220,6 +220,7 @@ namespace Keel.Net.Tcp
             TcpConnection child = childSocket.Tcp;
             child.OpenFromRequest(listener, segment.LocalEndPoint, segment.RemoteEndPoint,
                 iss, irs, ref options, segment.Window, synAckSent, now);
+            Stack.Sockets.IndexPort(childSocket);
             listener.Children.Add(child);
             listener.Children.Admit(child);
             Hash(child);

@@ -89,9 +89,35 @@ namespace Keel.Net.Tcp
             TableLinks.Activate(ref _active, c);
         }
 
+        /// <summary>Takes <paramref name="c"/> off the timer list or the TIME_WAIT list, whichever it is on.</summary>
         internal void Deactivate(TcpConnection c)
         {
             TableLinks.Deactivate(ref _active, c);
+            TableLinks.RemoveTimeWait(ref _timeWaitHead, ref _timeWaitTail, c);
+        }
+
+        /// <summary>
+        /// <paramref name="c"/> (re)started its TIME_WAIT timer: it leaves the timer list, which every poll walks, for the
+        /// TIME_WAIT list, whose order is the order of expiry because every TIME_WAIT lasts as long; at the front when
+        /// it ends at once (<paramref name="now"/>: past the TIME_WAIT limit).
+        /// </summary>
+        internal void TimeWaitStarted(TcpConnection c, bool now)
+        {
+            TableLinks.Deactivate(ref _active, c);
+            TableLinks.AddTimeWait(ref _timeWaitHead, ref _timeWaitTail, c, now);
+        }
+
+        /// <summary>The orphaned TIME_WAIT connection that expires first (the one to reuse when sockets run out); null for none.</summary>
+        internal TcpConnection OldestOrphanInTimeWait()
+        {
+            for (TcpConnection c = _timeWaitHead; c != null; c = c.Links.TimeWaitNext)
+            {
+                if (c.Orphan)
+                {
+                    return c;
+                }
+            }
+            return null;
         }
 
         /// <summary>
@@ -151,12 +177,25 @@ namespace Keel.Net.Tcp
                 c.OnTimers(now);
                 c = next;
             }
+            // The TIME_WAIT list is in order of expiry: only its expired front is looked at.
+            while ((c = _timeWaitHead) != null && c.NextDeadline() <= now)
+            {
+                c.OnTimers(now);
+                if (_timeWaitHead == c)
+                {
+                    break; // not ended (cannot happen while the list is in order): leave it for the next poll
+                }
+            }
             PollSynQueue(now);
         }
 
         internal Instant NextDeadline()
         {
             Instant best = _synQueue.NextDeadline();
+            if (_timeWaitHead != null)
+            {
+                best = Instant.Min(best, _timeWaitHead.NextDeadline());
+            }
             for (TcpConnection c = _active; c != null; c = c.Links.ActiveNext)
             {
                 Instant d = c.NextDeadline();

@@ -10,7 +10,7 @@ namespace Keel.Net.Tcp
     /// TCP demultiplexing and segment output: a hash table of connections keyed by the full 4-tuple (sized at
     /// start-up), the list of listeners, the list of connections with timers, and the per-batch ACK/output list.
     /// </summary>
-    internal sealed unsafe partial class TcpLayer
+    internal sealed unsafe partial class TcpLayer : IPoolMaker<TcpConnection>
     {
         internal const int FlagFin = 0x01;
         internal const int FlagSyn = 0x02;
@@ -29,6 +29,8 @@ namespace Keel.Net.Tcp
         private readonly int _bucketMask;
         private TcpConnection _listeners;
         private TcpConnection _active;
+        private TcpConnection _timeWaitHead; // TIME_WAIT connections, the first to expire first
+        private TcpConnection _timeWaitTail;
         private TcpConnection _batchHead;
         private TcpConnection _batchTail;
         private TcpConnection _flushHead; // the list FlushBatch is working through
@@ -37,12 +39,8 @@ namespace Keel.Net.Tcp
         /// <summary>Large scoreboard rings lent to the connections with many segments in flight.</summary>
         internal readonly ScoreboardPool Scoreboards;
 
-        /// <summary>Connections not in use (one per socket, made like the sockets: some at start-up, the rest when first needed), a stack of <see cref="_idleCount"/>.</summary>
-        private readonly TcpConnection[] _idle;
-        private int _idleCount;
-
-        /// <summary>Connection objects made so far (at most one per socket).</summary>
-        private int _made;
+        /// <summary>Connection objects, one per socket at most, made like the sockets: some at start-up, the rest when first needed.</summary>
+        private readonly LazyPool<TcpConnection> _connections;
 
         public TcpLayer(NetStack stack, NetConfig config)
         {
@@ -52,12 +50,7 @@ namespace Keel.Net.Tcp
             // One record per MSS-sized segment in flight: the send buffer over the smallest usual MSS. A
             // large ring for one connection in 16, at least 8 (bulk senders at once).
             Scoreboards = new ScoreboardPool(config.MaxSockets / 16 + 8, config.TcpSendBufferSize / 1024 + 32);
-            _idle = new TcpConnection[config.MaxSockets];
-            for (int i = 0; i < config.PreallocatedSockets; i++)
-            {
-                _idle[_idleCount++] = MakeConnection();
-            }
-            _made = _idleCount;
+            _connections = new LazyPool<TcpConnection>(config.MaxSockets, config.PreallocatedSockets, this);
             int buckets = 16;
             while (buckets < config.MaxSockets * 2)
             {
@@ -78,28 +71,23 @@ namespace Keel.Net.Tcp
         /// <summary>A connection for <paramref name="socket"/>, fresh (CLOSED, unbound); null when all are in use.</summary>
         internal TcpConnection Open(Socket socket)
         {
-            if (_idleCount == 0)
+            TcpConnection c = _connections.Take();
+            if (c == null)
             {
-                if (_made == _idle.Length)
-                {
-                    return null;
-                }
-                _idle[_idleCount++] = MakeConnection();
-                _made++;
+                return null;
             }
-            TcpConnection c = _idle[--_idleCount];
             c.Open(socket, Config);
             return c;
         }
 
         /// <summary>A new connection object (made at start-up up to <see cref="NetConfig.PreallocatedSockets"/>, the rest when first needed).</summary>
-        private TcpConnection MakeConnection() => new TcpConnection(this, new SendBuffer(Stack.TransmitPages, Config.TcpSendBufferSize));
+        TcpConnection IPoolMaker<TcpConnection>.Make(int index) => new TcpConnection(this, new SendBuffer(Stack.TransmitPages, Config.TcpSendBufferSize));
 
         /// <summary>Gives back a connection that is over (CLOSED, out of every table).</summary>
         internal void Release(TcpConnection c)
         {
             c.Children.Leaves();
-            _idle[_idleCount++] = c;
+            _connections.Give(c);
         }
 
         /// <summary>Timestamp clock value (milliseconds) at <paramref name="now"/>.</summary>

@@ -11,17 +11,15 @@ namespace Keel.Net.Udp
     /// connected one's exact match first, else the first bound one), length and checksum checks, and outgoing
     /// datagrams (checksum left to the device when it offers offload).
     /// </summary>
-    internal sealed unsafe class UdpLayer
+    internal sealed unsafe class UdpLayer : IPoolMaker<UdpEndpoint>
     {
         internal const int HeaderLength = 8;
 
         internal readonly NetStack Stack;
         internal readonly long[] Counters;
 
-        /// <summary>Endpoints not in use (one per socket, made like the sockets: some at start-up, the rest when first needed), a stack of <see cref="_idleCount"/>.</summary>
-        private readonly UdpEndpoint[] _idle;
-        private int _idleCount;
-        private int _made;
+        /// <summary>Endpoints, one per socket at most, made like the sockets: some at start-up, the rest when first needed.</summary>
+        private readonly LazyPool<UdpEndpoint> _endpoints;
 
         /// <summary>Bound endpoints, linked through <see cref="UdpEndpoint.BoundNext"/>.</summary>
         private UdpEndpoint _bound;
@@ -30,27 +28,19 @@ namespace Keel.Net.Udp
         {
             Stack = stack;
             Counters = stack.Counters;
-            _idle = new UdpEndpoint[config.MaxSockets];
-            for (int i = 0; i < config.PreallocatedSockets; i++)
-            {
-                _idle[_idleCount++] = new UdpEndpoint();
-            }
-            _made = _idleCount;
+            _endpoints = new LazyPool<UdpEndpoint>(config.MaxSockets, config.PreallocatedSockets, this);
         }
+
+        UdpEndpoint IPoolMaker<UdpEndpoint>.Make(int index) => new UdpEndpoint();
 
         /// <summary>An endpoint for <paramref name="socket"/>, fresh; null when all are in use.</summary>
         internal UdpEndpoint Open(Socket socket)
         {
-            if (_idleCount == 0)
+            UdpEndpoint endpoint = _endpoints.Take();
+            if (endpoint == null)
             {
-                if (_made == _idle.Length)
-                {
-                    return null;
-                }
-                _idle[_idleCount++] = new UdpEndpoint();
-                _made++;
+                return null;
             }
-            UdpEndpoint endpoint = _idle[--_idleCount];
             endpoint.Open(socket, Stack.Config);
             return endpoint;
         }
@@ -60,7 +50,7 @@ namespace Keel.Net.Udp
         {
             Unbind(endpoint);
             endpoint.DropQueued();
-            _idle[_idleCount++] = endpoint;
+            _endpoints.Give(endpoint);
         }
 
         /// <summary>Binds <paramref name="endpoint"/> to <paramref name="local"/> (port checked free by the caller): datagrams to it are delivered.</summary>

@@ -9,7 +9,7 @@
 #   tools/bench.d/connections.sh [COUNT [HOLD]]
 #   KEEL_ELF=path  kernel image (default build/keel.elf)
 #
-# The socket table itself costs NetConfig.BytesPerSocket (4 KiB) per socket whether used or not; an idle
+# The socket table itself costs NetConfig.BytesPerSocket (5 KiB) per socket, set aside whether used or not; an idle
 # established connection holds no buffer pages, so "bytes per held connection" should be near 0.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -52,5 +52,5 @@ echo "pages free before: $free_before; while held: $free_held"
 if [ "$in_use" -gt 0 ]; then
     echo "bytes per held connection beyond the socket table: $(( (free_before - free_held) * 4096 / in_use ))"
 fi
-echo "socket table cost per socket (NetConfig.BytesPerSocket): 4096"
+echo "socket table cost per socket (NetConfig.BytesPerSocket): 5120"
 grep -q '"served": '"$COUNT"',' "$OUT"

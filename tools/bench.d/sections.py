@@ -6,7 +6,7 @@
   sections.py ping-pct FILE      -> "p50 p99 p99.9 loss%" of the replies' RTTs (ms), or "fail: why"
   sections.py report RESULTS     -> markdown of the HTTP and latency tables on stdout (nothing if neither ran)
 """
-import math, os, re, sys
+import math, os, re, statistics, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import Results, md_table  # noqa: E402
@@ -168,6 +168,47 @@ def http_report(R):
            "request on a kept-alive connection; ab: connect to last byte) and include the non-2xx responses "
            "named in the notes (neither client separates them); — where the client failed. Goal (issue): "
            "Keel ≥ 5× Linux's requests/s and ≤ 0.5× its p99 in every cell."]
+    if notes:
+        md += ["", "Notes:", ""] + ["- " + n for n in notes]
+    return md + http_baseline_report(R) + connections_report(R)
+
+
+def http_baseline_report(R):
+    """The previous binary (--baseline) beside this one, cell by cell, paired per run."""
+    if not any(r[1] == "http_baseline" for r in R.rows):
+        return []
+    rows = []
+    for tool, c, label in HTTP_CELLS:
+        base = "%s_c%d" % (tool, c)
+        bt, bm = cell(R, "keel", "http_baseline", base + "_rps")
+        kt, km = cell(R, "keel", "http", base + "_rps")
+        b99t, b99 = cell(R, "keel", "http_baseline", base + "_p99")
+        k99t, k99 = cell(R, "keel", "http", base + "_p99")
+        paired = R.paired(("keel", "http"), ("keel", "http_baseline"), base + "_rps")
+        rows.append([label, bt, kt, "%.2f" % statistics.median(paired) if paired else ratio(km, bm), b99t, k99t])
+    md = ["", "### HTTP A/B: the previous binary and this one, same runs (`--baseline`)", ""]
+    md += md_table(["client, connections", "previous req/s", "this req/s", "this/previous (paired)",
+                    "previous p99 (ms)", "this p99 (ms)"], rows)
+    return md
+
+
+def connections_report(R):
+    """tools/bench.d/connections.sh: connections held, then served, and memory per connection."""
+    if not any(r[1] == "conns" for r in R.rows):
+        return []
+    def one(metric):
+        vals = R.values("keel", "conns", metric)
+        return vals[0] if vals else "—"
+    rows = [["connections asked for / established", "%s / %s" % (one("requested"), one("established"))],
+            ["opened per second (as fast as the handshakes go)", one("connections_per_second")],
+            ["alive after the hold (%s s)" % one("hold_s"), one("alive_after_hold")],
+            ["served afterwards (a line echoed on each)", one("served")],
+            ["socket table at -m 256M (sockets)", one("sockets")],
+            ["memory set aside per socket (bytes, NetConfig.BytesPerSocket)", one("socket_bytes")],
+            ["memory taken per held connection beyond that (bytes)", one("bytes_per_conn")]]
+    md = ["", "### Connection scale: Keel at -m 256M, echo connections held then served (tools/bench.d/connections.sh)", ""]
+    md += md_table(["measure", "Keel"], rows)
+    notes = [n for n in notes_of(R, "conns", ("established",))]
     if notes:
         md += ["", "Notes:", ""] + ["- " + n for n in notes]
     return md

@@ -216,6 +216,16 @@ namespace Keel.Kernel.Config
                         Budget = budget;
                     }
                 }
+                else if (AsciiText.Matches(key, "haltpoll"))
+                {
+                    long micros = 0;
+                    ok = EntryHasValue(entry) && NumberParser.TryParseInt64(EntryValue(entry), out micros) &&
+                         micros >= 0 && micros <= MaxHaltPollMicroseconds;
+                    if (ok)
+                    {
+                        HaltPollMicroseconds = (int)micros;
+                    }
+                }
                 else if (AsciiText.Matches(key, "rxbufpages"))
                 {
                     int pages;

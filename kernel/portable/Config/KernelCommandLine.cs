@@ -19,7 +19,7 @@ namespace Keel.Kernel.Config
     /// <c>ip6=ADDR[/LEN]</c> and <c>gw6=ADDR</c> (a static IPv6 address and default router besides SLAAC),
     /// <c>ipv6=on|off</c> (default on),
     /// <c>shell=on|off</c>, <c>test=pagefault|nullref|bounds|throw|NAME</c>, and the benchmark switches
-    /// <c>napi=on|off</c>, <c>prealloc=on|off</c>, <c>recycle=on|off</c>, <c>txlazy=on|off</c>, <c>rxbufpages=N</c>,
+    /// <c>napi=on|off</c>, <c>prealloc=on|off</c>, <c>recycle=on|off</c>, <c>txlazy=on|off</c>, <c>rxbufpages=N</c>, <c>haltpoll=N</c>,
     /// <c>hook=drop|echo-count|none</c>, each also accepted with a <c>bench-</c> prefix; and
     /// <c>virtio_mmio.device=&lt;size&gt;@&lt;base&gt;:&lt;irq&gt;[:&lt;id&gt;]</c>, any number of times, one per device
     /// (<see cref="VirtioMmioCommandLine"/>; a malformed one is reported and ignored). Other <c>bench-*</c>
@@ -110,6 +110,7 @@ namespace Keel.Kernel.Config
             NapiEnabled = true;
             RecycleEnabled = true;
             TxLazyReclaim = true;
+            HaltPollMicroseconds = DefaultHaltPollMicroseconds;
         }
 
         /// <summary>Interface address (first octet most significant). Default 198.18.0.2.</summary>
@@ -197,6 +198,19 @@ namespace Keel.Kernel.Config
 
         /// <summary>NAPI poll budget (<c>budget=</c>, 1..1024); 0 = the driver's default.</summary>
         public int Budget { get; private set; }
+
+        /// <summary>Default <see cref="HaltPollMicroseconds"/> (Linux's guest halt polling: 200 µs).</summary>
+        public const int DefaultHaltPollMicroseconds = 200;
+
+        /// <summary>Largest accepted <c>haltpoll=</c> (10 ms).</summary>
+        public const int MaxHaltPollMicroseconds = 10_000;
+
+        /// <summary>
+        /// After a pass with work, how long the idle CPU polls for more before it halts (<c>haltpoll=N</c> µs, 0 = halt at
+        /// once), as Linux's cpuidle-haltpoll: a wake-up from halt costs the virtual CPU far more than a short poll when
+        /// the next packet comes soon, as in a request/response exchange.
+        /// </summary>
+        public int HaltPollMicroseconds { get; private set; }
 
         /// <summary>Largest accepted <c>rxbufpages=</c>.</summary>
         public const int MaxRxBufferPages = 8;

@@ -84,6 +84,20 @@ namespace Keel.Tests.Kernel
             Assert.That(c.IssueCount, Is.EqualTo(issues), Report(c));
         }
 
+        [TestCase("", KernelCommandLine.DefaultHaltPollMicroseconds, 0)]
+        [TestCase("haltpoll=0", 0, 0)]
+        [TestCase("haltpoll=50", 50, 0)]
+        [TestCase("haltpoll=10000", 10000, 0)]
+        [TestCase("haltpoll=10001", KernelCommandLine.DefaultHaltPollMicroseconds, 1)]
+        [TestCase("haltpoll=-1", KernelCommandLine.DefaultHaltPollMicroseconds, 1)]
+        [TestCase("haltpoll", KernelCommandLine.DefaultHaltPollMicroseconds, 1)]
+        public void HaltPollIsRangeChecked(string text, int expected, int issues)
+        {
+            KernelCommandLine c = Parse(text);
+            Assert.That(c.HaltPollMicroseconds, Is.EqualTo(expected));
+            Assert.That(c.IssueCount, Is.EqualTo(issues), Report(c));
+        }
+
         [TestCase("budget=16", 16, 0)]
         [TestCase("budget=1024", 1024, 0)]
         [TestCase("budget=0", 0, 1)]
