@@ -20,6 +20,7 @@ namespace Keel.Kernel.Config
     /// <c>ipv6=on|off</c> (default on),
     /// <c>shell=on|off</c>, <c>test=pagefault|nullref|bounds|throw|NAME</c>, and the benchmark switches
     /// <c>napi=on|off</c>, <c>prealloc=on|off</c>, <c>recycle=on|off</c>, <c>txlazy=on|off</c>, <c>rxbufpages=N</c>,
+    /// <c>bql=on|off</c>, <c>rcvsize=on|off</c>, <c>rcvmargin=PERCENT</c>,
     /// <c>hook=drop|echo-count|none</c>, each also accepted with a <c>bench-</c> prefix; and
     /// <c>virtio_mmio.device=&lt;size&gt;@&lt;base&gt;:&lt;irq&gt;[:&lt;id&gt;]</c>, any number of times, one per device
     /// (<see cref="VirtioMmioCommandLine"/>; a malformed one is reported and ignored). Other <c>bench-*</c>
@@ -110,6 +111,7 @@ namespace Keel.Kernel.Config
             NapiEnabled = true;
             RecycleEnabled = true;
             TxLazyReclaim = true;
+            ReceiveMarginPercent = 200;
         }
 
         /// <summary>Interface address (first octet most significant). Default 198.18.0.2.</summary>
@@ -176,6 +178,24 @@ namespace Keel.Kernel.Config
         /// batches being reclaimed by the next poll or a 1 ms timer.
         /// </summary>
         public bool TxLazyReclaim { get; private set; }
+
+        /// <summary>
+        /// True with <c>bql=on</c>: a learned byte limit on the transmit ring holds bulk senders back (as Linux BQL);
+        /// off (default): the ring takes frames until it is full.
+        /// </summary>
+        public bool ByteQueueLimits { get; private set; }
+
+        /// <summary>
+        /// True with <c>rcvsize=on</c>: TCP receive buffers follow the drained rate × the minimum RTT and may shrink
+        /// (<c>NetConfig.TcpReceiveRightSizing</c>); off (default): they only grow, as Linux's dynamic right-sizing.
+        /// </summary>
+        public bool ReceiveRightSizing { get; private set; }
+
+        /// <summary>Largest accepted <c>rcvmargin=</c>.</summary>
+        public const int MaxReceiveMargin = 10000;
+
+        /// <summary>Margin of <c>rcvsize=on</c> over rate × minimum RTT, percent (<c>rcvmargin=</c>, default 200).</summary>
+        public int ReceiveMarginPercent { get; private set; }
 
         /// <summary>Benchmark receive hook (<c>hook=</c>).</summary>
         public PacketHookMode Hook { get; private set; }
@@ -414,6 +434,15 @@ namespace Keel.Kernel.Config
             output.Write(Prealloc ? " prealloc=on" : " prealloc=off");
             output.Write(RecycleEnabled ? " recycle=on" : " recycle=off");
             output.Write(TxLazyReclaim ? " txlazy=on" : " txlazy=off");
+            if (ByteQueueLimits)
+            {
+                output.Write(" bql=on");
+            }
+            if (ReceiveRightSizing)
+            {
+                output.Write(" rcvsize=on rcvmargin=");
+                output.Write(ReceiveMarginPercent);
+            }
             output.Write(" hook=");
             output.Write(Hook == PacketHookMode.Drop ? "drop" : Hook == PacketHookMode.EchoCount ? "echo-count" : "none");
             output.WriteLine();
