@@ -177,6 +177,8 @@ namespace Keel.Kernel.Net
                 config.TcpReceiveBufferMax = 128 * 1024; // no auto-tuning
                 config.TcpSendBufferSize = 64 * 1024;
             }
+            // bench-rcvbuf=BYTES: a fixed TCP receive buffer and no tuning, to measure throughput and latency
+            // against the window (docs/network-stack.md, "What bounds latency under load").
             long fixedReceive;
             if (commandLine.TryGetInt64("bench-rcvbuf", out fixedReceive) && fixedReceive >= 4096 && fixedReceive <= (1 << 24))
             {
