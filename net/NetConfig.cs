@@ -88,6 +88,19 @@ namespace Keel.Net
         /// </summary>
         public int TcpReceiveBufferMax = 4 * 1024 * 1024;
 
+        /// <summary>
+        /// Size auto-tuned receive buffers from the rate the application drains times the smallest receiver RTT, with
+        /// <see cref="TcpReceiveMarginPercent"/>, shrinking as well as growing (ReceiveBufferTuning; kernel command line
+        /// <c>rcvsize=on|off</c>). Off: Linux's dynamic right-sizing, which only grows.
+        /// </summary>
+        public bool TcpReceiveRightSizing;
+
+        /// <summary>Margin of <see cref="TcpReceiveRightSizing"/> over rate × minimum RTT, percent (200 = Linux's factor of two).</summary>
+        public int TcpReceiveMarginPercent = 200;
+
+        /// <summary>Smallest receive buffer <see cref="TcpReceiveRightSizing"/> shrinks a connection to, bytes.</summary>
+        public int TcpReceiveBufferMin = 64 * 1024;
+
         /// <summary>Default TCP send buffer per connection, bytes (data waiting to be sent or acknowledged).</summary>
         public int TcpSendBufferSize = 256 * 1024;
 

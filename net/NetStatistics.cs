@@ -109,7 +109,8 @@ namespace Keel.Net
         public const int TcpListenLimitRefused = 98;
         public const int SocketsInUse = 99;
         public const int SocketsMax = 100;
-        public const int Count = 101;
+        public const int TcpReceiveBufferShrinks = 101;
+        public const int Count = 102;
 
         /// <summary>True for the levels (gauges) among the counters; the rest only grow.</summary>
         public static bool IsGauge(int index) => index == TcpTimewait || index == SocketsInUse || index == SocketsMax;
@@ -215,6 +216,7 @@ namespace Keel.Net
                 case TcpListenLimitRefused: return "tcp_listen_limit_refused";
                 case SocketsInUse: return "sockets_in_use";
                 case SocketsMax: return "sockets_max";
+                case TcpReceiveBufferShrinks: return "tcp_rcvbuf_shrinks";
                 case UdpRefused: return "udp_refused";
                 case TcpSynCookiesSent: return "tcp_syncookies_sent";
                 case TcpSynCookiesReceived: return "tcp_syncookies_recv";
@@ -330,6 +332,7 @@ namespace Keel.Net
                 case TcpListenLimitRefused: return "TCP connections refused by a listener's limit or another's reserve";
                 case SocketsInUse: return "Sockets in use now";
                 case SocketsMax: return "Sockets in the socket table";
+                case TcpReceiveBufferShrinks: return "TCP receive buffers right-sizing shrank";
                 default: return "";
             }
         }

@@ -33,13 +33,13 @@ namespace Keel.Apps.Echo
         private readonly int[] _pendingEnd;
         private readonly bool[] _peerDone;
         private readonly long[] _lastActive;
+        private readonly int[] _occupied;   // the slots holding a connection, in no order (Poll visits only these)
+        private readonly int[] _position;   // each occupied slot's index in _occupied
+        private int _occupiedCount;
         private readonly IClock _clock;
         private readonly byte[][] _free = new byte[SharedBuffers][];
         private int _freeCount;
         private int _nextSlot;
-
-        /// <summary>One past the highest slot in use: a poll looks at no slot beyond it.</summary>
-        private int _end;
         private Socket _listener;
 
         /// <summary>An echo server without idle timeout.</summary>
@@ -58,6 +58,8 @@ namespace Keel.Apps.Echo
             _pendingEnd = new int[maxConnections];
             _peerDone = new bool[maxConnections];
             _lastActive = new long[maxConnections];
+            _occupied = new int[maxConnections];
+            _position = new int[maxConnections];
             for (int i = 0; i < SharedBuffers; i++)
             {
                 _free[_freeCount++] = new byte[BufferSize];
@@ -80,21 +82,7 @@ namespace Keel.Apps.Echo
         public long BytesEchoed { get; private set; }
 
         /// <summary>Connections currently open.</summary>
-        public int Open
-        {
-            get
-            {
-                int n = 0;
-                for (int i = 0; i < _end; i++)
-                {
-                    if (_connections[i] != null)
-                    {
-                        n++;
-                    }
-                }
-                return n;
-            }
-        }
+        public int Open => _occupiedCount;
 
         /// <summary>Creates the listening socket (backlog: twice the slots, so that the accept queue, which Linux-like
         /// drops a completing handshake when full, is never what turns a client away). False when no socket or the
@@ -130,6 +118,7 @@ namespace Keel.Apps.Echo
                     _connections[i] = null;
                 }
             }
+            _occupiedCount = 0;
             if (_listener != null)
             {
                 _listener.Close();
@@ -146,12 +135,11 @@ namespace Keel.Apps.Echo
             }
             AcceptAll();
             long now = (object)_clock == null ? 0 : _clock.NowNanoseconds;
-            for (int i = 0; i < _end; i++)
+            // Only the occupied slots, backwards: a slot that closes is replaced by the last one, already visited.
+            // (A scan of every slot cost a pass about a tenth of the guest's time with a table of 13,000 sockets.)
+            for (int k = _occupiedCount - 1; k >= 0; k--)
             {
-                if (_connections[i] == null)
-                {
-                    continue;
-                }
+                int i = _occupied[k];
                 if (Service(i) && (object)_clock != null)
                 {
                     _lastActive[i] = now;
@@ -162,10 +150,6 @@ namespace Keel.Apps.Echo
                     IdleClosed++;
                     Drop(i);
                 }
-            }
-            while (_end > 0 && _connections[_end - 1] == null)
-            {
-                _end--;
             }
         }
 
@@ -200,13 +184,11 @@ namespace Keel.Apps.Echo
                 accepted.NoDelay = true;
                 _lastActive[slot] = (object)_clock == null ? 0 : _clock.NowNanoseconds;
                 _connections[slot] = accepted;
+                _position[slot] = _occupiedCount;
+                _occupied[_occupiedCount++] = slot;
                 _pendingStart[slot] = 0;
                 _pendingEnd[slot] = 0;
                 _peerDone[slot] = false;
-                if (slot >= _end)
-                {
-                    _end = slot + 1;
-                }
                 Accepted++;
             }
         }
@@ -241,7 +223,7 @@ namespace Keel.Apps.Echo
                     // Everything echoed and the peer finished: close (FIN follows the buffered data).
                     ReleaseBuffer(i);
                     socket.Close();
-                    _connections[i] = null;
+                    Vacate(i);
                     return true;
                 }
                 if (_buffers[i] == null)
@@ -293,7 +275,17 @@ namespace Keel.Apps.Echo
         {
             ReleaseBuffer(i);
             _connections[i].Abort();
+            Vacate(i);
+        }
+
+        /// <summary>Slot <paramref name="i"/> no longer holds a connection.</summary>
+        private void Vacate(int i)
+        {
             _connections[i] = null;
+            int k = _position[i];
+            int last = _occupied[--_occupiedCount];
+            _occupied[k] = last;
+            _position[last] = k;
         }
 
         /// <summary>Prints a one-line status (for a shell command).</summary>

@@ -46,5 +46,6 @@ namespace Keel.Drivers.VirtioNet
         public long ChecksumPartial;
         public long GsoFrames;
         public long LazyReclaims;
+        public long LimitStops;
     }
 }

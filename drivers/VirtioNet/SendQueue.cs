@@ -30,6 +30,16 @@ namespace Keel.Drivers.VirtioNet
         /// <summary>Counters of this queue (Linux virtnet_sq_stats).</summary>
         internal SendQueueStats Stats;
 
+        /// <summary>
+        /// Byte limit on the frames in the ring (<see cref="VirtioNetOptions.ByteQueueLimits"/>; null when off). Over it,
+        /// <see cref="OverLimit"/> tells bulk senders to wait, while <see cref="Transmit"/> still takes any frame the
+        /// ring has room for, so an ACK or a ping reply never waits behind the limit.
+        /// </summary>
+        private readonly ByteQueueLimit _limit;
+
+        /// <summary>True while the byte limit holds bulk senders back (the device is asked for a completion interrupt).</summary>
+        private bool _limited;
+
         public SendQueue(VirtioNetDevice device, int pair, IVirtioTransport transport, VirtioNetOptions options, VirtioNetPlatform platform)
         {
             _pair = pair;
@@ -42,7 +52,17 @@ namespace Keel.Drivers.VirtioNet
             _reclaimWork = new ReclaimWork(this);
             _reclaimTimer = platform.Timers.CreateTimer(_reclaimWork);
             _interrupt = new Interrupt(this);
+            if (options.ByteQueueLimits)
+            {
+                _limit = new ByteQueueLimit(0, options.ByteQueueMaxLimit);
+            }
         }
+
+        /// <summary>The byte limit of the ring (null when <see cref="VirtioNetOptions.ByteQueueLimits"/> is off).</summary>
+        public ByteQueueLimit Limit => _limit;
+
+        /// <summary>True while the bytes in the ring are at the byte limit: bulk senders should wait for completions.</summary>
+        public bool OverLimit => _limited;
 
         /// <summary>The virtqueue (null before the first start).</summary>
         public Virtqueue Ring => _ring;
@@ -77,6 +97,11 @@ namespace Keel.Drivers.VirtioNet
                 }
             }
             _stopped = false;
+            _limited = false;
+            if (_limit != null)
+            {
+                _limit.Reset(_platform.Clock.NowNanoseconds);
+            }
         }
 
         /// <summary>Gives header slots and indirect tables back (ring memory is the device core's).</summary>
@@ -324,6 +349,15 @@ namespace Keel.Drivers.VirtioNet
             }
             _packet[added] = frame;
             _frameLength[added] = frameLength;
+            if (_limit != null)
+            {
+                _limit.Queued(frameLength);
+                if (_limit.OverLimit && !_limited)
+                {
+                    _limited = true;
+                    Stats.LimitStops++;
+                }
+            }
             if (push)
             {
                 Stats.PushedHeaders++;
@@ -407,7 +441,7 @@ namespace Keel.Drivers.VirtioNet
             // Not with packets handled in the interrupt handler: the timer runs from the main loop, which would
             // then race the handler on the ring and the pools.
             long lazy = _options.ProcessInInterrupt ? 0 : _options.TxLazyReclaimNanoseconds;
-            if (lazy > 0 && !_stopped && _ring.InFlight < _ring.Size / 4)
+            if (lazy > 0 && !_stopped && !_limited && _ring.InFlight < _ring.Size / 4)
             {
                 if (!_reclaimTimerArmed)
                 {
@@ -477,6 +511,7 @@ namespace Keel.Drivers.VirtioNet
             {
                 return;
             }
+            long completedBytes = 0;
             while (true)
             {
                 ushort head;
@@ -502,7 +537,16 @@ namespace Keel.Drivers.VirtioNet
                 {
                     Stats.Packets++;
                     Stats.Bytes += _frameLength[head];
+                    completedBytes += _frameLength[head];
                     packet.Free();
+                }
+            }
+            if (_limit != null && completedBytes > 0)
+            {
+                _limit.Completed(completedBytes, _platform.Clock.NowNanoseconds);
+                if (_limited && !_limit.OverLimit)
+                {
+                    _limited = false;
                 }
             }
             if (_stopped && _ring.FreeCount >= _stopThreshold)

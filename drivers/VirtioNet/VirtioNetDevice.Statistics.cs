@@ -61,6 +61,10 @@ namespace Keel.Drivers.VirtioNet
             "config_generation_retries",
             "rx_queue_0_large_buffers",
             "tx_queue_0_lazy_reclaims",
+            "tx_queue_0_bql_limit",
+            "tx_queue_0_bql_stops",
+            "tx_queue_0_bql_growths",
+            "tx_queue_0_bql_shrinks",
         };
 
         /// <summary>One line per counter, in index order (Prometheus # HELP).</summary>
@@ -120,6 +124,10 @@ namespace Keel.Drivers.VirtioNet
             "Configuration reads retried because the generation changed",
             "Receive buffers of more than one page posted",
             "Transmit completions reclaimed lazily on the next send",
+            "Byte limit on the transmit ring now (bytes; 0 when byte queue limits are off)",
+            "Times bulk senders were held back by the transmit byte limit",
+            "Times the transmit byte limit grew after the ring ran dry",
+            "Times the transmit byte limit shrank after slack persisted",
         };
 
         public int StatisticsCount => s_statisticNames.Length;
@@ -135,7 +143,8 @@ namespace Keel.Drivers.VirtioNet
             return name == "page_pool_in_flight" ||
                 name == "page_pool_pages_held" ||
                 name == "rx_queue_0_buffers_posted" ||
-                name == "rx_queue_0_mergeable_buf_len" ? Keel.Hal.StatisticKind.Gauge : Keel.Hal.StatisticKind.Counter;
+                name == "rx_queue_0_mergeable_buf_len" ||
+                name == "tx_queue_0_bql_limit" ? Keel.Hal.StatisticKind.Gauge : Keel.Hal.StatisticKind.Counter;
         }
 
         public long StatisticValue(int index)
@@ -196,6 +205,10 @@ namespace Keel.Drivers.VirtioNet
                 case 51: return _core.ConfigRetries;
                 case 52: return _rq.Stats.LargeBuffers;
                 case 53: return _sq.Stats.LazyReclaims;
+                case 54: return _sq.Limit != null ? _sq.Limit.Limit : 0;
+                case 55: return _sq.Stats.LimitStops;
+                case 56: return _sq.Limit != null ? _sq.Limit.Growths : 0;
+                case 57: return _sq.Limit != null ? _sq.Limit.Shrinks : 0;
                 default: return 0;
             }
         }

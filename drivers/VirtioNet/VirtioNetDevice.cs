@@ -185,7 +185,7 @@ namespace Keel.Drivers.VirtioNet
         /// <summary>Optional XDP-like hook that sees raw frames before packets are built.</summary>
         public IRawReceiveHook RawReceiveHook { get; set; }
 
-        public bool CanTransmit => _running && !_sq.Stopped;
+        public bool CanTransmit => _running && !_sq.Stopped && !_sq.OverLimit;
 
         /// <summary>VIRTIO_NET_F_CSUM negotiated: the device completes checksums of NEEDS_CSUM frames.</summary>
         public bool SupportsChecksumOffload => Has(VirtioNetFeatures.Csum);

@@ -104,6 +104,16 @@ namespace Keel.Drivers.VirtioNet
         /// </summary>
         public long TxLazyReclaimNanoseconds = 1000000;
 
+        /// <summary>
+        /// Dynamic byte limit on the transmit ring (<see cref="ByteQueueLimit"/>, as Linux BQL): bulk senders see the
+        /// queue as busy (<c>CanTransmit</c> false) while the bytes in the ring are at the learned limit; small frames
+        /// still go in. Off (default; kernel command line <c>bql=on</c>): the ring takes frames until it is full.
+        /// </summary>
+        public bool ByteQueueLimits;
+
+        /// <summary>Largest byte limit <see cref="ByteQueueLimits"/> may learn.</summary>
+        public long ByteQueueMaxLimit = 1L << 22;
+
         /// <summary>How long the transmit queue may stay stopped without progress before a timeout is counted.</summary>
         public long TxTimeoutNanoseconds = 5000000000;
 

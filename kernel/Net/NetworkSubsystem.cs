@@ -111,6 +111,7 @@ namespace Keel.Kernel.Net
                 options.TxLazyReclaimNanoseconds = 0;
             }
             options.ProcessInInterrupt = !commandLine.NapiEnabled;
+            options.ByteQueueLimits = commandLine.ByteQueueLimits;
             // offload=on (default) | csum (checksum offload only, no TSO) | off (no checksum offload, no TSO):
             // the benchmark ablation for the offloads on top of the receive design.
             bool checksums = commandLine.Offload != OffloadMode.Off;
@@ -176,11 +177,21 @@ namespace Keel.Kernel.Net
                 config.TcpReceiveBufferMax = 128 * 1024; // no auto-tuning
                 config.TcpSendBufferSize = 64 * 1024;
             }
+            // bench-rcvbuf=BYTES: a fixed TCP receive buffer and no tuning, to measure throughput and latency
+            // against the window (docs/network-stack.md, "What bounds latency under load").
+            long fixedReceive;
+            if (commandLine.TryGetInt64("bench-rcvbuf", out fixedReceive) && fixedReceive >= 4096 && fixedReceive <= (1 << 24))
+            {
+                config.TcpReceiveBufferSize = (int)fixedReceive;
+                config.TcpReceiveBufferMax = (int)fixedReceive;
+            }
             // ip=dhcp or no ip= at all: start unconfigured (0.0.0.0) and let the DHCP client set the address.
             config.Address = new IPv4Address(commandLine.UseDhcp ? 0 : commandLine.IpAddress);
             config.PrefixLength = commandLine.UseDhcp ? 0 : commandLine.PrefixLength;
             config.TransmitChecksumOffload = checksums;
             config.TcpSegmentationOffload = segmentation;
+            config.TcpReceiveRightSizing = commandLine.ReceiveRightSizing;
+            config.TcpReceiveMarginPercent = commandLine.ReceiveMarginPercent;
             config.TcpCongestionControl = commandLine.TcpNewReno ? TcpCongestionAlgorithm.NewReno : TcpCongestionAlgorithm.Cubic;
             config.Entropy = EntropySubsystem.Pool;
             config.Ipv6Enabled = commandLine.Ipv6Enabled;

@@ -11,6 +11,15 @@ namespace Keel.Net.Tcp
     /// and a connection that moves little keeps the small default. A socket whose application set
     /// ReceiveBufferSize is not tuned. The receiver's RTT is the time one advertised window takes to arrive
     /// (Linux's tcp_rcv_rtt_measure), which needs no data of our own in flight.
+    /// <para>
+    /// That time grows with the window itself once the sender is not window-limited (a window of W bytes takes
+    /// W / rate to arrive), so "twice what was read per RTT" doubles the buffer every interval until the maximum:
+    /// the excess is a standing queue in front of the receiver. With <see cref="RightSizing"/> the buffer instead
+    /// follows the drained rate times the smallest receiver RTT seen (which a window of its own making cannot
+    /// inflate), times <see cref="MarginPercent"/> (200: Linux's factor of two), plus 16 segments, and may shrink
+    /// as well as grow, never below the floor the caller gives. The rate is the larger of the last two
+    /// intervals', so one interval in which the application did not run does not shrink the window.
+    /// </para>
     /// </summary>
     internal sealed class ReceiveBufferTuning
     {
@@ -22,6 +31,17 @@ namespace Keel.Net.Tcp
         private long _space;            // most bytes read in one RTT so far
         private int _driverWindowCap;   // largest buffer the driver's receive pools can hold for us (0 = not known)
         private long _bytesRead;
+        private Duration _minRtt;       // smallest receiver RTT sample, zero = none yet
+        private long _previousRate;     // bytes per second drained in the previous interval (right-sizing)
+
+        /// <summary>Size the buffer from rate × minimum RTT, shrinking as well as growing (see the class comment).</summary>
+        internal bool RightSizing;
+
+        /// <summary>Right-sizing margin over rate × minimum RTT, percent (200 = twice, as Linux's DRS).</summary>
+        internal int MarginPercent = 200;
+
+        /// <summary>The smallest receiver RTT sample; zero before the first.</summary>
+        internal Duration MinRtt => _minRtt;
 
         /// <summary>True when the buffer may grow (the application did not set SO_RCVBUF).</summary>
         internal bool Enabled;
@@ -40,6 +60,8 @@ namespace Keel.Net.Tcp
             _space = 0;
             _driverWindowCap = 0;
             _bytesRead = 0;
+            _minRtt = Duration.Zero;
+            _previousRate = 0;
         }
 
         /// <summary>
@@ -70,6 +92,10 @@ namespace Keel.Net.Tcp
                     // The smaller sample wins at once (a window that arrived sooner bounds the RTT); larger ones
                     // move the estimate by an eighth.
                     _rtt = _rtt.IsZero || sample < _rtt ? sample : _rtt + (sample - _rtt) / 8;
+                    if (_minRtt.IsZero || sample < _minRtt)
+                    {
+                        _minRtt = sample;
+                    }
                 }
                 _mark = Instant.None;
             }
@@ -83,9 +109,10 @@ namespace Keel.Net.Tcp
         /// <summary>
         /// The application read <paramref name="copied"/> bytes: once per receiver RTT, the buffer should be twice
         /// the bytes read in it (plus 16 segments), at most <paramref name="max"/>. Returns the new size when that is
-        /// more than <paramref name="current"/>, else <paramref name="current"/>.
+        /// more than <paramref name="current"/>, else <paramref name="current"/>. With <see cref="RightSizing"/>, the
+        /// size from the drained rate and the minimum RTT instead, between <paramref name="min"/> and the maximum.
         /// </summary>
-        internal int Read(int copied, int current, int receiveMss, int max, Instant now)
+        internal int Read(int copied, int current, int receiveMss, int max, Instant now, int min = 0)
         {
             _bytesRead += copied;
             if (!Enabled || _rtt.IsZero)
@@ -103,8 +130,13 @@ namespace Keel.Net.Tcp
                 return current;
             }
             long read = _bytesRead - _spaceReadStart;
+            Duration elapsed = now - _spaceStart;
             _spaceStart = now;
             _spaceReadStart = _bytesRead;
+            if (RightSizing)
+            {
+                return RightSize(read, elapsed, current, receiveMss, min, max);
+            }
             if (read <= _space)
             {
                 return current;
@@ -121,6 +153,38 @@ namespace Keel.Net.Tcp
                 target = limit;
             }
             return target > current ? (int)target : current;
+        }
+
+        /// <summary>
+        /// Right-sizing at the end of an interval in which <paramref name="read"/> bytes were drained in
+        /// <paramref name="elapsed"/>: rate × minimum RTT × margin + 16 segments, between <paramref name="min"/> and
+        /// the smaller of <paramref name="max"/> and what the driver's pools hold.
+        /// </summary>
+        private int RightSize(long read, Duration elapsed, int current, int receiveMss, int min, int max)
+        {
+            long elapsedUs = elapsed.Microseconds;
+            if (elapsedUs <= 0)
+            {
+                return current;
+            }
+            long rate = read * 1000000 / elapsedUs;
+            long use = rate > _previousRate ? rate : _previousRate;
+            _previousRate = rate;
+            long target = use * _minRtt.Microseconds / 1000000 * MarginPercent / 100 + 16L * receiveMss;
+            int limit = max;
+            if (_driverWindowCap > 0 && _driverWindowCap < limit)
+            {
+                limit = _driverWindowCap;
+            }
+            if (target > limit)
+            {
+                target = limit;
+            }
+            if (target < min)
+            {
+                target = min;
+            }
+            return (int)target;
         }
     }
 }

@@ -190,11 +190,28 @@ namespace Keel.Net.Tcp
                 }
             }
             error = SocketError.Success;
-            int tuned = ReceiveTuning.Read(copied, ReceiveBufferSize, ReceiveMss, Layer.Config.TcpReceiveBufferMax, Stack.Now);
+            int tuned = ReceiveTuning.Read(copied, ReceiveBufferSize, ReceiveMss, Layer.Config.TcpReceiveBufferMax, Stack.Now,
+                Layer.Config.TcpReceiveBufferMin);
             if (tuned > ReceiveBufferSize)
             {
                 ReceiveBufferSize = tuned;
                 Stats.ReceiveBufferGrowth();
+            }
+            else if (tuned < ReceiveBufferSize)
+            {
+                // Right-sizing: the right edge already advertised stays (it never moves left), so the buffer keeps
+                // room for the unread data and everything up to that edge; the window shrinks as the application
+                // drains it.
+                long promised = ReceiveQueue.Bytes + Rcv.Window;
+                if (tuned < promised)
+                {
+                    tuned = promised < ReceiveBufferSize ? (int)promised : ReceiveBufferSize;
+                }
+                if (tuned < ReceiveBufferSize)
+                {
+                    ReceiveBufferSize = tuned;
+                    Stats.ReceiveBufferShrink();
+                }
             }
             MaybeWindowUpdate();
             return copied;

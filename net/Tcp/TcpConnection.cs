@@ -258,6 +258,8 @@ namespace Keel.Net.Tcp
             SendBufferSize = config.TcpSendBufferSize;
             ReceiveBufferSize = config.TcpReceiveBufferSize;
             ReceiveTuning.Reset(config.TcpReceiveBufferMax > config.TcpReceiveBufferSize);
+            ReceiveTuning.RightSizing = config.TcpReceiveRightSizing;
+            ReceiveTuning.MarginPercent = config.TcpReceiveMarginPercent;
             Error = SocketError.Success;
             UserMss = 0;
             KeepAlive.Reset(config);

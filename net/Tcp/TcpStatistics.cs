@@ -163,6 +163,11 @@ namespace Keel.Net.Tcp
             _stack[NetStatistics.TcpPawsRejected]++;
         }
 
+        internal void ReceiveBufferShrink()
+        {
+            _stack[NetStatistics.TcpReceiveBufferShrinks]++;
+        }
+
         internal void ReceiveBufferGrowth()
         {
             _receiveBufferGrowths++;

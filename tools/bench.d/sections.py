@@ -217,23 +217,27 @@ def connections_report(R):
 def latency_report(R):
     if not any(r[1].startswith(("idle", "full_", "cap_")) and r[2].startswith(("ping_p", "rr_p")) for r in R.rows):
         return []
+    # Keel variants (tools/bench --latency-variants, --baseline): one more column each, in the order first recorded.
+    variants = []
+    for r in R.rows:
+        if r[0].startswith("keel:") and r[0] not in variants and r[2].startswith(("ping_p", "rr_p", "bulk")):
+            variants.append(r[0])
     rows = []
     for cfg, label, bulk in LAT_CASES:
+        measures = LAT_METRICS + [("rr_rate", "TCP_RR round trips/s")] + ([("bulk_mbps", "bulk stream (Mbit/s)")] if bulk else [])
         first = True
-        for metric, mlabel in LAT_METRICS:
+        for metric, mlabel in measures:
             kt, km = cell(R, "keel", cfg, metric)
             lt, lm = cell(R, "linux", cfg, metric)
-            rows.append([label if first else "", mlabel, kt, lt, ratio(km, lm)])
+            rows.append([label if first else "", mlabel, kt] + [cell(R, v, cfg, metric)[0] for v in variants]
+                        + [lt, ratio(km, lm)])
             first = False
-        kt, km = cell(R, "keel", cfg, "rr_rate")
-        lt, lm = cell(R, "linux", cfg, "rr_rate")
-        rows.append(["", "TCP_RR round trips/s", kt, lt, ratio(km, lm)])
-        if bulk:
-            kt, km = cell(R, "keel", cfg, "bulk_mbps")
-            lt, lm = cell(R, "linux", cfg, "bulk_mbps")
-            rows.append(["", "bulk stream (Mbit/s)", kt, lt, ratio(km, lm)])
     md = ["", "### Latency under load: ping and TCP request/response, Keel and Linux, same run", ""]
-    md += md_table(["load", "measure", "Keel", "Linux", "Keel/Linux"], rows)
+    md += md_table(["load", "measure", "Keel"] + ["Keel " + v[5:] for v in variants] + ["Linux", "Keel/Linux"], rows)
+    if variants:
+        md += ["", "Keel variants, each measured right after Keel in the same runs: " + ", ".join(
+            "`%s` (%s)" % (v[5:], "the --baseline kernel" if v == "keel:baseline" else
+                           "the measured kernel with " + v[5:].replace("+", " ")) for v in variants) + "."]
     caps = sorted(set("%s run %s: %s" % ("host→guest" if r[1] == "cap_h2g" else "guest→host", r[3], r[5])
                       for r in R.rows if r[1].startswith("cap_") and r[2] == "bulk_mbps" and len(r) > 5 and r[5]))
     md += ["", "Ping: `ping -i 0.01` from the host, per-reply RTTs, nearest-rank percentiles. TCP_RR: "

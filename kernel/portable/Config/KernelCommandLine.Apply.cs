@@ -171,6 +171,31 @@ namespace Keel.Kernel.Config
                         TxLazyReclaim = flag;
                     }
                 }
+                else if (AsciiText.Matches(key, "bql"))
+                {
+                    ok = TryParseBool(entry, out flag);
+                    if (ok)
+                    {
+                        ByteQueueLimits = flag;
+                    }
+                }
+                else if (AsciiText.Matches(key, "rcvsize"))
+                {
+                    ok = TryParseBool(entry, out flag);
+                    if (ok)
+                    {
+                        ReceiveRightSizing = flag;
+                    }
+                }
+                else if (AsciiText.Matches(key, "rcvmargin"))
+                {
+                    int margin;
+                    ok = TryParseCount(entry, MaxReceiveMargin, out margin);
+                    if (ok)
+                    {
+                        ReceiveMarginPercent = margin;
+                    }
+                }
                 else if (AsciiText.Matches(key, "offload"))
                 {
                     ok = true;

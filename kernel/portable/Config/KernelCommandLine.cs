@@ -19,7 +19,8 @@ namespace Keel.Kernel.Config
     /// <c>ip6=ADDR[/LEN]</c> and <c>gw6=ADDR</c> (a static IPv6 address and default router besides SLAAC),
     /// <c>ipv6=on|off</c> (default on),
     /// <c>shell=on|off</c>, <c>test=pagefault|nullref|bounds|throw|NAME</c>, and the benchmark switches
-    /// <c>napi=on|off</c>, <c>prealloc=on|off</c>, <c>recycle=on|off</c>, <c>txlazy=on|off</c>, <c>rxbufpages=N</c>, <c>haltpoll=N</c>,
+    /// <c>napi=on|off</c>, <c>prealloc=on|off</c>, <c>recycle=on|off</c>, <c>txlazy=on|off</c>, <c>rxbufpages=N</c>,
+    /// <c>haltpoll=N</c>, <c>bql=on|off</c>, <c>rcvsize=on|off</c>, <c>rcvmargin=PERCENT</c>,
     /// <c>hook=drop|echo-count|none</c>, each also accepted with a <c>bench-</c> prefix; and
     /// <c>virtio_mmio.device=&lt;size&gt;@&lt;base&gt;:&lt;irq&gt;[:&lt;id&gt;]</c>, any number of times, one per device
     /// (<see cref="VirtioMmioCommandLine"/>; a malformed one is reported and ignored). Other <c>bench-*</c>
@@ -111,6 +112,7 @@ namespace Keel.Kernel.Config
             RecycleEnabled = true;
             TxLazyReclaim = true;
             HaltPollMicroseconds = DefaultHaltPollMicroseconds;
+            ReceiveMarginPercent = 200;
         }
 
         /// <summary>Interface address (first octet most significant). Default 198.18.0.2.</summary>
@@ -177,6 +179,24 @@ namespace Keel.Kernel.Config
         /// batches being reclaimed by the next poll or a 1 ms timer.
         /// </summary>
         public bool TxLazyReclaim { get; private set; }
+
+        /// <summary>
+        /// True with <c>bql=on</c>: a learned byte limit on the transmit ring holds bulk senders back (as Linux BQL);
+        /// off (default): the ring takes frames until it is full.
+        /// </summary>
+        public bool ByteQueueLimits { get; private set; }
+
+        /// <summary>
+        /// True with <c>rcvsize=on</c>: TCP receive buffers follow the drained rate × the minimum RTT and may shrink
+        /// (<c>NetConfig.TcpReceiveRightSizing</c>); off (default): they only grow, as Linux's dynamic right-sizing.
+        /// </summary>
+        public bool ReceiveRightSizing { get; private set; }
+
+        /// <summary>Largest accepted <c>rcvmargin=</c>.</summary>
+        public const int MaxReceiveMargin = 10000;
+
+        /// <summary>Margin of <c>rcvsize=on</c> over rate × minimum RTT, percent (<c>rcvmargin=</c>, default 200).</summary>
+        public int ReceiveMarginPercent { get; private set; }
 
         /// <summary>Benchmark receive hook (<c>hook=</c>).</summary>
         public PacketHookMode Hook { get; private set; }
@@ -428,6 +448,15 @@ namespace Keel.Kernel.Config
             output.Write(Prealloc ? " prealloc=on" : " prealloc=off");
             output.Write(RecycleEnabled ? " recycle=on" : " recycle=off");
             output.Write(TxLazyReclaim ? " txlazy=on" : " txlazy=off");
+            if (ByteQueueLimits)
+            {
+                output.Write(" bql=on");
+            }
+            if (ReceiveRightSizing)
+            {
+                output.Write(" rcvsize=on rcvmargin=");
+                output.Write(ReceiveMarginPercent);
+            }
             output.Write(" hook=");
             output.Write(Hook == PacketHookMode.Drop ? "drop" : Hook == PacketHookMode.EchoCount ? "echo-count" : "none");
             output.WriteLine();

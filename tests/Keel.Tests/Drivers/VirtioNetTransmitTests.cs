@@ -338,6 +338,33 @@ namespace Keel.Tests.Drivers
         }
 
         [Test]
+        public void TheByteLimitHoldsBulkSendersBackButTakesSmallFramesAndLearnsFromCompletions()
+        {
+            VirtioNetOptions options = new VirtioNetOptions();
+            options.ByteQueueLimits = true;
+            Make(options);
+            PacketPool pool = _bench.Driver.TransmitPackets;
+            _bench.Device.TxAutoComplete = false;
+            Packet bulk = pool.TryAllocate();
+            Assert.That(bulk.Put(120) != null, Is.True);
+            Assert.That(_bench.Driver.Transmit(bulk), Is.True);
+            Assert.That(_bench.Driver.CanTransmit, Is.False, "the limit starts at 0 (Linux): one frame reaches it");
+            Packet reply = pool.TryAllocate();
+            reply.Put(60);
+            Assert.That(_bench.Driver.Transmit(reply), Is.True, "a frame handed over anyway still goes into the ring");
+            Assert.That(_bench.Stat("tx_queue_0_bql_stops"), Is.EqualTo(1));
+            _bench.Kernel.RunPending();
+            _bench.Device.CompleteTx(int.MaxValue);
+            _bench.Kernel.RunPending();
+            Assert.That(pool.InUse, Is.Zero, "held back by the limit, the queue asked for the completion interrupt");
+            Assert.That(_bench.Driver.CanTransmit, Is.True);
+            // Dry while over the limit: it grows by everything completed (120 + 60 bytes).
+            Assert.That(_bench.Stat("tx_queue_0_bql_limit"), Is.EqualTo(180));
+            Assert.That(_bench.Stat("tx_queue_0_bql_growths"), Is.EqualTo(1));
+            Assert.That(_bench.Driver.Stop(), Is.True);
+        }
+
+        [Test]
         public void BulkCompletionsAreReclaimedByTheDelayedInterrupt()
         {
             Make();

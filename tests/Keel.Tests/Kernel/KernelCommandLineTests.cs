@@ -111,6 +111,23 @@ namespace Keel.Tests.Kernel
             Assert.That(c.IssueCount, Is.EqualTo(issues), Report(c));
         }
 
+        [TestCase("", false, false, 200, 0, "")]
+        [TestCase("bql=on", true, false, 200, 0, " bql=on")]
+        [TestCase("bench-bql rcvsize=on", true, true, 200, 0, " bql=on rcvsize=on rcvmargin=200")]
+        [TestCase("rcvsize=on rcvmargin=400", false, true, 400, 0, " rcvsize=on rcvmargin=400")]
+        [TestCase("rcvsize=maybe rcvmargin=0 bql=2", false, false, 200, 3, "")]
+        public void LatencySwitchesAreParsedAndShownWhenOn(string text, bool bql, bool rightSizing, int margin, int issues, string shown)
+        {
+            KernelCommandLine c = Parse(text);
+            Assert.That(c.ByteQueueLimits, Is.EqualTo(bql));
+            Assert.That(c.ReceiveRightSizing, Is.EqualTo(rightSizing));
+            Assert.That(c.ReceiveMarginPercent, Is.EqualTo(margin));
+            Assert.That(c.IssueCount, Is.EqualTo(issues), Report(c));
+            var output = new TextCapture();
+            c.PrintSettings(output);
+            Assert.That(output.Text, Is.EqualTo("ip=dhcp gw=none shell=on napi=on prealloc=off recycle=on txlazy=on" + shown + " hook=none\n"));
+        }
+
         [TestCase("", 0, 0)]
         [TestCase("sockets=10000", 10000, 0)]
         [TestCase("sockets=65536", 65536, 0)]

@@ -48,6 +48,35 @@ namespace Keel.Tests.Net
         }
 
         [Test]
+        public void RightSizingFollowsTheDrainedRateTimesTheMinimumRttAndShrinks()
+        {
+            NativePageAllocator allocator = new NativePageAllocator();
+            PacketPool pool = PacketPool.Create(allocator, 1024);
+            Packet p = pool.TryAllocate();
+            ReceiveBufferTuning t = new ReceiveBufferTuning();
+            t.Reset(true);
+            t.RightSizing = true;
+            t.MarginPercent = 200;
+            t.DataArrived(p, Mss, 0, 10000, At(0));
+            t.DataArrived(p, Mss, 10000, 50000, At(10));  // a window in 10 ms: the minimum RTT
+            t.DataArrived(p, Mss, 50000, 90000, At(40));  // one in 30 ms (a queue in front): the minimum stays
+            Assert.That(t.MinRtt, Is.EqualTo(Duration.FromMilliseconds(10)));
+            Assert.That(t.Rtt, Is.EqualTo(Duration.FromMicroseconds(12500)), "the smoothed estimate moved an eighth");
+            int size = 512 * 1024;
+            int min = 64 * 1024;
+            Assert.That(t.Read(0, size, Mss, Max, At(40), min), Is.EqualTo(size), "the first read starts the measurement");
+            Assert.That(t.Read(100000, size, Mss, Max, At(45), min), Is.EqualTo(size), "not one RTT yet");
+            // 100000 bytes drained in 20 ms: 5 MB/s × 10 ms × 2 + 16 segments, well below the 512 KiB buffer.
+            int sized = t.Read(0, size, Mss, Max, At(60), min);
+            Assert.That(sized, Is.EqualTo(5000000 / 100 * 2 + 16 * Mss));
+            // A slower interval (25000 bytes in 20 ms) is not trusted alone: the larger of the last two rates holds.
+            Assert.That(t.Read(25000, sized, Mss, Max, At(80), min), Is.EqualTo(sized));
+            // Two slow intervals: 1.25 MB/s × 10 ms × 2 + 16 segments = 41000, below the floor of 64 KiB.
+            Assert.That(t.Read(25000, sized, Mss, Max, At(100), min), Is.EqualTo(min));
+            p.Free();
+        }
+
+        [Test]
         public void AnApplicationSizedBufferIsNotTuned()
         {
             ReceiveBufferTuning t = new ReceiveBufferTuning();
