@@ -218,12 +218,10 @@ namespace Keel.Tests.Kernel
             Assert.That(result.Uncertainty, Is.LessThan(10_000));
         }
 
-        [Test]
-        public void DescheduledAtEveryEndPollIsMeasuredAgain()
+        /// <summary>200 µs lost before each of the first try's end polls, past <paramref name="ticks"/> reference ticks from now.</summary>
+        private static void LoseTimeInTheFirstEndPolls(SimulatedMachine machine, double ticks)
         {
-            // 200 µs lost in each of the polls after the target in the first try: no narrow end there.
-            SimulatedMachine machine = new SimulatedMachine();
-            double end = machine.Ticks + 11_931;
+            double end = machine.Ticks + ticks;
             int lost = 0;
             machine.DelayBeforeRead = read =>
             {
@@ -234,6 +232,14 @@ namespace Keel.Tests.Kernel
                 }
                 return 0;
             };
+        }
+
+        [Test]
+        public void DescheduledAtEveryEndPollIsMeasuredAgain()
+        {
+            // 200 µs lost in each of the polls after the target in the first try: no narrow end there.
+            SimulatedMachine machine = new SimulatedMachine();
+            LoseTimeInTheFirstEndPolls(machine, 11_931);
             CalibrationResult result = TscCalibration.Measure(machine, machine, 10);
             AssertRate(result, 2500);
             Assert.That(result.Attempts, Is.EqualTo(2));
@@ -377,17 +383,7 @@ namespace Keel.Tests.Kernel
         {
             // 200 µs lost in every poll after the target in the first quick try: its end bracket is 200 µs wide.
             SimulatedMachine machine = new SimulatedMachine { ReferenceCost = 600 };
-            double end = machine.Ticks + 4000;
-            int lost = 0;
-            machine.DelayBeforeRead = read =>
-            {
-                if (lost < TscCalibration.EndPolls && machine.Ticks >= end)
-                {
-                    lost++;
-                    return 200_000;
-                }
-                return 0;
-            };
+            LoseTimeInTheFirstEndPolls(machine, 4000);
             CalibrationResult result = TscCalibration.MeasureQuick(machine, machine);
             Assert.That(result.Failure, Is.EqualTo(CalibrationFailure.None));
             Assert.That(result.Attempts, Is.EqualTo(2));
