@@ -80,12 +80,16 @@ namespace Keel.Kernel
             Keel.Kernel.Acpi.AcpiSubsystem.Initialize(Console);
             LocalApic.Initialize(Keel.Kernel.Acpi.AcpiSubsystem.LocalApicAddress);
             IoApic.Initialize(Keel.Kernel.Acpi.AcpiSubsystem.Madt);
+            // The APIC timer runs while the TSC is calibrated: its rate is measured over the same time.
+            LocalApic.StartFreeRunning();
+            uint apicStartCount = LocalApic.TimerCurrentCount;
+            ulong apicStartTsc = Native.ReadTimestampCounter();
             Tsc.Calibrate(Console);
             Clock = new KernelClock();
             Interrupts = new InterruptController();
             Work = new WorkScheduler();
             Timers = new TimerService();
-            Timers.Initialize();
+            Timers.Initialize(apicStartCount, apicStartTsc);
             Native.EnableInterrupts();
             Tsc.Print(Console);
 

@@ -25,22 +25,24 @@ namespace Keel.Kernel.Time
         /// <summary>Timer callbacks run.</summary>
         public long Expirations => _queue.Expirations;
 
-        /// <summary>Measures the APIC timer rate against the TSC and hooks the timer vector.</summary>
-        public void Initialize()
+        /// <summary>
+        /// Measures the APIC timer rate against the TSC from the mark taken when the timer was started free-running
+        /// (<paramref name="startCount"/> and the TSC then, <paramref name="startTsc"/>: before the TSC's own
+        /// calibration, whose time this reuses), waiting only for what is left of
+        /// <see cref="ApicTimerCalibration.MinimumNanoseconds"/>; then hooks the timer vector.
+        /// </summary>
+        public void Initialize(uint startCount, ulong startTsc)
         {
             _queue = new TimerQueue(_hardware);
-            LocalApic.StartFreeRunning();
-            uint startCount = LocalApic.TimerCurrentCount;
-            long start = Tsc.NowNanoseconds;
-            while (Tsc.NowNanoseconds - start < 5_000_000)
+            while (ApicTimerCalibration.ElapsedNanoseconds(startTsc, Native.ReadTimestampCounter(), Tsc.TicksPerMicrosecond)
+                   < ApicTimerCalibration.MinimumNanoseconds)
             {
                 Native.Pause();
             }
             uint endCount = LocalApic.TimerCurrentCount;
-            long elapsed = Tsc.NowNanoseconds - start;
+            long elapsed = ApicTimerCalibration.ElapsedNanoseconds(startTsc, Native.ReadTimestampCounter(), Tsc.TicksPerMicrosecond);
             LocalApic.StopTimer();
-            ulong rate = (ulong)(startCount - endCount) * 1_000_000UL / (ulong)elapsed;
-            _hardware.TicksPerMillisecond = rate == 0 ? 1 : rate;
+            _hardware.TicksPerMillisecond = ApicTimerCalibration.TicksPerMillisecond(startCount, endCount, elapsed);
             InterruptDispatcher.Register(LocalApic.TimerVector, this);
         }
 

@@ -7,8 +7,9 @@ namespace Keel.Kernel.Time
     /// <summary>
     /// The time-stamp counter as the kernel clock. Its rate comes from CPUID when the CPU or the hypervisor
     /// states it (<see cref="CpuidTscFrequency"/>), else from <see cref="TscCalibration"/> against the first timer
-    /// the machine has, in this order: HPET, ACPI PM timer (both from the ACPI tables), PIT, RTC. A calibration
-    /// that fails is said on the console and the next timer is tried; it is never used.
+    /// the machine has, in this order: HPET, ACPI PM timer (both from the ACPI tables), PIT, RTC: first over a few
+    /// milliseconds, kept only when that shows the rate to 0.05 %, else over <see cref="CalibrationMilliseconds"/>.
+    /// A calibration that fails is said on the console and the next timer is tried; it is never used.
     /// </summary>
     public static class Tsc
     {
@@ -31,6 +32,12 @@ namespace Keel.Kernel.Time
 
         /// <summary>Measurements the calibration used made (0 when the rate came from CPUID).</summary>
         public static int CalibrationAttempts;
+
+        /// <summary>Measurements that calibration could have made (0 when the rate came from CPUID).</summary>
+        public static int CalibrationAttemptsAllowed;
+
+        /// <summary>TSC ticks of the measurement kept (0 when the rate came from CPUID).</summary>
+        public static ulong CalibrationInterval;
 
         /// <summary>The CPUID leaf the rate came from (None when it was measured or assumed).</summary>
         public static CpuidFrequencySource CpuidSource;
@@ -79,14 +86,27 @@ namespace Keel.Kernel.Time
             console.Write(" MHz, time will be wrong\n");
         }
 
+        /// <summary>
+        /// A quick measurement first (<see cref="TscCalibration.MeasureQuick"/>: a few milliseconds, kept only when it
+        /// shows the rate to 0.05 %), else the full one over <paramref name="milliseconds"/>; false (said on the
+        /// console) when that is refused too.
+        /// </summary>
         private static bool TryCalibrate(SerialConsole console, TscCounter tsc, ICalibrationReference reference, uint milliseconds)
         {
-            CalibrationResult result = TscCalibration.Measure(tsc, reference, milliseconds);
+            CalibrationResult result = TscCalibration.MeasureQuick(tsc, reference);
+            int attemptsAllowed = TscCalibration.QuickAttempts;
+            if (!result.Succeeded)
+            {
+                result = TscCalibration.Measure(tsc, reference, milliseconds);
+                attemptsAllowed = TscCalibration.MaxAttempts;
+            }
             if (result.Succeeded)
             {
                 TicksPerMicrosecond = result.TicksPerMicrosecond;
                 CalibrationUncertainty = result.Uncertainty;
+                CalibrationInterval = result.Interval;
                 CalibrationAttempts = result.Attempts;
+                CalibrationAttemptsAllowed = attemptsAllowed;
                 Reference = reference.Name;
                 return true;
             }
@@ -133,10 +153,12 @@ namespace Keel.Kernel.Time
                 console.Write(Reference);
                 console.Write(" (bracket ");
                 console.Write((long)(CalibrationUncertainty / TicksPerMicrosecond));
+                console.Write(" us over ");
+                console.Write((long)(CalibrationInterval / TicksPerMicrosecond));
                 console.Write(" us, ");
                 console.Write((long)CalibrationAttempts);
                 console.Write(" of at most ");
-                console.Write((long)TscCalibration.MaxAttempts);
+                console.Write((long)CalibrationAttemptsAllowed);
                 console.Write(" tries)");
             }
             else

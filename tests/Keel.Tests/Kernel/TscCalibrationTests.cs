@@ -218,12 +218,10 @@ namespace Keel.Tests.Kernel
             Assert.That(result.Uncertainty, Is.LessThan(10_000));
         }
 
-        [Test]
-        public void DescheduledAtEveryEndPollIsMeasuredAgain()
+        /// <summary>200 µs lost before each of the first try's end polls, past <paramref name="ticks"/> reference ticks from now.</summary>
+        private static void LoseTimeInTheFirstEndPolls(SimulatedMachine machine, double ticks)
         {
-            // 200 µs lost in each of the polls after the target in the first try: no narrow end there.
-            SimulatedMachine machine = new SimulatedMachine();
-            double end = machine.Ticks + 11_931;
+            double end = machine.Ticks + ticks;
             int lost = 0;
             machine.DelayBeforeRead = read =>
             {
@@ -234,6 +232,14 @@ namespace Keel.Tests.Kernel
                 }
                 return 0;
             };
+        }
+
+        [Test]
+        public void DescheduledAtEveryEndPollIsMeasuredAgain()
+        {
+            // 200 µs lost in each of the polls after the target in the first try: no narrow end there.
+            SimulatedMachine machine = new SimulatedMachine();
+            LoseTimeInTheFirstEndPolls(machine, 11_931);
             CalibrationResult result = TscCalibration.Measure(machine, machine, 10);
             AssertRate(result, 2500);
             Assert.That(result.Attempts, Is.EqualTo(2));
@@ -324,6 +330,89 @@ namespace Keel.Tests.Kernel
             SimulatedMachine machine = new SimulatedMachine { CounterPerNanosecond = 0.0005 };
             CalibrationResult result = TscCalibration.Measure(machine, machine, 10);
             Assert.That(result.Failure, Is.EqualTo(CalibrationFailure.TooSlow));
+        }
+
+        [TestCase(1000.0)]
+        [TestCase(2500.0)]
+        [TestCase(3700.0)]
+        public void AQuickPitMeasurementTakesFourThousandTicksAndIsWithinOneTwoThousandth(double megahertz)
+        {
+            // 2 × 2000 PIT ticks (1,193,182 Hz) = 3.35 ms: one tick is 1/4000 of it, half the 0.05 % allowed.
+            SimulatedMachine machine = new SimulatedMachine { CounterPerNanosecond = megahertz / 1000, ReferenceCost = 600 };
+            CalibrationResult result = TscCalibration.MeasureQuick(machine, machine);
+            Assert.That(result.Failure, Is.EqualTo(CalibrationFailure.None));
+            Assert.That(result.Attempts, Is.EqualTo(1));
+            double seconds = result.Interval / (megahertz * 1e6);
+            Assert.That(seconds, Is.InRange(4000 / 1193182.0, 4000 / 1193182.0 + 0.0002));
+            // Within 0.05 % of the true rate, plus the rounding down to whole MHz.
+            Assert.That((double)result.TicksPerMicrosecond, Is.InRange(megahertz * (1 - 1 / 2000.0) - 1, megahertz * (1 + 1 / 2000.0)));
+            Assert.That(machine.Now, Is.LessThan(4.0e6), "a quick PIT calibration takes under 4 ms");
+        }
+
+        [Test]
+        public void AQuickHpetOrPmTimerMeasurementTakesTwoMilliseconds()
+        {
+            SimulatedMachine hpet = SimulatedMachine.Hpet();
+            CalibrationResult result = TscCalibration.MeasureQuick(hpet, hpet);
+            Assert.That(result.Failure, Is.EqualTo(CalibrationFailure.None));
+            Assert.That(result.Interval / 2500.0, Is.InRange(2000, 2010), "microseconds");
+            AssertRate(result, 2500);
+            SimulatedMachine pm = SimulatedMachine.PmTimer();
+            pm.ReferenceCost = 600;
+            result = TscCalibration.MeasureQuick(pm, pm);
+            Assert.That(result.Failure, Is.EqualTo(CalibrationFailure.None));
+            Assert.That(result.Interval / 2500.0, Is.InRange(2000, 2010), "microseconds");
+            AssertRate(result, 2500);
+        }
+
+        [Test]
+        public void AQuickMeasurementWhoseBracketsAreTooWideIsRefusedForTheLongOne()
+        {
+            // Every PIT read takes 2 µs: the two ends' half-brackets (2 µs) and one tick (0.84 µs) are over 0.05 % of
+            // 3.35 ms (1.68 µs), in both tries; the 10 ms measurement takes the same reads at once (0.04 % < 0.5 %).
+            SimulatedMachine machine = new SimulatedMachine { ReferenceCost = 2000 };
+            CalibrationResult quick = TscCalibration.MeasureQuick(machine, machine);
+            Assert.That(quick.Failure, Is.EqualTo(CalibrationFailure.TooUncertain));
+            Assert.That(quick.TicksPerMicrosecond, Is.EqualTo(0));
+            Assert.That(quick.Attempts, Is.EqualTo(TscCalibration.QuickAttempts));
+            AssertRate(TscCalibration.Measure(machine, machine, 10), 2500);
+        }
+
+        [Test]
+        public void AQuickTryDescheduledAtTheEndIsMeasuredAgain()
+        {
+            // 200 µs lost in every poll after the target in the first quick try: its end bracket is 200 µs wide.
+            SimulatedMachine machine = new SimulatedMachine { ReferenceCost = 600 };
+            LoseTimeInTheFirstEndPolls(machine, 4000);
+            CalibrationResult result = TscCalibration.MeasureQuick(machine, machine);
+            Assert.That(result.Failure, Is.EqualTo(CalibrationFailure.None));
+            Assert.That(result.Attempts, Is.EqualTo(2));
+            Assert.That((double)result.TicksPerMicrosecond, Is.InRange(2500 * (1 - 1 / 2000.0) - 1, 2500 * (1 + 1 / 2000.0)));
+        }
+
+        [Test]
+        public void TheRtcIsNeverQuick()
+        {
+            SimulatedMachine machine = new SimulatedMachine { ReferenceStart = 0.4e9 };
+            SecondsCounter rtc = new SecondsCounter(machine);
+            double before = machine.Now;
+            CalibrationResult result = TscCalibration.MeasureQuick(machine, rtc);
+            Assert.That(result.Failure, Is.EqualTo(CalibrationFailure.TooUncertain));
+            Assert.That(result.Attempts, Is.EqualTo(0));
+            Assert.That(machine.Now, Is.EqualTo(before));
+        }
+
+        [Test]
+        public void QuickPrecisionCountsHalfTheBracketsAndOneReferenceTick()
+        {
+            // 0.05 % of 4,000,000 counter ticks is 2,000; one of 4,000 reference ticks is 1,000 counter ticks.
+            Assert.That(TscCalibration.WithinQuickPrecision(4_000_000, 2_000, 4_000), Is.True);   // 1,000 + 1,000
+            Assert.That(TscCalibration.WithinQuickPrecision(4_000_000, 2_002, 4_000), Is.False);  // 1,001 + 1,000
+            Assert.That(TscCalibration.WithinQuickPrecision(4_000_000, 0, 1_999), Is.False);      // one tick alone is over
+            Assert.That(TscCalibration.WithinQuickPrecision(4_000_000, 3_980, 400_000), Is.True); // 1,990 + 10
+            Assert.That(TscCalibration.WithinQuickPrecision(4_000_000, 3_982, 400_000), Is.False); // 1,991 + 10
+            Assert.That(TscCalibration.WithinQuickPrecision(0, 0, 4_000), Is.False);
+            Assert.That(TscCalibration.WithinQuickPrecision(4_000_000, 0, 0), Is.False);
         }
     }
 }

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""tools/bench.d/bootprobe.py IP SECS [INTERVAL_MS]: the boot -> first ping probe of tools/bench.
+
+Sends an ICMP echo request to IP every INTERVAL_MS milliseconds (default 1) from an ICMP datagram socket (Linux's
+"ping socket": the kernel fills in the identifier and checksum and hands the socket only its own replies; run it
+as root in the bench's network namespace, whose net.ipv4.ping_group_range it opens to root's group, a setting of
+that namespace alone) until the first echo reply to one of them arrives, then prints the moment that
+reply reached the host's network stack (its kernel receive time stamp, SO_TIMESTAMPNS, in Unix seconds with
+nanoseconds) and exits 0; exits 1 after SECS without a reply. It prints "ready" on stdout once its socket is
+open, before the first request: the bench starts the guest only then, so that Python's own start is not
+part of the figure. iputils ping cannot serve here: while no reply has come it sends at most one request
+every 10 ms whatever -i says, and its own wake-up after the reply adds to the figure.
+"""
+import select, socket, struct, sys, time
+
+ECHO_REQUEST, ECHO_REPLY = 8, 0
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux's value; Python names it only from 3.13
+
+
+def request(seq):
+    # Type, code, checksum and identifier are the kernel's to fill in; the sequence number is ours.
+    return struct.pack("!BBHHH", ECHO_REQUEST, 0, 0, 0, seq) + b"keel-bootprobe" + bytes(42)
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    target, secs = sys.argv[1], float(sys.argv[2])
+    interval = (float(sys.argv[3]) if len(sys.argv) > 3 else 1.0) / 1000.0
+    with open("/proc/sys/net/ipv4/ping_group_range", "w") as f:
+        f.write("0 0")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    sock.setblocking(False)
+    print("ready", flush=True)
+    deadline = time.monotonic() + secs
+    seq = 0
+    next_send = time.monotonic()
+    while True:
+        now = time.monotonic()
+        if now >= deadline:
+            return 1
+        if now >= next_send:
+            seq = (seq + 1) & 0xFFFF
+            try:
+                sock.sendto(request(seq), (target, 0))
+            except OSError:
+                pass  # no route or a full queue before the guest is up: the next request tries again
+            next_send += interval
+            if next_send < now:
+                next_send = now + interval
+        ready, _, _ = select.select([sock], [], [], max(0.0, min(next_send, deadline) - time.monotonic()))
+        if not ready:
+            continue
+        while True:
+            try:
+                data, ancillary, _, address = sock.recvmsg(2048, socket.CMSG_SPACE(16))
+            except BlockingIOError:
+                break
+            if address[0] != target or len(data) < 8 or data[0] != ECHO_REPLY:
+                continue
+            stamp = time.time()
+            for level, kind, value in ancillary:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(value) >= 16:
+                    seconds, nanoseconds = struct.unpack("qq", value[:16])
+                    stamp = seconds + nanoseconds / 1e9
+            print("%.6f" % stamp, flush=True)
+            return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
