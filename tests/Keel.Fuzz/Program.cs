@@ -7,7 +7,9 @@ namespace Keel.Fuzz
     /// <summary>
     /// The AFL++ driver of the fuzz targets (tests/Keel.Tests/Fuzz; docs/fuzzing.md):
     ///   Keel.Fuzz list                  the targets, one a line
-    ///   Keel.Fuzz run TARGET            under afl-fuzz: SharpFuzz's in-process loop, one input per execution
+    ///   Keel.Fuzz run TARGET            under afl-fuzz: an in-process loop, one input per execution, the input in
+    ///                                   AFL++'s shared memory (SharedMemoryLoop; KEEL_FUZZ_STDIN=1, or a tool that
+    ///                                   does not offer it: SharpFuzz's Fuzzer.Run, the input on standard input)
     ///   Keel.Fuzz replay TARGET FILE... runs inputs once each, prints what fails (exit 1 when one does)
     ///   Keel.Fuzz seed DIRECTORY        writes the built seeds to DIRECTORY/TARGET/NAME
     ///   Keel.Fuzz time TARGET FILE...   runs the inputs round and round for about 5 s, prints inputs/s (no AFL)
@@ -56,8 +58,13 @@ namespace Keel.Fuzz
             {
                 return 2;
             }
-            MemoryStream buffer = new MemoryStream();
             FuzzAction run = target.Create();
+            if (SharedMemoryLoop.Offered && Environment.GetEnvironmentVariable("KEEL_FUZZ_STDIN") == null)
+            {
+                SharedMemoryLoop.Run(run);
+                return 0;
+            }
+            MemoryStream buffer = new MemoryStream();
             SharpFuzz.Fuzzer.Run(stream =>
             {
                 buffer.SetLength(0);
