@@ -141,7 +141,7 @@ ICMPV6 = {128: "echo-request", 129: "echo-reply", 130: "mld-query", 131: "mld-re
 
 
 def convert(frames, seeds):
-    sequence, nd, dhcp_replies, fragments, last = [], [], [], [], None
+    sequence, nd, dhcp_replies, fragments, ipv4_fragments, last = [], [], [], [], [], None
     for when, f in frames:
         if len(f) < 14:
             continue
@@ -189,6 +189,18 @@ def convert(frames, seeds):
         ihl = (ip[0] & 15) * 4
         proto, l4 = ip[9], ip[ihl:]
         name = {1: "icmp", 6: "tcp", 17: "udp"}.get(proto, "ip%d" % proto)
+        word = struct.unpack("!H", ip[6:8])[0]
+        if word & 0x3FFF:
+            # A fragment: the reassembly target's record is a control byte (bit 0: more fragments; bit 2: ICMP),
+            # the offset in 8-byte units and the payload.
+            if proto in (1, 17) and len(ipv4_fragments) < 8:
+                ipv4_fragments.append(bytes([(word >> 13) & 1 | (4 if proto == 1 else 0)]) + struct.pack("!H", word & 0x1FFF)
+                                      + struct.pack("!H", len(l4)) + l4)
+            name = "%s-fragment-%s" % (name, "first" if word & 0x1FFF == 0 else "next")
+            seeds.add("ipv4", name, ip)
+            seeds.add("frame", name, frame)
+            sequence.append(frame)
+            continue
         if proto == 6 and len(l4) >= 20:
             flags, doff = l4[13], (l4[12] >> 4) * 4
             name = "tcp-%s%s%s%s%s" % ("S" if flags & 2 else "", "A" if flags & 16 else "", "F" if flags & 1 else "",
@@ -229,6 +241,8 @@ def convert(frames, seeds):
         seeds.add("nd", "session", b"".join(nd))
     if fragments:
         seeds.add("ipv6-reassembly", "echo-fragments", b"".join(fragments[:8]))
+    if ipv4_fragments:
+        seeds.add("reassembly", "fragments", b"".join(ipv4_fragments))
     if dhcp_replies:
         seeds.add("dhcp-client", "replies", b"".join(record(b"", r) for r in dhcp_replies[:4]))
 
