@@ -66,13 +66,21 @@ namespace Keel.Tests.Fuzz
         /// The resolver asks for www.example.com; each record (16-bit length, bytes) is one reply from port 53 to
         /// the port it asked from, its id patched to the query's. Then the same name again (the cache).
         /// </summary>
-        public static void DnsClient(ReadOnlySpan<byte> input)
+        public static void DnsClient(ReadOnlySpan<byte> input) => Resolve(input, AddressFamily.InterNetwork);
+
+        /// <summary>
+        /// As <see cref="DnsClient"/>, but the resolver asks for the AAAA records of the name (RFC 3596): the
+        /// replies' AAAA answers go through the IPv6 side of the answer walk and the cache.
+        /// </summary>
+        public static void DnsClientAaaa(ReadOnlySpan<byte> input) => Resolve(input, AddressFamily.InterNetworkV6);
+
+        private static void Resolve(ReadOnlySpan<byte> input, AddressFamily family)
         {
             FuzzStack s = new FuzzStack(sockets: false);
             s.Sent.Capture = new FrameCapture();
             DnsResolver resolver = new DnsResolver(s.Stack);
             resolver.AddServer(new IPv4Address(198, 18, 0, 1));
-            DnsQuery query = resolver.Resolve("www.example.com");
+            DnsQuery query = resolver.Resolve("www.example.com", family);
             FuzzInvariantException.Check(query != null, "no query");
             resolver.Poll();
             FuzzReader r = new FuzzReader(input);
@@ -100,8 +108,13 @@ namespace Keel.Tests.Fuzz
                 s.Stack.Poll();
                 resolver.Poll();
             }
-            FuzzInvariantException.Check(query.Status != DnsStatus.Success || query.Address != IPv4Address.Any, "resolved to 0.0.0.0");
-            DnsQuery again = resolver.Resolve("www.example.com");
+            if (query.Status == DnsStatus.Success)
+            {
+                FuzzInvariantException.Check(query.Address.Family == family, "resolved to an address of the other family");
+                FuzzInvariantException.Check(!query.Address.IsAny, "resolved to the unspecified address");
+                FuzzInvariantException.Check(family == AddressFamily.InterNetwork || !query.Address.V6.IsMulticast, "resolved to a multicast address");
+            }
+            DnsQuery again = resolver.Resolve("www.example.com", family);
             if (again != null)
             {
                 resolver.Poll();

@@ -27,6 +27,7 @@ namespace Keel.Tests.Fuzz
             new FuzzTarget("dhcp-client", "the DHCP client fed replies", ClientTargets.DhcpClient),
             new FuzzTarget("dns-message", "DNS messages: names, compression pointers, records", ParserTargets.DnsMessage),
             new FuzzTarget("dns-client", "the DNS resolver fed replies", ClientTargets.DnsClient),
+            new FuzzTarget("dns-client-aaaa", "the DNS resolver asking for AAAA records fed replies", ClientTargets.DnsClientAaaa),
             new FuzzTarget("iperf3-control", "the iperf3 server fed control and stream bytes", Iperf3ControlTarget.Run),
             new FuzzTarget("http-request", "HTTP request heads and chunked request bodies", HttpRequestTarget.Run),
             new FuzzTarget("json", "iperf3 JSON and its test parameters", ParserTargets.Json),

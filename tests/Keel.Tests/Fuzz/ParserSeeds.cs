@@ -15,6 +15,8 @@ namespace Keel.Tests.Fuzz
             yield return new SeedCorpus.Seed("dhcp-message", "ack", DhcpReply(5));
             yield return new SeedCorpus.Seed("dns-message", "a-record", DnsAnswer(false));
             yield return new SeedCorpus.Seed("dns-message", "cname-chain", DnsAnswer(true));
+            yield return new SeedCorpus.Seed("dns-message", "aaaa-record", DnsAnswer(false, aaaa: true));
+            yield return new SeedCorpus.Seed("dns-message", "cname-chain-aaaa", DnsAnswer(true, aaaa: true));
             // SYN: MSS 1460, SACK permitted, timestamps, NOP, window scale 7 (the golden SYN's 20 option bytes).
             yield return new SeedCorpus.Seed("tcp-options", "syn", Prefix(1, GoldenFrames.TcpSynWithOptions.AsSpan(54, 20)));
             // An ACK: NOP, NOP, timestamps; NOP, NOP, SACK with two blocks (RFC 2018 3).
@@ -86,23 +88,30 @@ namespace Keel.Tests.Fuzz
 
         /// <summary>
         /// A response (RFC 1035 4.1) to "www.example.com" A: either the A record (198.18.0.80) or a CNAME
-        /// (alias.example.com) followed by the A record, names compressed with pointers (RFC 1035 4.1.4).
+        /// (alias.example.com) followed by the A record, names compressed with pointers (RFC 1035 4.1.4). With
+        /// <paramref name="aaaa"/> the question and the answer are AAAA (type 28, RFC 3596 2.1-2.2) and the address
+        /// 2001:db8::80 (RFC 3849's documentation prefix), 16 bytes of record data.
         /// </summary>
-        internal static byte[] DnsAnswer(bool cname)
+        internal static byte[] DnsAnswer(bool cname, bool aaaa = false)
         {
+            byte type = (byte)(aaaa ? 28 : 1);
+            byte[] address = aaaa
+                ? new byte[] { 0x20, 0x01, 0x0D, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80 }
+                : new byte[] { 198, 18, 0, 80 };
             List<byte> m = new List<byte> { 0x12, 0x34, 0x81, 0x80, 0, 1, 0, (byte)(cname ? 2 : 1), 0, 0, 0, 0 };
-            m.AddRange(new byte[] { 3, (byte)'w', (byte)'w', (byte)'w', 7, (byte)'e', (byte)'x', (byte)'a', (byte)'m', (byte)'p', (byte)'l', (byte)'e', 3, (byte)'c', (byte)'o', (byte)'m', 0, 0, 1, 0, 1 });
+            m.AddRange(new byte[] { 3, (byte)'w', (byte)'w', (byte)'w', 7, (byte)'e', (byte)'x', (byte)'a', (byte)'m', (byte)'p', (byte)'l', (byte)'e', 3, (byte)'c', (byte)'o', (byte)'m', 0, 0, type, 0, 1 });
             if (cname)
             {
                 // www.example.com CNAME alias.example.com (alias + pointer to "example.com" at 16).
                 m.AddRange(new byte[] { 0xC0, 12, 0, 5, 0, 1, 0, 0, 0x0E, 0x10, 0, 8, 5, (byte)'a', (byte)'l', (byte)'i', (byte)'a', (byte)'s', 0xC0, 16 });
-                // alias.example.com A 198.18.0.80 (pointer to the CNAME's data at 45).
-                m.AddRange(new byte[] { 0xC0, 45, 0, 1, 0, 1, 0, 0, 0x0E, 0x10, 0, 4, 198, 18, 0, 80 });
+                // alias.example.com A/AAAA (pointer to the CNAME's data at 45).
+                m.AddRange(new byte[] { 0xC0, 45, 0, type, 0, 1, 0, 0, 0x0E, 0x10, 0, (byte)address.Length });
             }
             else
             {
-                m.AddRange(new byte[] { 0xC0, 12, 0, 1, 0, 1, 0, 0, 0x0E, 0x10, 0, 4, 198, 18, 0, 80 });
+                m.AddRange(new byte[] { 0xC0, 12, 0, type, 0, 1, 0, 0, 0x0E, 0x10, 0, (byte)address.Length });
             }
+            m.AddRange(address);
             return m.ToArray();
         }
 

@@ -62,6 +62,12 @@ namespace Keel.Tests.Fuzz
             List<byte> dns = new List<byte>();
             Record(dns, ParserSeeds.DnsAnswer(true));
             seeds.Add(new Seed("dns-client", "cname-answer", dns.ToArray()));
+            foreach (bool cname in new[] { false, true })
+            {
+                List<byte> aaaa = new List<byte>();
+                Record(aaaa, ParserSeeds.DnsAnswer(cname, aaaa: true));
+                seeds.Add(new Seed("dns-client-aaaa", cname ? "cname-aaaa-answer" : "aaaa-answer", aaaa.ToArray()));
+            }
             // Honest frames of 60, 1514 and 5000 bytes (merged buffers); then num_buffers 0; then a used length past the buffer.
             seeds.Add(new Seed("virtio-rx", "honest-then-lies", new byte[]
             {
