@@ -36,7 +36,7 @@ namespace Keel.Tests.Net
             Assert.That(Udp(stack, 5000), Is.Not.Null);
             Assert.That(Udp(stack, 5064), Is.Not.Null, "another port in the same bucket is free");
             Assert.That(Udp(stack, 5000), Is.Null, "the same port is taken");
-            Assert.That(stack.Sockets.PortInUse(6, 5000, false), Is.False, "taken for UDP only");
+            Assert.That(stack.Sockets.PortInUse(6, IPAddress.Any, false, 5000, false), Is.False, "taken for UDP only");
         }
 
         [Test]
@@ -47,7 +47,7 @@ namespace Keel.Tests.Net
             Assert.That(Udp(stack, 7000, true), Is.Not.Null, "both asked for address reuse");
             Assert.That(Udp(stack, 7000, false), Is.Null);
             first.Close();
-            Assert.That(stack.Sockets.PortInUse(17, 7000, false), Is.True, "the second socket still holds it");
+            Assert.That(stack.Sockets.PortInUse(17, IPAddress.Any, false, 7000, false), Is.True, "the second socket still holds it");
             Socket listener = stack.CreateSocket(SocketType.Stream, ProtocolType.Tcp);
             Assert.That(listener.Bind(new IPEndPoint(IPv4Address.Any, 7000)), Is.EqualTo(SocketError.Success), "TCP has its own ports");
             Assert.That(listener.Listen(4), Is.EqualTo(SocketError.Success));
@@ -67,10 +67,10 @@ namespace Keel.Tests.Net
             }
             for (int i = 0; i < 3000; i += 7)
             {
-                Assert.That(stack.Sockets.PortInUse(17, 10000 + i, false), Is.True);
+                Assert.That(stack.Sockets.PortInUse(17, IPAddress.Any, false, 10000 + i, false), Is.True);
             }
-            Assert.That(stack.Sockets.PortInUse(17, 9999, false), Is.False);
-            Assert.That(stack.Sockets.PortInUse(17, 13000, false), Is.False);
+            Assert.That(stack.Sockets.PortInUse(17, IPAddress.Any, false, 9999, false), Is.False);
+            Assert.That(stack.Sockets.PortInUse(17, IPAddress.Any, false, 13000, false), Is.False);
         }
 
         /// <summary>Connections whose server side closes first, one a second: each goes to TIME_WAIT on the server.</summary>
