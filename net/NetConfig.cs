@@ -35,7 +35,7 @@ namespace Keel.Net
         /// application's slot for it, rounded up (measured in SocketTableSizingTests; docs/network-stack.md).
         /// Receive data and send pages are charged to the page pools only while they are held.
         /// </summary>
-        public const int BytesPerSocket = 5120;
+        public const int BytesPerSocket = 5184;
 
         /// <summary>
         /// Sockets (with their TCP connection and UDP endpoint) made at start-up; the rest of <see cref="MaxSockets"/>

@@ -52,5 +52,5 @@ echo "pages free before: $free_before; while held: $free_held"
 if [ "$in_use" -gt 0 ]; then
     echo "bytes per held connection beyond the socket table: $(( (free_before - free_held) * 4096 / in_use ))"
 fi
-echo "socket table cost per socket (NetConfig.BytesPerSocket): 5120"
+echo "socket table cost per socket (NetConfig.BytesPerSocket): 5184"
 grep -q '"served": '"$COUNT"',' "$OUT"

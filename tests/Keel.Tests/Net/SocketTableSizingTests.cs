@@ -16,9 +16,9 @@ namespace Keel.Tests.Net
         private const long MiB = 1024 * 1024;
 
         [TestCase(1 * MiB, NetConfig.MinSockets)]
-        [TestCase(16 * MiB, 819)]
-        [TestCase(256 * MiB, 13107)]
-        [TestCase(240 * MiB, 12288)]
+        [TestCase(16 * MiB, 809)]
+        [TestCase(256 * MiB, 12945)]
+        [TestCase(240 * MiB, 12136)]
         [TestCase(4096 * MiB, NetConfig.SocketLimit)]
         public void SocketsAreAQuarterOfMemoryOverTheCostOfOne(long freeBytes, int sockets)
         {
