@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tools/bench.d/bootprobe.py IP SECS [INTERVAL_MS]: the boot -> first ping probe of tools/bench.
 
-Sends an ICMP echo request to IP every INTERVAL_MS milliseconds (default 1) from an ICMP datagram socket (Linux's
+IP is an IPv4 or an IPv6 address (an IPv6 link-local one with its %interface). Sends an ICMP (or ICMPv6) echo request to IP every INTERVAL_MS milliseconds (default 1) from an ICMP datagram socket (Linux's
 "ping socket": the kernel fills in the identifier and checksum and hands the socket only its own replies; run it
 as root in the bench's network namespace, whose net.ipv4.ping_group_range it opens to root's group, a setting of
 that namespace alone) until the first echo reply to one of them arrives, then prints the moment that
@@ -11,15 +11,20 @@ open, before the first request: the bench starts the guest only then, so that Py
 part of the figure. iputils ping cannot serve here: while no reply has come it sends at most one request
 every 10 ms whatever -i says, and its own wake-up after the reply adds to the figure.
 """
-import select, socket, struct, sys, time
+import ipaddress, select, socket, struct, sys, time
 
 ECHO_REQUEST, ECHO_REPLY = 8, 0
+ECHO_REQUEST6, ECHO_REPLY6 = 128, 129  # RFC 4443 4.1, 4.2
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux's value; Python names it only from 3.13
 
 
-def request(seq):
-    # Type, code, checksum and identifier are the kernel's to fill in; the sequence number is ours.
-    return struct.pack("!BBHHH", ECHO_REQUEST, 0, 0, 0, seq) + b"keel-bootprobe" + bytes(42)
+def request(kind, seq):
+    # Checksum and identifier are the kernel's to fill in; the type and sequence number are ours.
+    return struct.pack("!BBHHH", kind, 0, 0, 0, seq) + b"keel-bootprobe" + bytes(42)
+
+
+def same_host(a, b):
+    return ipaddress.ip_address(a.split("%")[0]) == ipaddress.ip_address(b.split("%")[0])
 
 
 def main():
@@ -30,7 +35,13 @@ def main():
     interval = (float(sys.argv[3]) if len(sys.argv) > 3 else 1.0) / 1000.0
     with open("/proc/sys/net/ipv4/ping_group_range", "w") as f:
         f.write("0 0")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+    v6 = ipaddress.ip_address(target.split("%")[0]).version == 6
+    if v6:
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM, socket.IPPROTO_ICMPV6)
+        kind, reply_kind = ECHO_REQUEST6, ECHO_REPLY6
+    else:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+        kind, reply_kind = ECHO_REQUEST, ECHO_REPLY
     sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     sock.setblocking(False)
     print("ready", flush=True)
@@ -44,7 +55,7 @@ def main():
         if now >= next_send:
             seq = (seq + 1) & 0xFFFF
             try:
-                sock.sendto(request(seq), (target, 0))
+                sock.sendto(request(kind, seq), (target, 0))
             except OSError:
                 pass  # no route or a full queue before the guest is up: the next request tries again
             next_send += interval
@@ -58,7 +69,7 @@ def main():
                 data, ancillary, _, address = sock.recvmsg(2048, socket.CMSG_SPACE(16))
             except BlockingIOError:
                 break
-            if address[0] != target or len(data) < 8 or data[0] != ECHO_REPLY:
+            if not same_host(address[0], target) or len(data) < 8 or data[0] != reply_kind:
                 continue
             stamp = time.time()
             for level, kind, value in ancillary:
