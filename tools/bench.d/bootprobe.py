@@ -39,9 +39,12 @@ def main():
     if v6:
         sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM, socket.IPPROTO_ICMPV6)
         kind, reply_kind = ECHO_REQUEST6, ECHO_REPLY6
+        # A link-local address needs its scope id in the socket address: getaddrinfo turns "%interface" into it.
+        destination = socket.getaddrinfo(target, 0, socket.AF_INET6, socket.SOCK_DGRAM)[0][4]
     else:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
         kind, reply_kind = ECHO_REQUEST, ECHO_REPLY
+        destination = (target, 0)
     sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     sock.setblocking(False)
     print("ready", flush=True)
@@ -55,7 +58,7 @@ def main():
         if now >= next_send:
             seq = (seq + 1) & 0xFFFF
             try:
-                sock.sendto(request(kind, seq), (target, 0))
+                sock.sendto(request(kind, seq), destination)
             except OSError:
                 pass  # no route or a full queue before the guest is up: the next request tries again
             next_send += interval
